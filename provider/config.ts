@@ -1,0 +1,211 @@
+// The ONE place that reads credentials and endpoints: explicit settings (stack config handed to a
+// provider's `configure()`), then IBM's environment conventions shared by the ibmcloud CLI and IBM's
+// Terraform provider. Nothing else in the code base looks at `process.env` for IBM Cloud settings.
+import { InputError } from "./errors";
+
+export type Visibility = "public" | "private" | "public-and-private";
+export type KmsService = "hs-crypto" | "kms";
+
+/** Settings as given (stack config); every field optional. */
+export interface ExplicitCloudSettings {
+    apiKey?: string;
+    iamEndpoint?: string;
+    kmsEndpoint?: string;
+    visibility?: string;
+    region?: string;
+}
+
+/** Resolved, validated settings. Endpoints carry no trailing slash. */
+export interface CloudSettings {
+    apiKey: string;
+    /** IAM base URL (token, identity, policies, roles). */
+    iamEndpoint: string;
+    /** Explicit KMS base URL override for both Key Protect and HPCS (stack config `ibmcloud:kmsEndpoint`). */
+    kmsEndpoint?: string;
+    /** From `IBMCLOUD_KP_API_ENDPOINT`: override for Key Protect (`kms`) instances only. */
+    kpEndpoint?: string;
+    /** From `IBMCLOUD_HPCS_API_ENDPOINT`: override for HPCS (`hs-crypto`) instances only. */
+    hpcsEndpoint?: string;
+    visibility: Visibility;
+    region: string;
+}
+
+/** Stack config keys read by `settingsFromProviderConfig` (namespace `ibmcloud`). */
+export const CONFIG_KEYS = Object.freeze({
+    apiKey: "ibmcloud:apiKey",
+    iamEndpoint: "ibmcloud:iamEndpoint",
+    kmsEndpoint: "ibmcloud:kmsEndpoint",
+    visibility: "ibmcloud:visibility",
+    region: "ibmcloud:region",
+});
+
+export const DEFAULT_REGION = "us-south";
+export const PUBLIC_IAM_ENDPOINT = "https://iam.cloud.ibm.com";
+export const PRIVATE_IAM_ENDPOINT = "https://private.iam.cloud.ibm.com";
+const VISIBILITIES: ReadonlyArray<string> = Object.freeze(["public", "private", "public-and-private"]);
+
+type Env = { [name: string]: string | undefined };
+
+function firstSet(...values: Array<string | undefined>): string | undefined {
+    for (const v of values) {
+        if (typeof v === "string" && v.trim() !== "") return v.trim();
+    }
+    return undefined;
+}
+
+function isLoopback(hostname: string): boolean {
+    const h = hostname.replace(/^\[|\]$/g, "");
+    return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/**
+ * Validates a base URL and returns it without trailing slash. `https` is required except for a
+ * loopback host (the local emulator), so a key is never sent in clear text over a network.
+ */
+export function validateEndpoint(field: string, value: string): string {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        throw new InputError(field, `"${value}" is not a URL`, `Give a base URL such as ${PUBLIC_IAM_ENDPOINT}.`);
+    }
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
+        throw new InputError(field, `"${value}" must use https (plain http is only accepted for localhost / 127.0.0.1)`,
+            `Use the https:// form of the endpoint.`);
+    }
+    if (url.username || url.password) {
+        throw new InputError(field, "the URL must not contain credentials", "Remove the user:password@ part; the API key is given as ibmcloud:apiKey.");
+    }
+    if (url.search || url.hash) {
+        throw new InputError(field, `"${value}" must not have a query or fragment`, "Give only scheme, host, port and an optional base path.");
+    }
+    return url.toString().replace(/\/+$/, "");
+}
+
+function parseVisibility(field: string, value: string | undefined): Visibility {
+    if (value === undefined) return "public";
+    const v = value.toLowerCase();
+    if (!VISIBILITIES.includes(v)) {
+        throw new InputError(field, `"${value}" is not a visibility`, "Use one of public, private, public-and-private.");
+    }
+    return v as Visibility;
+}
+
+function parseRegion(field: string, value: string | undefined): string {
+    if (value === undefined) return DEFAULT_REGION;
+    const v = value.toLowerCase();
+    if (!/^[a-z]{2,}(-[a-z0-9]+)+$/.test(v)) {
+        throw new InputError(field, `"${value}" is not an IBM Cloud region`, "Use a region id such as us-south, eu-de or jp-tok.");
+    }
+    return v;
+}
+
+/** The IAM endpoint for a visibility. `public-and-private` uses the public endpoint, which is reachable from anywhere. */
+export function iamEndpointFor(visibility: Visibility): string {
+    return visibility === "private" ? PRIVATE_IAM_ENDPOINT : PUBLIC_IAM_ENDPOINT;
+}
+
+/**
+ * Resolves settings. Precedence per field: `explicit` → environment. API key: `IC_API_KEY`, then
+ * `IBMCLOUD_API_KEY`. IAM: `IBMCLOUD_IAM_API_ENDPOINT`, else derived from visibility. KMS:
+ * `IBMCLOUD_KP_API_ENDPOINT` (Key Protect), `IBMCLOUD_HPCS_API_ENDPOINT` (HPCS). Visibility:
+ * `IC_VISIBILITY`, `IBMCLOUD_VISIBILITY` (default public). Region: `IC_REGION`, `IBMCLOUD_REGION`
+ * (default us-south). Throws `InputError` naming the setting and the fix.
+ */
+export function resolveCloudSettings(explicit: ExplicitCloudSettings = {}, env: Env = process.env): CloudSettings {
+    const apiKey = firstSet(explicit.apiKey, env.IC_API_KEY, env.IBMCLOUD_API_KEY);
+    if (!apiKey) {
+        throw new InputError(CONFIG_KEYS.apiKey, "no IBM Cloud API key is configured (stack config ibmcloud:apiKey, or IC_API_KEY / IBMCLOUD_API_KEY in the environment)",
+            "Set it with `pulumi config set --secret ibmcloud:apiKey <your API key>` or export IC_API_KEY=<your API key>.");
+    }
+    const visibilityField = explicit.visibility !== undefined ? CONFIG_KEYS.visibility : env.IC_VISIBILITY ? "IC_VISIBILITY" : "IBMCLOUD_VISIBILITY";
+    const visibility = parseVisibility(visibilityField, firstSet(explicit.visibility, env.IC_VISIBILITY, env.IBMCLOUD_VISIBILITY));
+    const regionField = explicit.region !== undefined ? CONFIG_KEYS.region : env.IC_REGION ? "IC_REGION" : "IBMCLOUD_REGION";
+    const region = parseRegion(regionField, firstSet(explicit.region, env.IC_REGION, env.IBMCLOUD_REGION));
+
+    const iamOverride = firstSet(explicit.iamEndpoint);
+    const iamEnv = firstSet(env.IBMCLOUD_IAM_API_ENDPOINT);
+    const iamEndpoint = iamOverride !== undefined
+        ? validateEndpoint(CONFIG_KEYS.iamEndpoint, iamOverride)
+        : iamEnv !== undefined ? validateEndpoint("IBMCLOUD_IAM_API_ENDPOINT", iamEnv) : iamEndpointFor(visibility);
+
+    const settings: CloudSettings = { apiKey, iamEndpoint, visibility, region };
+    const kms = firstSet(explicit.kmsEndpoint);
+    if (kms !== undefined) settings.kmsEndpoint = validateEndpoint(CONFIG_KEYS.kmsEndpoint, kms);
+    const kp = firstSet(env.IBMCLOUD_KP_API_ENDPOINT);
+    if (kp !== undefined) settings.kpEndpoint = validateEndpoint("IBMCLOUD_KP_API_ENDPOINT", kp);
+    const hpcs = firstSet(env.IBMCLOUD_HPCS_API_ENDPOINT);
+    if (hpcs !== undefined) settings.hpcsEndpoint = validateEndpoint("IBMCLOUD_HPCS_API_ENDPOINT", hpcs);
+    return settings;
+}
+
+/** What `configure()` receives: `req.config.get("ibmcloud:apiKey")` etc. */
+export interface ProviderConfigSource {
+    config: { get(key: string): string | undefined };
+}
+
+/** Reads a dynamic provider's `configure()` request into explicit settings (empty values are absent). */
+export function settingsFromProviderConfig(req: ProviderConfigSource): ExplicitCloudSettings {
+    const out: ExplicitCloudSettings = {};
+    const read = (key: string) => {
+        const v = req?.config?.get(key);
+        return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
+    };
+    const apiKey = read(CONFIG_KEYS.apiKey);
+    if (apiKey !== undefined) out.apiKey = apiKey;
+    const iamEndpoint = read(CONFIG_KEYS.iamEndpoint);
+    if (iamEndpoint !== undefined) out.iamEndpoint = iamEndpoint;
+    const kmsEndpoint = read(CONFIG_KEYS.kmsEndpoint);
+    if (kmsEndpoint !== undefined) out.kmsEndpoint = kmsEndpoint;
+    const visibility = read(CONFIG_KEYS.visibility);
+    if (visibility !== undefined) out.visibility = visibility;
+    const region = read(CONFIG_KEYS.region);
+    if (region !== undefined) out.region = region;
+    return out;
+}
+
+export interface KmsEndpointArgs {
+    service: KmsService;
+    /** Instance GUID; needed for HPCS (its host names start with it). */
+    instanceId: string;
+    region?: string;
+    visibility?: Visibility;
+    /** A base URL that wins over everything (validated). */
+    override?: string;
+}
+
+/**
+ * The KMS base URL for an instance: Key Protect `https://<region>.kms.cloud.ibm.com` (private:
+ * `https://private.<region>.kms.cloud.ibm.com`), HPCS
+ * `https://<instance_id>.api.<region>.hs-crypto.appdomain.cloud` (private: `…api.private.<region>…`).
+ * `public-and-private` uses the public endpoint.
+ */
+export function kmsEndpointFor(args: KmsEndpointArgs): string {
+    if (args.override !== undefined && args.override.trim() !== "") return validateEndpoint(CONFIG_KEYS.kmsEndpoint, args.override.trim());
+    const region = parseRegion("region", args.region);
+    const priv = args.visibility === "private";
+    if (args.service === "kms") {
+        return priv ? `https://private.${region}.kms.cloud.ibm.com` : `https://${region}.kms.cloud.ibm.com`;
+    }
+    if (args.service === "hs-crypto") {
+        if (!/^[0-9a-fA-F-]{8,64}$/.test(args.instanceId ?? "")) {
+            throw new InputError("instanceId", `"${args.instanceId}" is not an HPCS instance GUID`, "Give the instance's GUID (the last-but-two segment of its CRN).");
+        }
+        return priv
+            ? `https://${args.instanceId}.api.private.${region}.hs-crypto.appdomain.cloud`
+            : `https://${args.instanceId}.api.${region}.hs-crypto.appdomain.cloud`;
+    }
+    throw new InputError("service", `"${String(args.service)}" is not a KMS service`, "Use kms (Key Protect) or hs-crypto (Hyper Protect Crypto Services).");
+}
+
+/** `kmsEndpointFor` with the overrides and defaults from resolved settings (explicit override, then the per-service env override). */
+export function kmsEndpointFromSettings(settings: CloudSettings, args: { service: KmsService; instanceId: string; region?: string }): string {
+    const override = settings.kmsEndpoint ?? (args.service === "kms" ? settings.kpEndpoint : settings.hpcsEndpoint);
+    return kmsEndpointFor({
+        service: args.service,
+        instanceId: args.instanceId,
+        region: args.region ?? settings.region,
+        visibility: settings.visibility,
+        ...(override !== undefined ? { override } : {}),
+    });
+}

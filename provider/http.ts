@@ -1,0 +1,386 @@
+// The one HTTP client every IBM Cloud call goes through (undici): JSON in and out, a timeout on every
+// attempt, retries of 429 / 500 / 502–599 with backoff that honours Retry-After, and never a blind
+// retry of a request that may already have created something.
+//
+// Why a small loop and not undici's RetryAgent: its handler drops the error body when it gives up
+// (IBM's code and message would be lost), caps a long Retry-After instead of failing, decides per
+// method only (a create POST must still be retried on 429/503 but not on 500/502), and cannot report
+// "outcome unknown". The loop below is the whole retry policy, in one place.
+import { request, Agent } from "undici";
+import * as crypto from "crypto";
+import { IbmCloudError, isRetryableStatus, parseErrorBody, redact } from "./errors";
+
+export const CLIENT_NAME = "pulumi-ibmcloud-iam";
+export const CLIENT_VERSION = "0.1.0";
+
+export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface RetryPolicy {
+    /** Retries after the first attempt (so at most maxRetries + 1 attempts). */
+    maxRetries: number;
+    /** Backoff before retry n (0-based); past the end the last value doubles. */
+    delaysMs: ReadonlyArray<number>;
+    /** Cap on any computed backoff. */
+    maxDelayMs: number;
+    /** A Retry-After longer than this fails the request instead of waiting. */
+    maxRetryAfterMs: number;
+    /** Random extra delay as a fraction of the backoff (0 = none); spreads out retry storms. */
+    jitter: number;
+}
+
+/** IBM's SDK schedule: 0.5, 1.5, 3.5, 7.5 s, capped at 30 s; Retry-After over 5 min fails. */
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
+    maxRetries: 4,
+    delaysMs: Object.freeze([500, 1500, 3500, 7500]),
+    maxDelayMs: 30_000,
+    maxRetryAfterMs: 300_000,
+    jitter: 0.2,
+});
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+export interface HttpClientOptions {
+    /** Per-attempt limit for the response headers and for each gap in the body (default 30 s). */
+    timeoutMs?: number;
+    /** TCP/TLS connect limit (default 10 s). */
+    connectTimeoutMs?: number;
+    retry?: Partial<RetryPolicy>;
+    /** How to wait between attempts; tests pass a recorder that resolves at once. */
+    sleep?: (ms: number) => Promise<void>;
+    /** Extra product token appended to the User-Agent. */
+    userAgentSuffix?: string;
+    /** Values scrubbed from every error message (the client adds the key and tokens it holds). */
+    secrets?: string[];
+    /** Told about each retry (for logs); never given secrets. */
+    onRetry?: (info: RetryInfo) => void;
+}
+
+export interface RetryInfo {
+    operation: string;
+    attempt: number;
+    delayMs: number;
+    reason: string;
+}
+
+export type QueryValue = string | number | boolean | undefined | null;
+
+export interface HttpRequest {
+    /** What the call does, in words; starts every error message (`create service ID failed: …`). */
+    operation: string;
+    method: HttpMethod;
+    url: string;
+    query?: { [name: string]: QueryValue };
+    headers?: { [name: string]: string | undefined };
+    /** Sent as JSON (content type `application/json` unless `contentType` says otherwise). */
+    json?: unknown;
+    /** Sent as `application/x-www-form-urlencoded`. */
+    form?: { [name: string]: string | undefined };
+    contentType?: string;
+    /**
+     * Replaying the request cannot do harm. Default: true for GET/HEAD/PUT/DELETE, false for
+     * POST/PATCH. A POST that only reads or toggles state (token exchange, lock) may set true.
+     */
+    idempotent?: boolean;
+    timeoutMs?: number;
+    /** Secrets this request carries (e.g. an API key value in a header or body). */
+    secrets?: ReadonlyArray<string | undefined>;
+    /** Correlation id to send; a fresh UUID otherwise. The same id is sent on every retry. */
+    correlationId?: string;
+}
+
+export interface HttpResponse<T = unknown> {
+    status: number;
+    /** Lower-case names; repeated headers joined with ", ". */
+    headers: { [name: string]: string };
+    /** Parsed JSON, the raw text for non-JSON bodies, or null when empty. */
+    body: T;
+    correlationId: string;
+    attempts: number;
+}
+
+// Transport failures where the request certainly never reached the server.
+const NOT_SENT_CODES: ReadonlyArray<string> = Object.freeze([
+    "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "EHOSTDOWN",
+    "UND_ERR_CONNECT_TIMEOUT", "ECONNABORTED",
+]);
+// Transport failures after which the server may or may not have acted on the request.
+const MAYBE_SENT_CODES: ReadonlyArray<string> = Object.freeze([
+    "ECONNRESET", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT",
+    "UND_ERR_CLOSED", "UND_ERR_RES_CONTENT_LENGTH_MISMATCH", "UND_ERR_RESPONSE_STATUS_CODE",
+]);
+
+interface TransportFailure {
+    code: string;
+    /** false: certainly not sent; true: may have reached the server. */
+    maybeSent: boolean;
+    /** Retrying can help at all (a TLS certificate error cannot). */
+    transient: boolean;
+    text: string;
+}
+
+function transportCodeOf(err: unknown): string {
+    const e = err as { code?: unknown; cause?: { code?: unknown }; errors?: Array<{ code?: unknown }> };
+    if (typeof e?.code === "string" && e.code !== "UND_ERR_SOCKET") return e.code;
+    if (typeof e?.cause?.code === "string") return e.cause.code;
+    if (Array.isArray(e?.errors) && typeof e.errors[0]?.code === "string") return e.errors[0].code as string;
+    return typeof e?.code === "string" ? e.code : "ERR_NETWORK";
+}
+
+function classifyTransport(err: unknown): TransportFailure {
+    const code = transportCodeOf(err);
+    if (NOT_SENT_CODES.includes(code)) {
+        return { code, maybeSent: false, transient: true, text: `could not connect (${code})` };
+    }
+    if (code === "UND_ERR_HEADERS_TIMEOUT") return { code, maybeSent: true, transient: true, text: "no response within the timeout" };
+    if (code === "UND_ERR_BODY_TIMEOUT") return { code, maybeSent: true, transient: true, text: "the response body stalled past the timeout" };
+    if (MAYBE_SENT_CODES.includes(code)) return { code, maybeSent: true, transient: true, text: `the connection failed during the request (${code})` };
+    // TLS and other local errors: a retry would fail the same way; be conservative about the outcome.
+    const message = (err as { message?: unknown })?.message;
+    return { code, maybeSent: true, transient: false, text: `request failed (${code}${typeof message === "string" ? `: ${message}` : ""})` };
+}
+
+/** Parses Retry-After (delta seconds or an HTTP date) into milliseconds from `nowMs`; undefined when absent/invalid. */
+export function parseRetryAfter(value: string | undefined, nowMs: number = Date.now()): number | undefined {
+    if (value === undefined) return undefined;
+    const v = value.trim();
+    if (v === "") return undefined;
+    if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+    const at = Date.parse(v);
+    if (Number.isNaN(at)) return undefined;
+    return Math.max(0, at - nowMs);
+}
+
+/** Backoff before retry `retryIndex` (0-based), without jitter. */
+export function backoffDelayMs(policy: RetryPolicy, retryIndex: number): number {
+    const list = policy.delaysMs;
+    let d: number;
+    if (list.length === 0) d = 0;
+    else if (retryIndex < list.length) d = list[retryIndex];
+    else d = list[list.length - 1] * 2 ** (retryIndex - list.length + 1);
+    return Math.min(d, policy.maxDelayMs);
+}
+
+function defaultIdempotent(method: HttpMethod): boolean {
+    return method === "GET" || method === "HEAD" || method === "PUT" || method === "DELETE";
+}
+
+function buildUrl(base: string, query: HttpRequest["query"]): string {
+    if (!query) return base;
+    const url = new URL(base);
+    for (const [k, v] of Object.entries(query)) {
+        if (v === undefined || v === null) continue;
+        url.searchParams.set(k, String(v));
+    }
+    return url.toString();
+}
+
+function withoutQuery(url: string): string {
+    const i = url.indexOf("?");
+    return i < 0 ? url : url.slice(0, i);
+}
+
+function normalizeHeaders(raw: Record<string, string | string[] | undefined>): { [name: string]: string } {
+    const out: { [name: string]: string } = {};
+    for (const [k, v] of Object.entries(raw)) {
+        if (v === undefined) continue;
+        out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+    }
+    return out;
+}
+
+function parseBody(text: string, contentType: string | undefined): { ok: true; value: unknown } | { ok: false } {
+    if (text.length === 0) return { ok: true, value: null };
+    const looksJson = /json/i.test(contentType ?? "") || /^\s*[[{]/.test(text);
+    if (!looksJson) return { ok: true, value: text };
+    try {
+        return { ok: true, value: JSON.parse(text) };
+    } catch {
+        return /json/i.test(contentType ?? "") ? { ok: false } : { ok: true, value: text };
+    }
+}
+
+function traceFrom(headers: { [name: string]: string }): string | undefined {
+    return headers["transaction-id"] ?? headers["x-correlation-id"] ?? headers["correlation-id"] ?? headers["x-request-id"];
+}
+
+/** undici-based client; one instance per configured provider, shared by the IAM and KMS clients. */
+export class HttpClient {
+    readonly options: HttpClientOptions;
+    readonly policy: RetryPolicy;
+    private secrets: string[];
+    private agent: Agent | undefined;
+
+    constructor(options: HttpClientOptions = {}) {
+        this.options = options;
+        this.policy = { ...DEFAULT_RETRY_POLICY, ...(options.retry ?? {}) };
+        this.secrets = [...(options.secrets ?? [])];
+    }
+
+    /** Registers a value that must never appear in an error (an API key, a token). */
+    addSecret(value: string | undefined): void {
+        if (value && !this.secrets.includes(value)) this.secrets.push(value);
+    }
+
+    /** Scrubs every known secret (and anything token-shaped) from `text`. */
+    redact(text: string, extra: ReadonlyArray<string | undefined> = []): string {
+        return redact(text, [...this.secrets, ...extra]);
+    }
+
+    /** Closes pooled connections. The client stays usable (a new pool is made on demand). */
+    async close(): Promise<void> {
+        const agent = this.agent;
+        this.agent = undefined;
+        if (agent) await agent.close();
+    }
+
+    // Built on first use, never at module scope: an Agent cannot be closure-serialized.
+    private dispatcher(): Agent {
+        if (!this.agent) {
+            this.agent = new Agent({
+                connect: { timeout: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
+                keepAliveTimeout: 4_000,
+            });
+        }
+        return this.agent;
+    }
+
+    private sleep(ms: number): Promise<void> {
+        if (this.options.sleep) return this.options.sleep(ms);
+        return new Promise((resolve) => setTimeout(resolve, ms));
+    }
+
+    private delayFor(retryIndex: number): number {
+        const base = backoffDelayMs(this.policy, retryIndex);
+        return Math.round(base * (1 + Math.random() * Math.max(0, this.policy.jitter)));
+    }
+
+    /**
+     * Sends `req`, retrying as the policy allows, and returns the 2xx response. Anything else throws
+     * `IbmCloudError` (IBM's code, message code, message and trace kept; secrets removed).
+     */
+    async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
+        const correlationId = req.correlationId ?? crypto.randomUUID();
+        const idempotent = req.idempotent ?? defaultIdempotent(req.method);
+        const secrets = [...this.secrets, ...(req.secrets ?? [])];
+        const url = buildUrl(req.url, req.query);
+        const timeoutMs = req.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        const headers: { [name: string]: string } = {
+            accept: "application/json",
+            "user-agent": `${CLIENT_NAME}/${CLIENT_VERSION}${this.options.userAgentSuffix ? ` ${this.options.userAgentSuffix}` : ""}`,
+            "x-correlation-id": correlationId,
+            "transaction-id": correlationId,
+        };
+        let body: string | undefined;
+        if (req.form !== undefined) {
+            const form = new URLSearchParams();
+            for (const [k, v] of Object.entries(req.form)) if (v !== undefined) form.set(k, v);
+            body = form.toString();
+            headers["content-type"] = req.contentType ?? "application/x-www-form-urlencoded";
+        } else if (req.json !== undefined) {
+            body = JSON.stringify(req.json);
+            headers["content-type"] = req.contentType ?? "application/json";
+        }
+        for (const [k, v] of Object.entries(req.headers ?? {})) {
+            if (v !== undefined) headers[k.toLowerCase()] = v;
+        }
+
+        const fail = (init: Omit<ConstructorParameters<typeof IbmCloudError>[0], "operation" | "secrets" | "method" | "url">) =>
+            new IbmCloudError({ operation: req.operation, method: req.method, url: withoutQuery(url), secrets, ...init });
+
+        // Set once an attempt may have reached the server without us seeing its answer.
+        let earlierAttemptMayHaveApplied = false;
+        for (let attempt = 1; ; attempt++) {
+            const canRetryMore = attempt <= this.policy.maxRetries;
+            let status: number;
+            let resHeaders: { [name: string]: string };
+            let text: string;
+            try {
+                const res = await request(url, {
+                    method: req.method,
+                    headers,
+                    body,
+                    dispatcher: this.dispatcher(),
+                    headersTimeout: timeoutMs,
+                    bodyTimeout: timeoutMs,
+                });
+                status = res.statusCode;
+                resHeaders = normalizeHeaders(res.headers as Record<string, string | string[] | undefined>);
+                text = await res.body.text();
+            } catch (err) {
+                const t = classifyTransport(err);
+                const mayRetry = t.transient && canRetryMore && (idempotent || !t.maybeSent);
+                if (mayRetry) {
+                    const delayMs = this.delayFor(attempt - 1);
+                    if (t.maybeSent) earlierAttemptMayHaveApplied = true;
+                    this.options.onRetry?.({ operation: req.operation, attempt, delayMs, reason: t.code });
+                    await this.sleep(delayMs);
+                    continue;
+                }
+                const outcomeUnknown = !idempotent && t.maybeSent;
+                throw fail({
+                    status: 0,
+                    code: t.code,
+                    ibmMessage: t.text,
+                    traceId: correlationId,
+                    retryable: t.transient,
+                    outcomeUnknown,
+                    attempts: attempt,
+                    note: outcomeUnknown
+                        ? "the request may have reached IBM Cloud, so the outcome is unknown: look the object up before creating it again"
+                        : attempt > 1 ? `gave up after ${attempt} attempts` : undefined,
+                    cause: err,
+                });
+            }
+
+            if (status >= 200 && status < 300) {
+                const parsed = parseBody(text, resHeaders["content-type"]);
+                if (!parsed.ok) {
+                    throw fail({
+                        status, code: "invalid_json", ibmMessage: "the response body is not valid JSON",
+                        traceId: traceFrom(resHeaders) ?? correlationId, outcomeUnknown: !idempotent, attempts: attempt,
+                    });
+                }
+                return { status, headers: resHeaders, body: parsed.value as T, correlationId, attempts: attempt };
+            }
+
+            const parsedBody = parseBody(text, resHeaders["content-type"]);
+            const info = parseErrorBody(parsedBody.ok ? parsedBody.value : text);
+            const retryable = isRetryableStatus(status);
+            // 429 and 503 mean the request was turned away before anything was done.
+            const turnedAway = status === 429 || status === 503;
+            const retryAfterMs = parseRetryAfter(resHeaders["retry-after"]);
+            const traceId = info.traceId ?? traceFrom(resHeaders) ?? correlationId;
+            const base = {
+                status, ...info, traceId, attempts: attempt,
+                ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+            };
+            if (retryable && (idempotent || turnedAway)) {
+                if (retryAfterMs !== undefined && retryAfterMs > this.policy.maxRetryAfterMs) {
+                    throw fail({
+                        ...base, retryable: true,
+                        note: `IBM Cloud asked to retry after ${Math.round(retryAfterMs / 1000)} s, longer than the ${Math.round(this.policy.maxRetryAfterMs / 1000)} s this client waits; try again later`,
+                    });
+                }
+                if (canRetryMore) {
+                    const delayMs = retryAfterMs ?? this.delayFor(attempt - 1);
+                    if (!turnedAway) earlierAttemptMayHaveApplied = true;
+                    this.options.onRetry?.({ operation: req.operation, attempt, delayMs, reason: String(status) });
+                    await this.sleep(delayMs);
+                    continue;
+                }
+            }
+            // A create that failed with 500/502/504 may have been carried out anyway.
+            let outcomeUnknown = !idempotent && retryable && !turnedAway;
+            let note: string | undefined = outcomeUnknown
+                ? "the request may have been processed, so the outcome is unknown: look the object up before creating it again"
+                : retryable && attempt > 1 ? `gave up after ${attempt} attempts` : undefined;
+            // A replayed write whose first attempt may have succeeded: its precondition or target is now gone.
+            if (earlierAttemptMayHaveApplied && (status === 412 || status === 409 || status === 404)) {
+                outcomeUnknown = true;
+                note = "an earlier attempt of this request may already have been applied (its answer was lost); read the object's current state";
+            }
+            throw fail({ ...base, retryable, outcomeUnknown, ...(note ? { note } : {}) });
+        }
+    }
+}

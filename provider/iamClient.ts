@@ -1,0 +1,541 @@
+// IAM Identity (service IDs, API keys), Policy Management and roles.
+//
+// Naming: objects that travel on the wire (request bodies and responses) keep IBM's snake_case field
+// names exactly (`iam_id`, `entity_tag`, `unique_instance_crns`), so they can be compared with IBM's
+// docs and with what the emulator stores. Options that are not part of IBM's body (headers such as
+// Entity-Lock, paging, the entity tag for If-Match) are camelCase method options.
+import { z } from "zod";
+import { HttpClient, HttpClientOptions, HttpMethod, HttpResponse, QueryValue } from "./http";
+import { IbmCloudError, isNotFound } from "./errors";
+import { IamTokenManager, TokenInfo } from "./tokenManager";
+import { CloudSettings } from "./config";
+
+export { isNotFound };
+
+// ---------- wire types ----------
+
+export interface ServiceId {
+    id: string;
+    iam_id: string;
+    entity_tag: string;
+    crn: string;
+    locked: boolean;
+    created_at?: string;
+    modified_at?: string;
+    account_id: string;
+    name: string;
+    /** Absent when unset. */
+    description?: string;
+    unique_instance_crns?: string[];
+    /** Only in a create response that also created a key. */
+    apikey?: ApiKey;
+    [extra: string]: unknown;
+}
+
+export interface CreateServiceIdBody {
+    /** Defaults to the account of the caller's token. */
+    account_id?: string;
+    name: string;
+    description?: string;
+    unique_instance_crns?: string[];
+    apikey?: CreateApiKeyBody;
+}
+
+export interface UpdateServiceIdBody {
+    name?: string;
+    /** `""` clears it. */
+    description?: string;
+    /** `[]` clears it. */
+    unique_instance_crns?: string[];
+}
+
+export type ActionWhenLeaked = "none" | "disable" | "delete";
+
+export interface ApiKey {
+    id: string;
+    entity_tag: string;
+    crn: string;
+    locked: boolean;
+    disabled?: boolean;
+    created_at?: string;
+    created_by?: string;
+    modified_at?: string;
+    support_sessions?: boolean;
+    action_when_leaked?: string;
+    name: string;
+    description?: string;
+    iam_id: string;
+    account_id: string;
+    /** The value: only from create, or get/update of a service-ID key created with `store_value`. */
+    apikey?: string;
+    leaked?: boolean;
+    expires_at?: string;
+    [extra: string]: unknown;
+}
+
+export interface CreateApiKeyBody {
+    name: string;
+    /** Accepts `iam-ServiceId-…` and `ServiceId-…`. Not used inside a service-ID create body. */
+    iam_id?: string;
+    description?: string;
+    account_id?: string;
+    /** Bring your own value (≥ 32 characters, unique). */
+    apikey?: string;
+    store_value?: boolean;
+    support_sessions?: boolean;
+    action_when_leaked?: ActionWhenLeaked;
+    /** `yyyy-MM-ddTHH:mm+0000`. */
+    expires_at?: string;
+}
+
+export interface UpdateApiKeyBody {
+    name?: string;
+    description?: string;
+    support_sessions?: boolean;
+    action_when_leaked?: ActionWhenLeaked;
+    expires_at?: string;
+}
+
+export interface PolicyAttribute {
+    name: string;
+    value: string | boolean;
+    operator?: string;
+}
+
+export interface PolicyBody {
+    type: string;
+    description?: string;
+    subjects: Array<{ attributes: PolicyAttribute[] }>;
+    roles: Array<{ role_id: string; display_name?: string; description?: string }>;
+    resources: Array<{ attributes: PolicyAttribute[]; tags?: PolicyAttribute[] }>;
+}
+
+export interface Policy extends PolicyBody {
+    id: string;
+    href?: string;
+    created_at?: string;
+    created_by_id?: string;
+    last_modified_at?: string;
+    last_modified_by_id?: string;
+    /** `active` or `deleted`. */
+    state?: string;
+    [extra: string]: unknown;
+}
+
+export interface PolicyWithEtag {
+    policy: Policy;
+    /** The ETag header; pass it to `replacePolicy`. */
+    etag: string;
+}
+
+export interface ListPoliciesFilter {
+    /** Defaults to the token's account. */
+    accountId?: string;
+    iamId?: string;
+    type?: string;
+    serviceType?: string;
+    serviceName?: string;
+    /** `active` (IBM's default), `deleted`. */
+    state?: string;
+    sort?: string;
+}
+
+export interface Role {
+    display_name: string;
+    description?: string;
+    crn: string;
+    actions?: string[];
+    [extra: string]: unknown;
+}
+
+export interface RoleList {
+    custom_roles: Role[];
+    service_roles: Role[];
+    system_roles: Role[];
+}
+
+// ---------- options ----------
+
+export interface IamClientOptions {
+    tokenManager: IamTokenManager;
+    /** Defaults to the token manager's endpoint. */
+    iamEndpoint?: string;
+    /** Defaults to the token manager's client. */
+    httpClient?: HttpClient;
+    /** Page size for list calls (IBM caps service IDs and keys at 100). */
+    pageSize?: number;
+}
+
+export interface EntityCreateOptions {
+    /** `Entity-Lock: true`: created locked (cannot be changed or deleted until unlocked). */
+    locked?: boolean;
+}
+
+export interface ApiKeyCreateOptions extends EntityCreateOptions {
+    /** `Entity-Disable: true`: created disabled. */
+    disabled?: boolean;
+}
+
+// ---------- response validation (schemas built inside functions: never at module scope) ----------
+
+function serviceIdSchema() {
+    return z.looseObject({
+        id: z.string().min(1),
+        iam_id: z.string().min(1),
+        entity_tag: z.string().min(1),
+        crn: z.string(),
+        locked: z.boolean(),
+        account_id: z.string(),
+        name: z.string(),
+        description: z.string().optional(),
+        unique_instance_crns: z.array(z.string()).optional(),
+    });
+}
+
+function apiKeySchema() {
+    return z.looseObject({
+        id: z.string().min(1),
+        entity_tag: z.string().min(1),
+        crn: z.string(),
+        locked: z.boolean(),
+        disabled: z.boolean().optional(),
+        name: z.string(),
+        iam_id: z.string().min(1),
+        account_id: z.string(),
+        apikey: z.string().optional(),
+    });
+}
+
+function policySchema() {
+    const attr = z.looseObject({ name: z.string(), value: z.union([z.string(), z.boolean()]), operator: z.string().optional() });
+    return z.looseObject({
+        id: z.string().min(1),
+        type: z.string(),
+        subjects: z.array(z.looseObject({ attributes: z.array(attr) })),
+        roles: z.array(z.looseObject({ role_id: z.string() })),
+        resources: z.array(z.looseObject({ attributes: z.array(attr) })),
+        state: z.string().optional(),
+    });
+}
+
+function roleSchema() {
+    return z.looseObject({ display_name: z.string(), crn: z.string(), description: z.string().optional(), actions: z.array(z.string()).optional() });
+}
+
+const MAX_PAGES = 1000;
+
+/** Reads one query parameter of a `next` link (absolute URL, relative path or bare token). */
+export function queryParamOf(link: unknown, name: string): string | undefined {
+    if (typeof link !== "string" || link === "") return undefined;
+    try {
+        const v = new URL(link, "http://placeholder.invalid").searchParams.get(name);
+        return v ?? undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+export class IamClient {
+    readonly tokens: IamTokenManager;
+    readonly http: HttpClient;
+    readonly iamEndpoint: string;
+    private readonly pageSize: number;
+
+    constructor(options: IamClientOptions) {
+        this.tokens = options.tokenManager;
+        this.http = options.httpClient ?? options.tokenManager.http;
+        this.iamEndpoint = (options.iamEndpoint ?? options.tokenManager.iamEndpoint).replace(/\/+$/, "");
+        this.pageSize = options.pageSize ?? 100;
+    }
+
+    /** A client (with its own token manager and HTTP client) for resolved settings. */
+    static fromSettings(settings: CloudSettings, http?: HttpClientOptions): IamClient {
+        const tokenManager = new IamTokenManager({ apiKey: settings.apiKey, iamEndpoint: settings.iamEndpoint, http });
+        return new IamClient({ tokenManager });
+    }
+
+    /** The account of the configured API key (`account.bss` of its token). */
+    async accountId(): Promise<string> {
+        const info = await this.tokens.getTokenInfo();
+        if (!info.accountId) {
+            throw new IbmCloudError({ operation: "read account id", status: 0, code: "no_account", ibmMessage: "the IAM token carries no account.bss claim" });
+        }
+        return info.accountId;
+    }
+
+    /** The decoded token of the configured API key (its iam_id, account). */
+    tokenInfo(): Promise<TokenInfo> {
+        return this.tokens.getTokenInfo();
+    }
+
+    // ---------- service IDs ----------
+
+    async createServiceId(body: CreateServiceIdBody, options: EntityCreateOptions = {}): Promise<ServiceId> {
+        const account_id = body.account_id ?? (await this.accountId());
+        const res = await this.call("create service ID", "POST", "/v1/serviceids/", {
+            json: { ...body, account_id },
+            headers: options.locked ? { "Entity-Lock": "true" } : undefined,
+            secrets: [body.apikey?.apikey],
+        });
+        return this.parse(res, serviceIdSchema(), "create service ID") as ServiceId;
+    }
+
+    /** All service IDs of the account (every page), optionally only those named exactly `name`. */
+    async listServiceIds(filter: { accountId?: string; name?: string } = {}): Promise<ServiceId[]> {
+        const account_id = filter.accountId ?? (await this.accountId());
+        const items = await this.listPages("list service IDs", "/v1/serviceids/", { account_id, name: filter.name }, "serviceids");
+        const schema = serviceIdSchema();
+        const out = items.map((item, i) => this.check(schema, item, "list service IDs", `serviceids[${i}]`) as ServiceId);
+        // IBM's `name` filter is documented as exact; enforce it in case the server matches loosely.
+        return filter.name === undefined ? out : out.filter((s) => s.name === filter.name);
+    }
+
+    async getServiceId(id: string): Promise<ServiceId> {
+        const res = await this.call("get service ID", "GET", `/v1/serviceids/${enc(id)}`);
+        return this.parse(res, serviceIdSchema(), "get service ID") as ServiceId;
+    }
+
+    /** Updates with `If-Match: etag` (the service ID's `entity_tag`, or `*`). A stale tag fails with 412 (or 409). */
+    async updateServiceId(id: string, etag: string, body: UpdateServiceIdBody): Promise<ServiceId> {
+        requireEtag(etag, "update service ID");
+        const res = await this.call("update service ID", "PUT", `/v1/serviceids/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
+        return this.parse(res, serviceIdSchema(), "update service ID") as ServiceId;
+    }
+
+    /** Deletes the service ID (and its API keys). Returns false when it was already gone. */
+    async deleteServiceId(id: string): Promise<boolean> {
+        return this.deleteIdempotent("delete service ID", `/v1/serviceids/${enc(id)}`);
+    }
+
+    async lockServiceId(id: string): Promise<void> {
+        await this.call("lock service ID", "POST", `/v1/serviceids/${enc(id)}/lock`, { idempotent: true });
+    }
+
+    async unlockServiceId(id: string): Promise<void> {
+        await this.call("unlock service ID", "DELETE", `/v1/serviceids/${enc(id)}/lock`);
+    }
+
+    // ---------- API keys ----------
+
+    async createApiKey(body: CreateApiKeyBody & { iam_id: string }, options: ApiKeyCreateOptions = {}): Promise<ApiKey> {
+        const headers: { [k: string]: string } = {};
+        if (options.locked) headers["Entity-Lock"] = "true";
+        if (options.disabled) headers["Entity-Disable"] = "true";
+        const res = await this.call("create API key", "POST", "/v1/apikeys", { json: body, headers, secrets: [body.apikey] });
+        const key = this.parse(res, apiKeySchema(), "create API key") as ApiKey;
+        if (key.apikey) this.http.addSecret(key.apikey);
+        return key;
+    }
+
+    /** All API keys of one identity (every page). */
+    async listApiKeys(filter: { iamId: string; accountId?: string }): Promise<ApiKey[]> {
+        const account_id = filter.accountId ?? (await this.accountId());
+        const items = await this.listPages("list API keys", "/v1/apikeys", { account_id, iam_id: filter.iamId }, "apikeys");
+        const schema = apiKeySchema();
+        return items.map((item, i) => this.check(schema, item, "list API keys", `apikeys[${i}]`) as ApiKey);
+    }
+
+    async getApiKey(id: string): Promise<ApiKey> {
+        const res = await this.call("get API key", "GET", `/v1/apikeys/${enc(id)}`);
+        const key = this.parse(res, apiKeySchema(), "get API key") as ApiKey;
+        if (key.apikey) this.http.addSecret(key.apikey);
+        return key;
+    }
+
+    /** Looks a key up by its value (`IAM-ApiKey` header; the value never goes in a URL). */
+    async getApiKeyDetailsByValue(value: string): Promise<ApiKey> {
+        this.http.addSecret(value);
+        const res = await this.call("get API key details", "GET", "/v1/apikeys/details", { headers: { "IAM-ApiKey": value }, secrets: [value] });
+        return this.parse(res, apiKeySchema(), "get API key details") as ApiKey;
+    }
+
+    async updateApiKey(id: string, etag: string, body: UpdateApiKeyBody): Promise<ApiKey> {
+        requireEtag(etag, "update API key");
+        const res = await this.call("update API key", "PUT", `/v1/apikeys/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
+        return this.parse(res, apiKeySchema(), "update API key") as ApiKey;
+    }
+
+    /** Returns false when the key was already gone. Tokens issued from it stay valid until they expire. */
+    async deleteApiKey(id: string): Promise<boolean> {
+        return this.deleteIdempotent("delete API key", `/v1/apikeys/${enc(id)}`);
+    }
+
+    async lockApiKey(id: string): Promise<void> {
+        await this.call("lock API key", "POST", `/v1/apikeys/${enc(id)}/lock`, { idempotent: true });
+    }
+
+    async unlockApiKey(id: string): Promise<void> {
+        await this.call("unlock API key", "DELETE", `/v1/apikeys/${enc(id)}/lock`);
+    }
+
+    async disableApiKey(id: string): Promise<void> {
+        await this.call("disable API key", "POST", `/v1/apikeys/${enc(id)}/disable`, { idempotent: true });
+    }
+
+    async enableApiKey(id: string): Promise<void> {
+        await this.call("enable API key", "DELETE", `/v1/apikeys/${enc(id)}/disable`);
+    }
+
+    // ---------- policies ----------
+
+    /** Creates an access policy. An identical existing policy fails with 409 (`isPolicyConflict(err)`, `err.conflictingPolicyId`). */
+    async createPolicy(body: PolicyBody): Promise<PolicyWithEtag> {
+        const res = await this.call("create access policy", "POST", "/v1/policies", { json: body });
+        return this.withEtag(res, "create access policy");
+    }
+
+    /** All policies matching the filter (every page). */
+    async listPolicies(filter: ListPoliciesFilter = {}): Promise<Policy[]> {
+        const account_id = filter.accountId ?? (await this.accountId());
+        const query: { [k: string]: QueryValue } = {
+            account_id, iam_id: filter.iamId, type: filter.type, service_type: filter.serviceType,
+            service_name: filter.serviceName, state: filter.state, sort: filter.sort,
+        };
+        const schema = policySchema();
+        const out: Policy[] = [];
+        let start: string | undefined;
+        const seen = new Set<string>();
+        for (let page = 0; page < MAX_PAGES; page++) {
+            const res = await this.call<Record<string, unknown>>("list access policies", "GET", "/v1/policies", {
+                query: { ...query, limit: Math.min(this.pageSize, 100), start },
+            });
+            const body = res.body ?? {};
+            const items = Array.isArray(body.policies) ? body.policies : [];
+            items.forEach((item, i) => out.push(this.check(schema, item, "list access policies", `policies[${i}]`) as Policy));
+            const next = body.next as { href?: unknown; start?: unknown } | string | undefined;
+            const nextStart = typeof next === "string" ? queryParamOf(next, "start")
+                : typeof next?.start === "string" ? next.start : queryParamOf(next?.href, "start");
+            if (!nextStart || seen.has(nextStart) || items.length === 0) break;
+            seen.add(nextStart);
+            start = nextStart;
+        }
+        return out;
+    }
+
+    async getPolicy(id: string): Promise<PolicyWithEtag> {
+        const res = await this.call("get access policy", "GET", `/v1/policies/${enc(id)}`);
+        return this.withEtag(res, "get access policy");
+    }
+
+    /** Replaces the whole policy (`type` cannot change) with `If-Match: etag`. */
+    async replacePolicy(id: string, etag: string, body: PolicyBody): Promise<PolicyWithEtag> {
+        requireEtag(etag, "replace access policy");
+        const res = await this.call("replace access policy", "PUT", `/v1/policies/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
+        return this.withEtag(res, "replace access policy");
+    }
+
+    /** Returns false when the policy was already gone. */
+    async deletePolicy(id: string): Promise<boolean> {
+        return this.deleteIdempotent("delete access policy", `/v1/policies/${enc(id)}`);
+    }
+
+    // ---------- roles ----------
+
+    /** The roles that can be granted on a service (`GET /v2/roles`). */
+    async listRoles(args: { serviceName: string; accountId?: string }): Promise<RoleList> {
+        const account_id = args.accountId ?? (await this.accountId());
+        const res = await this.call<Record<string, unknown>>("list roles", "GET", "/v2/roles", { query: { service_name: args.serviceName, account_id } });
+        const schema = roleSchema();
+        const read = (key: keyof RoleList): Role[] => {
+            const arr = res.body?.[key];
+            return Array.isArray(arr) ? arr.map((r, i) => this.check(schema, r, "list roles", `${key}[${i}]`) as Role) : [];
+        };
+        return { custom_roles: read("custom_roles"), service_roles: read("service_roles"), system_roles: read("system_roles") };
+    }
+
+    // ---------- plumbing ----------
+
+    /** An authenticated IAM call. A 401 drops the cached token and is tried once more with a fresh one. */
+    async call<T = unknown>(operation: string, method: HttpMethod, path: string, extra: {
+        json?: unknown; query?: { [k: string]: QueryValue }; headers?: { [k: string]: string } | undefined;
+        idempotent?: boolean; secrets?: ReadonlyArray<string | undefined>;
+    } = {}): Promise<HttpResponse<T>> {
+        for (let attempt = 0; ; attempt++) {
+            const token = await this.tokens.getToken();
+            try {
+                return await this.http.request<T>({
+                    operation, method, url: `${this.iamEndpoint}${path}`, query: extra.query, json: extra.json,
+                    headers: { ...(extra.headers ?? {}), Authorization: `Bearer ${token}` },
+                    ...(extra.idempotent !== undefined ? { idempotent: extra.idempotent } : {}),
+                    secrets: [token, ...(extra.secrets ?? [])],
+                });
+            } catch (err) {
+                if (attempt === 0 && err instanceof IbmCloudError && err.status === 401) {
+                    this.tokens.invalidate();
+                    continue;
+                }
+                throw err;
+            }
+        }
+    }
+
+    private async deleteIdempotent(operation: string, path: string): Promise<boolean> {
+        try {
+            await this.call(operation, "DELETE", path);
+            return true;
+        } catch (err) {
+            if (isNotFound(err)) return false;
+            throw err;
+        }
+    }
+
+    private async listPages(operation: string, path: string, query: { [k: string]: QueryValue }, field: string): Promise<unknown[]> {
+        const out: unknown[] = [];
+        let pagetoken: string | undefined;
+        const seen = new Set<string>();
+        for (let page = 0; page < MAX_PAGES; page++) {
+            const res = await this.call<Record<string, unknown>>(operation, "GET", path, {
+                query: { ...query, pagesize: Math.min(this.pageSize, 100), pagetoken },
+            });
+            const items = res.body?.[field];
+            if (!Array.isArray(items)) throw this.invalid(res, operation, `the response has no ${field} list`);
+            out.push(...items);
+            const next = queryParamOf(res.body?.next, "pagetoken");
+            if (!next || seen.has(next) || items.length === 0) break;
+            seen.add(next);
+            pagetoken = next;
+        }
+        return out;
+    }
+
+    private withEtag(res: HttpResponse<unknown>, operation: string): PolicyWithEtag {
+        const policy = this.parse(res, policySchema(), operation) as Policy;
+        return { policy, etag: res.headers["etag"] ?? "" };
+    }
+
+    private parse<S extends z.ZodType>(res: HttpResponse<unknown>, schema: S, operation: string): z.infer<S> {
+        const r = schema.safeParse(res.body);
+        if (!r.success) throw this.invalid(res, operation, describeIssues(r.error));
+        return r.data;
+    }
+
+    private check<S extends z.ZodType>(schema: S, value: unknown, operation: string, where: string): z.infer<S> {
+        const r = schema.safeParse(value);
+        if (!r.success) {
+            throw new IbmCloudError({ operation, status: 200, code: "unexpected_response", ibmMessage: `${where}: ${describeIssues(r.error)}` });
+        }
+        return r.data;
+    }
+
+    private invalid(res: HttpResponse<unknown>, operation: string, why: string): IbmCloudError {
+        return new IbmCloudError({
+            operation, status: res.status, code: "unexpected_response", ibmMessage: `IBM Cloud answered with an unexpected body: ${why}`,
+            traceId: res.headers["transaction-id"] ?? res.correlationId,
+        });
+    }
+}
+
+function describeIssues(error: z.ZodError): string {
+    return error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
+}
+
+function enc(id: string): string {
+    if (typeof id !== "string" || id === "") throw new Error("an id is required");
+    return encodeURIComponent(id);
+}
+
+function requireEtag(etag: string, operation: string): void {
+    if (typeof etag !== "string" || etag === "") {
+        throw new IbmCloudError({ operation, status: 0, code: "missing_etag", ibmMessage: "an entity tag is required for If-Match (read the object first, or pass \"*\")" });
+    }
+}

@@ -1,0 +1,8 @@
+// The public face of provider/: the client layer (config, errors, HTTP, tokens, IAM, KMS) and, added
+// by their authors, the dynamic resources. A plain re-export list.
+export * from "./config";
+export * from "./errors";
+export * from "./http";
+export * from "./tokenManager";
+export * from "./iamClient";
+export * from "./kmsClient";

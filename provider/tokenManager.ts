@@ -1,0 +1,193 @@
+// API key → IAM access token, cached. Refresh policy follows IBM's node-sdk-core (expiry from the JWT,
+// refresh due at 80 % of the lifetime, expired 10 s before `exp`, one shared in-flight request) but,
+// unlike it, keeps IBM's error code and message (BXNIM0415E "Provided API key could not be found.").
+import { HttpClient, HttpClientOptions } from "./http";
+import { IbmCloudError } from "./errors";
+
+export interface IamTokenManagerOptions {
+    apiKey: string;
+    /** IAM base URL, e.g. https://iam.cloud.ibm.com (no trailing slash needed). */
+    iamEndpoint: string;
+    /** Shared HTTP client; one is made from `http` otherwise. The API key is registered with it as a secret. */
+    httpClient?: HttpClient;
+    http?: HttpClientOptions;
+    /** A token counts as expired this many seconds before its `exp` (default 10). */
+    expiryMarginSeconds?: number;
+    /** Fraction of the lifetime before `exp` at which a background refresh starts (default 0.2). */
+    refreshWindowFraction?: number;
+    /** Clock in epoch milliseconds (tests). */
+    now?: () => number;
+    /** Told when a background refresh fails (the cached token keeps being served). Never given secrets. */
+    onBackgroundRefreshError?: (err: Error) => void;
+}
+
+/** What a token says about its holder, decoded from the JWT payload (not verified: IAM checks it). */
+export interface TokenInfo {
+    accessToken: string;
+    /** `exp`, epoch seconds. */
+    expiration: number;
+    /** `iat`, epoch seconds. */
+    issuedAt: number;
+    /** Epoch seconds after which a background refresh is started. */
+    refreshAt: number;
+    /** `iam_id`, e.g. `iam-ServiceId-…` or `IBMid-…`. */
+    iamId: string;
+    /** `account.bss`: the account id other calls need. */
+    accountId: string;
+    /** `sub`. */
+    subject: string | undefined;
+    /** `sub_type`, e.g. `ServiceId`; absent for users. */
+    subjectType: string | undefined;
+    name: string | undefined;
+}
+
+/** Decodes a JWT's payload (base64url JSON); throws a plain Error (no token text) when malformed. */
+export function decodeJwtPayload(token: string): Record<string, unknown> {
+    const parts = token.split(".");
+    if (parts.length !== 3 || !parts[1]) throw new Error("the access token is not a JWT");
+    let payload: unknown;
+    try {
+        const b64 = parts[1].replace(/-/g, "+").replace(/_/g, "/");
+        payload = JSON.parse(Buffer.from(b64, "base64").toString("utf8"));
+    } catch {
+        throw new Error("the access token's payload is not base64url JSON");
+    }
+    if (payload === null || typeof payload !== "object" || Array.isArray(payload)) throw new Error("the access token's payload is not an object");
+    return payload as Record<string, unknown>;
+}
+
+const OPERATION = "get IAM access token";
+
+export class IamTokenManager {
+    readonly iamEndpoint: string;
+    readonly http: HttpClient;
+    private readonly apiKey: string;
+    private readonly marginSeconds: number;
+    private readonly refreshFraction: number;
+    private readonly clock: () => number;
+    private readonly onBackgroundRefreshError: ((err: Error) => void) | undefined;
+    private cached: TokenInfo | undefined;
+    private inFlight: Promise<TokenInfo> | undefined;
+    /** Bumped by invalidate() so a request started before it cannot repopulate the cache. */
+    private generation = 0;
+    /** The last background refresh failure, kept for diagnostics (redacted). */
+    lastRefreshError: Error | undefined;
+
+    constructor(options: IamTokenManagerOptions) {
+        if (!options.apiKey) throw new Error("IamTokenManager needs an API key");
+        this.apiKey = options.apiKey;
+        this.iamEndpoint = options.iamEndpoint.replace(/\/+$/, "");
+        this.http = options.httpClient ?? new HttpClient(options.http);
+        this.http.addSecret(options.apiKey);
+        this.marginSeconds = options.expiryMarginSeconds ?? 10;
+        this.refreshFraction = options.refreshWindowFraction ?? 0.2;
+        this.clock = options.now ?? (() => Date.now());
+        this.onBackgroundRefreshError = options.onBackgroundRefreshError;
+    }
+
+    /** A valid access token (without the `Bearer ` prefix). */
+    async getToken(): Promise<string> {
+        return (await this.getTokenInfo()).accessToken;
+    }
+
+    /** The current token with its decoded claims, requesting one when none is valid. */
+    async getTokenInfo(): Promise<TokenInfo> {
+        const nowS = this.clock() / 1000;
+        const cached = this.cached;
+        if (cached && nowS < cached.expiration - this.marginSeconds) {
+            if (nowS >= cached.refreshAt && !this.inFlight) this.refreshInBackground();
+            return cached;
+        }
+        return this.fetchShared();
+    }
+
+    /** Drops the cached token (e.g. after a 401): the next call requests a new one. */
+    invalidate(): void {
+        this.cached = undefined;
+        this.inFlight = undefined;
+        this.generation++;
+    }
+
+    private refreshInBackground(): void {
+        this.fetchShared().catch((err: Error) => {
+            this.lastRefreshError = err;
+            try {
+                this.onBackgroundRefreshError?.(err);
+            } catch {
+                // A faulty hook must not turn into an unhandled rejection.
+            }
+        });
+    }
+
+    // Every caller without a valid token joins the same request.
+    private fetchShared(): Promise<TokenInfo> {
+        if (this.inFlight) return this.inFlight;
+        const generation = this.generation;
+        const p = this.requestToken().then(
+            (info) => {
+                if (this.generation === generation) {
+                    this.cached = info;
+                    this.inFlight = undefined;
+                    this.lastRefreshError = undefined;
+                }
+                return info;
+            },
+            (err) => {
+                if (this.generation === generation) this.inFlight = undefined;
+                throw err;
+            },
+        );
+        this.inFlight = p;
+        return p;
+    }
+
+    private async requestToken(): Promise<TokenInfo> {
+        const res = await this.http.request<Record<string, unknown>>({
+            operation: OPERATION,
+            method: "POST",
+            url: `${this.iamEndpoint}/identity/token`,
+            form: {
+                grant_type: "urn:ibm:params:oauth:grant-type:apikey",
+                apikey: this.apiKey,
+                response_type: "cloud_iam",
+            },
+            // Exchanging a key for a token creates nothing: safe to replay.
+            idempotent: true,
+            secrets: [this.apiKey],
+        });
+        const body = res.body;
+        const accessToken = body && typeof body === "object" ? body.access_token : undefined;
+        const invalid = (why: string) => new IbmCloudError({
+            operation: OPERATION, status: res.status, code: "invalid_token_response", ibmMessage: why,
+            traceId: res.headers["transaction-id"] ?? res.correlationId, secrets: [this.apiKey],
+        });
+        if (typeof accessToken !== "string" || accessToken === "") throw invalid("IAM answered without an access_token");
+        this.http.addSecret(accessToken);
+        let claims: Record<string, unknown>;
+        try {
+            claims = decodeJwtPayload(accessToken);
+        } catch (e) {
+            throw invalid((e as Error).message);
+        }
+        const nowS = Math.floor(this.clock() / 1000);
+        const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+        const expiresIn = num(body.expires_in);
+        // The JWT is authoritative; the body's `expiration` / `expires_in` only fill gaps.
+        const exp = num(claims.exp) ?? num(body.expiration) ?? (expiresIn !== undefined ? nowS + expiresIn : undefined);
+        if (exp === undefined) throw invalid("the access token has no exp claim");
+        const iat = num(claims.iat) ?? (expiresIn !== undefined ? exp - expiresIn : nowS);
+        const account = claims.account as { bss?: unknown } | undefined;
+        const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+        return {
+            accessToken,
+            expiration: exp,
+            issuedAt: iat,
+            refreshAt: exp - this.refreshFraction * (exp - iat),
+            iamId: str(claims.iam_id) ?? str(claims.id) ?? "",
+            accountId: str(account?.bss) ?? "",
+            subject: str(claims.sub),
+            subjectType: str(claims.sub_type),
+            name: str(claims.name),
+        };
+    }
+}
