@@ -1,0 +1,88 @@
+// The emulator as one object: state, signing key, runtime options and the HTTP server.
+import * as http from "http";
+import { AddressInfo } from "net";
+import { registerAdminRoutes } from "./admin";
+import { registerIdentityRoutes } from "./identity";
+import { TokenSigner } from "./jwt";
+import { registerKmsRoutes } from "./kms";
+import { registerPolicyRoutes } from "./policies";
+import { Middleware, Router } from "./server";
+import { InstanceRecord, KmsInstanceSpec, StateStore } from "./state";
+import { registerTokenRoutes } from "./token";
+
+export interface EmulatorOptions {
+    port?: number; // 0 = free port (default 0)
+    host?: string; // default 127.0.0.1
+    tokenLifetimeSeconds?: number; // default 3600
+    stateFile?: string; // JSON file: loaded at start if present, written after every change
+    accountId?: string; // default: generated 32 hex
+    ownerApiKey?: string; // default: generated 44-char value
+    instances?: KmsInstanceSpec[]; // default: one hs-crypto instance in us-south
+    policyPropagationDelayMs?: number; // a new policy only takes effect after this long (default 0)
+    /** Lifetime of refresh tokens (issued only to the `bx:bx` client); default 30 days. */
+    refreshTokenLifetimeSeconds?: number;
+}
+
+export class Emulator {
+    readonly store: StateStore;
+    readonly signer: TokenSigner;
+    readonly router: Router;
+    readonly tokenLifetimeSeconds: number;
+    readonly refreshTokenLifetimeSeconds: number;
+    readonly policyPropagationDelayMs: number;
+    /** Instances as first seeded, restored by `POST /__emulator/reset`. */
+    readonly seedInstances: InstanceRecord[];
+    tokenRequests = 0;
+    private server?: http.Server;
+
+    constructor(opts: EmulatorOptions) {
+        this.store = StateStore.open(opts);
+        this.signer = new TokenSigner(this.store.data.signingKey.kid, this.store.data.signingKey.privateKeyPem);
+        this.tokenLifetimeSeconds = opts.tokenLifetimeSeconds ?? 3600;
+        this.refreshTokenLifetimeSeconds = opts.refreshTokenLifetimeSeconds ?? 30 * 24 * 3600;
+        this.policyPropagationDelayMs = opts.policyPropagationDelayMs ?? 0;
+        this.seedInstances = this.store.data.instances.map((i) => ({ ...i }));
+        this.router = new Router(
+            () => this.store,
+            () => this.signer,
+        );
+        registerAdminRoutes(this.router, this);
+        registerTokenRoutes(this.router, this);
+        registerIdentityRoutes(this.router, this);
+        registerPolicyRoutes(this.router, this);
+        registerKmsRoutes(this.router, this);
+    }
+
+    /** Plugs a per-request middleware in front of every route (fault injection goes here). */
+    use(mw: Middleware): void {
+        this.router.use(mw);
+    }
+
+    listen(port: number, host: string): Promise<string> {
+        const server = http.createServer((req, res) => {
+            void this.router.handle(req, res);
+        });
+        // keep-alive sockets of finished tests must not hold stop() open
+        server.keepAliveTimeout = 5000;
+        this.server = server;
+        return new Promise((resolve, reject) => {
+            server.once("error", reject);
+            server.listen(port, host, () => {
+                server.off("error", reject);
+                const addr = server.address() as AddressInfo;
+                const shownHost = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+                resolve(`http://${shownHost}:${addr.port}`);
+            });
+        });
+    }
+
+    close(): Promise<void> {
+        const server = this.server;
+        if (!server) return Promise.resolve();
+        this.server = undefined;
+        return new Promise((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+        });
+    }
+}
