@@ -15,6 +15,8 @@ export interface IamTokenManagerOptions {
     expiryMarginSeconds?: number;
     /** Fraction of the lifetime before `exp` at which a background refresh starts (default 0.2). */
     refreshWindowFraction?: number;
+    /** After a failed background refresh, wait this long before starting another (default 5 s). */
+    backgroundRetrySeconds?: number;
     /** Clock in epoch milliseconds (tests). */
     now?: () => number;
     /** Told when a background refresh fails (the cached token keeps being served). Never given secrets. */
@@ -65,6 +67,9 @@ export class IamTokenManager {
     private readonly marginSeconds: number;
     private readonly refreshFraction: number;
     private readonly clock: () => number;
+    private readonly backgroundRetrySeconds: number;
+    /** Epoch seconds before which no new background refresh starts (set after one failed). */
+    private backgroundPausedUntil = 0;
     private readonly onBackgroundRefreshError: ((err: Error) => void) | undefined;
     private cached: TokenInfo | undefined;
     private inFlight: Promise<TokenInfo> | undefined;
@@ -82,6 +87,7 @@ export class IamTokenManager {
         this.marginSeconds = options.expiryMarginSeconds ?? 10;
         this.refreshFraction = options.refreshWindowFraction ?? 0.2;
         this.clock = options.now ?? (() => Date.now());
+        this.backgroundRetrySeconds = options.backgroundRetrySeconds ?? 5;
         this.onBackgroundRefreshError = options.onBackgroundRefreshError;
     }
 
@@ -95,7 +101,7 @@ export class IamTokenManager {
         const nowS = this.clock() / 1000;
         const cached = this.cached;
         if (cached && nowS < cached.expiration - this.marginSeconds) {
-            if (nowS >= cached.refreshAt && !this.inFlight) this.refreshInBackground();
+            if (nowS >= cached.refreshAt && nowS >= this.backgroundPausedUntil && !this.inFlight) this.refreshInBackground();
             return cached;
         }
         return this.fetchShared();
@@ -105,12 +111,15 @@ export class IamTokenManager {
     invalidate(): void {
         this.cached = undefined;
         this.inFlight = undefined;
+        this.backgroundPausedUntil = 0;
         this.generation++;
     }
 
     private refreshInBackground(): void {
         this.fetchShared().catch((err: Error) => {
             this.lastRefreshError = err;
+            // Do not hammer a failing IAM on every call while the cached token is still good.
+            this.backgroundPausedUntil = this.clock() / 1000 + this.backgroundRetrySeconds;
             try {
                 this.onBackgroundRefreshError?.(err);
             } catch {
