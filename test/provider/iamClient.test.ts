@@ -3,6 +3,7 @@ import { startEmulator, RunningEmulator } from "../../emulator";
 import {
     IamClient, IamTokenManager, IbmCloudError, isNotFound, isEtagMismatch, isPolicyConflict, resolveCloudSettings, PolicyBody,
 } from "../../provider";
+import { startLocalServer, LocalServer, json, Handler } from "./localServer";
 
 interface AdminState {
     serviceIds: Array<{ id: string; name: string; locked: boolean; description?: string }>;
@@ -242,5 +243,57 @@ describe("iamClient: IamClient against the emulator", function () {
             assert.ok(crns.includes("crn:v1:bluemix:public:iam::::serviceRole:Writer"));
             assert.ok(crns.some((c) => c.endsWith("serviceRole:KeyPurge")));
         });
+    });
+});
+
+describe("iamClient: token handling on 401", () => {
+    const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    let issued = 0;
+    const tokenHandler: Handler = (_req, res) => {
+        issued++;
+        const iat = Math.floor(Date.now() / 1000);
+        const jwt = `${b64url({ alg: "RS256" })}.${b64url({ iam_id: "iam-x", account: { bss: "acc" }, iat, exp: iat + 3600, n: issued })}.c2ln`;
+        json(200, { access_token: jwt, expires_in: 3600 })(_req, res, undefined as never);
+    };
+    let server: LocalServer;
+    afterEach(async () => server.stop());
+
+    it("drops a token IAM rejects and retries once with a fresh one", async () => {
+        issued = 0;
+        const unauthorized = json(401, { errors: [{ code: "invalid_token", message_code: "BXNIM0308E", message: "Token is not valid." }], status_code: 401, trace: "t401" });
+        let calls = 0;
+        server = await startLocalServer([(req, res, raw) => {
+            if (req.url === "/identity/token") return tokenHandler(req, res, raw);
+            calls++;
+            return (calls === 1 ? unauthorized : json(200, { id: "ServiceId-1", iam_id: "iam-ServiceId-1", entity_tag: "1-a", crn: "c", locked: false, account_id: "acc", name: "n" }))(req, res, raw);
+        }]);
+        const c = new IamClient({ tokenManager: new IamTokenManager({ apiKey: "k".repeat(40), iamEndpoint: server.url }) });
+        const s = await c.getServiceId("ServiceId-1");
+        assert.strictEqual(s.id, "ServiceId-1");
+        assert.strictEqual(issued, 2, "a new token was fetched after the 401");
+        const auths = server.seen.filter((r) => r.url.startsWith("/v1/")).map((r) => r.headers["authorization"]);
+        assert.notStrictEqual(auths[0], auths[1], "the retry carried the new token");
+        // A second consecutive 401 is reported, with IBM's code, and no token in the text.
+        calls = 0;
+        server.setScript([(req, res, raw) => (req.url === "/identity/token" ? tokenHandler(req, res, raw) : unauthorized(req, res, raw))]);
+        await assert.rejects(c.getServiceId("ServiceId-1"), (err: unknown) => {
+            assert.ok(err instanceof IbmCloudError);
+            assert.strictEqual(err.messageCode, "BXNIM0308E");
+            assert.ok(!/eyJ/.test(err.message));
+            return true;
+        });
+        await c.http.close();
+    });
+
+    it("rejects a response that is not what IBM sends, saying what is wrong", async () => {
+        server = await startLocalServer([(req, res, raw) => (req.url === "/identity/token" ? tokenHandler(req, res, raw) : json(200, { id: "ServiceId-1", name: 5 })(req, res, raw))]);
+        const c = new IamClient({ tokenManager: new IamTokenManager({ apiKey: "k".repeat(40), iamEndpoint: server.url }) });
+        await assert.rejects(c.getServiceId("ServiceId-1"), (err: unknown) => {
+            assert.ok(err instanceof IbmCloudError);
+            assert.strictEqual(err.code, "unexpected_response");
+            assert.match(err.message, /^get service ID failed: 200 unexpected_response: IBM Cloud answered with an unexpected body: iam_id: /);
+            return true;
+        });
+        await c.http.close();
     });
 });
