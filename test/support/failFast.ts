@@ -15,7 +15,9 @@ type Waiter = (reason: unknown) => void;
 
 interface FailFastState {
     waiters: Set<Waiter>;
-    seen: WeakSet<object>;
+    seenPromises: WeakSet<Promise<unknown>>;
+    /** error objects already surfaced */
+    reported: WeakSet<object>;
 }
 
 // One handler per process even if this file is loaded twice (e.g. from dist and via a symlink).
@@ -29,20 +31,23 @@ function asError(reason: unknown): Error {
 function install(): FailFastState {
     const existing = g[KEY];
     if (existing) return existing;
-    const state: FailFastState = { waiters: new Set(), seen: new WeakSet() };
+    const state: FailFastState = { waiters: new Set(), seenPromises: new WeakSet(), reported: new WeakSet() };
     g[KEY] = state;
     process.on("unhandledRejection", (reason: unknown, promise: Promise<unknown>) => {
-        // Report each failure once: mocha re-emits the same rejection after its own handler, and
-        // Pulumi rejects several promises with one error object when a registration fails.
-        if (state.seen.has(promise)) return;
-        state.seen.add(promise);
-        if (reason !== null && (typeof reason === "object" || typeof reason === "function")) {
-            if (state.seen.has(reason)) return;
-            state.seen.add(reason);
-        }
+        // Mocha re-emits the same rejection after its own handler: handle it once.
+        if (state.seenPromises.has(promise)) return;
+        state.seenPromises.add(promise);
+        const isObject = reason !== null && (typeof reason === "object" || typeof reason === "function");
         if (state.waiters.size > 0) {
             for (const w of [...state.waiters]) w(reason);
+            if (isObject) state.reported.add(reason as object);
             return;
+        }
+        // Pulumi rejects several promises with one error object when a registration fails (and
+        // again for each resource sharing a cached failed provider): throw each error once.
+        if (isObject) {
+            if (state.reported.has(reason as object)) return;
+            state.reported.add(reason as object);
         }
         process.nextTick(() => {
             throw asError(reason);
