@@ -6,7 +6,9 @@ import { PolicyAttribute, PolicyBody, StateStore } from "./state";
 /** A concrete resource an action is attempted on. */
 export interface Target {
     accountId: string;
-    serviceName: string;
+    /** Absent for account-wide targets such as "all IAM-enabled services". */
+    serviceName?: string;
+    serviceType?: string;
     serviceInstance?: string;
     resourceGroupId?: string;
 }
@@ -28,7 +30,7 @@ export function resourceCovers(attrs: PolicyAttribute[], t: Target): boolean {
     const facts: Record<string, string | undefined> = {
         accountId: t.accountId,
         serviceName: t.serviceName,
-        serviceType: serviceTypeOf(t.serviceName),
+        serviceType: t.serviceType ?? (t.serviceName ? serviceTypeOf(t.serviceName) : undefined),
         serviceInstance: t.serviceInstance,
         resourceGroupId: t.resourceGroupId,
     };
@@ -52,7 +54,7 @@ export function grantedActions(store: StateStore, iamId: string, target: Target,
         const body = bodyInForce(p, now);
         if (!body || body.type !== "access" || !subjectIs(body, iamId)) continue;
         if (!body.resources.some((r) => !(r.tags && r.tags.length) && resourceCovers(r.attributes, target))) continue;
-        for (const role of body.roles) for (const a of actionsOf(role.role_id, target.serviceName)) out.add(a);
+        for (const role of body.roles) for (const a of actionsOf(role.role_id, target.serviceName ?? "")) out.add(a);
     }
     return out;
 }

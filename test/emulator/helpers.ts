@@ -76,7 +76,15 @@ export async function serviceIdWithKey(emu: RunningEmulator, ownerToken: string,
     return { id: r.body.id, iamId: r.body.iam_id, apikey: r.body.apikey.apikey, apikeyId: r.body.apikey.id };
 }
 
-export function policyBody(accountId: string, iamId: string, roles: string[], resource: Record<string, string>): Record<string, unknown> {
+export interface PolicyRequest {
+    type: string;
+    description?: string;
+    subjects: { attributes: { name: string; value: string }[] }[];
+    roles: { role_id: string }[];
+    resources: { attributes: { name: string; value: string; operator?: string }[] }[];
+}
+
+export function policyBody(accountId: string, iamId: string, roles: string[], resource: Record<string, string>): PolicyRequest {
     return {
         type: "access",
         subjects: [{ attributes: [{ name: "iam_id", value: iamId }] }],
