@@ -78,8 +78,8 @@ export interface HttpRequest {
     form?: { [name: string]: string | undefined };
     contentType?: string;
     /**
-     * Replaying the request cannot do harm. Default: true for GET/HEAD/PUT/DELETE, false for
-     * POST/PATCH. A POST that only reads or toggles state (token exchange, lock) may set true.
+     * Replaying the request cannot do harm. Default: true for GET/HEAD/DELETE and for a PUT with
+     * If-Match, false for POST/PATCH and a bare PUT. A POST that only reads or toggles state (token exchange, lock) may set true.
      */
     idempotent?: boolean;
     timeoutMs?: number;
@@ -161,8 +161,10 @@ export function backoffDelayMs(policy: RetryPolicy, retryIndex: number): number 
     return Math.min(d, policy.maxDelayMs);
 }
 
-function defaultIdempotent(method: HttpMethod): boolean {
-    return method === "GET" || method === "HEAD" || method === "PUT" || method === "DELETE";
+// A PUT counts only with If-Match: then a replay can never overwrite someone else's later change.
+function defaultIdempotent(method: HttpMethod, headers: HttpRequest["headers"]): boolean {
+    if (method === "PUT") return Object.keys(headers ?? {}).some((k) => k.toLowerCase() === "if-match" && !!headers?.[k]);
+    return method === "GET" || method === "HEAD" || method === "DELETE";
 }
 
 function buildUrl(base: string, query: HttpRequest["query"]): string {
@@ -261,7 +263,7 @@ export class HttpClient {
      */
     async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
         const correlationId = req.correlationId ?? crypto.randomUUID();
-        const idempotent = req.idempotent ?? defaultIdempotent(req.method);
+        const idempotent = req.idempotent ?? defaultIdempotent(req.method, req.headers);
         const secrets = [...this.secrets, ...(req.secrets ?? [])];
         const url = buildUrl(req.url, req.query);
         const timeoutMs = req.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

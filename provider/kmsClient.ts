@@ -4,6 +4,8 @@ import { z } from "zod";
 import * as crypto from "crypto";
 import { HttpClient, HttpMethod, HttpResponse, QueryValue } from "./http";
 import { IbmCloudError, isNotFound } from "./errors";
+import { CloudSettings, KmsService, kmsEndpointFromSettings } from "./config";
+import { IamTokenManager } from "./tokenManager";
 
 export const KMS_KEY_TYPE = "application/vnd.ibm.kms.key+json";
 
@@ -96,6 +98,20 @@ export class KmsClient {
         this.tokenSource = options.tokenSource;
         this.http = options.httpClient ?? new HttpClient();
         this.pageSize = options.pageSize ?? 200;
+    }
+
+    /**
+     * A client for one instance, authenticated by `tokens` (sharing its HTTP client), with the
+     * endpoint derived from settings (override, region, visibility).
+     */
+    static forInstance(tokens: IamTokenManager, settings: CloudSettings, target: { service: KmsService; instanceId: string; region?: string; keyRing?: string }): KmsClient {
+        return new KmsClient({
+            endpoint: kmsEndpointFromSettings(settings, target),
+            instanceId: target.instanceId,
+            tokenSource: () => tokens.getToken(),
+            httpClient: tokens.http,
+            ...(target.keyRing !== undefined ? { keyRing: target.keyRing } : {}),
+        });
     }
 
     /** Creates a root key (default) or a standard key (`extractable: true`); `payload` imports material. */

@@ -157,6 +157,16 @@ describe("http: the one request function", function () {
         });
     });
 
+    it("retries a PUT only when it carries If-Match", async () => {
+        await script(json(500, IAM_ERROR(500, "internal")), json(200, {}));
+        await assert.rejects(client().request({ operation: "replace thing", method: "PUT", url: server.url, json: {} }),
+            (e: unknown) => e instanceof IbmCloudError && e.outcomeUnknown === true);
+        assert.strictEqual(server.seen.length, 1);
+        server.setScript([json(500, IAM_ERROR(500, "internal")), json(200, { ok: true })]);
+        const res = await client().request({ operation: "replace policy", method: "PUT", url: server.url, headers: { "If-Match": "1-a" }, json: {} });
+        assert.strictEqual(res.attempts, 2);
+    });
+
     it("retries an idempotent GET after a reset and after a timeout", async () => {
         await script(reset, hang, json(200, { ok: 1 }));
         const res = await client({ timeoutMs: 200 }).request({ operation: "get policy", method: "GET", url: server.url });

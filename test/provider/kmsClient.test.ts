@@ -16,6 +16,7 @@ describe("kmsClient: KmsClient against the emulator", function () {
 
     function kmsFor(tokens: IamTokenManager, extra: Partial<KmsClientOptions> = {}): KmsClient {
         const settings = resolveCloudSettings({ apiKey: "unused-in-this-helper", kmsEndpoint: emu.url }, {});
+        if (Object.keys(extra).length === 0) return KmsClient.forInstance(tokens, settings, { service: "hs-crypto", instanceId });
         return new KmsClient({
             endpoint: kmsEndpointFromSettings(settings, { service: "hs-crypto", instanceId }),
             instanceId, tokenSource: () => tokens.getToken(), httpClient: tokens.http, ...extra,

@@ -15,7 +15,7 @@ export type Handler = (req: SeenRequest, res: http.ServerResponse, raw: http.Inc
 export interface LocalServer {
     url: string;
     seen: SeenRequest[];
-    /** Replace the script (and keep counting). */
+    /** Replaces the script; the next request gets its first handler (`seen` keeps growing). */
     setScript(script: Handler[]): void;
     stop(): Promise<void>;
 }
@@ -38,13 +38,14 @@ export const hang: Handler = () => undefined;
 
 export async function startLocalServer(script: Handler[]): Promise<LocalServer> {
     let current = script;
+    let offset = 0;
     const seen: SeenRequest[] = [];
     const server = http.createServer((raw, res) => {
         const chunks: Buffer[] = [];
         raw.on("data", (c: Buffer) => chunks.push(c));
         raw.on("end", () => {
             const req: SeenRequest = { method: raw.method ?? "", url: raw.url ?? "", headers: raw.headers, body: Buffer.concat(chunks).toString("utf8") };
-            const index = seen.length;
+            const index = seen.length - offset;
             seen.push(req);
             const handler = current[Math.min(index, current.length - 1)];
             handler(req, res, raw);
@@ -57,6 +58,7 @@ export async function startLocalServer(script: Handler[]): Promise<LocalServer> 
         seen,
         setScript(s: Handler[]) {
             current = s;
+            offset = seen.length;
         },
         stop() {
             server.closeAllConnections();
