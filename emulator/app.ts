@@ -36,6 +36,7 @@ export class Emulator {
     private server?: http.Server;
 
     constructor(opts: EmulatorOptions) {
+        checkOptions(opts);
         this.store = StateStore.open(opts);
         this.signer = new TokenSigner(this.store.data.signingKey.kid, this.store.data.signingKey.privateKeyPem);
         this.tokenLifetimeSeconds = opts.tokenLifetimeSeconds ?? 3600;
@@ -60,7 +61,7 @@ export class Emulator {
 
     listen(port: number, host: string): Promise<string> {
         const server = http.createServer((req, res) => {
-            void this.router.handle(req, res);
+            this.router.handle(req, res).catch(() => res.destroy());
         });
         // keep-alive sockets of finished tests must not hold stop() open
         server.keepAliveTimeout = 5000;
@@ -84,5 +85,27 @@ export class Emulator {
             server.close(() => resolve());
             server.closeAllConnections();
         });
+    }
+}
+
+/** Misconfiguration fails at start with the option named, not later as a puzzling 400. */
+function checkOptions(o: EmulatorOptions): void {
+    const fail = (m: string) => {
+        throw new Error(`startEmulator: ${m}`);
+    };
+    if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) fail("port must be an integer 0..65535");
+    if (o.tokenLifetimeSeconds !== undefined && (!Number.isInteger(o.tokenLifetimeSeconds) || o.tokenLifetimeSeconds < 1)) {
+        fail("tokenLifetimeSeconds must be a whole number of seconds, at least 1");
+    }
+    if (o.refreshTokenLifetimeSeconds !== undefined && (!Number.isInteger(o.refreshTokenLifetimeSeconds) || o.refreshTokenLifetimeSeconds < 1)) {
+        fail("refreshTokenLifetimeSeconds must be a whole number of seconds, at least 1");
+    }
+    if (o.policyPropagationDelayMs !== undefined && !(o.policyPropagationDelayMs >= 0)) fail("policyPropagationDelayMs must be >= 0");
+    if (o.accountId !== undefined && !/^[0-9a-f]{32}$/.test(o.accountId)) fail("accountId must be 32 lowercase hex characters");
+    if (o.ownerApiKey !== undefined && (o.ownerApiKey.length < 32 || /\s/.test(o.ownerApiKey))) {
+        fail("ownerApiKey must have at least 32 characters and no whitespace");
+    }
+    for (const i of o.instances ?? []) {
+        if (i.service !== "hs-crypto" && i.service !== "kms") fail(`instance service must be hs-crypto or kms, not ${String(i.service)}`);
     }
 }

@@ -2,8 +2,8 @@
 import { Emulator, EmulatorOptions } from "./app";
 import { KmsInstanceSpec } from "./state";
 
-export { EmulatorOptions } from "./app";
-export { KmsInstanceSpec } from "./state";
+export type { EmulatorOptions } from "./app";
+export type { KmsInstanceSpec } from "./state";
 
 export interface RunningEmulator {
     /** Serves IAM (/identity, /v1, /v2) AND KMS (/api/v2) on one origin. */

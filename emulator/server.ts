@@ -31,7 +31,8 @@ export class Ctx {
         readonly res: http.ServerResponse,
     ) {
         this.method = (req.method ?? "GET").toUpperCase();
-        this.url = new URL(req.url ?? "/", `http://${req.headers.host ?? "127.0.0.1"}`);
+        // a fixed base: a hostile Host header must not be able to break parsing
+        this.url = new URL(req.url ?? "/", "http://emulator.invalid");
         // IBM paths treat a trailing slash as the same resource (`/v1/serviceids/`)
         this.path = this.url.pathname.length > 1 ? this.url.pathname.replace(/\/+$/, "") : this.url.pathname;
         // IBM echoes a caller-supplied transaction id; otherwise it mints one
@@ -227,7 +228,14 @@ export class Router {
             let ok = true;
             for (let i = 0; i < parts.length; i++) {
                 const seg = r.segments[i];
-                if (seg.startsWith(":")) params[seg.slice(1)] = decodeURIComponent(parts[i]);
+                if (seg.startsWith(":")) {
+                    const v = safeDecode(parts[i]);
+                    if (v === undefined) {
+                        ok = false;
+                        break;
+                    }
+                    params[seg.slice(1)] = v;
+                }
                 else if (seg !== parts[i]) {
                     ok = false;
                     break;
@@ -254,7 +262,13 @@ export class Router {
 
     async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
         const startedAt = Date.now();
-        const ctx = new Ctx(req, res);
+        let ctx: Ctx;
+        try {
+            ctx = new Ctx(req, res);
+        } catch {
+            res.writeHead(400).end();
+            return;
+        }
         ctx.family = this.familyOf(ctx.path);
         try {
             ctx.body = await readBody(req);
@@ -375,6 +389,14 @@ function bodyErrorFor(family: Family, message: string): Error {
             return new AdminError(400, message);
         default:
             return new IamError(400, "invalid_body", message);
+    }
+}
+
+function safeDecode(s: string): string | undefined {
+    try {
+        return decodeURIComponent(s);
+    } catch {
+        return undefined;
     }
 }
 
