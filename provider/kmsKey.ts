@@ -1,0 +1,595 @@
+// A KMS key (HPCS `hs-crypto` or Key Protect `kms`) created and managed AS a service ID: every call
+// authenticates with the service ID's API key given as the secret input `apiKey`, so the key's
+// `createdBy` is the application's identity and the key can only be managed while that identity holds
+// an access policy on the instance. The deployer's credentials (stack config via configure()) are
+// only a fallback for refresh and destroy when the stored key was rotated or deleted outside Pulumi.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import * as crypto from "crypto";
+import {
+    ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint,
+} from "./config";
+import { IbmCloudError, isNotFound } from "./errors";
+import { KmsClient, KmsKey as KmsKeyResource } from "./kmsClient";
+import { CloudSession } from "./session";
+import { IamTokenManager } from "./tokenManager";
+import { CheckFailure, compact, descriptionField, UNKNOWN, validate } from "./validation";
+
+// ---------- arguments ----------
+
+export interface KmsKeyArgs {
+    /** GUID of the HPCS or Key Protect instance (the last-but-two segment of its CRN). Changing it replaces the key. */
+    instanceId: pulumi.Input<string>;
+    /** `hs-crypto` (Hyper Protect Crypto Services, the default) or `kms` (Key Protect). Changing it replaces the key. */
+    service?: pulumi.Input<"hs-crypto" | "kms">;
+    /** Region of the instance, e.g. `us-south`; defaults to `ibmcloud:region` / `IC_REGION` / us-south. Used to build the endpoint. */
+    region?: pulumi.Input<string>;
+    /** KMS base URL; wins over `region` (and over `ibmcloud:kmsEndpoint`). Changing region or endpoint only re-points the key, it is never replaced. */
+    endpoint?: pulumi.Input<string>;
+    /** Key name, 2–90 characters. KMS cannot rename keys: changing it replaces the key. */
+    name: pulumi.Input<string>;
+    /** Up to 240 characters. KMS cannot change it: changing it replaces the key. */
+    description?: pulumi.Input<string>;
+    /** Key ring (`x-kms-key-ring`), default `default`. Changing it replaces the key. */
+    keyRing?: pulumi.Input<string>;
+    /** RFC 3339 date-time after which the key expires (in the future when created). Changing it replaces the key. */
+    expirationDate?: pulumi.Input<string>;
+    /** `root` (default: not extractable, wraps other keys) or `standard` (extractable). Changing it replaces the key. */
+    type?: pulumi.Input<"root" | "standard">;
+    /**
+     * Base64 key material to import instead of generating it (root: 16, 24 or 32 bytes; standard: up to
+     * 7500 bytes). Kept secret. Changing it replaces the key.
+     */
+    payload?: pulumi.Input<string>;
+    /** Delete the key even when it still protects resources (`?force=true`). Changes in place. */
+    force?: pulumi.Input<boolean>;
+    /**
+     * The SERVICE ID's API key (e.g. `ServiceApiKey.apikey` or `KmsAccess.apiKey`): the key is created,
+     * read and deleted as that service ID. Always stored as a secret. A new value (rotation) is an
+     * in-place update that only checks the new key can see the KMS key and stores it, so later refresh
+     * and destroy use the current credential.
+     *
+     * Replacing name, description, keyRing, expirationDate, type, payload, instanceId or service DELETES
+     * the old key, and with it access to all data it wraps: consider `protect: true` on root keys.
+     */
+    apiKey: pulumi.Input<string>;
+}
+
+/** What state holds for a key. */
+export interface KmsKeyOutputs {
+    keyId: string;
+    crn: string;
+    /** 0 pre-active, 1 active, 2 suspended, 3 deactivated, 5 destroyed. */
+    state: number;
+    name: string;
+    description?: string;
+    keyRing: string;
+    /** false for a root key, true for a standard key. */
+    extractable: boolean;
+    type: "root" | "standard";
+    imported: boolean;
+    expirationDate?: string;
+    creationDate: string;
+    /** IAM id of the creator: the service ID (`iam-ServiceId-…`). */
+    createdBy: string;
+    instanceId: string;
+    service: KmsService;
+    /** The region given, or the configured one the endpoint was derived from. */
+    region?: string;
+    /** KMS base URL used for every call. */
+    endpoint: string;
+    force: boolean;
+    /** The service ID's API key (secret), so refresh and destroy run as the service ID. */
+    apiKey: string;
+    /** Imported key material (secret), only when `payload` was given. */
+    payload?: string;
+}
+
+/** Inputs after `check`: defaults applied. */
+interface KmsKeyInputs {
+    instanceId: string;
+    service: KmsService;
+    region?: string;
+    endpoint?: string;
+    name: string;
+    description?: string;
+    keyRing?: string;
+    expirationDate?: string;
+    type: "root" | "standard";
+    payload?: string;
+    force: boolean;
+    apiKey: string;
+}
+
+// ---------- validation ----------
+
+const GUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+const KEY_RING_PATTERN = "^[a-zA-Z0-9-]{2,100}$";
+const BASE64_PATTERN = "^[A-Za-z0-9+/]+={0,2}$";
+
+/** Zod field for a KMS instance GUID. */
+export function instanceIdField() {
+    return z.string({ error: "instanceId must be a string" })
+        .trim()
+        .regex(new RegExp(GUID_PATTERN), { error: "instanceId must be the instance GUID such as 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b (the last-but-two segment of the instance CRN)" });
+}
+
+/** Zod field for the KMS service name. */
+export function kmsServiceField() {
+    return z.enum(["hs-crypto", "kms"], { error: "service must be hs-crypto (Hyper Protect Crypto Services) or kms (Key Protect)" });
+}
+
+/** Zod field for a KMS endpoint override (https, or http on loopback for the emulator). */
+export function kmsEndpointField(field: string) {
+    return z.string({ error: `${field} must be a URL string` }).superRefine((v, ctx) => {
+        try {
+            validateEndpoint(field, v);
+        } catch (e) {
+            ctx.addIssue({ code: "custom", message: (e as Error).message });
+        }
+    });
+}
+
+/** Zod field for a region id. */
+export function regionField() {
+    return z.string({ error: "region must be a string" })
+        .regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, { error: "region must be an IBM Cloud region id such as us-south, eu-de or jp-tok" });
+}
+
+function apiKeyField() {
+    return z.string({ error: "apiKey must be the service ID's API key (a string), e.g. serviceApiKey.apikey" })
+        .min(1, { error: "apiKey must not be empty; pass the service ID's API key, e.g. serviceApiKey.apikey or kmsAccess.apiKey" });
+}
+
+function kmsKeySchema(expirationMustBeFuture: boolean) {
+    return z.object({
+        instanceId: instanceIdField(),
+        service: kmsServiceField().default("hs-crypto"),
+        region: regionField().optional(),
+        endpoint: kmsEndpointField("endpoint").optional(),
+        name: z.string({ error: "name must be a string" }).trim()
+            .min(2, { error: "name must be 2 to 90 characters; give the key a name such as \"app-root-key\"" })
+            .max(90, { error: "name must be at most 90 characters (a KMS limit)" }),
+        description: descriptionField(240).optional(),
+        keyRing: z.string({ error: "keyRing must be a string" })
+            .regex(new RegExp(KEY_RING_PATTERN), { error: "keyRing must be 2 to 100 letters, digits or dashes, e.g. \"default\"" }).optional(),
+        expirationDate: z.string({ error: "expirationDate must be an RFC 3339 date-time string such as 2030-01-31T12:00:00Z" })
+            .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) && !Number.isNaN(Date.parse(v)), {
+                error: "expirationDate must be an RFC 3339 date-time such as 2030-01-31T12:00:00Z",
+            })
+            .refine((v) => !expirationMustBeFuture || Number.isNaN(Date.parse(v)) || Date.parse(v) > Date.now(), { error: "expirationDate must be in the future" })
+            .optional(),
+        type: z.enum(["root", "standard"], { error: "type must be root (not extractable, the default) or standard (extractable)" }).default("root"),
+        payload: z.string({ error: "payload must be base64 key material" })
+            .refine((v) => new RegExp(BASE64_PATTERN).test(v) && v.length % 4 === 0, { error: "payload must be base64 (standard alphabet, padded)" })
+            .optional(),
+        force: z.boolean({ error: "force must be true or false" }).default(false),
+        apiKey: apiKeyField(),
+    }).strict().superRefine((v, ctx) => {
+        if (v.payload === undefined || v.payload === UNKNOWN) return;
+        const bytes = Buffer.from(v.payload, "base64").length;
+        if (v.type === "root" && ![16, 24, 32].includes(bytes)) {
+            ctx.addIssue({ code: "custom", path: ["payload"], message: `an imported root key must be 16, 24 or 32 bytes (128/192/256 bits); this payload has ${bytes}` });
+        }
+        if (v.type === "standard" && (bytes < 1 || bytes > 7500)) {
+            ctx.addIssue({ code: "custom", path: ["payload"], message: `a standard key payload must be 1 to 7500 bytes; this one has ${bytes}` });
+        }
+    });
+}
+
+// Fields whose change replaces the key (KMS has no API to change them), compared input → stored output.
+const REPLACE_FIELDS: ReadonlyArray<"instanceId" | "service" | "name" | "description" | "keyRing" | "expirationDate" | "type" | "payload"> =
+    Object.freeze(["instanceId", "service", "name", "description", "keyRing", "expirationDate", "type", "payload"]);
+
+/** What `diff` decides, as a pure function of stored outputs and new inputs (tests call it directly). */
+export function diffKmsKey(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInputs>): { changes: boolean; replaces: string[]; updates: string[] } {
+    const replaces: string[] = [];
+    const updates: string[] = [];
+    const storedRing = olds.keyRing ?? "default";
+    for (const field of REPLACE_FIELDS) {
+        const before: unknown = field === "keyRing" ? storedRing : field === "type" ? (olds.type ?? (olds.extractable ? "standard" : "root")) : olds[field];
+        const after: unknown = field === "keyRing" ? (news.keyRing ?? "default") : field === "service" ? (news.service ?? "hs-crypto")
+            : field === "type" ? (news.type ?? "root") : news[field];
+        // An unknown (preview) value may turn out different: report the replacement it could cause.
+        if (after === UNKNOWN || !sameValue(before, after, field)) replaces.push(field);
+    }
+    if (news.apiKey === UNKNOWN || news.apiKey !== olds.apiKey) updates.push("apiKey");
+    if ((news.force ?? false) !== (olds.force ?? false)) updates.push("force");
+    if (news.endpoint !== undefined && (news.endpoint === UNKNOWN || normalizeEndpoint(news.endpoint) !== olds.endpoint)) updates.push("endpoint");
+    else if (news.endpoint === undefined && news.region !== undefined && news.region !== olds.region) updates.push("region");
+    return { changes: replaces.length > 0 || updates.length > 0, replaces, updates };
+}
+
+function sameValue(before: unknown, after: unknown, field: string): boolean {
+    if (field === "instanceId" && typeof before === "string" && typeof after === "string") return before.toLowerCase() === after.toLowerCase();
+    if (field === "expirationDate" && typeof before === "string" && typeof after === "string") return Date.parse(before) === Date.parse(after);
+    // Absent and empty description are the same thing to KMS.
+    if (field === "description") return (before ?? "") === (after ?? "");
+    return before === after;
+}
+
+function normalizeEndpoint(v: string): string {
+    try {
+        return validateEndpoint("endpoint", v);
+    } catch {
+        return v;
+    }
+}
+
+// ---------- errors ----------
+
+/** IAM refused to exchange the API key for a token (deleted, disabled, expired or unknown key). */
+export function isApiKeyRejected(err: unknown): boolean {
+    const e = err as { name?: unknown; operation?: unknown; status?: unknown } | undefined;
+    return !!e && e.name === "IbmCloudError" && e.operation === "get IAM access token" && (e.status === 400 || e.status === 401);
+}
+
+/** KMS refused the caller (no policy on the instance, or one that has not applied yet). */
+export function isKmsUnauthorized(err: unknown): boolean {
+    const e = err as { name?: unknown; operation?: unknown; status?: unknown } | undefined;
+    return !!e && e.name === "IbmCloudError" && e.operation !== "get IAM access token" && (e.status === 401 || e.status === 403);
+}
+
+/** The same IBM error with a sentence of advice appended (nothing secret is added). */
+export function withNote(err: unknown, note: string): Error {
+    if (!(err instanceof Error) || err.name !== "IbmCloudError") return new Error(`${(err as Error)?.message ?? String(err)}; ${note}`);
+    const e = err as IbmCloudError;
+    return new IbmCloudError({
+        operation: e.operation, status: e.status, code: e.code, messageCode: e.messageCode, ibmMessage: e.ibmMessage,
+        traceId: e.traceId, method: e.method, url: e.url, retryable: e.retryable, outcomeUnknown: e.outcomeUnknown,
+        kmsReasons: e.kmsReasons, details: e.details, moreInfo: e.moreInfo, attempts: e.attempts, note,
+    });
+}
+
+// ---------- provider ----------
+
+interface KeyTarget {
+    instanceId: string;
+    service: KmsService;
+    endpoint: string;
+    keyRing?: string;
+}
+
+export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
+    private readonly session = new CloudSession();
+    // Set in configure(); kept to resolve endpoints for the service ID's key even when no deployer key is configured.
+    private explicit: ExplicitCloudSettings | undefined;
+    // Token managers per (IAM endpoint, API key), made on first use inside a method: a Map or an
+    // undici Agent in a field initializer could not be closure-serialized.
+    private tokenManagers: { [fingerprint: string]: IamTokenManager } | undefined;
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.session.configure(req);
+        this.explicit = settingsFromProviderConfig(req);
+        this.tokenManagers = undefined;
+    }
+
+    async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+        const { __provider: _p, ...inputs } = news;
+        // A new date (or a new key) must lie in the future; an unchanged one that has since passed must not fail every run.
+        const judgeFuture = !olds || Object.keys(olds).length === 0 || olds.expirationDate !== inputs.expirationDate;
+        const r = validate(kmsKeySchema(judgeFuture), inputs);
+        if (!r.ok) return { inputs: news, failures: r.failures };
+        return { inputs: { ...news, ...compact(r.value as Record<string, unknown>) }, failures: [] as CheckFailure[] };
+    }
+
+    async diff(_id: string, olds: KmsKeyOutputs, news: KmsKeyInputs): Promise<pulumi.dynamic.DiffResult> {
+        const d = diffKmsKey(olds, news);
+        return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: false };
+    }
+
+    async create(inputs: KmsKeyInputs): Promise<pulumi.dynamic.CreateResult<KmsKeyOutputs>> {
+        const target = this.targetFor(inputs);
+        const tokens = this.tokensFor(inputs.apiKey);
+        const client = this.kms(target, tokens);
+        let key: KmsKeyResource;
+        try {
+            key = await client.createKey(compact({
+                name: inputs.name,
+                description: inputs.description,
+                extractable: inputs.type === "standard",
+                expirationDate: inputs.expirationDate,
+                payload: inputs.payload,
+            }));
+        } catch (err) {
+            throw await this.explain(err, tokens, target, "create keys (Writer or Manager)");
+        }
+        return { id: key.id, outs: outputsOf(key, inputs, target, this.regionUsed(inputs)) };
+    }
+
+    async read(id: string, props: Partial<KmsKeyOutputs> & { region?: string }): Promise<pulumi.dynamic.ReadResult> {
+        const p = props ?? {};
+        const inputs = inputsOf(p);
+        const target = this.targetFromState(p);
+        let key: KmsKeyResource;
+        try {
+            key = await this.asServiceId(p.apiKey, target, "refresh", (client) => client.getKeyMetadata(id));
+        } catch (err) {
+            if (isNotFound(err)) return { id: "" };
+            throw err;
+        }
+        if (key.state === 5 || key.deleted === true) return { id: "" };
+        const outs = outputsOf(key, inputs, target, p.region ?? this.regionUsed(inputs));
+        // Material imported by the program stays what state had (KMS never returns a root key's payload).
+        if (p.payload !== undefined) outs.payload = p.payload;
+        return { id, props: outs, inputs: inputsOf(outs) };
+    }
+
+    async update(id: string, olds: KmsKeyOutputs, news: KmsKeyInputs): Promise<pulumi.dynamic.UpdateResult<KmsKeyOutputs>> {
+        // Only credential, force and endpoint change in place. The new credential must work before it
+        // replaces the stored one, or a later destroy would be left with a key that cannot.
+        // Neither endpoint nor region given: keep the endpoint derived at create.
+        const target = news.endpoint === undefined && news.region === undefined
+            ? { ...this.targetFor(news), endpoint: olds.endpoint }
+            : this.targetFor(news);
+        const tokens = this.tokensFor(news.apiKey);
+        let key: KmsKeyResource;
+        try {
+            key = await this.kms(target, tokens).getKeyMetadata(id);
+        } catch (err) {
+            if (isNotFound(err)) {
+                throw new Error(`KMS key ${id} no longer exists in instance ${target.instanceId} (deleted outside Pulumi); run \`pulumi refresh\` so Pulumi forgets it and creates a new one`);
+            }
+            throw await this.explain(err, tokens, target, "read keys (Reader or more)", "the new apiKey was not stored; the previous one is kept in state");
+        }
+        if (key.state === 5 || key.deleted === true) {
+            throw new Error(`KMS key ${id} was deleted outside Pulumi; run \`pulumi refresh\` so Pulumi forgets it and creates a new one`);
+        }
+        const outs = outputsOf(key, news, target, news.region ?? (news.endpoint === undefined ? olds.region : undefined) ?? this.regionUsed(news));
+        if (news.payload !== undefined) outs.payload = news.payload;
+        return { outs };
+    }
+
+    async delete(id: string, props: KmsKeyOutputs): Promise<void> {
+        const target = this.targetFromState(props);
+        try {
+            await this.asServiceId(props.apiKey, target, "destroy", (client) => client.deleteKey(id, { force: props.force === true }));
+        } catch (err) {
+            if (isNotFound(err)) return;
+            const status = (err as { status?: unknown }).status;
+            if (status === 409 && props.force !== true) {
+                throw withNote(err, `the key may still protect resources: set force: true on the KmsKey and run \`pulumi up\` before destroying, or remove what it protects`);
+            }
+            throw err;
+        }
+    }
+
+    // ---------- credentials ----------
+
+    /** Settings (endpoints, region) from stack config and environment; the service ID's key stands in for the deployer's. */
+    private settingsFor(apiKey: string) {
+        return resolveCloudSettings({ ...(this.explicit ?? {}), apiKey });
+    }
+
+    private tokensFor(apiKey: string): IamTokenManager {
+        if (typeof apiKey !== "string" || apiKey === "") {
+            throw new Error("KmsKey: no apiKey in state; pass the service ID's API key as apiKey and run `pulumi up`");
+        }
+        const iamEndpoint = this.settingsFor(apiKey).iamEndpoint;
+        const fingerprint = crypto.createHash("sha256").update(`${iamEndpoint}\n${apiKey}`).digest("hex");
+        if (!this.tokenManagers) this.tokenManagers = {};
+        let tm = this.tokenManagers[fingerprint];
+        if (!tm) {
+            tm = new IamTokenManager({ apiKey, iamEndpoint });
+            this.tokenManagers[fingerprint] = tm;
+        }
+        return tm;
+    }
+
+    /** The deployer's token manager from configure()/environment, or undefined when no deployer key is set. */
+    private deployerTokens(): IamTokenManager | undefined {
+        try {
+            return this.session.iam().tokens;
+        } catch (err) {
+            if ((err as Error)?.name === "InputError") return undefined;
+            throw err;
+        }
+    }
+
+    /**
+     * Runs `fn` as the service ID; if IAM rejects the stored key (rotated or deleted outside Pulumi), or
+     * for a destroy KMS refuses it, runs it again with the deployer's credentials when configured.
+     */
+    private async asServiceId<T>(apiKey: string | undefined, target: KeyTarget, what: "refresh" | "destroy",
+        fn: (client: KmsClient) => Promise<T>): Promise<T> {
+        const deployerOnly = typeof apiKey !== "string" || apiKey === "";
+        if (!deployerOnly) {
+            try {
+                return await fn(this.kms(target, this.tokensFor(apiKey)));
+            } catch (err) {
+                const keyRejected = isApiKeyRejected(err);
+                if (!keyRejected && !(what === "destroy" && isKmsUnauthorized(err))) throw err;
+                const deployer = this.deployerTokens();
+                const why = keyRejected
+                    ? "IAM rejected the service ID's API key stored in state (rotated or deleted outside Pulumi?)"
+                    : "KMS refused the service ID stored in state (its access policy removed?)";
+                if (!deployer) {
+                    throw withNote(err, `${why}, and no deployer credentials are configured to ${what} with instead: ` +
+                        "set `pulumi config set --secret ibmcloud:apiKey <key>` (or IC_API_KEY), or run `pulumi up` with the service ID's current API key first");
+                }
+                try {
+                    return await fn(this.kms(target, deployer));
+                } catch (err2) {
+                    if (isNotFound(err2)) throw err2;
+                    throw withNote(err2, `${why}; the ${what} was retried with the deployer's credentials, which failed too`);
+                }
+            }
+        }
+        const deployer = this.deployerTokens();
+        if (!deployer) throw new Error(`KmsKey: no apiKey in state and no deployer credentials to ${what} with; set ibmcloud:apiKey or IC_API_KEY`);
+        return fn(this.kms(target, deployer));
+    }
+
+    private kms(target: KeyTarget, tokens: IamTokenManager): KmsClient {
+        return new KmsClient({
+            endpoint: target.endpoint,
+            instanceId: target.instanceId,
+            keyRing: target.keyRing,
+            tokenSource: () => tokens.getToken(),
+            httpClient: tokens.http,
+        });
+    }
+
+    /** A KMS 401/403 or IAM refusal, told in terms of the identity and the access it lacks. */
+    private async explain(err: unknown, tokens: IamTokenManager, target: KeyTarget, needs: string, extra?: string): Promise<Error> {
+        const tail = extra ? `; ${extra}` : "";
+        if (isApiKeyRejected(err)) {
+            return withNote(err, `IAM rejected the apiKey given to the KmsKey: pass the service ID's current API key${tail}`);
+        }
+        if (!isKmsUnauthorized(err)) return extra ? withNote(err, extra) : (err as Error);
+        let who = "the service ID of apiKey";
+        try {
+            const info = await tokens.getTokenInfo();
+            if (info.iamId) who = info.iamId;
+        } catch {
+            // keep the generic wording
+        }
+        return withNote(err, `${who} may not ${needs} on ${target.service} instance ${target.instanceId}: give it an access policy ` +
+            `(AccessPolicy, or KmsAccess with roles ["Writer"]) on serviceName=${target.service} serviceInstance=${target.instanceId}; ` +
+            `a policy created moments ago takes a while to apply (KmsAccess waitForAccess waits for it)${tail}`);
+    }
+
+    // ---------- endpoints ----------
+
+    /** Where the key lives according to (new) inputs: endpoint given, else derived from region and settings. */
+    private targetFor(inputs: Partial<KmsKeyInputs>): KeyTarget {
+        const instanceId = String(inputs.instanceId ?? "");
+        const service = (inputs.service ?? "hs-crypto") as KmsService;
+        const endpoint = inputs.endpoint !== undefined
+            ? validateEndpoint("endpoint", inputs.endpoint)
+            : kmsEndpointFromSettings(this.settingsForEndpoints(inputs.apiKey), { service, instanceId, region: inputs.region });
+        return compact({ instanceId, service, endpoint, keyRing: inputs.keyRing }) as KeyTarget;
+    }
+
+    /** Where a stored key lives: the endpoint recorded in state (a static get() may give only region or endpoint). */
+    private targetFromState(p: Partial<KmsKeyOutputs>): KeyTarget {
+        if (p.endpoint === undefined) return this.targetFor(inputsOf(p));
+        return compact({ instanceId: String(p.instanceId ?? ""), service: p.service ?? "hs-crypto", endpoint: p.endpoint, keyRing: p.keyRing }) as KeyTarget;
+    }
+
+    private settingsForEndpoints(apiKey: string | undefined) {
+        if (typeof apiKey === "string" && apiKey !== "") return this.settingsFor(apiKey);
+        return this.session.settings();
+    }
+
+    private regionUsed(inputs: Partial<KmsKeyInputs>): string | undefined {
+        if (inputs.region !== undefined) return inputs.region;
+        if (inputs.endpoint !== undefined) return undefined;
+        return this.settingsForEndpoints(inputs.apiKey).region;
+    }
+}
+
+/** Outputs from the KMS answer and the inputs (nothing undefined). */
+function outputsOf(key: KmsKeyResource, inputs: Partial<KmsKeyInputs>, target: KeyTarget, region: string | undefined): KmsKeyOutputs {
+    const ring = typeof key.keyRingID === "string" && key.keyRingID !== "" ? key.keyRingID : (target.keyRing ?? "default");
+    return compact({
+        keyId: key.id,
+        crn: key.crn ?? "",
+        state: key.state,
+        name: key.name,
+        description: key.description,
+        keyRing: ring,
+        extractable: key.extractable,
+        type: key.extractable ? "standard" : "root",
+        imported: key.imported ?? inputs.payload !== undefined,
+        expirationDate: key.expirationDate,
+        creationDate: key.creationDate ?? "",
+        createdBy: key.createdBy ?? "",
+        instanceId: target.instanceId,
+        service: target.service,
+        region,
+        endpoint: target.endpoint,
+        force: inputs.force ?? false,
+        apiKey: inputs.apiKey ?? "",
+        payload: inputs.payload,
+    }) as KmsKeyOutputs;
+}
+
+/** The inputs a stored state corresponds to (for read's `inputs` and for a static get()). */
+function inputsOf(p: Partial<KmsKeyOutputs>): Partial<KmsKeyInputs> {
+    const out: Record<string, unknown> = {
+        instanceId: p.instanceId,
+        service: p.service ?? "hs-crypto",
+        name: p.name,
+        description: p.description,
+        keyRing: p.keyRing,
+        expirationDate: p.expirationDate,
+        type: p.type ?? (p.extractable ? "standard" : p.extractable === false ? "root" : undefined),
+        payload: p.payload,
+        force: p.force ?? false,
+        apiKey: p.apiKey,
+    };
+    if (p.region !== undefined) out.region = p.region;
+    else if (p.endpoint !== undefined) out.endpoint = p.endpoint;
+    return compact(out) as Partial<KmsKeyInputs>;
+}
+
+export const kmsKeyProvider = new KmsKeyProvider();
+
+// ---------- resource ----------
+
+/** Identifies an existing key for `KmsKey.get`. */
+export interface KmsKeyLookup {
+    instanceId: pulumi.Input<string>;
+    service?: pulumi.Input<"hs-crypto" | "kms">;
+    region?: pulumi.Input<string>;
+    endpoint?: pulumi.Input<string>;
+    keyRing?: pulumi.Input<string>;
+    /** The service ID's API key the key is managed with. */
+    apiKey: pulumi.Input<string>;
+    force?: pulumi.Input<boolean>;
+}
+
+/**
+ * A root or standard key in an HPCS or Key Protect instance, created and managed as a service ID
+ * (`apiKey`). `createdBy` shows the service ID's IAM id.
+ *
+ * ```ts
+ * const key = new KmsKey("app-root", { instanceId, service: "hs-crypto", region: "us-south", name: "app-root", apiKey: access.apiKey });
+ * ```
+ */
+export class KmsKey extends pulumi.dynamic.Resource {
+    declare readonly keyId: pulumi.Output<string>;
+    declare readonly crn: pulumi.Output<string>;
+    declare readonly state: pulumi.Output<number>;
+    declare readonly name: pulumi.Output<string>;
+    declare readonly description: pulumi.Output<string | undefined>;
+    declare readonly keyRing: pulumi.Output<string>;
+    declare readonly extractable: pulumi.Output<boolean>;
+    declare readonly type: pulumi.Output<"root" | "standard">;
+    declare readonly imported: pulumi.Output<boolean>;
+    declare readonly expirationDate: pulumi.Output<string | undefined>;
+    declare readonly creationDate: pulumi.Output<string>;
+    declare readonly createdBy: pulumi.Output<string>;
+    declare readonly instanceId: pulumi.Output<string>;
+    declare readonly service: pulumi.Output<KmsService>;
+    declare readonly region: pulumi.Output<string | undefined>;
+    declare readonly endpoint: pulumi.Output<string>;
+    declare readonly force: pulumi.Output<boolean>;
+    /** Secret. */
+    declare readonly apiKey: pulumi.Output<string>;
+    /** Secret; only for imported keys. */
+    declare readonly payload: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: KmsKeyArgs, opts?: pulumi.CustomResourceOptions) {
+        const props: Record<string, unknown> = {
+            ...args,
+            apiKey: pulumi.secret(args.apiKey),
+            payload: args.payload === undefined ? undefined : pulumi.secret(args.payload),
+            keyId: undefined, crn: undefined, state: undefined, extractable: undefined, imported: undefined,
+            creationDate: undefined, createdBy: undefined,
+        };
+        super(kmsKeyProvider, name, props, withSecretOutputs(opts), "ibmcloud-iam", "KmsKey");
+    }
+
+    /** Adopts an existing key by its id (the engine reads it; nothing is created). */
+    static get(name: string, id: pulumi.Input<pulumi.ID>, lookup: KmsKeyLookup, opts?: pulumi.CustomResourceOptions): KmsKey {
+        return new KmsKey(name, lookup as unknown as KmsKeyArgs, { ...opts, id });
+    }
+}
+
+function withSecretOutputs(opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions {
+    const extra = ["apiKey", "payload"];
+    return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...extra.filter((k) => !(opts?.additionalSecretOutputs ?? []).includes(k))] };
+}
+
