@@ -96,6 +96,13 @@ const failing: pulumi.dynamic.ResourceProvider = {
     },
 };
 
+/** Returns an output that is undefined: the plugin cannot put it in a Struct. */
+const undefinedOutput: pulumi.dynamic.ResourceProvider = {
+    async create() {
+        return { id: "u", outs: { present: 1, missing: undefined } };
+    },
+};
+
 /** No `update`: the plugin then answers an Update with empty outputs. */
 const noUpdate: pulumi.dynamic.ResourceProvider = {
     async create(inputs: { v: number }) {
@@ -217,6 +224,10 @@ describe("plugin harness: the real dynamic-provider plugin over gRPC", function 
             assert.equal(partialErr.details, "created but not ready");
             assert.deepEqual(partialErr.partial, { id: "half-1", properties: { state: "pending" }, reasons: ["not ready after 3 polls"] });
 
+            const structErr = await rejection(plugin.create(undefinedOutput, {}));
+            assert.ok(structErr instanceof PluginCallError);
+            assert.match(structErr.details, /Unexpected struct type/);
+
             // The plugin logs the stack of check/diff/read/delete failures to stderr (not of create/update).
             const deadline = Date.now() + 2_000;
             while (!plugin.stderr().includes("check exploded") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -263,7 +274,8 @@ describe("plugin harness: the real dynamic-provider plugin over gRPC", function 
         });
     });
 
-    describe("configure", function () {
+    // One plugin for configure, then stopped by the last test.
+    describe("configure, then stop", function () {
         let plugin: RunningPlugin;
         let engine: net.Server;
         let engineConnections = 0;
@@ -316,11 +328,8 @@ describe("plugin harness: the real dynamic-provider plugin over gRPC", function 
             const fresh = await plugin.create(new ConfigProbe("after-bad-configure"), {});
             assert.deepEqual([fresh.outs.configureCalls, fresh.outs.region], [1, "eu-de"]);
         });
-    });
 
-    describe("lifecycle", function () {
         it("stop() kills the plugin and everything it spawned, and later calls fail fast", async function () {
-            const plugin = await startPlugin();
             const { outs } = await plugin.create(spawner, {});
             const grandchild = outs.childPid as number;
             assert.ok(isAlive(plugin.pid) && isAlive(grandchild));
@@ -331,7 +340,9 @@ describe("plugin harness: the real dynamic-provider plugin over gRPC", function 
             await plugin.stop(); // idempotent
             assert.match((await rejection(plugin.create(spawner, {}))).message, /already stopped/);
         });
+    });
 
+    describe("process lifetime", function () {
         it("takes the plugin down when the test process exits without stop()", async function () {
             const script = path.join(__dirname, "fixtures", "forgottenStop.js");
             const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve) => {

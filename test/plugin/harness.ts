@@ -2,6 +2,23 @@
 // gRPC, with `__provider` serialized by the same function and arguments Pulumi uses. This is the
 // only test layer that catches closure-serialization failures (setMocks never runs the provider).
 //
+//   let plugin: RunningPlugin;
+//   before(async () => { plugin = await startPlugin({ config: { "ibmcloud:apiKey": emu.apiKey }, secretKeys: ["ibmcloud:apiKey"] }); });
+//   after(() => plugin?.stop());
+//   it("creates", async () => {
+//     const provider = new ServiceIdProvider();            // one object per type, reused: serialization is cached
+//     const { inputs, failures } = await plugin.check(provider, {}, { name: "app" });
+//     const { id, outs } = await plugin.create(provider, inputs);
+//     await plugin.delete(provider, id, outs);
+//   });
+//
+// Where a provider that cannot be serialized fails: here, in this process, when the wrapper
+// serializes it (the promise rejects with Pulumi's "Error serializing '() => provider' ... captured
+// variable 'x' ... could not be serialized because ..."; no gRPC call is made). Providers that
+// serialize but copied an npm package by value fail inside the plugin at their first call
+// (PluginCallError). Through `new dynamic.Resource` the first kind surfaces as an unhandled
+// rejection instead: see test/support/failFast.ts.
+//
 // What the 3.248 plugin does, read from node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js:
 // - argv[2] (the engine address) is only checked to be present; it is never dialed. `pulumi.log`
 //   inside the plugin goes to the engine named by PULUMI_NODEJS_ENGINE (unset: console).
@@ -89,7 +106,8 @@ export class PluginCallError extends Error {
         readonly code: number,
         /** the message as the plugin sent it (the provider's `error.message`) */
         readonly details: string,
-        /** what the plugin wrote to stderr during the call (it logs the stack for check/diff/read/delete) */
+        /** what the plugin wrote to stderr during the call (it logs the stack for check/diff/read/delete);
+         * best effort: the pipe may lag the gRPC answer by a few ms, `plugin.stderr()` has it all */
         readonly stderr: string,
         /** create/update errors that carried an `id`: the partially created resource the engine would record */
         readonly partial?: PartialState,
