@@ -35,7 +35,9 @@ const SERVICE_SPECIFIC_ROLES: { readonly [service: string]: ReadonlyArray<readon
 /** Services whose roles this module knows without asking IAM. */
 export const KNOWN_ROLE_SERVICES: readonly string[] = ["kms", "hs-crypto"];
 
-const ROLE_CRN_PATTERN = /^crn:v1:[a-z0-9-]+:[a-z0-9-]+:([a-z0-9-]+)::::(role|serviceRole|customRole):([A-Za-z0-9_-]+)$/;
+// Platform and service roles have an empty scope (`…:iam::::serviceRole:Writer`); custom roles carry
+// their account (`crn:v1:ibmcloud:public:iam-access-management::a/<account>::customRole:Name`).
+const ROLE_CRN_PATTERN = /^crn:v1:[a-z0-9-]+:[a-z0-9-]+:([a-z0-9-]+)::(?:a\/[A-Za-z0-9]+)?::(role|serviceRole|customRole):([A-Za-z0-9_-]+)$/;
 
 /** True when `value` is an IAM role CRN such as `crn:v1:bluemix:public:iam::::serviceRole:Writer`. */
 export function isRoleCrn(value: string): boolean {

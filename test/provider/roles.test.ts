@@ -40,6 +40,13 @@ describe("role resolution", () => {
         assert.strictEqual(resolveRole("crn:nonsense", "kms").ok, false);
     });
 
+    it("accepts a custom role CRN, which carries its account in the scope segment", () => {
+        const custom = "crn:v1:ibmcloud:public:iam-access-management::a/0bae863b1df44b9e99f58734da909ab9::customRole:KeyRotator";
+        assert.ok(isRoleCrn(custom));
+        assert.deepStrictEqual(resolveRole(custom, "kms"), { ok: true, crn: custom });
+        assert.ok(!isRoleCrn("crn:v1:bluemix:public:iam::b/xyz::role:Viewer"), "only an a/<account> scope is a role scope");
+    });
+
     it("knows which services resolve offline", () => {
         assert.ok(canResolveOffline("hs-crypto") && canResolveOffline("kms") && canResolveOffline(undefined));
         assert.ok(!canResolveOffline("cloud-object-storage"));
