@@ -33,6 +33,14 @@ export function redact(text: string, secrets: ReadonlyArray<string | undefined |
     return out;
 }
 
+/**
+ * Inside a dynamic provider these classes run as Pulumi's closure serializer rewrote them: a function
+ * calling `Error.call(this, text)`, which sets no message (the plugin would report an empty error).
+ */
+function keepMessage(err: Error, text: string): void {
+    if (err.message !== text) Object.defineProperty(err, "message", { value: text, writable: true, configurable: true, enumerable: false });
+}
+
 /** A setting or argument the user must change; names the field and how to fix it. */
 export class InputError extends Error {
     /** The setting at fault, e.g. `ibmcloud:apiKey`. */
@@ -41,7 +49,9 @@ export class InputError extends Error {
     readonly fix: string;
 
     constructor(field: string, problem: string, fix: string) {
-        super(redact(`${field}: ${problem}. ${fix}`));
+        const text = redact(`${field}: ${problem}. ${fix}`);
+        super(text);
+        keepMessage(this, text);
         this.name = "InputError";
         this.field = field;
         this.fix = redact(fix);
@@ -129,7 +139,9 @@ export class IbmCloudError extends Error {
         if (init.conflictingPolicyId) message += ` (existing policy ${init.conflictingPolicyId})`;
         if (init.note) message += `; ${clean(init.note)}`;
         if (init.traceId) message += ` [trace ${clean(init.traceId)}]`;
-        super(redact(message, s));
+        const text = redact(message, s);
+        super(text);
+        keepMessage(this, text);
         this.name = "IbmCloudError";
         this.operation = init.operation;
         this.status = init.status;
