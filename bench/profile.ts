@@ -1,0 +1,100 @@
+// Where the time goes, for a benchmark that misses its target. Runs one peer of one scenario in a loop
+// (under `node --cpu-prof`), or summarizes a .cpuprofile by function and by package:
+//
+//   node --cpu-prof --cpu-prof-dir=bench/results/profiles dist/bench/profile.js run kms-ours
+//   node dist/bench/profile.js summarize bench/results/profiles/<file>.cpuprofile
+//
+// Scenarios: warm-ours, warm-ibm, kms-ours, kms-ibm, load-ours, load-ibm.
+import * as fs from "fs";
+import * as path from "path";
+import { IamAuthenticator, IamTokenManager as IbmIamTokenManager } from "ibm-cloud-sdk-core";
+import { IamTokenManager } from "../provider/tokenManager";
+import { KmsClient } from "../provider/kmsClient";
+import { IbmKeysService } from "./tokenPath";
+import { fmt, pool, REPO_ROOT, spawnEmulator } from "./support";
+
+async function run(scenario: string): Promise<void> {
+    if (scenario === "load-ours") {
+        require(path.join(REPO_ROOT, "dist", "provider", "index.js"));
+        return;
+    }
+    if (scenario === "load-ibm") {
+        require("@ibm-cloud/platform-services/iam-identity/v1");
+        require("@ibm-cloud/platform-services/iam-policy-management/v1");
+        return;
+    }
+    const emu = await spawnEmulator();
+    try {
+        if (scenario === "warm-ours" || scenario === "warm-ibm") {
+            const get = scenario === "warm-ours"
+                ? (() => { const tm = new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url }); return () => tm.getToken(); })()
+                : (() => { const tm = new IbmIamTokenManager({ apikey: emu.apiKey, url: emu.url }); return () => tm.getToken(); })();
+            await get();
+            for (let i = 0; i < 3_000_000; i++) await get();
+            return;
+        }
+        if (scenario === "kms-ours" || scenario === "kms-ibm") {
+            const instanceId = emu.instances[0].guid;
+            const tm = new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url });
+            const ours = new KmsClient({ endpoint: emu.url, instanceId, tokenSource: () => tm.getToken(), httpClient: tm.http });
+            for (let i = 0; i < 5; i++) await ours.createKey({ name: `profile-key-${i}` });
+            const ibm = new IbmKeysService({ serviceUrl: emu.url, instanceId, authenticator: new IamAuthenticator({ apikey: emu.apiKey, url: emu.url }) });
+            const get = scenario === "kms-ours" ? () => ours.listKeys() : () => ibm.listKeys({ limit: 200, offset: 0 });
+            await pool(3000, 8, get);
+            await tm.http.close();
+            return;
+        }
+        throw new Error(`unknown scenario ${scenario}`);
+    } finally {
+        await emu.stop();
+    }
+}
+
+interface ProfileNode {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+}
+
+/** Self time by function and by where the code lives (our folders, a package, node internals). */
+export function summarize(file: string, top = 25): string {
+    const prof = JSON.parse(fs.readFileSync(file, "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+    const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+    const selfUs = new Map<number, number>();
+    prof.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
+    const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+    const fn = new Map<string, number>();
+    const where = new Map<string, number>();
+    for (const [id, us] of selfUs) {
+        const cf = byId.get(id)!.callFrame;
+        const loc = locationOf(cf.url);
+        const name = `${cf.functionName || "(anonymous)"}  ${loc}${cf.url ? `:${cf.lineNumber + 1}` : ""}`;
+        fn.set(name, (fn.get(name) ?? 0) + us);
+        where.set(loc, (where.get(loc) ?? 0) + us);
+    }
+    const list = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n)
+        .map(([k, us]) => `  ${fmt((100 * us) / total).padStart(5)} %  ${fmt(us / 1000).padStart(7)} ms  ${k}`);
+    return [`${path.basename(file)}: ${fmt(total / 1000)} ms sampled`, "by location:", ...list(where, 15), "by function (self):", ...list(fn, top)].join("\n");
+}
+
+function locationOf(url: string): string {
+    if (!url) return "(native / gc / idle)";
+    if (url.startsWith("node:")) return url;
+    const nm = url.lastIndexOf("node_modules/");
+    if (nm >= 0) {
+        const rest = url.slice(nm + "node_modules/".length).split("/");
+        return rest[0].startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0];
+    }
+    const m = /\/dist\/([^/]+)\/([^/]+)$/.exec(url);
+    return m ? `${m[1]}/${m[2]}` : url;
+}
+
+const [cmd, arg] = process.argv.slice(2);
+if (cmd === "run" && arg) {
+    run(arg).then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
+} else if (cmd === "summarize" && arg) {
+    console.log(summarize(arg));
+} else if (require.main === module) {
+    console.error("usage: profile.js run <scenario> | summarize <file.cpuprofile>");
+    process.exit(2);
+}
