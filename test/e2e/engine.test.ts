@@ -1,0 +1,249 @@
+// Smoke test of the e2e support: a trivial dynamic resource, defined here, through the real
+// Pulumi engine (Automation API inline program, then a plain Pulumi.yaml project run by
+// `pulumi-language-nodejs`). It proves what the other e2e tests rely on: the binaries are found or
+// built, the closure-serialized provider (compiled into dist/, importing an npm package) runs in
+// the real plugin, `configure()` sees secret config, `additionalSecretOutputs` keeps a generated
+// value out of the state in plaintext, and nothing keeps running afterwards.
+import * as assert from "assert";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import {
+    createSandbox,
+    EngineSandbox,
+    EngineStack,
+    ENGINE_OP_TIMEOUT_MS,
+    ENSURE_PULUMI_TIMEOUT_MS,
+} from "./support/engine";
+
+const PROJECT = "e2e-smoke";
+const TYPE = "pulumi-nodejs:dynamic/e2e-smoke:Thing";
+
+interface ThingInputs {
+    name: string;
+}
+
+// Serialized by value into the state and re-run in the plugin: it must only reach npm packages
+// by name (zod), node builtins (crypto) and its own code. The zod schema is built inside the method.
+class ThingProvider implements pulumi.dynamic.ResourceProvider {
+    private apiKeyLength = -1;
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        const key = req.config.get(`${PROJECT}:apiKey`);
+        this.apiKeyLength = typeof key === "string" ? key.length : -1;
+    }
+
+    async check(olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
+        const schema = z.object({ name: z.string().min(1) });
+        const parsed = schema.safeParse(news);
+        if (!parsed.success) {
+            return { inputs: news, failures: [{ property: "name", reason: "name must be a non-empty string" }] };
+        }
+        return { inputs: { name: parsed.data.name } };
+    }
+
+    async diff(id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
+        const changes = olds.name !== news.name;
+        return { changes, replaces: changes ? ["name"] : [] };
+    }
+
+    async create(inputs: ThingInputs): Promise<pulumi.dynamic.CreateResult> {
+        return {
+            id: `thing-${inputs.name}-${crypto.randomBytes(4).toString("hex")}`,
+            outs: {
+                name: inputs.name,
+                greeting: `hello ${inputs.name}`,
+                token: crypto.randomBytes(24).toString("base64url"),
+                apiKeyLength: this.apiKeyLength,
+            },
+        };
+    }
+
+    async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
+        return { id, props, inputs: { name: props.name } };
+    }
+
+    async update(id: string, olds: any, news: ThingInputs): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: { ...olds, name: news.name, greeting: `hello ${news.name}` } };
+    }
+
+    async delete(): Promise<void> {
+        // nothing to delete outside the state
+    }
+}
+
+const thingProvider = new ThingProvider();
+
+class Thing extends pulumi.dynamic.Resource {
+    declare readonly name: pulumi.Output<string>;
+    declare readonly greeting: pulumi.Output<string>;
+    declare readonly token: pulumi.Output<string>;
+    declare readonly apiKeyLength: pulumi.Output<number>;
+
+    constructor(name: string, args: { name: pulumi.Input<string> }, opts?: pulumi.CustomResourceOptions) {
+        super(
+            thingProvider,
+            name,
+            { ...args, greeting: undefined, token: undefined, apiKeyLength: undefined },
+            { ...opts, additionalSecretOutputs: ["token"] },
+            "e2e-smoke",
+            "Thing",
+        );
+    }
+}
+
+function smokeProgram(): Record<string, unknown> {
+    const thing = new Thing("smoke", { name: "world" });
+    return { id: thing.id, greeting: thing.greeting, token: thing.token, apiKeyLength: thing.apiKeyLength };
+}
+
+describe("e2e: the real Pulumi engine", function () {
+    this.timeout(ENGINE_OP_TIMEOUT_MS);
+    let sandbox: EngineSandbox;
+
+    before(async function () {
+        this.timeout(ENSURE_PULUMI_TIMEOUT_MS);
+        sandbox = await createSandbox();
+    });
+
+    after(async function () {
+        this.timeout(ENGINE_OP_TIMEOUT_MS);
+        await sandbox?.cleanup();
+    });
+
+    describe("inline program with a dynamic resource", function () {
+        let stack: EngineStack;
+        const apiKey = crypto.randomBytes(22).toString("hex");
+        let token = "";
+
+        before(async function () {
+            stack = await sandbox.inlineStack("smoke", async () => smokeProgram(), {
+                projectName: PROJECT,
+                config: { [`${PROJECT}:apiKey`]: { value: apiKey, secret: true } },
+            });
+        });
+
+        it("previews the creation (provider outputs unknown)", async function () {
+            const { result, output } = await stack.preview();
+            assert.deepStrictEqual(result.changeSummary, { create: 2 });
+            assert.match(output, /\+\s+e2e-smoke:Thing\s+smoke\s+create|pulumi-nodejs:dynamic\/e2e-smoke:Thing/);
+        });
+
+        it("creates it: outputs come from the provider run by the plugin, configure() saw the secret config", async function () {
+            const { result, output } = await stack.up();
+            assert.deepStrictEqual(result.summary.resourceChanges, { create: 2 }, output);
+            assert.strictEqual(result.summary.result, "succeeded");
+            const outs = result.outputs;
+            assert.match(String(outs.id.value), /^thing-world-[0-9a-f]{8}$/);
+            assert.strictEqual(outs.greeting.value, "hello world");
+            assert.strictEqual(outs.greeting.secret, false);
+            assert.strictEqual(outs.apiKeyLength.value, apiKey.length);
+            assert.strictEqual(outs.token.secret, true, "token is an additionalSecretOutput");
+            token = String(outs.token.value);
+            assert.match(token, /^[A-Za-z0-9_-]{32}$/);
+        });
+
+        it("keeps the secret output encrypted in the state, decrypted in stack outputs", async function () {
+            assert.ok(token, "needs the previous test");
+            const text = await stack.exportStateText();
+            assert.ok(!text.includes(token), "the token value must not be in the exported state");
+            assert.ok(!text.includes(apiKey), "the secret config must not be in the exported state");
+            const [thing] = await stack.resourcesOfType(TYPE);
+            assert.ok(thing, `a ${TYPE} in state`);
+            assert.strictEqual(thing.outputs.greeting, "hello world");
+            assert.strictEqual(thing.outputs.token["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+            assert.ok(typeof thing.outputs.token.ciphertext === "string");
+            assert.ok(typeof thing.inputs.__provider === "string" && thing.inputs.__provider.includes("zod"));
+
+            // The Automation API's own export (--show-secrets) decrypts: the value is found there.
+            assert.ok(JSON.stringify(await stack.exportStateWithSecrets()).includes(token));
+
+            const outputs = await stack.outputs();
+            assert.strictEqual(outputs.token.secret, true);
+            assert.strictEqual(outputs.token.value, token);
+        });
+
+        it("sees no changes on a second preview and on refresh", async function () {
+            const preview = await stack.preview();
+            assert.deepStrictEqual(preview.result.changeSummary, { same: 2 }, preview.output);
+            const refresh = await stack.refresh();
+            assert.deepStrictEqual(refresh.result.summary.resourceChanges, { same: 2 }, refresh.output);
+        });
+
+        it("destroys it and leaves no process behind", async function () {
+            const { result, output } = await stack.destroy();
+            assert.deepStrictEqual(result.summary.resourceChanges, { delete: 2 }, output);
+            assert.deepStrictEqual(await stack.resourcesOfType(TYPE), []);
+            assert.ok(stack.log.includes("pulumi up"), "the log keeps every operation");
+            await stack.remove();
+            assert.deepStrictEqual(sandbox.liveProcesses(), []);
+        });
+    });
+
+    describe("plain Pulumi.yaml project (pulumi-language-nodejs)", function () {
+        let stack: EngineStack;
+        let projectDir: string;
+
+        before(async function () {
+            // A throwaway project inside the sandbox (inside the repo: node_modules is visible),
+            // its program a compiled JavaScript file named by `main`.
+            projectDir = path.join(sandbox.dir, "yaml-project");
+            fs.mkdirSync(path.join(projectDir, "out"), { recursive: true });
+            fs.writeFileSync(
+                path.join(projectDir, "Pulumi.yaml"),
+                [
+                    "name: e2e-yaml",
+                    "runtime:",
+                    "  name: nodejs",
+                    "  options:",
+                    "    typescript: false",
+                    "main: out/index.js",
+                    "",
+                ].join("\n"),
+            );
+            // A self-contained JavaScript program with its own dynamic provider (plain JS, builtins
+            // only), as `main` would name a file compiled into dist/.
+            fs.writeFileSync(
+                path.join(projectDir, "out", "index.js"),
+                [
+                    `"use strict";`,
+                    `const pulumi = require("@pulumi/pulumi");`,
+                    `const crypto = require("crypto");`,
+                    `const provider = {`,
+                    `  async create(inputs) {`,
+                    `    return { id: "yaml-" + inputs.name, outs: { name: inputs.name, greeting: "hello " + inputs.name,`,
+                    `      token: crypto.randomBytes(24).toString("base64url") } };`,
+                    `  },`,
+                    `  async update(id, olds, news) { return { outs: { ...olds, name: news.name } }; },`,
+                    `  async delete() {},`,
+                    `};`,
+                    `const config = new pulumi.Config();`,
+                    `const thing = new pulumi.dynamic.Resource(provider, "yaml",`,
+                    `  { name: config.require("who"), greeting: undefined, token: undefined },`,
+                    `  { additionalSecretOutputs: ["token"] }, "e2e-yaml", "Thing");`,
+                    `exports.greeting = thing.greeting;`,
+                    `exports.token = thing.token;`,
+                    "",
+                ].join("\n"),
+            );
+            stack = await sandbox.projectStack("dev", projectDir, {
+                config: { "e2e-yaml:who": { value: "yaml" } },
+            });
+        });
+
+        it("runs up and destroy through the language host", async function () {
+            const up = await stack.up();
+            assert.deepStrictEqual(up.result.summary.resourceChanges, { create: 2 }, up.output);
+            assert.strictEqual(up.result.outputs.greeting.value, "hello yaml");
+            assert.strictEqual(up.result.outputs.token.secret, true);
+            assert.ok(!(await stack.exportStateText()).includes(String(up.result.outputs.token.value)));
+            const destroy = await stack.destroy();
+            assert.deepStrictEqual(destroy.result.summary.resourceChanges, { delete: 2 }, destroy.output);
+            await stack.remove();
+            assert.deepStrictEqual(sandbox.liveProcesses(), []);
+        });
+    });
+});
+

@@ -1,0 +1,506 @@
+// Helpers for end-to-end tests through the real Pulumi engine (the Go `pulumi` CLI driven by the
+// Automation API). See scripts/ensure-pulumi.sh for how the CLI is found or built.
+//
+// Typical use:
+//   let sandbox: EngineSandbox;
+//   before(async function () { this.timeout(ENSURE_PULUMI_TIMEOUT_MS); sandbox = await createSandbox(); });
+//   after(() => sandbox.cleanup());
+//   const stack = await sandbox.inlineStack("smoke", async () => { ...resources...; return {out} });
+//   await stack.up(); ... await stack.destroy(); await stack.remove();
+//
+// Everything lives in a folder under <repo>/.tools/e2e/ (git-ignored): the file:// backend, the
+// PULUMI_HOME and the working directory of inline programs. It has to be inside the project: the
+// engine starts the dynamic-provider plugin with cwd = the program's directory, and the plugin
+// resolves `require("@pulumi/pulumi/...")`, `require("undici")`… of the closure-serialized
+// providers from there, so it must see <repo>/node_modules.
+import * as childProcess from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import {
+    LocalWorkspace,
+    PulumiCommand,
+    PulumiFn,
+    Stack,
+    ConfigMap,
+    OutputMap,
+    Deployment,
+    UpResult,
+    PreviewResult,
+    RefreshResult,
+    DestroyResult,
+} from "@pulumi/pulumi/automation";
+
+/** Long enough for a cold build of the CLI from Go modules on 2 cores. */
+export const ENSURE_PULUMI_TIMEOUT_MS = 40 * 60 * 1000;
+/** Budget for one engine operation (preview/up/refresh/destroy) in the tests. */
+export const ENGINE_OP_TIMEOUT_MS = 120 * 1000;
+/** Passphrase of the test stacks' secrets provider (a test value, not a secret). */
+export const TEST_PASSPHRASE = "e2e-test-passphrase";
+
+/** The repository root: the nearest folder above this file with our package.json. */
+export const REPO_ROOT: string = findRepoRoot(__dirname);
+
+function findRepoRoot(start: string): string {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+        const pkg = path.join(dir, "package.json");
+        if (fs.existsSync(pkg)) {
+            try {
+                if (JSON.parse(fs.readFileSync(pkg, "utf8")).name === "pulumi-ibmcloud-iam") {
+                    return dir;
+                }
+            } catch {
+                // not ours; keep going up
+            }
+        }
+        if (path.dirname(dir) === dir) {
+            throw new Error(`could not find the pulumi-ibmcloud-iam package root above ${start}`);
+        }
+    }
+}
+
+export const TOOLS_BIN = path.join(REPO_ROOT, ".tools", "bin");
+/** Where `pulumi-resource-pulumi-nodejs` (the dynamic-provider plugin launcher) ships. */
+export const PULUMI_NODE_SDK_DIR = path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi");
+
+export interface PulumiBinaries {
+    /** Absolute path of the `pulumi` CLI. */
+    pulumi: string;
+    /** Absolute path of `pulumi-language-nodejs` (needed for Pulumi.yaml projects), if found. */
+    languageNodejs?: string;
+    /** Folder of `pulumi`: goes first on PATH. */
+    binDir: string;
+}
+
+function isExecutable(p: string): boolean {
+    try {
+        fs.accessSync(p, fs.constants.X_OK);
+        return fs.statSync(p).isFile();
+    } catch {
+        return false;
+    }
+}
+
+function which(name: string, dirs: string[]): string | undefined {
+    for (const dir of dirs) {
+        if (!dir) continue;
+        const p = path.join(dir, name);
+        if (isExecutable(p)) return p;
+    }
+    return undefined;
+}
+
+/** Finds the binaries: .tools/bin first (what scripts/ensure-pulumi.sh builds), then PATH. */
+export function findPulumiBinaries(): PulumiBinaries | undefined {
+    const dirs = [TOOLS_BIN, ...(process.env.PATH ?? "").split(path.delimiter)];
+    const pulumi = which("pulumi", dirs);
+    if (!pulumi) return undefined;
+    const binDir = path.dirname(pulumi);
+    const languageNodejs = which("pulumi-language-nodejs", [binDir, ...dirs]);
+    return { pulumi, languageNodejs, binDir };
+}
+
+/**
+ * Returns the binaries, running scripts/ensure-pulumi.sh first when `pulumi` or
+ * `pulumi-language-nodejs` is missing (a cold build takes minutes: give the caller's hook
+ * ENSURE_PULUMI_TIMEOUT_MS). Never skips: a failed build throws with the script's output.
+ */
+export async function ensurePulumi(timeoutMs = ENSURE_PULUMI_TIMEOUT_MS): Promise<PulumiBinaries> {
+    const found = findPulumiBinaries();
+    if (found?.languageNodejs) return found;
+    const script = path.join(REPO_ROOT, "scripts", "ensure-pulumi.sh");
+    const output = await runToCompletion("bash", [script], { cwd: REPO_ROOT, timeoutMs });
+    const built = findPulumiBinaries();
+    if (!built?.languageNodejs) {
+        throw new Error(`scripts/ensure-pulumi.sh ran but the binaries are still missing:\n${output}`);
+    }
+    return built;
+}
+
+/** Runs a command in its own process group; kills the whole group on timeout. */
+function runToCompletion(
+    cmd: string,
+    args: string[],
+    opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
+): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const child = childProcess.spawn(cmd, args, {
+            cwd: opts.cwd,
+            env: opts.env ?? process.env,
+            detached: true,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let output = "";
+        child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+        const timer = setTimeout(() => {
+            killGroup(child.pid);
+            reject(new Error(`${cmd} ${args.join(" ")} timed out after ${opts.timeoutMs} ms:\n${output}`));
+        }, opts.timeoutMs);
+        child.on("error", (err) => {
+            clearTimeout(timer);
+            reject(err);
+        });
+        child.on("close", (code, signal) => {
+            clearTimeout(timer);
+            if (code === 0) resolve(output);
+            else reject(new Error(`${cmd} ${args.join(" ")} failed (${code ?? signal}):\n${output}`));
+        });
+    });
+}
+
+function killGroup(pid: number | undefined): void {
+    if (!pid) return;
+    try {
+        process.kill(-pid, "SIGKILL");
+    } catch {
+        // already gone
+    }
+}
+
+/** Environment variable set on every engine command of a sandbox: its processes inherit it. */
+export const SANDBOX_ENV_MARKER = "PULUMI_IBMCLOUD_IAM_E2E_SANDBOX";
+
+/**
+ * Pids of the live processes (other than this one) whose environment has `key=value` (Linux
+ * /proc). Every process the engine starts (language host, plugins, programs) inherits the
+ * engine's environment, so a sandbox finds all of its processes by its marker.
+ */
+export function processesWithEnv(key: string, value: string): number[] {
+    const needle = Buffer.from(`\0${key}=${value}\0`);
+    const pids: number[] = [];
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+        let environ: Buffer;
+        try {
+            environ = Buffer.concat([Buffer.from([0]), fs.readFileSync(`/proc/${entry}/environ`)]);
+        } catch {
+            continue; // gone, or not ours to look at
+        }
+        if (environ.includes(needle)) pids.push(Number(entry));
+    }
+    return pids;
+}
+
+/** Kills the processes listed by `list()`, SIGTERM then SIGKILL; returns how many there were. */
+async function killAll(list: () => number[], graceMs = 2000): Promise<number> {
+    const pids = list();
+    if (pids.length === 0) return 0;
+    for (const pid of pids) {
+        try {
+            process.kill(pid, "SIGTERM");
+        } catch {
+            // gone
+        }
+    }
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && list().length > 0) {
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const pid of list()) {
+        try {
+            process.kill(pid, "SIGKILL");
+        } catch {
+            // gone
+        }
+    }
+    return pids.length;
+}
+
+/** Error of a failed engine operation; `output` is all the text the engine printed. */
+export class EngineError extends Error {
+    constructor(
+        readonly operation: string,
+        readonly output: string,
+        override readonly cause: unknown,
+    ) {
+        super(`pulumi ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+        this.name = "EngineError";
+    }
+}
+
+export interface OpOptions {
+    /** Extra options passed to the Automation API call (targets, refresh, expectNoChanges…). */
+    [key: string]: unknown;
+}
+
+export interface OpResult<R> {
+    result: R;
+    /** stdout and stderr of this operation, as printed (color off). */
+    output: string;
+}
+
+/** A stack of the sandbox with output capture: every operation's text is kept in `log`. */
+export class EngineStack {
+    /** All text printed by the engine for this stack, every operation appended. */
+    log = "";
+
+    constructor(
+        readonly stack: Stack,
+        readonly sandbox: EngineSandbox,
+        /** The directory the engine and the plugins run in. */
+        readonly workDir: string,
+    ) {}
+
+    get name(): string {
+        return this.stack.name;
+    }
+
+    private async op<R>(
+        operation: string,
+        run: (opts: Record<string, unknown>) => Promise<R>,
+        extra: OpOptions = {},
+    ): Promise<OpResult<R>> {
+        let output = "";
+        const capture = (text: string) => {
+            output += text;
+            this.log += text;
+        };
+        this.log += `\n===== pulumi ${operation} =====\n`;
+        try {
+            const result = await run({
+                color: "never",
+                onOutput: capture,
+                onError: capture,
+                signal: this.sandbox.abortSignal,
+                ...extra,
+            });
+            return { result, output };
+        } catch (err) {
+            throw new EngineError(operation, output, err);
+        }
+    }
+
+    preview(opts: OpOptions = {}): Promise<OpResult<PreviewResult>> {
+        return this.op("preview", (o) => this.stack.preview(o), { diff: true, ...opts });
+    }
+    up(opts: OpOptions = {}): Promise<OpResult<UpResult>> {
+        return this.op("up", (o) => this.stack.up(o), opts);
+    }
+    refresh(opts: OpOptions = {}): Promise<OpResult<RefreshResult>> {
+        return this.op("refresh", (o) => this.stack.refresh(o), opts);
+    }
+    destroy(opts: OpOptions = {}): Promise<OpResult<DestroyResult>> {
+        return this.op("destroy", (o) => this.stack.destroy(o), opts);
+    }
+
+    /** Sets config; `secret: true` stores it encrypted (it reaches `configure()` in plaintext). */
+    async setConfig(key: string, value: string, secret = false): Promise<void> {
+        await this.stack.setConfig(key, { value, secret });
+    }
+    async setAllConfig(config: ConfigMap): Promise<void> {
+        await this.stack.setAllConfig(config);
+    }
+    /** Stack outputs, secrets decrypted (`secret: true` marks them). */
+    outputs(): Promise<OutputMap> {
+        return this.stack.outputs();
+    }
+    /**
+     * The checkpoint as stored: `pulumi stack export` WITHOUT `--show-secrets`, so secrets stay
+     * ciphertext. (The Automation API's `stack.exportStack()` passes `--show-secrets`: secrets
+     * come back as `{"4dabf…": "1b47…", "plaintext": …}`; see `exportStateWithSecrets`.)
+     */
+    async exportState(): Promise<Deployment> {
+        return JSON.parse(await this.sandbox.pulumi(["stack", "export", "--stack", this.name], this.workDir));
+    }
+    /** The exported checkpoint as JSON text, to search for values that must not be in plaintext. */
+    async exportStateText(): Promise<string> {
+        return JSON.stringify(await this.exportState());
+    }
+    /** The checkpoint with secrets decrypted (Automation API `exportStack`, `--show-secrets`). */
+    exportStateWithSecrets(): Promise<Deployment> {
+        return this.stack.exportStack();
+    }
+    /** The resources in state of the given type token (e.g. `pulumi-nodejs:dynamic/ibmcloud-iam:ServiceId`). */
+    async resourcesOfType(type: string): Promise<Array<Record<string, any>>> {
+        const state = await this.exportState();
+        const resources: Array<Record<string, any>> = state.deployment?.resources ?? [];
+        return resources.filter((r) => r.type === type);
+    }
+    /** Removes the stack from the backend (even with resources left: `--force`). */
+    async remove(): Promise<void> {
+        await this.stack.workspace.removeStack(this.stack.name, { force: true });
+        this.sandbox.forget(this);
+    }
+}
+
+export interface SandboxOptions {
+    /** Extra environment for every engine command (and so for the plugins it starts). */
+    env?: Record<string, string>;
+    /** Parent folder of the sandbox; must be inside the project (see the file comment). */
+    parentDir?: string;
+}
+
+export interface InlineStackOptions {
+    projectName?: string;
+    /** Config set before the first operation: `{ "ns:key": { value, secret } }`. */
+    config?: ConfigMap;
+}
+
+export interface ProjectStackOptions {
+    /** Config set before the first operation: `{ "ns:key": { value, secret } }`. */
+    config?: ConfigMap;
+}
+
+/**
+ * One isolated engine setup: a temp folder inside the project holding a file:// backend, a
+ * PULUMI_HOME and inline programs' working directories, with the env every command gets.
+ */
+export class EngineSandbox {
+    private readonly abort = new AbortController();
+    private readonly stacks = new Set<EngineStack>();
+    private cleanedUp = false;
+
+    constructor(
+        readonly dir: string,
+        readonly binaries: PulumiBinaries,
+        readonly command: PulumiCommand,
+        /** Environment passed to every engine command (merged over process.env by the Automation API). */
+        readonly env: Record<string, string>,
+    ) {}
+
+    get backendUrl(): string {
+        return this.env.PULUMI_BACKEND_URL;
+    }
+    get abortSignal(): AbortSignal {
+        return this.abort.signal;
+    }
+
+    /**
+     * Creates (or selects) a stack running `program` in this process (Automation API inline
+     * program). The engine, and the dynamic-provider plugin, run in a fresh folder of the
+     * sandbox, from which <repo>/node_modules is visible.
+     */
+    async inlineStack(stackName: string, program: PulumiFn, opts: InlineStackOptions = {}): Promise<EngineStack> {
+        const projectName = opts.projectName ?? "e2e";
+        const workDir = path.join(this.dir, "work", `${projectName}-${stackName}`);
+        fs.mkdirSync(workDir, { recursive: true });
+        const stack = await LocalWorkspace.createOrSelectStack(
+            { stackName, projectName, program },
+            {
+                workDir,
+                pulumiHome: this.env.PULUMI_HOME,
+                pulumiCommand: this.command,
+                envVars: this.env,
+                projectSettings: {
+                    name: projectName,
+                    runtime: "nodejs",
+                    backend: { url: this.backendUrl },
+                },
+            },
+        );
+        return this.track(new EngineStack(stack, this, workDir), opts.config);
+    }
+
+    /**
+     * Creates (or selects) a stack of the Pulumi.yaml project in `projectDir` (a plain
+     * `pulumi up` of it: needs `pulumi-language-nodejs`). The project's own backend setting is
+     * overridden by the sandbox's PULUMI_BACKEND_URL only when it has none.
+     */
+    async projectStack(stackName: string, projectDir: string, opts: ProjectStackOptions = {}): Promise<EngineStack> {
+        if (!this.binaries.languageNodejs) {
+            throw new Error("pulumi-language-nodejs not found: run `npm run pulumi:ensure`");
+        }
+        const stack = await LocalWorkspace.createOrSelectStack(
+            { stackName, workDir: projectDir },
+            { pulumiHome: this.env.PULUMI_HOME, pulumiCommand: this.command, envVars: this.env },
+        );
+        return this.track(new EngineStack(stack, this, projectDir), opts.config);
+    }
+
+    private async track(stack: EngineStack, config?: ConfigMap): Promise<EngineStack> {
+        this.stacks.add(stack);
+        if (config) await stack.setAllConfig(config);
+        return stack;
+    }
+
+    /** @internal */
+    forget(stack: EngineStack): void {
+        this.stacks.delete(stack);
+    }
+
+    /**
+     * Runs the CLI directly (`pulumi <args> --non-interactive`) in `cwd` with the sandbox env;
+     * resolves to stdout, rejects with stdout and stderr in the message.
+     */
+    pulumi(args: string[], cwd: string, timeoutMs = ENGINE_OP_TIMEOUT_MS): Promise<string> {
+        return new Promise((resolve, reject) => {
+            childProcess.execFile(
+                this.binaries.pulumi,
+                [...args, "--non-interactive"],
+                { cwd, env: { ...process.env, ...this.env }, timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 },
+                (err, stdout, stderr) => {
+                    if (err) reject(new Error(`pulumi ${args.join(" ")} failed: ${err.message}\n${stdout}\n${stderr}`));
+                    else resolve(stdout);
+                },
+            );
+        });
+    }
+
+    /** Processes of this sandbox still alive (engine, language host, plugins, programs). */
+    liveProcesses(): number[] {
+        return processesWithEnv(SANDBOX_ENV_MARKER, this.dir);
+    }
+
+    /**
+     * Cancels running operations, removes the stacks still known (with `--force`: their
+     * resources are not destroyed), kills any process left working in the sandbox, deletes the
+     * folder. Idempotent.
+     */
+    async cleanup(opts: { keepDir?: boolean } = {}): Promise<void> {
+        if (this.cleanedUp) return;
+        this.cleanedUp = true;
+        for (const stack of [...this.stacks]) {
+            try {
+                await stack.remove();
+            } catch {
+                // best effort: the folder goes anyway
+            }
+        }
+        this.abort.abort();
+        await killAll(() => this.liveProcesses());
+        if (!opts.keepDir && !process.env.E2E_KEEP_SANDBOX) {
+            fs.rmSync(this.dir, { recursive: true, force: true });
+        }
+    }
+}
+
+/**
+ * Makes a sandbox: ensures the binaries (building them if needed), creates
+ * <repo>/.tools/e2e/<random>/{state,home,work}, and the env for the engine:
+ * PULUMI_BACKEND_URL=file://…, PULUMI_CONFIG_PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK, PULUMI_HOME,
+ * no automatic plugin download, and PATH = <bin dir>:<node_modules/@pulumi/pulumi>:<node's dir>:PATH
+ * (so the engine finds pulumi-resource-pulumi-nodejs and pulumi-language-nodejs).
+ */
+export async function createSandbox(opts: SandboxOptions = {}): Promise<EngineSandbox> {
+    const binaries = await ensurePulumi();
+    const parent = opts.parentDir ?? path.join(REPO_ROOT, ".tools", "e2e");
+    fs.mkdirSync(parent, { recursive: true });
+    const dir = fs.mkdtempSync(path.join(parent, `${Date.now().toString(36)}-${crypto.randomBytes(3).toString("hex")}-`));
+    const stateDir = path.join(dir, "state");
+    const home = path.join(dir, "home");
+    fs.mkdirSync(stateDir, { recursive: true });
+    fs.mkdirSync(home, { recursive: true });
+    const env: Record<string, string> = {
+        PULUMI_BACKEND_URL: `file://${stateDir}`,
+        PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_HOME: home,
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_SELF_MANAGED_STATE_NO_LEGACY_WARNING: "true",
+        [SANDBOX_ENV_MARKER]: dir,
+        PATH: [binaries.binDir, PULUMI_NODE_SDK_DIR, path.dirname(process.execPath), process.env.PATH ?? ""].join(
+            path.delimiter,
+        ),
+        ...opts.env,
+    };
+    // The CLI built here reports its version properly, so the Automation API's version check
+    // passes; a CLI from PATH with an odd version string can be accepted with
+    // PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true in the environment of the test run.
+    // PulumiCommand.get({root}) runs <root>/bin/pulumi.
+    const command =
+        path.basename(binaries.binDir) === "bin"
+            ? await PulumiCommand.get({ root: path.dirname(binaries.binDir) })
+            : await PulumiCommand.get();
+    return new EngineSandbox(dir, binaries, command, env);
+}
