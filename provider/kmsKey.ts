@@ -108,7 +108,7 @@ const KEY_RING_PATTERN = "^[a-zA-Z0-9-]{2,100}$";
 const BASE64_PATTERN = "^[A-Za-z0-9+/]+={0,2}$";
 
 /** Zod field for a KMS instance GUID. */
-export function instanceIdField() {
+export function kmsInstanceIdField() {
     return z.string({ error: "instanceId must be a string" })
         .trim()
         .regex(new RegExp(GUID_PATTERN), { error: "instanceId must be the instance GUID such as 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b (the last-but-two segment of the instance CRN)" });
@@ -131,7 +131,7 @@ export function kmsEndpointField(field: string) {
 }
 
 /** Zod field for a region id. */
-export function regionField() {
+export function kmsRegionField() {
     return z.string({ error: "region must be a string" })
         .regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, { error: "region must be an IBM Cloud region id such as us-south, eu-de or jp-tok" });
 }
@@ -143,9 +143,9 @@ function apiKeyField() {
 
 function kmsKeySchema(expirationMustBeFuture: boolean) {
     return z.object({
-        instanceId: instanceIdField(),
+        instanceId: kmsInstanceIdField(),
         service: kmsServiceField().default("hs-crypto"),
-        region: regionField().optional(),
+        region: kmsRegionField().optional(),
         endpoint: kmsEndpointField("endpoint").optional(),
         name: z.string({ error: "name must be a string" }).trim()
             .min(2, { error: "name must be 2 to 90 characters; give the key a name such as \"app-root-key\"" })
@@ -231,7 +231,7 @@ export function isKmsUnauthorized(err: unknown): boolean {
 }
 
 /** The same IBM error with a sentence of advice appended (nothing secret is added). */
-export function withNote(err: unknown, note: string): Error {
+export function appendErrorNote(err: unknown, note: string): Error {
     if (!(err instanceof Error) || err.name !== "IbmCloudError") return new Error(`${(err as Error)?.message ?? String(err)}; ${note}`);
     const e = err as IbmCloudError;
     return new IbmCloudError({
@@ -348,7 +348,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
             if (isNotFound(err)) return;
             const status = (err as { status?: unknown }).status;
             if (status === 409 && props.force !== true) {
-                throw withNote(err, `the key may still protect resources: set force: true on the KmsKey and run \`pulumi up\` before destroying, or remove what it protects`);
+                throw appendErrorNote(err, `the key may still protect resources: set force: true on the KmsKey and run \`pulumi up\` before destroying, or remove what it protects`);
             }
             throw err;
         }
@@ -404,14 +404,14 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
                     ? "IAM rejected the service ID's API key stored in state (rotated or deleted outside Pulumi?)"
                     : "KMS refused the service ID stored in state (its access policy removed?)";
                 if (!deployer) {
-                    throw withNote(err, `${why}, and no deployer credentials are configured to ${what} with instead: ` +
+                    throw appendErrorNote(err, `${why}, and no deployer credentials are configured to ${what} with instead: ` +
                         "set `pulumi config set --secret ibmcloud:apiKey <key>` (or IC_API_KEY), or run `pulumi up` with the service ID's current API key first");
                 }
                 try {
                     return await fn(this.kms(target, deployer));
                 } catch (err2) {
                     if (isNotFound(err2)) throw err2;
-                    throw withNote(err2, `${why}; the ${what} was retried with the deployer's credentials, which failed too`);
+                    throw appendErrorNote(err2, `${why}; the ${what} was retried with the deployer's credentials, which failed too`);
                 }
             }
         }
@@ -434,9 +434,9 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     private async explain(err: unknown, tokens: IamTokenManager, target: KeyTarget, needs: string, extra?: string): Promise<Error> {
         const tail = extra ? `; ${extra}` : "";
         if (isApiKeyRejected(err)) {
-            return withNote(err, `IAM rejected the apiKey given to the KmsKey: pass the service ID's current API key${tail}`);
+            return appendErrorNote(err, `IAM rejected the apiKey given to the KmsKey: pass the service ID's current API key${tail}`);
         }
-        if (!isKmsUnauthorized(err)) return extra ? withNote(err, extra) : (err as Error);
+        if (!isKmsUnauthorized(err)) return extra ? appendErrorNote(err, extra) : (err as Error);
         let who = "the service ID of apiKey";
         try {
             const info = await tokens.getTokenInfo();
@@ -444,7 +444,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         } catch {
             // keep the generic wording
         }
-        return withNote(err, `${who} may not ${needs} on ${target.service} instance ${target.instanceId}: give it an access policy ` +
+        return appendErrorNote(err, `${who} may not ${needs} on ${target.service} instance ${target.instanceId}: give it an access policy ` +
             `(AccessPolicy, or KmsAccess with roles ["Writer"]) on serviceName=${target.service} serviceInstance=${target.instanceId}; ` +
             `a policy created moments ago takes a while to apply (KmsAccess waitForAccess waits for it)${tail}`);
     }

@@ -1,0 +1,229 @@
+// A gate, not a cloud object: its create (and update, when the credential, policy or endpoint changes)
+// waits, bounded, until a KMS instance actually accepts an API key. IBM applies a new access policy
+// with a delay during which KMS answers 401; resources that use the key depend on this gate so they
+// never run into that window. Delete does nothing.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import * as crypto from "crypto";
+import { ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint } from "./config";
+import { IbmCloudError } from "./errors";
+import { KmsClient } from "./kmsClient";
+import { kmsInstanceIdField, isApiKeyRejected, kmsEndpointField, kmsServiceField, kmsRegionField, appendErrorNote } from "./kmsKey";
+import { IamTokenManager } from "./tokenManager";
+import { compact, UNKNOWN, validate } from "./validation";
+
+// ---------- arguments ----------
+
+export interface KmsAccessReadyArgs {
+    /** KMS instance GUID. */
+    instanceId: pulumi.Input<string>;
+    /** `hs-crypto` (default) or `kms`. */
+    service?: pulumi.Input<"hs-crypto" | "kms">;
+    region?: pulumi.Input<string>;
+    /** KMS base URL; wins over `region`. */
+    endpoint?: pulumi.Input<string>;
+    /** The API key whose access is awaited (stored secret). */
+    apiKey: pulumi.Input<string>;
+    /** The access policy granting it (a new id waits again). */
+    policyId?: pulumi.Input<string>;
+    /** Give up after this many seconds (default 60; fractions allowed). */
+    timeoutSeconds?: pulumi.Input<number>;
+}
+
+export interface KmsAccessReadyOutputs {
+    instanceId: string;
+    service: KmsService;
+    endpoint: string;
+    /** Secret. */
+    apiKey: string;
+    policyId?: string;
+    timeoutSeconds: number;
+    /** The identity that was let in (`iam-ServiceId-…`). */
+    iamId: string;
+    /** When KMS first accepted the key (ISO 8601). */
+    readyAt: string;
+    /** How long the wait took, in milliseconds. */
+    waitedMs: number;
+}
+
+interface KmsAccessReadyInputs {
+    instanceId: string;
+    service: KmsService;
+    region?: string;
+    endpoint?: string;
+    apiKey: string;
+    policyId?: string;
+    timeoutSeconds: number;
+}
+
+export const DEFAULT_ACCESS_TIMEOUT_SECONDS = 60;
+
+// ---------- validation ----------
+
+function kmsAccessReadySchema() {
+    return z.object({
+        instanceId: kmsInstanceIdField(),
+        service: kmsServiceField().default("hs-crypto"),
+        region: kmsRegionField().optional(),
+        endpoint: kmsEndpointField("endpoint").optional(),
+        apiKey: z.string({ error: "apiKey must be the service ID's API key (a string)" }).min(1, { error: "apiKey must not be empty" }),
+        policyId: z.string({ error: "policyId must be a string" }).optional(),
+        timeoutSeconds: z.number({ error: "timeoutSeconds must be a number of seconds" })
+            .positive({ error: "timeoutSeconds must be more than 0 (to skip the wait, do not create the gate: waitForAccess.timeoutSeconds 0)" })
+            .max(3600, { error: "timeoutSeconds must be at most 3600" })
+            .default(DEFAULT_ACCESS_TIMEOUT_SECONDS),
+    }).strict();
+}
+
+/** Changes that make the gate wait again (nothing is ever replaced: there is no cloud object). */
+export function diffKmsAccessReady(olds: Partial<KmsAccessReadyOutputs>, news: Partial<KmsAccessReadyInputs>): string[] {
+    const changed: string[] = [];
+    const differs = (a: unknown, b: unknown) => b === UNKNOWN || a !== b;
+    if (differs(olds.apiKey, news.apiKey)) changed.push("apiKey");
+    if (differs(olds.policyId, news.policyId)) changed.push("policyId");
+    if (differs((olds.instanceId ?? "").toLowerCase(), typeof news.instanceId === "string" ? news.instanceId.toLowerCase() : news.instanceId)) changed.push("instanceId");
+    if (differs(olds.service ?? "hs-crypto", news.service ?? "hs-crypto")) changed.push("service");
+    if (news.endpoint !== undefined && differs(olds.endpoint, news.endpoint === UNKNOWN ? UNKNOWN : safeEndpoint(news.endpoint))) changed.push("endpoint");
+    if (differs(olds.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS, news.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS)) changed.push("timeoutSeconds");
+    return changed;
+}
+
+function safeEndpoint(v: string): string {
+    try {
+        return validateEndpoint("endpoint", v);
+    } catch {
+        return v;
+    }
+}
+
+// ---------- provider ----------
+
+export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
+    private explicit: ExplicitCloudSettings | undefined;
+    // Made on first use inside a method (see KmsKeyProvider): one token manager per key.
+    private tokenManagers: { [fingerprint: string]: IamTokenManager } | undefined;
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.explicit = settingsFromProviderConfig(req);
+        this.tokenManagers = undefined;
+    }
+
+    async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+        const { __provider: _p, ...inputs } = news;
+        const r = validate(kmsAccessReadySchema(), inputs);
+        if (!r.ok) return { inputs: news, failures: r.failures };
+        return { inputs: { ...news, ...compact(r.value as Record<string, unknown>) }, failures: [] };
+    }
+
+    async diff(_id: string, olds: KmsAccessReadyOutputs, news: KmsAccessReadyInputs): Promise<pulumi.dynamic.DiffResult> {
+        // timeoutSeconds alone changes nothing in the cloud, but re-checking access is cheap and harmless.
+        return { changes: diffKmsAccessReady(olds, news).length > 0, replaces: [], deleteBeforeReplace: false };
+    }
+
+    async create(inputs: KmsAccessReadyInputs): Promise<pulumi.dynamic.CreateResult<KmsAccessReadyOutputs>> {
+        const outs = await this.waitFor(inputs);
+        return { id: crypto.randomUUID(), outs };
+    }
+
+    async read(id: string, props: KmsAccessReadyOutputs): Promise<pulumi.dynamic.ReadResult> {
+        // Nothing lives in the cloud; refresh keeps what state holds.
+        const { readyAt: _r, waitedMs: _w, iamId: _i, ...inputs } = props ?? ({} as KmsAccessReadyOutputs);
+        return { id, props, inputs };
+    }
+
+    async update(_id: string, _olds: KmsAccessReadyOutputs, news: KmsAccessReadyInputs): Promise<pulumi.dynamic.UpdateResult<KmsAccessReadyOutputs>> {
+        return { outs: await this.waitFor(news) };
+    }
+
+    async delete(): Promise<void> {
+        // A gate has nothing to delete.
+    }
+
+    private async waitFor(inputs: KmsAccessReadyInputs): Promise<KmsAccessReadyOutputs> {
+        const settings = resolveCloudSettings({ ...(this.explicit ?? {}), apiKey: inputs.apiKey });
+        const service = inputs.service ?? "hs-crypto";
+        const endpoint = inputs.endpoint !== undefined
+            ? validateEndpoint("endpoint", inputs.endpoint)
+            : kmsEndpointFromSettings(settings, { service, instanceId: inputs.instanceId, region: inputs.region });
+        const tokens = this.tokensFor(inputs.apiKey, settings.iamEndpoint);
+        const client = new KmsClient({ endpoint, instanceId: inputs.instanceId, tokenSource: () => tokens.getToken(), httpClient: tokens.http });
+        const timeoutSeconds = inputs.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS;
+        const started = Date.now();
+        try {
+            await client.waitUntilAuthorized({ timeoutMs: Math.round(timeoutSeconds * 1000), initialIntervalMs: 250, maxIntervalMs: 5_000 });
+        } catch (err) {
+            if (isApiKeyRejected(err)) throw appendErrorNote(err, "IAM rejected the service ID's API key, so KMS access cannot be checked");
+            if (err instanceof Error && err.name === "IbmCloudError" && ((err as IbmCloudError).status === 401 || (err as IbmCloudError).status === 403)) {
+                let who = "the service ID";
+                try {
+                    who = (await tokens.getTokenInfo()).iamId || who;
+                } catch {
+                    // keep the generic wording
+                }
+                throw new Error(
+                    `Timed out after ${timeoutSeconds} s waiting for ${service} instance ${inputs.instanceId} to accept ${who}: KMS still answers ` +
+                    `${(err as IbmCloudError).status} ${(err as IbmCloudError).code ?? ""}`.trimEnd() + ". IBM Cloud can take a few minutes to apply a new access policy: " +
+                    "raise waitForAccess.timeoutSeconds and run `pulumi up` again, and check that the policy " +
+                    `${inputs.policyId ? `${inputs.policyId} ` : ""}grants a role on serviceName=${service} serviceInstance=${inputs.instanceId}.` +
+                    ((err as IbmCloudError).traceId ? ` [trace ${(err as IbmCloudError).traceId}]` : ""),
+                );
+            }
+            throw err;
+        }
+        const waitedMs = Date.now() - started;
+        const info = await tokens.getTokenInfo();
+        return compact({
+            instanceId: inputs.instanceId,
+            service,
+            endpoint,
+            apiKey: inputs.apiKey,
+            policyId: inputs.policyId,
+            timeoutSeconds,
+            iamId: info.iamId,
+            readyAt: new Date().toISOString(),
+            waitedMs,
+        }) as KmsAccessReadyOutputs;
+    }
+
+    private tokensFor(apiKey: string, iamEndpoint: string): IamTokenManager {
+        const fingerprint = crypto.createHash("sha256").update(`${iamEndpoint}\n${apiKey}`).digest("hex");
+        if (!this.tokenManagers) this.tokenManagers = {};
+        let tm = this.tokenManagers[fingerprint];
+        if (!tm) {
+            tm = new IamTokenManager({ apiKey, iamEndpoint });
+            this.tokenManagers[fingerprint] = tm;
+        }
+        return tm;
+    }
+}
+
+export const kmsAccessReadyProvider = new KmsAccessReadyProvider();
+
+// ---------- resource ----------
+
+/**
+ * Waits (at create, and when the key, policy or endpoint changes) until the KMS instance accepts
+ * `apiKey`; fails with a timeout error naming the identity and the instance. Used by `KmsAccess`.
+ */
+export class KmsAccessReady extends pulumi.dynamic.Resource {
+    declare readonly instanceId: pulumi.Output<string>;
+    declare readonly service: pulumi.Output<KmsService>;
+    declare readonly endpoint: pulumi.Output<string>;
+    declare readonly apiKey: pulumi.Output<string>;
+    declare readonly policyId: pulumi.Output<string | undefined>;
+    declare readonly timeoutSeconds: pulumi.Output<number>;
+    declare readonly iamId: pulumi.Output<string>;
+    declare readonly readyAt: pulumi.Output<string>;
+    declare readonly waitedMs: pulumi.Output<number>;
+
+    constructor(name: string, args: KmsAccessReadyArgs, opts?: pulumi.CustomResourceOptions) {
+        const props: Record<string, unknown> = {
+            ...args,
+            apiKey: pulumi.secret(args.apiKey),
+            iamId: undefined, readyAt: undefined, waitedMs: undefined,
+        };
+        const secrets = opts?.additionalSecretOutputs ?? [];
+        super(kmsAccessReadyProvider, name, props,
+            { ...opts, additionalSecretOutputs: secrets.includes("apiKey") ? secrets : [...secrets, "apiKey"] }, "ibmcloud-iam", "KmsAccessReady");
+    }
+}

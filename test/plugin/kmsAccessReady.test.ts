@@ -1,0 +1,113 @@
+// The propagation gate through the real plugin against an emulator whose new policies take effect
+// only after a delay (as IBM Cloud's do): create waits until KMS accepts the key, bounded by the timeout.
+import * as assert from "assert";
+import "../support/failFast";
+import { startEmulator, RunningEmulator } from "../../emulator";
+import { IamClient, IamTokenManager } from "../../provider";
+import { kmsAccessReadyProvider } from "../../provider/kmsAccessReady";
+import { kmsKeyProvider } from "../../provider/kmsKey";
+import { PluginCallError, RunningPlugin, startPlugin } from "./harness";
+
+const PROPAGATION_MS = 1500;
+
+describe("plugin/kmsAccessReady: waiting out policy propagation", function () {
+    this.timeout(60_000);
+    let emu: RunningEmulator;
+    let owner: IamClient;
+    let instanceId: string;
+    let plugin: RunningPlugin;
+    const closers: Array<() => Promise<void>> = [];
+
+    /** A service ID with a key and a fresh Writer policy (still propagating when this returns). */
+    async function freshlyGranted(): Promise<{ iamId: string; apiKey: string; policyId: string }> {
+        const sid = await owner.createServiceId({ name: `gate-${Math.random().toString(16).slice(2, 8)}` });
+        const key = await owner.createApiKey({ name: "gate-key", iam_id: sid.iam_id });
+        const { policy } = await owner.createPolicy({
+            type: "access",
+            subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
+            roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Writer" }],
+            resources: [{ attributes: [
+                { name: "accountId", value: emu.accountId, operator: "stringEquals" },
+                { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
+                { name: "serviceInstance", value: instanceId, operator: "stringEquals" },
+            ] }],
+        });
+        return { iamId: sid.iam_id, apiKey: key.apikey!, policyId: policy.id };
+    }
+
+    before(async () => {
+        emu = await startEmulator({ port: 0, policyPropagationDelayMs: PROPAGATION_MS });
+        instanceId = emu.instances[0].guid;
+        const tm = new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url });
+        closers.push(() => tm.http.close());
+        owner = new IamClient({ tokenManager: tm });
+        plugin = await startPlugin({
+            config: { "ibmcloud:iamEndpoint": emu.url, "ibmcloud:kmsEndpoint": emu.url },
+            env: { IC_API_KEY: undefined, IBMCLOUD_API_KEY: undefined },
+        });
+        // Serialize and load both providers now, so the timings below measure only the waiting.
+        await plugin.check(kmsKeyProvider, {}, { instanceId, name: "warm-up", apiKey: "x" });
+        await plugin.check(kmsAccessReadyProvider, {}, { instanceId, apiKey: "x" });
+    });
+    after(async () => {
+        await plugin?.stop();
+        await Promise.all(closers.map((c) => c()));
+        await emu?.stop();
+    });
+
+    it("without the gate, a key created right after the policy is refused (the problem being solved)", async () => {
+        const app = await freshlyGranted();
+        const checked = await plugin.check(kmsKeyProvider, {}, { instanceId, name: "too-early", apiKey: app.apiKey });
+        const err = await plugin.create(kmsKeyProvider, checked.inputs).then(() => undefined, (e: PluginCallError) => e);
+        assert.ok(err instanceof PluginCallError);
+        assert.match(err.details, /create KMS key failed: 401 .* a policy created moments ago takes a while to apply/);
+    });
+
+    it("waits until the new policy applies, then a key can be created at once", async () => {
+        const app = await freshlyGranted();
+        const started = Date.now();
+        const checked = await plugin.check(kmsAccessReadyProvider, {}, { instanceId, apiKey: app.apiKey, policyId: app.policyId, timeoutSeconds: 20 });
+        assert.deepStrictEqual(checked.failures, []);
+        const gate = await plugin.create(kmsAccessReadyProvider, checked.inputs);
+        const elapsed = Date.now() - started;
+        assert.ok(elapsed >= PROPAGATION_MS - 300, `returned after ${elapsed} ms, before the policy applied`);
+        assert.ok(elapsed < PROPAGATION_MS + 6_000, `took ${elapsed} ms`);
+        assert.strictEqual(gate.outs.iamId, app.iamId);
+        assert.strictEqual(gate.outs.policyId, app.policyId);
+        assert.ok((gate.outs.waitedMs as number) >= 1000);
+
+        const key = await plugin.check(kmsKeyProvider, {}, { instanceId, name: "after-the-gate", apiKey: app.apiKey });
+        const created = await plugin.create(kmsKeyProvider, key.inputs);
+        assert.strictEqual(created.outs.createdBy, app.iamId);
+    });
+
+    it("fails clearly when the timeout is shorter than the propagation", async () => {
+        const app = await freshlyGranted();
+        const checked = await plugin.check(kmsAccessReadyProvider, {}, { instanceId, apiKey: app.apiKey, policyId: app.policyId, timeoutSeconds: 0.4 });
+        const started = Date.now();
+        const err = await plugin.create(kmsAccessReadyProvider, checked.inputs).then(() => undefined, (e: PluginCallError) => e);
+        assert.ok(Date.now() - started < PROPAGATION_MS, "gave up at the timeout");
+        assert.ok(err instanceof PluginCallError);
+        assert.ok(err.details.startsWith(`Timed out after 0.4 s waiting for hs-crypto instance ${instanceId} to accept ${app.iamId}: KMS still answers 401`), err.details);
+        assert.match(err.details, /raise waitForAccess\.timeoutSeconds/);
+        assert.ok(err.details.includes(`policy ${app.policyId} grants a role on serviceName=hs-crypto serviceInstance=${instanceId}`));
+        assert.ok(!err.details.includes(app.apiKey));
+    });
+
+    it("waits again when the key changes (rotation), does nothing on delete, and checks its arguments", async () => {
+        const app = await freshlyGranted();
+        const checked = await plugin.check(kmsAccessReadyProvider, {}, { instanceId, apiKey: app.apiKey, policyId: app.policyId });
+        assert.strictEqual(checked.inputs.timeoutSeconds, 60, "default timeout");
+        const gate = await plugin.create(kmsAccessReadyProvider, checked.inputs);
+        const rotated = await owner.createApiKey({ name: "gate-key-2", iam_id: app.iamId });
+        const news = { ...checked.inputs, apiKey: rotated.apikey! };
+        assert.deepStrictEqual(await plugin.diff(kmsAccessReadyProvider, gate.id, gate.outs, news), { changes: "some", replaces: [], deleteBeforeReplace: false });
+        assert.strictEqual((await plugin.diff(kmsAccessReadyProvider, gate.id, gate.outs, checked.inputs)).changes, "none");
+        const updated = await plugin.update(kmsAccessReadyProvider, gate.id, gate.outs, news);
+        assert.strictEqual(updated.outs.apiKey, rotated.apikey);
+        await plugin.delete(kmsAccessReadyProvider, gate.id, updated.outs);
+
+        const bad = await plugin.check(kmsAccessReadyProvider, {}, { instanceId: "nope", apiKey: app.apiKey, timeoutSeconds: 0 });
+        assert.deepStrictEqual(bad.failures.map((f) => f.property).sort(), ["instanceId", "timeoutSeconds"]);
+    });
+});
