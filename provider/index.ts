@@ -6,3 +6,8 @@ export * from "./http";
 export * from "./tokenManager";
 export * from "./iamClient";
 export * from "./kmsClient";
+export * from "./kmsKey";
+// The resource, not kmsClient's wire type of the same name (import that from "./kmsClient").
+export { KmsKey } from "./kmsKey";
+export * from "./kmsAccessReady";
+export * from "./accessToken";
