@@ -11,3 +11,6 @@ export * from "./kmsKey";
 export { KmsKey } from "./kmsKey";
 export * from "./kmsAccessReady";
 export * from "./accessToken";
+export * from "./serviceId";
+// The resource, not iamClient's wire type of the same name (import that from "./iamClient").
+export { ServiceId } from "./serviceId";
