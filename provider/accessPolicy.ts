@@ -712,8 +712,12 @@ export class AccessPolicy extends pulumi.dynamic.Resource {
     declare readonly adoptExisting: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: AccessPolicyArgs, opts?: pulumi.CustomResourceOptions) {
+        // Every output key is listed, arguments included: a get() passes no arguments, and only the keys
+        // given here receive values from the engine.
         const props: Record<string, unknown> = {
             ...args,
+            serviceId: args.serviceId, iamId: args.iamId, roles: args.roles, resource: args.resource,
+            description: args.description, adoptExisting: args.adoptExisting,
             policyId: undefined, etag: undefined, href: undefined, state: undefined, roleCrns: undefined,
             subjectIamId: undefined, accountId: undefined, createdAt: undefined, lastModifiedAt: undefined,
         };
