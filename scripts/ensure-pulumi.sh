@@ -83,7 +83,7 @@ if command -v flock >/dev/null; then flock 9; fi
 # What each binary is built from; a stamp file beside it records the hash it was built from.
 hash_of() { (cd "$WRAPPER" && cat "$@" && echo "$PULUMI_VERSION" && go env GOVERSION GOOS GOARCH) | sha256sum | cut -d' ' -f1; }
 cli_hash="$(hash_of go.mod go.sum)"
-langhost_hash="$(hash_of go.mod go.sum $(find pulumi-language-nodejs -name '*.go' | LC_ALL=C sort))"
+langhost_hash="$(hash_of go.mod go.sum $(cd "$WRAPPER" && find pulumi-language-nodejs -name '*.go' | LC_ALL=C sort))"
 
 # fresh NAME HASH: .tools/bin/NAME exists and was built from HASH.
 fresh() { [ -x "$BIN/$1" ] && [ -f "$BIN/.$1.stamp" ] && [ "$(cat "$BIN/.$1.stamp")" = "$2" ]; }

@@ -100,21 +100,35 @@ export function findPulumiBinaries(): PulumiBinaries | undefined {
     return { pulumi, languageNodejs, binDir };
 }
 
+let ensured: Promise<PulumiBinaries> | undefined;
+
 /**
- * Returns the binaries, running scripts/ensure-pulumi.sh first when `pulumi` or
- * `pulumi-language-nodejs` is missing (a cold build takes minutes: give the caller's hook
- * ENSURE_PULUMI_TIMEOUT_MS). Never skips: a failed build throws with the script's output.
+ * Returns the binaries after running scripts/ensure-pulumi.sh once per process: it builds them
+ * when missing (a cold build takes minutes: give the caller's hook ENSURE_PULUMI_TIMEOUT_MS) and
+ * rebuilds them when the pinned version or the wrapper module changed; otherwise it takes about
+ * a second. Never skips: if the script fails and no complete set of binaries is found, this
+ * throws with the script's output.
  */
-export async function ensurePulumi(timeoutMs = ENSURE_PULUMI_TIMEOUT_MS): Promise<PulumiBinaries> {
-    const found = findPulumiBinaries();
-    if (found?.languageNodejs) return found;
-    const script = path.join(REPO_ROOT, "scripts", "ensure-pulumi.sh");
-    const output = await runToCompletion("bash", [script], { cwd: REPO_ROOT, timeoutMs });
-    const built = findPulumiBinaries();
-    if (!built?.languageNodejs) {
-        throw new Error(`scripts/ensure-pulumi.sh ran but the binaries are still missing:\n${output}`);
-    }
-    return built;
+export function ensurePulumi(timeoutMs = ENSURE_PULUMI_TIMEOUT_MS): Promise<PulumiBinaries> {
+    ensured ??= (async () => {
+        const script = path.join(REPO_ROOT, "scripts", "ensure-pulumi.sh");
+        let scriptError: unknown;
+        try {
+            await runToCompletion("bash", [script], { cwd: REPO_ROOT, timeoutMs });
+        } catch (err) {
+            scriptError = err;
+        }
+        const found = findPulumiBinaries();
+        if (found?.languageNodejs) {
+            if (scriptError) {
+                process.stderr.write(`warning: using ${found.pulumi} although ${String(scriptError)}\n`);
+            }
+            return found;
+        }
+        throw scriptError ?? new Error("scripts/ensure-pulumi.sh ran but pulumi / pulumi-language-nodejs are still missing");
+    })();
+    ensured.catch(() => (ensured = undefined)); // a later call may try again
+    return ensured;
 }
 
 /** Runs a command in its own process group; kills the whole group on timeout. */
@@ -393,9 +407,11 @@ export class EngineSandbox {
     }
 
     /**
-     * Creates (or selects) a stack of the Pulumi.yaml project in `projectDir` (a plain
-     * `pulumi up` of it: needs `pulumi-language-nodejs`). The project's own backend setting is
-     * overridden by the sandbox's PULUMI_BACKEND_URL only when it has none.
+     * Creates (or selects) a stack of the Pulumi.yaml project in `projectDir` (what a plain
+     * `pulumi up` there runs: needs `pulumi-language-nodejs`). The stack lives in the sandbox's
+     * backend unless Pulumi.yaml names a `backend.url`; its config is written to
+     * `<projectDir>/Pulumi.<stackName>.yaml` (removed with the stack), so use a stack name of
+     * the test's own when `projectDir` is a folder of the repo.
      */
     async projectStack(stackName: string, projectDir: string, opts: ProjectStackOptions = {}): Promise<EngineStack> {
         if (!this.binaries.languageNodejs) {
@@ -443,21 +459,23 @@ export class EngineSandbox {
     }
 
     /**
-     * Cancels running operations, removes the stacks still known (with `--force`: their
-     * resources are not destroyed), kills any process left working in the sandbox, deletes the
-     * folder. Idempotent.
+     * Cancels running operations (SIGINT to the CLI), kills any process of the sandbox still
+     * alive, removes the stacks still known (`--force`: their resources are not destroyed, and a
+     * project stack's Pulumi.<stack>.yaml goes too), deletes the folder (kept when
+     * E2E_KEEP_SANDBOX is set, to look at it). Idempotent.
      */
     async cleanup(opts: { keepDir?: boolean } = {}): Promise<void> {
         if (this.cleanedUp) return;
         this.cleanedUp = true;
+        this.abort.abort();
+        await killAll(() => this.liveProcesses());
         for (const stack of [...this.stacks]) {
             try {
                 await stack.remove();
             } catch {
-                // best effort: the folder goes anyway
+                // best effort (a killed operation can leave a lock): the folder goes anyway
             }
         }
-        this.abort.abort();
         await killAll(() => this.liveProcesses());
         if (!opts.keepDir && !process.env.E2E_KEEP_SANDBOX) {
             fs.rmSync(this.dir, { recursive: true, force: true });
@@ -489,9 +507,13 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<EngineSa
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_SELF_MANAGED_STATE_NO_LEGACY_WARNING: "true",
         [SANDBOX_ENV_MARKER]: dir,
-        PATH: [binaries.binDir, PULUMI_NODE_SDK_DIR, path.dirname(process.execPath), process.env.PATH ?? ""].join(
-            path.delimiter,
-        ),
+        PATH: [
+            binaries.binDir,
+            ...(binaries.languageNodejs ? [path.dirname(binaries.languageNodejs)] : []),
+            PULUMI_NODE_SDK_DIR,
+            path.dirname(process.execPath),
+            process.env.PATH ?? "",
+        ].join(path.delimiter),
         ...opts.env,
     };
     // The CLI built here reports its version properly, so the Automation API's version check
