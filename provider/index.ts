@@ -14,3 +14,4 @@ export * from "./accessToken";
 export * from "./serviceId";
 // The resource, not iamClient's wire type of the same name (import that from "./iamClient").
 export { ServiceId } from "./serviceId";
+export * from "./serviceApiKey";
