@@ -26,6 +26,8 @@ export interface KmsAccessReadyArgs {
     apiKey: pulumi.Input<string>;
     /** The access policy granting it (a new id waits again). */
     policyId?: pulumi.Input<string>;
+    /** The policy's ETag: it changes when the policy's roles or resource change in place, which also takes a while to apply. */
+    policyEtag?: pulumi.Input<string>;
     /** Give up after this many seconds (default 60; fractions allowed). */
     timeoutSeconds?: pulumi.Input<number>;
 }
@@ -37,6 +39,7 @@ export interface KmsAccessReadyOutputs {
     /** Secret. */
     apiKey: string;
     policyId?: string;
+    policyEtag?: string;
     timeoutSeconds: number;
     /** The identity that was let in (`iam-ServiceId-…`). */
     iamId: string;
@@ -53,6 +56,7 @@ interface KmsAccessReadyInputs {
     endpoint?: string;
     apiKey: string;
     policyId?: string;
+    policyEtag?: string;
     timeoutSeconds: number;
 }
 
@@ -68,6 +72,7 @@ function kmsAccessReadySchema() {
         endpoint: kmsEndpointField("endpoint").optional(),
         apiKey: z.string({ error: "apiKey must be the service ID's API key (a string)" }).min(1, { error: "apiKey must not be empty" }),
         policyId: z.string({ error: "policyId must be a string" }).optional(),
+        policyEtag: z.string({ error: "policyEtag must be a string" }).optional(),
         timeoutSeconds: z.number({ error: "timeoutSeconds must be a number of seconds" })
             .positive({ error: "timeoutSeconds must be more than 0 (to skip the wait, do not create the gate: waitForAccess.timeoutSeconds 0)" })
             .max(3600, { error: "timeoutSeconds must be at most 3600" })
@@ -81,6 +86,7 @@ export function diffKmsAccessReady(olds: Partial<KmsAccessReadyOutputs>, news: P
     const differs = (a: unknown, b: unknown) => b === UNKNOWN || a !== b;
     if (differs(olds.apiKey, news.apiKey)) changed.push("apiKey");
     if (differs(olds.policyId, news.policyId)) changed.push("policyId");
+    if (differs(olds.policyEtag, news.policyEtag)) changed.push("policyEtag");
     if (differs((olds.instanceId ?? "").toLowerCase(), typeof news.instanceId === "string" ? news.instanceId.toLowerCase() : news.instanceId)) changed.push("instanceId");
     if (differs(olds.service ?? "hs-crypto", news.service ?? "hs-crypto")) changed.push("service");
     if (news.endpoint !== undefined && differs(olds.endpoint, news.endpoint === UNKNOWN ? UNKNOWN : safeEndpoint(news.endpoint))) changed.push("endpoint");
@@ -178,6 +184,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
             endpoint,
             apiKey: inputs.apiKey,
             policyId: inputs.policyId,
+            policyEtag: inputs.policyEtag,
             timeoutSeconds,
             iamId: info.iamId,
             readyAt: new Date().toISOString(),
@@ -211,6 +218,7 @@ export class KmsAccessReady extends pulumi.dynamic.Resource {
     declare readonly endpoint: pulumi.Output<string>;
     declare readonly apiKey: pulumi.Output<string>;
     declare readonly policyId: pulumi.Output<string | undefined>;
+    declare readonly policyEtag: pulumi.Output<string | undefined>;
     declare readonly timeoutSeconds: pulumi.Output<number>;
     declare readonly iamId: pulumi.Output<string>;
     declare readonly readyAt: pulumi.Output<string>;

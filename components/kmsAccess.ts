@@ -1,0 +1,249 @@
+// KmsAccess: an application's own identity on one HPCS / Key Protect instance — a service ID, its API
+// key and an access policy on the instance — plus what the application and other stacks need to use
+// it: the key (secret), IAM tokens minted with it, and a gate that waits until KMS accepts it.
+import * as pulumi from "@pulumi/pulumi";
+import { accessTokenProvider, AccessTokenProvider } from "../provider/accessToken";
+import { AccessPolicy } from "../provider/accessPolicy";
+import {
+    CONFIG_KEYS, ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint,
+} from "../provider/config";
+import { DEFAULT_ACCESS_TIMEOUT_SECONDS, KmsAccessReady } from "../provider/kmsAccessReady";
+import { KmsKey, KmsKeyArgs } from "../provider/kmsKey";
+import { ServiceApiKey } from "../provider/serviceApiKey";
+import { ServiceId } from "../provider/serviceId";
+
+/** The KMS instance the identity gets access to. */
+export interface KmsInstanceArgs {
+    /** Instance GUID (the last-but-two segment of its CRN). */
+    instanceId: pulumi.Input<string>;
+    /** `hs-crypto` (Hyper Protect Crypto Services, default) or `kms` (Key Protect). */
+    service?: pulumi.Input<"hs-crypto" | "kms">;
+    /** Region of the instance; default `ibmcloud:region`, `IC_REGION`, us-south. Builds the KMS endpoint. */
+    region?: pulumi.Input<string>;
+    /** KMS base URL; wins over `region` (default: `ibmcloud:kmsEndpoint`, the env overrides, else derived). */
+    endpoint?: pulumi.Input<string>;
+}
+
+export interface KmsAccessArgs {
+    /** The instance to grant access to. */
+    instance: KmsInstanceArgs;
+    /**
+     * Service roles on the instance (display names, ids or CRNs). Default `["Reader"]`: list keys, read
+     * metadata, wrap and unwrap. Creating keys (`createKey`) needs `Writer`; deleting them as the service
+     * ID needs `Manager` (with `Writer` only, destroy falls back to the deployer's credentials).
+     */
+    roles?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Name of the service ID; default: the component's name. */
+    serviceIdName?: pulumi.Input<string>;
+    /** Description of the service ID (and its API key). */
+    description?: pulumi.Input<string>;
+    /** Any value; changing it rotates the API key (the new key is created before the old one is deleted). */
+    rotationTrigger?: pulumi.Input<string | number>;
+    /** When the API key stops working, e.g. `2030-01-31T12:00+0000`. */
+    expiresAt?: pulumi.Input<string>;
+    /** IBM keeps the key's value so it can be read again later (default false). */
+    storeValue?: pulumi.Input<boolean>;
+    /** Also write the key to this file (JSON like `ibmcloud iam service-api-key-create --file`, mode 0600). */
+    outputFile?: pulumi.Input<string>;
+    /**
+     * Wait until the KMS instance actually accepts the new credentials (IBM Cloud applies a new policy
+     * with a delay, answering 401 meanwhile). `apiKey`, the token methods and keys from `createKey`
+     * resolve only after that. Default `{ timeoutSeconds: 60 }`; `{ timeoutSeconds: 0 }` disables it.
+     * On timeout `pulumi up` fails with an error naming the identity and the instance.
+     */
+    waitForAccess?: { timeoutSeconds?: number };
+}
+
+/** A token as it may be placed in stack outputs: secret, and with its expiry. */
+export interface AccessTokenInfoOutput {
+    accessToken: string;
+    /** Epoch seconds after which the token is no longer valid (about an hour after minting). */
+    expiration: number;
+}
+
+/** Arguments of `KmsAccess.createKey`: a `KmsKey` whose instance, endpoint and credential come from the component. */
+export type KmsAccessKeyArgs = Omit<KmsKeyArgs, "instanceId" | "service" | "region" | "endpoint" | "apiKey">;
+
+/** Placeholder for resolving endpoints only (resolveCloudSettings wants a key; none is sent anywhere). */
+const ENDPOINTS_ONLY = "endpoint-resolution-only";
+
+/**
+ * Gives an application its own IAM identity on one HPCS / Key Protect instance: a `ServiceId`, a
+ * `ServiceApiKey` and an `AccessPolicy` (roles on `serviceName` = the service, `serviceInstance` = the
+ * instance), plus a `KmsAccessReady` gate that waits for the policy to take effect.
+ *
+ * ```ts
+ * const access = new KmsAccess("app", { instance: { instanceId, region: "us-south" }, roles: ["Manager"] });
+ * const rootKey = access.createKey("app-root", { name: "app-root" });   // created AS the service ID
+ * export const apiKey = access.apiKey;                                    // secret; another stack can read it
+ * export const token = access.getAccessTokenInfo();                       // secret { accessToken, expiration }
+ * ```
+ */
+export class KmsAccess extends pulumi.ComponentResource {
+    /** `ServiceId-<uuid>`. */
+    readonly serviceId: pulumi.Output<string>;
+    /** `iam-ServiceId-<uuid>`: the `iam_id` of tokens minted with `apiKey`, and KMS's `createdBy`. */
+    readonly iamId: pulumi.Output<string>;
+    /** `ApiKey-<uuid>`. */
+    readonly apiKeyId: pulumi.Output<string>;
+    /** The service ID's API key (secret). Resolves once KMS accepts it (when `waitForAccess` is on). */
+    readonly apiKey: pulumi.Output<string>;
+    /** The access policy's id. */
+    readonly policyId: pulumi.Output<string>;
+    readonly instanceId: pulumi.Output<string>;
+    readonly service: pulumi.Output<KmsService>;
+    /** KMS base URL of the instance. */
+    readonly kmsEndpoint: pulumi.Output<string>;
+
+    /** The children, for `dependsOn` and for reading their other outputs. */
+    readonly serviceIdResource: ServiceId;
+    readonly apiKeyResource: ServiceApiKey;
+    readonly policy: AccessPolicy;
+    /** The propagation gate; undefined when `waitForAccess.timeoutSeconds` is 0. */
+    readonly accessReady: KmsAccessReady | undefined;
+
+    private readonly explicitSettings: ExplicitCloudSettings;
+    // Token providers per key value, made on first use (a rotation within one program run gets its own).
+    private tokenProviders: { [apiKey: string]: AccessTokenProvider } | undefined;
+
+    constructor(name: string, args: KmsAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Argument errors before anything is registered.
+        if (!args || !args.instance) throw new Error(`KmsAccess ${name}: instance is required ({ instanceId, service?, region? | endpoint? })`);
+        const timeoutSeconds = args.waitForAccess?.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS;
+        if (typeof timeoutSeconds !== "number" || !Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) {
+            throw new Error(`KmsAccess ${name}: waitForAccess.timeoutSeconds must be a number of seconds ≥ 0 (0 disables the wait)`);
+        }
+        super("ibmcloud-iam:index:KmsAccess", name, {}, opts);
+        this.explicitSettings = stackCloudSettings();
+        const child = { parent: this };
+
+        this.instanceId = pulumi.output(args.instance.instanceId);
+        this.service = pulumi.output(args.instance.service ?? "hs-crypto") as pulumi.Output<KmsService>;
+        const explicit = this.explicitSettings;
+        this.kmsEndpoint = pulumi.all([this.instanceId, this.service, args.instance.region, args.instance.endpoint])
+            .apply(([instanceId, service, region, endpoint]) => kmsEndpointOf(explicit, { instanceId, service, region, endpoint }));
+
+        const description = args.description ?? pulumi.interpolate`Access of ${name} to ${this.service} instance ${this.instanceId}`;
+        this.serviceIdResource = new ServiceId(`${name}-serviceid`, { name: args.serviceIdName ?? name, description }, child);
+        this.apiKeyResource = new ServiceApiKey(`${name}-apikey`, {
+            serviceId: this.serviceIdResource.serviceId,
+            name: pulumi.interpolate`${args.serviceIdName ?? name}-apikey`,
+            description,
+            rotationTrigger: args.rotationTrigger,
+            expiresAt: args.expiresAt,
+            storeValue: args.storeValue,
+            outputFile: args.outputFile,
+        }, child);
+        this.policy = new AccessPolicy(`${name}-policy`, {
+            serviceId: this.serviceIdResource.serviceId,
+            roles: args.roles ?? ["Reader"],
+            resource: { serviceName: this.service, serviceInstance: this.instanceId },
+            description: pulumi.interpolate`KMS access of ${name}`,
+        }, child);
+
+        const rawKey = pulumi.secret(this.apiKeyResource.apikey);
+        if (timeoutSeconds > 0) {
+            this.accessReady = new KmsAccessReady(`${name}-ready`, {
+                instanceId: this.instanceId,
+                service: this.service,
+                endpoint: this.kmsEndpoint,
+                apiKey: rawKey,
+                policyId: this.policy.policyId,
+                policyEtag: this.policy.etag,
+                timeoutSeconds,
+            }, { parent: this, dependsOn: [this.policy, this.apiKeyResource] });
+            // Anything using the key (in this stack or, through its output, in another) waits for the gate.
+            this.apiKey = pulumi.secret(pulumi.all([rawKey, this.accessReady.readyAt]).apply(([key]) => key));
+        } else {
+            this.accessReady = undefined;
+            this.apiKey = rawKey;
+        }
+        this.serviceId = this.serviceIdResource.serviceId;
+        this.iamId = this.serviceIdResource.iamId;
+        this.apiKeyId = this.apiKeyResource.apiKeyId;
+        this.policyId = this.policy.policyId;
+
+        this.registerOutputs({
+            serviceId: this.serviceId,
+            iamId: this.iamId,
+            apiKeyId: this.apiKeyId,
+            apiKey: this.apiKey,
+            policyId: this.policyId,
+            instanceId: this.instanceId,
+            kmsEndpoint: this.kmsEndpoint,
+        });
+    }
+
+    /**
+     * A valid IAM access token of the service ID (secret), minted with `apiKey` through the token
+     * manager: cached and refreshed, so several uses in one program share one token. It is valid about
+     * an hour; prefer `getAccessTokenInfo()` when it leaves the program (it carries the expiration).
+     */
+    getAccessToken(): pulumi.Output<string> {
+        return pulumi.secret(this.apiKey.apply((key) => this.tokensFor(key).getAccessToken()));
+    }
+
+    /** `{ accessToken, expiration }` (secret): a token fit for stack outputs, with its expiry in epoch seconds. */
+    getAccessTokenInfo(): pulumi.Output<AccessTokenInfoOutput> {
+        return pulumi.secret(this.apiKey.apply(async (key) => {
+            const info = await this.tokensFor(key).getTokenInfo();
+            return { accessToken: info.accessToken, expiration: info.expiration };
+        }));
+    }
+
+    /** `{ Authorization: "Bearer …", "bluemix-instance": instanceId }` (secret) for the KMS keys API. */
+    authHeaders(): pulumi.Output<{ Authorization: string; "bluemix-instance": string }> {
+        return pulumi.secret(pulumi.all([this.apiKey, this.instanceId]).apply(([key, instanceId]) => this.tokensFor(key).authHeaders(instanceId)));
+    }
+
+    /**
+     * A `KmsKey` in this instance created and managed AS this service ID (it needs `roles` with `Writer`
+     * or `Manager`), after the access gate. Its parent is this component unless `opts.parent` says otherwise.
+     */
+    createKey(name: string, args: KmsAccessKeyArgs, opts?: pulumi.CustomResourceOptions): KmsKey {
+        const gate: pulumi.Resource = this.accessReady ?? this.policy;
+        const given = opts?.dependsOn;
+        const dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = given === undefined
+            ? [gate]
+            : pulumi.output(given).apply((d) => [...(Array.isArray(d) ? d : [d]), gate]);
+        return new KmsKey(name, {
+            ...args,
+            instanceId: this.instanceId,
+            service: this.service,
+            endpoint: this.kmsEndpoint,
+            apiKey: this.apiKey,
+        }, { parent: this, ...opts, dependsOn });
+    }
+
+    private tokensFor(apiKey: string): AccessTokenProvider {
+        if (!this.tokenProviders) this.tokenProviders = {};
+        let t = this.tokenProviders[apiKey];
+        if (!t) {
+            t = accessTokenProvider({ apiKey, iamEndpoint: this.explicitSettings.iamEndpoint, visibility: this.explicitSettings.visibility });
+            this.tokenProviders[apiKey] = t;
+        }
+        return t;
+    }
+}
+
+/** `ibmcloud:*` stack config (endpoints, visibility, region; never the key) as config.ts reads it for providers. */
+function stackCloudSettings(): ExplicitCloudSettings {
+    const settings = settingsFromProviderConfig({
+        config: {
+            get(key: string): string | undefined {
+                if (key === CONFIG_KEYS.apiKey) return undefined;
+                const [ns, name] = key.split(":");
+                return new pulumi.Config(ns).get(name);
+            },
+        },
+    });
+    return settings;
+}
+
+/** The instance's KMS base URL: `endpoint`, else the stack/env override, else derived from service, instance and region. */
+export function kmsEndpointOf(explicit: ExplicitCloudSettings,
+    target: { instanceId: string; service: KmsService; region?: string; endpoint?: string }): string {
+    if (target.endpoint !== undefined && target.endpoint !== "") return validateEndpoint("instance.endpoint", target.endpoint);
+    const settings = resolveCloudSettings({ ...explicit, apiKey: ENDPOINTS_ONLY });
+    return kmsEndpointFromSettings(settings, { service: target.service, instanceId: target.instanceId, region: target.region });
+}
