@@ -15,3 +15,4 @@ export * from "./serviceId";
 // The resource, not iamClient's wire type of the same name (import that from "./iamClient").
 export { ServiceId } from "./serviceId";
 export * from "./serviceApiKey";
+export * from "./accessPolicy";
