@@ -87,7 +87,8 @@ export function expiresAtField() {
         .refine((v) => parseIbmDateTime(v) !== undefined, {
             error: "expiresAt must be a date-time such as 2030-01-31T12:00+0000 or 2030-01-31T12:00:00Z",
         })
-        .refine((v) => (parseIbmDateTime(v) ?? 0) > Date.now(), { error: "expiresAt must be in the future" });
+        // Only a readable date is judged "in the future" (an unreadable one already has its failure).
+        .refine((v) => { const ms = parseIbmDateTime(v); return ms === undefined || ms > Date.now(); }, { error: "expiresAt must be in the future" });
 }
 
 /** Parses IBM's `2030-01-31T12:00+0000` and ordinary ISO-8601; returns epoch milliseconds. */

@@ -38,6 +38,10 @@ describe("check-time validation", () => {
         assert.strictEqual(formatIbmDateTime(Date.parse("2030-01-31T12:00:59Z")), "2030-01-31T12:00+0000");
         const past = validate(schema(), { name: "a", expiresAt: "2001-01-01T00:00+0000" });
         assert.ok(!past.ok && past.failures[0].reason.includes("future"));
+        const unreadable = validate(schema(), { name: "a", expiresAt: "next tuesday" });
+        assert.ok(!unreadable.ok);
+        assert.deepStrictEqual(unreadable.failures.map((f) => f.reason), ["expiresAt must be a date-time such as 2030-01-31T12:00+0000 or 2030-01-31T12:00:00Z"],
+            "an unreadable date is not also called \"not in the future\"");
     });
 
     it("compact drops undefined", () => {
