@@ -116,5 +116,21 @@ fi
 [ "$built" = "1" ] || log "Pulumi v$PULUMI_VERSION already built in .tools/bin (pinned by scripts/pulumi-cli/go.mod)"
 rm -f "$BIN/.pulumi-build-stamp"   # stamp of an earlier version of this script
 
+# The dynamic-provider plugin launcher, next to the CLI as in Pulumi's own distribution (the same
+# as node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs, with exec): the engine takes it
+# as the bundled plugin, without the "using pulumi-resource-pulumi-nodejs from $PATH" warning that
+# the copy in node_modules on PATH causes in every run. It resolves @pulumi/pulumi from the
+# plugin's cwd (the program directory), so it serves any project.
+launcher="$BIN/pulumi-resource-pulumi-nodejs"
+launcher_text='#!/bin/sh
+# Written by scripts/ensure-pulumi.sh: starts the Pulumi Node.js dynamic-provider plugin of the
+# @pulumi/pulumi package that the program directory (the cwd) resolves.
+script=$(node -e "console.log(require.resolve('"'"'@pulumi/pulumi/cmd/dynamic-provider'"'"'))") || exit 1
+exec node "$script" "$@"'
+if [ ! -x "$launcher" ] || [ "$(cat "$launcher")" != "$launcher_text" ]; then
+  printf '%s\n' "$launcher_text" > "$launcher.tmp" && chmod +x "$launcher.tmp" && mv -f "$launcher.tmp" "$launcher"
+fi
+
 echo "pulumi: $BIN/pulumi ($(PULUMI_SKIP_UPDATE_CHECK=true "$BIN/pulumi" version | head -n1))"
 echo "pulumi-language-nodejs: $BIN/pulumi-language-nodejs ($("$BIN/pulumi-language-nodejs" --version))"
+echo "pulumi-resource-pulumi-nodejs: $launcher"

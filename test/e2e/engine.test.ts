@@ -16,6 +16,7 @@ import {
     EngineStack,
     ENGINE_OP_TIMEOUT_MS,
     ENSURE_PULUMI_TIMEOUT_MS,
+    TOOLS_BIN,
 } from "./support/engine";
 
 const PROJECT = "e2e-smoke";
@@ -134,6 +135,10 @@ describe("e2e: the real Pulumi engine", function () {
         it("creates it: outputs come from the provider run by the plugin, configure() saw the secret config", async function () {
             const { result, output } = await stack.up();
             assert.deepStrictEqual(result.summary.resourceChanges, { create: 2 }, output);
+            if (sandbox.binaries.binDir === TOOLS_BIN) {
+                // The plugin launcher next to the CLI is taken as bundled: no "from $PATH" warning.
+                assert.doesNotMatch(output, /warning/i, output);
+            }
             assert.strictEqual(result.summary.result, "succeeded");
             const outs = result.outputs;
             assert.match(String(outs.id.value), /^thing-world-[0-9a-f]{8}$/);

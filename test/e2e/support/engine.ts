@@ -488,7 +488,9 @@ export class EngineSandbox {
  * <repo>/.tools/e2e/<random>/{state,home,work}, and the env for the engine:
  * PULUMI_BACKEND_URL=file://…, PULUMI_CONFIG_PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK, PULUMI_HOME,
  * no automatic plugin download, and PATH = <bin dir>:<node_modules/@pulumi/pulumi>:<node's dir>:PATH
- * (so the engine finds pulumi-resource-pulumi-nodejs and pulumi-language-nodejs).
+ * (so the engine finds pulumi-language-nodejs and the dynamic-provider plugin launcher
+ * pulumi-resource-pulumi-nodejs: the one ensure-pulumi.sh writes into .tools/bin is taken as
+ * bundled with the CLI, the one in node_modules, with a CLI from PATH, is used with a warning).
  */
 export async function createSandbox(opts: SandboxOptions = {}): Promise<EngineSandbox> {
     const binaries = await ensurePulumi();
