@@ -363,8 +363,11 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
 
     async read(id: string, props?: Partial<ServiceApiKeyOutputs>): Promise<pulumi.dynamic.ReadResult<ServiceApiKeyOutputs>> {
         let live: ApiKey;
+        const iam = this.session.iam();
+        // This plugin may never have seen the value: teach the client to scrub it from any error.
+        if (props?.apikey) iam.http.addSecret(props.apikey);
         try {
-            live = await this.session.iam().getApiKey(id);
+            live = await iam.getApiKey(id);
         } catch (err) {
             if (isNotFound(err)) return { id: "" };
             throw err;
@@ -399,6 +402,7 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
 
     async update(id: string, olds: ServiceApiKeyOutputs, news: ServiceApiKeyInputs): Promise<pulumi.dynamic.UpdateResult<ServiceApiKeyOutputs>> {
         const iam = this.session.iam();
+        if (olds.apikey) iam.http.addSecret(olds.apikey);
         const local: LocalFields = {
             apikey: olds.apikey,
             expiresAt: news.expiresAt,
@@ -460,6 +464,7 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
 
     async delete(id: string, props: Partial<ServiceApiKeyOutputs>): Promise<void> {
         const iam = this.session.iam();
+        if (props?.apikey) iam.http.addSecret(props.apikey);
         let unlockedByUs = false;
         try {
             if (props?.locked) {
