@@ -226,9 +226,10 @@ export class KmsAccessReady extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: KmsAccessReadyArgs, opts?: pulumi.CustomResourceOptions) {
         const props: Record<string, unknown> = {
+            service: undefined, endpoint: undefined, policyId: undefined, policyEtag: undefined, timeoutSeconds: undefined,
+            iamId: undefined, readyAt: undefined, waitedMs: undefined,
             ...args,
             apiKey: pulumi.secret(args.apiKey),
-            iamId: undefined, readyAt: undefined, waitedMs: undefined,
         };
         const secrets = opts?.additionalSecretOutputs ?? [];
         super(kmsAccessReadyProvider, name, props,

@@ -572,12 +572,18 @@ export class KmsKey extends pulumi.dynamic.Resource {
     declare readonly payload: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: KmsKeyArgs, opts?: pulumi.CustomResourceOptions) {
+        // Every output key is listed (undefined when not an argument) so each declared Output exists,
+        // also for get(), whose values all come from read.
+        const outputKeys: Record<string, undefined> = {
+            keyId: undefined, crn: undefined, state: undefined, name: undefined, description: undefined, keyRing: undefined,
+            extractable: undefined, type: undefined, imported: undefined, expirationDate: undefined, creationDate: undefined,
+            createdBy: undefined, instanceId: undefined, service: undefined, region: undefined, endpoint: undefined, force: undefined,
+        };
         const props: Record<string, unknown> = {
+            ...outputKeys,
             ...args,
             apiKey: pulumi.secret(args.apiKey),
             payload: args.payload === undefined ? undefined : pulumi.secret(args.payload),
-            keyId: undefined, crn: undefined, state: undefined, extractable: undefined, imported: undefined,
-            creationDate: undefined, createdBy: undefined,
         };
         super(kmsKeyProvider, name, props, withSecretOutputs(opts), "ibmcloud-iam", "KmsKey");
     }
