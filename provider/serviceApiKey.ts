@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { CloudSession } from "./session";
 import { isNotFound } from "./errors";
@@ -44,7 +45,7 @@ export interface ServiceApiKeyArgs {
     /**
      * Write the key to this file like `ibmcloud iam service-api-key-create --file` (JSON `{name,
      * description, apikey, createdAt, locked, uuid}`, mode 0600). Removed on delete if it still holds
-     * this key. Relative paths are relative to the program directory. Terraform: `file`.
+     * this key. Relative paths are relative to the program directory, `~/` is the home directory. Terraform: `file`.
      */
     outputFile?: pulumi.Input<string>;
 }
@@ -208,10 +209,16 @@ function keyFileOf(o: { apiKeyId: string; name: string; description?: string; cr
     return { name: o.name, description: o.description ?? "", apikey: value, createdAt: o.createdAt ?? "", locked: o.locked === true, uuid: o.apiKeyId };
 }
 
+/** The absolute path of `outputFile`: `~/…` is the home directory (as Terraform's `file`), relative is the program directory. */
+function keyFilePath(file: string): string {
+    if (file === "~" || file.startsWith("~/")) return path.join(os.homedir(), file.slice(1));
+    return path.resolve(file);
+}
+
 /** Writes `content` to `file` with mode 0600 from the first byte: a fresh temporary file opened `wx`
  * with mode 0600 beside the target, then renamed over it (atomic; never 0644 then chmod). */
 function writeKeyFile(file: string, content: KeyFile): void {
-    const target = path.resolve(file);
+    const target = keyFilePath(file);
     const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${crypto.randomBytes(8).toString("hex")}.tmp`);
     let fd: number | undefined;
     try {
@@ -241,7 +248,7 @@ function writeKeyFile(file: string, content: KeyFile): void {
 
 /** Removes `file` if it still holds the key `apiKeyId` (another key, or a file edited since, stays). */
 function removeKeyFileIfOurs(file: string, apiKeyId: string): void {
-    const target = path.resolve(file);
+    const target = keyFilePath(file);
     let held: { uuid?: unknown } | undefined;
     try {
         held = JSON.parse(fs.readFileSync(target, "utf8")) as { uuid?: unknown };
@@ -419,7 +426,7 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
                 }
                 writeKeyFile(news.outputFile, keyFileOf({ apiKeyId: id, name: news.name, description: news.description, createdAt: olds.createdAt, locked: news.locked }, olds.apikey));
             }
-            if (olds.outputFile && (!news.outputFile || path.resolve(olds.outputFile) !== path.resolve(news.outputFile))) {
+            if (olds.outputFile && (!news.outputFile || keyFilePath(olds.outputFile) !== keyFilePath(news.outputFile))) {
                 removeKeyFileIfOurs(olds.outputFile, id);
             }
         }

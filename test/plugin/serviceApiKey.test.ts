@@ -109,6 +109,7 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
         plugin = await startPlugin({
             config: { "ibmcloud:apiKey": emu.apiKey, "ibmcloud:iamEndpoint": emu.url },
             secretKeys: ["ibmcloud:apiKey"],
+            env: { HOME: dir }, // `~/` in outputFile lands in the test's directory
         });
     });
     after(async function () {
@@ -169,9 +170,11 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
     });
 
     it("locks and disables at creation and in place; Pulumi's own updates unlock, act and lock again; delete unlocks", async function () {
-        const d = await create({ serviceId: sid.iam_id, name: "guarded", locked: true, disabled: true });
+        const d = await create({ serviceId: sid.iam_id, name: "guarded", locked: true, disabled: true, outputFile: "~/guarded.json" });
         let stored = await live(d.id);
         assert.deepStrictEqual([stored?.locked, stored?.disabled], [true, true], "created with Entity-Lock and Entity-Disable");
+        const home = path.join(dir, "guarded.json");
+        assert.deepStrictEqual([keyFile(home).mode, keyFile(home).content.locked, keyFile(home).content.uuid], [0o600, true, d.id], "`~/` is the home directory");
         assert.match(await tokenFor(String(d.outs.apikey)), /^refused: .*BXNIM0415E/, "a disabled key gets no token");
 
         const enabled = await up(d, { serviceId: sid.iam_id, name: "guarded-2", locked: true, disabled: false });
@@ -179,16 +182,19 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
         assert.deepStrictEqual([stored?.name, stored?.locked, stored?.disabled], ["guarded-2", true, false]);
         assert.strictEqual(enabled.outs.entityTag, stored?.entity_tag);
         assert.strictEqual(await tokenFor(String(d.outs.apikey)), sid.iam_id, "enabled again");
+        assert.ok(!fs.existsSync(home), "dropping outputFile removes the file");
 
         const unlocked = await up(enabled, { serviceId: sid.iam_id, name: "guarded-2", locked: false });
         assert.strictEqual((await live(d.id))?.locked, false);
-        const relocked = await up(unlocked, { serviceId: sid.iam_id, name: "guarded-2", locked: true, disabled: true });
+        const relocked = await up(unlocked, { serviceId: sid.iam_id, name: "guarded-2", locked: true, disabled: true, outputFile: "~/guarded.json" });
         stored = await live(d.id);
         assert.deepStrictEqual([stored?.locked, stored?.disabled], [true, true]);
         assert.deepStrictEqual([relocked.outs.locked, relocked.outs.disabled], [true, true]);
+        assert.deepStrictEqual([keyFile(home).mode, keyFile(home).content.apikey], [0o600, d.outs.apikey], "setting outputFile later writes the key from state");
 
         await plugin.delete(p, d.id, relocked.outs);
         assert.strictEqual(await live(d.id), undefined);
+        assert.ok(!fs.existsSync(home));
     });
 
     it("rotation: changing rotationTrigger creates the new key before the old one is deleted, with no gap and the file kept", async function () {
