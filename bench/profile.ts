@@ -4,16 +4,18 @@
 //   node --cpu-prof --cpu-prof-dir=bench/results/profiles dist/bench/profile.js run kms-ours
 //   node dist/bench/profile.js summarize bench/results/profiles/<file>.cpuprofile
 //
-// Scenarios: warm-ours, warm-ibm, kms-ours, kms-ibm, load-ours, load-ibm.
+// Scenarios: warm-ours, warm-ibm, kms-ours, kms-ibm, load-ours, load-ibm; and, without a profiler,
+//   node dist/bench/profile.js requires ours|ibm|client   (exclusive require time by package)
 import * as fs from "fs";
 import * as path from "path";
-import { IamAuthenticator, IamTokenManager as IbmIamTokenManager } from "ibm-cloud-sdk-core";
-import { IamTokenManager } from "../provider/tokenManager";
-import { KmsClient } from "../provider/kmsClient";
-import { IbmKeysService } from "./tokenPath";
 import { fmt, pool, REPO_ROOT, spawnEmulator } from "./support";
 
 async function run(scenario: string): Promise<void> {
+    // Loaded here, not at the top: `requires` must start from an empty module cache.
+    const { IamAuthenticator, IamTokenManager: IbmIamTokenManager } = require("ibm-cloud-sdk-core") as typeof import("ibm-cloud-sdk-core");
+    const { IamTokenManager } = require("../provider/tokenManager") as typeof import("../provider/tokenManager");
+    const { KmsClient } = require("../provider/kmsClient") as typeof import("../provider/kmsClient");
+    const { IbmKeysService } = require("./tokenPath") as typeof import("./tokenPath");
     if (scenario === "load-ours") {
         require(path.join(REPO_ROOT, "dist", "provider", "index.js"));
         return;
@@ -89,8 +91,57 @@ function locationOf(url: string): string {
     return m ? `${m[1]}/${m[2]}` : url;
 }
 
+/**
+ * Requires the modules while timing every nested require, and returns the exclusive time by package
+ * (the package or our dist folder owning each loaded file): where a cold load goes.
+ */
+export function requireBreakdown(modules: string[]): string {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const Module = require("module") as { _load: (request: string, parent: unknown, isMain: boolean) => unknown; _resolveFilename: (r: string, p: unknown) => string };
+    const original = Module._load;
+    const exclusive = new Map<string, number>();
+    const stack: Array<{ child: number }> = [];
+    Module._load = function (request: string, parent: unknown, isMain: boolean) {
+        let owner: string;
+        try {
+            owner = locationOf(Module._resolveFilename(request, parent));
+        } catch {
+            owner = request;
+        }
+        if (owner.startsWith("node:") || !owner.includes("/") && !owner.includes(".")) owner = owner.startsWith("node:") ? "(node builtins)" : owner;
+        const frame = { child: 0 };
+        stack.push(frame);
+        const t = process.hrtime.bigint();
+        try {
+            return original.call(this, request, parent, isMain);
+        } finally {
+            const total = Number(process.hrtime.bigint() - t) / 1e6;
+            stack.pop();
+            exclusive.set(owner, (exclusive.get(owner) ?? 0) + total - frame.child);
+            if (stack.length) stack[stack.length - 1].child += total;
+        }
+    };
+    const t0 = process.hrtime.bigint();
+    try {
+        for (const m of modules) require(m);
+    } finally {
+        Module._load = original;
+    }
+    const total = Number(process.hrtime.bigint() - t0) / 1e6;
+    const rows = [...exclusive].sort((a, b) => b[1] - a[1]).slice(0, 15)
+        .map(([k, ms]) => `  ${fmt((100 * ms) / total).padStart(5)} %  ${fmt(ms).padStart(7)} ms  ${k}`);
+    return [`require of ${modules.map((m) => path.basename(m)).join(", ")}: ${fmt(total)} ms; exclusive time by package:`, ...rows].join("\n");
+}
+
 const [cmd, arg] = process.argv.slice(2);
-if (cmd === "run" && arg) {
+if (cmd === "requires" && arg) {
+    const targets: Record<string, string[]> = {
+        ours: [path.join(REPO_ROOT, "dist", "provider", "index.js")],
+        client: ["http", "tokenManager", "iamClient", "kmsClient"].map((m) => path.join(REPO_ROOT, "dist", "provider", `${m}.js`)),
+        ibm: ["@ibm-cloud/platform-services/iam-identity/v1", "@ibm-cloud/platform-services/iam-policy-management/v1"],
+    };
+    console.log(requireBreakdown(targets[arg] ?? [arg]));
+} else if (cmd === "run" && arg) {
     run(arg).then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
 } else if (cmd === "summarize" && arg) {
     console.log(summarize(arg));

@@ -1,20 +1,32 @@
 // `npm run bench`: our client layer measured against IBM's own SDKs on a loopback emulator. Not part
 // of the test suite. Prints a table and writes bench/results/latest.json.
 //
-//   node dist/bench/run.js [--quick] [--only=token,iam,provisioning]
+//   node dist/bench/run.js [--quick] [--only=token,iam,provisioning] [--scale=10,100,500]
+//
+// --quick: fewer rounds (a smoke run; its ratios are not worth quoting). --scale: triples per stack in
+// the provisioning section (default 10,100).
 import { Results } from "./support";
 import { benchTokenPath } from "./tokenPath";
 import { benchIamClient } from "./iamClient";
+import { benchProvisioning } from "./provisioning";
 
 interface Section {
     key: string;
     title: string;
-    run(results: Results, quick: boolean): Promise<void>;
+    run(results: Results, quick: boolean, args: string[]): Promise<void>;
+}
+
+function scaleOf(args: string[]): number[] {
+    const v = args.find((a) => a.startsWith("--scale="))?.slice("--scale=".length);
+    const sizes = (v ?? "10,100").split(",").map(Number).filter((x) => Number.isInteger(x) && x > 0);
+    if (sizes.length === 0) throw new Error(`--scale wants positive integers, e.g. --scale=10,100,500`);
+    return sizes;
 }
 
 const SECTIONS: Section[] = [
     { key: "token", title: "token path", run: (r, quick) => benchTokenPath(r, { quick }) },
     { key: "iam", title: "IAM client", run: (r, quick) => benchIamClient(r, { quick }) },
+    { key: "provisioning", title: "provisioning", run: (r, quick, args) => benchProvisioning(r, { quick, sizes: scaleOf(args) }) },
 ];
 
 async function main(): Promise<void> {
@@ -26,7 +38,7 @@ async function main(): Promise<void> {
         if (only && !only.includes(s.key)) continue;
         const t0 = Date.now();
         process.stderr.write(`bench: ${s.title}…\n`);
-        await s.run(results, quick);
+        await s.run(results, quick, args);
         process.stderr.write(`bench: ${s.title} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     }
     console.log(results.table());

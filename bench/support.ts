@@ -113,7 +113,9 @@ export interface Row {
     section: string;
     metric: string;
     unit: string;
-    /** Median of our samples and of IBM's. */
+    /** What we are compared with: IBM's SDK unless said otherwise. */
+    peer: string;
+    /** Median of our samples and of the peer's. */
     ours: number;
     ibm: number;
     /** Median of the per-round ours/IBM ratios (not the ratio of the medians). */
@@ -134,7 +136,7 @@ export class Results {
     /** Adds a comparison from paired samples; returns the row. */
     compare(init: {
         section: string; metric: string; unit: string; better: Direction;
-        ours: number[]; ibm: number[];
+        ours: number[]; ibm: number[]; peer?: string;
         target?: Row["target"]; note?: string;
     }): Row {
         const n = Math.min(init.ours.length, init.ibm.length);
@@ -142,7 +144,7 @@ export class Results {
         for (let i = 0; i < n; i++) ratios.push(init.ours[i] / init.ibm[i]);
         const row: Row = {
             section: init.section, metric: init.metric, unit: init.unit, better: init.better,
-            ours: median(init.ours), ibm: median(init.ibm), ratio: median(ratios),
+            peer: init.peer ?? "IBM SDK", ours: median(init.ours), ibm: median(init.ibm), ratio: median(ratios),
             samples: { ours: init.ours, ibm: init.ibm },
             ...(init.target ? { target: init.target } : {}),
             ...(init.note ? { note: init.note } : {}),
@@ -160,7 +162,7 @@ export class Results {
     }
 
     table(): string {
-        const head = ["section", "metric", "ours", "IBM", "unit", "ours/IBM", "target", "met"];
+        const head = ["section", "metric", "ours", "IBM*", "unit", "ours/IBM*", "target", "met"];
         const body = this.rows.map((r) => [
             r.section, r.metric, fmt(r.ours), fmt(r.ibm), r.unit, fmt(r.ratio) + (r.better === "higher" ? " ↑" : " ↓"),
             r.target ? `${r.target.on === "ratio" ? "ratio" : "ours"} ${r.target.op} ${fmt(r.target.value)}` : "",
@@ -169,7 +171,8 @@ export class Results {
         const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
         const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i !== 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
         const out = [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)];
-        out.push("", "↑ = a higher ours/IBM is better for us, ↓ = lower is better; ratio = median of per-round ratios.");
+        out.push("", "IBM* = IBM's SDK, or the peer named in the metric; ↑ = a higher ratio is better for us, ↓ = lower is better;",
+            "ratio = median of per-round ratios (peers interleaved in the same run), not the ratio of the medians.");
         for (const r of this.rows) if (r.note) out.push(`· ${r.section} / ${r.metric}: ${r.note}`);
         for (const s of this.skipped) out.push(`· not measured — ${s.section}: ${s.reason}`);
         return out.join("\n");

@@ -1,0 +1,184 @@
+// Section 3: provisioning through the real engine. `pulumi up` of N triples (ServiceId →
+// ServiceApiKey + AccessPolicy) against the emulator, versus the same graph of no-op dynamic
+// resources: wall time and the dynamic-provider plugin's peak memory.
+//
+// The resources and the e2e engine support are loaded at run time from dist/ (not imported), so the
+// bench keeps compiling while their authors change them, and the section reports itself as not
+// measured, with the reason, when one of them is missing.
+import * as fs from "fs";
+import * as path from "path";
+import type * as pulumiTypes from "@pulumi/pulumi";
+import { EmulatorProcess, fmt, interleave, median, Peer, REPO_ROOT, Results, spawnEmulator } from "./support";
+
+const SECTION = "provisioning";
+
+export interface ProvisioningOptions {
+    quick: boolean;
+    /** Triples per stack, one comparison each (default 10 and 100). */
+    sizes: number[];
+}
+
+type Pulumi = typeof pulumiTypes;
+
+interface EngineSupport {
+    createSandbox(opts?: { env?: Record<string, string> }): Promise<Sandbox>;
+}
+interface Sandbox {
+    dir: string;
+    inlineStack(name: string, program: () => Promise<unknown>, opts?: { projectName?: string; config?: Record<string, { value: string; secret?: boolean }> }): Promise<EngineStack>;
+    liveProcesses(): number[];
+    cleanup(): Promise<void>;
+}
+interface EngineStack {
+    up(opts?: Record<string, unknown>): Promise<{ result: { summary: { result?: string; resourceChanges?: Record<string, number> } }; output: string }>;
+    destroy(opts?: Record<string, unknown>): Promise<unknown>;
+    remove(): Promise<void>;
+}
+// Loose on purpose: the resources' Args are their authors' to change.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type ResourceClass = new (name: string, args: any, opts?: any) => { serviceId?: any };
+interface ResourceClasses {
+    ServiceId: ResourceClass;
+    ServiceApiKey: ResourceClass;
+    AccessPolicy: ResourceClass;
+}
+
+/** Why the section cannot run yet, or what it needs. */
+function loadPrerequisites(): { engine: EngineSupport; resources: ResourceClasses; pulumi: Pulumi } | { missing: string } {
+    const engineJs = path.join(REPO_ROOT, "dist", "test", "e2e", "support", "engine.js");
+    if (!fs.existsSync(engineJs)) return { missing: "the real-engine support (test/e2e/support/engine.ts) is not built" };
+    const engine = require(engineJs) as Partial<EngineSupport>;
+    if (typeof engine.createSandbox !== "function") return { missing: "test/e2e/support/engine.ts has no createSandbox()" };
+    const provider = require(path.join(REPO_ROOT, "dist", "provider", "index.js")) as Partial<ResourceClasses>;
+    const absent = (["ServiceId", "ServiceApiKey", "AccessPolicy"] as const).filter((k) => typeof provider[k] !== "function");
+    if (absent.length) return { missing: `provider/ does not export ${absent.join(", ")} yet` };
+    return { engine: engine as EngineSupport, resources: provider as ResourceClasses, pulumi: require("@pulumi/pulumi") as Pulumi };
+}
+
+/**
+ * The baseline: dynamic resources whose provider does nothing, in the same graph (a parent with an
+ * output two children depend on). Built inside a function: @pulumi/pulumi is loaded only here.
+ */
+function noopClasses(pulumi: Pulumi): ResourceClasses {
+    // Serialized by value into the plugin: it reaches nothing but its arguments.
+    const noop: pulumiTypes.dynamic.ResourceProvider = {
+        async create(inputs: Record<string, unknown>) {
+            return { id: `noop-${String(inputs.name)}`, outs: { ...inputs, serviceId: `ServiceId-noop-${String(inputs.name)}` } };
+        },
+        async delete() {
+            // nothing outside the state
+        },
+    };
+    const make = (type: string) => class extends pulumi.dynamic.Resource {
+        declare readonly serviceId: pulumiTypes.Output<string>;
+        constructor(name: string, args: Record<string, unknown>, opts?: pulumiTypes.CustomResourceOptions) {
+            super(noop, name, { ...args, serviceId: undefined }, opts, "bench-noop", type);
+        }
+    };
+    return { ServiceId: make("ServiceId"), ServiceApiKey: make("ServiceApiKey"), AccessPolicy: make("AccessPolicy") };
+}
+
+/** N triples, the same shape for both peers. */
+function program(classes: ResourceClasses, n: number, instance: string): () => Promise<void> {
+    return async () => {
+        for (let i = 0; i < n; i++) {
+            const sid = new classes.ServiceId(`app-${i}`, { name: `bench-app-${i}` });
+            new classes.ServiceApiKey(`app-${i}-key`, { serviceId: sid.serviceId, name: `bench-app-${i}-key` });
+            new classes.AccessPolicy(`app-${i}-reader`, {
+                serviceId: sid.serviceId, roles: ["Reader"], resource: { serviceName: "hs-crypto", serviceInstance: instance },
+            });
+        }
+    };
+}
+
+/** Highest VmHWM (peak resident set, kB) seen for the dynamic-provider plugin processes, sampled every 100 ms. */
+function watchPluginMemory(sandbox: Sandbox): { stop(): number } {
+    const peaks = new Map<number, number>();
+    const sample = () => {
+        for (const pid of sandbox.liveProcesses()) {
+            try {
+                if (!fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("dynamic-provider")) continue;
+                const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+                if (m) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, Number(m[1])));
+            } catch {
+                // gone between the listing and the read
+            }
+        }
+    };
+    const timer = setInterval(sample, 100);
+    return {
+        stop: () => {
+            clearInterval(timer);
+            return Math.max(0, ...peaks.values());
+        },
+    };
+}
+
+export async function benchProvisioning(results: Results, opts: ProvisioningOptions): Promise<void> {
+    const pre = loadPrerequisites();
+    if ("missing" in pre) {
+        results.skip(SECTION, pre.missing);
+        return;
+    }
+    results.skip(`${SECTION} under an emulator rate limit`, "the emulator has no rate limit or fault injection yet (room for /__emulator/faults, issue 6)");
+    const classes: Record<Peer, ResourceClasses> = { ours: pre.resources, ibm: noopClasses(pre.pulumi) };
+    const emu = await spawnEmulator();
+    // BENCH_PLUGIN_CPU_PROF=<dir>: the dynamic-provider plugin writes a CPU profile there (see pluginProfiler.ts).
+    const profDir = process.env.BENCH_PLUGIN_CPU_PROF;
+    const sandbox = await pre.engine.createSandbox(profDir ? {
+        env: { NODE_OPTIONS: `--require ${path.join(__dirname, "pluginProfiler.js")}`, BENCH_PLUGIN_CPU_PROF: path.resolve(profDir) },
+    } : {});
+    try {
+        for (const n of opts.sizes) await compareAt(results, sandbox, emu, classes, n, opts);
+    } finally {
+        await sandbox.cleanup();
+        await emu.stop();
+    }
+}
+
+async function compareAt(results: Results, sandbox: Sandbox, emu: EmulatorProcess, classes: Record<Peer, ResourceClasses>, n: number, opts: ProvisioningOptions): Promise<void> {
+    const rounds = opts.quick || n >= 500 ? 1 : n >= 100 ? 2 : 3;
+    const config = {
+        "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
+        "ibmcloud:iamEndpoint": { value: emu.url },
+        "ibmcloud:kmsEndpoint": { value: emu.url },
+    };
+    const memory: Record<Peer, number[]> = { ours: [], ibm: [] };
+    const destroyMs: Record<Peer, number[]> = { ours: [], ibm: [] };
+    process.stderr.write(`bench:   ${n} triples, ${rounds} round(s)…\n`);
+    const upMs = await interleave(rounds, async (p, r) => {
+        const stack = await sandbox.inlineStack(`${p}-${n}-${r}`, program(classes[p], n, emu.instances[0].guid), { projectName: `bench-${p}`, config });
+        try {
+            const watch = watchPluginMemory(sandbox);
+            const t0 = Date.now();
+            const up = await stack.up();
+            const ms = Date.now() - t0;
+            memory[p].push(watch.stop() / 1024);
+            const created = up.result.summary.resourceChanges?.create ?? 0;
+            if (up.result.summary.result !== "succeeded" || created !== 3 * n + 1) {
+                throw new Error(`up of ${n} ${p} triples: ${up.result.summary.result}, ${created} created (expected ${3 * n + 1})`);
+            }
+            const t1 = Date.now();
+            await stack.destroy();
+            destroyMs[p].push(Date.now() - t1);
+            return ms;
+        } finally {
+            await stack.remove();
+        }
+    });
+    const peer = "no-op dynamic resources";
+    results.compare({
+        section: SECTION, metric: `up of ${n} triples (vs no-op dynamic resources)`, unit: "s", better: "lower", peer,
+        ours: upMs.ours.map((ms) => ms / 1000), ibm: upMs.ibm.map((ms) => ms / 1000),
+        note: `${3 * n} resources per stack, ${rounds} round(s); IAM objects created on the emulator in its own process`,
+    });
+    results.compare({
+        section: SECTION, metric: `destroy of ${n} triples (vs no-op)`, unit: "s", better: "lower", peer,
+        ours: destroyMs.ours.map((ms) => ms / 1000), ibm: destroyMs.ibm.map((ms) => ms / 1000),
+    });
+    results.compare({
+        section: SECTION, metric: `plugin peak RSS, ${n} triples (vs no-op)`, unit: "MiB", better: "lower", peer,
+        ours: memory.ours, ibm: memory.ibm,
+        note: `VmHWM of the dynamic-provider plugin process, sampled every 100 ms (median ${fmt(median(memory.ours))} vs ${fmt(median(memory.ibm))} MiB)`,
+    });
+}
