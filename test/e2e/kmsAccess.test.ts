@@ -154,7 +154,7 @@ describe("e2e: KmsAccess and stacks that feed each other, through the real engin
 
         const consumerUp = await consumer.up();
         assert.strictEqual(consumerUp.result.summary.result, "succeeded", consumerUp.output);
-        assert.deepStrictEqual(consumerUp.result.summary.resourceChanges, { update: 1, same: 1 }, consumerUp.output);
+        assert.deepStrictEqual(consumerUp.result.summary.resourceChanges, { update: 1, same: 1, read: 1 }, consumerUp.output);
         // A later refresh runs with the current key (a fresh plugin, no cached token from before).
         const refresh = await consumer.refresh();
         assert.strictEqual(refresh.result.summary.result, "succeeded", refresh.output);
