@@ -18,9 +18,9 @@
 #      see the comment at the top of its main.go).
 #    Go's module and build caches are reused, and nothing is rebuilt while the binaries in
 #    .tools/bin match the pinned version and the wrapper module's sources (a stamp file beside
-#    each records a hash of them): a second run takes about a second. Measured here: cold
-#    (empty Go caches) 11m40s on 2 idle cores (70 s of module download + 10m30s of compile),
-#    26m on a busy machine; warm, nothing to build, 1.3-2 s.
+#    each records a hash of them): a second run takes about a second. Measured here (2 cores):
+#    cold, empty Go caches, 11m40s (70 s of module download + 10m30s of compile) while the
+#    machine was lightly shared, 26m niced on a busy one; warm, nothing to build, 1.1-2 s.
 # The last lines printed say where the binaries are. `PulumiCommand.get({ root: "<repo>/.tools" })`
 # of the Automation API finds .tools/bin/pulumi.
 set -euo pipefail
@@ -41,7 +41,7 @@ REBUILD=0
 for arg in "$@"; do
   case "$arg" in
     --rebuild) REBUILD=1 ;;
-    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "ensure-pulumi: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -109,7 +109,7 @@ build() {
 built=0
 if [ "$REBUILD" = "1" ] || ! fresh pulumi "$cli_hash" \
    || [ "$(PULUMI_SKIP_UPDATE_CHECK=true "$BIN/pulumi" version 2>/dev/null | head -n1)" != "v$PULUMI_VERSION" ]; then
-  log "building the Pulumi CLI v$PULUMI_VERSION from Go modules into .tools/bin (cold: about 12 minutes on 2 idle cores, download included; more on a busy machine)"
+  log "building the Pulumi CLI v$PULUMI_VERSION from Go modules into .tools/bin (cold: 12 minutes or more on 2 cores)"
   build pulumi "$cli_hash" \
     -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
