@@ -271,17 +271,22 @@ export class EngineStack {
             this.log += text;
         };
         this.log += `\n===== pulumi ${operation} =====\n`;
+        // One AbortController per operation (the Automation API adds an "abort" listener to the
+        // signal of every command and never removes it), aborted by the sandbox's cleanup.
+        const abort = this.sandbox.operationStarted();
         try {
             const result = await run({
                 color: "never",
                 onOutput: capture,
                 onError: capture,
-                signal: this.sandbox.abortSignal,
+                signal: abort.signal,
                 ...extra,
             });
             return { result, output };
         } catch (err) {
             throw new EngineError(operation, output, err);
+        } finally {
+            this.sandbox.operationEnded(abort);
         }
     }
 
@@ -361,7 +366,7 @@ export interface ProjectStackOptions {
  * PULUMI_HOME and inline programs' working directories, with the env every command gets.
  */
 export class EngineSandbox {
-    private readonly abort = new AbortController();
+    private readonly running = new Set<AbortController>();
     private readonly stacks = new Set<EngineStack>();
     private cleanedUp = false;
 
@@ -376,8 +381,16 @@ export class EngineSandbox {
     get backendUrl(): string {
         return this.env.PULUMI_BACKEND_URL;
     }
-    get abortSignal(): AbortSignal {
-        return this.abort.signal;
+    /** @internal An AbortController for one operation, aborted if cleanup comes first. */
+    operationStarted(): AbortController {
+        const abort = new AbortController();
+        if (this.cleanedUp) abort.abort();
+        this.running.add(abort);
+        return abort;
+    }
+    /** @internal */
+    operationEnded(abort: AbortController): void {
+        this.running.delete(abort);
     }
 
     /**
@@ -467,7 +480,7 @@ export class EngineSandbox {
     async cleanup(opts: { keepDir?: boolean } = {}): Promise<void> {
         if (this.cleanedUp) return;
         this.cleanedUp = true;
-        this.abort.abort();
+        for (const abort of this.running) abort.abort();
         await killAll(() => this.liveProcesses());
         for (const stack of [...this.stacks]) {
             try {
