@@ -5,6 +5,7 @@
 // The resources and the e2e engine support are loaded at run time from dist/ (not imported), so the
 // bench keeps compiling while their authors change them, and the section reports itself as not
 // measured, with the reason, when one of them is missing.
+import * as events from "events";
 import * as fs from "fs";
 import * as path from "path";
 import type * as pulumiTypes from "@pulumi/pulumi";
@@ -25,6 +26,8 @@ interface EngineSupport {
 }
 interface Sandbox {
     dir: string;
+    backendUrl?: string;
+    abortSignal?: AbortSignal;
     inlineStack(name: string, program: () => Promise<unknown>, opts?: { projectName?: string; config?: Record<string, { value: string; secret?: boolean }> }): Promise<EngineStack>;
     liveProcesses(): number[];
     cleanup(): Promise<void>;
@@ -33,6 +36,7 @@ interface EngineStack {
     up(opts?: Record<string, unknown>): Promise<{ result: { summary: { result?: string; resourceChanges?: Record<string, number> } }; output: string }>;
     destroy(opts?: Record<string, unknown>): Promise<unknown>;
     remove(): Promise<void>;
+    exportState(): Promise<{ deployment?: { resources?: Array<{ type: string; inputs?: Record<string, unknown> }> } }>;
 }
 // Loose on purpose: the resources' Args are their authors' to change.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -91,6 +95,22 @@ function program(classes: ResourceClasses, n: number, instance: string): () => P
     };
 }
 
+/** Bytes of the stack checkpoints in the sandbox's file:// backend (the engine rewrites one after every step). */
+function checkpointBytes(sandbox: Sandbox, stackName: string): number {
+    const url = sandbox.backendUrl;
+    if (!url?.startsWith("file://")) return NaN;
+    let total = 0;
+    const walk = (dir: string) => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+            const p = path.join(dir, e.name);
+            if (e.isDirectory()) { if (e.name !== "history" && e.name !== "backups") walk(p); }
+            else if (e.name === `${stackName}.json`) total += fs.statSync(p).size;
+        }
+    };
+    walk(url.slice("file://".length));
+    return total;
+}
+
 /** Highest VmHWM (peak resident set, kB) seen for the dynamic-provider plugin processes, sampled every 100 ms. */
 function watchPluginMemory(sandbox: Sandbox): { stop(): number } {
     const peaks = new Map<number, number>();
@@ -128,6 +148,8 @@ export async function benchProvisioning(results: Results, opts: ProvisioningOpti
     const sandbox = await pre.engine.createSandbox(profDir ? {
         env: { NODE_OPTIONS: `--require ${path.join(__dirname, "pluginProfiler.js")}`, BENCH_PLUGIN_CPU_PROF: path.resolve(profDir) },
     } : {});
+    // Every engine operation listens on the sandbox's abort signal; a bench runs more than Node's default 10.
+    if (sandbox.abortSignal) events.setMaxListeners(1000, sandbox.abortSignal);
     try {
         for (const n of opts.sizes) await compareAt(results, sandbox, emu, classes, n, opts);
     } finally {
@@ -144,6 +166,10 @@ async function compareAt(results: Results, sandbox: Sandbox, emu: EmulatorProces
         "ibmcloud:kmsEndpoint": { value: emu.url },
     };
     const memory: Record<Peer, number[]> = { ours: [], ibm: [] };
+    // Every check/create response of the plugin carries the serialized provider (`__provider`), and the
+    // plugin's protobuf encoder writes strings a character at a time: its size is part of the cost.
+    const closureChars: Record<Peer, Map<string, number>> = { ours: new Map(), ibm: new Map() };
+    const checkpointMiB: Record<Peer, number[]> = { ours: [], ibm: [] };
     const destroyMs: Record<Peer, number[]> = { ours: [], ibm: [] };
     process.stderr.write(`bench:   ${n} triples, ${rounds} round(s)…\n`);
     const upMs = await interleave(rounds, async (p, r) => {
@@ -158,6 +184,13 @@ async function compareAt(results: Results, sandbox: Sandbox, emu: EmulatorProces
             if (up.result.summary.result !== "succeeded" || created !== 3 * n + 1) {
                 throw new Error(`up of ${n} ${p} triples: ${up.result.summary.result}, ${created} created (expected ${3 * n + 1})`);
             }
+            checkpointMiB[p].push(checkpointBytes(sandbox, `${p}-${n}-${r}`) / 1048576);
+            if (r <= 0 && closureChars[p].size === 0) {
+                for (const res of (await stack.exportState()).deployment?.resources ?? []) {
+                    const provider = res.inputs?.__provider;
+                    if (typeof provider === "string") closureChars[p].set(res.type.split(":").pop()!, provider.length);
+                }
+            }
             const t1 = Date.now();
             await stack.destroy();
             destroyMs[p].push(Date.now() - t1);
@@ -171,6 +204,17 @@ async function compareAt(results: Results, sandbox: Sandbox, emu: EmulatorProces
         section: SECTION, metric: `up of ${n} triples (vs no-op dynamic resources)`, unit: "s", better: "lower", peer,
         ours: upMs.ours.map((ms) => ms / 1000), ibm: upMs.ibm.map((ms) => ms / 1000),
         note: `${3 * n} resources per stack, ${rounds} round(s); IAM objects created on the emulator in its own process`,
+    });
+    const sizes = (m: Map<string, number>) => [...m].map(([t, c]) => `${t} ${fmt(c / 1024)} KiB`).join(", ");
+    results.compare({
+        section: SECTION, metric: `serialized provider per resource, ${n} triples (vs no-op)`, unit: "KiB", better: "lower", peer,
+        ours: [median([...closureChars.ours.values()]) / 1024], ibm: [median([...closureChars.ibm.values()]) / 1024],
+        note: `__provider text in state, sent in the plugin's check/create responses — ours: ${sizes(closureChars.ours)}; no-op: ${sizes(closureChars.ibm)}`,
+    });
+    results.compare({
+        section: SECTION, metric: `checkpoint after up, ${n} triples (vs no-op)`, unit: "MiB", better: "lower", peer,
+        ours: checkpointMiB.ours, ibm: checkpointMiB.ibm,
+        note: "the file backend rewrites the whole checkpoint after every step, so its size times the step count is written during an up",
     });
     results.compare({
         section: SECTION, metric: `destroy of ${n} triples (vs no-op)`, unit: "s", better: "lower", peer,
