@@ -34,20 +34,29 @@ async function main(): Promise<void> {
     const quick = args.includes("--quick");
     const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
     const results = new Results();
+    let failed = false;
     for (const s of SECTIONS) {
         if (only && !only.includes(s.key)) continue;
         const t0 = Date.now();
         process.stderr.write(`bench: ${s.title}…\n`);
-        await s.run(results, quick, args);
-        process.stderr.write(`bench: ${s.title} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+        try {
+            await s.run(results, quick, args);
+            process.stderr.write(`bench: ${s.title} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+        } catch (err) {
+            // Keep the figures of the other sections; the run still fails at the end.
+            failed = true;
+            console.error(err);
+            results.skip(s.title, `failed: ${(err as Error)?.message?.split("\n")[0] ?? String(err)}`);
+        }
     }
     console.log(results.table());
     const file = results.write();
     console.log(`\nfigures written to ${file}`);
+    if (failed) process.exitCode = 1;
 }
 
 main().then(
-    () => process.exit(0),
+    () => process.exit(process.exitCode ?? 0),
     (err) => {
         console.error(err);
         process.exit(1);
