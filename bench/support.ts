@@ -187,7 +187,10 @@ export class Results {
             rows: this.rows,
             skipped: this.skipped,
         };
-        fs.writeFileSync(file, JSON.stringify(doc, null, 2) + "\n");
+        const text = JSON.stringify(doc, null, 2) + "\n";
+        fs.writeFileSync(file, text);
+        // A copy per run, so a later --quick or --only run does not lose a full run's figures.
+        fs.writeFileSync(path.join(path.dirname(file), `run-${doc.startedAt.replace(/[:.]/g, "-")}.json`), text);
         return file;
     }
 }
