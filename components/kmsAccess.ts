@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { accessTokenProvider, AccessTokenProvider } from "../provider/accessToken";
 import { AccessPolicy } from "../provider/accessPolicy";
 import {
-    CONFIG_KEYS, ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint,
+    CONFIG_KEYS, ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveCloudEndpoints, settingsFromProviderConfig, validateEndpoint,
 } from "../provider/config";
 import { DEFAULT_ACCESS_TIMEOUT_SECONDS, KmsAccessReady } from "../provider/kmsAccessReady";
 import { KmsKey, KmsKeyArgs } from "../provider/kmsKey";
@@ -63,9 +63,6 @@ export interface AccessTokenInfoOutput {
 
 /** Arguments of `KmsAccess.createKey`: a `KmsKey` whose instance, endpoint and credential come from the component. */
 export type KmsAccessKeyArgs = Omit<KmsKeyArgs, "instanceId" | "service" | "region" | "endpoint" | "apiKey">;
-
-/** Placeholder for resolving endpoints only (resolveCloudSettings wants a key; none is sent anywhere). */
-const ENDPOINTS_ONLY = "endpoint-resolution-only";
 
 /**
  * Gives an application its own IAM identity on one HPCS / Key Protect instance: a `ServiceId`, a
@@ -244,6 +241,6 @@ function stackCloudSettings(): ExplicitCloudSettings {
 export function kmsEndpointOf(explicit: ExplicitCloudSettings,
     target: { instanceId: string; service: KmsService; region?: string; endpoint?: string }): string {
     if (target.endpoint !== undefined && target.endpoint !== "") return validateEndpoint("instance.endpoint", target.endpoint);
-    const settings = resolveCloudSettings({ ...explicit, apiKey: ENDPOINTS_ONLY });
+    const settings = resolveCloudEndpoints(explicit);
     return kmsEndpointFromSettings(settings, { service: target.service, instanceId: target.instanceId, region: target.region });
 }

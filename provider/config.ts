@@ -118,6 +118,14 @@ export function resolveCloudSettings(explicit: ExplicitCloudSettings = {}, env: 
         throw new InputError(CONFIG_KEYS.apiKey, "no IBM Cloud API key is configured (stack config ibmcloud:apiKey, or IC_API_KEY / IBMCLOUD_API_KEY in the environment)",
             "Set it with `pulumi config set --secret ibmcloud:apiKey <your API key>` or export IC_API_KEY=<your API key>.");
     }
+    return { apiKey, ...resolveCloudEndpoints(explicit, env) };
+}
+
+/** Settings without the credential: where IAM and KMS are, for code that holds no key (a component in the program). */
+export type CloudEndpoints = Omit<CloudSettings, "apiKey">;
+
+/** The endpoint half of `resolveCloudSettings`, same precedence; needs no API key. */
+export function resolveCloudEndpoints(explicit: ExplicitCloudSettings = {}, env: Env = process.env): CloudEndpoints {
     const visibilityField = explicit.visibility !== undefined ? CONFIG_KEYS.visibility : env.IC_VISIBILITY ? "IC_VISIBILITY" : "IBMCLOUD_VISIBILITY";
     const visibility = parseVisibility(visibilityField, firstSet(explicit.visibility, env.IC_VISIBILITY, env.IBMCLOUD_VISIBILITY));
     const regionField = explicit.region !== undefined ? CONFIG_KEYS.region : env.IC_REGION ? "IC_REGION" : "IBMCLOUD_REGION";
@@ -129,7 +137,7 @@ export function resolveCloudSettings(explicit: ExplicitCloudSettings = {}, env: 
         ? validateEndpoint(CONFIG_KEYS.iamEndpoint, iamOverride)
         : iamEnv !== undefined ? validateEndpoint("IBMCLOUD_IAM_API_ENDPOINT", iamEnv) : iamEndpointFor(visibility);
 
-    const settings: CloudSettings = { apiKey, iamEndpoint, visibility, region };
+    const settings: CloudEndpoints = { iamEndpoint, visibility, region };
     const kms = firstSet(explicit.kmsEndpoint);
     if (kms !== undefined) settings.kmsEndpoint = validateEndpoint(CONFIG_KEYS.kmsEndpoint, kms);
     const kp = firstSet(env.IBMCLOUD_KP_API_ENDPOINT);
@@ -199,7 +207,7 @@ export function kmsEndpointFor(args: KmsEndpointArgs): string {
 }
 
 /** `kmsEndpointFor` with the overrides and defaults from resolved settings (explicit override, then the per-service env override). */
-export function kmsEndpointFromSettings(settings: CloudSettings, args: { service: KmsService; instanceId: string; region?: string }): string {
+export function kmsEndpointFromSettings(settings: CloudEndpoints, args: { service: KmsService; instanceId: string; region?: string }): string {
     const override = settings.kmsEndpoint ?? (args.service === "kms" ? settings.kpEndpoint : settings.hpcsEndpoint);
     return kmsEndpointFor({
         service: args.service,

@@ -104,3 +104,14 @@ describe("config: kmsEndpointFor", () => {
         assert.throws(() => kmsEndpointFor({ service: "hs-crypto", instanceId: "evil.example.com/x" }), InputError);
     });
 });
+
+describe("config: resolveCloudEndpoints", () => {
+    it("resolves endpoints with the same precedence but needs no API key", () => {
+        const { resolveCloudEndpoints } = require("../../provider/config") as typeof import("../../provider/config");
+        const env = { IBMCLOUD_IAM_API_ENDPOINT: "http://127.0.0.1:9", IBMCLOUD_HPCS_API_ENDPOINT: "https://hpcs.example.test" };
+        const e = resolveCloudEndpoints({ region: "eu-de" }, env);
+        assert.deepStrictEqual(e, { iamEndpoint: "http://127.0.0.1:9", visibility: "public", region: "eu-de", hpcsEndpoint: "https://hpcs.example.test" });
+        assert.ok(!("apiKey" in e));
+        assert.throws(() => resolveCloudEndpoints({ iamEndpoint: "http://iam.example.test" }, {}), /ibmcloud:iamEndpoint/);
+    });
+});
