@@ -231,8 +231,7 @@ export class KmsAccessReady extends pulumi.dynamic.Resource {
             ...args,
             apiKey: pulumi.secret(args.apiKey),
         };
-        const secrets = opts?.additionalSecretOutputs ?? [];
         super(kmsAccessReadyProvider, name, props,
-            { ...opts, additionalSecretOutputs: secrets.includes("apiKey") ? secrets : [...secrets, "apiKey"] }, "ibmcloud-iam", "KmsAccessReady");
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }), "ibmcloud-iam", "KmsAccessReady");
     }
 }

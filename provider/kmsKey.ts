@@ -585,7 +585,7 @@ export class KmsKey extends pulumi.dynamic.Resource {
             apiKey: pulumi.secret(args.apiKey),
             payload: args.payload === undefined ? undefined : pulumi.secret(args.payload),
         };
-        super(kmsKeyProvider, name, props, withSecretOutputs(opts), "ibmcloud-iam", "KmsKey");
+        super(kmsKeyProvider, name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "payload"] }), "ibmcloud-iam", "KmsKey");
     }
 
     /** Adopts an existing key by its id (the engine reads it; nothing is created). */
@@ -594,8 +594,4 @@ export class KmsKey extends pulumi.dynamic.Resource {
     }
 }
 
-function withSecretOutputs(opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions {
-    const extra = ["apiKey", "payload"];
-    return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...extra.filter((k) => !(opts?.additionalSecretOutputs ?? []).includes(k))] };
-}
 
