@@ -122,8 +122,10 @@ export class KmsAccess extends pulumi.ComponentResource {
 
         const description = args.description ?? pulumi.interpolate`Access of ${name} to ${this.service} instance ${this.instanceId}`;
         this.serviceIdResource = new ServiceId(`${name}-serviceid`, { name: args.serviceIdName ?? name, description }, child);
+        // The resource id (= ServiceId-…) stays known while the service ID is being updated, its outputs
+        // do not: passing the id keeps a preview of a rename from announcing a key and policy replacement.
         this.apiKeyResource = new ServiceApiKey(`${name}-apikey`, {
-            serviceId: this.serviceIdResource.serviceId,
+            serviceId: this.serviceIdResource.id,
             name: pulumi.interpolate`${args.serviceIdName ?? name}-apikey`,
             description,
             rotationTrigger: args.rotationTrigger,
@@ -132,7 +134,7 @@ export class KmsAccess extends pulumi.ComponentResource {
             outputFile: args.outputFile,
         }, child);
         this.policy = new AccessPolicy(`${name}-policy`, {
-            serviceId: this.serviceIdResource.serviceId,
+            serviceId: this.serviceIdResource.id,
             roles: args.roles ?? ["Reader"],
             resource: { serviceName: this.service, serviceInstance: this.instanceId },
             description: pulumi.interpolate`KMS access of ${name}`,
