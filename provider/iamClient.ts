@@ -240,12 +240,18 @@ export class IamClient {
     readonly http: HttpClient;
     readonly iamEndpoint: string;
     private readonly pageSize: number;
+    /** Response schemas, built on first use per client: building a zod object schema costs far more than parsing with it, and none may live at module scope (closure serialization). */
+    private readonly schemas: { [name: string]: z.ZodType } = {};
 
     constructor(options: IamClientOptions) {
         this.tokens = options.tokenManager;
         this.http = options.httpClient ?? options.tokenManager.http;
         this.iamEndpoint = (options.iamEndpoint ?? options.tokenManager.iamEndpoint).replace(/\/+$/, "");
         this.pageSize = options.pageSize ?? 100;
+    }
+
+    private schemaFor<T extends z.ZodType>(name: string, build: () => T): T {
+        return (this.schemas[name] ??= build()) as T;
     }
 
     /** A client (with its own token manager and HTTP client) for resolved settings. */
@@ -277,14 +283,14 @@ export class IamClient {
             headers: options.locked ? { "Entity-Lock": "true" } : undefined,
             secrets: [body.apikey?.apikey],
         });
-        return this.parse(res, serviceIdSchema(), "create service ID") as ServiceId;
+        return this.parse(res, this.schemaFor("serviceIdSchema", serviceIdSchema), "create service ID") as ServiceId;
     }
 
     /** All service IDs of the account (every page), optionally only those named exactly `name`. */
     async listServiceIds(filter: { accountId?: string; name?: string } = {}): Promise<ServiceId[]> {
         const account_id = filter.accountId ?? (await this.accountId());
         const items = await this.listPages("list service IDs", "/v1/serviceids/", { account_id, name: filter.name }, "serviceids");
-        const schema = serviceIdSchema();
+        const schema = this.schemaFor("serviceIdSchema", serviceIdSchema);
         const out = items.map((item, i) => this.check(schema, item, "list service IDs", `serviceids[${i}]`) as ServiceId);
         // IBM's `name` filter is documented as exact; enforce it in case the server matches loosely.
         return filter.name === undefined ? out : out.filter((s) => s.name === filter.name);
@@ -292,14 +298,14 @@ export class IamClient {
 
     async getServiceId(id: string): Promise<ServiceId> {
         const res = await this.call("get service ID", "GET", `/v1/serviceids/${enc(id)}`);
-        return this.parse(res, serviceIdSchema(), "get service ID") as ServiceId;
+        return this.parse(res, this.schemaFor("serviceIdSchema", serviceIdSchema), "get service ID") as ServiceId;
     }
 
     /** Updates with `If-Match: etag` (the service ID's `entity_tag`, or `*`). A stale tag fails with 412 (or 409). */
     async updateServiceId(id: string, etag: string, body: UpdateServiceIdBody): Promise<ServiceId> {
         requireEtag(etag, "update service ID");
         const res = await this.call("update service ID", "PUT", `/v1/serviceids/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
-        return this.parse(res, serviceIdSchema(), "update service ID") as ServiceId;
+        return this.parse(res, this.schemaFor("serviceIdSchema", serviceIdSchema), "update service ID") as ServiceId;
     }
 
     /** Deletes the service ID (and its API keys). Returns false when it was already gone. */
@@ -322,7 +328,7 @@ export class IamClient {
         if (options.locked) headers["Entity-Lock"] = "true";
         if (options.disabled) headers["Entity-Disable"] = "true";
         const res = await this.call("create API key", "POST", "/v1/apikeys", { json: body, headers, secrets: [body.apikey] });
-        const key = this.parse(res, apiKeySchema(), "create API key") as ApiKey;
+        const key = this.parse(res, this.schemaFor("apiKeySchema", apiKeySchema), "create API key") as ApiKey;
         if (key.apikey) this.http.addSecret(key.apikey);
         return key;
     }
@@ -331,13 +337,13 @@ export class IamClient {
     async listApiKeys(filter: { iamId: string; accountId?: string }): Promise<ApiKey[]> {
         const account_id = filter.accountId ?? (await this.accountId());
         const items = await this.listPages("list API keys", "/v1/apikeys", { account_id, iam_id: filter.iamId }, "apikeys");
-        const schema = apiKeySchema();
+        const schema = this.schemaFor("apiKeySchema", apiKeySchema);
         return items.map((item, i) => this.check(schema, item, "list API keys", `apikeys[${i}]`) as ApiKey);
     }
 
     async getApiKey(id: string): Promise<ApiKey> {
         const res = await this.call("get API key", "GET", `/v1/apikeys/${enc(id)}`);
-        const key = this.parse(res, apiKeySchema(), "get API key") as ApiKey;
+        const key = this.parse(res, this.schemaFor("apiKeySchema", apiKeySchema), "get API key") as ApiKey;
         if (key.apikey) this.http.addSecret(key.apikey);
         return key;
     }
@@ -346,13 +352,13 @@ export class IamClient {
     async getApiKeyDetailsByValue(value: string): Promise<ApiKey> {
         this.http.addSecret(value);
         const res = await this.call("get API key details", "GET", "/v1/apikeys/details", { headers: { "IAM-ApiKey": value }, secrets: [value] });
-        return this.parse(res, apiKeySchema(), "get API key details") as ApiKey;
+        return this.parse(res, this.schemaFor("apiKeySchema", apiKeySchema), "get API key details") as ApiKey;
     }
 
     async updateApiKey(id: string, etag: string, body: UpdateApiKeyBody): Promise<ApiKey> {
         requireEtag(etag, "update API key");
         const res = await this.call("update API key", "PUT", `/v1/apikeys/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
-        return this.parse(res, apiKeySchema(), "update API key") as ApiKey;
+        return this.parse(res, this.schemaFor("apiKeySchema", apiKeySchema), "update API key") as ApiKey;
     }
 
     /** Returns false when the key was already gone. Tokens issued from it stay valid until they expire. */
@@ -391,7 +397,7 @@ export class IamClient {
             account_id, iam_id: filter.iamId, type: filter.type, service_type: filter.serviceType,
             service_name: filter.serviceName, state: filter.state, sort: filter.sort,
         };
-        const schema = policySchema();
+        const schema = this.schemaFor("policySchema", policySchema);
         const out: Policy[] = [];
         let start: string | undefined;
         const seen = new Set<string>();
@@ -435,7 +441,7 @@ export class IamClient {
     async listRoles(args: { serviceName: string; accountId?: string }): Promise<RoleList> {
         const account_id = args.accountId ?? (await this.accountId());
         const res = await this.call<Record<string, unknown>>("list roles", "GET", "/v2/roles", { query: { service_name: args.serviceName, account_id } });
-        const schema = roleSchema();
+        const schema = this.schemaFor("roleSchema", roleSchema);
         const read = (key: keyof RoleList): Role[] => {
             const arr = res.body?.[key];
             return Array.isArray(arr) ? arr.map((r, i) => this.check(schema, r, "list roles", `${key}[${i}]`) as Role) : [];
@@ -499,7 +505,7 @@ export class IamClient {
     }
 
     private withEtag(res: HttpResponse<unknown>, operation: string): PolicyWithEtag {
-        const policy = this.parse(res, policySchema(), operation) as Policy;
+        const policy = this.parse(res, this.schemaFor("policySchema", policySchema), operation) as Policy;
         return { policy, etag: res.headers["etag"] ?? "" };
     }
 

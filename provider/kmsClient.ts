@@ -90,6 +90,8 @@ export class KmsClient {
     readonly http: HttpClient;
     private readonly tokenSource: () => Promise<string>;
     private readonly pageSize: number;
+    /** Response schemas, built on first use per client: building a zod object schema costs far more than parsing with it, and none may live at module scope (closure serialization). */
+    private readonly schemas: { [name: string]: z.ZodType } = {};
 
     constructor(options: KmsClientOptions) {
         this.endpoint = options.endpoint.replace(/\/+$/, "");
@@ -98,6 +100,10 @@ export class KmsClient {
         this.tokenSource = options.tokenSource;
         this.http = options.httpClient ?? new HttpClient();
         this.pageSize = options.pageSize ?? 200;
+    }
+
+    private schemaFor<T extends z.ZodType>(name: string, build: () => T): T {
+        return (this.schemas[name] ??= build()) as T;
     }
 
     /**
@@ -203,7 +209,7 @@ export class KmsClient {
     private async listPage(offset: number, limit: number): Promise<KmsKey[]> {
         const res = await this.call("list KMS keys", "GET", "/api/v2/keys", { query: { limit, offset } });
         const body = this.parseCollection(res, "list KMS keys");
-        const schema = keySchema();
+        const schema = this.schemaFor("keySchema", keySchema);
         return (body.resources ?? []).map((r, i) => {
             const parsed = schema.safeParse(r);
             if (!parsed.success) throw this.invalid(res, "list KMS keys", `resources[${i}]: ${parsed.error.issues[0]?.message ?? "invalid"}`);
@@ -233,7 +239,7 @@ export class KmsClient {
     }
 
     private parseCollection(res: HttpResponse<unknown>, operation: string): { resources?: unknown[] } {
-        const r = collectionSchema().safeParse(res.body);
+        const r = this.schemaFor("collectionSchema", collectionSchema).safeParse(res.body);
         if (!r.success) throw this.invalid(res, operation, r.error.issues[0]?.message ?? "not a KMS collection");
         return r.data as { resources?: unknown[] };
     }
@@ -241,7 +247,7 @@ export class KmsClient {
     private firstKey(res: HttpResponse<unknown>, operation: string): KmsKey {
         const body = this.parseCollection(res, operation);
         const first = body.resources?.[0];
-        const r = keySchema().safeParse(first);
+        const r = this.schemaFor("keySchema", keySchema).safeParse(first);
         if (!r.success) throw this.invalid(res, operation, `resources[0]: ${r.error.issues[0]?.message ?? "missing"}`);
         return r.data as KmsKey;
     }
