@@ -92,19 +92,24 @@ export class IamTokenManager {
     }
 
     /** A valid access token (without the `Bearer ` prefix). */
-    async getToken(): Promise<string> {
-        return (await this.getTokenInfo()).accessToken;
+    getToken(): Promise<string> {
+        const cached = this.validCached();
+        return cached ? Promise.resolve(cached.accessToken) : this.fetchShared().then((info) => info.accessToken);
     }
 
     /** The current token with its decoded claims, requesting one when none is valid. */
-    async getTokenInfo(): Promise<TokenInfo> {
+    getTokenInfo(): Promise<TokenInfo> {
+        const cached = this.validCached();
+        return cached ? Promise.resolve(cached) : this.fetchShared();
+    }
+
+    // Not async on purpose: the warm path is the hot one (every request), and each await layer costs.
+    private validCached(): TokenInfo | undefined {
         const nowS = this.clock() / 1000;
         const cached = this.cached;
-        if (cached && nowS < cached.expiration - this.marginSeconds) {
-            if (nowS >= cached.refreshAt && nowS >= this.backgroundPausedUntil && !this.inFlight) this.refreshInBackground();
-            return cached;
-        }
-        return this.fetchShared();
+        if (!cached || nowS >= cached.expiration - this.marginSeconds) return undefined;
+        if (nowS >= cached.refreshAt && nowS >= this.backgroundPausedUntil && !this.inFlight) this.refreshInBackground();
+        return cached;
     }
 
     /** Drops the cached token (e.g. after a 401): the next call requests a new one. */
