@@ -9,7 +9,7 @@ import { ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveClou
 import { IbmCloudError } from "./errors";
 import { KmsClient } from "./kmsClient";
 import { kmsInstanceIdField, isApiKeyRejected, kmsEndpointField, kmsServiceField, kmsRegionField, appendErrorNote } from "./kmsKey";
-import { IamTokenManager } from "./tokenManager";
+import { IamTokenManager, TokenManagerPool } from "./tokenManager";
 import { compact, UNKNOWN, validate } from "./validation";
 
 // ---------- arguments ----------
@@ -106,12 +106,12 @@ function safeEndpoint(v: string): string {
 
 export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
     private explicit: ExplicitCloudSettings | undefined;
-    // Made on first use inside a method (see KmsKeyProvider): one token manager per key.
-    private tokenManagers: { [fingerprint: string]: IamTokenManager } | undefined;
+    // One token manager per (IAM endpoint, API key) handed to this provider.
+    private readonly tokenPool = new TokenManagerPool();
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.explicit = settingsFromProviderConfig(req);
-        this.tokenManagers = undefined;
+        this.tokenPool.clear();
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
@@ -193,14 +193,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     private tokensFor(apiKey: string, iamEndpoint: string): IamTokenManager {
-        const fingerprint = crypto.createHash("sha256").update(`${iamEndpoint}\n${apiKey}`).digest("hex");
-        if (!this.tokenManagers) this.tokenManagers = {};
-        let tm = this.tokenManagers[fingerprint];
-        if (!tm) {
-            tm = new IamTokenManager({ apiKey, iamEndpoint });
-            this.tokenManagers[fingerprint] = tm;
-        }
-        return tm;
+        return this.tokenPool.get(apiKey, iamEndpoint);
     }
 }
 

@@ -5,14 +5,13 @@
 // only a fallback for refresh and destroy when the stored key was rotated or deleted outside Pulumi.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import * as crypto from "crypto";
 import {
     ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint,
 } from "./config";
 import { IbmCloudError, isNotFound } from "./errors";
 import { KmsClient, KmsKey as KmsKeyResource } from "./kmsClient";
 import { CloudSession } from "./session";
-import { IamTokenManager } from "./tokenManager";
+import { IamTokenManager, TokenManagerPool } from "./tokenManager";
 import { CheckFailure, compact, descriptionField, UNKNOWN, validate } from "./validation";
 
 // ---------- arguments ----------
@@ -254,14 +253,13 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     private readonly session = new CloudSession();
     // Set in configure(); kept to resolve endpoints for the service ID's key even when no deployer key is configured.
     private explicit: ExplicitCloudSettings | undefined;
-    // Token managers per (IAM endpoint, API key), made on first use inside a method: a Map or an
-    // undici Agent in a field initializer could not be closure-serialized.
-    private tokenManagers: { [fingerprint: string]: IamTokenManager } | undefined;
+    // One token manager per (IAM endpoint, API key) handed to this provider.
+    private readonly tokenPool = new TokenManagerPool();
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.session.configure(req);
         this.explicit = settingsFromProviderConfig(req);
-        this.tokenManagers = undefined;
+        this.tokenPool.clear();
     }
 
     async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
@@ -366,14 +364,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
             throw new Error("KmsKey: no apiKey in state; pass the service ID's API key as apiKey and run `pulumi up`");
         }
         const iamEndpoint = this.settingsFor(apiKey).iamEndpoint;
-        const fingerprint = crypto.createHash("sha256").update(`${iamEndpoint}\n${apiKey}`).digest("hex");
-        if (!this.tokenManagers) this.tokenManagers = {};
-        let tm = this.tokenManagers[fingerprint];
-        if (!tm) {
-            tm = new IamTokenManager({ apiKey, iamEndpoint });
-            this.tokenManagers[fingerprint] = tm;
-        }
-        return tm;
+        return this.tokenPool.get(apiKey, iamEndpoint);
     }
 
     /** The deployer's token manager from configure()/environment, or undefined when no deployer key is set. */

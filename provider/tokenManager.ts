@@ -1,6 +1,7 @@
 // API key → IAM access token, cached. Refresh policy follows IBM's node-sdk-core (expiry from the JWT,
 // refresh due at 80 % of the lifetime, expired 10 s before `exp`, one shared in-flight request) but,
 // unlike it, keeps IBM's error code and message (BXNIM0415E "Provided API key could not be found.").
+import * as crypto from "crypto";
 import { HttpClient, HttpClientOptions } from "./http";
 import { IbmCloudError } from "./errors";
 
@@ -203,5 +204,31 @@ export class IamTokenManager {
             subjectType: str(claims.sub_type),
             name: str(claims.name),
         };
+    }
+}
+
+/**
+ * Token managers by (IAM endpoint, API key) for providers that act with keys they are handed (the
+ * service ID's, not the deployer's): one cached token per key for the life of the plugin. Keyed by a
+ * hash, so the key itself is never a property name. The table is made on first use, so a pool held
+ * by a provider object closure-serializes as an empty object.
+ */
+export class TokenManagerPool {
+    private managers: { [fingerprint: string]: IamTokenManager } | undefined;
+
+    get(apiKey: string, iamEndpoint: string): IamTokenManager {
+        const fingerprint = crypto.createHash("sha256").update(`${iamEndpoint}\n${apiKey}`).digest("hex");
+        if (!this.managers) this.managers = {};
+        let manager = this.managers[fingerprint];
+        if (!manager) {
+            manager = new IamTokenManager({ apiKey, iamEndpoint });
+            this.managers[fingerprint] = manager;
+        }
+        return manager;
+    }
+
+    /** Forgets every manager (new settings from configure()). */
+    clear(): void {
+        this.managers = undefined;
     }
 }
