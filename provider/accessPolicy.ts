@@ -10,6 +10,7 @@ import { IamClient, Policy, PolicyAttribute, PolicyBody, PolicyWithEtag, RoleLis
 import { canResolveOffline, describeRoles, isRoleCrn, knownRoles, normalizeRoleName, resolveRole, RoleInfo } from "./roles";
 import { CloudSession } from "./session";
 import { CheckFailure, compact, containsUnknown, descriptionField, UNKNOWN, validate } from "./validation";
+import { createdSince, createWithRecovery } from "./createRecovery";
 
 // ---------- arguments ----------
 
@@ -574,18 +575,28 @@ export class AccessPolicyProvider implements pulumi.dynamic.ResourceProvider {
         const roleCrns = await resolveRoles(iam, inputs, accountId);
         const body = policyBody(inputs, roleCrns, accountId);
         let got: PolicyWithEtag;
+        // Set once a create's answer was lost: an identical policy appearing after that is the one it made.
+        let lostAttemptSince: number | undefined;
         try {
-            got = await iam.createPolicy(body);
+            // A lost answer is recovered by looking for the identical policy made since (IBM has no idempotency key).
+            got = await createWithRecovery<PolicyWithEtag>({
+                operation: "create access policy",
+                send: () => iam.createPolicy(body),
+                lookup: async (since) => {
+                    lostAttemptSince ??= since;
+                    const found = await findIdentical(iam, body, accountId, since);
+                    return found ? [found] : [];
+                },
+                idOf: (p) => p.policy.id,
+            });
         } catch (err) {
             if (isPolicyConflict(err)) {
                 const existingId = err.conflictingPolicyId ?? (await findIdentical(iam, body, accountId))?.policy.id;
-                if (inputs.adoptExisting !== true || existingId === undefined) throw withNote(err, conflictNote(existingId));
-                got = await adopt(iam, existingId, body);
-            } else if (err instanceof IbmCloudError && err.outcomeUnknown) {
-                // The POST may have succeeded although no answer came back: take the policy it made rather than leak it.
-                const found = await findIdentical(iam, body, accountId);
-                if (!found) throw err;
-                got = found;
+                // The identical policy turned up after our own lost attempt: it is ours, not someone else's.
+                const ours = lostAttemptSince !== undefined && existingId !== undefined &&
+                    (await findIdentical(iam, body, accountId, lostAttemptSince))?.policy.id === existingId;
+                if (!ours && (inputs.adoptExisting !== true || existingId === undefined)) throw withNote(err, conflictNote(existingId));
+                got = await adopt(iam, existingId!, body);
             } else if (isLockedSubject(err)) {
                 throw withNote(err, `the subject ${subjectIamIdOf(inputs)} is a locked service ID: unlock it to change its policies`);
             } else {
@@ -664,10 +675,12 @@ export class AccessPolicyProvider implements pulumi.dynamic.ResourceProvider {
 }
 
 /** An active policy granting exactly `body`, if one exists (listing the subject's policies). */
-async function findIdentical(iam: IamClient, body: PolicyBody, accountId: string): Promise<PolicyWithEtag | undefined> {
+/** The active policy granting exactly what `body` grants (created at or after `since`, when given). */
+async function findIdentical(iam: IamClient, body: PolicyBody, accountId: string, since?: number): Promise<PolicyWithEtag | undefined> {
     const iamId = String(body.subjects[0]?.attributes.find((a) => a.name === "iam_id")?.value ?? "");
     const candidates = await iam.listPolicies({ accountId, iamId, type: "access" });
-    const match = candidates.find((p) => (p.state ?? "active") === "active" && sameGrant(p, body));
+    const match = candidates.find((p) => (p.state ?? "active") === "active" && sameGrant(p, body) &&
+        (since === undefined || createdSince(p.created_at, since)));
     return match ? iam.getPolicy(match.id) : undefined;
 }
 

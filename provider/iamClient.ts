@@ -5,10 +5,12 @@
 // docs and with what the emulator stores. Options that are not part of IBM's body (headers such as
 // Entity-Lock, paging, the entity tag for If-Match) are camelCase method options.
 import { z } from "zod";
+import * as crypto from "crypto";
 import { HttpClient, HttpClientOptions, HttpMethod, HttpResponse, QueryValue } from "./http";
 import { IbmCloudError, isNotFound } from "./errors";
+import { createdSince, createWithRecovery } from "./createRecovery";
 import { IamTokenManager, TokenInfo } from "./tokenManager";
-import { CloudSettings } from "./config";
+import { CloudSettings, httpOptionsFromSettings } from "./config";
 
 export { isNotFound };
 
@@ -256,7 +258,7 @@ export class IamClient {
 
     /** A client (with its own token manager and HTTP client) for resolved settings. */
     static fromSettings(settings: CloudSettings, http?: HttpClientOptions): IamClient {
-        const tokenManager = new IamTokenManager({ apiKey: settings.apiKey, iamEndpoint: settings.iamEndpoint, http });
+        const tokenManager = new IamTokenManager({ apiKey: settings.apiKey, iamEndpoint: settings.iamEndpoint, http: { ...httpOptionsFromSettings(settings), ...http } });
         return new IamClient({ tokenManager });
     }
 
@@ -276,14 +278,27 @@ export class IamClient {
 
     // ---------- service IDs ----------
 
+    /**
+     * Creates a service ID. When the answer is lost (`outcomeUnknown`), looks for a service ID of the same
+     * name and description created since the first attempt: adopts exactly one, sends again if none.
+     */
     async createServiceId(body: CreateServiceIdBody, options: EntityCreateOptions = {}): Promise<ServiceId> {
         const account_id = body.account_id ?? (await this.accountId());
-        const res = await this.call("create service ID", "POST", "/v1/serviceids/", {
-            json: { ...body, account_id },
-            headers: options.locked ? { "Entity-Lock": "true" } : undefined,
-            secrets: [body.apikey?.apikey],
+        const schema = this.schemaFor("serviceIdSchema", serviceIdSchema);
+        return createWithRecovery<ServiceId>({
+            operation: "create service ID",
+            send: async () => {
+                const res = await this.call("create service ID", "POST", "/v1/serviceids/", {
+                    json: { ...body, account_id },
+                    headers: options.locked ? { "Entity-Lock": "true" } : undefined,
+                    secrets: [body.apikey?.apikey],
+                });
+                return this.parse(res, schema, "create service ID") as ServiceId;
+            },
+            lookup: async (since) => (await this.listServiceIds({ accountId: account_id, name: body.name }))
+                .filter((s) => (s.description ?? "") === (body.description ?? "") && createdSince(s.created_at, since)),
+            idOf: (s) => s.id,
         });
-        return this.parse(res, this.schemaFor("serviceIdSchema", serviceIdSchema), "create service ID") as ServiceId;
     }
 
     /** All service IDs of the account (every page), optionally only those named exactly `name`. */
@@ -323,14 +338,52 @@ export class IamClient {
 
     // ---------- API keys ----------
 
+    /**
+     * Creates an API key. When the answer is lost (`outcomeUnknown`): with a caller-chosen `apikey` value
+     * the key is looked up by that value, exactly; without one, a key of the same name and identity made
+     * since the first attempt cannot be used (its value is gone with the answer), so it is deleted and
+     * the create sent again. Either way no second key is left behind.
+     */
     async createApiKey(body: CreateApiKeyBody & { iam_id: string }, options: ApiKeyCreateOptions = {}): Promise<ApiKey> {
         const headers: { [k: string]: string } = {};
         if (options.locked) headers["Entity-Lock"] = "true";
         if (options.disabled) headers["Entity-Disable"] = "true";
-        const res = await this.call("create API key", "POST", "/v1/apikeys", { json: body, headers, secrets: [body.apikey] });
-        const key = this.parse(res, this.schemaFor("apiKeySchema", apiKeySchema), "create API key") as ApiKey;
+        if (body.apikey) this.http.addSecret(body.apikey);
+        const schema = this.schemaFor("apiKeySchema", apiKeySchema);
+        const key = await createWithRecovery<ApiKey>({
+            operation: "create API key",
+            send: async () => {
+                const res = await this.call("create API key", "POST", "/v1/apikeys", { json: body, headers, secrets: [body.apikey] });
+                return this.parse(res, schema, "create API key") as ApiKey;
+            },
+            lookup: async (since) => {
+                if (body.apikey) {
+                    const found = await this.findApiKeyByValue(body.apikey);
+                    // The details call does not return the value; we hold it.
+                    return found && iamIdOf(found.iam_id) === iamIdOf(body.iam_id) ? [{ ...found, apikey: body.apikey }] : [];
+                }
+                const made = (await this.listApiKeys({ iamId: iamIdOf(body.iam_id), accountId: body.account_id }))
+                    .filter((k) => k.name === body.name && createdSince(k.created_at, since));
+                for (const k of made) {
+                    if (k.locked) await this.unlockApiKey(k.id);
+                    await this.deleteApiKey(k.id);
+                }
+                return [];
+            },
+            idOf: (k) => k.id,
+        });
         if (key.apikey) this.http.addSecret(key.apikey);
         return key;
+    }
+
+    /** The key holding `value`, or undefined when there is none. */
+    async findApiKeyByValue(value: string): Promise<ApiKey | undefined> {
+        try {
+            return await this.getApiKeyDetailsByValue(value);
+        } catch (err) {
+            if (isNotFound(err)) return undefined;
+            throw err;
+        }
     }
 
     /** All API keys of one identity (every page). */
@@ -544,4 +597,17 @@ function requireEtag(etag: string, operation: string): void {
     if (typeof etag !== "string" || etag === "") {
         throw new IbmCloudError({ operation, status: 0, code: "missing_etag", ibmMessage: "an entity tag is required for If-Match (read the object first, or pass \"*\")" });
     }
+}
+
+/** A service ID's iam_id whether given as `ServiceId-…` or `iam-ServiceId-…`. */
+function iamIdOf(id: string): string {
+    return id.startsWith("ServiceId-") ? `iam-${id}` : id;
+}
+
+/**
+ * A fresh API key value shaped like IBM's own (44 characters of [A-Za-z0-9_-], 264 random bits). The
+ * resources choose the value themselves so that a create whose answer is lost can be found again by it.
+ */
+export function newApiKeyValue(): string {
+    return crypto.randomBytes(33).toString("base64url");
 }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import * as crypto from "crypto";
 import { HttpClient, HttpMethod, HttpResponse, QueryValue } from "./http";
 import { IbmCloudError, isNotFound } from "./errors";
+import { createdSince, createWithRecovery } from "./createRecovery";
 import { CloudSettings, KmsService, kmsEndpointFromSettings } from "./config";
 import { IamTokenManager } from "./tokenManager";
 
@@ -120,7 +121,11 @@ export class KmsClient {
         });
     }
 
-    /** Creates a root key (default) or a standard key (`extractable: true`); `payload` imports material. */
+    /**
+     * Creates a root key (default) or a standard key (`extractable: true`); `payload` imports material.
+     * When the answer is lost (`outcomeUnknown`), a live key of the same name, type and description
+     * created since the first attempt is adopted; with none, the create is sent again.
+     */
     async createKey(input: CreateKeyInput): Promise<KmsKey> {
         const resource: { [k: string]: unknown } = {
             type: KMS_KEY_TYPE,
@@ -130,11 +135,20 @@ export class KmsClient {
         if (input.description !== undefined) resource.description = input.description;
         if (input.expirationDate !== undefined) resource.expirationDate = input.expirationDate;
         if (input.payload !== undefined) resource.payload = input.payload;
-        const res = await this.call("create KMS key", "POST", "/api/v2/keys", {
-            json: { metadata: { collectionType: KMS_KEY_TYPE, collectionTotal: 1 }, resources: [resource] },
-            secrets: [input.payload],
+        return createWithRecovery<KmsKey>({
+            operation: "create KMS key",
+            send: async () => {
+                const res = await this.call("create KMS key", "POST", "/api/v2/keys", {
+                    json: { metadata: { collectionType: KMS_KEY_TYPE, collectionTotal: 1 }, resources: [resource] },
+                    secrets: [input.payload],
+                });
+                return this.firstKey(res, "create KMS key");
+            },
+            lookup: async (since) => (await this.listKeys()).filter((k) =>
+                k.name === input.name && k.extractable === (input.extractable ?? false) && (k.description ?? "") === (input.description ?? "") &&
+                k.state !== 5 && k.deleted !== true && createdSince(k.creationDate, since)),
+            idOf: (k) => k.id,
         });
-        return this.firstKey(res, "create KMS key");
     }
 
     /** All keys of the instance (and key ring), following offset paging. */

@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { CloudSession } from "./session";
 import { isNotFound } from "./errors";
-import { ActionWhenLeaked, ApiKey, IamClient, UpdateApiKeyBody } from "./iamClient";
+import { ActionWhenLeaked, ApiKey, IamClient, newApiKeyValue, UpdateApiKeyBody } from "./iamClient";
 import { compact, containsUnknown, descriptionField, expiresAtField, formatIbmDateTime, nameField, parseIbmDateTime, validate } from "./validation";
 import {
     LockControl, differs, entityTagFromState, explainIdentityWriteError, isEntityLocked, partialUpdateFailure, writeThroughLock,
@@ -38,7 +38,7 @@ export interface ServiceApiKeyArgs {
     disabled?: pulumi.Input<boolean>;
     /** IBM keeps the value so it can be read again later (default false). Changing it replaces the key. Terraform: `store_value`. */
     storeValue?: pulumi.Input<boolean>;
-    /** Bring your own value (at least 32 characters, no whitespace); IBM generates one otherwise. Kept secret. Changing it replaces the key. Terraform: `apikey`. */
+    /** Bring your own value (at least 32 characters, no whitespace); otherwise the provider generates one like IBM's (44 random characters). Kept secret. Changing it replaces the key. Terraform: `apikey`. */
     apikey?: pulumi.Input<string>;
     /** Any value; changing it rotates the key: the new key is created before the old one is deleted. */
     rotationTrigger?: pulumi.Input<string | number>;
@@ -118,7 +118,7 @@ function serviceApiKeySchema(expiresAtUnchanged: boolean) {
         storeValue: z.boolean({ error: "storeValue must be true or false" }).optional(),
         // Messages never echo the value.
         apikey: z.string({ error: "apikey must be a string" })
-            .min(32, { error: "apikey must be at least 32 characters; give a longer value, or omit apikey to let IBM generate one" })
+            .min(32, { error: "apikey must be at least 32 characters; give a longer value, or omit apikey to have one generated" })
             .max(128, { error: "apikey must be at most 128 characters" })
             .regex(/^\S+$/, { error: "apikey must not contain whitespace" })
             .optional(),
@@ -337,7 +337,8 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
             name: inputs.name,
             iam_id: serviceIamId(inputs.serviceId),
             description: inputs.description ? inputs.description : undefined,
-            apikey: inputs.apikey,
+            // Chosen here rather than by IBM so a create whose answer is lost is found again by its value.
+            apikey: inputs.apikey ?? newApiKeyValue(),
             store_value: inputs.storeValue === true ? true : undefined,
             support_sessions: inputs.supportSessions === true,
             action_when_leaked: inputs.actionWhenLeaked,

@@ -61,7 +61,7 @@ describe("serviceApiKey: check and diff", function () {
         it("contradictions: a bring-your-own value too short or with whitespace, an expiry in the past; never echoing the value", async function () {
             const short = "s3cr3t-but-short";
             let f = await failures({ serviceId: SID, name: "k", apikey: short, expiresAt: "2020-01-01T00:00+0000" });
-            assert.match(f.apikey, /at least 32 characters; give a longer value, or omit apikey to let IBM generate one/);
+            assert.match(f.apikey, /at least 32 characters; give a longer value, or omit apikey to have one generated/);
             assert.match(f.expiresAt, /must be in the future/);
             assert.ok(!JSON.stringify(f).includes(short));
             const spaced = "with whitespace " + "x".repeat(40);

@@ -1,0 +1,94 @@
+// Creates that survive a lost answer. IBM's IAM and KMS create calls take no idempotency key, so when a
+// create POST may have reached the server but no answer came back (connection reset, timeout, 500/502/504,
+// an unreadable body: `IbmCloudError.outcomeUnknown`), sending it again could make a second object, and
+// giving up would leave the first one behind, unknown to Pulumi. Instead: look for what the lost attempt
+// made; exactly one match is adopted, none means nothing was made and the create is sent again, several
+// means we cannot tell which one is ours and the user is told which ones exist.
+//
+// Closure-serialized with the client (plain functions and constants only).
+import { IbmCloudError } from "./errors";
+
+/** Sends after the first (so at most 1 + this many create POSTs per create). */
+export const MAX_CREATE_RESENDS = 2;
+/** How much earlier than our first attempt (by our clock) a match may be dated by IBM's clock. */
+export const CREATE_CLOCK_SKEW_MS = 5 * 60_000;
+
+export interface CreateRecovery<T> {
+    /** `create service ID`: starts error messages. */
+    operation: string;
+    /** One create POST (the HTTP client already retries what was turned away unprocessed). */
+    send: () => Promise<T>;
+    /**
+     * What a lost attempt may have made: the objects matching the request that were created at or after
+     * `since` (epoch ms, already allowing for clock skew). Reads only; its requests are retried as usual.
+     */
+    lookup: (since: number) => Promise<T[]>;
+    /** Identifies a match in messages (`ServiceId-…`). */
+    idOf: (found: T) => string;
+    /** Told when a lost attempt is recovered (for logs; never given secrets). */
+    onRecovered?: (event: { operation: string; outcome: "adopted" | "resent"; id?: string; attempt: number }) => void;
+    /** Clock, for tests. */
+    now?: () => number;
+}
+
+/**
+ * Runs `send`; when its outcome is unknown, adopts the one object `lookup` finds, or sends again when it
+ * finds none. Throws the create's own error when recovery is impossible, with a note saying why.
+ */
+export async function createWithRecovery<T>(r: CreateRecovery<T>): Promise<T> {
+    const now = r.now ?? Date.now;
+    const since = now() - CREATE_CLOCK_SKEW_MS;
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await r.send();
+        } catch (err) {
+            if (!(err instanceof IbmCloudError) || !err.outcomeUnknown) throw err;
+            let found: T[];
+            try {
+                found = await r.lookup(since);
+            } catch (lookupErr) {
+                throw withRecoveryNote(err,
+                    `looking for what it may have created failed too (${lookupErr instanceof Error ? lookupErr.message : String(lookupErr)}); ` +
+                    "check IBM Cloud for a new object before running `pulumi up` again, and import it instead of creating a second one");
+            }
+            if (found.length === 1) {
+                r.onRecovered?.({ operation: r.operation, outcome: "adopted", id: r.idOf(found[0]), attempt });
+                return found[0];
+            }
+            if (found.length > 1) {
+                throw withRecoveryNote(err,
+                    `${found.length} matching objects were created since then (${found.map(r.idOf).join(", ")}) and it cannot tell which one this request made: ` +
+                    "keep one (import it with `pulumi import` or the resource's `id` option) and delete the others");
+            }
+            if (attempt > MAX_CREATE_RESENDS) {
+                throw withRecoveryNote(err, `nothing was created; gave up after ${attempt} create attempts`);
+            }
+            r.onRecovered?.({ operation: r.operation, outcome: "resent", attempt });
+        }
+    }
+}
+
+/** Was `createdAt` (IBM's `created_at`, `creationDate`) at or after `since`? Unknown dates count as recent. */
+export function createdSince(createdAt: string | undefined, since: number): boolean {
+    if (!createdAt) return true;
+    const t = Date.parse(createdAt);
+    return Number.isNaN(t) || t >= since;
+}
+
+/** The same error with IBM's details kept and `note` replacing the generic outcome-unknown advice. */
+function withRecoveryNote(err: IbmCloudError, note: string): IbmCloudError {
+    return new IbmCloudError({
+        operation: err.operation,
+        status: err.status,
+        code: err.code,
+        messageCode: err.messageCode,
+        ibmMessage: err.ibmMessage,
+        traceId: err.traceId,
+        method: err.method,
+        url: err.url,
+        retryable: err.retryable,
+        outcomeUnknown: true,
+        attempts: err.attempts,
+        note: `its outcome was unknown and ${note}`,
+    });
+}
