@@ -13,6 +13,8 @@ export interface ExplicitCloudSettings {
     kmsEndpoint?: string;
     visibility?: string;
     region?: string;
+    /** Seconds to wait for each IBM Cloud request (`ibmcloud:timeout`). */
+    timeout?: string;
 }
 
 /** Resolved, validated settings. Endpoints carry no trailing slash. */
@@ -28,6 +30,8 @@ export interface CloudSettings {
     hpcsEndpoint?: string;
     visibility: Visibility;
     region: string;
+    /** Per-request limit in seconds, when set (`ibmcloud:timeout`, `IC_TIMEOUT`, `IBMCLOUD_TIMEOUT`); the HTTP client's default otherwise. */
+    timeoutSeconds?: number;
 }
 
 /** Stack config keys read by `settingsFromProviderConfig` (namespace `ibmcloud`). */
@@ -37,6 +41,7 @@ export const CONFIG_KEYS = Object.freeze({
     kmsEndpoint: "ibmcloud:kmsEndpoint",
     visibility: "ibmcloud:visibility",
     region: "ibmcloud:region",
+    timeout: "ibmcloud:timeout",
 });
 
 export const DEFAULT_REGION = "us-south";
@@ -91,6 +96,15 @@ function parseVisibility(field: string, value: string | undefined): Visibility {
     return v as Visibility;
 }
 
+function parseTimeout(field: string, value: string | undefined): number | undefined {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || n > 3600) {
+        throw new InputError(field, `"${value}" is not a timeout in seconds`, "Give a number of seconds between 0 and 3600 for each IBM Cloud request, e.g. 60.");
+    }
+    return n;
+}
+
 function parseRegion(field: string, value: string | undefined): string {
     if (value === undefined) return DEFAULT_REGION;
     const v = value.toLowerCase();
@@ -110,7 +124,8 @@ export function iamEndpointFor(visibility: Visibility): string {
  * `IBMCLOUD_API_KEY`. IAM: `IBMCLOUD_IAM_API_ENDPOINT`, else derived from visibility. KMS:
  * `IBMCLOUD_KP_API_ENDPOINT` (Key Protect), `IBMCLOUD_HPCS_API_ENDPOINT` (HPCS). Visibility:
  * `IC_VISIBILITY`, `IBMCLOUD_VISIBILITY` (default public). Region: `IC_REGION`, `IBMCLOUD_REGION`
- * (default us-south). Throws `InputError` naming the setting and the fix.
+ * (default us-south). Request timeout: `IC_TIMEOUT`, `IBMCLOUD_TIMEOUT` (seconds, as IBM's Terraform
+ * provider reads them). Throws `InputError` naming the setting and the fix.
  */
 export function resolveCloudSettings(explicit: ExplicitCloudSettings = {}, env: Env = process.env): CloudSettings {
     const apiKey = firstSet(explicit.apiKey, env.IC_API_KEY, env.IBMCLOUD_API_KEY);
@@ -138,6 +153,9 @@ export function resolveCloudEndpoints(explicit: ExplicitCloudSettings = {}, env:
         : iamEnv !== undefined ? validateEndpoint("IBMCLOUD_IAM_API_ENDPOINT", iamEnv) : iamEndpointFor(visibility);
 
     const settings: CloudEndpoints = { iamEndpoint, visibility, region };
+    const timeoutField = explicit.timeout !== undefined ? CONFIG_KEYS.timeout : env.IC_TIMEOUT ? "IC_TIMEOUT" : "IBMCLOUD_TIMEOUT";
+    const timeoutSeconds = parseTimeout(timeoutField, firstSet(explicit.timeout, env.IC_TIMEOUT, env.IBMCLOUD_TIMEOUT));
+    if (timeoutSeconds !== undefined) settings.timeoutSeconds = timeoutSeconds;
     const kms = firstSet(explicit.kmsEndpoint);
     if (kms !== undefined) settings.kmsEndpoint = validateEndpoint(CONFIG_KEYS.kmsEndpoint, kms);
     const kp = firstSet(env.IBMCLOUD_KP_API_ENDPOINT);
@@ -169,6 +187,8 @@ export function settingsFromProviderConfig(req: ProviderConfigSource): ExplicitC
     if (visibility !== undefined) out.visibility = visibility;
     const region = read(CONFIG_KEYS.region);
     if (region !== undefined) out.region = region;
+    const timeout = read(CONFIG_KEYS.timeout);
+    if (timeout !== undefined) out.timeout = timeout;
     return out;
 }
 
@@ -216,4 +236,9 @@ export function kmsEndpointFromSettings(settings: CloudEndpoints, args: { servic
         visibility: settings.visibility,
         ...(override !== undefined ? { override } : {}),
     });
+}
+
+/** The HTTP client options the settings ask for (the request timeout). */
+export function httpOptionsFromSettings(settings: { timeoutSeconds?: number }): { timeoutMs?: number } {
+    return settings.timeoutSeconds !== undefined ? { timeoutMs: Math.round(settings.timeoutSeconds * 1000) } : {};
 }

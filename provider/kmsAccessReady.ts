@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import * as crypto from "crypto";
-import { ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint } from "./config";
+import { ExplicitCloudSettings, httpOptionsFromSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint } from "./config";
 import { IbmCloudError } from "./errors";
 import { KmsClient } from "./kmsClient";
 import { kmsInstanceIdField, isApiKeyRejected, kmsEndpointField, kmsServiceField, kmsRegionField, appendErrorNote } from "./kmsKey";
@@ -151,7 +151,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
         const endpoint = inputs.endpoint !== undefined
             ? validateEndpoint("endpoint", inputs.endpoint)
             : kmsEndpointFromSettings(settings, { service, instanceId: inputs.instanceId, region: inputs.region });
-        const tokens = this.tokensFor(inputs.apiKey, settings.iamEndpoint);
+        const tokens = this.tokenPool.get(inputs.apiKey, settings.iamEndpoint, httpOptionsFromSettings(settings));
         const client = new KmsClient({ endpoint, instanceId: inputs.instanceId, tokenSource: () => tokens.getToken(), httpClient: tokens.http });
         const timeoutSeconds = inputs.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS;
         const started = Date.now();
@@ -190,10 +190,6 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
             readyAt: new Date().toISOString(),
             waitedMs,
         }) as KmsAccessReadyOutputs;
-    }
-
-    private tokensFor(apiKey: string, iamEndpoint: string): IamTokenManager {
-        return this.tokenPool.get(apiKey, iamEndpoint);
     }
 }
 

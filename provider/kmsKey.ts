@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
-    ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint,
+    ExplicitCloudSettings, httpOptionsFromSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint,
 } from "./config";
 import { IbmCloudError, isNotFound } from "./errors";
 import { KmsClient, KmsKey as KmsKeyResource } from "./kmsClient";
@@ -363,8 +363,8 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         if (typeof apiKey !== "string" || apiKey === "") {
             throw new Error("KmsKey: no apiKey in state; pass the service ID's API key as apiKey and run `pulumi up`");
         }
-        const iamEndpoint = this.settingsFor(apiKey).iamEndpoint;
-        return this.tokenPool.get(apiKey, iamEndpoint);
+        const settings = this.settingsFor(apiKey);
+        return this.tokenPool.get(apiKey, settings.iamEndpoint, httpOptionsFromSettings(settings));
     }
 
     /** The deployer's token manager from configure()/environment, or undefined when no deployer key is set. */

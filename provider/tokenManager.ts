@@ -216,12 +216,12 @@ export class IamTokenManager {
 export class TokenManagerPool {
     private managers: { [fingerprint: string]: IamTokenManager } | undefined;
 
-    get(apiKey: string, iamEndpoint: string): IamTokenManager {
+    get(apiKey: string, iamEndpoint: string, http?: HttpClientOptions): IamTokenManager {
         const fingerprint = crypto.createHash("sha256").update(`${iamEndpoint}\n${apiKey}`).digest("hex");
         if (!this.managers) this.managers = {};
         let manager = this.managers[fingerprint];
         if (!manager) {
-            manager = new IamTokenManager({ apiKey, iamEndpoint });
+            manager = new IamTokenManager({ apiKey, iamEndpoint, ...(http ? { http } : {}) });
             this.managers[fingerprint] = manager;
         }
         return manager;

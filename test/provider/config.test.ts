@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import {
-    resolveCloudSettings, settingsFromProviderConfig, kmsEndpointFor, kmsEndpointFromSettings, InputError,
+    resolveCloudSettings, settingsFromProviderConfig, kmsEndpointFor, kmsEndpointFromSettings, httpOptionsFromSettings, InputError,
 } from "../../provider";
 
 const KEY = "k".repeat(44);
@@ -58,6 +58,18 @@ describe("config: resolveCloudSettings", () => {
         bad({ visibility: "internal" }, {}, /ibmcloud:visibility/);
         bad({}, { IC_VISIBILITY: "everywhere" }, /IC_VISIBILITY/);
         bad({}, { IBMCLOUD_REGION: "Dallas!" }, /IBMCLOUD_REGION/);
+        bad({ timeout: "soon" }, {}, /ibmcloud:timeout/);
+        bad({}, { IC_TIMEOUT: "0" }, /IC_TIMEOUT/);
+        bad({}, { IBMCLOUD_TIMEOUT: "-5" }, /IBMCLOUD_TIMEOUT/);
+    });
+
+    it("reads the request timeout from stack config, then IC_TIMEOUT, then IBMCLOUD_TIMEOUT; unset by default", () => {
+        assert.strictEqual(resolveCloudSettings({}, { IC_API_KEY: KEY }).timeoutSeconds, undefined);
+        assert.strictEqual(resolveCloudSettings({ timeout: "7" }, { IC_API_KEY: KEY, IC_TIMEOUT: "9" }).timeoutSeconds, 7);
+        assert.strictEqual(resolveCloudSettings({}, { IC_API_KEY: KEY, IC_TIMEOUT: "9", IBMCLOUD_TIMEOUT: "11" }).timeoutSeconds, 9);
+        assert.strictEqual(resolveCloudSettings({}, { IC_API_KEY: KEY, IBMCLOUD_TIMEOUT: "2.5" }).timeoutSeconds, 2.5);
+        assert.deepStrictEqual(httpOptionsFromSettings({ timeoutSeconds: 2.5 }), { timeoutMs: 2500 });
+        assert.deepStrictEqual(httpOptionsFromSettings({}), {});
     });
 
     it("accepts plain http only for loopback (the local emulator)", () => {
@@ -78,9 +90,9 @@ describe("config: resolveCloudSettings", () => {
 
 describe("config: settingsFromProviderConfig", () => {
     it("reads the ibmcloud:* keys from a configure() request and omits absent ones", () => {
-        const values: { [k: string]: string } = { "ibmcloud:apiKey": "cfg-key", "ibmcloud:region": "eu-de", "ibmcloud:iamEndpoint": "" };
+        const values: { [k: string]: string } = { "ibmcloud:apiKey": "cfg-key", "ibmcloud:region": "eu-de", "ibmcloud:iamEndpoint": "", "ibmcloud:timeout": "12" };
         const explicit = settingsFromProviderConfig({ config: { get: (k: string) => values[k] } });
-        assert.deepStrictEqual(explicit, { apiKey: "cfg-key", region: "eu-de" });
+        assert.deepStrictEqual(explicit, { apiKey: "cfg-key", region: "eu-de", timeout: "12" });
         assert.ok(!("iamEndpoint" in explicit), "empty strings are treated as unset, not as an endpoint");
         // Stack config then wins over env.
         assert.strictEqual(resolveCloudSettings(explicit, { IC_API_KEY: "env", IC_REGION: "jp-tok" }).region, "eu-de");
