@@ -337,6 +337,13 @@ export class HttpClient {
 
             if (status >= 200 && status < 300) {
                 const parsed = parseBody(text, resHeaders["content-type"]);
+                // A garbled body is a transport failure in practice (a proxy cut it short): safe to ask again only if asking twice is harmless.
+                if (!parsed.ok && idempotent && canRetryMore) {
+                    const delayMs = this.delayFor(attempt - 1);
+                    this.options.onRetry?.({ operation: req.operation, attempt, delayMs, reason: "invalid_json" });
+                    await this.sleep(delayMs);
+                    continue;
+                }
                 if (!parsed.ok) {
                     throw fail({
                         status, code: "invalid_json", ibmMessage: "the response body is not valid JSON",

@@ -174,6 +174,24 @@ describe("http: the one request function", function () {
         assert.strictEqual(server.seen.length, 3);
     });
 
+    it("asks again when a GET's answer is garbled, but a create's garbled answer is an unknown outcome, not a retry", async () => {
+        const garbled: Handler = (_req, res) => {
+            res.writeHead(200, { "content-type": "application/json" });
+            res.end('{"id":"ServiceId-1","na');
+        };
+        await script(garbled, json(200, { ok: 1 }));
+        const res = await client().request({ operation: "get service ID", method: "GET", url: server.url });
+        assert.deepStrictEqual(res.body, { ok: 1 });
+        assert.strictEqual(res.attempts, 2);
+        server.setScript([garbled, json(201, { id: "ServiceId-2" })]);
+        await assert.rejects(client().request({ operation: "create service ID", method: "POST", url: server.url, json: {} }), (err: unknown) => {
+            assert.ok(err instanceof IbmCloudError);
+            assert.strictEqual(err.code, "invalid_json");
+            assert.strictEqual(err.outcomeUnknown, true);
+            return true;
+        });
+    });
+
     it("a replayed If-Match PUT that meets 412 reports that the first attempt may have been applied", async () => {
         let tag = 1;
         const applyThenDrop: Handler = (req, _res, raw) => { if (req.headers["if-match"] === `${tag}-x`) tag++; raw.socket.destroy(); };
