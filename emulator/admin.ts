@@ -1,5 +1,6 @@
-// Out-of-band admin API under /__emulator/ (no token): inspect, declare instances, reset.
+// Out-of-band admin API under /__emulator/ (no token): inspect, declare instances, reset, faults, rate limit, stats.
 import type { Emulator } from "./app";
+import { checkFaultRule, checkRateLimit, checkSeed, FaultConfigError, FaultRule } from "./faults";
 import { redactedApiKey, renderServiceId } from "./identity";
 import { AdminError, Ctx, Router } from "./server";
 import { KmsInstanceSpec, normalizeInstance } from "./state";
@@ -50,6 +51,69 @@ export function registerAdminRoutes(router: Router, emu: Emulator): void {
         emu.store.reset(emu.seedInstances);
         ctx.send(204);
     });
+
+    registerFaultRoutes(router, emu);
+}
+
+/** Faults, rate limit and stats; a bad body is a 400 naming the field, and changes nothing. */
+function registerFaultRoutes(router: Router, emu: Emulator): void {
+    const faults = emu.faults;
+    router.add("GET", "/__emulator/faults", admin, (ctx) => {
+        ctx.send(200, { rules: faults.list(), seed: faults.seed, rateLimit: faults.rateLimit });
+    });
+
+    router.add("POST", "/__emulator/faults", admin, (ctx) => {
+        const b = parse(ctx);
+        const { rules, seed } = configured(() => {
+            for (const k of Object.keys(b)) {
+                if (k !== "rules" && k !== "seed") throw new FaultConfigError(`${k} is not a field of this body (fields: rules, seed)`);
+            }
+            if (!Array.isArray(b.rules)) throw new FaultConfigError('rules must be an array of fault rules, like [{"kind":"status","status":503}]');
+            const checked: FaultRule[] = b.rules.map((r, i) => checkFaultRule(r, `rules[${i}]`));
+            return { rules: checked, seed: b.seed === undefined ? undefined : checkSeed(b.seed, "seed") };
+        });
+        if (seed !== undefined) faults.reseed(seed);
+        ctx.send(201, { ids: faults.add(rules) });
+    });
+
+    router.add("DELETE", "/__emulator/faults", admin, (ctx) => {
+        faults.clear();
+        ctx.send(204);
+    });
+
+    router.add("DELETE", "/__emulator/faults/:id", admin, (ctx) => {
+        if (!faults.remove(ctx.params.id)) throw new AdminError(404, `no fault rule ${ctx.params.id} (GET /__emulator/faults lists them)`);
+        ctx.send(204);
+    });
+
+    router.add("PUT", "/__emulator/rate-limit", admin, (ctx) => {
+        const b = parse(ctx);
+        faults.setRateLimit(configured(() => checkRateLimit(b, "")));
+        ctx.send(200, faults.rateLimit);
+    });
+
+    router.add("DELETE", "/__emulator/rate-limit", admin, (ctx) => {
+        faults.setRateLimit(null);
+        ctx.send(204);
+    });
+
+    router.add("GET", "/__emulator/stats", admin, (ctx) => {
+        ctx.send(200, faults.stats());
+    });
+
+    router.add("POST", "/__emulator/stats/reset", admin, (ctx) => {
+        faults.resetStats();
+        ctx.send(204);
+    });
+}
+
+function configured<T>(check: () => T): T {
+    try {
+        return check();
+    } catch (e) {
+        if (e instanceof FaultConfigError) throw new AdminError(400, e.message);
+        throw e;
+    }
 }
 
 function parse(ctx: Ctx): Record<string, unknown> {

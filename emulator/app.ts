@@ -2,6 +2,7 @@
 import * as http from "http";
 import { AddressInfo } from "net";
 import { registerAdminRoutes } from "./admin";
+import { checkFaultRule, checkRateLimit, checkSeed, FaultConfigError, FaultInjector, FaultRule, RateLimit } from "./faults";
 import { registerIdentityRoutes } from "./identity";
 import { TokenSigner } from "./jwt";
 import { registerKmsRoutes } from "./kms";
@@ -21,6 +22,12 @@ export interface EmulatorOptions {
     policyPropagationDelayMs?: number; // a new policy only takes effect after this long (default 0)
     /** Lifetime of refresh tokens (issued only to the `bx:bx` client); default 30 days. */
     refreshTokenLifetimeSeconds?: number;
+    /** Fault rules applied to IBM paths from the start (see faults.ts); more can be added at run time. */
+    faults?: FaultRule[];
+    /** Seed of the PRNG behind rule probabilities (default: random, shown by GET /__emulator/faults). */
+    faultSeed?: number;
+    /** Token bucket per caller; excess requests get 429 with Retry-After (default: no limit). */
+    rateLimit?: RateLimit;
 }
 
 export class Emulator {
@@ -32,6 +39,7 @@ export class Emulator {
     readonly policyPropagationDelayMs: number;
     /** Instances as first seeded, restored by `POST /__emulator/reset`. */
     readonly seedInstances: InstanceRecord[];
+    readonly faults: FaultInjector;
     tokenRequests = 0;
     private server?: http.Server;
 
@@ -47,6 +55,9 @@ export class Emulator {
             () => this.store,
             () => this.signer,
         );
+        // first middleware: a request turned away by a fault or the rate limit never reaches later ones
+        this.faults = new FaultInjector(opts, () => this.signer);
+        this.use(this.faults.middleware);
         registerAdminRoutes(this.router, this);
         registerTokenRoutes(this.router, this);
         registerIdentityRoutes(this.router, this);
@@ -81,6 +92,7 @@ export class Emulator {
         const server = this.server;
         if (!server) return Promise.resolve();
         this.server = undefined;
+        this.faults.dropHeld();
         return new Promise((resolve) => {
             server.close(() => resolve());
             server.closeAllConnections();
@@ -107,5 +119,16 @@ function checkOptions(o: EmulatorOptions): void {
     }
     for (const i of o.instances ?? []) {
         if (i.service !== "hs-crypto" && i.service !== "kms") fail(`instance service must be hs-crypto or kms, not ${String(i.service)}`);
+    }
+    try {
+        if (o.faults !== undefined) {
+            if (!Array.isArray(o.faults)) fail("faults must be an array of fault rules");
+            o.faults.forEach((r, i) => checkFaultRule(r, `faults[${i}]`));
+        }
+        if (o.faultSeed !== undefined) checkSeed(o.faultSeed, "faultSeed");
+        if (o.rateLimit !== undefined) checkRateLimit(o.rateLimit, "rateLimit");
+    } catch (e) {
+        if (e instanceof FaultConfigError) fail(e.message);
+        throw e;
     }
 }

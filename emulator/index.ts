@@ -1,8 +1,10 @@
 // Public face of the emulator: a local IBM Cloud (IAM token, identity, policies, roles, KMS keys).
 import { Emulator, EmulatorOptions } from "./app";
+import { checkFaultRule, checkRateLimit, EmulatorStats, FaultConfigError, FaultRule, RateLimit } from "./faults";
 import { KmsInstanceSpec } from "./state";
 
 export type { EmulatorOptions } from "./app";
+export type { EmulatorStats, FaultKind, FaultRule, RateLimit } from "./faults";
 export type { KmsInstanceSpec } from "./state";
 
 export interface RunningEmulator {
@@ -12,6 +14,15 @@ export interface RunningEmulator {
     /** The seeded account owner's API key (a user key with full account access). */
     apiKey: string;
     instances: Required<KmsInstanceSpec>[];
+    /** Appends fault rules (checked first: a bad one throws naming `rules[i].<field>` and none is added); returns their ids. */
+    addFaults(rules: FaultRule[]): string[];
+    /** Removes every fault rule (the PRNG keeps its sequence). */
+    clearFaults(): void;
+    /** Sets (null: removes) the per-caller rate limit; every caller starts with a full bucket. */
+    setRateLimit(rl: RateLimit | null): void;
+    /** Counters since start or the last `POST /__emulator/stats/reset`. */
+    stats(): EmulatorStats;
+    /** Stops listening and closes every connection, including responses held by a "slow" fault. */
     stop(): Promise<void>;
 }
 
@@ -25,6 +36,25 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         apiKey: d.ownerApiKey,
         // a snapshot: instances declared later are visible through GET /__emulator/state
         instances: d.instances.map((i) => ({ ...i })),
+        addFaults: (rules) => {
+            const checked = named("addFaults", () => {
+                if (!Array.isArray(rules)) throw new FaultConfigError("rules must be an array of fault rules");
+                return rules.map((r, i) => checkFaultRule(r, `rules[${i}]`));
+            });
+            return emu.faults.add(checked);
+        },
+        clearFaults: () => emu.faults.clear(),
+        setRateLimit: (rl) => emu.faults.setRateLimit(rl === null ? null : named("setRateLimit", () => checkRateLimit(rl, ""))),
+        stats: () => emu.faults.stats(),
         stop: () => emu.close(),
     };
+}
+
+function named<T>(fn: string, check: () => T): T {
+    try {
+        return check();
+    } catch (e) {
+        if (e instanceof FaultConfigError) throw new Error(`${fn}: ${e.message}`);
+        throw e;
+    }
 }

@@ -14,6 +14,13 @@ export interface Caller {
     claims: JwtClaims;
 }
 
+/** A response as it would go on the wire; a middleware that captured it decides what is really sent. */
+export interface WireResponse {
+    status: number;
+    headers: Record<string, string>;
+    body?: string;
+}
+
 export class Ctx {
     readonly method: string;
     readonly url: URL;
@@ -25,6 +32,10 @@ export class Ctx {
     body: Buffer = Buffer.alloc(0);
     /** Set by a route or by a middleware; a middleware may replace it (fault injection). */
     responded = false;
+    /** A route's handler was entered (auth passed): the request really ran. */
+    reachedHandler = false;
+    /** While set, `send` stores the response here instead of writing it (fault injection holds, drops or garbles it). */
+    capture?: { response?: WireResponse };
 
     constructor(
         readonly req: http.IncomingMessage,
@@ -70,16 +81,21 @@ export class Ctx {
             h["Transaction-Id"] = this.requestId;
             h["X-Correlation-Id"] = this.requestId;
         }
-        if (body === undefined || status === 204) {
-            this.res.writeHead(status, h);
-            this.res.end();
-            return;
+        const out: WireResponse = { status, headers: h };
+        if (body !== undefined && status !== 204) {
+            out.body = JSON.stringify(body);
+            h["Content-Type"] ??= "application/json";
+            h["Content-Length"] = String(Buffer.byteLength(out.body));
         }
-        const text = JSON.stringify(body);
-        h["Content-Type"] ??= "application/json";
-        h["Content-Length"] = String(Buffer.byteLength(text));
-        this.res.writeHead(status, h);
-        this.res.end(text);
+        if (this.capture) this.capture.response = out;
+        else this.write(out);
+    }
+
+    /** Puts a response on the wire as is (`send` builds one; a fault may have altered it). */
+    write(r: WireResponse): void {
+        if (this.res.headersSent || this.res.destroyed) return;
+        this.res.writeHead(r.status, r.headers);
+        this.res.end(r.body);
     }
 }
 
@@ -93,6 +109,9 @@ export class BodyError extends Error {}
 
 /** The common envelope of IAM Identity and Policy Management. */
 export class IamError extends Error {
+    /** Sent as `Retry-After` (429 / 503 turned away). */
+    retryAfterSeconds?: number;
+
     constructor(
         readonly status: number,
         readonly code: string,
@@ -151,6 +170,9 @@ export class TokenError extends Error {
 
 /** Key Protect / HPCS envelope `{metadata, resources:[{errorMsg, reasons[]}]}`. */
 export class KmsError extends Error {
+    /** Sent as `Retry-After` (429 / 503 turned away). */
+    retryAfterSeconds?: number;
+
     constructor(
         readonly status: number,
         readonly code: string,
@@ -183,7 +205,10 @@ export function kmsUnauthorized(): KmsError {
 }
 
 export type Handler = (ctx: Ctx) => void | Promise<void>;
-/** Runs around every request; the slot where fault injection will plug in. */
+/**
+ * Runs around every request (fault injection, rate limit). `next()` runs the route and always ends with a
+ * response (an error is rendered in the family's envelope), which the middleware sees if it set `ctx.capture`.
+ */
 export type Middleware = (ctx: Ctx, next: () => Promise<void>) => Promise<void>;
 
 interface Route {
@@ -275,7 +300,11 @@ export class Router {
             const chain = [...this.middlewares];
             const run = async (i: number): Promise<void> => {
                 if (i < chain.length) return chain[i](ctx, () => run(i + 1));
-                await this.dispatch(ctx);
+                try {
+                    await this.dispatch(ctx);
+                } catch (err) {
+                    this.renderError(ctx, err, startedAt);
+                }
             };
             await run(0);
             if (!ctx.responded) throw new Error("route produced no response");
@@ -292,6 +321,7 @@ export class Router {
         }
         ctx.family = route.family;
         if (route.auth) ctx.caller = this.authenticate(ctx);
+        ctx.reachedHandler = true;
         await route.handler(ctx);
     }
 
@@ -334,9 +364,9 @@ export class Router {
             if (err.retryAfterSeconds !== undefined) headers["Retry-After"] = String(err.retryAfterSeconds);
             ctx.send(err.status, err.render(ctx, startedAt), headers);
         } else if (err instanceof IamError) {
-            ctx.send(err.status, err.render(ctx));
+            ctx.send(err.status, err.render(ctx), retryAfterHeader(err.retryAfterSeconds));
         } else if (err instanceof KmsError) {
-            ctx.send(err.status, err.render(), correlationHeader(ctx));
+            ctx.send(err.status, err.render(), { ...correlationHeader(ctx), ...retryAfterHeader(err.retryAfterSeconds) });
         } else if (err instanceof AdminError) {
             ctx.send(err.status, { error: err.message });
         } else {
@@ -359,6 +389,10 @@ export class AdminError extends Error {
     }
 }
 
+function retryAfterHeader(seconds: number | undefined): Record<string, string> {
+    return seconds === undefined ? {} : { "Retry-After": String(seconds) };
+}
+
 export function correlationHeader(ctx: Ctx): Record<string, string> {
     return { "Correlation-Id": ctx.header("correlation-id") ?? ctx.requestId };
 }
@@ -376,6 +410,44 @@ function notFoundFor(family: Family, status: 404 | 405, ctx: Ctx): Error {
             return new AdminError(status, what);
         default:
             return new IamError(status, status === 405 ? "method_not_allowed" : "not_found", what);
+    }
+}
+
+const TURNED_AWAY: Record<number, { iam: string; kms: string; text: string }> = {
+    429: { iam: "too_many_requests", kms: "TOO_MANY_REQUESTS_ERR", text: "Too Many Requests" },
+    500: { iam: "internal_error", kms: "INTERNAL_SERVER_ERR", text: "Internal Server Error" },
+    502: { iam: "bad_gateway", kms: "BAD_GATEWAY_ERR", text: "Bad Gateway" },
+    503: { iam: "service_unavailable", kms: "SERVICE_UNAVAILABLE_ERR", text: "Service Unavailable" },
+    504: { iam: "gateway_timeout", kms: "GATEWAY_TIMEOUT_ERR", text: "Gateway Timeout" },
+};
+
+/** The statuses a request can be turned away with before it runs (rate limit, injected faults). */
+export const TURNED_AWAY_STATUSES: readonly number[] = Object.keys(TURNED_AWAY).map(Number);
+
+/**
+ * A request turned away before it ran (429 rate limit, injected 5xx), in the envelope of the path's family;
+ * thrown by a middleware, rendered by the router like any route error.
+ */
+export function turnedAway(ctx: Ctx, status: number, retryAfterSeconds?: number): Error {
+    const t = TURNED_AWAY[status] ?? { iam: "error", kms: "ERR", text: http.STATUS_CODES[status] ?? "Error" };
+    const message = status === 429 ? "Rate limit exceeded: too many requests, retry later" : `${t.text}: the request was not processed, retry later`;
+    switch (ctx.family) {
+        case "token":
+            return new TokenError(status, `BXNIM0${status}E`, message, retryAfterSeconds);
+        case "kms": {
+            const e = new KmsError(status, t.kms, message, t.text);
+            e.retryAfterSeconds = retryAfterSeconds;
+            return e;
+        }
+        case "admin":
+            return new AdminError(status, message);
+        default: {
+            // identity errors carry a BXNIM message code, policy management errors none
+            const identity = /^\/v1\/(serviceids|apikeys)(\/|$)/.test(ctx.path);
+            const e = new IamError(status, t.iam, message, identity ? `BXNIM0${status}E` : undefined);
+            e.retryAfterSeconds = retryAfterSeconds;
+            return e;
+        }
     }
 }
 
