@@ -1,0 +1,87 @@
+// Lost create answers through the REAL dynamic-provider plugin: with the emulator dropping the answer
+// to each create after the write (or holding it past `ibmcloud:timeout`), every resource's `create`
+// returns the object IBM made, and IBM holds exactly one.
+import { strict as assert } from "assert";
+import "../support/failFast";
+import { startEmulator, RunningEmulator, FaultRule } from "../../emulator";
+import { accessPolicyProvider } from "../../provider/accessPolicy";
+import { serviceApiKeyProvider } from "../../provider/serviceApiKey";
+import { serviceIdProvider } from "../../provider/serviceId";
+import { Props, RunningPlugin, startPlugin } from "./harness";
+
+interface AdminState {
+    serviceIds: Array<{ id: string; name: string }>;
+    apiKeys: Array<{ id: string; iam_id: string }>;
+    policies: Array<{ id: string; state: string; subjects: Array<{ attributes: Array<{ value: string }> }> }>;
+}
+
+const LOST_AFTER_WRITE: Array<Omit<FaultRule, "method" | "path">> = [
+    { kind: "reset-after" },
+    { kind: "slow", delayMs: 2500 },
+    { kind: "malformed-json" },
+];
+
+describe("plugin: creates whose answer is lost adopt what IBM made", function () {
+    this.timeout(60_000);
+    let emu: RunningEmulator;
+    let plugin: RunningPlugin;
+
+    before(async function () {
+        emu = await startEmulator({ port: 0 });
+        plugin = await startPlugin({
+            // A short request timeout so a held answer counts as lost quickly.
+            config: { "ibmcloud:apiKey": emu.apiKey, "ibmcloud:iamEndpoint": emu.url, "ibmcloud:timeout": "1" },
+            secretKeys: ["ibmcloud:apiKey"],
+        });
+    });
+    afterEach(() => emu.clearFaults());
+    after(async function () {
+        await plugin?.stop();
+        await emu?.stop();
+    });
+
+    async function state(): Promise<AdminState> {
+        return (await (await fetch(`${emu.url}/__emulator/state`)).json()) as AdminState;
+    }
+    async function created(provider: object, news: Props): Promise<{ id: string; outs: Props }> {
+        const checked = await plugin.check(provider, {}, news);
+        assert.deepStrictEqual(checked.failures, []);
+        return plugin.create(provider, checked.inputs);
+    }
+
+    for (const rule of LOST_AFTER_WRITE) {
+        it(`${rule.kind}: ServiceId, ServiceApiKey and AccessPolicy each end with one object, the one in state`, async function () {
+            const name = `lost-${rule.kind}-${Math.random().toString(16).slice(2, 8)}`;
+            const fired = emu.stats().faultsInjected.total;
+
+            emu.addFaults([{ ...rule, method: "POST", path: "/v1/serviceids", count: 1 }]);
+            const sid = await created(serviceIdProvider, { name });
+            const sids = (await state()).serviceIds.filter((s) => s.name === name);
+            assert.deepStrictEqual(sids.map((s) => s.id), [sid.id]);
+            const iamId = String(sid.outs.iamId);
+
+            emu.addFaults([{ ...rule, method: "POST", path: "/v1/apikeys", count: 1 }]);
+            const key = await created(serviceApiKeyProvider, { name: `${name}-key`, serviceId: sid.id });
+            assert.deepStrictEqual((await state()).apiKeys.filter((k) => k.iam_id === iamId).map((k) => k.id), [key.id]);
+            // The value in state is the key's: it gets a token for the service ID.
+            const token = await fetch(`${emu.url}/identity/token`, {
+                method: "POST",
+                headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+                body: new URLSearchParams({ grant_type: "urn:ibm:params:oauth:grant-type:apikey", apikey: String(key.outs.apikey) }).toString(),
+            });
+            assert.equal(token.status, 200);
+
+            emu.addFaults([{ ...rule, method: "POST", path: "/v1/policies", count: 1 }]);
+            const policy = await created(accessPolicyProvider, {
+                serviceId: sid.id, roles: ["Writer"], resource: { serviceName: "hs-crypto", serviceInstance: emu.instances[0].guid },
+            });
+            const live = (await state()).policies.filter((p) => p.state === "active" && p.subjects[0].attributes[0].value === iamId);
+            assert.deepStrictEqual(live.map((p) => p.id), [policy.id]);
+
+            assert.equal(emu.stats().faultsInjected.total, fired + 3, "each create met its fault");
+            for (const [provider, d] of [[accessPolicyProvider, policy], [serviceApiKeyProvider, key], [serviceIdProvider, sid]] as const) {
+                await plugin.delete(provider, d.id, d.outs);
+            }
+        });
+    }
+});
