@@ -38,7 +38,8 @@ function propertyPath(path: ReadonlyArray<PropertyKey>): string {
 
 /**
  * Validates `inputs` with `schema`; issues about values still unknown are dropped (they are checked
- * again when known). Unrecognized keys become one failure each, naming the key.
+ * again when known). Unrecognized keys become one failure each, naming the key and, when it looks
+ * like a misspelling (`expires_at`, `apikey`, `nmae`), the argument that was probably meant.
  */
 export function validate<T extends z.ZodType>(schema: T, inputs: Record<string, unknown>):
     { ok: true; value: z.infer<T> } | { ok: false; failures: CheckFailure[] } {
@@ -47,8 +48,9 @@ export function validate<T extends z.ZodType>(schema: T, inputs: Record<string, 
     const failures: CheckFailure[] = [];
     for (const issue of result.error.issues) {
         if (issue.code === "unrecognized_keys") {
+            const known = knownKeysAt(schema, issue.path);
             for (const key of issue.keys) {
-                failures.push({ property: propertyPath([...issue.path, key]), reason: `unknown argument "${key}"; remove it or check its spelling` });
+                failures.push({ property: propertyPath([...issue.path, key]), reason: unknownKeyReason(key, known) });
             }
             continue;
         }
@@ -60,6 +62,77 @@ export function validate<T extends z.ZodType>(schema: T, inputs: Record<string, 
     return { ok: false, failures };
 }
 
+/** The argument names an object schema accepts at `path` (optional/default/nullable wrappers looked through). */
+function knownKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): string[] {
+    let cur: unknown = schema;
+    const unwrap = (s: unknown): unknown => {
+        for (let i = 0; i < 10; i++) {
+            const def = (s as { _zod?: { def?: { innerType?: unknown; in?: unknown } } })?._zod?.def;
+            const inner = def?.innerType ?? def?.in;
+            if (!inner) break;
+            s = inner;
+        }
+        return s;
+    };
+    for (const key of path) {
+        const shape = (unwrap(cur) as { shape?: Record<string, unknown> })?.shape;
+        if (!shape || typeof key !== "string" || !(key in shape)) return [];
+        cur = shape[key];
+    }
+    const shape = (unwrap(cur) as { shape?: Record<string, unknown> })?.shape;
+    return shape ? Object.keys(shape) : [];
+}
+
+function foldName(name: string): string {
+    return name.toLowerCase().replace(/[_\-\s]/g, "");
+}
+
+/** Edit distance (insert, delete, substitute, swap of neighbours), stopping early past `max`. */
+function editDistance(a: string, b: string, max: number): number {
+    if (Math.abs(a.length - b.length) > max) return max + 1;
+    const d: number[][] = [];
+    for (let i = 0; i <= a.length; i++) d.push([i]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            let v = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2][j - 2] + 1);
+            d[i][j] = v;
+        }
+    }
+    return d[a.length][b.length];
+}
+
+/** The one known name `given` is most likely a misspelling of (Terraform's snake_case, case, a typo), if any. */
+export function closestName(given: string, known: ReadonlyArray<string>): string | undefined {
+    const folded = foldName(given);
+    const same = known.filter((k) => foldName(k) === folded);
+    if (same.length === 1) return same[0];
+    if (folded.length < 4) return undefined;
+    let best: string | undefined;
+    let bestDistance = 3;
+    let tie = false;
+    for (const k of known) {
+        const dist = editDistance(folded, foldName(k), 2);
+        if (dist < bestDistance) {
+            best = k;
+            bestDistance = dist;
+            tie = false;
+        } else if (dist === bestDistance) {
+            tie = true;
+        }
+    }
+    return best !== undefined && !tie ? best : undefined;
+}
+
+function unknownKeyReason(key: string, known: ReadonlyArray<string>): string {
+    const meant = closestName(key, known);
+    if (meant !== undefined) return `unknown argument "${key}"; did you mean "${meant}"?`;
+    const list = known.length > 0 ? ` (arguments: ${known.join(", ")})` : "";
+    return `unknown argument "${key}"; remove it or check its spelling${list}`;
+}
+
 /** Drops keys whose value is `undefined`: Pulumi outputs and inputs must not contain it. */
 export function compact<T extends Record<string, unknown>>(obj: T): T {
     const out: Record<string, unknown> = {};
@@ -69,11 +142,18 @@ export function compact<T extends Record<string, unknown>>(obj: T): T {
 
 // Field builders: each message says what is wrong and how to fix it.
 
+// IAM identity names and descriptions: 1–1000 characters. IBM's API docs and SDKs state no limit;
+// 1000 is what the emulator enforces (see ../../shared/reference/ibm-cloud-api.md, "name longer than
+// 1000 chars → 400") and what our Args document.
 export function nameField(what: string, max = 1000) {
     return z.string({ error: `${what} name must be a string` })
         .trim()
         .min(1, { error: `${what} name must not be empty; give it a name such as "my-app"` })
-        .max(max, { error: `${what} name must be at most ${max} characters` });
+        .max(max, { error: `${what} name must be at most ${max} characters` })
+        // A name is one line in the console and in `ibmcloud iam service-ids` tables (our choice: IBM does not say).
+        .refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), {
+            error: `${what} name must not contain line breaks, tabs or other control characters; keep it on one line`,
+        });
 }
 
 export function descriptionField(max = 1000) {
@@ -81,23 +161,70 @@ export function descriptionField(max = 1000) {
         .max(max, { error: `description must be at most ${max} characters` });
 }
 
-/** `expiresAt`: accepts an ISO-8601 date-time in the future; IBM wants `yyyy-MM-ddTHH:mm+0000`. */
-export function expiresAtField() {
-    return z.string({ error: "expiresAt must be a date-time string such as 2030-01-31T12:00+0000" })
-        .refine((v) => parseIbmDateTime(v) !== undefined, {
-            error: "expiresAt must be a date-time such as 2030-01-31T12:00+0000 or 2030-01-31T12:00:00Z",
-        })
-        // Only a readable date is judged "in the future" (an unreadable one already has its failure).
-        .refine((v) => { const ms = parseIbmDateTime(v); return ms === undefined || ms > Date.now(); }, { error: "expiresAt must be in the future" });
+/**
+ * `expiresAt` of an API key: a date-time with a time zone, in the future unless `mustBeFuture` is
+ * false (an unchanged date that has since passed). IBM's identity API wants `yyyy-MM-ddTHH:mm+0000`
+ * (platform-services SDK, CreateApiKeyParams.expiresAt); any ISO-8601 date-time with an offset is
+ * accepted here and converted.
+ */
+export function expiresAtField(mustBeFuture = true) {
+    return dateTimeField("expiresAt", "ibm", mustBeFuture);
 }
 
-/** Parses IBM's `2030-01-31T12:00+0000` and ordinary ISO-8601; returns epoch milliseconds. */
+/**
+ * A date-time argument named `field`. `ibm`: IBM's identity format or ISO-8601 (seconds optional);
+ * `rfc3339`: RFC 3339 as KMS reads `expirationDate` (seconds and a `Z` or `±hh:mm` offset required).
+ * A local time without a zone is refused (it would mean a different instant on every machine), and so
+ * is a date the calendar does not have (JavaScript's Date.parse reads 2030-02-30 as March 2).
+ */
+export function dateTimeField(field: string, format: "ibm" | "rfc3339", mustBeFuture: boolean) {
+    const example = format === "ibm" ? "2030-01-31T12:00+0000" : "2030-01-31T12:00:00Z";
+    const kind = format === "ibm" ? "a date-time" : "an RFC 3339 date-time";
+    return z.string({ error: `${field} must be ${kind} string such as ${example}` }).superRefine((v, ctx) => {
+        const r = readDateTime(v, format);
+        if ("problem" in r) {
+            const message = r.problem === "unreadable"
+                ? (format === "ibm" ? `${field} must be a date-time such as 2030-01-31T12:00+0000 or 2030-01-31T12:00:00Z` : `${field} must be ${kind} such as ${example}`)
+                : r.problem === "no-zone"
+                    ? `${field} has no time zone: add Z (UTC) or an offset, e.g. ${example}`
+                    : `${field} is not a real date-time (${r.problem}); give one such as ${example}`;
+            ctx.addIssue({ code: "custom", message });
+            return;
+        }
+        if (mustBeFuture && r.ms <= Date.now()) ctx.addIssue({ code: "custom", message: `${field} must be in the future` });
+    });
+}
+
+/**
+ * Reads a date-time: `yyyy-MM-ddTHH:mm[:ss[.fff]]` then `Z` or an offset `±hh[:]mm`. With `rfc3339`
+ * the seconds and the offset's colon are required. Returns epoch milliseconds or what is wrong:
+ * "unreadable", "no-zone" or a description of the impossible part ("2030-02-30 does not exist").
+ */
+export function readDateTime(value: string, format: "ibm" | "rfc3339" = "ibm"): { ms: number } | { problem: string } {
+    const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?$/.exec(value);
+    if (!m) return { problem: "unreadable" };
+    const [, y, mo, d, h, mi, sec, frac, zone] = m;
+    if (format === "rfc3339" && (sec === undefined || (zone !== undefined && /^[+-]\d{4}$/.test(zone)))) return { problem: "unreadable" };
+    if (zone === undefined) return { problem: "no-zone" };
+    const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(sec ?? "0");
+    const daysInMonth = month >= 1 && month <= 12 ? new Date(Date.UTC(year, month, 0)).getUTCDate() : 0;
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return { problem: `${y}-${mo}-${d} does not exist` };
+    if (hour > 23 || minute > 59 || second > 59) return { problem: `${h}:${mi}${sec !== undefined ? `:${sec}` : ""} is not a time of day` };
+    let offsetMinutes = 0;
+    if (!/^[Zz]$/.test(zone)) {
+        const oh = Number(zone.slice(1, 3));
+        const om = Number(zone.slice(-2));
+        if (oh > 23 || om > 59) return { problem: `${zone} is not a time zone offset` };
+        offsetMinutes = (zone[0] === "-" ? -1 : 1) * (oh * 60 + om);
+    }
+    const ms = Date.UTC(year, month - 1, day, hour, minute, second, frac ? Math.floor(Number(`0${frac}`) * 1000) : 0) - offsetMinutes * 60_000;
+    return { ms };
+}
+
+/** Parses IBM's `2030-01-31T12:00+0000` and ordinary ISO-8601 with a zone; returns epoch milliseconds. */
 export function parseIbmDateTime(value: string): number | undefined {
-    const ibm = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(?::(\d{2}))?([+-])(\d{2}):?(\d{2})$/.exec(value);
-    const iso = ibm ? `${ibm[1]}:${ibm[2] ?? "00"}${ibm[3]}${ibm[4]}:${ibm[5]}` : value;
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(iso)) return undefined;
-    const ms = Date.parse(iso);
-    return Number.isNaN(ms) ? undefined : ms;
+    const r = readDateTime(value, "ibm");
+    return "ms" in r ? r.ms : undefined;
 }
 
 /** Formats epoch milliseconds the way IBM's identity API expects: `2030-01-31T12:00+0000`. */

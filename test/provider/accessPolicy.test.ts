@@ -176,7 +176,7 @@ describe("accessPolicy: check and diff (no network)", function () {
         it("description is at most 300 characters; adoptExisting is a boolean; unknown arguments are named", async function () {
             assert.match((await failuresOf(hpcs({ description: "d".repeat(301) })))[0].reason, /at most 300/);
             assert.match((await failuresOf(hpcs({ adoptExisting: "yes" })))[0].reason, /adoptExisting must be true or false/);
-            assert.deepEqual(await failuresOf(hpcs({ rolez: ["Writer"] })), [{ property: "rolez", reason: "unknown argument \"rolez\"; remove it or check its spelling" }]);
+            assert.deepEqual(await failuresOf(hpcs({ rolez: ["Writer"] })), [{ property: "rolez", reason: "unknown argument \"rolez\"; did you mean \"roles\"?" }]);
         });
     });
 
