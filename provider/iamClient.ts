@@ -7,7 +7,7 @@
 import { z } from "zod";
 import * as crypto from "crypto";
 import { HttpClient, HttpClientOptions, HttpMethod, HttpResponse, QueryValue } from "./http";
-import { IbmCloudError, isNotFound } from "./errors";
+import { IbmCloudError, isEtagMismatch, isNotFound } from "./errors";
 import { createdSince, createWithRecovery } from "./createRecovery";
 import { IamTokenManager, TokenInfo } from "./tokenManager";
 import { CloudSettings, httpOptionsFromSettings } from "./config";
@@ -319,8 +319,10 @@ export class IamClient {
     /** Updates with `If-Match: etag` (the service ID's `entity_tag`, or `*`). A stale tag fails with 412 (or 409). */
     async updateServiceId(id: string, etag: string, body: UpdateServiceIdBody): Promise<ServiceId> {
         requireEtag(etag, "update service ID");
-        const res = await this.call("update service ID", "PUT", `/v1/serviceids/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
-        return this.parse(res, this.schemaFor("serviceIdSchema", serviceIdSchema), "update service ID") as ServiceId;
+        return this.replayedWrite(body, () => this.getServiceId(id), async () => {
+            const res = await this.call("update service ID", "PUT", `/v1/serviceids/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
+            return this.parse(res, this.schemaFor("serviceIdSchema", serviceIdSchema), "update service ID") as ServiceId;
+        });
     }
 
     /** Deletes the service ID (and its API keys). Returns false when it was already gone. */
@@ -410,8 +412,10 @@ export class IamClient {
 
     async updateApiKey(id: string, etag: string, body: UpdateApiKeyBody): Promise<ApiKey> {
         requireEtag(etag, "update API key");
-        const res = await this.call("update API key", "PUT", `/v1/apikeys/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
-        return this.parse(res, this.schemaFor("apiKeySchema", apiKeySchema), "update API key") as ApiKey;
+        return this.replayedWrite(body, () => this.getApiKey(id), async () => {
+            const res = await this.call("update API key", "PUT", `/v1/apikeys/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
+            return this.parse(res, this.schemaFor("apiKeySchema", apiKeySchema), "update API key") as ApiKey;
+        });
     }
 
     /** Returns false when the key was already gone. Tokens issued from it stay valid until they expire. */
@@ -479,8 +483,10 @@ export class IamClient {
     /** Replaces the whole policy (`type` cannot change) with `If-Match: etag`. */
     async replacePolicy(id: string, etag: string, body: PolicyBody): Promise<PolicyWithEtag> {
         requireEtag(etag, "replace access policy");
-        const res = await this.call("replace access policy", "PUT", `/v1/policies/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
-        return this.withEtag(res, "replace access policy");
+        return this.replayedWrite(body, () => this.getPolicy(id), async () => {
+            const res = await this.call("replace access policy", "PUT", `/v1/policies/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
+            return this.withEtag(res, "replace access policy");
+        }, (p) => p.policy);
     }
 
     /** Returns false when the policy was already gone. */
@@ -557,6 +563,22 @@ export class IamClient {
         return out;
     }
 
+    /**
+     * An If-Match write the HTTP client replayed after losing the first answer can meet 412 because the
+     * first attempt WAS applied (the entity tag moved on). Then the live object already holds `body`:
+     * that is success, read back. If it holds something else, someone else changed it: the 412 stands.
+     */
+    private async replayedWrite<T>(body: object, read: () => Promise<T>, write: () => Promise<T>, view: (t: T) => unknown = (t) => t): Promise<T> {
+        try {
+            return await write();
+        } catch (err) {
+            if (!(err instanceof IbmCloudError) || !err.outcomeUnknown || !isEtagMismatch(err)) throw err;
+            const live = await read();
+            if (holds(view(live), body)) return live;
+            throw err;
+        }
+    }
+
     private withEtag(res: HttpResponse<unknown>, operation: string): PolicyWithEtag {
         const policy = this.parse(res, this.schemaFor("policySchema", policySchema), operation) as Policy;
         return { policy, etag: res.headers["etag"] ?? "" };
@@ -610,4 +632,28 @@ function iamIdOf(id: string): string {
  */
 export function newApiKeyValue(): string {
     return crypto.randomBytes(33).toString("base64url");
+}
+
+/**
+ * Does `live` hold what `wanted` asked for? Every field of `wanted` equal in `live` (which may have more);
+ * arrays match element for element in any order (IBM may reorder CRNs, roles, attributes).
+ */
+export function holds(live: unknown, wanted: unknown): boolean {
+    if (Array.isArray(wanted)) {
+        if (wanted.length === 0 && (live === undefined || live === null)) return true; // IBM omits empty lists
+        if (!Array.isArray(live) || live.length !== wanted.length) return false;
+        const left = [...live];
+        return wanted.every((w) => {
+            const i = left.findIndex((l) => holds(l, w));
+            if (i < 0) return false;
+            left.splice(i, 1);
+            return true;
+        });
+    }
+    if (wanted !== null && typeof wanted === "object") {
+        if (live === null || typeof live !== "object" || Array.isArray(live)) return false;
+        return Object.entries(wanted as Record<string, unknown>).every(([k, v]) =>
+            v === undefined || holds((live as Record<string, unknown>)[k], v));
+    }
+    return live === wanted || ((live === undefined || live === null) && wanted === "");
 }

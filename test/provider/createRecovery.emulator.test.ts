@@ -125,4 +125,44 @@ describe("createRecovery: lost create answers against the emulator's faults", fu
         }
         assert.strictEqual((await state()).serviceIds.filter((s) => s.name === name).length, 2);
     });
+
+    it("updates whose first answer was lost: the replay meets 412 because the first attempt was applied, and that is success", async () => {
+        const sid = await iam.createServiceId({ name: unique("upd"), description: "one" });
+        emu.addFaults([{ kind: "reset-after", method: "PUT", path: "/v1/serviceids/*", count: 1 }]);
+        const updated = await iam.updateServiceId(sid.id, sid.entity_tag, { description: "two", unique_instance_crns: [] });
+        assert.strictEqual(updated.description, "two");
+        assert.strictEqual(emu.stats().faultsInjected.byKind["reset-after"] > 0, true);
+
+        const key = await iam.createApiKey({ name: "k", iam_id: sid.iam_id });
+        emu.addFaults([{ kind: "malformed-json", method: "PUT", path: "/v1/apikeys/*", count: 1 }]);
+        assert.strictEqual((await iam.updateApiKey(key.id, key.entity_tag, { name: "k2" })).name, "k2");
+
+        const body = {
+            type: "access", subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
+            roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Reader" }],
+            resources: [{ attributes: [
+                { name: "accountId", value: emu.accountId, operator: "stringEquals" },
+                { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
+            ] }],
+        };
+        const policy = await iam.createPolicy(body);
+        emu.addFaults([{ kind: "reset-after", method: "PUT", path: "/v1/policies/*", count: 1 }]);
+        const replaced = await iam.replacePolicy(policy.policy.id, policy.etag, { ...body, roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Writer" }] });
+        assert.deepStrictEqual(replaced.policy.roles.map((r) => r.role_id), ["crn:v1:bluemix:public:iam::::serviceRole:Writer"]);
+        assert.ok(replaced.etag && replaced.etag !== policy.etag, "the ETag of the policy as it now is");
+    });
+
+    it("a lost update answer does not hide a change made by someone else: the 412 stands", async () => {
+        const sid = await iam.createServiceId({ name: unique("upd2"), description: "one" });
+        // Our PUT is applied and its answer lost; then a colleague changes the description before our replay.
+        emu.addFaults([{ kind: "slow", delayMs: 1500, method: "PUT", path: "/v1/serviceids/*", count: 1 }]);
+        const ours = iam.updateServiceId(sid.id, sid.entity_tag, { description: "ours" });
+        await new Promise((r) => setTimeout(r, 200));
+        const other = IamClient.fromSettings(resolveCloudSettings({ apiKey: emu.apiKey, iamEndpoint: emu.url }, {}));
+        closers.push(() => other.http.close());
+        const now = await other.getServiceId(sid.id);
+        await other.updateServiceId(sid.id, now.entity_tag, { description: "theirs" });
+        await assert.rejects(ours, (err: unknown) => err instanceof IbmCloudError && err.status === 412);
+        assert.strictEqual((await other.getServiceId(sid.id)).description, "theirs");
+    });
 });
