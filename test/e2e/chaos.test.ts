@@ -64,6 +64,7 @@ describe("e2e: chaos — 20 identities deployed and destroyed while 20 % of requ
     let stack: EngineStack;
     const prefix = `chaos-${Math.random().toString(16).slice(2, 8)}`;
     const figures: Record<string, unknown> = {};
+    let description = "chaos test identity";
 
     async function state(): Promise<AdminState> {
         return (await (await fetch(`${emu.url}/__emulator/state`)).json()) as AdminState;
@@ -88,8 +89,8 @@ describe("e2e: chaos — 20 identities deployed and destroyed while 20 % of requ
         return async () => {
             for (let i = 0; i < TRIPLES; i++) {
                 const n = String(i).padStart(2, "0");
-                const sid = new ServiceId(`sid-${n}`, { name: `${prefix}-${n}`, description: "chaos test identity" });
-                new ServiceApiKey(`key-${n}`, { serviceId: sid.id, name: `${prefix}-${n}-key` });
+                const sid = new ServiceId(`sid-${n}`, { name: `${prefix}-${n}`, description });
+                new ServiceApiKey(`key-${n}`, { serviceId: sid.id, name: `${prefix}-${n}-key`, description });
                 new AccessPolicy(`policy-${n}`, {
                     serviceId: sid.id, roles: ["Reader"], resource: { serviceName: "hs-crypto", serviceInstance: emu.instances[0].guid },
                 });
@@ -161,6 +162,19 @@ describe("e2e: chaos — 20 identities deployed and destroyed while 20 % of requ
         // Each key and policy belongs to a service ID of this stack.
         const iamIds = new Set(ours.serviceIds.map((s) => s.iam_id));
         assert.ok(ours.apiKeys.every((k) => iamIds.has(k.iam_id)) && ours.policies.every((p) => iamIds.has(p.subject)));
+    });
+
+    it("an in-place update of every service ID and key under the same faults converges, still without duplicates", async function () {
+        const before = emu.stats().faultsInjected.total;
+        description = "chaos test identity, updated";
+        const updates = await converge("update", 2, () => stack.up());
+        Object.assign(figures, { updateUps: updates, faultsDuringUpdate: emu.stats().faultsInjected.total - before });
+        const s = await state();
+        const ours = s.serviceIds.filter((x) => x.name.startsWith(prefix));
+        assert.strictEqual(ours.length, TRIPLES);
+        assert.ok(ours.every((x) => (x as { description?: string }).description === description), "every description updated");
+        const preview = await stack.preview();
+        assert.deepStrictEqual(preview.result.changeSummary, { same: 1 + 3 * TRIPLES }, preview.output);
     });
 
     it("destroy under the same faults leaves the emulator empty", async function () {
