@@ -1,12 +1,14 @@
 // Drives dynamic providers through the REAL dynamic-provider plugin shipped in @pulumi/pulumi, over
-// gRPC, with `__provider` serialized by the same function and arguments Pulumi uses. This is the
-// only test layer that catches closure-serialization failures (setMocks never runs the provider).
+// gRPC, with `__provider` serialized by the same function and arguments Pulumi uses, of the same
+// object our resources hand to `dynamic.Resource` (provider/dynamicProvider.ts: a thin by-name provider
+// when the package resolves from the plugin's cwd, else the provider by value). This is the only test
+// layer that catches closure-serialization failures (setMocks never runs the provider).
 //
 //   let plugin: RunningPlugin;
 //   before(async () => { plugin = await startPlugin({ config: { "ibmcloud:apiKey": emu.apiKey }, secretKeys: ["ibmcloud:apiKey"] }); });
 //   after(() => plugin?.stop());
 //   it("creates", async () => {
-//     const provider = new ServiceIdProvider();            // one object per type, reused: serialization is cached
+//     const provider = serviceIdProvider;                  // the exported object: sent as the resource sends it
 //     const { inputs, failures } = await plugin.check(provider, {}, { name: "app" });
 //     const { id, outs } = await plugin.create(provider, inputs);
 //     await plugin.delete(provider, id, outs);
@@ -41,6 +43,8 @@ import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import * as statusproto from "@pulumi/pulumi/proto/status_pb";
 import type * as GrpcModule from "@grpc/grpc-js";
 import type * as StructModule from "google-protobuf/google/protobuf/struct_pb";
+import type { ResourceProvider } from "@pulumi/pulumi/dynamic";
+import { providerForDeployment } from "../../provider/dynamicProvider";
 
 // Load grpc-js and google-protobuf exactly as @pulumi/pulumi resolves them (they are its
 // dependencies, not ours): credentials and Struct must be the instances the proto classes use.
@@ -71,8 +75,20 @@ export interface SerializedProvider {
 // Pulumi caches per provider object (WeakMap keyed by identity) and keeps a failed result too.
 const providerCache = new WeakMap<object, Promise<SerializedProvider>>();
 
-/** Serializes `provider` as `new dynamic.Resource` does: `serializeFunction(() => provider, {allowSecrets: true})`. */
-export function serializeProvider(provider: object): Promise<SerializedProvider> {
+/**
+ * Serializes what a resource of ours hands to `new dynamic.Resource` for `provider`, as Pulumi does
+ * (`serializeFunction(() => sent, {allowSecrets: true})`): the resources pass
+ * `providerForDeployment(provider)` (provider/dynamicProvider.ts), which is a thin by-name provider
+ * when the package resolves from the program's directory, else `provider` itself (by value). `cwd`
+ * is that directory: the plugin's (the engine starts both there). Providers that are not exported by
+ * a module of provider/ (test fixtures) are always sent by value, as a resource built on them would.
+ */
+export function serializeProvider(provider: object, cwd: string = REPO_ROOT): Promise<SerializedProvider> {
+    return serializeExactly(providerForDeployment(provider as ResourceProvider, cwd));
+}
+
+/** Serializes exactly this object (no by-name substitution). */
+export function serializeExactly(provider: object): Promise<SerializedProvider> {
     let cached = providerCache.get(provider);
     if (!cached) {
         // Loaded on demand as dynamic/index.js does: it pulls in TypeScript and takes ~0.5 s.
@@ -153,7 +169,11 @@ function withoutProvider(props: Props): Props {
 // Plugin process
 
 export interface StartPluginOptions {
-    /** cwd of the plugin: `require("x")` in a provider resolves from here. Default: the repo root. */
+    /**
+     * cwd of the plugin, which the engine also gives the program: `require("x")` in a provider resolves
+     * from here, and our providers are sent by name (thin) when the package resolves from here, by
+     * value otherwise (see serializeProvider). Default: the repo root (by name, via self-reference).
+     */
     cwd?: string;
     /** Stack config as the engine holds it: full "namespace:key" → string value. */
     config?: Record<string, string>;
@@ -278,8 +298,9 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 export async function startPlugin(opts: StartPluginOptions = {}): Promise<RunningPlugin> {
     installExitHook();
     const callTimeoutMs = opts.callTimeoutMs ?? 20_000;
+    const cwd = opts.cwd ?? REPO_ROOT;
     const child = spawn(process.execPath, [PLUGIN_ENTRY, opts.engineAddress ?? "127.0.0.1:1"], {
-        cwd: opts.cwd ?? REPO_ROOT,
+        cwd,
         env: { ...process.env, ...opts.env },
         detached: true, // own process group: stop() kills whatever the provider spawned too
         stdio: ["ignore", "pipe", "pipe"],
@@ -401,7 +422,7 @@ export async function startPlugin(opts: StartPluginOptions = {}): Promise<Runnin
      * (e.g. state written by older provider code: delete and refresh run that code). */
     async function withProvider(provider: object, props: Props): Promise<Props> {
         if (PROVIDER_KEY in props) return props;
-        return { ...props, [PROVIDER_KEY]: (await serializeProvider(provider)).text };
+        return { ...props, [PROVIDER_KEY]: (await serializeProvider(provider, cwd)).text };
     }
 
     return {

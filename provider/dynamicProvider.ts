@@ -1,0 +1,147 @@
+// What every dynamic resource hands to `pulumi.dynamic.Resource`: its provider, by name when it can be.
+//
+// Pulumi serializes the provider object into every resource's state (`__provider`) and the
+// dynamic-provider plugin runs that text. Modules under node_modules are captured by reference
+// (`require("pkg/...")`), but local modules — ours, whenever a program runs inside this repository:
+// tests, examples, bench, a `file:` checkout — are copied BY VALUE: the whole client layer, ~105 KiB per
+// resource, written into the checkpoint after every step of an `up`.
+//
+// So the provider handed to Pulumi is a thin one when the package can be loaded by name where the
+// engine runs: an object with the same methods as the real provider, each of which loads
+// `<package>/dist/provider/<resource>.js` at run time inside the plugin and calls the real provider
+// exported there. A few hundred bytes instead of ~105 KiB. It is used only when, at deployment time,
+// that package specifier resolves from the program's directory (the engine starts the plugin in the
+// project directory, the same place) to the very file that defines the provider; otherwise the real
+// provider is handed over and serialized by value as before. Inside this repository the name resolves
+// through Node's package self-reference (package.json "name" + "exports"); in a consumer's project
+// through node_modules.
+//
+// Consequences (CONTRIBUTING.md, serialization rules):
+// - the plugin runs the implementation INSTALLED where it runs, not a snapshot taken at deployment:
+//   a later `destroy` or `refresh` runs the newer code on state written by the older one (Pulumi's own
+//   rule for dynamic providers: every version must read the state of the previous ones), and fails
+//   with a message naming the package when it is no longer installed;
+// - the real provider is one object per plugin process per type (Node's module cache), so what it
+//   keeps between calls (CloudSession: settings, one IAM client, one cached token) is kept, and the
+//   plugin's configure() reaches it.
+//
+// The thin provider's functions reach nothing of this module but builtins (`path`, `module`, captured
+// by name) and the strings they close over; keep it so, or the serializer copies this module too.
+import * as fs from "fs";
+import * as path from "path";
+import * as nodeModule from "module";
+import type * as pulumi from "@pulumi/pulumi";
+
+/** The methods the dynamic-provider plugin looks for; the thin provider has exactly those the real one has. */
+const PROVIDER_METHODS = Object.freeze(["configure", "check", "diff", "create", "read", "update", "delete"]);
+
+/** Where a provider object is defined: `require(spec)[exportName]` is it. */
+export interface ProviderLocation {
+    /** Package specifier, e.g. `pulumi-ibmcloud-iam/dist/provider/serviceId.js`. */
+    spec: string;
+    /** The defining module's file (real path). */
+    file: string;
+    /** The export holding the provider object, e.g. `serviceIdProvider`. */
+    exportName: string;
+}
+
+const locations = new WeakMap<object, ProviderLocation | null>();
+const thinProviders = new WeakMap<object, pulumi.dynamic.ResourceProvider>();
+
+/**
+ * The provider argument of a resource's `super(...)`: the thin by-name provider when `real`'s package
+ * resolves from `baseDir` (default: the program's working directory, where the engine also starts the
+ * plugin) to the file defining it, otherwise `real` itself (serialized by value).
+ */
+export function providerForDeployment<P extends pulumi.dynamic.ResourceProvider>(real: P, baseDir: string = process.cwd()): pulumi.dynamic.ResourceProvider {
+    const where = locateProvider(real);
+    if (!where || !resolvesTo(where.spec, baseDir, where.file)) return real;
+    let thin = thinProviders.get(real);
+    if (!thin) {
+        // One object per real provider: Pulumi caches serialization per object identity.
+        thin = thinProvider(where.spec, where.exportName, PROVIDER_METHODS.filter((m) => typeof (real as Record<string, unknown>)[m] === "function"));
+        thinProviders.set(real, thin);
+    }
+    return thin;
+}
+
+/**
+ * Finds the module of this folder that exports `real` as its own value (re-exports such as index.ts
+ * are getters and do not count), and the package specifier of that module. Undefined when there is
+ * not exactly one, or no named package.json above it.
+ */
+export function locateProvider(real: object): ProviderLocation | undefined {
+    const known = locations.get(real);
+    if (known !== undefined) return known ?? undefined;
+    let found: ProviderLocation | undefined;
+    let count = 0;
+    for (const m of Object.values(require.cache)) {
+        if (!m || path.dirname(m.filename) !== __dirname || m.exports === null || typeof m.exports !== "object") continue;
+        for (const key of Object.keys(m.exports)) {
+            const d = Object.getOwnPropertyDescriptor(m.exports, key);
+            if (d && "value" in d && d.value === real) {
+                count++;
+                const spec = packageSpecifier(m.filename);
+                if (spec) found = { spec, file: m.filename, exportName: key };
+            }
+        }
+    }
+    const result = count === 1 ? found : undefined;
+    locations.set(real, result ?? null);
+    return result;
+}
+
+/** `<name>/<path inside the package>` for a file, from the nearest package.json above it that has a name. */
+function packageSpecifier(file: string): string | undefined {
+    for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+        const pkgFile = path.join(dir, "package.json");
+        if (fs.existsSync(pkgFile)) {
+            let name: unknown;
+            try {
+                name = JSON.parse(fs.readFileSync(pkgFile, "utf8")).name;
+            } catch {
+                return undefined;
+            }
+            if (typeof name !== "string" || name === "") return undefined;
+            return `${name}/${path.relative(dir, file).split(path.sep).join("/")}`;
+        }
+        if (path.dirname(dir) === dir) return undefined;
+    }
+}
+
+/** Whether `require(spec)` from a module in `baseDir` loads `file` (both as real paths). */
+export function resolvesTo(spec: string, baseDir: string, file: string): boolean {
+    try {
+        const resolved = nodeModule.createRequire(path.join(path.resolve(baseDir), "[pulumi-program]")).resolve(spec);
+        return fs.realpathSync(resolved) === fs.realpathSync(file);
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * The by-name provider. Serialized by Pulumi: its functions close over three strings and use only the
+ * builtins `path` and `module` (captured as `require("path")`, `require("module")`), so the text stays
+ * a few hundred bytes.
+ */
+function thinProvider(spec: string, exportName: string, methods: ReadonlyArray<string>): pulumi.dynamic.ResourceProvider {
+    // Runs inside the plugin, whose working directory is the project directory. Node's module cache
+    // makes every call (and every thin provider of the same type) reach the same real provider object.
+    const call = async (method: string, args: unknown[]): Promise<unknown> => {
+        let exported: Record<string, unknown>;
+        try {
+            exported = nodeModule.createRequire(path.join(process.cwd(), "[dynamic provider]"))(spec);
+        } catch (err) {
+            throw new Error(`this resource's provider is loaded from the installed package (${spec}), which cannot be loaded from ` +
+                `${process.cwd()}: ${(err as Error)?.message?.split("\n")[0]}. Install the package in this Pulumi project (npm install) and run again`);
+        }
+        const impl = exported?.[exportName] as Record<string, (...a: unknown[]) => unknown> | undefined;
+        if (typeof impl?.[method] !== "function") {
+            throw new Error(`the installed ${spec} has no ${exportName}.${method}(): it is not a version that can manage this state; install one that is`);
+        }
+        return impl[method](...args);
+    };
+    const thin: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+    for (const method of methods) thin[method] = (...args: unknown[]) => call(method, args);
+    return thin as unknown as pulumi.dynamic.ResourceProvider;
+}
