@@ -72,17 +72,19 @@ export function validateEndpoint(field: string, value: string): string {
     try {
         url = new URL(value);
     } catch {
-        throw new InputError(field, `"${value}" is not a URL`, `Give a base URL such as ${PUBLIC_IAM_ENDPOINT}.`);
+        // Not echoed: a value that is no URL may be a credential pasted into the wrong setting.
+        throw new InputError(field, "the value is not a URL (not shown, in case it is a key set in the wrong place)", `Give a base URL such as ${PUBLIC_IAM_ENDPOINT}.`);
     }
     if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
-        throw new InputError(field, `"${value}" must use https (plain http is only accepted for localhost / 127.0.0.1)`,
+        // Shown without user info, path or query (any of which could hold a credential).
+        throw new InputError(field, `"${url.protocol}//${url.host}" must use https (plain http is only accepted for localhost / 127.0.0.1)`,
             `Use the https:// form of the endpoint.`);
     }
     if (url.username || url.password) {
         throw new InputError(field, "the URL must not contain credentials", "Remove the user:password@ part; the API key is given as ibmcloud:apiKey.");
     }
     if (url.search || url.hash) {
-        throw new InputError(field, `"${value}" must not have a query or fragment`, "Give only scheme, host, port and an optional base path.");
+        throw new InputError(field, `"${url.protocol}//${url.host}${url.pathname}" must not have a query or fragment`, "Give only scheme, host, port and an optional base path.");
     }
     return url.toString().replace(/\/+$/, "");
 }

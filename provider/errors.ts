@@ -156,7 +156,10 @@ export class IbmCloudError extends Error {
         this.conflictingPolicyId = init.conflictingPolicyId;
         this.conflictingPolicyEtag = init.conflictingPolicyEtag;
         this.retryAfterMs = init.retryAfterMs;
-        this.kmsReasons = (init.kmsReasons ?? []).map((r) => ({ ...r, message: redact(r.message, s) }));
+        // Every text of a reason (a KMS `moreInfo` link can carry what the request sent).
+        this.kmsReasons = (init.kmsReasons ?? []).map((r) => ({
+            ...r, code: redact(r.code, s), message: redact(r.message, s), ...(r.moreInfo !== undefined ? { moreInfo: redact(r.moreInfo, s) } : {}),
+        }));
         this.details = clean(init.details);
         this.moreInfo = clean(init.moreInfo);
         this.attempts = init.attempts ?? 1;
@@ -173,6 +176,29 @@ export class IbmCloudError extends Error {
     override toString(): string {
         return `${this.name}: ${this.message}`;
     }
+}
+
+// Characters a key, token or base64 value is made of.
+const SECRET_ALPHABET_TAIL = "[A-Za-z0-9._~+/=%-]+$";
+
+/**
+ * The first `max` characters of `text`, never ending inside a run of key/token characters: a secret
+ * cut in half would no longer match the value redaction looks for, and half of it would be shown.
+ */
+export function clip(text: string, max: number): string {
+    if (text.length <= max) return text;
+    const head = text.slice(0, max);
+    // The run that reaches the cut continues past it: drop all of it.
+    const kept = new RegExp(SECRET_ALPHABET_TAIL).test(text[max]) ? head.replace(new RegExp(SECRET_ALPHABET_TAIL), "") : head;
+    return `${kept}…`;
+}
+
+/**
+ * Defines `obj[key] = value` as a non-enumerable property: util.inspect (console.log) and
+ * JSON.stringify of a client then never show the key or tokens it holds.
+ */
+export function hideField<T extends object>(obj: T, key: string, value: unknown): void {
+    Object.defineProperty(obj, key, { value, writable: true, configurable: true, enumerable: false });
 }
 
 /** The fields of an IBM error body, whichever of the three envelopes it used. */
@@ -207,7 +233,7 @@ function obj(v: unknown): Record<string, unknown> | undefined {
 export function parseErrorBody(body: unknown): ParsedErrorBody {
     const root = obj(body);
     if (!root) {
-        if (typeof body === "string" && body.trim()) return { ibmMessage: body.trim().slice(0, 500) };
+        if (typeof body === "string" && body.trim()) return { ibmMessage: clip(body.trim(), 500) };
         return {};
     }
     // Token endpoint.

@@ -3,7 +3,7 @@
 // unlike it, keeps IBM's error code and message (BXNIM0415E "Provided API key could not be found.").
 import * as crypto from "crypto";
 import { HttpClient, HttpClientOptions } from "./http";
-import { IbmCloudError } from "./errors";
+import { hideField, IbmCloudError } from "./errors";
 
 export interface IamTokenManagerOptions {
     apiKey: string;
@@ -64,7 +64,7 @@ const OPERATION = "get IAM access token";
 export class IamTokenManager {
     readonly iamEndpoint: string;
     readonly http: HttpClient;
-    private readonly apiKey: string;
+    private readonly apiKey!: string;
     private readonly marginSeconds: number;
     private readonly refreshFraction: number;
     private readonly clock: () => number;
@@ -72,8 +72,8 @@ export class IamTokenManager {
     /** Epoch seconds before which no new background refresh starts (set after one failed). */
     private backgroundPausedUntil = 0;
     private readonly onBackgroundRefreshError: ((err: Error) => void) | undefined;
-    private cached: TokenInfo | undefined;
-    private inFlight: Promise<TokenInfo> | undefined;
+    private cached!: TokenInfo | undefined;
+    private inFlight!: Promise<TokenInfo> | undefined;
     /** Bumped by invalidate() so a request started before it cannot repopulate the cache. */
     private generation = 0;
     /** The last background refresh failure, kept for diagnostics (redacted). */
@@ -81,7 +81,10 @@ export class IamTokenManager {
 
     constructor(options: IamTokenManagerOptions) {
         if (!options.apiKey) throw new Error("IamTokenManager needs an API key");
-        this.apiKey = options.apiKey;
+        // The key and the tokens are hidden from util.inspect / JSON.stringify of the manager.
+        hideField(this, "apiKey", options.apiKey);
+        hideField(this, "cached", undefined);
+        hideField(this, "inFlight", undefined);
         this.iamEndpoint = options.iamEndpoint.replace(/\/+$/, "");
         this.http = options.httpClient ?? new HttpClient(options.http);
         this.http.addSecret(options.apiKey);
