@@ -1,10 +1,15 @@
 // `npm run emulator`: run the local IBM Cloud until SIGINT/SIGTERM.
+import * as crypto from "crypto";
+import * as fs from "fs";
 import { startEmulator } from "./index";
 import { EmulatorOptions } from "./app";
+import { checkFaultRule, checkSeed, FaultConfigError, FaultRule } from "./faults";
 import { KmsInstanceSpec } from "./state";
 
 const USAGE = `usage: emulator [--port N] [--host H] [--state-file PATH] [--token-lifetime SECONDS]
-                [--policy-propagation-delay MS] [--instance service:region[:guid]]... [--json]
+                [--policy-propagation-delay MS] [--instance service:region[:guid]]...
+                [--fault SPEC]... [--faults-file PATH] [--fault-seed N]
+                [--rate-limit RPS] [--rate-limit-burst N] [--json]
 
   --port N                      listen port; 0 (default) picks a free one
   --host H                      listen address (default 127.0.0.1)
@@ -13,7 +18,25 @@ const USAGE = `usage: emulator [--port N] [--host H] [--state-file PATH] [--toke
   --policy-propagation-delay MS new policies take effect after MS milliseconds (default 0)
   --instance SPEC               KMS instance, e.g. hs-crypto:us-south or kms:eu-de:<guid> (repeatable;
                                 default: one hs-crypto instance in us-south)
-  --json                        print one JSON line {"url","accountId","apiKey"} and nothing else`;
+  --fault SPEC                  inject a fault on IBM paths (repeatable; rules are tried in order):
+                                  '[METHOD] [PATH] KIND [p=0..1] [count=N]'
+                                KIND: status=429|500|502|503|504 [retry-after=S], reset-before,
+                                  reset-after, slow[=MS] (default 35000), malformed-json
+                                PATH: /v1/serviceids, /v1/serviceids/* (one segment), /v1/policies/**
+                                  (it and all below); default every IBM path. METHOD default: any.
+                                e.g. --fault 'POST /v1/serviceids status=503 p=0.2'
+                                     --fault 'POST /api/v2/keys reset-after count=1'
+  --faults-file PATH            fault rules as JSON: [FaultRule...] or {"rules":[...],"seed":N}
+                                (FaultRule fields: kind, method, path, probability, count, status,
+                                retryAfterSeconds, delayMs)
+  --fault-seed N                seed of the fault PRNG (0..4294967295; default random, printed)
+  --rate-limit RPS              token bucket per caller (token's iam_id, API key, or address);
+                                excess requests get 429 with Retry-After
+  --rate-limit-burst N          bucket size (default RPS rounded up)
+  --json                        print one JSON line {"url","accountId","apiKey"} and nothing else
+
+Faults, rate limit and counters can also be changed while running: /__emulator/faults,
+/__emulator/rate-limit, /__emulator/stats (see emulator/README.md).`;
 
 class UsageError extends Error {}
 
@@ -33,6 +56,89 @@ function parseInstance(spec: string): KmsInstanceSpec {
     return out;
 }
 
+const KIND_WORDS = ["reset-before", "reset-after", "slow", "malformed-json"];
+const METHOD_WORDS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/** `--fault '[METHOD] [PATH] KIND [p=..] [count=..]'` → a checked rule; errors quote the flag. */
+export function parseFault(spec: string): FaultRule {
+    const fail = (m: string): never => {
+        throw new UsageError(`--fault '${spec}': ${m}`);
+    };
+    const rule: Record<string, unknown> = {};
+    const setKind = (k: string) => {
+        if (rule.kind !== undefined) fail(`two kinds (${String(rule.kind)} and ${k}); use one --fault per rule`);
+        rule.kind = k;
+    };
+    const num = (v: string) => (v.trim() === "" ? NaN : Number(v));
+    for (const word of spec.trim().split(/\s+/).filter(Boolean)) {
+        const eq = word.indexOf("=");
+        const key = eq < 0 ? word : word.slice(0, eq);
+        const val = eq < 0 ? undefined : word.slice(eq + 1);
+        if (val === undefined && (METHOD_WORDS.includes(word.toUpperCase()) || (word === "*" && rule.method === undefined))) {
+            if (rule.method !== undefined || rule.path !== undefined) fail(`method ${word} must come first, once`);
+            rule.method = word.toUpperCase();
+        } else if (val === undefined && (word.startsWith("/") || word === "*")) {
+            if (rule.path !== undefined) fail(`two paths (${String(rule.path)} and ${word})`);
+            rule.path = word;
+        } else if (val === undefined && KIND_WORDS.includes(word)) {
+            setKind(word);
+        } else if (key === "status" && val !== undefined) {
+            setKind("status");
+            rule.status = num(val);
+        } else if (key === "slow" && val !== undefined) {
+            setKind("slow");
+            rule.delayMs = num(val);
+        } else if ((key === "p" || key === "probability") && val !== undefined) {
+            rule.probability = num(val);
+        } else if (key === "count" && val !== undefined) {
+            rule.count = num(val);
+        } else if ((key === "retry-after" || key === "retryAfterSeconds") && val !== undefined) {
+            rule.retryAfterSeconds = num(val);
+        } else if ((key === "delay" || key === "delayMs") && val !== undefined) {
+            rule.delayMs = num(val);
+        } else {
+            fail(`'${word}' is not understood: expected [METHOD] [PATH] KIND [p=0..1] [count=N] with KIND status=CODE, reset-before, reset-after, slow[=MS] or malformed-json`);
+        }
+    }
+    if (rule.kind === undefined) fail("no kind: add status=CODE, reset-before, reset-after, slow[=MS] or malformed-json");
+    try {
+        return checkFaultRule(rule, "");
+    } catch (e) {
+        if (e instanceof FaultConfigError) fail(e.message.replace(/^\./, ""));
+        throw e;
+    }
+}
+
+/** `--faults-file`: a JSON array of rules, or `{rules, seed}`. */
+function readFaultsFile(file: string): { rules: FaultRule[]; seed?: number } {
+    const fail = (m: string): never => {
+        throw new UsageError(`--faults-file ${file}: ${m}`);
+    };
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        fail(e instanceof SyntaxError ? `not valid JSON (${e.message})` : `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+    const obj = Array.isArray(parsed) ? { rules: parsed } : (parsed as Record<string, unknown>);
+    if (!obj || typeof obj !== "object" || !Array.isArray(obj.rules)) fail('expected [rule, ...] or {"rules": [...], "seed": N}');
+    try {
+        for (const k of Object.keys(obj)) if (k !== "rules" && k !== "seed") throw new FaultConfigError(`${k} is not a field (fields: rules, seed)`);
+        const rules = (obj.rules as unknown[]).map((r, i) => checkFaultRule(r, `rules[${i}]`));
+        return { rules, seed: obj.seed === undefined ? undefined : checkSeed(obj.seed, "seed") };
+    } catch (e) {
+        if (e instanceof FaultConfigError) fail(e.message);
+        throw e;
+    }
+    return { rules: [] }; // unreachable: fail() throws
+}
+
+function positiveNumber(flag: string, v: string): number {
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} needs a number greater than 0`);
+    return n;
+}
+
 function nonNegativeInt(flag: string, v: string | undefined): number {
     if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`${flag} needs a non-negative integer`);
     return Number(v);
@@ -41,6 +147,9 @@ function nonNegativeInt(flag: string, v: string | undefined): number {
 export function parseArgs(argv: string[]): CliArgs {
     const opts: EmulatorOptions = {};
     const instances: KmsInstanceSpec[] = [];
+    const faults: FaultRule[] = [];
+    let fileSeed: number | undefined;
+    let burst: number | undefined;
     let json = false;
     for (let i = 0; i < argv.length; i++) {
         const [flag, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
@@ -71,6 +180,26 @@ export function parseArgs(argv: string[]): CliArgs {
             case "--instance":
                 instances.push(parseInstance(value()));
                 break;
+            case "--fault":
+                faults.push(parseFault(value()));
+                break;
+            case "--faults-file": {
+                const f = readFaultsFile(value());
+                faults.push(...f.rules);
+                if (f.seed !== undefined) fileSeed = f.seed;
+                break;
+            }
+            case "--fault-seed":
+                opts.faultSeed = nonNegativeInt(flag, value());
+                if (opts.faultSeed > 4294967295) throw new UsageError("--fault-seed must be at most 4294967295");
+                break;
+            case "--rate-limit":
+                opts.rateLimit = { requestsPerSecond: positiveNumber(flag, value()) };
+                break;
+            case "--rate-limit-burst":
+                burst = nonNegativeInt(flag, value());
+                if (burst < 1) throw new UsageError("--rate-limit-burst must be at least 1");
+                break;
             case "--json":
                 json = true;
                 break;
@@ -82,6 +211,17 @@ export function parseArgs(argv: string[]): CliArgs {
         }
     }
     if (instances.length > 0) opts.instances = instances;
+    if (faults.length > 0) {
+        opts.faults = faults;
+        // chosen here when not given, so the summary can print it for a replay
+        opts.faultSeed ??= fileSeed ?? crypto.randomInt(0, 4294967295);
+    } else if (fileSeed !== undefined) {
+        opts.faultSeed ??= fileSeed;
+    }
+    if (burst !== undefined) {
+        if (!opts.rateLimit) throw new UsageError("--rate-limit-burst needs --rate-limit");
+        opts.rateLimit.burst = burst;
+    }
     return { opts, json };
 }
 
@@ -123,6 +263,12 @@ async function main(): Promise<void> {
         `  instances`,
         ...emu.instances.map((i) => `    ${i.service.padEnd(9)} ${i.region.padEnd(9)} ${i.guid}  (${i.name})`),
         args.opts.stateFile ? `  state file     ${args.opts.stateFile}` : `  state          in memory (use --state-file to keep it)`,
+        ...(args.opts.faults
+            ? [`  faults         ${args.opts.faults.length} rule(s), seed ${args.opts.faultSeed} (replay: --fault-seed ${args.opts.faultSeed})`]
+            : []),
+        ...(args.opts.rateLimit
+            ? [`  rate limit     ${args.opts.rateLimit.requestsPerSecond} requests/s per caller, burst ${args.opts.rateLimit.burst ?? Math.max(1, Math.ceil(args.opts.rateLimit.requestsPerSecond))}`]
+            : []),
         ``,
         `Point clients at it:`,
         `  export IBMCLOUD_IAM_API_ENDPOINT=${emu.url}`,
@@ -130,7 +276,7 @@ async function main(): Promise<void> {
         `  export IBMCLOUD_KP_API_ENDPOINT=${emu.url}`,
         `  export IC_API_KEY=${emu.apiKey}`,
         ``,
-        `Inspect: curl ${emu.url}/__emulator/state    Stop: Ctrl-C`,
+        `Inspect: curl ${emu.url}/__emulator/state  (faults: /__emulator/faults, counters: /__emulator/stats)    Stop: Ctrl-C`,
     ];
     process.stdout.write(lines.join("\n") + "\n");
 }

@@ -1,7 +1,12 @@
 // Contract of fault injection, the per-caller rate limit and request stats, seen from a real HTTP client (undici).
 import * as assert from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { Agent, request } from "undici";
 import { EmulatorStats, FaultRule, RunningEmulator, startEmulator } from "../../emulator";
+import { parseArgs, parseFault } from "../../emulator/cli";
 import { APIKEY_GRANT, serviceIdWithKey, ServiceIdWithKey } from "./helpers";
 
 const KEY_TYPE = "application/vnd.ibm.kms.key+json";
@@ -534,5 +539,90 @@ describe("emulator: stop() with a slow response held", () => {
             await c.close();
             await emu.stop();
         }
+    });
+});
+
+describe("emulator: fault CLI flags", () => {
+    it("parses --fault specs into rules, in order", () => {
+        assert.deepStrictEqual(parseFault("POST /v1/serviceids status=503 p=0.2"), {
+            kind: "status",
+            method: "POST",
+            path: "/v1/serviceids",
+            status: 503,
+            probability: 0.2,
+        });
+        assert.deepStrictEqual(parseFault("reset-after"), { kind: "reset-after" });
+        assert.deepStrictEqual(parseFault("* /api/v2/keys/** slow=1200 count=2"), { kind: "slow", method: "*", path: "/api/v2/keys/**", delayMs: 1200, count: 2 });
+        assert.deepStrictEqual(parseFault("get * status=429 retry-after=4"), { kind: "status", method: "GET", path: "*", status: 429, retryAfterSeconds: 4 });
+        const { opts } = parseArgs(["--fault", "DELETE /v1/apikeys/* malformed-json", "--fault=reset-before count=1", "--fault-seed", "9", "--rate-limit", "2.5", "--rate-limit-burst", "4"]);
+        assert.deepStrictEqual(opts.faults, [
+            { kind: "malformed-json", method: "DELETE", path: "/v1/apikeys/*" },
+            { kind: "reset-before", count: 1 },
+        ]);
+        assert.strictEqual(opts.faultSeed, 9);
+        assert.deepStrictEqual(opts.rateLimit, { requestsPerSecond: 2.5, burst: 4 });
+        const seeded = parseArgs(["--fault", "slow"]).opts.faultSeed;
+        assert.ok(Number.isInteger(seeded), "a seed is chosen (and printed) when faults are given without one");
+    });
+
+    it("reads --faults-file (array or {rules, seed}) and rejects bad flags naming them", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faults-cli-"));
+        try {
+            const file = path.join(dir, "faults.json");
+            fs.writeFileSync(file, JSON.stringify({ rules: [{ kind: "status", status: 502, path: "/v1/policies/**" }], seed: 5 }));
+            const { opts } = parseArgs(["--faults-file", file, "--fault", "slow"]);
+            assert.deepStrictEqual(opts.faults, [{ kind: "status", status: 502, path: "/v1/policies/**" }, { kind: "slow" }]);
+            assert.strictEqual(opts.faultSeed, 5);
+            fs.writeFileSync(file, JSON.stringify([{ kind: "slow", delayMs: "soon" }]));
+            assert.throws(() => parseArgs(["--faults-file", file]), /--faults-file .*faults\.json: rules\[0\]\.delayMs must be a whole number/);
+            fs.writeFileSync(file, "{ nope");
+            assert.throws(() => parseArgs(["--faults-file", file]), /--faults-file .*: not valid JSON/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+        const bad: [string[], RegExp][] = [
+            [["--fault", "POST /v1/serviceids status=404"], /^--fault 'POST \/v1\/serviceids status=404': status must be one of 429, 500, 502, 503, 504/],
+            [["--fault", "POST /v1/serviceids"], /^--fault 'POST \/v1\/serviceids': no kind/],
+            [["--fault", "slow reset-after"], /two kinds/],
+            [["--fault", "status=503 p=often"], /probability must be a number from 0 to 1/],
+            [["--fault", "/a /b slow"], /two paths/],
+            [["--fault", "slow frobnicate"], /'frobnicate' is not understood/],
+            [["--fault-seed", "-1"], /--fault-seed needs a non-negative integer/],
+            [["--rate-limit", "0"], /--rate-limit needs a number greater than 0/],
+            [["--rate-limit-burst", "3"], /--rate-limit-burst needs --rate-limit/],
+        ];
+        for (const [argv, message] of bad) assert.throws(() => parseArgs(argv), (e: Error) => message.test(e.message), argv.join(" "));
+    });
+
+    it("a CLI started with --fault and --rate-limit serves them", async () => {
+        const cli = path.resolve(__dirname, "../../emulator/cli.js");
+        const child = spawn(process.execPath, [cli, "--json", "--fault", "GET /identity/keys status=502 count=1", "--fault-seed", "77", "--rate-limit", "0.001", "--rate-limit-burst", "2"], {
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (d) => (out += d));
+        child.stderr.on("data", (d) => (err += d));
+        const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+        let c: Client | undefined;
+        try {
+            for (let i = 0; i < 400 && !out.includes("\n"); i++) await new Promise((r) => setTimeout(r, 25));
+            assert.ok(out.includes("\n"), `no output from the CLI; stderr: ${err}`);
+            const info = JSON.parse(out.split("\n")[0]);
+            c = new Client(info.url);
+            const listed = await c.send("GET", "/__emulator/faults");
+            assert.deepStrictEqual(listed.body, {
+                rules: [{ id: listed.body.rules[0].id, kind: "status", method: "GET", path: "/identity/keys", status: 502, count: 1, fired: 0 }],
+                seed: 77,
+                rateLimit: { requestsPerSecond: 0.001, burst: 2 },
+            });
+            expect(await c.send("GET", "/identity/keys"), 502);
+            expect(await c.send("GET", "/identity/keys"), 200);
+            expect(await c.send("GET", "/identity/keys"), 429);
+        } finally {
+            await c?.close();
+            child.kill("SIGTERM");
+        }
+        assert.strictEqual(await exited, 0);
     });
 });
