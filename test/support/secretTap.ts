@@ -271,7 +271,8 @@ export function needlesFor(secret: string): string[] {
         out.add(secret.slice(0, 16));
         out.add(secret.slice(-16));
     }
-    return [...out].filter((n) => n.length >= 12);
+    // A piece must be recognizable: long enough, and not a run of a few repeated characters.
+    return [...out].filter((n) => n.length >= 12 && new Set(n).size >= 6);
 }
 
 /** A JWT (header.payload…) of any issuer: no output may hold one. */
@@ -357,12 +358,12 @@ export class Sweep {
         if (text) this.texts.push({ source, text });
     }
 
-    addError(source: string, err: unknown): void {
-        renderError(err).forEach((t, i) => this.add(`${source} [rendering ${i}]`, t));
+    addError(source: string, err: unknown, render: (err: unknown) => string[] = renderError): void {
+        render(err).forEach((t, i) => this.add(`${source} [rendering ${i}]`, t));
     }
 
     /** Runs `fn` with stdout/stderr writes and process warnings captured; it must fail. Returns the error. */
-    async fails(label: string, fn: () => Promise<unknown> | unknown): Promise<Error & Record<string, any>> {
+    async fails(label: string, fn: () => Promise<unknown> | unknown, render: (err: unknown) => string[] = renderError): Promise<Error & Record<string, any>> {
         const captured = captureOutput();
         let result: { ok: true } | { ok: false; err: unknown };
         try {
@@ -377,7 +378,7 @@ export class Sweep {
         }
         if (result.ok) throw new Error(`${label}: expected a failure, but it succeeded`);
         this.paths.push(label);
-        this.addError(label, result.err);
+        this.addError(label, result.err, render);
         return result.err as Error & Record<string, any>;
     }
 
