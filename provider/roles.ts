@@ -53,7 +53,8 @@ export function knownRoles(serviceName?: string): RoleInfo[] {
     for (const id of GENERIC_SERVICE_ROLE_IDS) {
         roles.push({ id, displayName: id, kind: "service", crn: `crn:v1:bluemix:public:iam::::serviceRole:${id}` });
     }
-    const specific = serviceName ? SERVICE_SPECIFIC_ROLES[serviceName] : undefined;
+    // Own keys only: a service named "__proto__" or "constructor" must not reach Object's members.
+    const specific = serviceName && Object.prototype.hasOwnProperty.call(SERVICE_SPECIFIC_ROLES, serviceName) ? SERVICE_SPECIFIC_ROLES[serviceName] : undefined;
     for (const [id, displayName] of specific ?? []) {
         roles.push({ id, displayName, kind: "service", crn: `crn:v1:bluemix:public:${serviceName}::::serviceRole:${id}` });
     }

@@ -18,14 +18,14 @@ export function containsUnknown(value: unknown): boolean {
     return false;
 }
 
-function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): { unknown: boolean } {
+function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): { unknown: boolean; missing: boolean } {
     let cur: unknown = root;
     for (const key of path) {
-        if (cur === UNKNOWN) return { unknown: true };
-        if (cur === null || typeof cur !== "object") return { unknown: false };
-        cur = (cur as Record<PropertyKey, unknown>)[key as string];
+        if (cur === UNKNOWN) return { unknown: true, missing: false };
+        if (cur === null || typeof cur !== "object") return { unknown: false, missing: false };
+        cur = Object.prototype.hasOwnProperty.call(cur, key) ? (cur as Record<PropertyKey, unknown>)[key as string] : undefined;
     }
-    return { unknown: containsUnknown(cur) };
+    return { unknown: containsUnknown(cur), missing: cur === undefined };
 }
 
 function propertyPath(path: ReadonlyArray<PropertyKey>): string {
@@ -54,8 +54,12 @@ export function validate<T extends z.ZodType>(schema: T, inputs: Record<string, 
             }
             continue;
         }
-        if (valueAt(inputs, issue.path).unknown) continue;
-        failures.push({ property: propertyPath(issue.path) || "(inputs)", reason: issue.message });
+        const at = valueAt(inputs, issue.path);
+        if (at.unknown) continue;
+        const property = propertyPath(issue.path) || "(inputs)";
+        // A required argument left out: say so, then what it takes.
+        const reason = at.missing && issue.code === "invalid_type" && issue.path.length > 0 ? `${property} is required: ${issue.message}` : issue.message;
+        failures.push({ property, reason });
     }
     // Every issue concerned an unknown value: nothing to report yet.
     if (failures.length === 0) return { ok: true, value: inputs as z.infer<T> };
@@ -207,7 +211,8 @@ export function readDateTime(value: string, format: "ibm" | "rfc3339" = "ibm"): 
     if (format === "rfc3339" && (sec === undefined || (zone !== undefined && /^[+-]\d{4}$/.test(zone)))) return { problem: "unreadable" };
     if (zone === undefined) return { problem: "no-zone" };
     const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(sec ?? "0");
-    const daysInMonth = month >= 1 && month <= 12 ? new Date(Date.UTC(year, month, 0)).getUTCDate() : 0;
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    const daysInMonth = month >= 1 && month <= 12 ? [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] : 0;
     if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return { problem: `${y}-${mo}-${d} does not exist` };
     if (hour > 23 || minute > 59 || second > 59) return { problem: `${h}:${mi}${sec !== undefined ? `:${sec}` : ""} is not a time of day` };
     let offsetMinutes = 0;
@@ -217,8 +222,11 @@ export function readDateTime(value: string, format: "ibm" | "rfc3339" = "ibm"): 
         if (oh > 23 || om > 59) return { problem: `${zone} is not a time zone offset` };
         offsetMinutes = (zone[0] === "-" ? -1 : 1) * (oh * 60 + om);
     }
-    const ms = Date.UTC(year, month - 1, day, hour, minute, second, frac ? Math.floor(Number(`0${frac}`) * 1000) : 0) - offsetMinutes * 60_000;
-    return { ms };
+    // Not Date.UTC(year, …): it reads years 0–99 as 1900–1999.
+    const at = new Date(0);
+    at.setUTCFullYear(year, month - 1, day);
+    at.setUTCHours(hour, minute, second, frac ? Math.floor(Number(`0${frac}`) * 1000) : 0);
+    return { ms: at.getTime() - offsetMinutes * 60_000 };
 }
 
 /** Parses IBM's `2030-01-31T12:00+0000` and ordinary ISO-8601 with a zone; returns epoch milliseconds. */

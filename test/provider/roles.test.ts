@@ -53,4 +53,11 @@ describe("role resolution", () => {
         assert.ok(isRoleCrn("crn:v1:bluemix:public:iam::::role:Administrator"));
         assert.strictEqual(knownRoles("hs-crypto").length, 4 + 3 + 7);
     });
+
+    it("a service named after an Object member is just an unknown service (check used to throw on __proto__)", () => {
+        for (const svc of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
+            assert.strictEqual(knownRoles(svc).length, 4 + 3, svc);
+            assert.ok(!resolveRole("KeyPurge", svc).ok, svc);
+        }
+    });
 });

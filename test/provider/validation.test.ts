@@ -11,6 +11,8 @@ describe("check-time validation", () => {
         const r = validate(schema(), { name: "" });
         assert.strictEqual(r.ok, false);
         if (!r.ok) assert.deepStrictEqual(r.failures, [{ property: "name", reason: 'service ID name must not be empty; give it a name such as "my-app"' }]);
+        const missing = validate(schema(), {});
+        assert.deepStrictEqual(missing.ok ? [] : missing.failures, [{ property: "name", reason: "name is required: service ID name must be a string" }]);
     });
 
     it("reports nested paths and unknown keys", () => {

@@ -1,0 +1,214 @@
+// The bad-input table (issue 6): malformed arguments for every resource and for the KmsAccess
+// component, each with the argument its failure must name and what the reason must say. Used by
+// test/plugin/badInput.test.ts (check through the real plugin, against the emulator: no request),
+// test/components/kmsAccess.badInput.test.ts (construction throws, nothing registered) and
+// test/e2e/badInput.test.ts (a few rows through `pulumi preview`).
+//
+// A row's inputs are a valid base with the row's changes applied (`undefined` removes an argument),
+// so each row fails for the one reason it is about; the tests prove every base passes.
+
+export type BadInputTarget = "ServiceId" | "ServiceApiKey" | "AccessPolicy" | "KmsKey" | "KmsAccessReady" | "KmsAccess";
+
+export interface BadInputRow {
+    target: BadInputTarget;
+    /** What is wrong, for the test title. */
+    what: string;
+    /** The whole inputs (base + changes). */
+    inputs: Record<string, unknown>;
+    /** The property the failure must name, e.g. `roles[1]` or `resource.serviceName`. */
+    field: string;
+    /** What the reason must say (what is wrong, or the fix). */
+    reason: RegExp;
+    /** Values that must appear in no failure reason (API keys, key material). */
+    secrets: string[];
+}
+
+export const INSTANCE = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
+export const SERVICE_ID = "ServiceId-5c3f5d1e-2f4a-4b6c-8d7e-9f0a1b2c3d4e";
+export const CRN = `crn:v1:bluemix:public:hs-crypto:us-south:a/0123456789abcdef0123456789abcdef:${INSTANCE}::`;
+/** Distinctive values standing for secrets: the tests search every reason (and the plugin's output) for them. */
+export const SECRET_API_KEY = "BADINPUT-secret-apikey-0123456789abcdefghijklm";
+export const SECRET_SHORT_KEY = "BADINPUT-short-secret";
+export const SECRET_SPACED_KEY = "BADINPUT secret with spaces 0123456789abcdefghij";
+export const SECRET_LONG_KEY = `BADINPUT-long-${"s".repeat(120)}`;
+export const SECRET_PAYLOAD_20_BYTES = Buffer.from("BADINPUT-20-bytes-xx").toString("base64");
+export const SECRET_PAYLOAD_NOT_BASE64 = "BADINPUT payload is not base64!";
+
+/** A valid set of inputs per target (args, for KmsAccess). */
+export const BASES: Readonly<Record<BadInputTarget, Record<string, unknown>>> = {
+    ServiceId: { name: "orders-app", description: "runs the orders service", uniqueInstanceCrns: [CRN] },
+    ServiceApiKey: { serviceId: SERVICE_ID, name: "orders-key", expiresAt: "2099-01-31T12:00+0000", apikey: SECRET_API_KEY },
+    AccessPolicy: { serviceId: SERVICE_ID, roles: ["Reader"], resource: { serviceName: "hs-crypto", serviceInstance: INSTANCE } },
+    KmsKey: { instanceId: INSTANCE, name: "orders-root", apiKey: SECRET_API_KEY, expirationDate: "2099-01-31T12:00:00Z" },
+    KmsAccessReady: { instanceId: INSTANCE, apiKey: SECRET_API_KEY, timeoutSeconds: 60 },
+    KmsAccess: { instance: { instanceId: INSTANCE, region: "us-south" }, roles: ["Writer"], serviceIdName: "orders-app" },
+};
+
+/** Every secret value a base carries (they must not leak from any row). */
+const BASE_SECRETS: Readonly<Record<BadInputTarget, string[]>> = {
+    ServiceId: [], ServiceApiKey: [SECRET_API_KEY], AccessPolicy: [], KmsKey: [SECRET_API_KEY], KmsAccessReady: [SECRET_API_KEY], KmsAccess: [],
+};
+
+function apply(base: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(changes)) {
+        if (v === undefined) delete out[k];
+        else out[k] = v;
+    }
+    return out;
+}
+
+const rows: BadInputRow[] = [];
+function row(target: BadInputTarget, what: string, changes: Record<string, unknown>, field: string, reason: RegExp, secrets: string[] = []): void {
+    rows.push({ target, what, inputs: apply(BASES[target], changes), field, reason, secrets: [...BASE_SECRETS[target], ...secrets] });
+}
+
+const policyResource = (resource: Record<string, unknown>) => ({ resource });
+
+// ---------- ServiceId ----------
+row("ServiceId", "name left out", { name: undefined }, "name", /name is required: service ID name must be a string/);
+row("ServiceId", "empty name", { name: "" }, "name", /must not be empty; give it a name such as "my-app"/);
+row("ServiceId", "blank name", { name: "   " }, "name", /must not be empty/);
+row("ServiceId", "name of 1001 characters", { name: "n".repeat(1001) }, "name", /at most 1000 characters/);
+row("ServiceId", "name of the wrong type", { name: 42 }, "name", /service ID name must be a string/);
+row("ServiceId", "name on two lines", { name: "orders\napp" }, "name", /must not contain line breaks.*keep it on one line/);
+row("ServiceId", "description of 1001 characters", { description: "d".repeat(1001) }, "description", /at most 1000 characters/);
+row("ServiceId", "description of the wrong type", { description: { text: "x" } }, "description", /description must be a string/);
+row("ServiceId", "uniqueInstanceCrns as one string", { uniqueInstanceCrns: CRN }, "uniqueInstanceCrns", /must be a list of CRN strings/);
+row("ServiceId", "an entry that is not a CRN", { uniqueInstanceCrns: ["my-hpcs-instance"] }, "uniqueInstanceCrns[0]", /must be a CRN such as crn:v1:bluemix:public:/);
+row("ServiceId", "a CRN cut short", { uniqueInstanceCrns: [CRN, "crn:v1:bluemix:public:hs-crypto:us-south"] }, "uniqueInstanceCrns[1]", /must be a CRN such as/);
+row("ServiceId", "the same CRN twice", { uniqueInstanceCrns: [CRN, CRN] }, "uniqueInstanceCrns[1]", /twice \(also at \[0\]\); list each CRN once/);
+row("ServiceId", "locked as a string", { locked: "true" }, "locked", /locked must be true or false/);
+row("ServiceId", "a misspelt argument", { nmae: "orders" }, "nmae", /unknown argument "nmae"; did you mean "name"\?/);
+row("ServiceId", "Terraform's argument name", { unique_instance_crns: [CRN], uniqueInstanceCrns: undefined }, "unique_instance_crns", /did you mean "uniqueInstanceCrns"\?/);
+
+// ---------- ServiceApiKey ----------
+row("ServiceApiKey", "serviceId left out", { serviceId: undefined }, "serviceId", /serviceId is required/);
+row("ServiceApiKey", "serviceId given as a name", { serviceId: "orders-app" }, "serviceId", /must be a service ID such as ServiceId-<uuid>.*pass the serviceId \(or iamId\) output/);
+row("ServiceApiKey", "serviceId of a trusted profile", { serviceId: "iam-Profile-5c3f5d1e" }, "serviceId", /must be a service ID/);
+row("ServiceApiKey", "empty name", { name: "" }, "name", /API key name must not be empty/);
+row("ServiceApiKey", "name of 1001 characters", { name: "k".repeat(1001) }, "name", /at most 1000 characters/);
+row("ServiceApiKey", "expiresAt unreadable", { expiresAt: "next tuesday" }, "expiresAt", /must be a date-time such as 2030-01-31T12:00\+0000/);
+row("ServiceApiKey", "expiresAt in the past", { expiresAt: "2020-01-01T00:00+0000" }, "expiresAt", /must be in the future/);
+row("ServiceApiKey", "expiresAt on a day that does not exist", { expiresAt: "2099-02-30T12:00+0000" }, "expiresAt", /2099-02-30 does not exist/);
+row("ServiceApiKey", "expiresAt without a time zone", { expiresAt: "2099-01-31T12:00" }, "expiresAt", /no time zone: add Z \(UTC\) or an offset/);
+row("ServiceApiKey", "expiresAt as epoch seconds", { expiresAt: 4070908800 }, "expiresAt", /must be a date-time string/);
+row("ServiceApiKey", "actionWhenLeaked unknown", { actionWhenLeaked: "revoke" }, "actionWhenLeaked", /one of none, disable, delete/);
+row("ServiceApiKey", "apikey shorter than 32 characters", { apikey: SECRET_SHORT_KEY }, "apikey", /at least 32 characters/, [SECRET_SHORT_KEY]);
+row("ServiceApiKey", "apikey with whitespace", { apikey: SECRET_SPACED_KEY }, "apikey", /must not contain whitespace/, [SECRET_SPACED_KEY]);
+row("ServiceApiKey", "apikey longer than 128 characters", { apikey: SECRET_LONG_KEY }, "apikey", /at most 128 characters/, [SECRET_LONG_KEY]);
+row("ServiceApiKey", "supportSessions as a string", { supportSessions: "yes" }, "supportSessions", /true or false/);
+row("ServiceApiKey", "rotationTrigger as an object", { rotationTrigger: { n: 1 } }, "rotationTrigger", /a string or a number/);
+row("ServiceApiKey", "empty outputFile", { outputFile: "" }, "outputFile", /must not be empty; give a path such as/);
+row("ServiceApiKey", "Terraform's expires_at", { expires_at: "2099-01-31T12:00+0000", expiresAt: undefined }, "expires_at", /did you mean "expiresAt"\?/);
+
+// ---------- AccessPolicy ----------
+row("AccessPolicy", "no subject", { serviceId: undefined }, "serviceId", /needs a subject: set serviceId .* or iamId/);
+row("AccessPolicy", "both serviceId and iamId (contradictory)", { iamId: `iam-${SERVICE_ID}` }, "serviceId", /not both/);
+row("AccessPolicy", "serviceId given as a name", { serviceId: "orders-app" }, "serviceId", /must be a service ID such as ServiceId-/);
+row("AccessPolicy", "a bare ServiceId-… as iamId", { serviceId: undefined, iamId: SERVICE_ID }, "iamId", /a bare ServiceId-… goes in serviceId/);
+row("AccessPolicy", "roles left out", { roles: undefined }, "roles", /roles is required: roles must be a list/);
+row("AccessPolicy", "no roles", { roles: [] }, "roles", /at least one role/);
+row("AccessPolicy", "roles as one string", { roles: "Writer" }, "roles", /must be a list of role names/);
+row("AccessPolicy", "a misspelt role", { roles: ["Wrtier"] }, "roles[0]", /unknown role "Wrtier" for hs-crypto; valid roles: .*Writer.*Key Custodian - Creator/);
+row("AccessPolicy", "an empty role", { roles: ["Reader", ""] }, "roles[1]", /must not be empty/);
+row("AccessPolicy", "a role listed twice", { roles: ["Reader", "reader"] }, "roles[1]", /grants the same role as roles\[0\].*list each role once/);
+row("AccessPolicy", "a role CRN of another service", { roles: ["crn:v1:bluemix:public:kms::::serviceRole:KeyPurge"] }, "roles[0]", /not valid for hs-crypto/);
+row("AccessPolicy", "a malformed role CRN", { roles: ["crn:v1:bluemix:Writer"] }, "roles[0]", /is not a role CRN; expected crn:v1:bluemix:public:/);
+row("AccessPolicy", "an HPCS-only role on Key Protect", { roles: ["Vault Administrator"], ...policyResource({ serviceName: "kms" }) }, "roles[0]", /unknown role "Vault Administrator" for kms/);
+row("AccessPolicy", "a service role on all account management services", { ...policyResource({ serviceType: "platform_service" }) }, "roles[0]", /valid roles: Viewer, Operator, Editor, Administrator$/);
+row("AccessPolicy", "resource left out", { resource: undefined }, "resource", /resource is required: resource must be an object such as/);
+row("AccessPolicy", "an empty resource", { ...policyResource({}) }, "resource.serviceName", /needs serviceName .*, serviceType .* or resourceGroupId/);
+row("AccessPolicy", "an instance without its service", { ...policyResource({ serviceInstance: INSTANCE, resourceGroupId: "0123456789abcdef0123456789abcdef" }) }, "resource.serviceName", /serviceInstance needs resource.serviceName/);
+row("AccessPolicy", "an unknown service (typo)", { ...policyResource({ serviceName: "hs-crpyto", serviceInstance: INSTANCE }) }, "resource.serviceName", /unknown service "hs-crpyto"; did you mean "hs-crypto"\?/);
+row("AccessPolicy", "a service by its product name", { ...policyResource({ serviceName: "hpcs" }) }, "resource.serviceName", /did you mean "hs-crypto"\?/);
+row("AccessPolicy", "a service name in capitals", { ...policyResource({ serviceName: "Cloud-Object-Storage" }) }, "resource.serviceName", /not a service name: .*lowercase/);
+row("AccessPolicy", "an object member's name as the service (check used to throw)", { ...policyResource({ serviceName: "__proto__" }) }, "resource.serviceName", /"__proto__" is not a service name/);
+row("AccessPolicy", "a KMS service scoped as an account management service (contradictory)", { ...policyResource({ serviceName: "hs-crypto", serviceType: "platform_service" }) },
+    "resource.serviceType", /not an account management service.*remove serviceType/);
+row("AccessPolicy", "an unknown serviceType", { ...policyResource({ serviceType: "services" }) }, "resource.serviceType", /"service" .* or "platform_service"/);
+row("AccessPolicy", "accountId as an attribute", { ...policyResource({ serviceName: "kms", attributes: { accountId: "0123" } }) }, "resource.attributes.accountId", /taken from the deployer's credentials; remove it/);
+row("AccessPolicy", "a named field as an attribute", { ...policyResource({ serviceName: "kms", attributes: { serviceInstance: INSTANCE } }) }, "resource.attributes.serviceInstance", /use resource.serviceInstance instead/);
+row("AccessPolicy", "a tag value with a colon", { ...policyResource({ serviceName: "kms", tags: { env: "prod:eu" } }) }, "resource.tags.env", /tag value "prod:eu" must be/);
+row("AccessPolicy", "an empty region", { ...policyResource({ serviceName: "kms", region: "" }) }, "resource.region", /must not be empty; leave it out instead/);
+row("AccessPolicy", "a misspelt resource field", { ...policyResource({ servicename: "kms" }) }, "resource.servicename", /did you mean "serviceName"\?/);
+row("AccessPolicy", "description of 301 characters", { description: "d".repeat(301) }, "description", /at most 300 characters/);
+row("AccessPolicy", "adoptExisting as a string", { adoptExisting: "yes" }, "adoptExisting", /true or false/);
+
+// ---------- KmsKey ----------
+row("KmsKey", "instanceId given as a name", { instanceId: "my-hpcs" }, "instanceId", /instance GUID such as/);
+row("KmsKey", "instanceId given as the instance CRN", { instanceId: CRN }, "instanceId", /the last-but-two segment of the instance CRN/);
+row("KmsKey", "an unknown service", { service: "key-protect" }, "service", /hs-crypto \(Hyper Protect Crypto Services\) or kms \(Key Protect\)/);
+row("KmsKey", "a region by its display name", { region: "Dallas" }, "region", /region id such as us-south/);
+row("KmsKey", "a plain-http endpoint", { endpoint: "http://kms.example.com" }, "endpoint", /must use https/);
+row("KmsKey", "an endpoint that is not a URL", { endpoint: "kms at us-south" }, "endpoint", /is not a URL/);
+row("KmsKey", "a one-character name", { name: "k" }, "name", /2 to 90 characters/);
+row("KmsKey", "a name of 91 characters", { name: "k".repeat(91) }, "name", /at most 90 characters \(a KMS limit\)/);
+row("KmsKey", "description of 241 characters", { description: "d".repeat(241) }, "description", /at most 240 characters/);
+row("KmsKey", "a key ring with a space", { keyRing: "my ring" }, "keyRing", /2 to 100 letters, digits or dashes/);
+row("KmsKey", "expirationDate on a day that does not exist", { expirationDate: "2099-02-30T00:00:00Z" }, "expirationDate", /2099-02-30 does not exist/);
+row("KmsKey", "expirationDate in the past", { expirationDate: "2001-01-01T00:00:00Z" }, "expirationDate", /must be in the future/);
+row("KmsKey", "expirationDate without a time", { expirationDate: "2099-01-31" }, "expirationDate", /RFC 3339 date-time such as/);
+row("KmsKey", "an unknown key type", { type: "symmetric" }, "type", /root .* or standard/);
+row("KmsKey", "payload that is not base64", { payload: SECRET_PAYLOAD_NOT_BASE64 }, "payload", /must be base64/, [SECRET_PAYLOAD_NOT_BASE64]);
+row("KmsKey", "a root key payload of 20 bytes (contradicts type root)", { payload: SECRET_PAYLOAD_20_BYTES }, "payload", /16, 24 or 32 bytes.*has 20/, [SECRET_PAYLOAD_20_BYTES]);
+row("KmsKey", "an empty apiKey", { apiKey: "" }, "apiKey", /must not be empty; pass the service ID's API key/);
+row("KmsKey", "apiKey left out", { apiKey: undefined }, "apiKey", /apiKey is required/);
+row("KmsKey", "force as a string", { force: "yes" }, "force", /true or false/);
+row("KmsKey", "the key under ServiceApiKey's spelling", { apikey: SECRET_API_KEY }, "apikey", /did you mean "apiKey"\?/);
+
+// ---------- KmsAccessReady ----------
+row("KmsAccessReady", "instanceId not a GUID", { instanceId: "nope" }, "instanceId", /instance GUID/);
+row("KmsAccessReady", "apiKey left out", { apiKey: undefined }, "apiKey", /apiKey is required/);
+row("KmsAccessReady", "apiKey of the wrong type", { apiKey: 42 }, "apiKey", /must be the service ID's API key/);
+row("KmsAccessReady", "a zero timeout (contradicts having a gate)", { timeoutSeconds: 0 }, "timeoutSeconds", /more than 0.*do not create the gate/);
+row("KmsAccessReady", "a timeout over an hour", { timeoutSeconds: 3601 }, "timeoutSeconds", /at most 3600/);
+row("KmsAccessReady", "timeoutSeconds as a string", { timeoutSeconds: "60" }, "timeoutSeconds", /a number of seconds/);
+row("KmsAccessReady", "an empty policyId", { policyId: "" }, "policyId", /must not be empty/);
+row("KmsAccessReady", "an unknown service", { service: "vault" }, "service", /hs-crypto .* or kms/);
+row("KmsAccessReady", "an ftp endpoint", { endpoint: "ftp://kms.example.com" }, "endpoint", /https/);
+
+// ---------- KmsAccess (the component: construction throws) ----------
+const inst = (changes: Record<string, unknown>) => ({ instance: apply(BASES.KmsAccess.instance as Record<string, unknown>, changes) });
+row("KmsAccess", "instance left out", { instance: undefined }, "instance", /instance is required/);
+row("KmsAccess", "instance.instanceId given as a name", inst({ instanceId: "my-hpcs" }), "instance.instanceId", /instance GUID/);
+row("KmsAccess", "an unknown instance.service", inst({ service: "key-protect" }), "instance.service", /hs-crypto .* or kms/);
+row("KmsAccess", "a region by its display name", inst({ region: "Dallas" }), "instance.region", /region id such as us-south/);
+row("KmsAccess", "a plain-http instance.endpoint", inst({ endpoint: "http://kms.example.com" }), "instance.endpoint", /must use https/);
+row("KmsAccess", "no roles", { roles: [] }, "roles", /at least one role/);
+row("KmsAccess", "a misspelt role", { roles: ["Wrtier"] }, "roles[0]", /unknown role "Wrtier" for hs-crypto; valid roles:/);
+row("KmsAccess", "a role listed twice", { roles: ["Writer", "writer"] }, "roles[1]", /grants the same role as roles\[0\]/);
+row("KmsAccess", "an HPCS-only role on Key Protect", { roles: ["Key Custodian - Creator"], ...inst({ service: "kms" }) }, "roles[0]", /unknown role "Key Custodian - Creator" for kms/);
+row("KmsAccess", "an empty serviceIdName", { serviceIdName: "" }, "serviceIdName", /must not be empty/);
+row("KmsAccess", "a serviceIdName too long for its API key's name", { serviceIdName: "s".repeat(994) }, "serviceIdName", /at most 993 characters/);
+row("KmsAccess", "description of 1001 characters", { description: "d".repeat(1001) }, "description", /at most 1000 characters/);
+row("KmsAccess", "expiresAt in the past", { expiresAt: "2020-01-01T00:00+0000" }, "expiresAt", /must be in the future/);
+row("KmsAccess", "storeValue as a string", { storeValue: "yes" }, "storeValue", /true or false/);
+row("KmsAccess", "a negative wait", { waitForAccess: { timeoutSeconds: -1 } }, "waitForAccess.timeoutSeconds", /≥ 0 \(0 disables the wait\)/);
+row("KmsAccess", "a wait of two hours", { waitForAccess: { timeoutSeconds: 7200 } }, "waitForAccess.timeoutSeconds", /at most 3600/);
+row("KmsAccess", "a misspelt argument", { role: ["Writer"] }, "role", /did you mean "roles"\?/);
+row("KmsAccess", "an empty outputFile", { outputFile: "" }, "outputFile", /must not be empty/);
+row("KmsAccess", "rotationTrigger as a boolean", { rotationTrigger: true }, "rotationTrigger", /a string or a number/);
+
+/** Every row, in table order. */
+export const BAD_INPUTS: ReadonlyArray<BadInputRow> = Object.freeze(rows);
+
+/** The rows for one target. */
+export function badInputsFor(target: BadInputTarget): BadInputRow[] {
+    return BAD_INPUTS.filter((r) => r.target === target);
+}
+
+/** The argument names a target takes (a failure's property must start with one, or with an argument the row added). */
+export const KNOWN_ARGUMENTS: Readonly<Record<BadInputTarget, string[]>> = {
+    ServiceId: ["name", "description", "uniqueInstanceCrns", "locked"],
+    ServiceApiKey: ["serviceId", "name", "description", "expiresAt", "actionWhenLeaked", "supportSessions", "locked", "disabled", "storeValue", "apikey", "rotationTrigger", "outputFile"],
+    AccessPolicy: ["serviceId", "iamId", "roles", "resource", "description", "adoptExisting"],
+    KmsKey: ["instanceId", "service", "region", "endpoint", "name", "description", "keyRing", "expirationDate", "type", "payload", "force", "apiKey"],
+    KmsAccessReady: ["instanceId", "service", "region", "endpoint", "apiKey", "policyId", "policyEtag", "timeoutSeconds"],
+    KmsAccess: ["instance", "roles", "serviceIdName", "description", "rotationTrigger", "expiresAt", "storeValue", "outputFile", "waitForAccess"],
+};
+
+/** The top-level argument a property path starts with: `resource.tags.env` → `resource`, `roles[1]` → `roles`. */
+export function rootArgument(property: string): string {
+    return /^[^.[]*/.exec(property)![0];
+}
