@@ -137,7 +137,7 @@ const [cmd, arg] = process.argv.slice(2);
 if (cmd === "requires" && arg) {
     const targets: Record<string, string[]> = {
         ours: [path.join(REPO_ROOT, "dist", "provider", "index.js")],
-        client: ["http", "tokenManager", "iamClient", "kmsClient"].map((m) => path.join(REPO_ROOT, "dist", "provider", `${m}.js`)),
+        client: [path.join(REPO_ROOT, "dist", "provider", "client.js")],
         ibm: ["@ibm-cloud/platform-services/iam-identity/v1", "@ibm-cloud/platform-services/iam-policy-management/v1"],
     };
     console.log(requireBreakdown(targets[arg] ?? [arg]));

@@ -17,7 +17,12 @@ export interface ProvisioningOptions {
     quick: boolean;
     /** Triples per stack, one comparison each (default 10 and 100). */
     sizes: number[];
+    /** Triples in the run under the emulator's rate limit (0: skip it). Default 50 (20 with --quick). */
+    rateLimitTriples?: number;
 }
+
+/** The limit of issue 7: 20 requests per second per caller (the emulator's token bucket, burst 20). */
+const RATE_LIMIT = Object.freeze({ requestsPerSecond: 20, burst: 20 });
 
 type Pulumi = typeof pulumiTypes;
 
@@ -140,7 +145,6 @@ export async function benchProvisioning(results: Results, opts: ProvisioningOpti
         results.skip(SECTION, pre.missing);
         return;
     }
-    results.skip(`${SECTION} under an emulator rate limit`, "the emulator has no rate limit or fault injection yet (room for /__emulator/faults, issue 6)");
     const classes: Record<Peer, ResourceClasses> = { ours: pre.resources, ibm: noopClasses(pre.pulumi) };
     const emu = await spawnEmulator();
     // BENCH_PLUGIN_CPU_PROF=<dir>: the dynamic-provider plugin writes a CPU profile there (see pluginProfiler.ts).
@@ -152,6 +156,19 @@ export async function benchProvisioning(results: Results, opts: ProvisioningOpti
     if (sandbox.abortSignal) events.setMaxListeners(1000, sandbox.abortSignal);
     try {
         for (const n of opts.sizes) await compareAt(results, sandbox, emu, classes, n, opts);
+        const limited = opts.rateLimitTriples ?? (opts.quick ? 20 : 50);
+        if (limited > 0) {
+            await underRateLimit(results, sandbox, emu, pre.resources, limited, "file backend");
+            // The file backend rewrites the checkpoint after every step and is the engine's own floor
+            // (the no-op rows above): without it the deployment asks faster than the limit allows.
+            const fast = await pre.engine.createSandbox({ env: { PULUMI_SKIP_CHECKPOINTS: "true" } });
+            if (fast.abortSignal) events.setMaxListeners(1000, fast.abortSignal);
+            try {
+                await underRateLimit(results, fast, emu, pre.resources, limited, "PULUMI_SKIP_CHECKPOINTS=true");
+            } finally {
+                await fast.cleanup();
+            }
+        }
     } finally {
         await sandbox.cleanup();
         await emu.stop();
@@ -225,4 +242,103 @@ async function compareAt(results: Results, sandbox: Sandbox, emu: EmulatorProces
         ours: memory.ours, ibm: memory.ibm,
         note: `VmHWM of the dynamic-provider plugin process, sampled every 100 ms (median ${fmt(median(memory.ours))} vs ${fmt(median(memory.ibm))} MiB)`,
     });
+}
+
+// ---------- under the emulator's rate limit ----------
+
+interface StatsSample { t: number; requests: number; rateLimited: number }
+
+async function emulatorStats(url: string): Promise<{ requests: number; rateLimited: number }> {
+    const res = await fetch(`${url}/__emulator/stats`);
+    if (!res.ok) throw new Error(`GET /__emulator/stats: ${res.status} (the emulator has no fault injection and rate limit: issue 6)`);
+    return (await res.json()) as { requests: number; rateLimited: number };
+}
+
+async function admin(url: string, method: string, route: string, body?: unknown): Promise<void> {
+    const res = await fetch(`${url}${route}`, {
+        method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+    });
+    if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * Samples the emulator's request counters every 50 ms while `op` runs, and returns when requests
+ * first and last arrived: the window the deployment was actually sending in (engine and plugin
+ * start-up excluded), and what was served in it.
+ */
+async function duringRequests(url: string, op: () => Promise<void>): Promise<{ windowS: number; served: number; rateLimited: number }> {
+    await admin(url, "POST", "/__emulator/stats/reset");
+    const samples: StatsSample[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+        while (sampling) {
+            const s = await emulatorStats(url);
+            samples.push({ t: Date.now(), requests: s.requests, rateLimited: s.rateLimited });
+            await new Promise((r) => setTimeout(r, 50));
+        }
+    })();
+    try {
+        await op();
+    } finally {
+        sampling = false;
+        await sampler;
+    }
+    const end = await emulatorStats(url);
+    const first = samples.find((x) => x.requests > 0);
+    const last = samples.find((x) => x.requests === end.requests);
+    if (!first || !last) throw new Error("no request reached the emulator while sampling");
+    // A request is known to have arrived at most 50 ms before the sample that first shows it.
+    const windowS = Math.max(0.05, (last.t - first.t) / 1000 + 0.05);
+    return { windowS, served: end.requests - end.rateLimited, rateLimited: end.rateLimited };
+}
+
+/**
+ * `up` and `destroy` of n triples while the emulator allows 20 requests/s: the rate the deployment
+ * achieves as a fraction of what the limit allows in the same window (burst + rate × time), with no
+ * failure (every resource created, each exactly once, and all gone after destroy).
+ */
+async function underRateLimit(results: Results, sandbox: Sandbox, emu: EmulatorProcess, classes: ResourceClasses, n: number, engine: string): Promise<void> {
+    process.stderr.write(`bench:   ${n} triples under a rate limit of ${RATE_LIMIT.requestsPerSecond} requests/s (${engine})…\n`);
+    const config = {
+        "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
+        "ibmcloud:iamEndpoint": { value: emu.url },
+        "ibmcloud:kmsEndpoint": { value: emu.url },
+    };
+    const liveServiceIds = async () => ((await (await fetch(`${emu.url}/__emulator/state`)).json()) as { counts: { serviceIds: number } }).counts.serviceIds;
+    const before = await liveServiceIds();
+    const stack = await sandbox.inlineStack(`limited-${n}`, program(classes, n, emu.instances[0].guid), { projectName: "bench-limited", config });
+    await admin(emu.url, "PUT", "/__emulator/rate-limit", RATE_LIMIT);
+    let destroyed = false;
+    try {
+        let created = 0;
+        const up = await duringRequests(emu.url, async () => {
+            const r = await stack.up();
+            created = r.result.summary.resourceChanges?.create ?? 0;
+            if (r.result.summary.result !== "succeeded" || created !== 3 * n + 1) {
+                throw new Error(`up of ${n} triples under the rate limit: ${r.result.summary.result}, ${created} created (expected ${3 * n + 1})`);
+            }
+        });
+        const made = (await liveServiceIds()) - before;
+        if (made !== n) throw new Error(`up under the rate limit left ${made} service IDs for ${n} resources (duplicates or missing)`);
+        const down = await duringRequests(emu.url, async () => void (await stack.destroy()));
+        destroyed = true;
+        const left = (await liveServiceIds()) - before;
+        if (left !== 0) throw new Error(`destroy under the rate limit left ${left} service IDs`);
+        const allowed = (w: { windowS: number }) => RATE_LIMIT.burst + RATE_LIMIT.requestsPerSecond * w.windowS;
+        for (const [what, m] of [["up", up], ["destroy", down]] as const) {
+            results.compare({
+                section: SECTION, metric: `${what} of ${n} triples under ${RATE_LIMIT.requestsPerSecond} requests/s (${engine}): share of the limit used`,
+                unit: "fraction", better: "higher", peer: "what the limit allows",
+                ours: [m.served / allowed(m)], ibm: [1], target: { on: "ours", op: ">=", value: 0.85 },
+                note: `${m.served} requests served in ${fmt(m.windowS)} s (first to last request; the bucket allows ${RATE_LIMIT.burst} + ${RATE_LIMIT.requestsPerSecond}/s), ` +
+                    `${m.rateLimited} answered 429 and retried after Retry-After` +
+                    `${m.rateLimited === 0 ? " (the limit was never reached: the deployment asked more slowly than it allows)" : ""}; ` +
+                    `no failure: every resource ${what === "up" ? "created exactly once" : "deleted"}`,
+            });
+        }
+    } finally {
+        await admin(emu.url, "DELETE", "/__emulator/rate-limit").catch(() => undefined);
+        if (!destroyed) await stack.destroy().catch(() => undefined);
+        await stack.remove();
+    }
 }

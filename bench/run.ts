@@ -1,10 +1,11 @@
 // `npm run bench`: our client layer measured against IBM's own SDKs on a loopback emulator. Not part
 // of the test suite. Prints a table and writes bench/results/latest.json.
 //
-//   node dist/bench/run.js [--quick] [--only=token,iam,provisioning] [--scale=10,100,500]
+//   node dist/bench/run.js [--quick] [--only=token,iam,provisioning] [--scale=10,100,500] [--rate-limit-triples=50]
 //
 // --quick: fewer rounds (a smoke run; its ratios are not worth quoting). --scale: triples per stack in
-// the provisioning section (default 10,100).
+// the provisioning section (default 10,100). --rate-limit-triples: triples deployed and destroyed under
+// the emulator's 20 requests/s limit (default 50, 20 with --quick; 0 skips that run).
 import { Results } from "./support";
 import { benchTokenPath } from "./tokenPath";
 import { benchIamClient } from "./iamClient";
@@ -23,10 +24,18 @@ function scaleOf(args: string[]): number[] {
     return sizes;
 }
 
+function rateLimitTriplesOf(args: string[]): number | undefined {
+    const v = args.find((a) => a.startsWith("--rate-limit-triples="))?.slice("--rate-limit-triples=".length);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--rate-limit-triples wants a whole number (0 skips the run), e.g. --rate-limit-triples=50`);
+    return n;
+}
+
 const SECTIONS: Section[] = [
     { key: "token", title: "token path", run: (r, quick) => benchTokenPath(r, { quick }) },
     { key: "iam", title: "IAM client", run: (r, quick) => benchIamClient(r, { quick }) },
-    { key: "provisioning", title: "provisioning", run: (r, quick, args) => benchProvisioning(r, { quick, sizes: scaleOf(args) }) },
+    { key: "provisioning", title: "provisioning", run: (r, quick, args) => benchProvisioning(r, { quick, sizes: scaleOf(args), rateLimitTriples: rateLimitTriplesOf(args) }) },
 ];
 
 async function main(): Promise<void> {
