@@ -17,12 +17,8 @@ import { startEmulator, RunningEmulator } from "../../emulator";
 import {
     accessPolicyProvider, IamClient, IamTokenManager, kmsAccessReadyProvider, kmsKeyProvider, serviceApiKeyProvider, serviceIdProvider,
 } from "../../provider";
-import { describeLeaks, SecretTap, startSecretTap, Sweep, TapRule } from "../support/secretTap";
+import { describeLeaks, SecretTap, startSecretTap, Sweep, TapRule, distinctive } from "../support/secretTap";
 import { PluginCallError, Props, RunningPlugin, startPlugin } from "./harness";
-
-function distinctive(label: string): string {
-    return `${label}0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH`.slice(0, 44);
-}
 
 const OWNER_KEY = distinctive("pluginSweepOwner-");
 const UNKNOWN_KEY = distinctive("pluginSweepUnknown-");

@@ -17,15 +17,9 @@ import {
     accessTokenProvider, HttpClientOptions, IamClient, IamTokenManager, KmsClient, resolveCloudSettings, RetryInfo,
 } from "../../provider";
 import { KmsAccess } from "../../components";
-import { describeLeaks, findLeaks, SecretTap, startSecretTap, Sweep, TapRule } from "../support/secretTap";
+import { describeLeaks, findLeaks, SecretTap, startSecretTap, Sweep, TapRule, distinctive } from "../support/secretTap";
 import { outputValue, setupMocks } from "../support/mocks";
 import { json, startLocalServer } from "./localServer";
-
-/** A made-up API key that says what it is (the emulator accepts 32+ characters without whitespace). */
-function distinctive(label: string): string {
-    const filler = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH";
-    return `${label}${filler}`.slice(0, 44);
-}
 
 const OWNER_KEY = distinctive("sweepOwnerKey-");
 const UNKNOWN_KEY = distinctive("sweepUnknownKey-");

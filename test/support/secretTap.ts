@@ -10,6 +10,7 @@
 //   or a plain-text page), a reset connection, a hung request, or the emulator's real answer with a
 //   truncated JSON body. The emulator's own fault injection (issue 6) covers the ordinary faults;
 //   the echo is what only a proxy can do, and is the strongest test of redaction.
+import * as crypto from "crypto";
 import * as http from "http";
 import { AddressInfo } from "net";
 import * as util from "util";
@@ -257,6 +258,14 @@ export async function startSecretTap(target: string): Promise<SecretTap> {
 
 // ---------------------------------------------------------------------------------------------
 // Searching output for secrets
+
+/**
+ * A made-up 44-character API key that says what it is: `label` then characters derived from it, so
+ * no two keys share a recognizable piece (the search also looks for a key's first and last 16).
+ */
+export function distinctive(label: string): string {
+    return `${label}${crypto.createHash("sha256").update(label).digest("base64url")}`.slice(0, 44);
+}
 
 /** Every form in which a secret could show: whole, URL-encoded, base64, and recognizable pieces
  * (a JWT's header+payload prefix, its payload and signature; an API key's halves). */
