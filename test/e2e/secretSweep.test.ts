@@ -1,7 +1,8 @@
 // Secrets hygiene through the real engine (issue 6): a stack holding every kind of secret the project
 // handles — the deployer's key (stack config), a bring-your-own API key value, generated keys, the
 // KmsAccess key and the tokens minted with it, imported KMS key material — goes through up, failing
-// updates, a failing refresh, a preview whose component token call fails, and destroy, with the
+// updates, a failing refresh, a preview whose component token call fails, a preview refused by check
+// for arguments holding a key value and key material, and destroy, with the
 // emulator injecting faults and a proxy echoing credentials, and the engine at its most talkative
 // (--debug, -v=9 --logtostderr, --logflow). Every line the engine printed, the exported state and any
 // log file written are searched for every secret that crossed the wire.
@@ -25,6 +26,8 @@ import { createSandbox, EngineError, EngineSandbox, EngineStack, ENGINE_OP_TIMEO
 const OWNER_KEY = distinctive("e2eSweepOwnerKey-");
 const BYO_KEY = distinctive("e2eSweepByoKey-");
 const PAYLOAD = Buffer.from("e2e-sweep-key-material-32-bytes!").toString("base64");
+/** A bring-your-own value check refuses (whitespace). */
+const BAD_VALUE = `${distinctive("e2eSweepBadValue-")} x`;
 
 /** The engine's maximum logging, on every operation. */
 const VERBOSE = { debug: true, logVerbosity: 9, logToStdErr: true, logFlow: true };
@@ -38,11 +41,12 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
     let tmpDir: string;
     let description = "first";
     let failToken = false;
+    let badInput = false;
     let faultsInFirstUp = 0;
     let upRuns = 1;
     /** The checkpoint after the first up (secrets must be ciphertext in it). */
     let stateText = "";
-    const chosen = [OWNER_KEY, BYO_KEY, PAYLOAD];
+    const chosen = [OWNER_KEY, BYO_KEY, PAYLOAD, BAD_VALUE];
     /** Secret values the engine reported as stack outputs (decrypted). */
     const outputs: string[] = [];
 
@@ -56,6 +60,11 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
             new AccessPolicy("reader", { serviceId: sid.serviceId, roles: ["Reader"], resource: { serviceName: "hs-crypto", serviceInstance: emu.instances[0].guid } });
             const access = new KmsAccess("kms", { instance: { instanceId: emu.instances[0].guid }, roles: ["Manager"], waitForAccess: { timeoutSeconds: 30 } });
             const material = access.createKey("material", { name: "e2e-sweep-material", type: "standard", payload: PAYLOAD });
+            if (badInput) {
+                // Refused by check (so preview fails) while holding secrets: a value with a space, material that is no root key.
+                new ServiceApiKey("bad-value", { serviceId: sid.serviceId, name: "bad-value", apikey: BAD_VALUE });
+                access.createKey("bad-material", { name: "bad-material", payload: PAYLOAD });
+            }
             return {
                 byo: byo.apikey,
                 generated: generated.apikey,
@@ -85,6 +94,13 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
         }
     }
 
+    /** An engine operation that must succeed; a failure is reported by its error lines only (see errorLines). */
+    async function must<T>(op: () => Promise<T>): Promise<T> {
+        const r = await attempt(op);
+        if (r instanceof EngineError) throw new Error(`pulumi ${r.operation} failed:\n${errorLines(r.output)}`);
+        return r;
+    }
+
     before(async function () {
         this.timeout(ENSURE_PULUMI_TIMEOUT_MS);
         emu = await startEmulator({ port: 0, ownerApiKey: OWNER_KEY, faultSeed: 6 });
@@ -110,7 +126,7 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
         if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
     });
 
-    it("runs up under faults, failing updates, a failing refresh and preview, and destroy, at full verbosity", async function () {
+    it("runs up under faults, failing updates, a failing refresh, failing previews, and destroy, at full verbosity", async function () {
         // 1. up while 20 % of IBM requests are turned away or reset, and the first token requests echo the key.
         emu.addFaults([
             { kind: "status", status: 503, count: 2, retryAfterSeconds: 0 },
@@ -127,13 +143,12 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
         emu.clearFaults();
         tap.setRules([]);
         if (up instanceof EngineError || up.result.summary.result !== "succeeded") {
-            const why = (up instanceof EngineError ? up.output : up.output).split("\n").filter((l) => /^\s*error: /.test(l));
-            process.stdout.write(`      (the first up under faults failed: ${[...new Set(why)].slice(0, 3).join(" | ").slice(0, 600)})\n`);
+            process.stdout.write(`      (the first up under faults failed: ${errorLines(up.output).slice(0, 600)})\n`);
             upRuns++;
-            up = await stack.up(VERBOSE); // converge
+            up = await must(() => stack.up(VERBOSE)); // converge
         }
         assert.ok(!(up instanceof EngineError));
-        assert.strictEqual(up.result.summary.result, "succeeded", up.output);
+        assert.strictEqual(up.result.summary.result, "succeeded", errorLines(up.output));
         remember(up.result.outputs);
         assert.ok(outputs.length >= 4, "the secret outputs (keys, token) are searched too");
         stateText = await stack.exportStateText();
@@ -143,32 +158,39 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
         tap.setRules([{ method: "PUT", path: /^\/v1\/apikeys\/[^/]+$/, action: { kind: "echo", status: 403 } }]);
         const failedUp = await attempt(() => stack.up(VERBOSE));
         assert.ok(failedUp instanceof EngineError, "the update failed");
-        assert.match(failedUp.output, /update API key failed: 403 .*\[REDACTED\]/, "the echoed credential reached the engine's output, redacted");
+        assert.ok(/update API key failed: 403 .*\[REDACTED\]/.test(failedUp.output), `the echoed credential reached the engine's output, redacted:\n${errorLines(failedUp.output)}`);
         tap.setRules([]);
 
         // 3. a refresh while IAM's token endpoint echoes the key back in a 400.
         tap.setRules([{ path: /^\/identity\/token$/, action: { kind: "echo", status: 400 } }]);
         const failedRefresh = await attempt(() => stack.refresh(VERBOSE));
         assert.ok(failedRefresh instanceof EngineError, "the refresh failed");
-        assert.match(failedRefresh.output, /get IAM access token failed: 400 \(BXNIM0415E\)/);
+        assert.ok(/get IAM access token failed: 400 \(BXNIM0415E\)/.test(failedRefresh.output), errorLines(failedRefresh.output));
 
         // 4. a preview whose program asks the component for a token that IAM refuses (the program fails).
         failToken = true;
         const failedPreview = await attempt(() => stack.preview(VERBOSE));
         assert.ok(failedPreview instanceof EngineError, "the preview failed");
-        assert.match(failedPreview.output, /get IAM access token failed: 400/, "the component's token error is printed");
+        assert.ok(/get IAM access token failed: 400/.test(failedPreview.output), `the component's token error is printed:\n${errorLines(failedPreview.output)}`);
         tap.setRules([]);
         failToken = false;
 
-        // 5. destroy under turned-away requests.
+        // 5. a preview refused by check: arguments holding a key value and key material are invalid.
+        badInput = true;
+        const refused = await attempt(() => stack.preview(VERBOSE));
+        badInput = false;
+        assert.ok(refused instanceof EngineError, "the preview failed");
+        assert.ok(/apikey must not contain whitespace|an imported root key must be 16, 24 or 32 bytes/.test(refused.output), `check refused it:\n${errorLines(refused.output)}`);
+
+        // 6. destroy under turned-away requests.
         emu.addFaults([
             { kind: "status", status: 503, count: 2, retryAfterSeconds: 0 },
             { kind: "status", status: 503, probability: 0.2, retryAfterSeconds: 0 },
             { kind: "reset-before", method: "DELETE", probability: 0.2 },
         ]);
-        const destroyed = await stack.destroy(VERBOSE);
+        const destroyed = await must(() => stack.destroy(VERBOSE));
         emu.clearFaults();
-        assert.strictEqual(destroyed.result.summary.result, "succeeded", destroyed.output);
+        assert.strictEqual(destroyed.result.summary.result, "succeeded", errorLines(destroyed.output));
         assert.ok(faultsInFirstUp > 0, "the emulator injected faults during the first up");
         process.stdout.write(`      (${faultsInFirstUp} emulator faults in the first up, ${emu.stats().faultsInjected.total} in all; up runs to converge: ${upRuns}; ` +
             `proxy rules fired ${JSON.stringify(tap.fired)})\n`);
@@ -226,6 +248,15 @@ function occurrences(text: string, secrets: string[]): Array<{ index: number; wh
         if (!inside(m.index ?? 0)) out.push({ index: m.index ?? 0, what: "a JWT" });
     }
     return out;
+}
+
+/**
+ * The `error:` lines of an engine output, for assertion messages: the whole output is not printed,
+ * because at --debug it holds Pulumi's SDK dump of secret values (see the file comment).
+ */
+function errorLines(output: string): string {
+    const lines = output.split("\n").filter((l) => /^\s*error: |\berror: /.test(l) && !l.includes("RPC finished"));
+    return [...new Set(lines.map((l) => l.trim()))].slice(0, 8).join("\n");
 }
 
 function listFiles(dir: string): string[] {
