@@ -11,6 +11,7 @@ import { canResolveOffline, describeRoles, isRoleCrn, knownRoles, normalizeRoleN
 import { CloudSession } from "./session";
 import { CheckFailure, compact, containsUnknown, descriptionField, UNKNOWN, validate } from "./validation";
 import { createdSince, createWithRecovery } from "./createRecovery";
+import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
 
@@ -734,7 +735,7 @@ export class AccessPolicy extends pulumi.dynamic.Resource {
             policyId: undefined, etag: undefined, href: undefined, state: undefined, roleCrns: undefined,
             subjectIamId: undefined, accountId: undefined, createdAt: undefined, lastModifiedAt: undefined,
         };
-        super(accessPolicyProvider, name, props, opts, "ibmcloud-iam", "AccessPolicy");
+        super(providerForDeployment(accessPolicyProvider), name, props, opts, "ibmcloud-iam", "AccessPolicy");
     }
 
     /** Uses an existing policy by its id without managing it (the engine reads it; destroy leaves it alone). */

@@ -11,6 +11,7 @@ import { KmsClient } from "./kmsClient";
 import { kmsInstanceIdField, isApiKeyRejected, kmsEndpointField, kmsServiceField, kmsRegionField, appendErrorNote } from "./kmsKey";
 import { IamTokenManager, TokenManagerPool } from "./tokenManager";
 import { compact, UNKNOWN, validate } from "./validation";
+import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
 
@@ -220,7 +221,7 @@ export class KmsAccessReady extends pulumi.dynamic.Resource {
             ...args,
             apiKey: pulumi.secret(args.apiKey),
         };
-        super(kmsAccessReadyProvider, name, props,
+        super(providerForDeployment(kmsAccessReadyProvider), name, props,
             pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }), "ibmcloud-iam", "KmsAccessReady");
     }
 }

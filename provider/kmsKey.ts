@@ -13,6 +13,7 @@ import { KmsClient, KmsKey as KmsKeyResource } from "./kmsClient";
 import { CloudSession } from "./session";
 import { IamTokenManager, TokenManagerPool } from "./tokenManager";
 import { CheckFailure, compact, descriptionField, UNKNOWN, validate } from "./validation";
+import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
 
@@ -576,7 +577,7 @@ export class KmsKey extends pulumi.dynamic.Resource {
             apiKey: pulumi.secret(args.apiKey),
             payload: args.payload === undefined ? undefined : pulumi.secret(args.payload),
         };
-        super(kmsKeyProvider, name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "payload"] }), "ibmcloud-iam", "KmsKey");
+        super(providerForDeployment(kmsKeyProvider), name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "payload"] }), "ibmcloud-iam", "KmsKey");
     }
 
     /** Adopts an existing key by its id (the engine reads it; nothing is created). */

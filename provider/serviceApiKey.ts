@@ -13,6 +13,7 @@ import { CloudSession } from "./session";
 import { isNotFound } from "./errors";
 import { ActionWhenLeaked, ApiKey, IamClient, newApiKeyValue, UpdateApiKeyBody } from "./iamClient";
 import { compact, containsUnknown, descriptionField, expiresAtField, formatIbmDateTime, nameField, parseIbmDateTime, validate } from "./validation";
+import { providerForDeployment } from "./dynamicProvider";
 import {
     LockControl, differs, entityTagFromState, explainIdentityWriteError, isEntityLocked, partialUpdateFailure, writeThroughLock,
 } from "./serviceId";
@@ -530,7 +531,7 @@ export class ServiceApiKey extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: ServiceApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
         const a: Partial<ServiceApiKeyArgs> = args ?? {};
-        super(serviceApiKeyProvider, name, {
+        super(providerForDeployment(serviceApiKeyProvider), name, {
             serviceId: a.serviceId,
             name: a.name,
             description: a.description,

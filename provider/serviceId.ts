@@ -7,6 +7,7 @@ import { CloudSession } from "./session";
 import { IbmCloudError, isEtagMismatch, isNotFound } from "./errors";
 import { ServiceId as ServiceIdWire, UpdateServiceIdBody } from "./iamClient";
 import { compact, containsUnknown, crnField, descriptionField, nameField, validate } from "./validation";
+import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
 
@@ -306,7 +307,7 @@ export class ServiceId extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: ServiceIdArgs, opts?: pulumi.CustomResourceOptions) {
         const a: Partial<ServiceIdArgs> = args ?? {};
-        super(serviceIdProvider, name, {
+        super(providerForDeployment(serviceIdProvider), name, {
             name: a.name,
             description: a.description,
             uniqueInstanceCrns: a.uniqueInstanceCrns,
