@@ -2,15 +2,18 @@
 // key and an access policy on the instance — plus what the application and other stacks need to use
 // it: the key (secret), IAM tokens minted with it, and a gate that waits until KMS accepts it.
 import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
+import { z } from "zod";
 import { accessTokenProvider, AccessTokenProvider } from "../provider/accessToken";
-import { AccessPolicy } from "../provider/accessPolicy";
+import { AccessPolicy, checkAccessPolicy } from "../provider/accessPolicy";
 import {
     CONFIG_KEYS, ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveCloudEndpoints, settingsFromProviderConfig, validateEndpoint,
 } from "../provider/config";
 import { DEFAULT_ACCESS_TIMEOUT_SECONDS, KmsAccessReady } from "../provider/kmsAccessReady";
-import { KmsKey, KmsKeyArgs } from "../provider/kmsKey";
+import { KmsKey, KmsKeyArgs, kmsEndpointField, kmsInstanceIdField, kmsRegionField, kmsServiceField } from "../provider/kmsKey";
 import { ServiceApiKey } from "../provider/serviceApiKey";
 import { ServiceId } from "../provider/serviceId";
+import { CheckFailure, descriptionField, expiresAtField, nameField, UNKNOWN, validate } from "../provider/validation";
 
 /** The KMS instance the identity gets access to. */
 export interface KmsInstanceArgs {
@@ -100,16 +103,15 @@ export class KmsAccess extends pulumi.ComponentResource {
     readonly accessReady: KmsAccessReady | undefined;
 
     private readonly explicitSettings: ExplicitCloudSettings;
-    // Token providers per key value, made on first use (a rotation within one program run gets its own).
-    private tokenProviders: { [apiKey: string]: AccessTokenProvider } | undefined;
+    // Token providers per key (by its hash: the key itself must never be a property name that
+    // console.log of the component would show), made on first use (a rotation within one program run gets its own).
+    private tokenProviders: { [keyHash: string]: AccessTokenProvider } | undefined;
 
     constructor(name: string, args: KmsAccessArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Argument errors before anything is registered.
-        if (!args || !args.instance) throw new Error(`KmsAccess ${name}: instance is required ({ instanceId, service?, region? | endpoint? })`);
+        // Argument errors before anything is registered: the same rules the children's check would apply
+        // later (and a few only the component knows), so nothing is half-created.
+        checkKmsAccessArgs(name, args);
         const timeoutSeconds = args.waitForAccess?.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS;
-        if (typeof timeoutSeconds !== "number" || !Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) {
-            throw new Error(`KmsAccess ${name}: waitForAccess.timeoutSeconds must be a number of seconds ≥ 0 (0 disables the wait)`);
-        }
         super("ibmcloud-iam:index:KmsAccess", name, {}, opts);
         this.explicitSettings = stackCloudSettings();
         const child = { parent: this };
@@ -126,7 +128,7 @@ export class KmsAccess extends pulumi.ComponentResource {
         // do not: passing the id keeps a preview of a rename from announcing a key and policy replacement.
         this.apiKeyResource = new ServiceApiKey(`${name}-apikey`, {
             serviceId: this.serviceIdResource.id,
-            name: pulumi.interpolate`${args.serviceIdName ?? name}-apikey`,
+            name: pulumi.interpolate`${args.serviceIdName ?? name}${API_KEY_NAME_SUFFIX}`,
             description,
             rotationTrigger: args.rotationTrigger,
             expiresAt: args.expiresAt,
@@ -216,13 +218,93 @@ export class KmsAccess extends pulumi.ComponentResource {
 
     private tokensFor(apiKey: string): AccessTokenProvider {
         if (!this.tokenProviders) this.tokenProviders = {};
-        let t = this.tokenProviders[apiKey];
+        const keyHash = crypto.createHash("sha256").update(apiKey).digest("hex");
+        let t = this.tokenProviders[keyHash];
         if (!t) {
             t = accessTokenProvider({ apiKey, iamEndpoint: this.explicitSettings.iamEndpoint, visibility: this.explicitSettings.visibility });
-            this.tokenProviders[apiKey] = t;
+            this.tokenProviders[keyHash] = t;
         }
         return t;
     }
+}
+
+// ---------- argument validation ----------
+
+const API_KEY_NAME_SUFFIX = "-apikey";
+/** The API key is named `<serviceIdName>-apikey`, and API key names are at most 1000 characters too. */
+const MAX_SERVICE_ID_NAME = 1000 - API_KEY_NAME_SUFFIX.length;
+
+function kmsAccessArgsSchema() {
+    const timeoutMessage = "waitForAccess.timeoutSeconds must be a number of seconds ≥ 0 (0 disables the wait)";
+    return z.object({
+        instance: z.object({
+            instanceId: kmsInstanceIdField(),
+            service: kmsServiceField().optional(),
+            region: kmsRegionField().optional(),
+            endpoint: kmsEndpointField("instance.endpoint").optional(),
+        }, { error: "instance is required: { instanceId: \"<instance guid>\", service?: \"hs-crypto\" | \"kms\", region? | endpoint? }" }).strict(),
+        roles: z.array(
+            z.string({ error: "each role must be a string such as \"Writer\"" }).trim().min(1, { error: "a role must not be empty; give a name such as \"Reader\"" }),
+            { error: "roles must be a list of role names, ids or CRNs such as [\"Writer\"]" },
+        ).min(1, { error: "roles must name at least one role, e.g. [\"Reader\"], or be left out (default Reader)" }).optional(),
+        serviceIdName: nameField("service ID", MAX_SERVICE_ID_NAME),
+        description: descriptionField().optional(),
+        rotationTrigger: z.union([z.string(), z.number()], { error: "rotationTrigger must be a string or a number" }).optional(),
+        expiresAt: expiresAtField().optional(),
+        storeValue: z.boolean({ error: "storeValue must be true or false" }).optional(),
+        outputFile: z.string({ error: "outputFile must be a file path" })
+            .min(1, { error: "outputFile must not be empty; give a path such as ./app-apikey.json, or omit it" })
+            .refine((v) => !v.includes("\0"), { error: "outputFile must not contain a NUL character" })
+            .optional(),
+        waitForAccess: z.object({
+            timeoutSeconds: z.number({ error: timeoutMessage }).min(0, { error: timeoutMessage })
+                .max(3600, { error: "waitForAccess.timeoutSeconds must be at most 3600 (an hour); 0 disables the wait" }).optional(),
+        }, { error: "waitForAccess must be an object such as { timeoutSeconds: 60 }" }).strict().optional(),
+    }).strict();
+}
+
+/** Outputs and promises are judged later by the children's check: here they stand for "unknown". */
+function plainView(v: unknown, depth = 0): unknown {
+    if (pulumi.Output.isInstance(v) || (v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function")) return UNKNOWN;
+    if (depth > 8) return v;
+    if (Array.isArray(v)) return v.map((e) => plainView(e, depth + 1));
+    if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+        const out: Record<string, unknown> = {};
+        for (const [k, e] of Object.entries(v)) if (e !== undefined) out[k] = plainView(e, depth + 1);
+        return out;
+    }
+    return v;
+}
+
+/**
+ * The failures of KmsAccess arguments known at construction, each naming the argument (`instance.instanceId`,
+ * `roles[1]`, …): types, names, the instance, role names for the instance's service, expiresAt, the wait.
+ * Pure; exported for tests.
+ */
+export function kmsAccessArgsFailures(name: string, args: unknown): CheckFailure[] {
+    if (args === null || typeof args !== "object" || Array.isArray(args) || pulumi.Output.isInstance(args)) {
+        return [{ property: "(args)", reason: "arguments must be an object such as { instance: { instanceId: \"<instance guid>\" } }" }];
+    }
+    const view = plainView(args) as Record<string, unknown>;
+    // The service ID takes the component's name unless serviceIdName says otherwise: the same limits apply.
+    if (view.serviceIdName === undefined) view.serviceIdName = name;
+    const r = validate(kmsAccessArgsSchema(), view);
+    const failures = r.ok ? [] : [...r.failures];
+    // Role names resolve offline for both KMS services: a typo fails here, with the valid list.
+    const instance = view.instance as { service?: unknown } | undefined;
+    const service = instance && typeof instance === "object" ? instance.service ?? "hs-crypto" : "hs-crypto";
+    if (Array.isArray(view.roles) && (service === "hs-crypto" || service === "kms")) {
+        const roleCheck = checkAccessPolicy({ serviceId: "ServiceId-component", roles: view.roles, resource: { serviceName: service } });
+        for (const f of roleCheck.failures) if (f.property.startsWith("roles[") && !failures.some((g) => g.property === f.property)) failures.push(f);
+    }
+    return failures;
+}
+
+/** Throws one error naming every bad argument (nothing is registered before this passes). */
+function checkKmsAccessArgs(name: string, args: unknown): void {
+    const failures = kmsAccessArgsFailures(name, args);
+    if (failures.length === 0) return;
+    throw new Error(`KmsAccess ${name}: invalid arguments: ${failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
 }
 
 /** `ibmcloud:*` stack config (endpoints, visibility, region; never the key) as config.ts reads it for providers. */

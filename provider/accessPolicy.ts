@@ -7,11 +7,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { IbmCloudError, InputError, isEtagMismatch, isNotFound, isPolicyConflict } from "./errors";
 import { IamClient, Policy, PolicyAttribute, PolicyBody, PolicyWithEtag, RoleList } from "./iamClient";
-import { canResolveOffline, describeRoles, isRoleCrn, knownRoles, normalizeRoleName, resolveRole, RoleInfo } from "./roles";
+import { canResolveOffline, describeRoles, isRoleCrn, KNOWN_ROLE_SERVICES, knownRoles, normalizeRoleName, resolveRole, RoleInfo } from "./roles";
 import { CloudSession } from "./session";
-import { CheckFailure, compact, containsUnknown, descriptionField, UNKNOWN, validate } from "./validation";
-import { createdSince, createWithRecovery } from "./createRecovery";
+import { CheckFailure, closestName, compact, containsUnknown, descriptionField, UNKNOWN, validate } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
+import { createdSince, createWithRecovery } from "./createRecovery";
 
 // ---------- arguments ----------
 
@@ -185,6 +185,29 @@ function offlineCatalog(serviceName: string | undefined, serviceType: string | u
     return !serviceName && serviceType === "platform_service" ? all.filter((r) => r.kind === "platform") : all;
 }
 
+// Other names people give the services whose roles resolve offline (ibmcloud CLI / console wording).
+const SERVICE_ALIASES: { readonly [alias: string]: string } = Object.freeze({
+    hpcs: "hs-crypto", "hyper-protect-crypto-services": "hs-crypto", keyprotect: "kms", "key-protect": "kms", kp: "kms",
+});
+
+/**
+ * What is wrong with `resource.serviceName`, if anything visible offline: IBM service names (the
+ * global catalog's, e.g. `cloud-object-storage`, `hs-crypto`) are lowercase and policy attributes
+ * match case-sensitively, so `HS-Crypto` would grant nothing; a near miss of a service whose roles we
+ * know (`hs-crpyto`, `hpcs`) is a typo. Other names are left for IAM to judge.
+ */
+function serviceNameProblem(name: unknown): string | undefined {
+    if (typeof name !== "string" || name === UNKNOWN || name === "") return undefined;
+    if (KNOWN_ROLE_SERVICES.includes(name)) return undefined;
+    const alias = Object.prototype.hasOwnProperty.call(SERVICE_ALIASES, name.toLowerCase()) ? SERVICE_ALIASES[name.toLowerCase()] : undefined;
+    const meant = alias ?? closestName(name, KNOWN_ROLE_SERVICES);
+    if (meant !== undefined) return `unknown service "${name}"; did you mean "${meant}"? (hs-crypto is Hyper Protect Crypto Services, kms is Key Protect)`;
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) {
+        return `"${name}" is not a service name: IBM service names are lowercase letters, digits and dashes (e.g. hs-crypto, kms, cloud-object-storage), and IAM compares them case-sensitively`;
+    }
+    return undefined;
+}
+
 function duplicateReason(role: string, index: number, firstRole: string): string {
     return `"${role}" grants the same role as roles[${index}] ("${firstRole}"); list each role once`;
 }
@@ -209,6 +232,11 @@ export function checkAccessPolicy(inputs: Record<string, unknown>): { failures: 
     if (isPlainObject(res)) {
         serviceName = res.serviceName;
         serviceType = res.serviceType;
+        const nameProblem = serviceNameProblem(res.serviceName);
+        if (nameProblem) failures.push({ property: "resource.serviceName", reason: nameProblem });
+        if (res.serviceType === "platform_service" && typeof res.serviceName === "string" && KNOWN_ROLE_SERVICES.includes(res.serviceName)) {
+            failures.push({ property: "resource.serviceType", reason: `${res.serviceName} is not an account management service, so serviceType "platform_service" would make the policy match nothing; remove serviceType (serviceName alone scopes the policy)` });
+        }
         if (!given(res.serviceName) && !given(res.serviceType) && !given(res.resourceGroupId)) {
             failures.push({ property: "resource.serviceName", reason: "resource needs serviceName (e.g. \"hs-crypto\"), serviceType (\"service\" or \"platform_service\") or resourceGroupId: IAM refuses a policy scoped by none of them" });
         } else if (given(res.serviceInstance) && !given(res.serviceName)) {

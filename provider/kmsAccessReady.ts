@@ -72,8 +72,10 @@ function kmsAccessReadySchema() {
         region: kmsRegionField().optional(),
         endpoint: kmsEndpointField("endpoint").optional(),
         apiKey: z.string({ error: "apiKey must be the service ID's API key (a string)" }).min(1, { error: "apiKey must not be empty" }),
-        policyId: z.string({ error: "policyId must be a string" }).optional(),
-        policyEtag: z.string({ error: "policyEtag must be a string" }).optional(),
+        policyId: z.string({ error: "policyId must be a string" })
+            .min(1, { error: "policyId must not be empty; pass the policy's id (e.g. policy.policyId) or leave it out" }).optional(),
+        policyEtag: z.string({ error: "policyEtag must be a string" })
+            .min(1, { error: "policyEtag must not be empty; pass the policy's etag (e.g. policy.etag) or leave it out" }).optional(),
         timeoutSeconds: z.number({ error: "timeoutSeconds must be a number of seconds" })
             .positive({ error: "timeoutSeconds must be more than 0 (to skip the wait, do not create the gate: waitForAccess.timeoutSeconds 0)" })
             .max(3600, { error: "timeoutSeconds must be at most 3600" })

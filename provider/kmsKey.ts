@@ -12,7 +12,7 @@ import { IbmCloudError, isNotFound } from "./errors";
 import { KmsClient, KmsKey as KmsKeyResource } from "./kmsClient";
 import { CloudSession } from "./session";
 import { IamTokenManager, TokenManagerPool } from "./tokenManager";
-import { CheckFailure, compact, descriptionField, UNKNOWN, validate } from "./validation";
+import { CheckFailure, compact, dateTimeField, descriptionField, UNKNOWN, validate } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
@@ -147,18 +147,15 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
         service: kmsServiceField().default("hs-crypto"),
         region: kmsRegionField().optional(),
         endpoint: kmsEndpointField("endpoint").optional(),
+        // IBM's Key Protect docs ("Creating standard keys"): a key name is 2 to 90 characters, need not be unique.
         name: z.string({ error: "name must be a string" }).trim()
             .min(2, { error: "name must be 2 to 90 characters; give the key a name such as \"app-root-key\"" })
             .max(90, { error: "name must be at most 90 characters (a KMS limit)" }),
         description: descriptionField(240).optional(),
         keyRing: z.string({ error: "keyRing must be a string" })
             .regex(new RegExp(KEY_RING_PATTERN), { error: "keyRing must be 2 to 100 letters, digits or dashes, e.g. \"default\"" }).optional(),
-        expirationDate: z.string({ error: "expirationDate must be an RFC 3339 date-time string such as 2030-01-31T12:00:00Z" })
-            .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) && !Number.isNaN(Date.parse(v)), {
-                error: "expirationDate must be an RFC 3339 date-time such as 2030-01-31T12:00:00Z",
-            })
-            .refine((v) => !expirationMustBeFuture || Number.isNaN(Date.parse(v)) || Date.parse(v) > Date.now(), { error: "expirationDate must be in the future" })
-            .optional(),
+        // RFC 3339 as Key Protect documents expirationDate (and IBM's Terraform provider parses it with Go's time.RFC3339).
+        expirationDate: dateTimeField("expirationDate", "rfc3339", expirationMustBeFuture).optional(),
         type: z.enum(["root", "standard"], { error: "type must be root (not extractable, the default) or standard (extractable)" }).default("root"),
         payload: z.string({ error: "payload must be base64 key material" })
             .refine((v) => new RegExp(BASE64_PATTERN).test(v) && v.length % 4 === 0, { error: "payload must be base64 (standard alphabet, padded)" })
@@ -166,7 +163,8 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
         force: z.boolean({ error: "force must be true or false" }).default(false),
         apiKey: apiKeyField(),
     }).strict().superRefine((v, ctx) => {
-        if (v.payload === undefined || v.payload === UNKNOWN) return;
+        // A payload that is not base64 already has its failure: its "size" would mean nothing.
+        if (v.payload === undefined || v.payload === UNKNOWN || !new RegExp(BASE64_PATTERN).test(v.payload) || v.payload.length % 4 !== 0) return;
         const bytes = Buffer.from(v.payload, "base64").length;
         if (v.type === "root" && ![16, 24, 32].includes(bytes)) {
             ctx.addIssue({ code: "custom", path: ["payload"], message: `an imported root key must be 16, 24 or 32 bytes (128/192/256 bits); this payload has ${bytes}` });

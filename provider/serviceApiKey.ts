@@ -101,10 +101,7 @@ export interface ServiceApiKeyInputs {
 /** `expiresAt` is judged "in the future" only when it is being set or changed: an unchanged date that
  * has since passed must not block every later `pulumi up`. */
 function serviceApiKeySchema(expiresAtUnchanged: boolean) {
-    const expiresAt = expiresAtUnchanged
-        ? z.string({ error: "expiresAt must be a date-time string such as 2030-01-31T12:00+0000" })
-            .refine((v) => parseIbmDateTime(v) !== undefined, { error: "expiresAt must be a date-time such as 2030-01-31T12:00+0000 or 2030-01-31T12:00:00Z" })
-        : expiresAtField();
+    const expiresAt = expiresAtField(!expiresAtUnchanged);
     return z.object({
         serviceId: z.string({ error: "serviceId must be a string" }).regex(/^(iam-)?ServiceId-[A-Za-z0-9-]+$/, {
             error: "serviceId must be a service ID such as ServiceId-<uuid> or its IAM ID iam-ServiceId-<uuid>; pass the serviceId (or iamId) output of a ServiceId",

@@ -59,7 +59,15 @@ function serviceIdSchema() {
     return z.object({
         name: nameField("service ID"),
         description: descriptionField().optional(),
-        uniqueInstanceCrns: z.array(crnField("uniqueInstanceCrns entry"), { error: "uniqueInstanceCrns must be a list of CRN strings" }).optional(),
+        uniqueInstanceCrns: z.array(crnField("uniqueInstanceCrns entry"), { error: "uniqueInstanceCrns must be a list of CRN strings" })
+            // IBM keeps a set: a CRN listed twice would come back once and show as a change on every run.
+            .superRefine((crns, ctx) => {
+                crns.forEach((crn, i) => {
+                    const first = crns.indexOf(crn);
+                    if (first < i) ctx.addIssue({ code: "custom", path: [i], message: `uniqueInstanceCrns lists ${crn} twice (also at [${first}]); list each CRN once` });
+                });
+            })
+            .optional(),
         locked: z.boolean({ error: "locked must be true or false" }).optional(),
     }).strict();
 }
