@@ -9,7 +9,7 @@
 // So the provider handed to Pulumi is a thin one when the package can be loaded by name where the
 // engine runs: an object with the same methods as the real provider, each of which loads
 // `<package>/dist/provider/<resource>.js` at run time inside the plugin and calls the real provider
-// exported there. A few hundred bytes instead of ~105 KiB. It is used only when, at deployment time,
+// exported there. About 2.6 KiB instead of ~105 KiB. It is used only when, at deployment time,
 // that package specifier resolves from the program's directory (the engine starts the plugin in the
 // project directory, the same place) to the very file that defines the provider; otherwise the real
 // provider is handed over and serialized by value as before. Inside this repository the name resolves
@@ -53,13 +53,13 @@ const thinProviders = new WeakMap<object, pulumi.dynamic.ResourceProvider>();
  * resolves from `baseDir` (default: the program's working directory, where the engine also starts the
  * plugin) to the file defining it, otherwise `real` itself (serialized by value).
  */
-export function providerForDeployment<P extends pulumi.dynamic.ResourceProvider>(real: P, baseDir: string = process.cwd()): pulumi.dynamic.ResourceProvider {
+export function providerForDeployment(real: pulumi.dynamic.ResourceProvider, baseDir: string = process.cwd()): pulumi.dynamic.ResourceProvider {
     const where = locateProvider(real);
     if (!where || !resolvesTo(where.spec, baseDir, where.file)) return real;
     let thin = thinProviders.get(real);
     if (!thin) {
         // One object per real provider: Pulumi caches serialization per object identity.
-        thin = thinProvider(where.spec, where.exportName, PROVIDER_METHODS.filter((m) => typeof (real as Record<string, unknown>)[m] === "function"));
+        thin = thinProvider(where.spec, where.exportName, PROVIDER_METHODS.filter((m) => typeof (real as unknown as Record<string, unknown>)[m] === "function"));
         thinProviders.set(real, thin);
     }
     return thin;
@@ -120,28 +120,25 @@ export function resolvesTo(spec: string, baseDir: string, file: string): boolean
 }
 
 /**
- * The by-name provider. Serialized by Pulumi: its functions close over three strings and use only the
- * builtins `path` and `module` (captured as `require("path")`, `require("module")`), so the text stays
- * a few hundred bytes.
+ * The by-name provider. Serialized by Pulumi into every resource's inputs and outputs, so it is kept
+ * short (~2.6 KiB, mostly the serializer's own wrapper around each of the seven methods): its functions
+ * close over two strings and a method name and use only the builtins `path` and `module` (captured as
+ * `require("path")`, `require("module")`).
  */
 function thinProvider(spec: string, exportName: string, methods: ReadonlyArray<string>): pulumi.dynamic.ResourceProvider {
     // Runs inside the plugin, whose working directory is the project directory. Node's module cache
     // makes every call (and every thin provider of the same type) reach the same real provider object.
-    const call = async (method: string, args: unknown[]): Promise<unknown> => {
-        let exported: Record<string, unknown>;
+    const c = (m: string, a: unknown[]): unknown => {
+        let p: Record<string, (...args: unknown[]) => unknown> | undefined;
         try {
-            exported = nodeModule.createRequire(path.join(process.cwd(), "[dynamic provider]"))(spec);
-        } catch (err) {
-            throw new Error(`this resource's provider is loaded from the installed package (${spec}), which cannot be loaded from ` +
-                `${process.cwd()}: ${(err as Error)?.message?.split("\n")[0]}. Install the package in this Pulumi project (npm install) and run again`);
+            p = nodeModule.createRequire(path.join(process.cwd(), "_"))(spec)[exportName];
+        } catch (e) {
+            throw new Error(`${spec} cannot be loaded from ${process.cwd()} (${String((e as Error)?.message).split("\n")[0]}): install the package in this Pulumi project`);
         }
-        const impl = exported?.[exportName] as Record<string, (...a: unknown[]) => unknown> | undefined;
-        if (typeof impl?.[method] !== "function") {
-            throw new Error(`the installed ${spec} has no ${exportName}.${method}(): it is not a version that can manage this state; install one that is`);
-        }
-        return impl[method](...args);
+        if (typeof p?.[m] !== "function") throw new Error(`${spec} has no ${exportName}.${m}(): install a version that can manage this state`);
+        return p[m](...a);
     };
-    const thin: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
-    for (const method of methods) thin[method] = (...args: unknown[]) => call(method, args);
+    const thin: Record<string, (...a: unknown[]) => unknown> = {};
+    for (const m of methods) thin[m] = (...a: unknown[]) => c(m, a);
     return thin as unknown as pulumi.dynamic.ResourceProvider;
 }

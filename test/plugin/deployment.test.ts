@@ -166,6 +166,25 @@ describe("plugin: providers sent by name (thin) or by value", function () {
         const props: Props = { serviceId: "ServiceId-00000000-0000-0000-0000-000000000000", locked: false, __provider: thinText };
         const err = await p.delete(serviceIdProvider, String(props.serviceId), props).then(() => undefined, (e: unknown) => e);
         assert.ok(err instanceof PluginCallError, String(err));
-        assert.match(err.details, /loaded from the installed package \(pulumi-ibmcloud-iam\/dist\/provider\/serviceId\.js\), which cannot be loaded from .*by-value-project-.*Install the package in this Pulumi project/);
+        assert.match(err.details, /^pulumi-ibmcloud-iam\/dist\/provider\/serviceId\.js cannot be loaded from \S*by-value-project-\S+ \(Cannot find module .*\): install the package in this Pulumi project$/);
+    });
+
+    it("a thin provider runs what is installed where the plugin runs: a version without the provider fails naming what is missing", async () => {
+        const project = fs.mkdtempSync(path.join(os.tmpdir(), "other-version-"));
+        try {
+            const pkg = path.join(project, "node_modules", "pulumi-ibmcloud-iam");
+            fs.mkdirSync(path.join(pkg, "dist", "provider"), { recursive: true });
+            fs.writeFileSync(path.join(pkg, "package.json"), JSON.stringify({ name: "pulumi-ibmcloud-iam", version: "0.0.1" }));
+            fs.writeFileSync(path.join(pkg, "dist", "provider", "serviceId.js"), "exports.serviceIdProvider = { async configure() {}, async check(o, n) { return { inputs: { ...n, seen: 'v0.0.1' } } } };\n");
+            const p = await plugin(project);
+            const thinText = (await serializeProvider(serviceIdProvider, REPO_ROOT)).text;
+            const checked = await p.check(serviceIdProvider, {}, { name: "x", __provider: thinText });
+            assert.equal(checked.inputs.seen, "v0.0.1", "check ran the installed version's code");
+            const err = await p.delete(serviceIdProvider, "ServiceId-x", { __provider: thinText }).then(() => undefined, (e: unknown) => e);
+            assert.ok(err instanceof PluginCallError, String(err));
+            assert.equal(err.details, "pulumi-ibmcloud-iam/dist/provider/serviceId.js has no serviceIdProvider.delete(): install a version that can manage this state");
+        } finally {
+            fs.rmSync(project, { recursive: true, force: true });
+        }
     });
 });
