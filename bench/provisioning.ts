@@ -116,6 +116,18 @@ function checkpointBytes(sandbox: Sandbox, stackName: string): number {
     return total;
 }
 
+/**
+ * CPU seconds (user + system) of this process and of its children that have been waited for
+ * (/proc/self/stat utime, stime, cutime, cstime): the pulumi CLI of an engine operation is such a
+ * child once the operation returns, and it waits for the plugins and the language host it started.
+ */
+function cpuSeconds(): { self: number; children: number } {
+    const stat = fs.readFileSync("/proc/self/stat", "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    const tick = 100; // USER_HZ on Linux
+    return { self: (f[11] + f[12]) / tick, children: (f[13] + f[14]) / tick };
+}
+
 /** Highest VmHWM (peak resident set, kB) seen for the dynamic-provider plugin processes, sampled every 100 ms. */
 function watchPluginMemory(sandbox: Sandbox): { stop(): number } {
     const peaks = new Map<number, number>();
@@ -188,14 +200,20 @@ async function compareAt(results: Results, sandbox: Sandbox, emu: EmulatorProces
     const closureChars: Record<Peer, Map<string, number>> = { ours: new Map(), ibm: new Map() };
     const checkpointMiB: Record<Peer, number[]> = { ours: [], ibm: [] };
     const destroyMs: Record<Peer, number[]> = { ours: [], ibm: [] };
+    const cpu: Record<Peer, number[]> = { ours: [], ibm: [] };
+    const cpuProgram: Record<Peer, number[]> = { ours: [], ibm: [] };
     process.stderr.write(`bench:   ${n} triples, ${rounds} round(s)…\n`);
     const upMs = await interleave(rounds, async (p, r) => {
         const stack = await sandbox.inlineStack(`${p}-${n}-${r}`, program(classes[p], n, emu.instances[0].guid), { projectName: `bench-${p}`, config });
         try {
             const watch = watchPluginMemory(sandbox);
+            const cpu0 = cpuSeconds();
             const t0 = Date.now();
             const up = await stack.up();
             const ms = Date.now() - t0;
+            const cpu1 = cpuSeconds();
+            cpu[p].push(cpu1.children - cpu0.children + cpu1.self - cpu0.self);
+            cpuProgram[p].push(cpu1.self - cpu0.self);
             memory[p].push(watch.stop() / 1024);
             const created = up.result.summary.resourceChanges?.create ?? 0;
             if (up.result.summary.result !== "succeeded" || created !== 3 * n + 1) {
@@ -221,6 +239,12 @@ async function compareAt(results: Results, sandbox: Sandbox, emu: EmulatorProces
         section: SECTION, metric: `up of ${n} triples (vs no-op dynamic resources)`, unit: "s", better: "lower", peer,
         ours: upMs.ours.map((ms) => ms / 1000), ibm: upMs.ibm.map((ms) => ms / 1000),
         note: `${3 * n} resources per stack, ${rounds} round(s); IAM objects created on the emulator in its own process`,
+    });
+    results.compare({
+        section: SECTION, metric: `CPU of engine, plugin and program during up of ${n} triples (vs no-op)`, unit: "s CPU", better: "lower", peer,
+        ours: cpu.ours, ibm: cpu.ibm,
+        note: "user + system time of the pulumi CLI and the processes it ran and waited for (plugin, language host), plus the inline program in this process " +
+            `(median ${fmt(median(cpuProgram.ours))} vs ${fmt(median(cpuProgram.ibm))} s of it); less sensitive to a busy machine than wall time`,
     });
     const sizes = (m: Map<string, number>) => [...m].map(([t, c]) => `${t} ${fmt(c / 1024)} KiB`).join(", ");
     results.compare({
