@@ -8,7 +8,7 @@
 // "outcome unknown". The loop below is the whole retry policy, in one place.
 import { request, Agent } from "undici";
 import * as crypto from "crypto";
-import { IbmCloudError, isRetryableStatus, parseErrorBody, redact } from "./errors";
+import { hideField, IbmCloudError, isRetryableStatus, parseErrorBody, redact } from "./errors";
 
 export const CLIENT_NAME = "pulumi-ibmcloud-iam";
 export const CLIENT_VERSION = "0.1.0";
@@ -210,13 +210,14 @@ function traceFrom(headers: { [name: string]: string }): string | undefined {
 export class HttpClient {
     readonly options: HttpClientOptions;
     readonly policy: RetryPolicy;
-    private secrets: string[];
+    private secrets!: string[];
     private agent: Agent | undefined;
 
     constructor(options: HttpClientOptions = {}) {
         this.options = options;
         this.policy = { ...DEFAULT_RETRY_POLICY, ...(options.retry ?? {}) };
-        this.secrets = [...(options.secrets ?? [])];
+        // Hidden from util.inspect / JSON.stringify of the client (it holds keys and tokens).
+        hideField(this, "secrets", [...(options.secrets ?? [])]);
     }
 
     /** Registers a value that must never appear in an error (an API key, a token). */
@@ -339,6 +340,7 @@ export class HttpClient {
                 const parsed = parseBody(text, resHeaders["content-type"]);
                 // A garbled body is a transport failure in practice (a proxy cut it short): safe to ask again only if asking twice is harmless.
                 if (!parsed.ok && idempotent && canRetryMore) {
+                    earlierAttemptMayHaveApplied = true; // it answered 2xx: a write was carried out
                     const delayMs = this.delayFor(attempt - 1);
                     this.options.onRetry?.({ operation: req.operation, attempt, delayMs, reason: "invalid_json" });
                     await this.sleep(delayMs);
