@@ -15,7 +15,7 @@ import { ActionWhenLeaked, ApiKey, IamClient, newApiKeyValue, UpdateApiKeyBody }
 import { compact, containsUnknown, descriptionField, expiresAtField, formatIbmDateTime, nameField, parseIbmDateTime, validate } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 import {
-    LockControl, differs, entityTagFromState, explainIdentityWriteError, isEntityLocked, partialUpdateFailure, writeThroughLock,
+    LockControl, checkNotChangedElsewhere, differs, entityTagFromState, explainIdentityWriteError, isEntityLocked, partialUpdateFailure, writeThroughLock,
 } from "./serviceId";
 
 // ---------- arguments ----------
@@ -444,6 +444,8 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
         const lock = keyLock(iam, id);
         let wrote = false;
         try {
+            const lockOrDisableOnly = Object.keys(body).length === 0 && (wantDisabled !== (olds.disabled === true) || wantLocked !== locked);
+            if (lockOrDisableOnly) checkNotChangedElsewhere(WHAT, id, olds, (await iam.getApiKey(id)).entity_tag);
             if (Object.keys(body).length > 0) {
                 const etag = entityTagFromState(WHAT, id, olds);
                 const r = await writeThroughLock(() => iam.updateApiKey(id, etag, body), lock, wantLocked);

@@ -94,6 +94,18 @@ export function explainIdentityWriteError(what: string, id: string, err: unknown
     return err instanceof Error ? err : new Error(String(err));
 }
 
+/**
+ * Lock, unlock, disable and enable take no If-Match, so before an update made only of those the live
+ * entity tag is compared with the one in state: a change made elsewhere is reported, not taken in.
+ */
+export function checkNotChangedElsewhere(what: string, id: string, state: { entityTag?: unknown }, liveTag: string): void {
+    const held = entityTagFromState(what, id, state);
+    if (liveTag !== held) {
+        throw new Error(`${what} ${id} was changed outside Pulumi since it was last read; run \`pulumi refresh\`, then \`pulumi up\` ` +
+            `(its entity tag is ${liveTag}, state holds ${held})`);
+    }
+}
+
 /** The entity tag held in state; never `*` (that would overwrite a change made elsewhere). */
 export function entityTagFromState(what: string, id: string, state: { entityTag?: unknown }): string {
     if (typeof state.entityTag !== "string" || state.entityTag === "" || state.entityTag === "*") {
@@ -245,6 +257,7 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
         const lock: LockControl = { lock: () => iam.lockServiceId(id), unlock: () => iam.unlockServiceId(id) };
         let wrote = false;
         try {
+            if (Object.keys(body).length === 0) checkNotChangedElsewhere(WHAT, id, olds, (await iam.getServiceId(id)).entity_tag);
             if (Object.keys(body).length > 0) {
                 const etag = entityTagFromState(WHAT, id, olds);
                 const r = await writeThroughLock(() => iam.updateServiceId(id, etag, body), lock, wantLocked);

@@ -8,7 +8,7 @@
 // a field the update does not touch, so only the entity tag can tell. Afterwards IBM holds exactly
 // what the colleague left (same tag: Pulumi wrote nothing), and refresh + up converge. Also: two
 // deployers updating the same object from the same refreshed state (two plugin processes), and
-// updates that send no If-Match (lock / disable only) against a stale state.
+// updates that send no If-Match (lock / disable only) against a stale state, refused the same way.
 // (test/plugin/serviceId|serviceApiKey|accessPolicy.test.ts cover a stale update without the
 // preceding refresh, and the stale update of a locked entity.)
 import { strict as assert } from "assert";
@@ -223,20 +223,20 @@ describe("plugin: a change made outside Pulumi between refresh and update is rep
         }
     });
 
-    it("updates that send no If-Match (lock, disable) against a stale state overwrite nothing, and the next diff shows the colleague's change", async function () {
+    it("updates that send no If-Match (lock, disable) against a stale state are refused too, and change nothing", async function () {
+        const serviceId = kinds.find((k) => k.what === "service ID")!;
+        const apiKey = kinds.find((k) => k.what === "API key")!;
         // ServiceId: only `locked` changes in the program; a colleague renamed it meanwhile.
         const program = { name: "lock-me", description: "v1" };
         const d = await refresh(serviceIdProvider, await create(serviceIdProvider, program));
         const s = await owner.getServiceId(d.id);
-        await owner.updateServiceId(d.id, s.entity_tag, { name: "renamed-by-a-colleague" });
-        const locked = await up(serviceIdProvider, d, { ...program, locked: true });
+        const renamed = await owner.updateServiceId(d.id, s.entity_tag, { name: "renamed-by-a-colleague" });
+        await refused(serviceId, d.id, up(serviceIdProvider, d, { ...program, locked: true }));
         const live = await owner.getServiceId(d.id);
-        assert.deepStrictEqual([live.name, live.locked], ["renamed-by-a-colleague", true], "locked, and the rename survives");
-        assert.strictEqual(locked.outs.name, "renamed-by-a-colleague", "state holds what IBM holds, not the program's name");
-        assert.strictEqual(locked.outs.entityTag, live.entity_tag);
-        const next = await plugin.check(serviceIdProvider, locked.inputs, { ...program, locked: true });
-        assert.strictEqual((await plugin.diff(serviceIdProvider, d.id, locked.outs, next.inputs)).changes, "some",
-            "the next preview shows the name change before anything overwrites the colleague's rename");
+        assert.deepStrictEqual([live.name, live.locked, live.entity_tag], ["renamed-by-a-colleague", false, renamed.entity_tag], "not locked, the rename untouched");
+        // refresh, then the lock goes through
+        const locked = await up(serviceIdProvider, await refresh(serviceIdProvider, d), { ...program, name: "renamed-by-a-colleague", locked: true });
+        assert.strictEqual((await owner.getServiceId(d.id)).locked, true);
 
         // ServiceApiKey: only `disabled` changes; a colleague changed the description meanwhile.
         const sid = await owner.createServiceId({ name: "disable-me" });
@@ -244,12 +244,12 @@ describe("plugin: a change made outside Pulumi between refresh and update is rep
         const k = await refresh(serviceApiKeyProvider, await create(serviceApiKeyProvider, keyProgram));
         const key = await owner.getApiKey(k.id);
         await owner.updateApiKey(k.id, key.entity_tag, { description: "set by a colleague" });
-        const disabled = await up(serviceApiKeyProvider, k, { ...keyProgram, disabled: true });
+        await refused(apiKey, k.id, up(serviceApiKeyProvider, k, { ...keyProgram, disabled: true }));
         const liveKey = await owner.getApiKey(k.id);
-        assert.deepStrictEqual([liveKey.description, liveKey.disabled], ["set by a colleague", true]);
-        assert.strictEqual(disabled.outs.description, "set by a colleague");
+        assert.deepStrictEqual([liveKey.description, liveKey.disabled === true], ["set by a colleague", false]);
 
-        await plugin.delete(serviceApiKeyProvider, k.id, disabled.outs);
+        await plugin.delete(serviceApiKeyProvider, k.id, k.outs);
         await plugin.delete(serviceIdProvider, d.id, locked.outs);
+        await owner.deleteServiceId(sid.id);
     });
 });
