@@ -36,7 +36,11 @@ export interface AccessPolicyResourceArgs {
 }
 
 export interface AccessPolicyArgs {
-    /** The subject as a service ID: `ServiceId-…` (e.g. `ServiceId.serviceId`) or its IAM id `iam-ServiceId-…`. Exactly one of serviceId / iamId. Changing the subject replaces the policy. */
+    /**
+     * The subject as a service ID: `ServiceId-…` or its IAM id `iam-ServiceId-…`. Pass the ServiceId resource's `id` (`app.id`),
+     * which stays known while a preview plans an update of the service ID (its `serviceId` output does not, and the preview
+     * would show the policy replaced). Exactly one of serviceId / iamId. Changing the subject replaces the policy.
+     */
     serviceId?: pulumi.Input<string>;
     /** The subject as any IAM id (`iam-ServiceId-…`, `iam-Profile-…`, `IBMid-…`). Exactly one of serviceId / iamId. Changing the subject replaces the policy. */
     iamId?: pulumi.Input<string>;
@@ -223,7 +227,7 @@ export function checkAccessPolicy(inputs: Record<string, unknown>): { failures: 
     if (hasServiceId && hasIamId) {
         failures.push({ property: "serviceId", reason: "give the subject as serviceId or as iamId, not both: serviceId takes a service ID (ServiceId-… or iam-ServiceId-…), iamId any IAM id" });
     } else if (!hasServiceId && !hasIamId) {
-        failures.push({ property: "serviceId", reason: "the policy needs a subject: set serviceId (a service ID such as ServiceId-…, e.g. serviceId: app.serviceId) or iamId (any IAM id such as iam-ServiceId-… or IBMid-…)" });
+        failures.push({ property: "serviceId", reason: "the policy needs a subject: set serviceId (a service ID such as ServiceId-…, e.g. serviceId: app.id) or iamId (any IAM id such as iam-ServiceId-… or IBMid-…)" });
     }
 
     const res = inputs.resource;
@@ -729,7 +733,7 @@ export const accessPolicyProvider = new AccessPolicyProvider();
  *
  * ```ts
  * new AccessPolicy("app-keys", {
- *     serviceId: app.serviceId,
+ *     serviceId: app.id,
  *     roles: ["Writer", "ReaderPlus"],
  *     resource: { serviceName: "hs-crypto", serviceInstance: instanceGuid },
  * });

@@ -21,7 +21,11 @@ import {
 // ---------- arguments ----------
 
 export interface ServiceApiKeyArgs {
-    /** The service ID owning the key: `ServiceId-…` or its IAM ID `iam-ServiceId-…` (e.g. `serviceId.serviceId`). Changing it replaces the key. Terraform: `iam_service_id`. */
+    /**
+     * The service ID owning the key: `ServiceId-…` or its IAM ID `iam-ServiceId-…`. Pass the ServiceId resource's `id`
+     * (`app.id`): it stays known while a preview plans an update of the service ID, whereas its `serviceId` output is
+     * unknown then and the preview would have to show this key as replaced. Changing it replaces the key. Terraform: `iam_service_id`.
+     */
     serviceId: pulumi.Input<string>;
     /** Display name (1–1000 characters). Terraform: `name`. Updatable in place. */
     name: pulumi.Input<string>;
