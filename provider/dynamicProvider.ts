@@ -14,7 +14,9 @@
 // project directory, the same place) to the very file that defines the provider; otherwise the real
 // provider is handed over and serialized by value as before. Inside this repository the name resolves
 // through Node's package self-reference (package.json "name" + "exports"); in a consumer's project
-// through node_modules.
+// through node_modules. (An Automation API inline program runs in the calling process, whose working
+// directory need not be the workspace's; the plugin then resolves from the workspace's directory, as
+// it already must for undici, zod and anything else Pulumi captures by reference.)
 //
 // Consequences (CONTRIBUTING.md, serialization rules):
 // - the plugin runs the implementation INSTALLED where it runs, not a snapshot taken at deployment:
