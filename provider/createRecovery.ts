@@ -58,7 +58,7 @@ export async function createWithRecovery<T>(r: CreateRecovery<T>): Promise<T> {
             if (found.length > 1) {
                 throw withRecoveryNote(err,
                     `${found.length} matching objects were created since then (${found.map(r.idOf).join(", ")}) and it cannot tell which one this request made: ` +
-                    "keep one (import it with `pulumi import` or the resource's `id` option) and delete the others");
+                    "delete all but one, and adopt that one with the resource's `get` (the `id` resource option)");
             }
             if (attempt > MAX_CREATE_RESENDS) {
                 throw withRecoveryNote(err, `nothing was created; gave up after ${attempt} create attempts`);

@@ -65,7 +65,7 @@ describe("createWithRecovery", () => {
             assert.ok(err instanceof IbmCloudError);
             assert.strictEqual(err.outcomeUnknown, true);
             assert.match(err.message, /2 matching objects .*\(x1, x2\).*cannot tell which one/);
-            assert.match(err.message, /pulumi import/);
+            assert.match(err.message, /adopt that one with the resource's `get`/);
             return true;
         });
     });
