@@ -9,6 +9,7 @@ import { startEmulator, RunningEmulator } from "../../emulator";
 import { AccessPolicy, KmsKey, ServiceApiKey, ServiceId } from "../../provider";
 import { BAD_INPUTS, BadInputRow } from "../support/badInputs";
 import { createSandbox, EngineError, EngineSandbox, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
+import { programErrorsExpected } from "../support/failFast";
 
 /** The rows taken through the engine: `target: what`. */
 const PICKED = [
@@ -76,7 +77,7 @@ describe("e2e: bad input fails `pulumi preview` through the real engine, naming 
             const before = await requests();
             let failure: unknown;
             try {
-                await stack.preview();
+                await programErrorsExpected(() => stack.preview());
             } catch (err) {
                 failure = err;
             }

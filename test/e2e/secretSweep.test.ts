@@ -22,6 +22,7 @@ import { startEmulator, RunningEmulator } from "../../emulator";
 import { AccessPolicy, ServiceApiKey, ServiceId } from "../../provider";
 import { describeLeaks, Leak, needlesFor, SecretTap, startSecretTap, distinctive } from "../support/secretTap";
 import { createSandbox, EngineError, EngineSandbox, EngineStack, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS, REPO_ROOT } from "./support/engine";
+import { programErrorsExpected } from "../support/failFast";
 
 const OWNER_KEY = distinctive("e2eSweepOwnerKey-");
 const BYO_KEY = distinctive("e2eSweepByoKey-");
@@ -169,7 +170,7 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
 
         // 4. a preview whose program asks the component for a token that IAM refuses (the program fails).
         failToken = true;
-        const failedPreview = await attempt(() => stack.preview(VERBOSE));
+        const failedPreview = await programErrorsExpected(() => attempt(() => stack.preview(VERBOSE)));
         assert.ok(failedPreview instanceof EngineError, "the preview failed");
         assert.ok(/get IAM access token failed: 400/.test(failedPreview.output), `the component's token error is printed:\n${errorLines(failedPreview.output)}`);
         tap.setRules([]);
