@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { IbmCloudError, InputError, isEtagMismatch, isNotFound, isPolicyConflict } from "./errors";
-import { IamClient, Policy, PolicyAttribute, PolicyBody, PolicyWithEtag, RoleList } from "./iamClient";
+import { IamClient, Policy, PolicyAttribute, PolicyBody, PolicyWithEtag, RoleList, serviceIamId } from "./iamClient";
 import { canResolveOffline, describeRoles, isRoleCrn, KNOWN_ROLE_SERVICES, knownRoles, normalizeRoleName, resolveRole, RoleInfo } from "./roles";
 import { CloudSession } from "./session";
 import { CheckFailure, closestName, compact, containsUnknown, descriptionField, UNKNOWN, validate } from "./validation";
@@ -178,7 +178,7 @@ function given(v: unknown): boolean {
 export function subjectIamIdOf(inputs: { serviceId?: unknown; iamId?: unknown }): string | undefined {
     if (inputs.serviceId === UNKNOWN || inputs.iamId === UNKNOWN) return UNKNOWN;
     if (typeof inputs.iamId === "string") return inputs.iamId;
-    if (typeof inputs.serviceId === "string") return inputs.serviceId.startsWith("iam-") ? inputs.serviceId : `iam-${inputs.serviceId}`;
+    if (typeof inputs.serviceId === "string") return serviceIamId(inputs.serviceId);
     return undefined;
 }
 

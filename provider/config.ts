@@ -102,7 +102,8 @@ function parseTimeout(field: string, value: string | undefined): number | undefi
     if (value === undefined) return undefined;
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0 || n > 3600) {
-        throw new InputError(field, `"${value}" is not a timeout in seconds`, "Give a number of seconds between 0 and 3600 for each IBM Cloud request, e.g. 60.");
+        // Not echoed, like the endpoints: a value that is no number may be a key set in the wrong place.
+        throw new InputError(field, "the value is not a timeout in seconds", "Give the seconds to wait for each IBM Cloud request: more than 0, at most 3600, e.g. 60.");
     }
     return n;
 }

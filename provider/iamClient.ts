@@ -362,9 +362,9 @@ export class IamClient {
                 if (body.apikey) {
                     const found = await this.findApiKeyByValue(body.apikey);
                     // The details call does not return the value; we hold it.
-                    return found && iamIdOf(found.iam_id) === iamIdOf(body.iam_id) ? [{ ...found, apikey: body.apikey }] : [];
+                    return found && serviceIamId(found.iam_id) === serviceIamId(body.iam_id) ? [{ ...found, apikey: body.apikey }] : [];
                 }
-                const made = (await this.listApiKeys({ iamId: iamIdOf(body.iam_id), accountId: body.account_id }))
+                const made = (await this.listApiKeys({ iamId: serviceIamId(body.iam_id), accountId: body.account_id }))
                     .filter((k) => k.name === body.name && createdSince(k.created_at, since));
                 for (const k of made) {
                     if (k.locked) await this.unlockApiKey(k.id);
@@ -621,9 +621,9 @@ function requireEtag(etag: string, operation: string): void {
     }
 }
 
-/** A service ID's iam_id whether given as `ServiceId-…` or `iam-ServiceId-…`. */
-function iamIdOf(id: string): string {
-    return id.startsWith("ServiceId-") ? `iam-${id}` : id;
+/** `ServiceId-x` or `iam-ServiceId-x` → `iam-ServiceId-x` (what the API keys API takes). */
+export function serviceIamId(serviceId: string): string {
+    return serviceId.startsWith("iam-") ? serviceId : `iam-${serviceId}`;
 }
 
 /**

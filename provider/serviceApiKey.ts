@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { CloudSession } from "./session";
 import { isNotFound } from "./errors";
-import { ActionWhenLeaked, ApiKey, IamClient, newApiKeyValue, UpdateApiKeyBody } from "./iamClient";
+import { ActionWhenLeaked, ApiKey, IamClient, newApiKeyValue, serviceIamId, UpdateApiKeyBody } from "./iamClient";
 import { compact, containsUnknown, descriptionField, expiresAtField, formatIbmDateTime, nameField, parseIbmDateTime, validate } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 import {
@@ -134,10 +134,6 @@ function serviceApiKeySchema(expiresAtUnchanged: boolean) {
 
 // ---------- helpers ----------
 
-/** `ServiceId-x` or `iam-ServiceId-x` → `iam-ServiceId-x` (what the API keys API takes). */
-export function serviceIamId(serviceId: string): string {
-    return serviceId.startsWith("iam-") ? serviceId : `iam-${serviceId}`;
-}
 
 function serviceIdOf(iamId: string): string {
     return iamId.startsWith("iam-") ? iamId.slice(4) : iamId;
