@@ -3,11 +3,11 @@
 // Out-of-band changes are made through the IBM API with the owner's key, as a colleague with the CLI would.
 import { strict as assert } from "assert";
 import "../support/failFast";
-import { startEmulator, RunningEmulator } from "../../emulator";
+import { RunningEmulator } from "../../emulator";
 import { IamClient, Policy, PolicyBody, ServiceId } from "../../provider/iamClient";
-import { IamTokenManager } from "../../provider/tokenManager";
 import { accessPolicyProvider } from "../../provider/accessPolicy";
-import { PluginCallError, Props, RunningPlugin, startPlugin } from "./harness";
+import { PluginCallError, Props, RunningPlugin } from "./harness";
+import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
 
 interface Deployed {
     id: string;
@@ -28,6 +28,7 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
     this.timeout(30_000);
     let emu: RunningEmulator;
     let plugin: RunningPlugin;
+    let world: PluginOnEmulator;
     let owner: IamClient;
     let instance: string;
     const p = accessPolicyProvider;
@@ -94,18 +95,12 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
     }
 
     before(async function () {
-        emu = await startEmulator({ port: 0 });
+        world = await startPluginOnEmulator();
+        ({ emu, plugin, owner } = world);
         instance = emu.instances[0].guid;
-        owner = new IamClient({ tokenManager: new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url }) });
-        plugin = await startPlugin({
-            config: { "ibmcloud:apiKey": emu.apiKey, "ibmcloud:iamEndpoint": emu.url },
-            secretKeys: ["ibmcloud:apiKey"],
-        });
     });
     after(async function () {
-        await plugin?.stop();
-        await owner?.http.close();
-        await emu?.stop();
+        await world?.stop();
     });
 
     it("create → read → diff → update roles in place (same id, new ETag) → delete, as IAM holds it", async function () {

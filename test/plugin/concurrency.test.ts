@@ -13,9 +13,10 @@
 // preceding refresh, and the stale update of a locked entity.)
 import { strict as assert } from "assert";
 import "../support/failFast";
-import { startEmulator, RunningEmulator } from "../../emulator";
-import { IamClient, IamTokenManager, serviceIdProvider, serviceApiKeyProvider, accessPolicyProvider } from "../../provider";
+import { RunningEmulator } from "../../emulator";
+import { IamClient, serviceIdProvider, serviceApiKeyProvider, accessPolicyProvider } from "../../provider";
 import { PluginCallError, Props, RunningPlugin, startPlugin } from "./harness";
+import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
 
 interface Deployed {
     id: string;
@@ -48,6 +49,7 @@ describe("plugin: a change made outside Pulumi between refresh and update is rep
     this.timeout(60_000);
     let emu: RunningEmulator;
     let plugin: RunningPlugin;
+    let world: PluginOnEmulator;
     let owner: IamClient;
 
     async function create(provider: object, news: Props, via = plugin): Promise<Deployed> {
@@ -150,18 +152,12 @@ describe("plugin: a change made outside Pulumi between refresh and update is rep
     ];
 
     before(async function () {
-        emu = await startEmulator({ port: 0 });
+        world = await startPluginOnEmulator();
+        ({ emu, plugin, owner } = world);
         instance = emu.instances[0].guid;
-        owner = new IamClient({ tokenManager: new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url }) });
-        plugin = await startPlugin({
-            config: { "ibmcloud:apiKey": emu.apiKey, "ibmcloud:iamEndpoint": emu.url },
-            secretKeys: ["ibmcloud:apiKey"],
-        });
     });
     after(async function () {
-        await plugin?.stop();
-        await owner?.http.close();
-        await emu?.stop();
+        await world?.stop();
     });
 
     for (const kind of kinds) {

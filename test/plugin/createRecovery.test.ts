@@ -3,11 +3,12 @@
 // returns the object IBM made, and IBM holds exactly one.
 import { strict as assert } from "assert";
 import "../support/failFast";
-import { startEmulator, RunningEmulator, FaultRule } from "../../emulator";
+import { RunningEmulator, FaultRule } from "../../emulator";
 import { accessPolicyProvider } from "../../provider/accessPolicy";
 import { serviceApiKeyProvider } from "../../provider/serviceApiKey";
 import { serviceIdProvider } from "../../provider/serviceId";
-import { Props, RunningPlugin, startPlugin } from "./harness";
+import { Props, RunningPlugin } from "./harness";
+import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
 
 interface AdminState {
     serviceIds: Array<{ id: string; name: string }>;
@@ -25,19 +26,16 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
     this.timeout(60_000);
     let emu: RunningEmulator;
     let plugin: RunningPlugin;
+    let world: PluginOnEmulator;
 
     before(async function () {
-        emu = await startEmulator({ port: 0 });
-        plugin = await startPlugin({
-            // A short request timeout so a held answer counts as lost quickly.
-            config: { "ibmcloud:apiKey": emu.apiKey, "ibmcloud:iamEndpoint": emu.url, "ibmcloud:timeout": "1" },
-            secretKeys: ["ibmcloud:apiKey"],
-        });
+        // A short request timeout so a held answer counts as lost quickly.
+        world = await startPluginOnEmulator({ config: { "ibmcloud:timeout": "1" } });
+        ({ emu, plugin } = world);
     });
     afterEach(() => emu.clearFaults());
     after(async function () {
-        await plugin?.stop();
-        await emu?.stop();
+        await world?.stop();
     });
 
     async function state(): Promise<AdminState> {

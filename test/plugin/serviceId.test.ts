@@ -2,9 +2,10 @@
 // what IBM ends up holding, what the outputs say, and what the user reads when something is wrong.
 import { strict as assert } from "assert";
 import "../support/failFast";
-import { startEmulator, RunningEmulator } from "../../emulator";
-import { IamClient, IamTokenManager, serviceIdProvider } from "../../provider";
-import { PluginCallError, Props, RunningPlugin, startPlugin, UNKNOWN } from "./harness";
+import { RunningEmulator } from "../../emulator";
+import { IamClient, serviceIdProvider } from "../../provider";
+import { PluginCallError, Props, RunningPlugin, UNKNOWN } from "./harness";
+import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
 
 interface LiveServiceId {
     id: string;
@@ -28,6 +29,7 @@ describe("plugin: ServiceId through the real dynamic-provider plugin", function 
     this.timeout(30_000);
     let emu: RunningEmulator;
     let plugin: RunningPlugin;
+    let world: PluginOnEmulator;
     let owner: IamClient;
     const p = serviceIdProvider;
 
@@ -65,17 +67,11 @@ describe("plugin: ServiceId through the real dynamic-provider plugin", function 
     }
 
     before(async function () {
-        emu = await startEmulator({ port: 0 });
-        owner = new IamClient({ tokenManager: new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url }) });
-        plugin = await startPlugin({
-            config: { "ibmcloud:apiKey": emu.apiKey, "ibmcloud:iamEndpoint": emu.url },
-            secretKeys: ["ibmcloud:apiKey"],
-        });
+        world = await startPluginOnEmulator();
+        ({ emu, plugin, owner } = world);
     });
     after(async function () {
-        await plugin?.stop();
-        await owner?.http.close();
-        await emu?.stop();
+        await world?.stop();
     });
 
     it("create → read → diff → update in place (same id, new entity tag) → delete, as IBM holds it", async function () {
