@@ -1,5 +1,7 @@
-// The package's public face: the dynamic resources and clients (provider/), the components, and the
-// local IBM Cloud for tests (emulator/, also reachable as its own module).
+// The package root: the client layer (also `pulumi-ibmcloud-iam/client`, without @pulumi/pulumi), the
+// dynamic resources and the components. The local IBM Cloud is `pulumi-ibmcloud-iam/emulator`.
+export * from "./client";
 export * from "./provider";
+// The resources, not the client's wire types of the same names (import those from "./client").
+export { KmsKey, ServiceId } from "./provider";
 export * from "./components";
-export { startEmulator } from "./emulator";

@@ -7,8 +7,8 @@ import * as path from "path";
 import { IamAuthenticator } from "ibm-cloud-sdk-core";
 import IamIdentityV1 = require("@ibm-cloud/platform-services/iam-identity/v1");
 import IamPolicyManagementV1 = require("@ibm-cloud/platform-services/iam-policy-management/v1");
-import { IamClient } from "../provider/iamClient";
-import { IamTokenManager } from "../provider/tokenManager";
+import { IamClient } from "../client/iamClient";
+import { IamTokenManager } from "../client/tokenManager";
 import { EmulatorProcess, interleave, median, Peer, processCpuMs, REPO_ROOT, Results, spawnEmulator, timed, TrialResult, fmt } from "./support";
 
 const SECTION = "IAM client";

@@ -13,8 +13,8 @@ import { fmt, pool, REPO_ROOT, spawnEmulator } from "./support";
 async function run(scenario: string): Promise<void> {
     // Loaded here, not at the top: `requires` must start from an empty module cache.
     const { IamAuthenticator, IamTokenManager: IbmIamTokenManager } = require("ibm-cloud-sdk-core") as typeof import("ibm-cloud-sdk-core");
-    const { IamTokenManager } = require("../provider/tokenManager") as typeof import("../provider/tokenManager");
-    const { KmsClient } = require("../provider/kmsClient") as typeof import("../provider/kmsClient");
+    const { IamTokenManager } = require("../client/tokenManager") as typeof import("../client/tokenManager");
+    const { KmsClient } = require("../client/kmsClient") as typeof import("../client/kmsClient");
     const { IbmKeysService } = require("./tokenPath") as typeof import("./tokenPath");
     if (scenario === "load-ours") {
         require(path.join(REPO_ROOT, "dist", "provider", "index.js"));

@@ -2,8 +2,8 @@
 // IamAuthenticator: token requests made by 1,000 concurrent callers (cold and expired cache),
 // cached-token calls per second, and authenticated KMS requests per second through each client.
 import { BaseService, IamAuthenticator, IamTokenManager as IbmIamTokenManager, UserOptions } from "ibm-cloud-sdk-core";
-import { IamTokenManager } from "../provider/tokenManager";
-import { KmsClient } from "../provider/kmsClient";
+import { IamTokenManager } from "../client/tokenManager";
+import { KmsClient } from "../client/kmsClient";
 import {
     CountingProxy, emulatorTokenRequests, EmulatorProcess, fmt, interleave, median, pool, processCpuMs, Results, sleep,
     spawnEmulator, startCountingProxy, timed, TrialResult,

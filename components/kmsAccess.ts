@@ -4,11 +4,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import { z } from "zod";
-import { accessTokenProvider, AccessTokenProvider } from "../provider/accessToken";
+import { accessTokenProvider, AccessTokenProvider } from "../client/accessToken";
 import { AccessPolicy, checkAccessPolicy } from "../provider/accessPolicy";
 import {
     CONFIG_KEYS, ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveCloudEndpoints, settingsFromProviderConfig, validateEndpoint,
-} from "../provider/config";
+} from "../client/config";
 import { DEFAULT_ACCESS_TIMEOUT_SECONDS, KmsAccessReady } from "../provider/kmsAccessReady";
 import { KmsKey, KmsKeyArgs, kmsEndpointField, kmsInstanceIdField, kmsRegionField, kmsServiceField } from "../provider/kmsKey";
 import { ServiceApiKey } from "../provider/serviceApiKey";

@@ -5,13 +5,13 @@
 // from the deployer's token.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { IbmCloudError, InputError, isEtagMismatch, isNotFound, isPolicyConflict } from "./errors";
-import { IamClient, Policy, PolicyAttribute, PolicyBody, PolicyWithEtag, RoleList, serviceIamId } from "./iamClient";
+import { IbmCloudError, InputError, isEtagMismatch, isNotFound, isPolicyConflict } from "../client/errors";
+import { IamClient, Policy, PolicyAttribute, PolicyBody, PolicyWithEtag, RoleList, serviceIamId } from "../client/iamClient";
 import { canResolveOffline, describeRoles, isRoleCrn, KNOWN_ROLE_SERVICES, knownRoles, normalizeRoleName, resolveRole, RoleInfo } from "./roles";
 import { CloudSession } from "./session";
 import { CheckFailure, closestName, compact, containsUnknown, descriptionField, UNKNOWN, validate } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
-import { createdSince, createWithRecovery } from "./createRecovery";
+import { createdSince, createWithRecovery } from "../client/createRecovery";
 
 // ---------- arguments ----------
 

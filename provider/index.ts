@@ -1,12 +1,7 @@
-// The public face of provider/: the client layer (./client: config, errors, HTTP, tokens, IAM, KMS,
-// access tokens) and the dynamic resources. A plain re-export list.
-export * from "./client";
-export * from "./kmsKey";
-// The resource, not kmsClient's wire type of the same name (import that from "./kmsClient").
-export { KmsKey } from "./kmsKey";
-export * from "./kmsAccessReady";
+// The public face of provider/: the dynamic resources (one module each). The client layer they are
+// built on is `../client` (the package root re-exports both).
 export * from "./serviceId";
-// The resource, not iamClient's wire type of the same name (import that from "./iamClient").
-export { ServiceId } from "./serviceId";
 export * from "./serviceApiKey";
 export * from "./accessPolicy";
+export * from "./kmsKey";
+export * from "./kmsAccessReady";

@@ -5,11 +5,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import * as crypto from "crypto";
-import { ExplicitCloudSettings, httpOptionsFromSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint } from "./config";
-import { IbmCloudError } from "./errors";
-import { KmsClient } from "./kmsClient";
+import { ExplicitCloudSettings, httpOptionsFromSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint } from "../client/config";
+import { IbmCloudError } from "../client/errors";
+import { KmsClient } from "../client/kmsClient";
 import { kmsInstanceIdField, isApiKeyRejected, kmsEndpointField, kmsServiceField, kmsRegionField, appendErrorNote } from "./kmsKey";
-import { IamTokenManager, TokenManagerPool } from "./tokenManager";
+import { IamTokenManager, TokenManagerPool } from "../client/tokenManager";
 import { compact, UNKNOWN, validate } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 

@@ -7,11 +7,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
     ExplicitCloudSettings, httpOptionsFromSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint,
-} from "./config";
-import { IbmCloudError, isNotFound } from "./errors";
-import { KmsClient, KmsKey as KmsKeyResource } from "./kmsClient";
+} from "../client/config";
+import { IbmCloudError, isNotFound } from "../client/errors";
+import { KmsClient, KmsKey as KmsKeyResource } from "../client/kmsClient";
 import { CloudSession } from "./session";
-import { IamTokenManager, TokenManagerPool } from "./tokenManager";
+import { IamTokenManager, TokenManagerPool } from "../client/tokenManager";
 import { CheckFailure, compact, dateTimeField, descriptionField, UNKNOWN, validate } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 

@@ -10,8 +10,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CloudSession } from "./session";
-import { isNotFound } from "./errors";
-import { ActionWhenLeaked, ApiKey, IamClient, newApiKeyValue, serviceIamId, UpdateApiKeyBody } from "./iamClient";
+import { isNotFound } from "../client/errors";
+import { ActionWhenLeaked, ApiKey, IamClient, newApiKeyValue, serviceIamId, UpdateApiKeyBody } from "../client/iamClient";
 import { compact, containsUnknown, descriptionField, expiresAtField, formatIbmDateTime, nameField, parseIbmDateTime, validate } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 import {

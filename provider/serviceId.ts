@@ -4,8 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CloudSession } from "./session";
-import { IbmCloudError, isEtagMismatch, isNotFound } from "./errors";
-import { ServiceId as ServiceIdWire, UpdateServiceIdBody } from "./iamClient";
+import { IbmCloudError, isEtagMismatch, isNotFound } from "../client/errors";
+import { ServiceId as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
 import { compact, containsUnknown, crnField, descriptionField, nameField, validate } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 

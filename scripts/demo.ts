@@ -14,7 +14,7 @@ import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { startEmulator, RunningEmulator } from "../emulator";
-import { IamClient, IamTokenManager, IbmCloudError, KmsClient, PUBLIC_IAM_ENDPOINT, kmsEndpointFor } from "../provider";
+import { IamClient, IamTokenManager, IbmCloudError, KmsClient, PUBLIC_IAM_ENDPOINT, kmsEndpointFor } from "../client";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const CONSUMER_DIR = path.join(REPO, "examples", "kms-consumer");

@@ -3,7 +3,8 @@
 // key created with that identity). Config: producerStack (e.g. organization/pulumi-ibmcloud-iam-example/dev),
 // ibmcloud:iamEndpoint (optional, for a non-public IAM such as the emulator).
 import * as pulumi from "@pulumi/pulumi";
-import { accessTokenProvider, KmsKey } from "../../provider";
+import { KmsKey } from "../../provider";
+import { accessTokenProvider } from "../../client";
 
 const config = new pulumi.Config();
 const producer = new pulumi.StackReference(config.require("producerStack"));

@@ -7,7 +7,7 @@ import "../support/failFast";
 import { outputDetails, outputValue, RecordingMocks, setupMocks } from "../support/mocks";
 import { KmsAccess } from "../../components";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { decodeJwtPayload, IamClient, IamTokenManager } from "../../provider";
+import { decodeJwtPayload, IamClient, IamTokenManager } from "../../client";
 
 const T = (type: string) => `pulumi-nodejs:dynamic/ibmcloud-iam:${type}`;
 const COMPONENT = "ibmcloud-iam:index:KmsAccess";

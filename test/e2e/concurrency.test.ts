@@ -6,7 +6,8 @@
 // (test/plugin/concurrency.test.ts drives the same through the plugin alone, with more variants.)
 import * as assert from "assert";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { AccessPolicy, IamClient, IamTokenManager, ServiceApiKey, ServiceId } from "../../provider";
+import { AccessPolicy, ServiceApiKey, ServiceId } from "../../provider";
+import { IamClient, IamTokenManager } from "../../client";
 import { createSandbox, EngineError, EngineSandbox, EngineStack, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
 
 describe("e2e: a change made outside Pulumi is refused by up without refresh, never overwritten; refresh + up converge", function () {

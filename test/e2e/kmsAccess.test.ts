@@ -6,7 +6,8 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { KmsAccess } from "../../components";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { accessTokenProvider, KmsKey } from "../../provider";
+import { KmsKey } from "../../provider";
+import { accessTokenProvider } from "../../client";
 import { createSandbox, EngineSandbox, EngineStack, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
 
 const PROJECT = "kms-access";

@@ -4,7 +4,8 @@
 // The emulator's tokens live 5 s and the steps are spaced out, so tokens expire during the run.
 import * as assert from "assert";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { AccessPolicy, IamClient, IamTokenManager, resolveCloudSettings, ServiceApiKey, ServiceId } from "../../provider";
+import { AccessPolicy, ServiceApiKey, ServiceId } from "../../provider";
+import { IamClient, IamTokenManager, resolveCloudSettings } from "../../client";
 import { createSandbox, EngineSandbox, EngineStack, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
 
 const TOKEN_LIFETIME_S = 5;

@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import "../support/failFast";
 import { RunningEmulator } from "../../emulator";
-import { IamClient, Policy, PolicyBody, ServiceId } from "../../provider/iamClient";
+import { IamClient, Policy, PolicyBody, ServiceId } from "../../client/iamClient";
 import { accessPolicyProvider } from "../../provider/accessPolicy";
 import { PluginCallError, Props, RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";

@@ -14,7 +14,8 @@
 import { strict as assert } from "assert";
 import "../support/failFast";
 import { RunningEmulator } from "../../emulator";
-import { IamClient, serviceIdProvider, serviceApiKeyProvider, accessPolicyProvider } from "../../provider";
+import { serviceIdProvider, serviceApiKeyProvider, accessPolicyProvider } from "../../provider";
+import { IamClient } from "../../client";
 import { PluginCallError, Props, RunningPlugin, startPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
 

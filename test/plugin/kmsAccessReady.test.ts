@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { IamClient, IamTokenManager } from "../../provider";
+import { IamClient, IamTokenManager } from "../../client";
 import { kmsAccessReadyProvider } from "../../provider/kmsAccessReady";
 import { kmsKeyProvider } from "../../provider/kmsKey";
 import { PluginCallError, RunningPlugin, startPlugin } from "./harness";

@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import "../support/failFast";
 import { Emulator } from "../../emulator/app";
-import { IamClient, IamTokenManager, KmsClient } from "../../provider";
+import { IamClient, IamTokenManager, KmsClient } from "../../client";
 import { kmsKeyProvider } from "../../provider/kmsKey";
 import { PluginCallError, Props, RunningPlugin, startPlugin } from "./harness";
 

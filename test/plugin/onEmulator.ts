@@ -2,7 +2,7 @@
 // the deployer against it (the owner's key as secret `ibmcloud:apiKey`), and an IamClient with the
 // owner's key for the out-of-band changes a colleague would make with the CLI.
 import { startEmulator, RunningEmulator, EmulatorOptions } from "../../emulator";
-import { IamClient, IamTokenManager } from "../../provider";
+import { IamClient, IamTokenManager } from "../../client";
 import { RunningPlugin, startPlugin, StartPluginOptions } from "./harness";
 
 export interface PluginOnEmulator {

@@ -14,9 +14,8 @@ import * as path from "path";
 import * as util from "util";
 import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import {
-    accessPolicyProvider, IamClient, IamTokenManager, kmsAccessReadyProvider, kmsKeyProvider, serviceApiKeyProvider, serviceIdProvider,
-} from "../../provider";
+import { accessPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, serviceApiKeyProvider, serviceIdProvider } from "../../provider";
+import { IamClient, IamTokenManager } from "../../client";
 import { describeLeaks, SecretTap, startSecretTap, Sweep, TapRule, distinctive } from "../support/secretTap";
 import { PluginCallError, Props, RunningPlugin, startPlugin } from "./harness";
 

@@ -7,8 +7,9 @@ import * as os from "os";
 import * as path from "path";
 import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { IamClient, IamTokenManager, serviceApiKeyProvider } from "../../provider";
-import { ServiceId as ServiceIdWire } from "../../provider/iamClient";
+import { serviceApiKeyProvider } from "../../provider";
+import { IamClient, IamTokenManager } from "../../client";
+import { ServiceId as ServiceIdWire } from "../../client/iamClient";
 import { PluginCallError, Props, RunningPlugin, startPlugin, UNKNOWN } from "./harness";
 
 interface LiveKey {

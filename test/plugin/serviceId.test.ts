@@ -3,7 +3,8 @@
 import { strict as assert } from "assert";
 import "../support/failFast";
 import { RunningEmulator } from "../../emulator";
-import { IamClient, serviceIdProvider } from "../../provider";
+import { serviceIdProvider } from "../../provider";
+import { IamClient } from "../../client";
 import { PluginCallError, Props, RunningPlugin, UNKNOWN } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
 

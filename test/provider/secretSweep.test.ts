@@ -13,13 +13,11 @@ import * as util from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { nextUnhandledRejection } from "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import {
-    accessTokenProvider, HttpClientOptions, IamClient, IamTokenManager, KmsClient, resolveCloudSettings, RetryInfo,
-} from "../../provider";
+import { accessTokenProvider, HttpClientOptions, IamClient, IamTokenManager, KmsClient, resolveCloudSettings, RetryInfo } from "../../client";
 import { KmsAccess } from "../../components";
 import { describeLeaks, findLeaks, SecretTap, startSecretTap, Sweep, TapRule, distinctive } from "../support/secretTap";
 import { outputValue, setupMocks } from "../support/mocks";
-import { json, startLocalServer } from "./localServer";
+import { json, startLocalServer } from "../support/localServer";
 
 const OWNER_KEY = distinctive("sweepOwnerKey-");
 const UNKNOWN_KEY = distinctive("sweepUnknownKey-");

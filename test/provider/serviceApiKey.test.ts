@@ -1,6 +1,7 @@
 // ServiceApiKey check and diff, called directly (no network): what a user sees at preview.
 import { strict as assert } from "assert";
-import { serviceApiKeyProvider, ServiceApiKeyOutputs, serviceIamId } from "../../provider";
+import { serviceApiKeyProvider, ServiceApiKeyOutputs } from "../../provider";
+import { serviceIamId } from "../../client";
 import { UNKNOWN } from "../../provider/validation";
 
 const p = serviceApiKeyProvider;

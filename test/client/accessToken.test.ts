@@ -2,7 +2,7 @@
 // apiKey) gets — a token for the service ID, cached, with its expiration, usable on KMS.
 import * as assert from "assert";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { accessTokenProvider, AccessTokenProvider, IamClient, IamTokenManager, decodeJwtPayload } from "../../provider";
+import { accessTokenProvider, AccessTokenProvider, IamClient, IamTokenManager, decodeJwtPayload } from "../../client";
 
 describe("provider/accessToken: accessTokenProvider for a service ID's key", function () {
     this.timeout(20_000);

@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { HttpClient, HttpClientOptions, IbmCloudError, parseRetryAfter, backoffDelayMs, DEFAULT_RETRY_POLICY } from "../../provider";
-import { startLocalServer, LocalServer, json, reset, hang, closedPort, Handler } from "./localServer";
+import { HttpClient, HttpClientOptions, IbmCloudError, parseRetryAfter, backoffDelayMs, DEFAULT_RETRY_POLICY } from "../../client";
+import { startLocalServer, LocalServer, json, reset, hang, closedPort, Handler } from "../support/localServer";
 
 const IAM_ERROR = (status: number, code: string) => ({
     errors: [{ code, message_code: "BXNIM9999E", message: `IBM says ${code}` }], status_code: status, trace: "trace-" + code,

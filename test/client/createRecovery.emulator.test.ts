@@ -2,7 +2,7 @@
 // ends with exactly one object and returns it (adopted, or made by a second send), never two.
 import * as assert from "assert";
 import { startEmulator, RunningEmulator, FaultRule } from "../../emulator";
-import { IamClient, IamTokenManager, KmsClient, IbmCloudError, resolveCloudSettings } from "../../provider";
+import { IamClient, IamTokenManager, KmsClient, IbmCloudError, resolveCloudSettings } from "../../client";
 
 interface AdminState {
     serviceIds: Array<{ id: string; name: string }>;

@@ -1,9 +1,7 @@
 import * as assert from "assert";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import {
-    HttpClient, IamClient, IamTokenManager, KmsClient, KmsClientOptions, IbmCloudError, isNotFound, resolveCloudSettings, kmsEndpointFromSettings,
-} from "../../provider";
-import { startLocalServer, json } from "./localServer";
+import { HttpClient, IamClient, IamTokenManager, KmsClient, KmsClientOptions, IbmCloudError, isNotFound, resolveCloudSettings, kmsEndpointFromSettings } from "../../client";
+import { startLocalServer, json } from "../support/localServer";
 
 interface AdminKey { id: string; name: string; instance: string; keyRing: string; extractable: boolean; deleted: boolean; imported?: boolean }
 

@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { IamTokenManager, IamTokenManagerOptions, IbmCloudError, HttpClient, decodeJwtPayload } from "../../provider";
-import { startLocalServer, LocalServer, json, Handler } from "./localServer";
+import { IamTokenManager, IamTokenManagerOptions, IbmCloudError, HttpClient, decodeJwtPayload } from "../../client";
+import { startLocalServer, LocalServer, json, Handler } from "../support/localServer";
 
 const API_KEY = "TestApiKey_0123456789abcdefghijklmnopqrstuv";
 const ACCOUNT = "0123456789abcdef0123456789abcdef";

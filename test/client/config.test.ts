@@ -1,7 +1,5 @@
 import * as assert from "assert";
-import {
-    resolveCloudSettings, settingsFromProviderConfig, kmsEndpointFor, kmsEndpointFromSettings, httpOptionsFromSettings, InputError,
-} from "../../provider";
+import { resolveCloudSettings, settingsFromProviderConfig, kmsEndpointFor, kmsEndpointFromSettings, httpOptionsFromSettings, InputError } from "../../client";
 
 const KEY = "k".repeat(44);
 
@@ -119,7 +117,7 @@ describe("config: kmsEndpointFor", () => {
 
 describe("config: resolveCloudEndpoints", () => {
     it("resolves endpoints with the same precedence but needs no API key", () => {
-        const { resolveCloudEndpoints } = require("../../provider/config") as typeof import("../../provider/config");
+        const { resolveCloudEndpoints } = require("../../client/config") as typeof import("../../client/config");
         const env = { IBMCLOUD_IAM_API_ENDPOINT: "http://127.0.0.1:9", IBMCLOUD_HPCS_API_ENDPOINT: "https://hpcs.example.test" };
         const e = resolveCloudEndpoints({ region: "eu-de" }, env);
         assert.deepStrictEqual(e, { iamEndpoint: "http://127.0.0.1:9", visibility: "public", region: "eu-de", hpcsEndpoint: "https://hpcs.example.test" });

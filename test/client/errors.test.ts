@@ -1,7 +1,5 @@
 import * as assert from "assert";
-import {
-    IbmCloudError, InputError, parseErrorBody, redact, isNotFound, isPolicyConflict, isEtagMismatch, isRetryableStatus,
-} from "../../provider";
+import { IbmCloudError, InputError, parseErrorBody, redact, isNotFound, isPolicyConflict, isEtagMismatch, isRetryableStatus } from "../../client";
 
 // A JWT-shaped string (header.payload.signature), as IAM issues.
 const JWT = "eyJraWQiOiIyMDIzMDgwOTA4MzQiLCJhbGciOiJSUzI1NiJ9.eyJpYW1faWQiOiJpYW0tU2VydmljZUlkLTEyMyJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";

@@ -1,8 +1,8 @@
 // createWithRecovery as pure logic: what it does with each answer a lookup can give. The same logic
 // against the emulator's injected faults is in createRecovery.emulator.test.ts.
 import * as assert from "assert";
-import { IbmCloudError } from "../../provider";
-import { createWithRecovery, createdSince, CREATE_CLOCK_SKEW_MS, MAX_CREATE_RESENDS } from "../../provider/createRecovery";
+import { IbmCloudError } from "../../client";
+import { createWithRecovery, createdSince, CREATE_CLOCK_SKEW_MS, MAX_CREATE_RESENDS } from "../../client/createRecovery";
 
 const lost = () => new IbmCloudError({ operation: "create service ID", status: 0, code: "ECONNRESET", outcomeUnknown: true, ibmMessage: "the connection failed" });
 const refused = () => new IbmCloudError({ operation: "create service ID", status: 400, code: "invalid_body", ibmMessage: "name is required" });

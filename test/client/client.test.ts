@@ -1,4 +1,4 @@
-// The client entry point (`pulumi-ibmcloud-iam/client`, provider/client.ts) gives an application the
+// The client entry point (`pulumi-ibmcloud-iam/client`, client/index.ts) gives an application the
 // client layer without @pulumi/pulumi (and the TypeScript compiler it loads). Checked in a fresh
 // process: what require.cache holds after requiring it.
 import { strict as assert } from "assert";
@@ -41,7 +41,7 @@ describe("client entry point: pulumi-ibmcloud-iam/client", function () {
 
     it("loads the client layer without loading @pulumi/pulumi", async () => {
         const loaded = await loadInFreshNode("pulumi-ibmcloud-iam/client");
-        assert.equal(loaded.resolved, path.join(REPO_ROOT, "dist", "provider", "client.js"));
+        assert.equal(loaded.resolved, path.join(REPO_ROOT, "dist", "client", "index.js"));
         assert.ok(!loaded.packages.includes("@pulumi/pulumi"), `@pulumi/pulumi was loaded: ${loaded.packages.join(", ")}`);
         assert.ok(!loaded.packages.includes("typescript"), `typescript was loaded: ${loaded.packages.join(", ")}`);
         assert.deepEqual(loaded.packages, ["undici", "zod"], "the client needs undici and zod, nothing else");
@@ -66,7 +66,7 @@ describe("client entry point: pulumi-ibmcloud-iam/client", function () {
     it("every path importable before the exports map still is: the root, dist files with and without .js, folders, the emulator", async () => {
         const cases: Array<[string, string]> = [
             ["pulumi-ibmcloud-iam", "dist/index.js"],
-            ["pulumi-ibmcloud-iam/client", "dist/provider/client.js"],
+            ["pulumi-ibmcloud-iam/client", "dist/client/index.js"],
             ["pulumi-ibmcloud-iam/emulator", "dist/emulator/index.js"],
             ["pulumi-ibmcloud-iam/package.json", "package.json"],
             ["pulumi-ibmcloud-iam/dist", "dist/index.js"],
@@ -77,7 +77,7 @@ describe("client entry point: pulumi-ibmcloud-iam/client", function () {
             ["pulumi-ibmcloud-iam/dist/provider/serviceId.js", "dist/provider/serviceId.js"],
             ["pulumi-ibmcloud-iam/dist/provider/serviceId", "dist/provider/serviceId.js"],
             ["pulumi-ibmcloud-iam/dist/provider/index.d.ts", "dist/provider/index.d.ts"],
-            ["pulumi-ibmcloud-iam/dist/provider/http.js.map", "dist/provider/http.js.map"],
+            ["pulumi-ibmcloud-iam/dist/client/http.js.map", "dist/client/http.js.map"],
             ["pulumi-ibmcloud-iam/emulator/README.md", "emulator/README.md"],
         ];
         // Resolved as a consumer does: from a project whose node_modules holds the package.

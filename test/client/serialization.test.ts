@@ -7,7 +7,7 @@ import * as path from "path";
 import Module = require("module");
 import * as pulumi from "@pulumi/pulumi";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import * as client from "../../provider";
+import * as client from "../../client";
 
 describe("serialization: the client layer survives Pulumi's closure serializer", function () {
     this.timeout(60_000);

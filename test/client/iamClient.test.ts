@@ -1,9 +1,7 @@
 import * as assert from "assert";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import {
-    IamClient, IamTokenManager, IbmCloudError, isNotFound, isEtagMismatch, isPolicyConflict, resolveCloudSettings, PolicyBody,
-} from "../../provider";
-import { startLocalServer, LocalServer, json, Handler } from "./localServer";
+import { IamClient, IamTokenManager, IbmCloudError, isNotFound, isEtagMismatch, isPolicyConflict, PolicyBody, resolveCloudSettings } from "../../client";
+import { startLocalServer, LocalServer, json, Handler } from "../support/localServer";
 
 interface AdminState {
     serviceIds: Array<{ id: string; name: string; locked: boolean; description?: string }>;
