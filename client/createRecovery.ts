@@ -31,10 +31,16 @@ export interface CreateRecovery<T> {
     now?: () => number;
 }
 
+/** The same error, outcome unknown, with `note` in place of the generic outcome-unknown advice. */
+function recoveryNoted(err: IbmCloudError, note: string): IbmCloudError {
+    return err.withContext({ outcomeUnknown: true, note: `its outcome was unknown and ${note}` }, { replaceNote: true });
+}
+
 /**
  * Runs `send`; when its outcome is unknown, adopts the one object `lookup` finds, or sends again when it
  * finds none. Throws the create's own error when recovery is impossible, with a note saying why.
  */
+
 export async function createWithRecovery<T>(r: CreateRecovery<T>): Promise<T> {
     const now = r.now ?? Date.now;
     const since = now() - CREATE_CLOCK_SKEW_MS;
@@ -47,7 +53,7 @@ export async function createWithRecovery<T>(r: CreateRecovery<T>): Promise<T> {
             try {
                 found = await r.lookup(since);
             } catch (lookupErr) {
-                throw withRecoveryNote(err,
+                throw recoveryNoted(err,
                     `looking for what it may have created failed too (${lookupErr instanceof Error ? lookupErr.message : String(lookupErr)}); ` +
                     "check IBM Cloud for a new object before running `pulumi up` again, and import it instead of creating a second one");
             }
@@ -56,12 +62,12 @@ export async function createWithRecovery<T>(r: CreateRecovery<T>): Promise<T> {
                 return found[0];
             }
             if (found.length > 1) {
-                throw withRecoveryNote(err,
+                throw recoveryNoted(err,
                     `${found.length} matching objects were created since then (${found.map(r.idOf).join(", ")}) and it cannot tell which one this request made: ` +
                     "delete all but one, and adopt that one with the resource's `get` (the `id` resource option)");
             }
             if (attempt > MAX_CREATE_RESENDS) {
-                throw withRecoveryNote(err, `nothing was created; gave up after ${attempt} create attempts`);
+                throw recoveryNoted(err, `nothing was created; gave up after ${attempt} create attempts`);
             }
             r.onRecovered?.({ operation: r.operation, outcome: "resent", attempt });
         }
@@ -75,20 +81,3 @@ export function createdSince(createdAt: string | undefined, since: number): bool
     return Number.isNaN(t) || t >= since;
 }
 
-/** The same error with IBM's details kept and `note` replacing the generic outcome-unknown advice. */
-function withRecoveryNote(err: IbmCloudError, note: string): IbmCloudError {
-    return new IbmCloudError({
-        operation: err.operation,
-        status: err.status,
-        code: err.code,
-        messageCode: err.messageCode,
-        ibmMessage: err.ibmMessage,
-        traceId: err.traceId,
-        method: err.method,
-        url: err.url,
-        retryable: err.retryable,
-        outcomeUnknown: true,
-        attempts: err.attempts,
-        note: `its outcome was unknown and ${note}`,
-    });
-}

@@ -125,6 +125,8 @@ export class IbmCloudError extends Error {
     readonly details: string | undefined;
     readonly moreInfo: string | undefined;
     readonly attempts: number;
+    /** The advice appended to the message, if any. */
+    readonly note: string | undefined;
 
     constructor(init: IbmCloudErrorInit) {
         const s = init.secrets ?? [];
@@ -163,6 +165,7 @@ export class IbmCloudError extends Error {
         this.details = clean(init.details);
         this.moreInfo = clean(init.moreInfo);
         this.attempts = init.attempts ?? 1;
+        this.note = clean(init.note);
         // A transport error's message can carry a URL with a query; keep only its redacted text.
         if (init.cause !== undefined) {
             const c = init.cause as { message?: unknown; code?: unknown };
@@ -176,6 +179,46 @@ export class IbmCloudError extends Error {
     override toString(): string {
         return `${this.name}: ${this.message}`;
     }
+
+    /**
+     * The same error with context added: every field kept (codes, status, trace id, KMS reasons, the
+     * conflicting policy), `changes` applied over them, and a `note` appended to the one it had
+     * (or put in its place with `replaceNote`). The one way to add context to an IBM error.
+     */
+    withContext(changes: Partial<IbmCloudErrorInit>, opts: { replaceNote?: boolean } = {}): IbmCloudError {
+        return new IbmCloudError(contextOf(this, changes, opts.replaceNote === true));
+    }
+}
+
+/** The init of `err` with `changes` applied; notes are chained, not replaced. */
+function contextOf(err: IbmCloudError, changes: Partial<IbmCloudErrorInit>, replaceNote = false): IbmCloudErrorInit {
+    const note = [replaceNote ? undefined : err.note, changes.note].filter((n) => n !== undefined && n !== "").join("; ");
+    const init: IbmCloudErrorInit = {
+        operation: err.operation, status: err.status, code: err.code, messageCode: err.messageCode, ibmMessage: err.ibmMessage,
+        traceId: err.traceId, method: err.method, url: err.url, retryable: err.retryable, outcomeUnknown: err.outcomeUnknown,
+        conflictingPolicyId: err.conflictingPolicyId, conflictingPolicyEtag: err.conflictingPolicyEtag, retryAfterMs: err.retryAfterMs,
+        kmsReasons: err.kmsReasons, details: err.details, moreInfo: err.moreInfo, attempts: err.attempts,
+        cause: (err as { cause?: unknown }).cause,
+        ...changes,
+    };
+    if (note) init.note = note;
+    return init;
+}
+
+/**
+ * `err` with a sentence of advice appended (nothing secret is added): an IbmCloudError keeps every
+ * field; any other error becomes a plain Error with the note after its message.
+ */
+export function appendErrorNote(err: unknown, note: string): Error {
+    // By name too: a provider serialized by value carries its own copy of the class.
+    if (err instanceof IbmCloudError) return err.withContext({ note });
+    if (err instanceof Error && err.name === "IbmCloudError") return new IbmCloudError(contextOf(err as IbmCloudError, { note }));
+    return new Error(`${(err as Error)?.message ?? String(err)}; ${note}`);
+}
+
+/** IBM refuses a write to a locked entity (a service ID or API key, or a policy whose subject is one) with 409 `entity_locked`. */
+export function isEntityLocked(err: unknown): boolean {
+    return err instanceof IbmCloudError && err.status === 409 && err.code === "entity_locked";
 }
 
 // Characters a key, token or base64 value is made of.

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import * as crypto from "crypto";
 import { HttpClient, HttpClientOptions, HttpMethod, HttpResponse, QueryValue } from "./http";
-import { IbmCloudError, isEtagMismatch, isNotFound } from "./errors";
+import { IbmCloudError, isEtagMismatch, isNotFound, isPolicyConflict } from "./errors";
 import { createdSince, createWithRecovery } from "./createRecovery";
 import { IamTokenManager, TokenInfo } from "./tokenManager";
 import { CloudSettings, httpOptionsFromSettings } from "./config";
@@ -441,13 +441,46 @@ export class IamClient {
 
     // ---------- policies ----------
 
-    /** Creates an access policy. An identical existing policy fails with 409 (`isPolicyConflict(err)`, `err.conflictingPolicyId`). */
+    /**
+     * Creates a policy. An identical active policy fails with 409 (`isPolicyConflict(err)`,
+     * `err.conflictingPolicyId`). When the answer is lost (`outcomeUnknown`), looks for the policy
+     * granting exactly `body` created since the first attempt: adopts it, sends again if there is none
+     * (IBM takes no idempotency key); a 409 met after such a lost attempt is that attempt's own policy,
+     * and is returned.
+     */
     async createPolicy(body: PolicyBody): Promise<PolicyWithEtag> {
-        const res = await this.call("create access policy", "POST", "/v1/policies", { json: body });
-        return this.withEtag(res, "create access policy");
+        const operation = `create ${body.type} policy`;
+        let lostAttemptSince: number | undefined;
+        try {
+            return await createWithRecovery<PolicyWithEtag>({
+                operation,
+                send: async () => this.withEtag(await this.call(operation, "POST", "/v1/policies", { json: body }), operation),
+                lookup: async (since) => {
+                    lostAttemptSince ??= since;
+                    const found = await this.findIdenticalPolicy(body, since);
+                    return found ? [found] : [];
+                },
+                idOf: (p) => p.policy.id,
+            });
+        } catch (err) {
+            if (lostAttemptSince === undefined || !isPolicyConflict(err)) throw err;
+            const ours = await this.findIdenticalPolicy(body, lostAttemptSince);
+            if (!ours || (err.conflictingPolicyId !== undefined && err.conflictingPolicyId !== ours.policy.id)) throw err;
+            return ours;
+        }
     }
 
-    /** All policies matching the filter (every page). */
+    /** The active policy granting exactly what `body` grants (created at or after `since`, when given), read with its ETag. */
+    async findIdenticalPolicy(body: PolicyBody, since?: number): Promise<PolicyWithEtag | undefined> {
+        const subject = body.subjects[0]?.attributes ?? [];
+        const iamId = subject.find((a) => a.name === "iam_id")?.value;
+        const accountId = String(body.resources[0]?.attributes.find((a) => a.name === "accountId")?.value ?? (await this.accountId()));
+        const candidates = await this.listPolicies({ accountId, type: body.type, ...(iamId !== undefined ? { iamId: String(iamId) } : {}) });
+        const match = candidates.find((p) => (p.state ?? "active") === "active" && sameGrant(p, body) &&
+            (since === undefined || createdSince(p.created_at, since)));
+        return match ? this.getPolicy(match.id) : undefined;
+    }
+
     async listPolicies(filter: ListPoliciesFilter = {}): Promise<Policy[]> {
         const account_id = filter.accountId ?? (await this.accountId());
         const query: { [k: string]: QueryValue } = {
@@ -656,4 +689,17 @@ export function holds(live: unknown, wanted: unknown): boolean {
             v === undefined || holds((live as Record<string, unknown>)[k], v));
     }
     return live === wanted || ((live === undefined || live === null) && wanted === "");
+}
+
+/** Policy and request bodies describe the same grant (subject, roles, resource, tags; order ignored). */
+export function sameGrant(policy: PolicyBody, body: PolicyBody): boolean {
+    const attrs = (l: PolicyAttribute[] = []) =>
+        l.map((a) => `${a.name}\u0000${a.operator ?? "stringEquals"}\u0000${String(a.value)}`).sort();
+    const key = (p: PolicyBody) => JSON.stringify({
+        type: p.type,
+        subjects: (p.subjects ?? []).map((s) => attrs(s.attributes)),
+        roles: (p.roles ?? []).map((r) => r.role_id).sort(),
+        resources: (p.resources ?? []).map((r) => ({ a: attrs(r.attributes), t: attrs(r.tags) })),
+    });
+    return key(policy) === key(body);
 }

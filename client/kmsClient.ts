@@ -206,9 +206,8 @@ export class KmsClient {
                 if (!(err instanceof IbmCloudError) || (err.status !== 401 && err.status !== 403)) throw err;
                 const remaining = deadline - now();
                 if (remaining <= 0) {
-                    throw new IbmCloudError({
-                        operation: "wait for KMS access", status: err.status, code: err.code, messageCode: err.messageCode,
-                        ibmMessage: err.ibmMessage, traceId: err.traceId, attempts: attempt,
+                    throw err.withContext({
+                        operation: "wait for KMS access", attempts: attempt,
                         note: `still not authorized after ${Math.round(timeoutMs / 1000)} s; check that an access policy grants this identity a role on instance ${this.instanceId}`,
                     });
                 }

@@ -5,12 +5,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import { z } from "zod";
 import { accessTokenProvider, AccessTokenProvider } from "../client/accessToken";
-import { AccessPolicy, checkAccessPolicy } from "../provider/accessPolicy";
-import {
-    CONFIG_KEYS, ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveCloudEndpoints, settingsFromProviderConfig, validateEndpoint,
-} from "../client/config";
+import { AccessPolicy } from "../provider/accessPolicy";
+import { checkAccessPolicy } from "../provider/accessPolicyCheck";
+import { CONFIG_KEYS, ExplicitCloudSettings, KmsService, settingsFromProviderConfig } from "../client/config";
 import { DEFAULT_ACCESS_TIMEOUT_SECONDS, KmsAccessReady } from "../provider/kmsAccessReady";
-import { KmsKey, KmsKeyArgs, kmsEndpointField, kmsInstanceIdField, kmsRegionField, kmsServiceField } from "../provider/kmsKey";
+import { KmsKey, KmsKeyArgs } from "../provider/kmsKey";
+import { DEFAULT_KMS_SERVICE, kmsEndpointOf, kmsTargetShape } from "../provider/kmsTarget";
 import { ServiceApiKey } from "../provider/serviceApiKey";
 import { ServiceId } from "../provider/serviceId";
 import { CheckFailure, descriptionField, expiresAtField, nameField, UNKNOWN, validate } from "../provider/validation";
@@ -117,10 +117,10 @@ export class KmsAccess extends pulumi.ComponentResource {
         const child = { parent: this };
 
         this.instanceId = pulumi.output(args.instance.instanceId);
-        this.service = pulumi.output(args.instance.service ?? "hs-crypto") as pulumi.Output<KmsService>;
+        this.service = pulumi.output(args.instance.service ?? DEFAULT_KMS_SERVICE) as pulumi.Output<KmsService>;
         const explicit = this.explicitSettings;
         this.kmsEndpoint = pulumi.all([this.instanceId, this.service, args.instance.region, args.instance.endpoint])
-            .apply(([instanceId, service, region, endpoint]) => kmsEndpointOf(explicit, { instanceId, service, region, endpoint }));
+            .apply(([instanceId, service, region, endpoint]) => kmsEndpointOf(explicit, { instanceId, service, region, endpoint }, "instance.endpoint"));
 
         const description = args.description ?? pulumi.interpolate`Access of ${name} to ${this.service} instance ${this.instanceId}`;
         this.serviceIdResource = new ServiceId(`${name}-serviceid`, { name: args.serviceIdName ?? name, description }, child);
@@ -237,12 +237,7 @@ const MAX_SERVICE_ID_NAME = 1000 - API_KEY_NAME_SUFFIX.length;
 function kmsAccessArgsSchema() {
     const timeoutMessage = "waitForAccess.timeoutSeconds must be a number of seconds ≥ 0 (0 disables the wait)";
     return z.object({
-        instance: z.object({
-            instanceId: kmsInstanceIdField(),
-            service: kmsServiceField().optional(),
-            region: kmsRegionField().optional(),
-            endpoint: kmsEndpointField("instance.endpoint").optional(),
-        }, { error: "instance is required: { instanceId: \"<instance guid>\", service?: \"hs-crypto\" | \"kms\", region? | endpoint? }" }).strict(),
+        instance: z.object(kmsTargetShape("instance.endpoint"), { error: "instance is required: { instanceId: \"<instance guid>\", service?: \"hs-crypto\" | \"kms\", region? | endpoint? }" }).strict(),
         roles: z.array(
             z.string({ error: "each role must be a string such as \"Writer\"" }).trim().min(1, { error: "a role must not be empty; give a name such as \"Reader\"" }),
             { error: "roles must be a list of role names, ids or CRNs such as [\"Writer\"]" },
@@ -292,7 +287,7 @@ export function kmsAccessArgsFailures(name: string, args: unknown): CheckFailure
     const failures = r.ok ? [] : [...r.failures];
     // Role names resolve offline for both KMS services: a typo fails here, with the valid list.
     const instance = view.instance as { service?: unknown } | undefined;
-    const service = instance && typeof instance === "object" ? instance.service ?? "hs-crypto" : "hs-crypto";
+    const service = instance && typeof instance === "object" ? instance.service ?? DEFAULT_KMS_SERVICE : DEFAULT_KMS_SERVICE;
     if (Array.isArray(view.roles) && (service === "hs-crypto" || service === "kms")) {
         const roleCheck = checkAccessPolicy({ serviceId: "ServiceId-component", roles: view.roles, resource: { serviceName: service } });
         for (const f of roleCheck.failures) if (f.property.startsWith("roles[") && !failures.some((g) => g.property === f.property)) failures.push(f);
@@ -319,12 +314,4 @@ function stackCloudSettings(): ExplicitCloudSettings {
         },
     });
     return settings;
-}
-
-/** The instance's KMS base URL: `endpoint`, else the stack/env override, else derived from service, instance and region. */
-export function kmsEndpointOf(explicit: ExplicitCloudSettings,
-    target: { instanceId: string; service: KmsService; region?: string; endpoint?: string }): string {
-    if (target.endpoint !== undefined && target.endpoint !== "") return validateEndpoint("instance.endpoint", target.endpoint);
-    const settings = resolveCloudEndpoints(explicit);
-    return kmsEndpointFromSettings(settings, { service: target.service, instanceId: target.instanceId, region: target.region });
 }

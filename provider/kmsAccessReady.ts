@@ -5,11 +5,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import * as crypto from "crypto";
-import { ExplicitCloudSettings, httpOptionsFromSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint } from "../client/config";
-import { IbmCloudError } from "../client/errors";
-import { KmsClient } from "../client/kmsClient";
-import { kmsInstanceIdField, isApiKeyRejected, kmsEndpointField, kmsServiceField, kmsRegionField, appendErrorNote } from "./kmsKey";
-import { IamTokenManager, TokenManagerPool } from "../client/tokenManager";
+import { KmsService } from "../client/config";
+import { appendErrorNote, IbmCloudError } from "../client/errors";
+import { DEFAULT_KMS_SERVICE, holderOf, isApiKeyRejected, KmsConnections, kmsServiceField, kmsTargetShape, normalizeEndpoint } from "./kmsTarget";
 import { compact, UNKNOWN, validate } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 
@@ -67,10 +65,8 @@ export const DEFAULT_ACCESS_TIMEOUT_SECONDS = 60;
 
 function kmsAccessReadySchema() {
     return z.object({
-        instanceId: kmsInstanceIdField(),
-        service: kmsServiceField().default("hs-crypto"),
-        region: kmsRegionField().optional(),
-        endpoint: kmsEndpointField("endpoint").optional(),
+        ...kmsTargetShape(),
+        service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
         apiKey: z.string({ error: "apiKey must be the service ID's API key (a string)" }).min(1, { error: "apiKey must not be empty" }),
         policyId: z.string({ error: "policyId must be a string" })
             .min(1, { error: "policyId must not be empty; pass the policy's id (e.g. policy.policyId) or leave it out" }).optional(),
@@ -91,30 +87,20 @@ export function diffKmsAccessReady(olds: Partial<KmsAccessReadyOutputs>, news: P
     if (differs(olds.policyId, news.policyId)) changed.push("policyId");
     if (differs(olds.policyEtag, news.policyEtag)) changed.push("policyEtag");
     if (differs((olds.instanceId ?? "").toLowerCase(), typeof news.instanceId === "string" ? news.instanceId.toLowerCase() : news.instanceId)) changed.push("instanceId");
-    if (differs(olds.service ?? "hs-crypto", news.service ?? "hs-crypto")) changed.push("service");
-    if (news.endpoint !== undefined && differs(olds.endpoint, news.endpoint === UNKNOWN ? UNKNOWN : safeEndpoint(news.endpoint))) changed.push("endpoint");
+    if (differs(olds.service ?? DEFAULT_KMS_SERVICE, news.service ?? DEFAULT_KMS_SERVICE)) changed.push("service");
+    if (news.endpoint !== undefined && differs(olds.endpoint, news.endpoint === UNKNOWN ? UNKNOWN : normalizeEndpoint(news.endpoint))) changed.push("endpoint");
     if (differs(olds.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS, news.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS)) changed.push("timeoutSeconds");
     return changed;
 }
 
-function safeEndpoint(v: string): string {
-    try {
-        return validateEndpoint("endpoint", v);
-    } catch {
-        return v;
-    }
-}
 
 // ---------- provider ----------
 
 export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
-    private explicit: ExplicitCloudSettings | undefined;
-    // One token manager per (IAM endpoint, API key) handed to this provider.
-    private readonly tokenPool = new TokenManagerPool();
+    private readonly connections = new KmsConnections();
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        this.explicit = settingsFromProviderConfig(req);
-        this.tokenPool.clear();
+        this.connections.configure(req);
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
@@ -149,13 +135,10 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     private async waitFor(inputs: KmsAccessReadyInputs): Promise<KmsAccessReadyOutputs> {
-        const settings = resolveCloudSettings({ ...(this.explicit ?? {}), apiKey: inputs.apiKey });
-        const service = inputs.service ?? "hs-crypto";
-        const endpoint = inputs.endpoint !== undefined
-            ? validateEndpoint("endpoint", inputs.endpoint)
-            : kmsEndpointFromSettings(settings, { service, instanceId: inputs.instanceId, region: inputs.region });
-        const tokens = this.tokenPool.get(inputs.apiKey, settings.iamEndpoint, httpOptionsFromSettings(settings));
-        const client = new KmsClient({ endpoint, instanceId: inputs.instanceId, tokenSource: () => tokens.getToken(), httpClient: tokens.http });
+        const target = this.connections.target(inputs);
+        const { service, endpoint } = target;
+        const tokens = this.connections.tokensFor(inputs.apiKey, "KmsAccessReady");
+        const client = this.connections.client(target, tokens);
         const timeoutSeconds = inputs.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS;
         const started = Date.now();
         try {
@@ -163,12 +146,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
         } catch (err) {
             if (isApiKeyRejected(err)) throw appendErrorNote(err, "IAM rejected the service ID's API key, so KMS access cannot be checked");
             if (err instanceof Error && err.name === "IbmCloudError" && ((err as IbmCloudError).status === 401 || (err as IbmCloudError).status === 403)) {
-                let who = "the service ID";
-                try {
-                    who = (await tokens.getTokenInfo()).iamId || who;
-                } catch {
-                    // keep the generic wording
-                }
+                const who = await holderOf(tokens, "the service ID");
                 throw new Error(
                     `Timed out after ${timeoutSeconds} s waiting for ${service} instance ${inputs.instanceId} to accept ${who}: KMS still answers ` +
                     `${(err as IbmCloudError).status} ${(err as IbmCloudError).code ?? ""}`.trimEnd() + ". IBM Cloud can take a few minutes to apply a new access policy: " +

@@ -5,13 +5,14 @@
 // only a fallback for refresh and destroy when the stored key was rotated or deleted outside Pulumi.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import {
-    ExplicitCloudSettings, httpOptionsFromSettings, KmsService, kmsEndpointFromSettings, resolveCloudSettings, settingsFromProviderConfig, validateEndpoint,
-} from "../client/config";
-import { IbmCloudError, isNotFound } from "../client/errors";
+import { KmsService } from "../client/config";
+import { appendErrorNote, isNotFound } from "../client/errors";
 import { KmsClient, KmsKey as KmsKeyResource } from "../client/kmsClient";
+import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./session";
-import { IamTokenManager, TokenManagerPool } from "../client/tokenManager";
+import {
+    DEFAULT_KMS_SERVICE, holderOf, isApiKeyRejected, isKmsUnauthorized, KmsConnections, kmsServiceField, KmsTarget, kmsTargetShape, normalizeEndpoint,
+} from "./kmsTarget";
 import { CheckFailure, compact, dateTimeField, descriptionField, UNKNOWN, validate } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 
@@ -103,38 +104,8 @@ interface KmsKeyInputs {
 
 // ---------- validation ----------
 
-const GUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 const KEY_RING_PATTERN = "^[a-zA-Z0-9-]{2,100}$";
 const BASE64_PATTERN = "^[A-Za-z0-9+/]+={0,2}$";
-
-/** Zod field for a KMS instance GUID. */
-export function kmsInstanceIdField() {
-    return z.string({ error: "instanceId must be a string" })
-        .trim()
-        .regex(new RegExp(GUID_PATTERN), { error: "instanceId must be the instance GUID such as 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b (the last-but-two segment of the instance CRN)" });
-}
-
-/** Zod field for the KMS service name. */
-export function kmsServiceField() {
-    return z.enum(["hs-crypto", "kms"], { error: "service must be hs-crypto (Hyper Protect Crypto Services) or kms (Key Protect)" });
-}
-
-/** Zod field for a KMS endpoint override (https, or http on loopback for the emulator). */
-export function kmsEndpointField(field: string) {
-    return z.string({ error: `${field} must be a URL string` }).superRefine((v, ctx) => {
-        try {
-            validateEndpoint(field, v);
-        } catch (e) {
-            ctx.addIssue({ code: "custom", message: (e as Error).message });
-        }
-    });
-}
-
-/** Zod field for a region id. */
-export function kmsRegionField() {
-    return z.string({ error: "region must be a string" })
-        .regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, { error: "region must be an IBM Cloud region id such as us-south, eu-de or jp-tok" });
-}
 
 function apiKeyField() {
     return z.string({ error: "apiKey must be the service ID's API key (a string), e.g. serviceApiKey.apikey" })
@@ -143,10 +114,8 @@ function apiKeyField() {
 
 function kmsKeySchema(expirationMustBeFuture: boolean) {
     return z.object({
-        instanceId: kmsInstanceIdField(),
-        service: kmsServiceField().default("hs-crypto"),
-        region: kmsRegionField().optional(),
-        endpoint: kmsEndpointField("endpoint").optional(),
+        ...kmsTargetShape(),
+        service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
         // IBM's Key Protect docs ("Creating standard keys"): a key name is 2 to 90 characters, need not be unique.
         name: z.string({ error: "name must be a string" }).trim()
             .min(2, { error: "name must be 2 to 90 characters; give the key a name such as \"app-root-key\"" })
@@ -186,7 +155,7 @@ export function diffKmsKey(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInp
     const storedRing = olds.keyRing ?? "default";
     for (const field of REPLACE_FIELDS) {
         const before: unknown = field === "keyRing" ? storedRing : field === "type" ? (olds.type ?? (olds.extractable ? "standard" : "root")) : olds[field];
-        const after: unknown = field === "keyRing" ? (news.keyRing ?? "default") : field === "service" ? (news.service ?? "hs-crypto")
+        const after: unknown = field === "keyRing" ? (news.keyRing ?? "default") : field === "service" ? (news.service ?? DEFAULT_KMS_SERVICE)
             : field === "type" ? (news.type ?? "root") : news[field];
         // An unknown (preview) value may turn out different: report the replacement it could cause.
         if (after === UNKNOWN || !sameValue(before, after, field)) replaces.push(field);
@@ -206,59 +175,18 @@ function sameValue(before: unknown, after: unknown, field: string): boolean {
     return before === after;
 }
 
-function normalizeEndpoint(v: string): string {
-    try {
-        return validateEndpoint("endpoint", v);
-    } catch {
-        return v;
-    }
-}
-
-// ---------- errors ----------
-
-/** IAM refused to exchange the API key for a token (deleted, disabled, expired or unknown key). */
-export function isApiKeyRejected(err: unknown): boolean {
-    const e = err as { name?: unknown; operation?: unknown; status?: unknown } | undefined;
-    return !!e && e.name === "IbmCloudError" && e.operation === "get IAM access token" && (e.status === 400 || e.status === 401);
-}
-
-/** KMS refused the caller (no policy on the instance, or one that has not applied yet). */
-export function isKmsUnauthorized(err: unknown): boolean {
-    const e = err as { name?: unknown; operation?: unknown; status?: unknown } | undefined;
-    return !!e && e.name === "IbmCloudError" && e.operation !== "get IAM access token" && (e.status === 401 || e.status === 403);
-}
-
-/** The same IBM error with a sentence of advice appended (nothing secret is added). */
-export function appendErrorNote(err: unknown, note: string): Error {
-    if (!(err instanceof Error) || err.name !== "IbmCloudError") return new Error(`${(err as Error)?.message ?? String(err)}; ${note}`);
-    const e = err as IbmCloudError;
-    return new IbmCloudError({
-        operation: e.operation, status: e.status, code: e.code, messageCode: e.messageCode, ibmMessage: e.ibmMessage,
-        traceId: e.traceId, method: e.method, url: e.url, retryable: e.retryable, outcomeUnknown: e.outcomeUnknown,
-        kmsReasons: e.kmsReasons, details: e.details, moreInfo: e.moreInfo, attempts: e.attempts, note,
-    });
-}
 
 // ---------- provider ----------
 
-interface KeyTarget {
-    instanceId: string;
-    service: KmsService;
-    endpoint: string;
-    keyRing?: string;
-}
 
 export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
+    // The deployer's client (a fallback for refresh and destroy); endpoints and the service ID's tokens.
     private readonly session = new CloudSession();
-    // Set in configure(); kept to resolve endpoints for the service ID's key even when no deployer key is configured.
-    private explicit: ExplicitCloudSettings | undefined;
-    // One token manager per (IAM endpoint, API key) handed to this provider.
-    private readonly tokenPool = new TokenManagerPool();
+    private readonly connections = new KmsConnections();
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.session.configure(req);
-        this.explicit = settingsFromProviderConfig(req);
-        this.tokenPool.clear();
+        this.connections.configure(req);
     }
 
     async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
@@ -278,7 +206,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     async create(inputs: KmsKeyInputs): Promise<pulumi.dynamic.CreateResult<KmsKeyOutputs>> {
         const target = this.targetFor(inputs);
         const tokens = this.tokensFor(inputs.apiKey);
-        const client = this.kms(target, tokens);
+        const client = this.connections.client(target, tokens);
         let key: KmsKeyResource;
         try {
             key = await client.createKey(compact({
@@ -322,7 +250,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         const tokens = this.tokensFor(news.apiKey);
         let key: KmsKeyResource;
         try {
-            key = await this.kms(target, tokens).getKeyMetadata(id);
+            key = await this.connections.client(target, tokens).getKeyMetadata(id);
         } catch (err) {
             if (isNotFound(err)) {
                 throw new Error(`KMS key ${id} no longer exists in instance ${target.instanceId} (deleted outside Pulumi); run \`pulumi refresh\` so Pulumi forgets it and creates a new one`);
@@ -353,17 +281,8 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
 
     // ---------- credentials ----------
 
-    /** Settings (endpoints, region) from stack config and environment; the service ID's key stands in for the deployer's. */
-    private settingsFor(apiKey: string) {
-        return resolveCloudSettings({ ...(this.explicit ?? {}), apiKey });
-    }
-
     private tokensFor(apiKey: string): IamTokenManager {
-        if (typeof apiKey !== "string" || apiKey === "") {
-            throw new Error("KmsKey: no apiKey in state; pass the service ID's API key as apiKey and run `pulumi up`");
-        }
-        const settings = this.settingsFor(apiKey);
-        return this.tokenPool.get(apiKey, settings.iamEndpoint, httpOptionsFromSettings(settings));
+        return this.connections.tokensFor(apiKey, "KmsKey");
     }
 
     /** The deployer's token manager from configure()/environment, or undefined when no deployer key is set. */
@@ -380,12 +299,12 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
      * Runs `fn` as the service ID; if IAM rejects the stored key (rotated or deleted outside Pulumi), or
      * for a destroy KMS refuses it, runs it again with the deployer's credentials when configured.
      */
-    private async asServiceId<T>(apiKey: string | undefined, target: KeyTarget, what: "refresh" | "destroy",
+    private async asServiceId<T>(apiKey: string | undefined, target: KmsTarget, what: "refresh" | "destroy",
         fn: (client: KmsClient) => Promise<T>): Promise<T> {
         const deployerOnly = typeof apiKey !== "string" || apiKey === "";
         if (!deployerOnly) {
             try {
-                return await fn(this.kms(target, this.tokensFor(apiKey)));
+                return await fn(this.connections.client(target, this.tokensFor(apiKey)));
             } catch (err) {
                 const keyRejected = isApiKeyRejected(err);
                 if (!keyRejected && !(what === "destroy" && isKmsUnauthorized(err))) throw err;
@@ -398,7 +317,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
                         "set `pulumi config set --secret ibmcloud:apiKey <key>` (or IC_API_KEY), or run `pulumi up` with the service ID's current API key first");
                 }
                 try {
-                    return await fn(this.kms(target, deployer));
+                    return await fn(this.connections.client(target, deployer));
                 } catch (err2) {
                     if (isNotFound(err2)) throw err2;
                     throw appendErrorNote(err2, `${why}; the ${what} was retried with the deployer's credentials, which failed too`);
@@ -407,33 +326,18 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         }
         const deployer = this.deployerTokens();
         if (!deployer) throw new Error(`KmsKey: no apiKey in state and no deployer credentials to ${what} with; set ibmcloud:apiKey or IC_API_KEY`);
-        return fn(this.kms(target, deployer));
+        return fn(this.connections.client(target, deployer));
     }
 
-    private kms(target: KeyTarget, tokens: IamTokenManager): KmsClient {
-        return new KmsClient({
-            endpoint: target.endpoint,
-            instanceId: target.instanceId,
-            keyRing: target.keyRing,
-            tokenSource: () => tokens.getToken(),
-            httpClient: tokens.http,
-        });
-    }
 
     /** A KMS 401/403 or IAM refusal, told in terms of the identity and the access it lacks. */
-    private async explain(err: unknown, tokens: IamTokenManager, target: KeyTarget, needs: string, extra?: string): Promise<Error> {
+    private async explain(err: unknown, tokens: IamTokenManager, target: KmsTarget, needs: string, extra?: string): Promise<Error> {
         const tail = extra ? `; ${extra}` : "";
         if (isApiKeyRejected(err)) {
             return appendErrorNote(err, `IAM rejected the apiKey given to the KmsKey: pass the service ID's current API key${tail}`);
         }
         if (!isKmsUnauthorized(err)) return extra ? appendErrorNote(err, extra) : (err as Error);
-        let who = "the service ID of apiKey";
-        try {
-            const info = await tokens.getTokenInfo();
-            if (info.iamId) who = info.iamId;
-        } catch {
-            // keep the generic wording
-        }
+        const who = await holderOf(tokens, "the service ID of apiKey");
         return appendErrorNote(err, `${who} may not ${needs} on ${target.service} instance ${target.instanceId}: give it an access policy ` +
             `(AccessPolicy, or KmsAccess with roles ["Writer"]) on serviceName=${target.service} serviceInstance=${target.instanceId}; ` +
             `a policy created moments ago takes a while to apply (KmsAccess waitForAccess waits for it)${tail}`);
@@ -442,35 +346,26 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     // ---------- endpoints ----------
 
     /** Where the key lives according to (new) inputs: endpoint given, else derived from region and settings. */
-    private targetFor(inputs: Partial<KmsKeyInputs>): KeyTarget {
-        const instanceId = String(inputs.instanceId ?? "");
-        const service = (inputs.service ?? "hs-crypto") as KmsService;
-        const endpoint = inputs.endpoint !== undefined
-            ? validateEndpoint("endpoint", inputs.endpoint)
-            : kmsEndpointFromSettings(this.settingsForEndpoints(inputs.apiKey), { service, instanceId, region: inputs.region });
-        return compact({ instanceId, service, endpoint, keyRing: inputs.keyRing }) as KeyTarget;
+    private targetFor(inputs: Partial<KmsKeyInputs>): KmsTarget {
+        return this.connections.target(
+            { instanceId: String(inputs.instanceId ?? ""), service: inputs.service, region: inputs.region, endpoint: inputs.endpoint }, inputs.keyRing);
     }
 
     /** Where a stored key lives: the endpoint recorded in state (a static get() may give only region or endpoint). */
-    private targetFromState(p: Partial<KmsKeyOutputs>): KeyTarget {
+    private targetFromState(p: Partial<KmsKeyOutputs>): KmsTarget {
         if (p.endpoint === undefined) return this.targetFor(inputsOf(p));
-        return compact({ instanceId: String(p.instanceId ?? ""), service: p.service ?? "hs-crypto", endpoint: p.endpoint, keyRing: p.keyRing }) as KeyTarget;
-    }
-
-    private settingsForEndpoints(apiKey: string | undefined) {
-        if (typeof apiKey === "string" && apiKey !== "") return this.settingsFor(apiKey);
-        return this.session.settings();
+        return compact({ instanceId: String(p.instanceId ?? ""), service: p.service ?? DEFAULT_KMS_SERVICE, endpoint: p.endpoint, keyRing: p.keyRing }) as KmsTarget;
     }
 
     private regionUsed(inputs: Partial<KmsKeyInputs>): string | undefined {
         if (inputs.region !== undefined) return inputs.region;
         if (inputs.endpoint !== undefined) return undefined;
-        return this.settingsForEndpoints(inputs.apiKey).region;
+        return this.connections.defaultRegion();
     }
 }
 
 /** Outputs from the KMS answer and the inputs (nothing undefined). */
-function outputsOf(key: KmsKeyResource, inputs: Partial<KmsKeyInputs>, target: KeyTarget, region: string | undefined): KmsKeyOutputs {
+function outputsOf(key: KmsKeyResource, inputs: Partial<KmsKeyInputs>, target: KmsTarget, region: string | undefined): KmsKeyOutputs {
     const ring = typeof key.keyRingID === "string" && key.keyRingID !== "" ? key.keyRingID : (target.keyRing ?? "default");
     return compact({
         keyId: key.id,
@@ -499,7 +394,7 @@ function outputsOf(key: KmsKeyResource, inputs: Partial<KmsKeyInputs>, target: K
 function inputsOf(p: Partial<KmsKeyOutputs>): Partial<KmsKeyInputs> {
     const out: Record<string, unknown> = {
         instanceId: p.instanceId,
-        service: p.service ?? "hs-crypto",
+        service: p.service ?? DEFAULT_KMS_SERVICE,
         name: p.name,
         description: p.description,
         keyRing: p.keyRing,

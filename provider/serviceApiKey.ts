@@ -12,11 +12,9 @@ import * as path from "path";
 import { CloudSession } from "./session";
 import { isNotFound } from "../client/errors";
 import { ActionWhenLeaked, ApiKey, IamClient, newApiKeyValue, serviceIamId, UpdateApiKeyBody } from "../client/iamClient";
-import { compact, containsUnknown, descriptionField, expiresAtField, formatIbmDateTime, nameField, parseIbmDateTime, validate } from "./validation";
+import { compact, containsUnknown, descriptionField, differs, expiresAtField, formatIbmDateTime, nameField, parseIbmDateTime, validate, withoutProvider } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
-import {
-    LockControl, checkNotChangedElsewhere, differs, entityTagFromState, explainIdentityWriteError, isEntityLocked, partialUpdateFailure, writeThroughLock,
-} from "./serviceId";
+import { deleteLockable, LockableEntity, updateLockable } from "./lockableEntity";
 
 // ---------- arguments ----------
 
@@ -188,10 +186,6 @@ function keyOutputs(k: ApiKey, local: LocalFields): ServiceApiKeyOutputs {
     });
 }
 
-function withoutProvider(props: Record<string, unknown>): Record<string, unknown> {
-    const { __provider: _ignored, ...rest } = props;
-    return rest;
-}
 
 /** What `ibmcloud iam service-api-key-create --file` writes. */
 interface KeyFile {
@@ -261,11 +255,15 @@ function removeKeyFileIfOurs(file: string, apiKeyId: string): void {
     }
 }
 
-function keyLock(iam: IamClient, id: string): LockControl {
-    return { lock: () => iam.lockApiKey(id), unlock: () => iam.unlockApiKey(id) };
+function apiKeyEntity(iam: IamClient, id: string): LockableEntity<ApiKey> {
+    return {
+        what: "API key", id,
+        get: () => iam.getApiKey(id),
+        lock: () => iam.lockApiKey(id),
+        unlock: () => iam.unlockApiKey(id),
+        remove: () => iam.deleteApiKey(id),
+    };
 }
-
-const WHAT = "API key";
 
 // ---------- provider ----------
 
@@ -438,63 +436,19 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
         if (news.actionWhenLeaked !== undefined && news.actionWhenLeaked !== olds.actionWhenLeaked) body.action_when_leaked = news.actionWhenLeaked;
         if ((news.supportSessions ?? false) !== (olds.supportSessions ?? false)) body.support_sessions = news.supportSessions === true;
 
-        const wantLocked = news.locked === true;
         const wantDisabled = news.disabled === true;
-        let locked = olds.locked === true;
-        const lock = keyLock(iam, id);
-        let wrote = false;
-        try {
-            const lockOrDisableOnly = Object.keys(body).length === 0 && (wantDisabled !== (olds.disabled === true) || wantLocked !== locked);
-            if (lockOrDisableOnly) checkNotChangedElsewhere(WHAT, id, olds, (await iam.getApiKey(id)).entity_tag);
-            if (Object.keys(body).length > 0) {
-                const etag = entityTagFromState(WHAT, id, olds);
-                const r = await writeThroughLock(() => iam.updateApiKey(id, etag, body), lock, wantLocked);
-                wrote = true;
-                locked = r.unlocked ? wantLocked : false;
-            }
-            if (wantDisabled !== (olds.disabled === true)) {
-                const r = await writeThroughLock(() => (wantDisabled ? iam.disableApiKey(id) : iam.enableApiKey(id)), lock, wantLocked);
-                wrote = true;
-                if (r.unlocked) locked = wantLocked;
-            }
-            if (wantLocked && !locked) await lock.lock();
-            if (!wantLocked && locked) await lock.unlock();
-            wrote = true;
-            // Lock and disable may move the entity tag: state keeps the one IBM holds now.
-            return { outs: keyOutputs(await iam.getApiKey(id), local) };
-        } catch (err) {
-            const explained = explainIdentityWriteError(WHAT, id, err);
-            if (!wrote) throw explained;
-            const live = await iam.getApiKey(id).catch(() => undefined);
-            throw live ? partialUpdateFailure(explained, id, keyOutputs(live, local) as unknown as Record<string, unknown>) : explained;
-        }
+        const outs = await updateLockable(apiKeyEntity(iam, id), olds, {
+            write: Object.keys(body).length > 0 ? (etag) => iam.updateApiKey(id, etag, body) : undefined,
+            toggles: wantDisabled !== (olds.disabled === true) ? [() => (wantDisabled ? iam.disableApiKey(id) : iam.enableApiKey(id))] : [],
+            wantLocked: news.locked === true,
+        }, (live) => keyOutputs(live, local));
+        return { outs };
     }
 
     async delete(id: string, props: Partial<ServiceApiKeyOutputs>): Promise<void> {
         const iam = this.session.iam();
         if (props?.apikey) iam.http.addSecret(props.apikey);
-        let unlockedByUs = false;
-        try {
-            if (props?.locked) {
-                await iam.unlockApiKey(id);
-                unlockedByUs = true;
-            }
-            try {
-                await iam.deleteApiKey(id); // false when already gone: success
-            } catch (err) {
-                // Locked elsewhere since it was last read.
-                if (unlockedByUs || !isEntityLocked(err)) throw err;
-                await iam.unlockApiKey(id);
-                unlockedByUs = true;
-                await iam.deleteApiKey(id);
-            }
-        } catch (err) {
-            if (!isNotFound(err)) {
-                // A failed delete leaves it as protected as it was.
-                if (unlockedByUs) await iam.lockApiKey(id).catch(() => undefined);
-                throw err;
-            }
-        }
+        await deleteLockable(apiKeyEntity(iam, id), props ?? {});
         if (props?.outputFile) removeKeyFileIfOurs(props.outputFile, id);
     }
 }

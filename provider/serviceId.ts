@@ -4,9 +4,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CloudSession } from "./session";
-import { IbmCloudError, isEtagMismatch, isNotFound } from "../client/errors";
-import { ServiceId as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
-import { compact, containsUnknown, crnField, descriptionField, nameField, validate } from "./validation";
+import { isNotFound } from "../client/errors";
+import { IamClient, ServiceId as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
+import { deleteLockable, LockableEntity, updateLockable } from "./lockableEntity";
+import { compact, crnField, descriptionField, differs, nameField, sameSet, validate, withoutProvider } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
@@ -72,103 +73,6 @@ function serviceIdSchema() {
     }).strict();
 }
 
-// ---------- helpers shared with ServiceApiKey (the same IBM identity semantics) ----------
-
-/** IBM refuses a write to a locked service ID or API key with 409 `entity_locked`. */
-export function isEntityLocked(err: unknown): boolean {
-    return err instanceof IbmCloudError && err.status === 409 && err.code === "entity_locked";
-}
-
-/**
- * Turns IBM's answer to an If-Match write into what the user must do: a stale entity tag means the
- * object was changed elsewhere (never overwritten by us); a 404 means it was deleted elsewhere.
- */
-export function explainIdentityWriteError(what: string, id: string, err: unknown): Error {
-    if (isEtagMismatch(err)) {
-        return new Error(`${what} ${id} was changed outside Pulumi since it was last read; run \`pulumi refresh\`, then \`pulumi up\` ` +
-            `(IBM: ${(err as Error).message})`);
-    }
-    if (isNotFound(err)) {
-        return new Error(`${what} ${id} no longer exists (deleted outside Pulumi); run \`pulumi refresh\`, then \`pulumi up\` to create it again`);
-    }
-    return err instanceof Error ? err : new Error(String(err));
-}
-
-/**
- * Lock, unlock, disable and enable take no If-Match, so before an update made only of those the live
- * entity tag is compared with the one in state: a change made elsewhere is reported, not taken in.
- */
-export function checkNotChangedElsewhere(what: string, id: string, state: { entityTag?: unknown }, liveTag: string): void {
-    const held = entityTagFromState(what, id, state);
-    if (liveTag !== held) {
-        throw new Error(`${what} ${id} was changed outside Pulumi since it was last read; run \`pulumi refresh\`, then \`pulumi up\` ` +
-            `(its entity tag is ${liveTag}, state holds ${held})`);
-    }
-}
-
-/** The entity tag held in state; never `*` (that would overwrite a change made elsewhere). */
-export function entityTagFromState(what: string, id: string, state: { entityTag?: unknown }): string {
-    if (typeof state.entityTag !== "string" || state.entityTag === "" || state.entityTag === "*") {
-        throw new Error(`${what} ${id} has no entity tag in state; run \`pulumi refresh\`, then \`pulumi up\``);
-    }
-    return state.entityTag;
-}
-
-export interface LockControl {
-    lock(): Promise<void>;
-    unlock(): Promise<void>;
-}
-
-/**
- * Runs `write`. When IBM refuses because the entity is locked: unlock, write again, then lock again if
- * `relock` — and always lock again when the second write fails, so a failure never leaves an entity
- * less protected than it was. Returns whether the entity had to be unlocked.
- */
-export async function writeThroughLock<T>(write: () => Promise<T>, lock: LockControl, relock: boolean): Promise<{ result: T; unlocked: boolean }> {
-    try {
-        return { result: await write(), unlocked: false };
-    } catch (err) {
-        if (!isEntityLocked(err)) throw err;
-    }
-    await lock.unlock();
-    let result: T;
-    try {
-        result = await write();
-    } catch (err) {
-        await lock.lock().catch(() => undefined);
-        throw err;
-    }
-    if (relock) await lock.lock();
-    return { result, unlocked: true };
-}
-
-/**
- * An update that failed after IBM accepted one of its writes: carrying `id` and `properties` makes it a
- * partial failure, so the engine records the live outputs (with the new entity tag) instead of keeping
- * a state that the next `pulumi up` would find stale.
- */
-export function partialUpdateFailure(err: Error, id: string, properties: Record<string, unknown>): Error {
-    return Object.assign(new Error(err.message), { id, properties, reasons: [err.message] });
-}
-
-/** True when `news` (possibly unknown during preview) differs from `olds`. */
-export function differs(olds: unknown, news: unknown): boolean {
-    if (containsUnknown(news)) return true;
-    return JSON.stringify(olds) !== JSON.stringify(news);
-}
-
-function sameSet(a: ReadonlyArray<string> | undefined, b: ReadonlyArray<string> | undefined): boolean {
-    if (containsUnknown(b)) return false;
-    const x = [...(a ?? [])].sort();
-    const y = [...(b ?? [])].sort();
-    return x.length === y.length && x.every((v, i) => v === y[i]);
-}
-
-function withoutProvider(props: Record<string, unknown>): Record<string, unknown> {
-    const { __provider: _ignored, ...rest } = props;
-    return rest;
-}
-
 function serviceIdOutputs(s: ServiceIdWire): ServiceIdOutputs {
     return compact({
         serviceId: s.id,
@@ -189,7 +93,15 @@ function inputsOf(o: ServiceIdOutputs): ServiceIdInputs {
     return { name: o.name, description: o.description, uniqueInstanceCrns: o.uniqueInstanceCrns, locked: o.locked };
 }
 
-const WHAT = "service ID";
+function serviceIdEntity(iam: IamClient, id: string): LockableEntity<ServiceIdWire> {
+    return {
+        what: "service ID", id,
+        get: () => iam.getServiceId(id),
+        lock: () => iam.lockServiceId(id),
+        unlock: () => iam.unlockServiceId(id),
+        remove: () => iam.deleteServiceId(id),
+    };
+}
 
 // ---------- provider ----------
 
@@ -252,56 +164,18 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
         if (news.name !== olds.name) body.name = news.name;
         if ((news.description ?? "") !== (olds.description ?? "")) body.description = news.description ?? "";
         if (!sameSet(olds.uniqueInstanceCrns, news.uniqueInstanceCrns)) body.unique_instance_crns = news.uniqueInstanceCrns ?? [];
-        const wantLocked = news.locked === true;
-        let locked = olds.locked === true;
-        const lock: LockControl = { lock: () => iam.lockServiceId(id), unlock: () => iam.unlockServiceId(id) };
-        let wrote = false;
-        try {
-            if (Object.keys(body).length === 0) checkNotChangedElsewhere(WHAT, id, olds, (await iam.getServiceId(id)).entity_tag);
-            if (Object.keys(body).length > 0) {
-                const etag = entityTagFromState(WHAT, id, olds);
-                const r = await writeThroughLock(() => iam.updateServiceId(id, etag, body), lock, wantLocked);
-                wrote = true;
-                // A successful write proves the entity was unlocked, unless we unlocked it (and maybe locked it again).
-                locked = r.unlocked ? wantLocked : false;
-            }
-            if (wantLocked && !locked) await lock.lock();
-            if (!wantLocked && locked) await lock.unlock();
-            wrote = true;
-            // Lock changes may move the entity tag: state keeps the one IBM holds now.
-            return { outs: serviceIdOutputs(await iam.getServiceId(id)) };
-        } catch (err) {
-            const explained = explainIdentityWriteError(WHAT, id, err);
-            if (!wrote) throw explained;
-            const live = await iam.getServiceId(id).catch(() => undefined);
-            throw live ? partialUpdateFailure(explained, id, serviceIdOutputs(live) as unknown as Record<string, unknown>) : explained;
-        }
+        const outs = await updateLockable(serviceIdEntity(iam, id), olds, {
+            write: Object.keys(body).length > 0 ? (etag) => iam.updateServiceId(id, etag, body) : undefined,
+            wantLocked: news.locked === true,
+        }, serviceIdOutputs);
+        return { outs };
     }
 
     async delete(id: string, props: Partial<ServiceIdOutputs>): Promise<void> {
         const iam = this.session.iam();
-        let unlockedByUs = false;
-        try {
-            if (props?.locked) {
-                await iam.unlockServiceId(id);
-                unlockedByUs = true;
-            }
-            try {
-                await iam.deleteServiceId(id); // false when already gone: success
-            } catch (err) {
-                // 409 entity_locked is also IBM's answer when one of its API keys is locked: unlocking
-                // helps only when the service ID itself was locked (elsewhere, since it was last read).
-                if (unlockedByUs || !isEntityLocked(err) || !(await iam.getServiceId(id)).locked) throw err;
-                await iam.unlockServiceId(id);
-                unlockedByUs = true;
-                await iam.deleteServiceId(id);
-            }
-        } catch (err) {
-            if (isNotFound(err)) return; // already gone
-            // A failed delete leaves it as protected as it was.
-            if (unlockedByUs) await iam.lockServiceId(id).catch(() => undefined);
-            throw err;
-        }
+        // 409 entity_locked is also IBM's answer when one of its API keys is locked: unlocking helps
+        // only when the service ID itself was locked (elsewhere, since it was last read).
+        await deleteLockable(serviceIdEntity(iam, id), props ?? {}, async () => (await iam.getServiceId(id)).locked);
     }
 }
 

@@ -18,6 +18,26 @@ export function containsUnknown(value: unknown): boolean {
     return false;
 }
 
+/** True when `news` (possibly unknown during preview) differs from `olds`. */
+export function differs(olds: unknown, news: unknown): boolean {
+    if (containsUnknown(news)) return true;
+    return JSON.stringify(olds) !== JSON.stringify(news);
+}
+
+/** True when two lists hold the same strings in any order (never while `b` is unknown). */
+export function sameSet(a: ReadonlyArray<string> | undefined, b: ReadonlyArray<string> | undefined): boolean {
+    if (containsUnknown(b)) return false;
+    const x = [...(a ?? [])].sort();
+    const y = [...(b ?? [])].sort();
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+/** A resource's inputs without the serialized provider the engine adds to them. */
+export function withoutProvider<T extends Record<string, unknown>>(props: T): Omit<T, "__provider"> {
+    const { __provider: _ignored, ...rest } = props;
+    return rest;
+}
+
 function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): { unknown: boolean; missing: boolean } {
     let cur: unknown = root;
     for (const key of path) {

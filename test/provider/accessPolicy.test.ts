@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { AccessPolicyOutputs, AccessPolicyProvider, policyBody } from "../../provider/accessPolicy";
+import { AccessPolicyOutputs, AccessPolicyProvider } from "../../provider/accessPolicy";
+import { policyBody } from "../../provider/policyMapping";
 import { UNKNOWN } from "../../provider/validation";
 
 const SID = "ServiceId-0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
