@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { serviceIamId } from "../client/iamClient";
 import type { AccessPolicyResource } from "./accessPolicy";
-import { canResolveOffline, describeRoles, isRoleCrn, KNOWN_ROLE_SERVICES, knownRoles, normalizeRoleName, resolveRole, RoleInfo } from "./roles";
+import { canResolveOffline, KNOWN_ROLE_SERVICES, knownRoles, normalizeRoleName, resolveRole, RoleInfo } from "./roles";
 import { CheckFailure, closestName, containsUnknown, descriptionField, UNKNOWN } from "./validation";
 
 // The `resource` fields that are IAM attributes of the same name, in the order they are sent.

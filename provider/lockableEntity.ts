@@ -2,6 +2,7 @@
 // ServiceApiKey (the same IBM semantics: a lock refuses updates and deletes with 409 `entity_locked`;
 // If-Match updates carry the entity tag held in state; lock, unlock, disable and enable take none).
 import { isEntityLocked, isEtagMismatch, isNotFound } from "../client/errors";
+import { ApiKey, IamClient, ServiceId } from "../client/iamClient";
 
 /** A service ID or API key as the algorithms below see it. */
 export interface LockableEntity<W extends { entity_tag: string }> {
@@ -13,6 +14,16 @@ export interface LockableEntity<W extends { entity_tag: string }> {
     unlock(): Promise<void>;
     /** Deletes it; already gone counts as success. */
     remove(): Promise<unknown>;
+}
+
+/** A service ID or an API key, through the deployer's IAM client. */
+export function iamEntity(iam: IamClient, what: "service ID", id: string): LockableEntity<ServiceId>;
+export function iamEntity(iam: IamClient, what: "API key", id: string): LockableEntity<ApiKey>;
+export function iamEntity(iam: IamClient, what: "service ID" | "API key", id: string): LockableEntity<ServiceId> | LockableEntity<ApiKey> {
+    if (what === "service ID") {
+        return { what, id, get: () => iam.getServiceId(id), lock: () => iam.lockServiceId(id), unlock: () => iam.unlockServiceId(id), remove: () => iam.deleteServiceId(id) };
+    }
+    return { what, id, get: () => iam.getApiKey(id), lock: () => iam.lockApiKey(id), unlock: () => iam.unlockApiKey(id), remove: () => iam.deleteApiKey(id) };
 }
 
 /** What state holds of the entity. */

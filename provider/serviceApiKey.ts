@@ -5,16 +5,13 @@
 // The value is a secret output; it never appears in an error or a log.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import * as crypto from "crypto";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { CloudSession } from "./session";
 import { isNotFound } from "../client/errors";
-import { ActionWhenLeaked, ApiKey, IamClient, newApiKeyValue, serviceIamId, UpdateApiKeyBody } from "../client/iamClient";
+import { ActionWhenLeaked, ApiKey, newApiKeyValue, serviceIamId, UpdateApiKeyBody } from "../client/iamClient";
 import { compact, containsUnknown, descriptionField, differs, expiresAtField, formatIbmDateTime, nameField, parseIbmDateTime, validate, withoutProvider } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
-import { deleteLockable, LockableEntity, updateLockable } from "./lockableEntity";
+import { deleteLockable, iamEntity, updateLockable } from "./lockableEntity";
+import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./apiKeyFile";
 
 // ---------- arguments ----------
 
@@ -132,7 +129,6 @@ function serviceApiKeySchema(expiresAtUnchanged: boolean) {
 
 // ---------- helpers ----------
 
-
 function serviceIdOf(iamId: string): string {
     return iamId.startsWith("iam-") ? iamId.slice(4) : iamId;
 }
@@ -186,84 +182,6 @@ function keyOutputs(k: ApiKey, local: LocalFields): ServiceApiKeyOutputs {
     });
 }
 
-
-/** What `ibmcloud iam service-api-key-create --file` writes. */
-interface KeyFile {
-    name: string;
-    description: string;
-    apikey: string;
-    createdAt: string;
-    locked: boolean;
-    uuid: string;
-}
-
-function keyFileOf(o: { apiKeyId: string; name: string; description?: string; createdAt?: string; locked?: boolean }, value: string): KeyFile {
-    return { name: o.name, description: o.description ?? "", apikey: value, createdAt: o.createdAt ?? "", locked: o.locked === true, uuid: o.apiKeyId };
-}
-
-/** The absolute path of `outputFile`: `~/…` is the home directory (as Terraform's `file`), relative is the program directory. */
-function keyFilePath(file: string): string {
-    if (file === "~" || file.startsWith("~/")) return path.join(os.homedir(), file.slice(1));
-    return path.resolve(file);
-}
-
-/** Writes `content` to `file` with mode 0600 from the first byte: a fresh temporary file opened `wx`
- * with mode 0600 beside the target, then renamed over it (atomic; never 0644 then chmod). */
-function writeKeyFile(file: string, content: KeyFile): void {
-    const target = keyFilePath(file);
-    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${crypto.randomBytes(8).toString("hex")}.tmp`);
-    let fd: number | undefined;
-    try {
-        fd = fs.openSync(tmp, "wx", 0o600);
-        fs.writeFileSync(fd, JSON.stringify(content, null, "\t") + "\n");
-        fs.fsyncSync(fd);
-        fs.closeSync(fd);
-        fd = undefined;
-        fs.renameSync(tmp, target);
-    } catch (err) {
-        if (fd !== undefined) {
-            try {
-                fs.closeSync(fd);
-            } catch {
-                /* already closed */
-            }
-        }
-        try {
-            fs.unlinkSync(tmp);
-        } catch {
-            /* never created */
-        }
-        const code = (err as { code?: unknown })?.code;
-        throw new Error(`outputFile: could not write ${file} (${typeof code === "string" ? code : "error"}); check that its directory exists and is writable`);
-    }
-}
-
-/** Removes `file` if it still holds the key `apiKeyId` (another key, or a file edited since, stays). */
-function removeKeyFileIfOurs(file: string, apiKeyId: string): void {
-    const target = keyFilePath(file);
-    let held: { uuid?: unknown } | undefined;
-    try {
-        held = JSON.parse(fs.readFileSync(target, "utf8")) as { uuid?: unknown };
-    } catch {
-        return; // gone, unreadable or not ours to judge
-    }
-    if (held?.uuid !== apiKeyId) return;
-    try {
-        fs.unlinkSync(target);
-    } catch (err) {
-        if ((err as { code?: unknown })?.code !== "ENOENT") throw new Error(`outputFile: could not remove ${file} (${String((err as { code?: unknown })?.code)})`);
-    }
-}
-
-function apiKeyEntity(iam: IamClient, id: string): LockableEntity<ApiKey> {
-    return {
-        what: "API key", id,
-        get: () => iam.getApiKey(id),
-        lock: () => iam.lockApiKey(id),
-        unlock: () => iam.unlockApiKey(id),
-        remove: () => iam.deleteApiKey(id),
-    };
-}
 
 // ---------- provider ----------
 
@@ -437,7 +355,7 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
         if ((news.supportSessions ?? false) !== (olds.supportSessions ?? false)) body.support_sessions = news.supportSessions === true;
 
         const wantDisabled = news.disabled === true;
-        const outs = await updateLockable(apiKeyEntity(iam, id), olds, {
+        const outs = await updateLockable(iamEntity(iam, "API key", id), olds, {
             write: Object.keys(body).length > 0 ? (etag) => iam.updateApiKey(id, etag, body) : undefined,
             toggles: wantDisabled !== (olds.disabled === true) ? [() => (wantDisabled ? iam.disableApiKey(id) : iam.enableApiKey(id))] : [],
             wantLocked: news.locked === true,
@@ -448,7 +366,7 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
     async delete(id: string, props: Partial<ServiceApiKeyOutputs>): Promise<void> {
         const iam = this.session.iam();
         if (props?.apikey) iam.http.addSecret(props.apikey);
-        await deleteLockable(apiKeyEntity(iam, id), props ?? {});
+        await deleteLockable(iamEntity(iam, "API key", id), props ?? {});
         if (props?.outputFile) removeKeyFileIfOurs(props.outputFile, id);
     }
 }

@@ -5,8 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CloudSession } from "./session";
 import { isNotFound } from "../client/errors";
-import { IamClient, ServiceId as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
-import { deleteLockable, LockableEntity, updateLockable } from "./lockableEntity";
+import { ServiceId as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
+import { deleteLockable, iamEntity, updateLockable } from "./lockableEntity";
 import { compact, crnField, descriptionField, differs, nameField, sameSet, validate, withoutProvider } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 
@@ -93,16 +93,6 @@ function inputsOf(o: ServiceIdOutputs): ServiceIdInputs {
     return { name: o.name, description: o.description, uniqueInstanceCrns: o.uniqueInstanceCrns, locked: o.locked };
 }
 
-function serviceIdEntity(iam: IamClient, id: string): LockableEntity<ServiceIdWire> {
-    return {
-        what: "service ID", id,
-        get: () => iam.getServiceId(id),
-        lock: () => iam.lockServiceId(id),
-        unlock: () => iam.unlockServiceId(id),
-        remove: () => iam.deleteServiceId(id),
-    };
-}
-
 // ---------- provider ----------
 
 class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInputs, ServiceIdOutputs> {
@@ -164,7 +154,7 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
         if (news.name !== olds.name) body.name = news.name;
         if ((news.description ?? "") !== (olds.description ?? "")) body.description = news.description ?? "";
         if (!sameSet(olds.uniqueInstanceCrns, news.uniqueInstanceCrns)) body.unique_instance_crns = news.uniqueInstanceCrns ?? [];
-        const outs = await updateLockable(serviceIdEntity(iam, id), olds, {
+        const outs = await updateLockable(iamEntity(iam, "service ID", id), olds, {
             write: Object.keys(body).length > 0 ? (etag) => iam.updateServiceId(id, etag, body) : undefined,
             wantLocked: news.locked === true,
         }, serviceIdOutputs);
@@ -175,7 +165,7 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
         const iam = this.session.iam();
         // 409 entity_locked is also IBM's answer when one of its API keys is locked: unlocking helps
         // only when the service ID itself was locked (elsewhere, since it was last read).
-        await deleteLockable(serviceIdEntity(iam, id), props ?? {}, async () => (await iam.getServiceId(id)).locked);
+        await deleteLockable(iamEntity(iam, "service ID", id), props ?? {}, async () => (await iam.getServiceId(id)).locked);
     }
 }
 
