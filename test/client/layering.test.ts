@@ -13,12 +13,12 @@ const CLIENT_DIR = path.join(REPO_ROOT, "client");
 const ALLOWED_PACKAGES = new Set(["undici", "zod"]);
 
 /** Every import, export-from, require() and import() specifier of a TypeScript source. */
-export function importsOf(source: string): string[] {
+function importsOf(source: string): string[] {
     return ts.preProcessFile(source, true, true).importedFiles.map((f) => f.fileName);
 }
 
 /** What is wrong with `spec` imported by `file` (under `dir`), or undefined when it is allowed. */
-export function layeringViolation(file: string, spec: string, dir: string = CLIENT_DIR): string | undefined {
+function layeringViolation(file: string, spec: string, dir: string = CLIENT_DIR): string | undefined {
     if (spec.startsWith(".")) {
         const target = path.resolve(path.dirname(file), spec);
         if (path.relative(dir, target).startsWith("..")) return `${path.relative(REPO_ROOT, file)} imports ${spec}, outside client/`;
