@@ -2,7 +2,7 @@
 import * as crypto from "crypto";
 import { may, Target } from "./access";
 import type { Emulator } from "./app";
-import { ifMatchValue } from "./identity";
+import { ifMatchValue } from "./identityCommon";
 import { describeRole, findRole, rolesFor, serviceTypeOf } from "./roles";
 import { Caller, Ctx, IamError, Router } from "./server";
 import { PolicyAttribute, PolicyBody, PolicyRecord, randomHex } from "./state";
