@@ -3,8 +3,9 @@ import * as crypto from "crypto";
 import { may, Target } from "./access";
 import type { Emulator } from "./app";
 import { ifMatchValue } from "./identityCommon";
-import { describeRole, findRole, rolesFor, serviceTypeOf } from "./roles";
-import { Caller, Ctx, IamError, Router } from "./server";
+import { describeRole, findRole, rolesFor, rolesForServiceGroup, serviceTypeOf } from "./roles";
+import { IamError } from "./errors";
+import { Caller, Ctx, Router } from "./server";
 import { PolicyAttribute, PolicyBody, PolicyRecord, randomHex } from "./state";
 
 // Policy Management answers in the common envelope without BXNIM message codes.
@@ -23,6 +24,8 @@ const P = {
 };
 
 const OPERATORS = ["stringEquals", "stringMatch", "stringExists"];
+/** What IBM lists as the subject attributes of an authorization (source service, instance, group, type). */
+const AUTHORIZATION_SUBJECT_ATTRIBUTES = ["accountId", "serviceName", "serviceInstance", "region", "resourceType", "resource", "resourceGroupId"];
 const MAX_VALUE = 1000;
 const MAX_DESCRIPTION = 300;
 const DEFAULT_LIMIT = 50;
@@ -103,8 +106,9 @@ function parsePolicy(emu: Emulator, caller: Caller, raw: unknown): PolicyBody {
     if (accountId !== caller.accountId) throw P.forbidden();
     const serviceName = attr(ra, "serviceName");
     const serviceType = attr(ra, "serviceType");
-    if (!serviceName && !serviceType && !attr(ra, "resourceGroupId")) {
-        throw P.invalid("A resource needs one of the attributes 'serviceType', 'serviceName' or 'resourceGroupId'.");
+    const serviceGroup = attr(ra, "service_group_id");
+    if (!serviceName && !serviceType && !attr(ra, "resourceGroupId") && !serviceGroup) {
+        throw P.invalid("A resource needs one of the attributes 'serviceType', 'serviceName', 'resourceGroupId' or 'service_group_id'.");
     }
     if (serviceType !== undefined && serviceType !== "service" && serviceType !== "platform_service") {
         throw P.invalid("'serviceType' must be 'service' or 'platform_service'.");
@@ -114,24 +118,35 @@ function parsePolicy(emu: Emulator, caller: Caller, raw: unknown): PolicyBody {
     const body: PolicyBody = { type: b.type, subjects, roles, resources };
     if (typeof b.description === "string") body.description = b.description;
 
+    const sa = subjects[0].attributes;
     if (b.type === "access") {
-        const sa = subjects[0].attributes;
         const iamId = attr(sa, "iam_id");
         if (attr(sa, "access_group_id")) throw P.invalid("Access group subjects are not supported by this account: no access group exists.");
         if (!iamId) throw P.invalid("An access policy subject needs an 'iam_id' attribute.");
         checkSubject(emu, iamId);
-        const where = serviceName ? `service '${serviceName}'` : serviceType ? `serviceType '${serviceType}'` : "a resource group";
-        for (const r of roles) if (!findRole(r.role_id, serviceName, serviceType)) throw P.roleNotFound(r.role_id, where);
+    } else {
+        // a source service: IBM wants its accountId and a serviceName or resourceGroupId
+        if (!attr(sa, "accountId")) throw P.invalid("An authorization policy subject needs an 'accountId' attribute.");
+        if (!attr(sa, "serviceName") && !attr(sa, "resourceGroupId")) {
+            throw P.invalid("An authorization policy subject needs a 'serviceName' or a 'resourceGroupId' attribute.");
+        }
+        const unknown = sa.find((a) => !AUTHORIZATION_SUBJECT_ATTRIBUTES.includes(a.name));
+        if (unknown) throw P.invalid(`'${unknown.name}' is not an authorization subject attribute (${AUTHORIZATION_SUBJECT_ATTRIBUTES.join(", ")}).`);
     }
+    const where = serviceName ? `service '${serviceName}'` : serviceType ? `serviceType '${serviceType}'` : serviceGroup ? `service group '${serviceGroup}'` : "a resource group";
+    // (choice) a service group (IAM: account management services) takes the platform roles only
+    const scopeType = serviceType ?? (serviceGroup ? "platform_service" : undefined);
+    for (const r of roles) if (!findRole(r.role_id, serviceName, scopeType)) throw P.roleNotFound(r.role_id, where);
     return body;
 }
 
-/** IBM refuses policies for subjects that do not exist (or no longer do). */
+/**
+ * IBM accepts any user (`IBMid-…`) without checking that the user is in the account (its SDK tests create
+ * policies for made-up IBMids); a policy for a user nobody can log in as grants nothing here, since only the
+ * owner and service IDs get tokens. Service IDs must exist: IBM looks them up (a locked one fails the write).
+ */
 function checkSubject(emu: Emulator, iamId: string): void {
-    if (iamId.startsWith("IBMid-")) {
-        if (iamId !== emu.store.data.owner.iamId) throw P.invalid(`The subject iam_id '${iamId}' is not a member of this account.`);
-        return;
-    }
+    if (iamId.startsWith("IBMid-")) return;
     if (!iamId.startsWith("iam-ServiceId-")) {
         throw P.invalid(`The subject iam_id '${iamId}' is not valid: service IDs are written iam-ServiceId-<uuid>.`);
     }
@@ -327,11 +342,51 @@ export function registerPolicyRoutes(router: Router, emu: Emulator): void {
         ctx.send(204);
     });
 
+    router.add("PATCH", "/v1/policies/:id", iam, (ctx) => {
+        const p = policyOr404(ctx);
+        const tag = ifMatchValue(ctx);
+        if (!tag) throw P.ifMatchMissing();
+        if (tag !== "*" && tag !== etagOf(p)) throw P.etagMismatch();
+        let raw: unknown;
+        try {
+            raw = ctx.json();
+        } catch (e) {
+            throw P.invalid(e instanceof Error ? e.message : "invalid body");
+        }
+        const state = (raw as { state?: unknown } | null)?.state;
+        if (state !== "active" && state !== "deleted") throw P.invalid("'state' is required and must be 'active' or 'deleted'.");
+        requireWrite(ctx, p.body, "iam.policy.update");
+        const locked = lockedSubject(emu, p.body);
+        if (locked) throw P.locked(locked);
+        if (state !== p.state) {
+            if (state === "active") {
+                // (choice) a policy whose service ID is gone stays deleted, like PUT and DELETE on it
+                const iamId = subjectIamId(p.body);
+                if (iamId?.startsWith("iam-") && !emu.store.serviceIdByIamId(iamId)) throw P.notFound(p.id);
+                const existing = findConflict(p.body, p.id);
+                if (existing) throw P.conflict("Failed to update policy: an identical policy already exists.", renderPolicy(ctx, existing), etagOf(existing));
+                // a restored policy propagates like a new one
+                delete p.previousBody;
+                p.effectiveAt = Date.now() + emu.policyPropagationDelayMs;
+            }
+            p.state = state;
+            p.etagVersion += 1;
+            p.etagHash = randomHex(16);
+            p.lastModifiedAt = new Date().toISOString();
+            p.lastModifiedById = callerOf(ctx).iamId;
+            emu.store.save();
+        }
+        ctx.send(200, renderPolicy(ctx, p), { ETag: etagOf(p) });
+    });
+
     router.add("GET", "/v2/roles", iam, (ctx) => {
         const accountId = ctx.query.get("account_id");
         if (accountId && accountId !== callerOf(ctx).accountId) throw P.forbidden();
         const serviceName = ctx.query.get("service_name") ?? undefined;
-        ctx.send(200, rolesFor(serviceName));
+        const serviceGroup = ctx.query.get("service_group_id") ?? undefined;
+        // IBM: "Both service_name and service_group_id attributes are mutually exclusive."
+        if (serviceName && serviceGroup) throw P.invalidQuery("The query parameters 'service_name' and 'service_group_id' are mutually exclusive.");
+        ctx.send(200, serviceGroup ? rolesForServiceGroup(serviceGroup) : rolesFor(serviceName));
     });
 }
 
