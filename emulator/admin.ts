@@ -1,7 +1,8 @@
 // Out-of-band admin API under /__emulator/ (no token): inspect, declare instances, reset, faults, rate limit, stats.
 import type { Emulator } from "./app";
 import { checkFaultRule, checkRateLimit, checkSeed, FaultConfigError, FaultRule } from "./faults";
-import { redactedApiKey, renderServiceId } from "./identity";
+import { redactedApiKey } from "./apiKeys";
+import { renderServiceId } from "./serviceIds";
 import { AdminError, Ctx, Router } from "./server";
 import { KmsInstanceSpec, normalizeInstance } from "./state";
 
@@ -17,7 +18,7 @@ export function registerAdminRoutes(router: Router, emu: Emulator): void {
             accountId: d.accountId,
             owner: { iam_id: d.owner.iamId, apikey_id: d.ownerApiKeyId },
             instances: d.instances,
-            serviceIds: d.serviceIds.map((s) => renderServiceId(emu, s)),
+            serviceIds: d.serviceIds.map((s) => renderServiceId(s)),
             apiKeys: d.apiKeys.map(redactedApiKey),
             policies,
             kmsKeys,

@@ -2,11 +2,12 @@
 import * as http from "http";
 import { AddressInfo } from "net";
 import { registerAdminRoutes } from "./admin";
+import { registerApiKeyRoutes } from "./apiKeys";
 import { checkFaultRule, checkRateLimit, checkSeed, FaultConfigError, FaultInjector, FaultRule, RateLimit } from "./faults";
-import { registerIdentityRoutes } from "./identity";
 import { TokenSigner } from "./jwt";
 import { registerKmsRoutes } from "./kms";
 import { registerPolicyRoutes } from "./policies";
+import { registerServiceIdRoutes } from "./serviceIds";
 import { Middleware, Router } from "./server";
 import { InstanceRecord, KmsInstanceSpec, StateStore } from "./state";
 import { registerTokenRoutes } from "./token";
@@ -60,7 +61,8 @@ export class Emulator {
         this.use(this.faults.middleware);
         registerAdminRoutes(this.router, this);
         registerTokenRoutes(this.router, this);
-        registerIdentityRoutes(this.router, this);
+        registerServiceIdRoutes(this.router, this);
+        registerApiKeyRoutes(this.router, this);
         registerPolicyRoutes(this.router, this);
         registerKmsRoutes(this.router, this);
     }

@@ -1,6 +1,7 @@
 // `npm run emulator`: run the local IBM Cloud until SIGINT/SIGTERM.
 import * as crypto from "crypto";
 import * as fs from "fs";
+import { parseArgs as parseArgsUtil } from "node:util";
 import { startEmulator } from "./index";
 import { EmulatorOptions } from "./app";
 import { checkFaultRule, checkSeed, FaultConfigError, FaultRule } from "./faults";
@@ -144,70 +145,89 @@ function nonNegativeInt(flag: string, v: string | undefined): number {
     return Number(v);
 }
 
+/** Flags and whether they take a value; node:util's parseArgs splits the words (`--flag v`, `--flag=v`). */
+const FLAGS = {
+    port: { type: "string" },
+    host: { type: "string" },
+    "state-file": { type: "string" },
+    "token-lifetime": { type: "string" },
+    "policy-propagation-delay": { type: "string" },
+    instance: { type: "string", multiple: true },
+    fault: { type: "string", multiple: true },
+    "faults-file": { type: "string", multiple: true },
+    "fault-seed": { type: "string" },
+    "rate-limit": { type: "string" },
+    "rate-limit-burst": { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+} as const;
+
 export function parseArgs(argv: string[]): CliArgs {
+    // strict: false so that a value may start with "-" (`--fault-seed -1` is then refused by its own check, naming
+    // the flag) and unknown flags reach the usage message below; tokens keep --fault and --faults-file in order.
+    const { tokens } = parseArgsUtil({ args: argv, options: FLAGS, strict: false, allowPositionals: true, tokens: true });
     const opts: EmulatorOptions = {};
     const instances: KmsInstanceSpec[] = [];
     const faults: FaultRule[] = [];
     let fileSeed: number | undefined;
     let burst: number | undefined;
     let json = false;
-    for (let i = 0; i < argv.length; i++) {
-        const [flag, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
-        const value = () => {
-            if (inline !== undefined) return inline;
-            const v = argv[++i];
-            if (v === undefined) throw new UsageError(`${flag} needs a value`);
-            return v;
+    for (const t of tokens) {
+        if (t.kind === "positional") throw new UsageError(`unknown argument ${t.value}`);
+        if (t.kind !== "option") continue;
+        const flag = t.rawName;
+        const known = (FLAGS as Record<string, { type: string }>)[t.name];
+        if (!known) throw new UsageError(`unknown argument ${argv[t.index]}`);
+        const value = (): string => {
+            if (t.value === undefined) throw new UsageError(`${flag} needs a value`);
+            return t.value;
         };
-        switch (flag) {
-            case "--port":
+        switch (t.name) {
+            case "port":
                 opts.port = nonNegativeInt(flag, value());
                 if (opts.port > 65535) throw new UsageError("--port must be at most 65535");
                 break;
-            case "--host":
+            case "host":
                 opts.host = value();
                 break;
-            case "--state-file":
+            case "state-file":
                 opts.stateFile = value();
                 break;
-            case "--token-lifetime":
+            case "token-lifetime":
                 opts.tokenLifetimeSeconds = nonNegativeInt(flag, value());
                 if (opts.tokenLifetimeSeconds < 1) throw new UsageError("--token-lifetime must be at least 1 second");
                 break;
-            case "--policy-propagation-delay":
+            case "policy-propagation-delay":
                 opts.policyPropagationDelayMs = nonNegativeInt(flag, value());
                 break;
-            case "--instance":
+            case "instance":
                 instances.push(parseInstance(value()));
                 break;
-            case "--fault":
+            case "fault":
                 faults.push(parseFault(value()));
                 break;
-            case "--faults-file": {
+            case "faults-file": {
                 const f = readFaultsFile(value());
                 faults.push(...f.rules);
                 if (f.seed !== undefined) fileSeed = f.seed;
                 break;
             }
-            case "--fault-seed":
+            case "fault-seed":
                 opts.faultSeed = nonNegativeInt(flag, value());
                 if (opts.faultSeed > 4294967295) throw new UsageError("--fault-seed must be at most 4294967295");
                 break;
-            case "--rate-limit":
+            case "rate-limit":
                 opts.rateLimit = { requestsPerSecond: positiveNumber(flag, value()) };
                 break;
-            case "--rate-limit-burst":
+            case "rate-limit-burst":
                 burst = nonNegativeInt(flag, value());
                 if (burst < 1) throw new UsageError("--rate-limit-burst must be at least 1");
                 break;
-            case "--json":
+            case "json":
                 json = true;
                 break;
-            case "--help":
-            case "-h":
+            case "help":
                 throw new UsageError("");
-            default:
-                throw new UsageError(`unknown argument ${argv[i]}`);
         }
     }
     if (instances.length > 0) opts.instances = instances;

@@ -1,8 +1,13 @@
-// Fault injection, a per-caller rate limit and request counters: one middleware in front of every IBM route.
+// Fault injection and request counters, with the per-caller rate limit (rateLimit.ts): one middleware in front of every IBM route.
 import * as crypto from "crypto";
-import { performance } from "perf_hooks";
 import type { TokenSigner } from "./jwt";
-import { Ctx, Middleware, turnedAway, TURNED_AWAY_STATUSES, WireResponse } from "./server";
+import { turnedAway, TURNED_AWAY_STATUSES } from "./errors";
+import { checkRateLimit, FaultConfigError, isWhole, RateLimit, RateLimiter } from "./rateLimit";
+import { Ctx, Middleware, WireResponse } from "./server";
+import { TOKEN_PATHS } from "./token";
+
+export { checkRateLimit, FaultConfigError } from "./rateLimit";
+export type { RateLimit } from "./rateLimit";
 
 export type FaultKind =
     | "status" // answer `status` in the family's envelope without running the handler
@@ -31,12 +36,6 @@ export interface FaultRule {
     delayMs?: number;
 }
 
-export interface RateLimit {
-    requestsPerSecond: number;
-    /** Bucket size: requests a caller may make at once (default: requestsPerSecond rounded up, at least 1). */
-    burst?: number;
-}
-
 export interface EmulatorStats {
     /** Requests to IBM paths (admin paths not counted), whatever happened to them. */
     requests: number;
@@ -53,14 +52,8 @@ export const DEFAULT_SLOW_DELAY_MS = 35000;
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "*"];
 const RULE_FIELDS = ["kind", "method", "path", "probability", "count", "status", "retryAfterSeconds", "delayMs"];
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-const TOKEN_PATHS = new Set(["/identity/token", "/oidc/token"]);
 const MAX_TIMER_MS = 2147483647;
 const MAX_SEED = 4294967295;
-
-/** Bad configuration; the message names the field (`where` prefix) and what it must be. */
-export class FaultConfigError extends Error {}
-
-const isWhole = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
 
 /** Checks one rule and returns a copy with its known fields only; `where` names it in errors (`faults[2]`). */
 export function checkFaultRule(raw: unknown, where: string): FaultRule {
@@ -145,26 +138,6 @@ function pathMatcher(pattern: string | undefined): (path: string) => boolean {
     };
 }
 
-export function checkRateLimit(raw: unknown, where: string): Required<RateLimit> {
-    const fail = (m: string): never => {
-        throw new FaultConfigError(`${where}${m}`);
-    };
-    const dot = where ? `${where}.` : "";
-    if (!raw || typeof raw !== "object" || Array.isArray(raw)) fail(`${where ? "" : "rate limit"} must be an object like {"requestsPerSecond":20,"burst":40}`);
-    const r = raw as Record<string, unknown>;
-    for (const k of Object.keys(r)) {
-        if (k !== "requestsPerSecond" && k !== "burst") throw new FaultConfigError(`${dot}${k} is not a rate limit field (fields: requestsPerSecond, burst)`);
-    }
-    const rps = r.requestsPerSecond;
-    if (typeof rps !== "number" || !Number.isFinite(rps) || rps <= 0) throw new FaultConfigError(`${dot}requestsPerSecond must be a number greater than 0`);
-    let burst = Math.max(1, Math.ceil(rps));
-    if (r.burst !== undefined) {
-        if (!isWhole(r.burst) || r.burst < 1) throw new FaultConfigError(`${dot}burst must be a whole number, at least 1`);
-        burst = r.burst;
-    }
-    return { requestsPerSecond: rps, burst };
-}
-
 export function checkSeed(raw: unknown, name: string): number {
     if (!isWhole(raw) || raw < 0 || raw > MAX_SEED) throw new FaultConfigError(`${name} must be a whole number from 0 to ${MAX_SEED}`);
     return raw;
@@ -189,11 +162,6 @@ interface ActiveRule {
     matchesPath: (path: string) => boolean;
 }
 
-interface Bucket {
-    tokens: number;
-    at: number; // seconds, monotonic
-}
-
 interface Held {
     ctx: Ctx;
     drop: () => void;
@@ -216,16 +184,16 @@ export class FaultInjector {
     private nextId = 1;
     private seedValue: number;
     private random: () => number;
-    private limit: Required<RateLimit> | null = null;
-    private buckets = new Map<string, Bucket>();
+    private readonly limiter: RateLimiter;
     private counters = zeroStats();
     private readonly held = new Set<Held>();
 
     /** Throws `FaultConfigError` naming the option (`faults[1].status`, `rateLimit.burst`, `faultSeed`). */
     constructor(
         opts: FaultOptions,
-        private readonly signer: () => TokenSigner,
+        signer: () => TokenSigner,
     ) {
+        this.limiter = new RateLimiter(signer);
         this.seedValue = opts.faultSeed === undefined ? crypto.randomInt(0, MAX_SEED) : checkSeed(opts.faultSeed, "faultSeed");
         this.random = mulberry32(this.seedValue);
         if (opts.faults) this.add(opts.faults.map((r, i) => checkFaultRule(r, `faults[${i}]`)));
@@ -265,13 +233,12 @@ export class FaultInjector {
     }
 
     get rateLimit(): Required<RateLimit> | null {
-        return this.limit ? { ...this.limit } : null;
+        return this.limiter.limit;
     }
 
     /** Replaces the limit; every caller starts again with a full bucket. */
     setRateLimit(rl: RateLimit | null): void {
-        this.limit = rl ? { requestsPerSecond: rl.requestsPerSecond, burst: rl.burst ?? Math.max(1, Math.ceil(rl.requestsPerSecond)) } : null;
-        this.buckets.clear();
+        this.limiter.set(rl);
     }
 
     stats(): EmulatorStats {
@@ -294,8 +261,8 @@ export class FaultInjector {
     readonly middleware: Middleware = async (ctx, next) => {
         if (ctx.family === "admin") return next();
         this.counters.requests++;
-        if (this.limit) {
-            const wait = this.take(this.callerOf(ctx), this.limit);
+        {
+            const wait = this.limiter.take(ctx);
             if (wait !== undefined) {
                 this.counters.rateLimited++;
                 throw turnedAway(ctx, 429, wait);
@@ -360,46 +327,6 @@ export class FaultInjector {
 
     private countWrite(ctx: Ctx): void {
         if (ctx.reachedHandler && WRITE_METHODS.has(ctx.method) && !TOKEN_PATHS.has(ctx.path)) this.counters.writes++;
-    }
-
-    /** Who a bucket belongs to: a valid bearer token's iam_id, the API key (hashed) on the token endpoint, the address. */
-    private callerOf(ctx: Ctx): string {
-        const m = /^Bearer\s+(\S+)$/i.exec(ctx.header("authorization") ?? "");
-        if (m) {
-            const v = this.signer().verify(m[1]);
-            if (v.ok && typeof v.claims.iam_id === "string") return `iam:${v.claims.iam_id}`;
-        }
-        if (TOKEN_PATHS.has(ctx.path)) {
-            const key = new URLSearchParams(ctx.body.toString("utf8")).get("apikey");
-            if (key) return `apikey:${crypto.createHash("sha256").update(key).digest("hex")}`;
-        }
-        return `addr:${ctx.req.socket.remoteAddress ?? "unknown"}`;
-    }
-
-    /** Token bucket: undefined when the request may go, else the whole seconds until it could. */
-    private take(caller: string, limit: Required<RateLimit>): number | undefined {
-        const now = performance.now() / 1000;
-        let b = this.buckets.get(caller);
-        if (!b) {
-            if (this.buckets.size >= 10000) this.pruneFull(now, limit);
-            b = { tokens: limit.burst, at: now };
-            this.buckets.set(caller, b);
-        } else {
-            b.tokens = Math.min(limit.burst, b.tokens + (now - b.at) * limit.requestsPerSecond);
-            b.at = now;
-        }
-        if (b.tokens >= 1) {
-            b.tokens -= 1;
-            return undefined;
-        }
-        return Math.max(1, Math.ceil((1 - b.tokens) / limit.requestsPerSecond));
-    }
-
-    /** A full bucket is the same as no bucket: forget it so many callers cannot grow the map without end. */
-    private pruneFull(now: number, limit: Required<RateLimit>): void {
-        for (const [k, b] of this.buckets) {
-            if (b.tokens + (now - b.at) * limit.requestsPerSecond >= limit.burst) this.buckets.delete(k);
-        }
     }
 
     /** Resolves true after `ms`, false if the client went away or the emulator stopped first. */

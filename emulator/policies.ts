@@ -1,161 +1,14 @@
-// Policy Management v1 (access policies) and the v2 roles listing.
+// Policy Management v1 routes (access and authorization policies) and the v2 roles listing.
 import * as crypto from "crypto";
-import { may, Target } from "./access";
+import { may } from "./access";
 import type { Emulator } from "./app";
-import { ifMatchValue } from "./identity";
-import { describeRole, findRole, rolesFor, serviceTypeOf } from "./roles";
-import { Caller, Ctx, IamError, Router } from "./server";
-import { PolicyAttribute, PolicyBody, PolicyRecord, randomHex } from "./state";
+import { ifMatchValue } from "./identityCommon";
+import { attr, canonical, etagOf, lockedSubject, P, parsePolicy, subjectIamId, targetOf } from "./policyBody";
+import { describeRole, rolesFor, rolesForServiceGroup, serviceTypeOf } from "./roles";
+import { Ctx, Router } from "./server";
+import { PolicyBody, PolicyRecord, randomHex } from "./state";
 
-// Policy Management answers in the common envelope without BXNIM message codes.
-const P = {
-    invalid: (message: string) => new IamError(400, "invalid_body", message),
-    invalidQuery: (message: string) => new IamError(400, "missing_required_query_parameter", message),
-    roleNotFound: (crn: string, where: string) => new IamError(400, "role_not_found", `Role '${crn}' is not a valid role for ${where}.`),
-    forbidden: () => new IamError(403, "insufficent_permissions", "You are not allowed to perform this action on policies of this resource."),
-    notFound: (id: string) => new IamError(404, "policy_not_found", `Policy with id '${id}' was not found.`),
-    // (choice) a write whose subject is a locked service ID: 409, like identity's own lock errors
-    locked: (iamId: string) => new IamError(409, "entity_locked", `The subject '${iamId}' is a locked service ID; unlock it before changing its policies.`),
-    conflict: (message: string, existing: Record<string, unknown>, etag: string) =>
-        new IamError(409, "policy_conflict_error", message, undefined, { conflicts_with: { etag, policy: existing } }),
-    etagMismatch: () => new IamError(412, "precondition_failed", "The If-Match value does not match the current ETag of the policy."),
-    ifMatchMissing: () => new IamError(400, "invalid_body", "The If-Match header is required: pass the ETag of the policy."),
-};
-
-const OPERATORS = ["stringEquals", "stringMatch", "stringExists"];
-const MAX_VALUE = 1000;
-const MAX_DESCRIPTION = 300;
 const DEFAULT_LIMIT = 50;
-
-function etagOf(p: PolicyRecord): string {
-    return `${p.etagVersion}-${p.etagHash}`;
-}
-
-function attr(list: PolicyAttribute[], name: string): string | undefined {
-    const a = list.find((x) => x.name === name);
-    return typeof a?.value === "string" ? a.value : undefined;
-}
-
-function subjectIamId(body: PolicyBody): string | undefined {
-    return body.subjects.flatMap((s) => s.attributes).find((a) => a.name === "iam_id")?.value as string | undefined;
-}
-
-function targetOf(accountId: string, body: PolicyBody): Target {
-    const a = body.resources[0].attributes;
-    return {
-        accountId,
-        serviceName: attr(a, "serviceName"),
-        serviceType: attr(a, "serviceType"),
-        serviceInstance: attr(a, "serviceInstance"),
-        resourceGroupId: attr(a, "resourceGroupId"),
-    };
-}
-
-// validation --------------------------------------------------------------------------
-
-function attributes(v: unknown, where: string, requireNonEmpty = true): PolicyAttribute[] {
-    if (!Array.isArray(v) || (requireNonEmpty && v.length === 0)) throw P.invalid(`'${where}' must be a non-empty array of attributes.`);
-    return v.map((a, i) => {
-        if (!a || typeof a !== "object") throw P.invalid(`'${where}[${i}]' must be an object.`);
-        const { name, value, operator } = a as Record<string, unknown>;
-        if (typeof name !== "string" || name === "") throw P.invalid(`'${where}[${i}].name' is required.`);
-        if (operator !== undefined && (typeof operator !== "string" || !OPERATORS.includes(operator))) {
-            throw P.invalid(`'${where}[${i}].operator' must be one of ${OPERATORS.join(", ")}.`);
-        }
-        if (operator === "stringExists") {
-            if (typeof value !== "boolean") throw P.invalid(`'${where}[${i}].value' must be a boolean with stringExists.`);
-        } else if (typeof value !== "string" || value.length < 1 || value.length > MAX_VALUE) {
-            throw P.invalid(`'${where}[${i}].value' (${name}) must be a string of 1 to ${MAX_VALUE} characters.`);
-        }
-        const out: PolicyAttribute = { name, value };
-        if (operator !== undefined) out.operator = operator as string;
-        return out;
-    });
-}
-
-/** Parses and checks a policy body the way IBM does; returns it in the emulator's stored form. */
-function parsePolicy(emu: Emulator, caller: Caller, raw: unknown): PolicyBody {
-    if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw P.invalid("The request body must be a JSON object.");
-    const b = raw as Record<string, unknown>;
-    if (b.type !== "access" && b.type !== "authorization") throw P.invalid("'type' is required and must be 'access' or 'authorization'.");
-    if (b.description !== undefined && (typeof b.description !== "string" || b.description.length > MAX_DESCRIPTION)) {
-        throw P.invalid(`'description' must be a string of at most ${MAX_DESCRIPTION} characters.`);
-    }
-    if (!Array.isArray(b.subjects) || b.subjects.length !== 1) throw P.invalid("'subjects' must be an array with exactly one subject.");
-    const subjects = b.subjects.map((s, i) => ({ attributes: attributes((s as Record<string, unknown>)?.attributes, `subjects[${i}].attributes`) }));
-    if (!Array.isArray(b.resources) || b.resources.length !== 1) throw P.invalid("'resources' must be an array with exactly one resource.");
-    const resources = b.resources.map((r, i) => {
-        const o = (r ?? {}) as Record<string, unknown>;
-        const res: { attributes: PolicyAttribute[]; tags?: PolicyAttribute[] } = { attributes: attributes(o.attributes, `resources[${i}].attributes`) };
-        if (o.tags !== undefined) res.tags = attributes(o.tags, `resources[${i}].tags`, false);
-        return res;
-    });
-    if (!Array.isArray(b.roles) || b.roles.length === 0) throw P.invalid("'roles' must be a non-empty array.");
-    const roles = b.roles.map((r, i) => {
-        const id = (r as Record<string, unknown>)?.role_id;
-        if (typeof id !== "string" || id === "") throw P.invalid(`'roles[${i}].role_id' is required.`);
-        return { role_id: id };
-    });
-
-    const ra = resources[0].attributes;
-    const accountId = attr(ra, "accountId");
-    if (!accountId) throw P.invalid("A resource needs an 'accountId' attribute.");
-    if (accountId !== caller.accountId) throw P.forbidden();
-    const serviceName = attr(ra, "serviceName");
-    const serviceType = attr(ra, "serviceType");
-    if (!serviceName && !serviceType && !attr(ra, "resourceGroupId")) {
-        throw P.invalid("A resource needs one of the attributes 'serviceType', 'serviceName' or 'resourceGroupId'.");
-    }
-    if (serviceType !== undefined && serviceType !== "service" && serviceType !== "platform_service") {
-        throw P.invalid("'serviceType' must be 'service' or 'platform_service'.");
-    }
-    if (attr(ra, "serviceInstance") && !serviceName) throw P.invalid("A 'serviceInstance' attribute needs a 'serviceName' attribute.");
-
-    const body: PolicyBody = { type: b.type, subjects, roles, resources };
-    if (typeof b.description === "string") body.description = b.description;
-
-    if (b.type === "access") {
-        const sa = subjects[0].attributes;
-        const iamId = attr(sa, "iam_id");
-        if (attr(sa, "access_group_id")) throw P.invalid("Access group subjects are not supported by this account: no access group exists.");
-        if (!iamId) throw P.invalid("An access policy subject needs an 'iam_id' attribute.");
-        checkSubject(emu, iamId);
-        const where = serviceName ? `service '${serviceName}'` : serviceType ? `serviceType '${serviceType}'` : "a resource group";
-        for (const r of roles) if (!findRole(r.role_id, serviceName, serviceType)) throw P.roleNotFound(r.role_id, where);
-    }
-    return body;
-}
-
-/** IBM refuses policies for subjects that do not exist (or no longer do). */
-function checkSubject(emu: Emulator, iamId: string): void {
-    if (iamId.startsWith("IBMid-")) {
-        if (iamId !== emu.store.data.owner.iamId) throw P.invalid(`The subject iam_id '${iamId}' is not a member of this account.`);
-        return;
-    }
-    if (!iamId.startsWith("iam-ServiceId-")) {
-        throw P.invalid(`The subject iam_id '${iamId}' is not valid: service IDs are written iam-ServiceId-<uuid>.`);
-    }
-    if (!emu.store.serviceIdByIamId(iamId)) throw P.invalid(`The subject iam_id '${iamId}' does not exist.`);
-}
-
-function lockedSubject(emu: Emulator, body: PolicyBody): string | undefined {
-    const iamId = subjectIamId(body);
-    if (!iamId) return undefined;
-    const sid = emu.store.serviceIdByIamId(iamId);
-    return sid?.locked ? iamId : undefined;
-}
-
-/** Order-insensitive identity of a policy: what makes two policies "the same". */
-function canonical(body: PolicyBody): string {
-    const attrs = (l: PolicyAttribute[] = []) =>
-        l.map((a) => [a.name, a.operator ?? "stringEquals", a.value] as const).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
-    return JSON.stringify({
-        type: body.type,
-        subjects: body.subjects.map((s) => attrs(s.attributes)),
-        roles: body.roles.map((r) => r.role_id).sort(),
-        resources: body.resources.map((r) => ({ a: attrs(r.attributes), t: attrs(r.tags) })),
-    });
-}
 
 // rendering ------------------------------------------------------------------------------
 
@@ -327,11 +180,51 @@ export function registerPolicyRoutes(router: Router, emu: Emulator): void {
         ctx.send(204);
     });
 
+    router.add("PATCH", "/v1/policies/:id", iam, (ctx) => {
+        const p = policyOr404(ctx);
+        const tag = ifMatchValue(ctx);
+        if (!tag) throw P.ifMatchMissing();
+        if (tag !== "*" && tag !== etagOf(p)) throw P.etagMismatch();
+        let raw: unknown;
+        try {
+            raw = ctx.json();
+        } catch (e) {
+            throw P.invalid(e instanceof Error ? e.message : "invalid body");
+        }
+        const state = (raw as { state?: unknown } | null)?.state;
+        if (state !== "active" && state !== "deleted") throw P.invalid("'state' is required and must be 'active' or 'deleted'.");
+        requireWrite(ctx, p.body, "iam.policy.update");
+        const locked = lockedSubject(emu, p.body);
+        if (locked) throw P.locked(locked);
+        if (state !== p.state) {
+            if (state === "active") {
+                // (choice) a policy whose service ID is gone stays deleted, like PUT and DELETE on it
+                const iamId = subjectIamId(p.body);
+                if (iamId?.startsWith("iam-") && !emu.store.serviceIdByIamId(iamId)) throw P.notFound(p.id);
+                const existing = findConflict(p.body, p.id);
+                if (existing) throw P.conflict("Failed to update policy: an identical policy already exists.", renderPolicy(ctx, existing), etagOf(existing));
+                // a restored policy propagates like a new one
+                delete p.previousBody;
+                p.effectiveAt = Date.now() + emu.policyPropagationDelayMs;
+            }
+            p.state = state;
+            p.etagVersion += 1;
+            p.etagHash = randomHex(16);
+            p.lastModifiedAt = new Date().toISOString();
+            p.lastModifiedById = callerOf(ctx).iamId;
+            emu.store.save();
+        }
+        ctx.send(200, renderPolicy(ctx, p), { ETag: etagOf(p) });
+    });
+
     router.add("GET", "/v2/roles", iam, (ctx) => {
         const accountId = ctx.query.get("account_id");
         if (accountId && accountId !== callerOf(ctx).accountId) throw P.forbidden();
         const serviceName = ctx.query.get("service_name") ?? undefined;
-        ctx.send(200, rolesFor(serviceName));
+        const serviceGroup = ctx.query.get("service_group_id") ?? undefined;
+        // IBM: "Both service_name and service_group_id attributes are mutually exclusive."
+        if (serviceName && serviceGroup) throw P.invalidQuery("The query parameters 'service_name' and 'service_group_id' are mutually exclusive.");
+        ctx.send(200, serviceGroup ? rolesForServiceGroup(serviceGroup) : rolesFor(serviceName));
     });
 }
 

@@ -186,6 +186,21 @@ export function rolesFor(serviceName?: string): ServiceRoles {
     return { custom_roles: [], service_roles: service, system_roles: platformDefs.map((d) => render(PLATFORM, d, svc)) };
 }
 
+/** Services of each service group `GET /v2/roles?service_group_id=` knows; `IAM` is IBM's IAM services group. */
+export const SERVICE_GROUPS: Readonly<Record<string, readonly string[]>> = {
+    IAM: ["iam-identity", "iam-access-management", "iam-groups", "user-management"],
+};
+
+/** The service roles of every service in the group (an unknown group has none), and the platform roles. */
+export function rolesForServiceGroup(groupId: string): ServiceRoles {
+    const services = SERVICE_GROUPS[groupId] ?? [];
+    return {
+        custom_roles: [],
+        service_roles: services.flatMap((svc) => rolesFor(svc).service_roles),
+        system_roles: platformDefs.map((d) => render(PLATFORM, d, "")),
+    };
+}
+
 /** Roles a policy may grant on a resource scoped by serviceName, or by serviceType only. */
 export function assignableRoles(serviceName: string | undefined, serviceType: string | undefined): RoleDef[] {
     if (serviceName) {

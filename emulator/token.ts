@@ -8,6 +8,8 @@ import type { Emulator } from "./app";
 const APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey";
 const REFRESH_GRANT = "refresh_token";
 const RESPONSE_TYPES = ["cloud_iam", "uaa", "delegated_refresh_token"];
+/** The token exchange paths (never counted as writes, rate-limited per API key). */
+export const TOKEN_PATHS: ReadonlySet<string> = new Set(["/identity/token", "/oidc/token"]);
 const NO_STORE = { "Cache-Control": "no-cache, no-store, must-revalidate", Pragma: "no-cache" };
 
 /** Why a key cannot be exchanged; IBM answers all of these with the same "not found". */

@@ -173,11 +173,8 @@ export function nameField(what: string, max = 1000) {
     return z.string({ error: `${what} name must be a string` })
         .trim()
         .min(1, { error: `${what} name must not be empty; give it a name such as "my-app"` })
-        .max(max, { error: `${what} name must be at most ${max} characters` })
-        // A name is one line in the console and in `ibmcloud iam service-ids` tables (our choice: IBM does not say).
-        .refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), {
-            error: `${what} name must not contain line breaks, tabs or other control characters; keep it on one line`,
-        });
+        .max(max, { error: `${what} name must be at most ${max} characters` });
+// No rule on the characters of a name: IBM states none, and a name can always be changed (issue 12).
 }
 
 export function descriptionField(max = 1000) {

@@ -259,9 +259,17 @@ describe("emulator: IAM Identity", () => {
             expectStatus(short, 400);
         });
 
-        it("validates expires_at, action_when_leaked and store_value for user keys", async () => {
+        it("validates expires_at (seconds optional, past accepted), action_when_leaked and store_value for user keys", async () => {
             expectStatus(await createKey({ name: "e", expires_at: "2099-01-01T00:00:00Z" }), 400);
-            expectStatus(await createKey({ name: "e", expires_at: "2001-01-01T00:00+0000" }), 400);
+            // a past expiry is accepted, as IBM accepts it (issue 12): the key exists but cannot be exchanged
+            const past = await createKey({ name: "e", expires_at: "2001-01-01T00:00+0000" });
+            expectStatus(past, 201);
+            expectStatus(await tokenRequest(emu.url, { grant_type: APIKEY_GRANT, apikey: past.body.apikey }), 400);
+            // seconds are accepted too, kept at IAM Identity's minute precision
+            const seconds = await createKey({ name: "e", expires_at: "2049-01-02T18:30:00+0000" });
+            expectStatus(seconds, 201);
+            assert.strictEqual(seconds.body.expires_at, "2049-01-02T18:30+0000");
+            expectStatus(await createKey({ name: "e", expires_at: "2049-02-30T18:30+0000" }), 400);
             expectStatus(await createKey({ name: "e", action_when_leaked: "explode" }), 400);
             expectStatus(await createKey({}), 400);
             const ok = await createKey({ name: "e", expires_at: "2099-01-01T00:00+0000", action_when_leaked: "disable", support_sessions: true });
