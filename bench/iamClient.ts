@@ -181,7 +181,7 @@ export const LOAD_TARGETS: Record<Peer, string[]> = {
 };
 
 /**
- * Our client entry point (provider/client.ts): config, errors, HTTP, token manager, IAM and KMS
+ * Our client entry point (client/index.ts): config, errors, HTTP, token manager, IAM and KMS
  * clients, access-token provider; no @pulumi/pulumi. Required by its package name, as an application
  * does (inside the repo the name resolves through package self-reference).
  */
@@ -212,7 +212,7 @@ async function moduleLoad(results: Results, opts: IamClientBenchOptions): Promis
     results.compare({
         section: SECTION, metric: `cold module load: ${CLIENT_ENTRY}`, unit: "ms", better: "lower",
         ours: client.ours, ibm: client.ibm, target,
-        note: `${ibmNote}; ours = provider/client.js (no @pulumi/pulumi); undici + zod alone take a median ${fmt(median(deps))} ms of it`,
+        note: `${ibmNote}; ours = client/index.js (no @pulumi/pulumi); undici + zod alone take a median ${fmt(median(deps))} ms of it`,
     });
     // The whole package root, resources included: they import @pulumi/pulumi.
     const full = await interleave(rounds, (p) => loadTimeMs(LOAD_TARGETS[p]), 1);
