@@ -6,7 +6,7 @@ import { HttpClient, HttpMethod, HttpResponse, QueryValue } from "./http";
 import { hideField, IbmCloudError, isNotFound } from "./errors";
 import { createdSince, createWithRecovery } from "./createRecovery";
 import { CloudSettings, KmsService, kmsEndpointFromSettings } from "./config";
-import { IamTokenManager } from "./tokenManager";
+import { decodeJwtPayload, IamTokenManager } from "./tokenManager";
 
 export const KMS_KEY_TYPE = "application/vnd.ibm.kms.key+json";
 
@@ -140,7 +140,7 @@ export class KmsClient {
     private readonly tokenSource: () => Promise<string>;
     private readonly invalidateToken: (() => void) | undefined;
     /** The last token refused with 401 and the one fetched in its place (hidden: tokens). */
-    private after401!: { stale: string; fresh: Promise<string>; freshValue?: string } | undefined;
+    private after401!: After401 | undefined;
     private readonly pageSize: number;
     /** Response schemas, built on first use per client: building a zod object schema costs far more than parsing with it, and none may live at module scope (closure serialization). */
     private readonly schemas: { [name: string]: z.ZodType } = {};
@@ -426,13 +426,16 @@ export class KmsClient {
         }
     }
 
-    /** One new token per refused token, shared by every call that was refused with it; undefined when asking again cannot help. */
+    /**
+     * One new token per refused token, shared by every call refused with it; undefined when asking again
+     * cannot help: the token was itself fetched after a 401 and refused again within half its lifetime
+     * (then the identity lacks access; later, it may simply have expired too).
+     */
     private async freshTokenAfter401(stale: string): Promise<string | undefined> {
         const last = this.after401;
         if (last && last.stale === stale) return last.fresh.then((v) => (v === stale ? undefined : v));
-        // a token fetched because of a 401 and refused too: the identity lacks access, a new token will not help
-        if (last && last.freshValue === stale) return undefined;
-        const entry: { stale: string; fresh: Promise<string>; freshValue?: string } = {
+        if (last && last.freshValue === stale && Date.now() - last.freshAt! < last.freshLifetimeMs! / 2) return undefined;
+        const entry: After401 = {
             stale,
             fresh: Promise.resolve().then(() => {
                 this.invalidateToken!();
@@ -441,7 +444,11 @@ export class KmsClient {
         };
         this.after401 = entry;
         const v = await entry.fresh;
-        entry.freshValue = v;
+        if (entry.freshValue === undefined) {
+            entry.freshValue = v;
+            entry.freshAt = Date.now();
+            entry.freshLifetimeMs = lifetimeMsOf(v);
+        }
         return v === stale ? undefined : v;
     }
 
@@ -523,6 +530,25 @@ export interface KmsCallExtra {
     idempotent?: boolean;
     /** Instance-level calls (key rings) go without `x-kms-key-ring`. */
     noKeyRing?: boolean;
+}
+
+interface After401 {
+    stale: string;
+    fresh: Promise<string>;
+    freshValue?: string;
+    freshAt?: number;
+    freshLifetimeMs?: number;
+}
+
+/** A JWT's lifetime (exp - iat) in ms; unknown (not a JWT) counts as an hour. */
+function lifetimeMsOf(token: string): number {
+    try {
+        const c = decodeJwtPayload(token);
+        if (typeof c.exp === "number" && typeof c.iat === "number" && c.exp > c.iat) return (c.exp - c.iat) * 1000;
+    } catch {
+        // not a JWT: fall through
+    }
+    return 3_600_000;
 }
 
 function bytesIn(v: KmsBytes, name: string, base64Allowed: boolean): string {
