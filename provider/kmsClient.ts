@@ -437,10 +437,13 @@ export class KmsClient {
         if (last && last.freshValue === stale && Date.now() - last.freshAt! < last.freshLifetimeMs! / 2) return undefined;
         const entry: After401 = {
             stale,
-            fresh: Promise.resolve().then(() => {
+            fresh: (async () => {
+                // a call sent just before a refresh may come back refused after it: then the new token is the answer
+                const current = await this.tokenSource();
+                if (current !== stale) return current;
                 this.invalidateToken!();
                 return this.tokenSource();
-            }),
+            })(),
         };
         this.after401 = entry;
         const v = await entry.fresh;
