@@ -3,10 +3,10 @@
 import { z } from "zod";
 import * as crypto from "crypto";
 import { HttpClient, HttpMethod, HttpResponse, QueryValue } from "./http";
-import { IbmCloudError, isNotFound } from "./errors";
+import { hideField, IbmCloudError, isNotFound } from "./errors";
 import { createdSince, createWithRecovery } from "./createRecovery";
 import { CloudSettings, KmsService, kmsEndpointFromSettings } from "./config";
-import { IamTokenManager } from "./tokenManager";
+import { decodeJwtPayload, IamTokenManager } from "./tokenManager";
 
 export const KMS_KEY_TYPE = "application/vnd.ibm.kms.key+json";
 
@@ -49,11 +49,57 @@ export interface KmsClientOptions {
     instanceId: string;
     /** Supplies a current IAM access token (usually `tokenManager.getToken()`). */
     tokenSource: () => Promise<string>;
+    /**
+     * Drops the cached token (usually `tokenManager.invalidate()`). Given, a call refused with 401 gets
+     * one fresh token and is sent once more: a token the client still thought valid may have expired
+     * at IBM (clock skew). A token obtained that way and refused again is a missing grant, not expiry.
+     */
+    invalidateToken?: () => void;
     /** `x-kms-key-ring`; IBM's default ring when absent. */
     keyRing?: string;
     httpClient?: HttpClient;
     pageSize?: number;
 }
+
+/** Bytes in: a Buffer, a Uint8Array, or (ciphertext only) the base64 string IBM returns. */
+export type KmsBytes = Uint8Array | string;
+
+export interface KmsActionOptions {
+    /** Additional authenticated data: the same list must be given to unwrap what was wrapped with it. */
+    aad?: string[];
+}
+
+export interface DataKey {
+    /** The generated 256-bit data key: use it, then drop it. */
+    plaintext: Buffer;
+    /** The data key wrapped by the root key: store it beside the data. */
+    ciphertext: Buffer;
+    /** The root key version that wrapped it. */
+    keyVersion: string;
+}
+
+export interface UnwrapResult {
+    plaintext: Buffer;
+    /** The root key version the ciphertext was wrapped with. */
+    keyVersion: string;
+    /** Set when that version is not the newest: the same data key wrapped by the newest, to store instead. */
+    rewrapped?: { ciphertext: Buffer; keyVersion: string };
+}
+
+export interface KmsKeyRing {
+    id: string;
+    creationDate?: string;
+    createdBy?: string;
+}
+
+export interface KmsKeyPolicies {
+    /** Rotation every `intervalMonth` months (1–12). */
+    rotation?: { enabled: boolean; intervalMonth: number };
+    /** Deleting the key then needs a second user's authorization. */
+    dualAuthDelete?: { enabled: boolean };
+}
+
+export const KMS_POLICY_TYPE = "application/vnd.ibm.kms.policy+json";
 
 export interface WaitUntilAuthorizedOptions {
     /** Give up after this long (default 60 s). */
@@ -89,7 +135,12 @@ export class KmsClient {
     readonly instanceId: string;
     readonly keyRing: string | undefined;
     readonly http: HttpClient;
+    /** How often a 401 led to a fresh token and a second attempt (a token refused before the client thought it expired). */
+    readonly stats = { retriesAfter401: 0 };
     private readonly tokenSource: () => Promise<string>;
+    private readonly invalidateToken: (() => void) | undefined;
+    /** The last token refused with 401 and the one fetched in its place (hidden: tokens). */
+    private after401!: After401 | undefined;
     private readonly pageSize: number;
     /** Response schemas, built on first use per client: building a zod object schema costs far more than parsing with it, and none may live at module scope (closure serialization). */
     private readonly schemas: { [name: string]: z.ZodType } = {};
@@ -99,6 +150,8 @@ export class KmsClient {
         this.instanceId = options.instanceId;
         this.keyRing = options.keyRing;
         this.tokenSource = options.tokenSource;
+        this.invalidateToken = options.invalidateToken;
+        hideField(this, "after401", undefined);
         this.http = options.httpClient ?? new HttpClient();
         this.pageSize = options.pageSize ?? 200;
     }
@@ -116,6 +169,7 @@ export class KmsClient {
             endpoint: kmsEndpointFromSettings(settings, target),
             instanceId: target.instanceId,
             tokenSource: () => tokens.getToken(),
+            invalidateToken: () => tokens.invalidate(),
             httpClient: tokens.http,
             ...(target.keyRing !== undefined ? { keyRing: target.keyRing } : {}),
         });
@@ -186,6 +240,132 @@ export class KmsClient {
         }
     }
 
+    // ---------- envelope encryption (root keys) ----------
+
+    /** Wraps `plaintext` (a data key, up to 7,500 bytes) with root key `keyId`; returns the ciphertext bytes. */
+    async wrap(keyId: string, plaintext: Uint8Array, options: KmsActionOptions = {}): Promise<Buffer> {
+        const pt = bytesIn(plaintext, "plaintext", false);
+        const res = await this.action("wrap KMS data key", keyId, "wrap", { plaintext: pt, ...aadOf(options) }, [pt]);
+        return bytesOut(this.field(res, "wrap KMS data key", "ciphertext"));
+    }
+
+    /** Has Key Protect generate a 256-bit data key: returns it in the clear and wrapped by root key `keyId`. */
+    async generateDataKey(keyId: string, options: KmsActionOptions = {}): Promise<DataKey> {
+        const res = await this.action("generate KMS data key", keyId, "wrap", { ...aadOf(options) });
+        return {
+            plaintext: bytesOut(this.field(res, "generate KMS data key", "plaintext")),
+            ciphertext: bytesOut(this.field(res, "generate KMS data key", "ciphertext")),
+            keyVersion: versionOf(res.body, "keyVersion") ?? "",
+        };
+    }
+
+    /** The data key inside `ciphertext` (bytes, or IBM's base64), wrapped by root key `keyId` with the same `aad`. */
+    async unwrap(keyId: string, ciphertext: KmsBytes, options: KmsActionOptions = {}): Promise<Buffer> {
+        return (await this.unwrapDetailed(keyId, ciphertext, options)).plaintext;
+    }
+
+    /** As `unwrap`, with the key version and, after a rotation, the ciphertext rewrapped by the newest version. */
+    async unwrapDetailed(keyId: string, ciphertext: KmsBytes, options: KmsActionOptions = {}): Promise<UnwrapResult> {
+        const ct = bytesIn(ciphertext, "ciphertext", true);
+        const res = await this.action("unwrap KMS data key", keyId, "unwrap", { ciphertext: ct, ...aadOf(options) });
+        const out: UnwrapResult = {
+            plaintext: bytesOut(this.field(res, "unwrap KMS data key", "plaintext")),
+            keyVersion: versionOf(res.body, "keyVersion") ?? "",
+        };
+        const rewrappedVersion = versionOf(res.body, "rewrappedKeyVersion");
+        const body = res.body as { ciphertext?: unknown };
+        if (rewrappedVersion && typeof body.ciphertext === "string") out.rewrapped = { ciphertext: bytesOut(body.ciphertext), keyVersion: rewrappedVersion };
+        return out;
+    }
+
+    /** `ciphertext` wrapped again by the newest version of root key `keyId` (after a rotation). */
+    async rewrap(keyId: string, ciphertext: KmsBytes, options: KmsActionOptions = {}): Promise<Buffer> {
+        const ct = bytesIn(ciphertext, "ciphertext", true);
+        const res = await this.action("rewrap KMS data key", keyId, "rewrap", { ciphertext: ct, ...aadOf(options) });
+        return bytesOut(this.field(res, "rewrap KMS data key", "ciphertext"));
+    }
+
+    /**
+     * Rotates root key `keyId` (a new version; older ciphertext still unwraps) and returns the key, with
+     * its new `keyVersion` and `lastRotateDate`. An imported root key needs new material (`payload`, base64).
+     * Not retried after a lost answer: a replay would rotate twice.
+     */
+    async rotate(keyId: string, options: { payload?: string } = {}): Promise<KmsKey> {
+        const body = options.payload !== undefined ? { payload: options.payload } : undefined;
+        const res = await this.call("rotate KMS key", "POST", `/api/v2/keys/${enc(keyId)}/actions/rotate`, {
+            json: body, contentType: "application/vnd.ibm.kms.key_action_rotate+json",
+            headers: { prefer: "return=representation" }, secrets: [options.payload],
+        });
+        if (res.status === 204 || res.body === null) return this.getKeyMetadata(keyId);
+        return this.firstKey(res, "rotate KMS key");
+    }
+
+    // ---------- key rings ----------
+
+    /** Creates key ring `id` (2–100 letters, digits, dashes). Returns false when it already existed. */
+    async createKeyRing(id: string): Promise<boolean> {
+        try {
+            await this.call("create KMS key ring", "POST", `/api/v2/key_rings/${enc(id)}`, { idempotent: true, noKeyRing: true });
+            return true;
+        } catch (err) {
+            if (err instanceof IbmCloudError && err.status === 409 && err.code === "KEY_RING_ALREADY_EXISTS_ERR") return false;
+            throw err;
+        }
+    }
+
+    /** The instance's key rings, `default` included. */
+    async listKeyRings(): Promise<KmsKeyRing[]> {
+        const res = await this.call("list KMS key rings", "GET", "/api/v2/key_rings", { noKeyRing: true });
+        const body = this.parseCollection(res, "list KMS key rings");
+        return (body.resources ?? []).map((r, i) => {
+            const o = r as { id?: unknown; creationDate?: unknown; createdBy?: unknown };
+            if (!o || typeof o.id !== "string") throw this.invalid(res, "list KMS key rings", `resources[${i}].id: expected a string`);
+            const ring: KmsKeyRing = { id: o.id };
+            if (typeof o.creationDate === "string") ring.creationDate = o.creationDate;
+            if (typeof o.createdBy === "string") ring.createdBy = o.createdBy;
+            return ring;
+        });
+    }
+
+    /**
+     * Deletes key ring `id`; refused (409 KEY_RING_NOT_EMPTY_ERR) while it holds keys, unless `force` and
+     * all of them are deleted. Returns false when it did not exist (404).
+     */
+    async deleteKeyRing(id: string, options: { force?: boolean } = {}): Promise<boolean> {
+        try {
+            await this.call("delete KMS key ring", "DELETE", `/api/v2/key_rings/${enc(id)}`, { query: { force: options.force ? "true" : undefined }, noKeyRing: true });
+            return true;
+        } catch (err) {
+            if (isNotFound(err)) return false;
+            throw err;
+        }
+    }
+
+    // ---------- key policies ----------
+
+    /** The key's rotation and dual-authorization-delete policies (absent when never set). */
+    async getKeyPolicies(keyId: string): Promise<KmsKeyPolicies> {
+        const res = await this.call("get KMS key policies", "GET", `/api/v2/keys/${enc(keyId)}/policies`);
+        return this.parsePolicies(res, "get KMS key policies");
+    }
+
+    /** Sets the given policies (others stay as they are); returns the policies as set. */
+    async setKeyPolicies(keyId: string, policies: KmsKeyPolicies): Promise<KmsKeyPolicies> {
+        const resources: unknown[] = [];
+        if (policies.rotation) {
+            resources.push({ type: KMS_POLICY_TYPE, rotation: { enabled: policies.rotation.enabled, interval_month: policies.rotation.intervalMonth } });
+        }
+        if (policies.dualAuthDelete) resources.push({ type: KMS_POLICY_TYPE, dualAuthDelete: { enabled: policies.dualAuthDelete.enabled } });
+        if (resources.length === 0) throw new Error("setKeyPolicies: give rotation and/or dualAuthDelete");
+        const res = await this.call("set KMS key policies", "PUT", `/api/v2/keys/${enc(keyId)}/policies`, {
+            json: { metadata: { collectionType: KMS_POLICY_TYPE, collectionTotal: resources.length }, resources },
+            contentType: KMS_POLICY_TYPE,
+            // setting the same policies twice leaves the same state
+            idempotent: true,
+        });
+        return this.parsePolicies(res, "set KMS key policies");
+    }
+
     /**
      * Polls a cheap list call until the token's identity is allowed in (a new access policy takes a few
      * seconds to apply). Only 401/403 are waited out; other errors are thrown at once. On timeout
@@ -230,25 +410,94 @@ export class KmsClient {
         });
     }
 
-    /** An authenticated KMS call with the instance headers. */
-    async call(operation: string, method: HttpMethod, path: string, extra: {
-        json?: unknown; query?: { [k: string]: QueryValue }; secrets?: ReadonlyArray<string | undefined>;
-    } = {}): Promise<HttpResponse<unknown>> {
+    /** An authenticated KMS call with the instance headers; a 401 on a token that may have expired at IBM is retried once with a fresh one. */
+    async call(operation: string, method: HttpMethod, path: string, extra: KmsCallExtra = {}): Promise<HttpResponse<unknown>> {
         const token = await this.tokenSource();
+        try {
+            return await this.send(token, operation, method, path, extra);
+        } catch (err) {
+            if (!(err instanceof IbmCloudError) || err.status !== 401 || !this.invalidateToken) throw err;
+            const fresh = await this.freshTokenAfter401(token);
+            if (fresh === undefined) throw err;
+            this.stats.retriesAfter401++;
+            // a 401 is decided before the service acts, so even a create may be sent again
+            return this.send(fresh, operation, method, path, extra);
+        }
+    }
+
+    /**
+     * One new token per refused token, shared by every call refused with it; undefined when asking again
+     * cannot help: the token was itself fetched after a 401 and refused again within half its lifetime
+     * (then the identity lacks access; later, it may simply have expired too).
+     */
+    private async freshTokenAfter401(stale: string): Promise<string | undefined> {
+        const last = this.after401;
+        if (last && last.stale === stale) return last.fresh.then((v) => (v === stale ? undefined : v));
+        if (last && last.freshValue === stale && Date.now() - last.freshAt! < last.freshLifetimeMs! / 2) return undefined;
+        const entry: After401 = {
+            stale,
+            fresh: (async () => {
+                // a call sent just before a refresh may come back refused after it: then the new token is the answer
+                const current = await this.tokenSource();
+                if (current !== stale) return current;
+                this.invalidateToken!();
+                return this.tokenSource();
+            })(),
+        };
+        this.after401 = entry;
+        const v = await entry.fresh;
+        if (entry.freshValue === undefined) {
+            entry.freshValue = v;
+            entry.freshAt = Date.now();
+            entry.freshLifetimeMs = lifetimeMsOf(v);
+        }
+        return v === stale ? undefined : v;
+    }
+
+    private send(token: string, operation: string, method: HttpMethod, path: string, extra: KmsCallExtra): Promise<HttpResponse<unknown>> {
         const correlationId = cryptoRandomId();
         const headers: { [k: string]: string } = {
             Authorization: `Bearer ${token}`,
             "bluemix-instance": this.instanceId,
             "correlation-id": correlationId,
+            ...(extra.headers ?? {}),
         };
-        if (this.keyRing) headers["x-kms-key-ring"] = this.keyRing;
-        if (extra.json !== undefined) headers["content-type"] = KMS_KEY_TYPE;
+        if (this.keyRing && !extra.noKeyRing) headers["x-kms-key-ring"] = this.keyRing;
+        const contentType = extra.contentType ?? KMS_KEY_TYPE;
+        if (extra.json !== undefined) headers["content-type"] = contentType;
         return this.http.request({
             operation, method, url: `${this.endpoint}${path}`, query: extra.query, json: extra.json, headers,
-            ...(extra.json !== undefined ? { contentType: KMS_KEY_TYPE } : {}),
+            ...(extra.json !== undefined ? { contentType } : {}),
+            ...(extra.idempotent !== undefined ? { idempotent: extra.idempotent } : {}),
             correlationId,
             secrets: [token, ...(extra.secrets ?? [])],
         });
+    }
+
+    /** A key action; wrap, unwrap and rewrap change nothing at IBM, so they are retried like reads. */
+    private action(operation: string, keyId: string, action: "wrap" | "unwrap" | "rewrap", body: { [k: string]: unknown }, secrets: string[] = []): Promise<HttpResponse<unknown>> {
+        return this.call(operation, "POST", `/api/v2/keys/${enc(keyId)}/actions/${action}`, {
+            json: body, contentType: `application/vnd.ibm.kms.key_action_${action}+json`, idempotent: true, secrets,
+        });
+    }
+
+    private field(res: HttpResponse<unknown>, operation: string, name: string): string {
+        const v = (res.body as { [k: string]: unknown } | null)?.[name];
+        if (typeof v !== "string" || v === "") throw this.invalid(res, operation, `${name}: expected a base64 string`);
+        return v;
+    }
+
+    private parsePolicies(res: HttpResponse<unknown>, operation: string): KmsKeyPolicies {
+        const body = this.parseCollection(res, operation);
+        const out: KmsKeyPolicies = {};
+        for (const r of body.resources ?? []) {
+            const o = r as { rotation?: { enabled?: unknown; interval_month?: unknown }; dualAuthDelete?: { enabled?: unknown } };
+            if (o?.rotation && typeof o.rotation.interval_month === "number") {
+                out.rotation = { enabled: o.rotation.enabled !== false, intervalMonth: o.rotation.interval_month };
+            }
+            if (o?.dualAuthDelete && typeof o.dualAuthDelete.enabled === "boolean") out.dualAuthDelete = { enabled: o.dualAuthDelete.enabled };
+        }
+        return out;
     }
 
     private parseCollection(res: HttpResponse<unknown>, operation: string): { resources?: unknown[] } {
@@ -271,6 +520,62 @@ export class KmsClient {
             traceId: res.headers["correlation-id"] ?? res.correlationId,
         });
     }
+}
+
+export interface KmsCallExtra {
+    json?: unknown;
+    query?: { [k: string]: QueryValue };
+    secrets?: ReadonlyArray<string | undefined>;
+    /** Request type (default the key type). */
+    contentType?: string;
+    headers?: { [k: string]: string };
+    idempotent?: boolean;
+    /** Instance-level calls (key rings) go without `x-kms-key-ring`. */
+    noKeyRing?: boolean;
+}
+
+interface After401 {
+    stale: string;
+    fresh: Promise<string>;
+    freshValue?: string;
+    freshAt?: number;
+    freshLifetimeMs?: number;
+}
+
+/** A JWT's lifetime (exp - iat) in ms; unknown (not a JWT) counts as an hour. */
+function lifetimeMsOf(token: string): number {
+    try {
+        const c = decodeJwtPayload(token);
+        if (typeof c.exp === "number" && typeof c.iat === "number" && c.exp > c.iat) return (c.exp - c.iat) * 1000;
+    } catch {
+        // not a JWT: fall through
+    }
+    return 3_600_000;
+}
+
+function bytesIn(v: KmsBytes, name: string, base64Allowed: boolean): string {
+    if (typeof v === "string") {
+        if (!base64Allowed) throw new Error(`${name} must be bytes (a Buffer or Uint8Array)`);
+        if (v === "" || !/^[A-Za-z0-9+/]+={0,2}$/.test(v)) throw new Error(`${name} must be bytes or IBM's base64 text`);
+        return v;
+    }
+    if (!(v instanceof Uint8Array) || v.length === 0) throw new Error(`${name} must be non-empty bytes (a Buffer or Uint8Array)`);
+    return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64");
+}
+
+function bytesOut(b64: string): Buffer {
+    return Buffer.from(b64, "base64");
+}
+
+function aadOf(options: KmsActionOptions): { aad?: string[] } {
+    if (options.aad === undefined) return {};
+    if (!Array.isArray(options.aad) || !options.aad.every((s) => typeof s === "string")) throw new Error("aad must be an array of strings");
+    return { aad: options.aad };
+}
+
+function versionOf(body: unknown, field: string): string | undefined {
+    const v = (body as { [k: string]: { id?: unknown } | undefined } | null)?.[field]?.id;
+    return typeof v === "string" ? v : undefined;
 }
 
 function cryptoRandomId(): string {

@@ -13,7 +13,7 @@ export function registerAdminRoutes(router: Router, emu: Emulator): void {
         const d = emu.store.data;
         const policies = d.policies.map((p) => ({ id: p.id, state: p.state, ...p.body, created_at: p.createdAt, last_modified_at: p.lastModifiedAt }));
         // KMS payloads stay secret here too: the admin view is for assertions, not for extraction
-        const kmsKeys = d.kmsKeys.map(({ payload: _payload, ...k }) => k);
+        const kmsKeys = d.kmsKeys.map(({ payload: _payload, versions, ...k }) => ({ ...k, versions: (versions ?? []).map(({ sealed: _s, ...v }) => v) }));
         ctx.send(200, {
             accountId: d.accountId,
             owner: { iam_id: d.owner.iamId, apikey_id: d.ownerApiKeyId },

@@ -1,31 +1,46 @@
-// Key Protect / HPCS keys API (/api/v2/keys), enforcing IAM policies per instance and action.
+// Key Protect / HPCS keys API (/api/v2/keys), enforcing IAM policies per instance, key ring, key and
+// action. The other KMS routes live beside it: key rings (kmsKeyRings.ts), key actions such as wrap and
+// rotate (kmsActions.ts), key policies (kmsPolicies.ts), the crypto (kmsCrypto.ts) and the source-service
+// tokens of service-to-service authorizations (serviceToken.ts); they share the helpers of `KmsRoutes`.
 import * as crypto from "crypto";
-import { may } from "./access";
+import { may, mayInPart, Scope, Target } from "./access";
 import type { Emulator } from "./app";
+import { registerKeyActionRoutes } from "./kmsActions";
+import { KmsCrypto } from "./kmsCrypto";
+import { registerKeyPolicyRoutes } from "./kmsPolicies";
+import { registerKeyRingRoutes } from "./kmsKeyRings";
 import { correlationHeader, Ctx, KmsError, kmsUnauthorized, Router } from "./server";
+import { registerServiceTokenRoute } from "./serviceToken";
 import { InstanceRecord, KmsKeyRecord } from "./state";
 
-const KEY_TYPE = "application/vnd.ibm.kms.key+json";
-const DEFAULT_RING = "default";
+export const KEY_TYPE = "application/vnd.ibm.kms.key+json";
+export const DEFAULT_RING = "default";
+export const RING_ID = /^[a-zA-Z0-9-]{2,100}$/;
 const MAX_LIMIT = 5000;
 const DEFAULT_LIMIT = 200;
 
-const K = {
+export const K = {
     badBody: (message: string) => new KmsError(400, "BAD_BODY_ERR", message, "Bad Request: Invalid body data"),
     badParam: (message: string) => new KmsError(400, "INVALID_QUERY_PARAM_ERR", message, "Bad Request: Invalid query parameter"),
     badHeader: (message: string, name: string) =>
         new KmsError(400, "BAD_HEADERS_ERR", message, "Bad Request: Invalid header", { type: "header", name }),
     notFound: () => new KmsError(404, "KEY_NOT_FOUND_ERR", "Key does not exist", "Not Found: Key could not be found"),
     gone: () => new KmsError(410, "KEY_DELETED_ERR", "The key has been deleted and is no longer available", "Gone: The key was deleted"),
-    standardOnly: (message: string) => new KmsError(400, "KEY_ACTION_INVALID_ERR", message, "Bad Request: Action not valid for this key"),
+    /** IBM's error catalogue: wrap, unwrap, rotate (and enable, disable, restore) need a root key. */
+    rootRequired: (what: string) =>
+        new KmsError(400, "KEY_ROOT_REQ_ERR", "Requested action can only be completed with a root key.", `Bad Request: ${what}. Please see \`reasons\` for more details.`),
+    ringNotFound: (what: string) =>
+        new KmsError(404, "KEY_RING_NOT_FOUND_ERR", "The key ring could not be found.", `Not Found: ${what}. Please see \`reasons\` for more details.`),
+    authorizationsNotMet: () =>
+        new KmsError(409, "AUTHORIZATIONS_NOT_MET", "Number of authorizations required to delete is not met", "Conflict: Key could not be deleted. Please see `reasons` for more details."),
     notDeleted: () => new KmsError(409, "KEY_NOT_DELETED_ERR", "Only a deleted key can be purged", "Conflict: The key is not deleted"),
 };
 
-function kmsTime(d: Date = new Date()): string {
+export function kmsTime(d: Date = new Date()): string {
     return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-function renderKey(emu: Emulator, inst: InstanceRecord, k: KmsKeyRecord, withPayload: boolean): Record<string, unknown> {
+export function renderKey(emu: Emulator, inst: InstanceRecord, k: KmsKeyRecord, withPayload: boolean): Record<string, unknown> {
     const o: Record<string, unknown> = {
         type: KEY_TYPE,
         id: k.id,
@@ -44,9 +59,10 @@ function renderKey(emu: Emulator, inst: InstanceRecord, k: KmsKeyRecord, withPay
         algorithmType: "AES",
         algorithmBitSize: 256,
         keyVersion: { ...k.keyVersion },
-        dualAuthDelete: { enabled: false },
+        dualAuthDelete: { enabled: k.policies?.dualAuthDelete?.enabled === true },
         deleted: k.deleted,
     });
+    if (k.lastRotateDate) o.lastRotateDate = k.lastRotateDate;
     if (k.expirationDate) o.expirationDate = k.expirationDate;
     if (k.deletionDate) o.deletionDate = k.deletionDate;
     if (k.deletedBy) o.deletedBy = k.deletedBy;
@@ -54,46 +70,93 @@ function renderKey(emu: Emulator, inst: InstanceRecord, k: KmsKeyRecord, withPay
     return o;
 }
 
-function envelope(resources: unknown[]): Record<string, unknown> {
-    return { metadata: { collectionType: KEY_TYPE, collectionTotal: resources.length }, resources };
+export function envelope(resources: unknown[], collectionType: string = KEY_TYPE): Record<string, unknown> {
+    return { metadata: { collectionType, collectionTotal: resources.length }, resources };
+}
+
+/** Helpers every KMS route file shares: the instance, access decisions, key and ring lookups. */
+export class KmsRoutes {
+    readonly crypto: KmsCrypto;
+
+    constructor(readonly emu: Emulator) {
+        this.crypto = new KmsCrypto(emu.store);
+    }
+
+    instanceOf(ctx: Ctx): InstanceRecord {
+        const guid = ctx.header("bluemix-instance");
+        if (!guid) throw K.badHeader("The bluemix-instance header is required", "bluemix-instance");
+        const inst = this.emu.store.instance(guid);
+        // (choice) as in the cloud, IAM cannot authorize anything on an unknown instance: 401
+        if (!inst) throw kmsUnauthorized();
+        return inst;
+    }
+
+    target(inst: InstanceRecord, scopes?: Scope[]): Target {
+        const d = this.emu.store.data;
+        return { accountId: d.accountId, serviceName: inst.service, serviceInstance: inst.guid, resourceGroupId: d.resourceGroupId, ...(scopes ? { scopes } : {}) };
+    }
+
+    may(ctx: Ctx, inst: InstanceRecord, action: string, scopes?: Scope[]): boolean {
+        return may(this.emu.store, ctx.caller!, `${inst.service}.${action}`, this.target(inst, scopes));
+    }
+
+    /** 401 unless the caller may do `action` (`secrets.create`, `keyrings.list`) on the instance or the given part of it. */
+    authorize(ctx: Ctx, inst: InstanceRecord, action: string, scopes?: Scope[]): void {
+        if (!this.may(ctx, inst, action, scopes)) throw kmsUnauthorized();
+    }
+
+    /** 401 unless some policy grants `action` somewhere in the instance (the caller then sees only its part). */
+    authorizeInPart(ctx: Ctx, inst: InstanceRecord, action: string, parts: Scope[][]): void {
+        if (!mayInPart(this.emu.store, ctx.caller!, `${inst.service}.${action}`, this.target(inst), parts)) throw kmsUnauthorized();
+    }
+
+    static scopesOf(k: KmsKeyRecord): Scope[] {
+        return [{ resourceType: "key", resource: k.id }, { resourceType: "key-ring", resource: k.keyRing }];
+    }
+
+    /**
+     * The key of `:id`, once the caller may do `action` on it. Access is decided before existence is
+     * revealed: an unknown key is judged as the instance, so a caller without access gets 401 either way.
+     */
+    authorizedKey(ctx: Ctx, inst: InstanceRecord, action: string, allowDeleted = false): KmsKeyRecord {
+        const k = this.emu.store.data.kmsKeys.find((x) => x.instance === inst.guid && x.id === ctx.params.id);
+        this.authorize(ctx, inst, action, k ? KmsRoutes.scopesOf(k) : undefined);
+        if (!k) throw K.notFound();
+        if (k.deleted && !allowDeleted) throw K.gone();
+        return k;
+    }
+
+    ringExists(inst: InstanceRecord, ring: string): boolean {
+        return ring === DEFAULT_RING || (this.emu.store.data.kmsKeyRings ?? []).some((r) => r.instance === inst.guid && r.id === ring);
+    }
+
+    keyRingHeader(ctx: Ctx): string | undefined {
+        const ring = ctx.header("x-kms-key-ring");
+        if (ring === undefined) return undefined;
+        if (!RING_ID.test(ring)) throw K.badHeader("x-kms-key-ring must be 2 to 100 letters, digits or dashes", "x-kms-key-ring");
+        return ring;
+    }
+
+    send(ctx: Ctx, status: number, body?: unknown): void {
+        ctx.send(status, body, correlationHeader(ctx));
+    }
 }
 
 export function registerKmsRoutes(router: Router, emu: Emulator): void {
     const kms = { family: "kms" as const, auth: true };
-
-    const instanceOf = (ctx: Ctx): InstanceRecord => {
-        const guid = ctx.header("bluemix-instance");
-        if (!guid) throw K.badHeader("The bluemix-instance header is required", "bluemix-instance");
-        const inst = emu.store.instance(guid);
-        // (choice) as in the cloud, IAM cannot authorize anything on an unknown instance: 401
-        if (!inst) throw kmsUnauthorized();
-        return inst;
-    };
-    const authorize = (ctx: Ctx, inst: InstanceRecord, verb: string): void => {
-        const target = { accountId: emu.store.data.accountId, serviceName: inst.service, serviceInstance: inst.guid, resourceGroupId: emu.store.data.resourceGroupId };
-        if (!may(emu.store, ctx.caller!, `${inst.service}.secrets.${verb}`, target)) throw kmsUnauthorized();
-    };
-    const keyOf = (ctx: Ctx, inst: InstanceRecord, allowDeleted = false): KmsKeyRecord => {
-        const k = emu.store.data.kmsKeys.find((x) => x.instance === inst.guid && x.id === ctx.params.id);
-        if (!k) throw K.notFound();
-        if (k.deleted && !allowDeleted) throw K.gone();
-        return k;
-    };
-    const keyRingOf = (ctx: Ctx): string | undefined => {
-        const ring = ctx.header("x-kms-key-ring");
-        if (ring === undefined) return undefined;
-        if (!/^[a-zA-Z0-9-]{2,100}$/.test(ring)) throw K.badHeader("x-kms-key-ring must be 2 to 100 letters, digits or dashes", "x-kms-key-ring");
-        return ring;
-    };
-    const send = (ctx: Ctx, status: number, body?: unknown) => ctx.send(status, body, correlationHeader(ctx));
+    const r = new KmsRoutes(emu);
+    const instanceOf = (ctx: Ctx) => r.instanceOf(ctx);
+    const send = (ctx: Ctx, status: number, body?: unknown) => r.send(ctx, status, body);
 
     router.add("POST", "/api/v2/keys", kms, (ctx) => {
         const inst = instanceOf(ctx);
         const type = (ctx.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
         if (type !== KEY_TYPE && type !== "application/json") throw K.badBody(`Content-Type must be ${KEY_TYPE}`);
-        const ring = keyRingOf(ctx) ?? DEFAULT_RING;
+        const ring = r.keyRingHeader(ctx) ?? DEFAULT_RING;
         const spec = parseCreate(ctx);
-        authorize(ctx, inst, spec.payload !== undefined ? "import" : "create");
+        r.authorize(ctx, inst, spec.payload !== undefined ? "secrets.import" : "secrets.create", [{ resourceType: "key-ring", resource: ring }]);
+        // as on IBM, a ring must be created (POST /api/v2/key_rings/{id}) before a key goes in it
+        if (!r.ringExists(inst, ring)) throw K.ringNotFound("Key could not be created");
         const now = kmsTime();
         const id = crypto.randomUUID();
         const k: KmsKeyRecord = {
@@ -112,8 +175,9 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
         };
         if (spec.description !== undefined) k.description = spec.description;
         if (spec.expirationDate !== undefined) k.expirationDate = spec.expirationDate;
-        // root key material never leaves the HSM, so the emulator does not even keep it
         if (spec.extractable) k.payload = spec.payload ?? crypto.randomBytes(32).toString("base64");
+        // a root key's material is sealed at rest (kmsCrypto.ts) and never served
+        else k.versions = [r.crypto.newVersion(id, now, spec.payload !== undefined ? Buffer.from(spec.payload, "base64") : undefined, id)];
         emu.store.data.kmsKeys.push(k);
         emu.store.save();
         send(ctx, 201, envelope([renderKey(emu, inst, k, false)]));
@@ -121,45 +185,49 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
 
     router.add("GET", "/api/v2/keys", kms, (ctx) => {
         const inst = instanceOf(ctx);
-        const ring = keyRingOf(ctx);
-        authorize(ctx, inst, "list");
+        const ring = r.keyRingHeader(ctx);
+        const inInstance = emu.store.data.kmsKeys.filter((k) => k.instance === inst.guid);
+        r.authorizeInPart(ctx, inst, "secrets.list", inInstance.map(KmsRoutes.scopesOf));
         const limit = intParam(ctx, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT);
         const offset = intParam(ctx, "offset", 0, 0, Number.MAX_SAFE_INTEGER);
         const states = stateParam(ctx);
         const extractable = ctx.query.get("extractable");
         if (extractable !== null && extractable !== "true" && extractable !== "false") throw K.badParam("extractable must be true or false");
-        const all = emu.store.data.kmsKeys.filter(
+        const wholeInstance = r.may(ctx, inst, "secrets.list");
+        const all = inInstance.filter(
             (k) =>
-                k.instance === inst.guid &&
                 states.includes(k.state) &&
                 (ring === undefined || k.keyRing === ring) &&
-                (extractable === null || String(k.extractable) === extractable),
+                (extractable === null || String(k.extractable) === extractable) &&
+                (wholeInstance || r.may(ctx, inst, "secrets.list", KmsRoutes.scopesOf(k))),
         );
         send(ctx, 200, envelope(all.slice(offset, offset + limit).map((k) => renderKey(emu, inst, k, false))));
     });
 
     router.add("GET", "/api/v2/keys/:id", kms, (ctx) => {
         const inst = instanceOf(ctx);
-        authorize(ctx, inst, "readmetadata");
-        const k = keyOf(ctx, inst);
+        const k = r.authorizedKey(ctx, inst, "secrets.readmetadata");
         // only a standard key has a payload to reveal, and that needs ReaderPlus or more
-        if (k.extractable) authorize(ctx, inst, "read");
+        if (k.extractable) r.authorize(ctx, inst, "secrets.read", KmsRoutes.scopesOf(k));
         send(ctx, 200, envelope([renderKey(emu, inst, k, true)]));
     });
 
     router.add("GET", "/api/v2/keys/:id/metadata", kms, (ctx) => {
         const inst = instanceOf(ctx);
-        authorize(ctx, inst, "readmetadata");
         // (choice) metadata of a deleted key stays readable (state 5), as Key Protect keeps it
-        send(ctx, 200, envelope([renderKey(emu, inst, keyOf(ctx, inst, true), false)]));
+        send(ctx, 200, envelope([renderKey(emu, inst, r.authorizedKey(ctx, inst, "secrets.readmetadata", true), false)]));
     });
 
     router.add("DELETE", "/api/v2/keys/:id", kms, (ctx) => {
         const inst = instanceOf(ctx);
         const force = ctx.query.get("force");
         if (force !== null && force !== "true" && force !== "false") throw K.badParam("force must be true or false");
-        authorize(ctx, inst, "delete");
-        const k = keyOf(ctx, inst);
+        const k = r.authorizedKey(ctx, inst, "secrets.delete");
+        if (k.policies?.dualAuthDelete?.enabled) {
+            const auth = k.deletionAuthorization;
+            // IBM: a second user deletes after a first one set the key for deletion (valid for 7 days)
+            if (!auth || auth.by === ctx.caller!.iamId || Date.now() - auth.at > DUAL_AUTH_WINDOW_MS) throw K.authorizationsNotMet();
+        }
         const now = kmsTime();
         k.deleted = true;
         k.state = 5;
@@ -171,22 +239,9 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
         else send(ctx, 204);
     });
 
-    router.add("POST", "/api/v2/keys/:id/actions/rotate", kms, (ctx) => {
-        const inst = instanceOf(ctx);
-        authorize(ctx, inst, "rotate");
-        const k = keyOf(ctx, inst);
-        if (k.extractable) throw K.standardOnly("Standard keys cannot be rotated");
-        const now = kmsTime();
-        k.keyVersion = { id: crypto.randomUUID(), creationDate: now };
-        k.lastUpdateDate = now;
-        emu.store.save();
-        send(ctx, 204);
-    });
-
     router.add("DELETE", "/api/v2/keys/:id/purge", kms, (ctx) => {
         const inst = instanceOf(ctx);
-        authorize(ctx, inst, "purge");
-        const k = keyOf(ctx, inst, true);
+        const k = r.authorizedKey(ctx, inst, "secrets.purge", true);
         // (choice) the cloud's 4-hour wait after delete is not modelled
         if (!k.deleted) throw K.notDeleted();
         emu.store.data.kmsKeys = emu.store.data.kmsKeys.filter((x) => x !== k);
@@ -194,9 +249,16 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
         if (prefersRepresentation(ctx)) send(ctx, 200, envelope([renderKey(emu, inst, k, false)]));
         else send(ctx, 204);
     });
+
+    registerKeyActionRoutes(router, r);
+    registerKeyRingRoutes(router, r);
+    registerKeyPolicyRoutes(router, r);
+    registerServiceTokenRoute(router, emu);
 }
 
-function prefersRepresentation(ctx: Ctx): boolean {
+export const DUAL_AUTH_WINDOW_MS = 7 * 24 * 3600 * 1000;
+
+export function prefersRepresentation(ctx: Ctx): boolean {
     return /return=representation/i.test(ctx.header("prefer") ?? "");
 }
 

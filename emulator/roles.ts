@@ -97,8 +97,30 @@ function identityWrites(s: string): string[] {
         : [];
 }
 
-const kmsReader = (s: string) => [`${s}.secrets.list`, `${s}.secrets.readmetadata`, `${s}.secrets.wrap`, `${s}.secrets.unwrap`, `${s}.keyrings.list`];
-const kmsWriter = (s: string) => [...kmsReader(s), `${s}.secrets.create`, `${s}.secrets.import`, `${s}.secrets.rotate`, `${s}.secrets.rewrap`];
+// Key Protect / HPCS service roles (IBM: "Managing user access", Key Protect roles and permissions):
+//
+// | action                                   | Reader | ReaderPlus | Writer | Manager | KeyPurge |
+// |------------------------------------------|--------|------------|--------|---------|----------|
+// | list keys, read key metadata             | yes    | yes        | yes    | yes     |          |
+// | wrap, unwrap, rewrap                     | yes    | yes        | yes    | yes     |          |
+// | list key rings, read key policies        | yes    | yes        | yes    | yes     |          |
+// | read a standard key's payload            |        | yes        |        | yes     |          |
+// | create, import, rotate keys              |        |            | yes    | yes     |          |
+// | delete keys, set key policies            |        |            |        | yes     |          |
+// | set / unset a key for deletion (dual auth)|       |            |        | yes     |          |
+// | enable, disable, restore keys            |        |            |        | yes     |          |
+// | create, delete key rings                 |        |            |        | yes     |          |
+// | purge a deleted key                      |        |            |        |         | yes      |
+const kmsReader = (s: string) => [
+    `${s}.secrets.list`,
+    `${s}.secrets.readmetadata`,
+    `${s}.secrets.wrap`,
+    `${s}.secrets.unwrap`,
+    `${s}.secrets.rewrap`,
+    `${s}.secrets.readpolicies`,
+    `${s}.keyrings.list`,
+];
+const kmsWriter = (s: string) => [...kmsReader(s), `${s}.secrets.create`, `${s}.secrets.import`, `${s}.secrets.rotate`];
 
 const genericServiceDefs: Def[] = [
     {
@@ -127,6 +149,8 @@ const genericServiceDefs: Def[] = [
                       `${s}.secrets.disable`,
                       `${s}.secrets.enable`,
                       `${s}.secrets.restore`,
+                      `${s}.secrets.setkeyfordeletion`,
+                      `${s}.secrets.unsetkeyfordeletion`,
                       `${s}.keyrings.create`,
                       `${s}.keyrings.delete`,
                   ]

@@ -110,6 +110,34 @@ export interface KmsKeyRecord {
     deleted: boolean;
     deletionDate?: string;
     deletedBy?: string;
+    /** Root keys: every version's material, sealed under `kmsSecret` (kmsCrypto.ts); newest last. */
+    versions?: KmsKeyVersionRecord[];
+    lastRotateDate?: string;
+    policies?: { rotation?: KmsKeyPolicyRecord & { enabled: boolean; intervalMonth: number }; dualAuthDelete?: KmsKeyPolicyRecord & { enabled: boolean } };
+    /** Dual authorization delete: who set the key for deletion, and when (epoch ms). */
+    deletionAuthorization?: { by: string; at: number };
+}
+
+export interface KmsKeyVersionRecord {
+    id: string;
+    creationDate: string;
+    /** base64 nonce | tag | AES-256-GCM ciphertext of the 32-byte material. */
+    sealed: string;
+}
+
+export interface KmsKeyPolicyRecord {
+    id: string;
+    creationDate: string;
+    createdBy: string;
+    lastUpdateDate: string;
+    updatedBy: string;
+}
+
+export interface KmsKeyRingRecord {
+    instance: string;
+    id: string;
+    creationDate: string;
+    createdBy: string;
 }
 
 export interface SigningKeyRecord {
@@ -130,6 +158,10 @@ export interface StateData {
     apiKeys: ApiKeyRecord[];
     policies: PolicyRecord[];
     kmsKeys: KmsKeyRecord[];
+    /** Key rings other than `default` (which every instance always has). */
+    kmsKeyRings?: KmsKeyRingRecord[];
+    /** 32 random bytes (base64) sealing root key material at rest; made on first use, never served. */
+    kmsSecret?: string;
 }
 
 export interface SeedOptions {
@@ -281,6 +313,7 @@ export class StateStore {
                 .map((k) => ({ ...k, locked: false, disabled: false })),
             policies: [],
             kmsKeys: [],
+            kmsKeyRings: [],
         };
         this.save();
     }
