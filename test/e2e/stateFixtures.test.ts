@@ -239,13 +239,25 @@ describe("e2e: state written by earlier versions refreshes and destroys with thi
 
             step("the checkpoint is the fixture, imported whole, and the emulator holds what it made", async () => {
                 const now = await stateResources();
-                assert.deepStrictEqual(now.map((r) => `${r.urn} ${r.id ?? ""}`), imported.map((r) => `${r.urn} ${r.id ?? ""}`));
+                assert.deepStrictEqual(
+                    now.map((r) => `${r.urn} ${r.id ?? ""}`),
+                    imported.map((r) => `${r.urn} ${r.id ?? ""}`),
+                );
                 const live = await admin();
                 const has = (list: Array<{ id: string }>, id: string | undefined) => list.some((x) => x.id === id);
-                for (const r of byType(imported, "ServiceId")) assert.ok(has(live.serviceIds, r.id), `service ID ${r.id} of ${r.urn} missing from the emulator state`);
-                for (const r of byType(imported, "ServiceApiKey")) assert.ok(has(live.apiKeys, r.id), `API key ${r.id} of ${r.urn} missing from the emulator state`);
-                for (const r of byType(imported, "AccessPolicy")) assert.ok(has(live.policies.filter((p) => p.state === "active"), r.id), `policy ${r.id} of ${r.urn} is not active in the emulator state`);
-                for (const r of byType(imported, "KmsKey")) assert.ok(has(live.kmsKeys.filter((k) => !k.deleted), r.id), `KMS key ${r.id} of ${r.urn} is not live in the emulator state`);
+                const activePolicies = live.policies.filter((p) => p.state === "active");
+                const liveKeys = live.kmsKeys.filter((k) => !k.deleted);
+                const missing = [
+                    ...byType(imported, "ServiceId").filter((r) => !has(live.serviceIds, r.id)),
+                    ...byType(imported, "ServiceApiKey").filter((r) => !has(live.apiKeys, r.id)),
+                    ...byType(imported, "AccessPolicy").filter((r) => !has(activePolicies, r.id)),
+                    ...byType(imported, "KmsKey").filter((r) => !has(liveKeys, r.id)),
+                ];
+                assert.deepStrictEqual(
+                    missing.map((r) => `${r.urn} ${r.id}`),
+                    [],
+                    "objects of the checkpoint missing (or not live) in the fixture's emulator state",
+                );
             });
 
             // Not a step: refresh runs even when this fails, so the engine's own error is shown too.
@@ -257,7 +269,9 @@ describe("e2e: state written by earlier versions refreshes and destroys with thi
                     for (const where of ["inputs", "outputs"] as const) {
                         const ref = providerReference(r[where]?.__provider);
                         if (!ref) {
-                            problems.push(`${r.urn}: ${where}.__provider is not a by-name provider (the fixture must be written from a project inside the package)`);
+                            problems.push(
+                                `${r.urn}: ${where}.__provider is not a by-name provider (the fixture must be written from a project inside the package)`,
+                            );
                             continue;
                         }
                         const why = whyNotLoadable(ref, projectDir);
@@ -268,7 +282,7 @@ describe("e2e: state written by earlier versions refreshes and destroys with thi
                     assert.fail(
                         `state written by ${manifest.writtenBy.commit} cannot be managed by this code: ${[...new Set(problems)].join("; ")}. ` +
                             "The file path dist/provider/<resource>.js and the export <name>Provider are part of the state format " +
-                            "(CONTRIBUTING.md, \"How a provider travels to the plugin\"): keep the old path and name re-exporting.",
+                            '(CONTRIBUTING.md, "How a provider travels to the plugin"): keep the old path and name re-exporting.',
                     );
                 }
             });
@@ -282,24 +296,54 @@ describe("e2e: state written by earlier versions refreshes and destroys with thi
                 assert.deepStrictEqual(changed, [], `refresh reported changes: ${JSON.stringify(changes)}`);
                 // the providers really ran (one read per dynamic resource at least)
                 const dynamicCount = imported.filter((r) => r.type.startsWith(DYNAMIC_TYPE_PREFIX)).length;
-                assert.ok(emu!.stats().requests - before >= dynamicCount, `refresh made ${emu!.stats().requests - before} emulator requests for ${dynamicCount} resources`);
+                assert.ok(
+                    emu!.stats().requests - before >= dynamicCount,
+                    `refresh made ${emu!.stats().requests - before} emulator requests for ${dynamicCount} resources`,
+                );
                 const after = await stateResources();
-                assert.deepStrictEqual(after.map((r) => `${r.urn} ${r.id ?? ""}`), imported.map((r) => `${r.urn} ${r.id ?? ""}`), "refresh changed the resources or their ids");
+                assert.deepStrictEqual(
+                    after.map((r) => `${r.urn} ${r.id ?? ""}`),
+                    imported.map((r) => `${r.urn} ${r.id ?? ""}`),
+                    "refresh changed the resources or their ids",
+                );
             });
 
             step("pulumi destroy with this code removes everything the stack made", async () => {
                 const { result } = await stack.destroy();
                 assert.strictEqual(result.summary.result, "succeeded");
                 const left = await stateResources();
-                assert.deepStrictEqual(left.map((r) => r.urn), [], "resources left in the checkpoint after destroy");
+                assert.deepStrictEqual(
+                    left.map((r) => r.urn),
+                    [],
+                    "resources left in the checkpoint after destroy",
+                );
 
                 const live = await admin();
-                assert.deepStrictEqual(live.serviceIds.map((s) => s.id), [], "service IDs left in the emulator");
-                assert.deepStrictEqual(live.apiKeys.filter((k) => k.id !== live.owner.apikey_id).map((k) => k.id), [], "API keys left in the emulator besides the owner's");
-                assert.deepStrictEqual(live.policies.filter((p) => p.state === "active").map((p) => p.id), [], "active policies left in the emulator");
-                assert.deepStrictEqual(live.kmsKeys.filter((k) => !k.deleted).map((k) => k.id), [], "KMS keys left in the emulator");
+                assert.deepStrictEqual(
+                    live.serviceIds.map((s) => s.id),
+                    [],
+                    "service IDs left in the emulator",
+                );
+                assert.deepStrictEqual(
+                    live.apiKeys.filter((k) => k.id !== live.owner.apikey_id).map((k) => k.id),
+                    [],
+                    "API keys left in the emulator besides the owner's",
+                );
+                assert.deepStrictEqual(
+                    live.policies.filter((p) => p.state === "active").map((p) => p.id),
+                    [],
+                    "active policies left in the emulator",
+                );
+                assert.deepStrictEqual(
+                    live.kmsKeys.filter((k) => !k.deleted).map((k) => k.id),
+                    [],
+                    "KMS keys left in the emulator",
+                );
                 for (const r of byType(imported, "KmsKey")) {
-                    assert.ok(live.kmsKeys.some((k) => k.id === r.id && k.deleted), `KMS key ${r.id} of ${r.urn} was not deleted`);
+                    assert.ok(
+                        live.kmsKeys.some((k) => k.id === r.id && k.deleted),
+                        `KMS key ${r.id} of ${r.urn} was not deleted`,
+                    );
                 }
             });
 
