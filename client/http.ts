@@ -8,10 +8,23 @@
 // "outcome unknown". The loop below is the whole retry policy, in one place.
 import { request, Agent } from "undici";
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import { hideField, IbmCloudError, isRetryableStatus, parseErrorBody, redact } from "./errors";
 
 export const CLIENT_NAME = "pulumi-ibmcloud-iam";
-export const CLIENT_VERSION = "0.1.0";
+/** The package's version, read from its package.json: the one place it is written. */
+export const CLIENT_VERSION = packageVersion();
+
+function packageVersion(): string {
+    try {
+        // dist/client/http.js → the package root.
+        const v = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")).version;
+        return typeof v === "string" && v !== "" ? v : "0.0.0";
+    } catch {
+        return "0.0.0";
+    }
+}
 
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `npm run emulator`: run the local IBM Cloud until SIGINT/SIGTERM.
 import * as crypto from "crypto";
 import * as fs from "fs";

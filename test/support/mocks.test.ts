@@ -69,13 +69,16 @@ describe("support/mocks: setMocks-based resource-shape tests", function () {
         const bad = new Plain(zodSchemaAtModuleScope, "bad", {}, {}, "ibmcloud-iam", "Bad");
         const reason = await rejection;
         assert.ok(reason instanceof Error);
-        assert.match(reason.message, /^error serializing property "__provider": Error serializing '\(\) => provider'/);
+        // 3.249+ may repeat the property prefix once; the serializer's own words follow either way.
+        assert.match(reason.message, /^error serializing property "__provider": (error serializing property "__provider": )?Error serializing '\(\) => provider'/);
         assert.match(reason.message, /variable 'inputsSchema'/);
         assert.equal(mocks.resources.length, 0, "never reached the monitor");
 
         const bad2 = new Plain(zodSchemaAtModuleScope, "bad2", {}, {}, "ibmcloud-iam", "Bad");
         const started = Date.now();
-        await assert.rejects(outputValue(bad2.urn), /unhandled rejection happened while waiting: error serializing property "__provider"/);
+        // Older SDKs leave the output pending (the unhandled rejection ends the wait); newer ones reject it
+        // with the same error. Either way it fails at once, naming the serialization error.
+        await assert.rejects(outputValue(bad2.urn), /^(Error: )?(.*unhandled rejection happened while waiting: )?error serializing property "__provider"/);
         assert.ok(Date.now() - started < 5_000);
         void bad;
     });

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `npm test`: the whole suite at both ends of what the package promises (engines.node >=22, peer
+# @pulumi/pulumi from the oldest of its range to the newest):
+#   leg oldest: Node 22 with the oldest @pulumi/pulumi the peer range allows,
+#   leg newest: Node 24 with the newest (the dev copy in package-lock.json).
+# The Node builds come from the npm registry (scripts/ensure-node.sh), the Pulumi CLI from Go modules
+# (scripts/ensure-pulumi.sh). The oldest SDK is put into node_modules with `npm install --no-save` for its
+# leg and the locked one back afterwards, whatever happens (package.json and the lockfile never change).
+#
+#   TEST_LEGS=newest npm test     # one leg only (oldest | newest | "oldest newest", the default)
+#   npm test -- 'dist/test/emulator/**/*.test.js'   # mocha arguments instead of the whole suite
+set -uo pipefail
+{
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT" || exit 1
+
+NODE_OLDEST=22.23.5   # the Node 22 LTS line
+NODE_NEWEST=24.22.3   # the Node 24 LTS line
+SDK_NEWEST="$(node -p "require('./package-lock.json').packages['node_modules/@pulumi/pulumi'].version")"
+SDK_OLDEST="$(node -p "require('./package.json').peerDependencies['@pulumi/pulumi'].replace(/^[\\^~>=\\s]+/, '')")"
+LEGS="${TEST_LEGS:-oldest newest}"
+SPECS=("$@")
+[ ${#SPECS[@]} -gt 0 ] || SPECS=("dist/test/**/*.test.js")
+
+log() { echo "test-matrix: $*" >&2; }
+
+bash scripts/ensure-pulumi.sh >&2 || exit 1
+declare -A NODE_BIN
+while read -r version path; do NODE_BIN[$version]="$path"; done < <(bash scripts/ensure-node.sh "$NODE_OLDEST" "$NODE_NEWEST") || exit 1
+
+installed_sdk() { node -p "require('@pulumi/pulumi/package.json').version" 2>/dev/null; }
+use_sdk() {
+  [ "$(installed_sdk)" = "$1" ] && return 0
+  log "installing @pulumi/pulumi@$1 into node_modules (--no-save)"
+  npm install --no-save --no-audit --no-fund --loglevel=error "@pulumi/pulumi@$1" >&2
+}
+restore() { [ "$(installed_sdk)" = "$SDK_NEWEST" ] || use_sdk "$SDK_NEWEST" || log "could not put @pulumi/pulumi@$SDK_NEWEST back: run npm ci"; }
+trap restore EXIT
+
+total_pass=0; total_fail=0; total_pend=0; status=0; summary=()
+for leg in $LEGS; do
+  case "$leg" in
+    oldest) node_version=$NODE_OLDEST; sdk=$SDK_OLDEST ;;
+    newest) node_version=$NODE_NEWEST; sdk=$SDK_NEWEST ;;
+    *) log "unknown leg $leg (oldest | newest)"; exit 2 ;;
+  esac
+  use_sdk "$sdk" || { status=1; summary+=("$leg: could not install @pulumi/pulumi@$sdk"); continue; }
+  node_dir="$(dirname "${NODE_BIN[$node_version]}")"
+  log "leg $leg: Node $node_version, @pulumi/pulumi $(installed_sdk)"
+  out="$ROOT/.tools/test-$leg.log"
+  mkdir -p "$ROOT/.tools"
+  # Node first on PATH: mocha, the plugin launcher and the language host all start `node` from there.
+  PATH="$node_dir:$PATH" TEST_LEG="$leg" "$node_dir/node" node_modules/mocha/bin/mocha.js "${SPECS[@]}" 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  pass=$(grep -aoE '^ +[0-9]+ passing' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
+  fail=$(grep -aoE '^ +[0-9]+ failing' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
+  pend=$(grep -aoE '^ +[0-9]+ pending' "$out" | tail -1 | grep -oE '[0-9]+' || echo 0)
+  [ "$rc" = 0 ] || status=1
+  [ "$rc" != 0 ] && [ "$fail" = 0 ] && fail=1   # a run that died without a summary counts as failed
+  total_pass=$((total_pass + pass)); total_fail=$((total_fail + fail)); total_pend=$((total_pend + pend))
+  summary+=("leg $leg (Node $node_version, @pulumi/pulumi $sdk): $pass passing, $fail failing, $pend pending, exit $rc")
+done
+restore
+trap - EXIT
+echo
+for line in "${summary[@]}"; do echo "$line"; done
+echo "total: $total_pass passed, $total_fail failed, $total_pend skipped"
+exit $status
+}
