@@ -2,10 +2,10 @@
 // (under `node --cpu-prof`), or summarizes a .cpuprofile by function and by package:
 //
 //   node --cpu-prof --cpu-prof-dir=bench/results/profiles dist/bench/profile.js run kms-ours
-//   node dist/bench/profile.js summarize bench/results/profiles/<file>.cpuprofile
+//   node build/bench/profile.js summarize bench/results/profiles/<file>.cpuprofile
 //
 // Scenarios: warm-ours, warm-ibm, kms-ours, kms-ibm, load-ours, load-ibm; and, without a profiler,
-//   node dist/bench/profile.js requires ours|ibm|client   (exclusive require time by package)
+//   node build/bench/profile.js requires ours|ibm|client   (exclusive require time by package)
 import * as fs from "fs";
 import * as path from "path";
 import { fmt, pool, REPO_ROOT, spawnEmulator } from "./support";
@@ -137,7 +137,7 @@ const [cmd, arg] = process.argv.slice(2);
 if (cmd === "requires" && arg) {
     const targets: Record<string, string[]> = {
         ours: [path.join(REPO_ROOT, "dist", "provider", "index.js")],
-        client: [path.join(REPO_ROOT, "dist", "provider", "client.js")],
+        client: [path.join(REPO_ROOT, "dist", "client", "index.js")],
         ibm: ["@ibm-cloud/platform-services/iam-identity/v1", "@ibm-cloud/platform-services/iam-policy-management/v1"],
     };
     console.log(requireBreakdown(targets[arg] ?? [arg]));

@@ -54,7 +54,7 @@ interface ResourceClasses {
 
 /** Why the section cannot run yet, or what it needs. */
 function loadPrerequisites(): { engine: EngineSupport; resources: ResourceClasses; pulumi: Pulumi } | { missing: string } {
-    const engineJs = path.join(REPO_ROOT, "dist", "test", "e2e", "support", "engine.js");
+    const engineJs = path.join(REPO_ROOT, "build", "test", "e2e", "support", "engine.js");
     if (!fs.existsSync(engineJs)) return { missing: "the real-engine support (test/e2e/support/engine.ts) is not built" };
     const engine = require(engineJs) as Partial<EngineSupport>;
     if (typeof engine.createSandbox !== "function") return { missing: "test/e2e/support/engine.ts has no createSandbox()" };

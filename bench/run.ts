@@ -1,7 +1,7 @@
 // `npm run bench`: our client layer measured against IBM's own SDKs on a loopback emulator. Not part
 // of the test suite. Prints a table and writes bench/results/latest.json.
 //
-//   node dist/bench/run.js [--quick] [--only=token,iam,provisioning] [--scale=10,100,500] [--rate-limit-triples=50]
+//   node build/bench/run.js [--quick] [--only=token,iam,provisioning] [--scale=10,100,500] [--rate-limit-triples=50]
 //
 // --quick: fewer rounds (a smoke run; its ratios are not worth quoting). --scale: triples per stack in
 // the provisioning section (default 10,100). --rate-limit-triples: triples deployed and destroyed under

@@ -40,7 +40,7 @@ export function quantile(xs: ReadonlyArray<number>, q: number): number {
     return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
 }
 
-// `node dist/bench/run.js` runs without --expose-gc; a collection between trials keeps one peer from
+// `node build/bench/run.js` runs without --expose-gc; a collection between trials keeps one peer from
 // paying for the other's garbage.
 let gcFn: (() => void) | undefined;
 export function collectGarbage(): void {

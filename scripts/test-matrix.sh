@@ -8,7 +8,7 @@
 # leg and the locked one back afterwards, whatever happens (package.json and the lockfile never change).
 #
 #   TEST_LEGS=newest npm test     # one leg only (oldest | newest | "oldest newest", the default)
-#   npm test -- 'dist/test/emulator/**/*.test.js'   # mocha arguments instead of the whole suite
+#   npm test -- 'build/test/emulator/**/*.test.js'   # mocha arguments instead of the whole suite
 set -uo pipefail
 {
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +20,7 @@ SDK_NEWEST="$(node -p "require('./package-lock.json').packages['node_modules/@pu
 SDK_OLDEST="$(node -p "require('./package.json').peerDependencies['@pulumi/pulumi'].replace(/^[\\^~>=\\s]+/, '')")"
 LEGS="${TEST_LEGS:-oldest newest}"
 SPECS=("$@")
-[ ${#SPECS[@]} -gt 0 ] || SPECS=("dist/test/**/*.test.js")
+[ ${#SPECS[@]} -gt 0 ] || SPECS=("build/test/**/*.test.js")
 
 log() { echo "test-matrix: $*" >&2; }
 

@@ -4,7 +4,7 @@
 //   2. every failure names an argument the resource takes (or the unknown one that was given);
 //   3. valid generated inputs pass, and values still unknown at preview are never judged;
 //   4. no failure echoes a secret input (API keys, key material), wherever it was put.
-// A failing case prints its seed: FUZZ_SEED=<seed> npx mocha dist/test/provider/validators.fuzz.test.js
+// A failing case prints its seed: FUZZ_SEED=<seed> npx mocha build/test/provider/validators.fuzz.test.js
 // replays it. FUZZ_RUNS raises the number of cases per property (default 300).
 import { strict as assert } from "assert";
 import { accessPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, serviceApiKeyProvider, serviceIdProvider } from "../../provider";
