@@ -95,6 +95,8 @@ export const mochaHooks = {
         clearTimeout(runWatchdog);
         // Mocha's own timer of this hook is active while it runs (even with timeout 0): one Timeout more is expected.
         expected = new Map(baseline).set("Timeout", (baseline.get("Timeout") ?? 0) + 1);
+        // stdin/stdout/stderr get their handle when first used, possibly after the baseline (a pipe or a TTY each).
+        for (const stdio of ["PipeWrap", "TTYWrap"]) expected.set(stdio, Math.max(expected.get(stdio) ?? 0, 3));
         // From here on, the process has EXIT_GRACE_MS to end on its own.
         const exitWatchdog = setTimeout(() => {
             bail(`mocha finished ${Math.round(EXIT_GRACE_MS / 1000)} s ago but the process did not exit (TEST_EXIT_GRACE_MS)`, 125);
