@@ -23,6 +23,8 @@ SPECS=("$@")
 [ ${#SPECS[@]} -gt 0 ] || SPECS=("build/test/**/*.test.js")
 
 log() { echo "test-matrix: $*" >&2; }
+# Each leg's mocha run is bounded (test/support/rootHooks.ts): two legs and a cold CLI build stay inside CI's 90 min.
+export TEST_RUN_TIMEOUT_MS="${TEST_RUN_TIMEOUT_MS:-1800000}"
 
 bash scripts/ensure-pulumi.sh >&2 || exit 1
 declare -A NODE_BIN
