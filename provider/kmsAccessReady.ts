@@ -7,15 +7,17 @@ import { z } from "zod";
 import * as crypto from "crypto";
 import { KmsService } from "../client/config";
 import { appendErrorNote, IbmCloudError } from "../client/errors";
-import { DEFAULT_KMS_SERVICE, holderOf, isApiKeyRejected, KmsConnections, kmsServiceField, kmsTargetShape, normalizeEndpoint } from "./kmsTarget";
+import { applyInstanceCrn, DEFAULT_KMS_SERVICE, holderOf, isApiKeyRejected, KmsConnections, kmsServiceField, kmsTargetShape, normalizeEndpoint } from "./kmsTarget";
 import { compact, UNKNOWN, validate } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
 
 export interface KmsAccessReadyArgs {
-    /** KMS instance GUID. */
-    instanceId: pulumi.Input<string>;
+    /** KMS instance GUID; or give `instanceCrn`. */
+    instanceId?: pulumi.Input<string>;
+    /** The instance by its CRN: instanceId, service and region are taken from it. */
+    instanceCrn?: pulumi.Input<string>;
     /** `hs-crypto` (default) or `kms`. */
     service?: pulumi.Input<"hs-crypto" | "kms">;
     region?: pulumi.Input<string>;
@@ -33,6 +35,7 @@ export interface KmsAccessReadyArgs {
 
 export interface KmsAccessReadyOutputs {
     instanceId: string;
+    instanceCrn?: string;
     service: KmsService;
     endpoint: string;
     /** Secret. */
@@ -50,6 +53,7 @@ export interface KmsAccessReadyOutputs {
 
 interface KmsAccessReadyInputs {
     instanceId: string;
+    instanceCrn?: string;
     service: KmsService;
     region?: string;
     endpoint?: string;
@@ -105,7 +109,9 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
         const { __provider: _p, ...inputs } = news;
-        const r = validate(kmsAccessReadySchema(), inputs);
+        const fromCrn = applyInstanceCrn(inputs);
+        if (fromCrn.failures.length > 0) return { inputs: news, failures: fromCrn.failures };
+        const r = validate(kmsAccessReadySchema(), fromCrn.fields);
         if (!r.ok) return { inputs: news, failures: r.failures };
         return { inputs: { ...news, ...compact(r.value as Record<string, unknown>) }, failures: [] };
     }
@@ -161,6 +167,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
         const info = await tokens.getTokenInfo();
         return compact({
             instanceId: inputs.instanceId,
+            instanceCrn: inputs.instanceCrn,
             service,
             endpoint,
             apiKey: inputs.apiKey,

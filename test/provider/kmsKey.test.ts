@@ -57,7 +57,7 @@ describe("provider/kmsKey: check and diff", function () {
         it("rejects unknown arguments by name", async () => {
             const r = await provider.check({}, args({ extractable: true }));
             assert.deepStrictEqual(r.failures!.map((f) => f.property), ["extractable"]);
-            assert.match(r.failures![0].reason, /^unknown argument "extractable"; remove it or check its spelling \(arguments: instanceId, .*type, .*apiKey\)$/);
+            assert.match(r.failures![0].reason, /^unknown argument "extractable"; remove it or check its spelling \(arguments: instanceId, .*type, .*apiKey, rotation, dualAuthDelete, rotationTrigger\)$/);
         });
 
         it("checks imported material against the key type", async () => {
