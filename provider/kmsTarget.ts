@@ -22,8 +22,8 @@ const GUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 // ---------- fields ----------
 
 /** Zod field for a KMS instance GUID. */
-export function kmsInstanceIdField() {
-    return z.string({ error: "instanceId must be a string" })
+export function kmsInstanceIdField(crnName = "instanceCrn") {
+    return z.string({ error: `instanceId must be the instance GUID (a string); or give the instance by its CRN as ${crnName}` })
         .trim()
         .regex(new RegExp(GUID_PATTERN), { error: "instanceId must be the instance GUID such as 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b (the last-but-two segment of the instance CRN); to give the instance by its CRN, use instanceCrn" });
 }
@@ -64,7 +64,7 @@ export function kmsRegionField() {
 export function kmsTargetShape(endpointField = "endpoint", crnKey: "instanceCrn" | "crn" = "instanceCrn") {
     const crnName = endpointField.endsWith(".endpoint") ? `${endpointField.slice(0, -".endpoint".length)}.${crnKey}` : crnKey;
     return {
-        instanceId: kmsInstanceIdField(),
+        instanceId: kmsInstanceIdField(crnName),
         [crnKey]: kmsInstanceCrnField(crnName).optional(),
         service: kmsServiceField().optional(),
         region: kmsRegionField().optional(),
