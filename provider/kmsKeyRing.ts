@@ -5,13 +5,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { KmsService } from "../client/config";
-import { createdSince } from "../client/createRecovery";
 import { appendErrorNote } from "../client/errors";
 import { KmsClient, KmsKeyRing as KmsKeyRingResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { providerForDeployment } from "./dynamicProvider";
 import {
-    applyInstanceCrn, asServiceId, DEFAULT_KMS_SERVICE, deployerTokensOf, explainKmsRefusal, holderOf, KmsConnections, kmsServiceField, KmsTarget,
+    applyInstanceCrn, asServiceId, DEFAULT_KMS_SERVICE, deployerTokensOf, explainKmsRefusal, KmsConnections, kmsServiceField, KmsTarget,
     kmsTargetShape, normalizeEndpoint,
 } from "./kmsTarget";
 import { CloudSession } from "./session";
@@ -131,17 +130,15 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
         const target = this.targetOf(inputs);
         const tokens = this.connections.tokensFor(inputs.apiKey, "KmsKeyRing");
         const client = this.connections.client(target, tokens);
-        const started = Date.now();
         let ring: KmsKeyRingResource | undefined;
         try {
+            // false: the ring was there before this create (a retry after a lost answer counts as ours).
             const made = await client.createKeyRing(inputs.keyRingId);
-            ring = (await client.listKeyRings()).find((r) => r.id === inputs.keyRingId);
-            // Already there: ours only when this service ID made it since we started (an answer lost, the create sent again).
-            const ours = made || (ring !== undefined && ring.createdBy === (await holderOf(tokens, "")) && createdSince(ring.creationDate, started - 1000));
-            if (!ours) {
+            if (!made) {
                 throw new Error(`key ring "${inputs.keyRingId}" already exists in ${target.service} instance ${target.instanceId}: ` +
                     `adopt it with KmsKeyRing.get("<name>", "${inputs.keyRingId}", { instanceId, apiKey, ... }) or choose another keyRingId`);
             }
+            ring = (await client.listKeyRings()).find((r) => r.id === inputs.keyRingId);
         } catch (err) {
             throw await explainKmsRefusal(err, "KmsKeyRing", tokens, target, "create key rings (Manager)");
         }
