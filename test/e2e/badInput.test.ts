@@ -1,15 +1,12 @@
 // Bad input through the real engine (issue 6): a few rows of test/support/badInputs.ts, one per
 // resource kind and the component, each in a stack of its own: `pulumi preview` fails, the engine's
 // output names the argument and gives the reason, a secret input stays out of that output, and the
-// emulator (the stacks' IBM Cloud) received no request at all.
+// emulator (the stacks' IBM Cloud) received no request at all. The program (test/e2e/programs/badInput.ts)
+// declares the row's resource, in its own process as a user's program runs.
 import * as assert from "assert";
-import * as pulumi from "@pulumi/pulumi";
-import { KmsAccess } from "../../components";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { AccessPolicy, KmsKey, ServiceApiKey, ServiceId } from "../../provider";
 import { BAD_INPUTS, BadInputRow } from "../support/badInputs";
 import { createSandbox, EngineError, EngineSandbox, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
-import { programErrorsExpected } from "../support/failFast";
 
 /** The rows taken through the engine: `target: what`. */
 const PICKED = [
@@ -24,22 +21,6 @@ function rowOf(label: string): BadInputRow {
     const row = BAD_INPUTS.find((r) => `${r.target}: ${r.what}` === label);
     if (!row) throw new Error(`no bad-input row "${label}"`);
     return row;
-}
-
-/** The program declaring the row's resource with the row's (bad) inputs, as a user program would. */
-function programFor(row: BadInputRow): () => Promise<Record<string, unknown>> {
-    return async () => {
-        const args = row.inputs as never;
-        switch (row.target) {
-            case "ServiceId": new ServiceId("bad", args); break;
-            case "ServiceApiKey": new ServiceApiKey("bad", args); break;
-            case "AccessPolicy": new AccessPolicy("bad", args); break;
-            case "KmsKey": new KmsKey("bad", args); break;
-            case "KmsAccess": new KmsAccess("orders", args); break;
-            default: throw new Error(`no program for ${row.target}`);
-        }
-        return {};
-    };
 }
 
 describe("e2e: bad input fails `pulumi preview` through the real engine, naming the argument, with no request to IBM", function () {
@@ -66,8 +47,9 @@ describe("e2e: bad input fails `pulumi preview` through the real engine, naming 
     PICKED.forEach((label, i) => {
         const row = rowOf(label);
         it(`${label} → preview fails on ${row.field}`, async function () {
-            const stack = await sandbox.inlineStack(`bad-${i}`, programFor(row) as pulumi.automation.PulumiFn, {
+            const stack = await sandbox.programStack(`bad-${i}`, { module: "badInput", export: "badRow" }, {
                 projectName: "bad-input",
+                params: { row: label },
                 config: {
                     "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
                     "ibmcloud:iamEndpoint": { value: emu.url },
@@ -77,7 +59,7 @@ describe("e2e: bad input fails `pulumi preview` through the real engine, naming 
             const before = await requests();
             let failure: unknown;
             try {
-                await programErrorsExpected(() => stack.preview());
+                await stack.preview();
             } catch (err) {
                 failure = err;
             }

@@ -3,9 +3,9 @@
 // throttling, 5xx, connections reset before and after the write, answers held past the client's
 // timeout, garbled JSON. `up` must converge within two runs, leave no duplicate and no orphan, and a
 // destroy (under the same faults) must leave the emulator empty. The figures are printed.
+// The program is test/e2e/programs/chaos.ts, run by the engine in its own process.
 import * as assert from "assert";
 import { startEmulator, RunningEmulator, FaultRule } from "../../emulator";
-import { AccessPolicy, ServiceApiKey, ServiceId } from "../../provider";
 import { createSandbox, EngineError, EngineSandbox, EngineStack, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
 
 const TRIPLES = 20;
@@ -85,20 +85,6 @@ describe("e2e: chaos — 20 identities deployed and destroyed while 20 % of requ
         return [...seen.values()].reduce((n, c) => n + Math.max(0, c - 1), 0);
     }
 
-    function program() {
-        return async () => {
-            for (let i = 0; i < TRIPLES; i++) {
-                const n = String(i).padStart(2, "0");
-                const sid = new ServiceId(`sid-${n}`, { name: `${prefix}-${n}`, description });
-                new ServiceApiKey(`key-${n}`, { serviceId: sid.id, name: `${prefix}-${n}-key`, description });
-                new AccessPolicy(`policy-${n}`, {
-                    serviceId: sid.id, roles: ["Reader"], resource: { serviceName: "hs-crypto", serviceInstance: emu.instances[0].guid },
-                });
-            }
-            return {};
-        };
-    }
-
     /** Runs `op` up to `max` times until it succeeds; returns how many runs it took. */
     async function converge(label: string, max: number, op: () => Promise<{ result: { summary: { result: string } } }>): Promise<number> {
         const failures: string[] = [];
@@ -120,8 +106,9 @@ describe("e2e: chaos — 20 identities deployed and destroyed while 20 % of requ
         this.timeout(ENSURE_PULUMI_TIMEOUT_MS);
         emu = await startEmulator({ port: 0, faultSeed: 20261127 });
         sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "" } });
-        stack = await sandbox.inlineStack("chaos", program(), {
+        stack = await sandbox.programStack("chaos", { module: "chaos", export: "triples" }, {
             projectName: "chaos",
+            params: { triples: TRIPLES, prefix, description, instanceId: emu.instances[0].guid },
             config: {
                 "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
                 "ibmcloud:iamEndpoint": { value: emu.url },
@@ -167,6 +154,7 @@ describe("e2e: chaos — 20 identities deployed and destroyed while 20 % of requ
     it("an in-place update of every service ID and key under the same faults converges, still without duplicates", async function () {
         const before = emu.stats().faultsInjected.total;
         description = "chaos test identity, updated";
+        await stack.setParams({ description });
         const updates = await converge("update", 2, () => stack.up());
         Object.assign(figures, { updateUps: updates, faultsDuringUpdate: emu.stats().faultsInjected.total - before });
         const s = await state();

@@ -4,9 +4,9 @@
 // change is still there. Then `pulumi refresh` + `pulumi up` converge (a preview afterwards has nothing
 // to do). Once for each resource that updates with If-Match: ServiceId, ServiceApiKey, AccessPolicy.
 // (test/plugin/concurrency.test.ts drives the same through the plugin alone, with more variants.)
+// The program is test/e2e/programs/concurrency.ts, run by the engine in its own process.
 import * as assert from "assert";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { AccessPolicy, ServiceApiKey, ServiceId } from "../../provider";
 import { IamClient, IamTokenManager } from "../../client";
 import { createSandbox, EngineError, EngineSandbox, EngineStack, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
 
@@ -19,25 +19,14 @@ describe("e2e: a change made outside Pulumi is refused by up without refresh, ne
     let description = "round 0";
     let ids: { serviceId: string; apiKeyId: string; policyId: string };
 
-    function program() {
-        return async () => {
-            const sid = new ServiceId("app", { name: "concurrency-app", description });
-            const key = new ServiceApiKey("app-key", { serviceId: sid.serviceId, name: "app-key", description });
-            const policy = new AccessPolicy("app-reader", {
-                serviceId: sid.serviceId, roles: ["Reader"], description,
-                resource: { serviceName: "hs-crypto", serviceInstance: emu.instances[0].guid },
-            });
-            return { serviceId: sid.serviceId, apiKeyId: key.apiKeyId, policyId: policy.policyId };
-        };
-    }
-
     before(async function () {
         this.timeout(ENSURE_PULUMI_TIMEOUT_MS);
         emu = await startEmulator({ port: 0 });
         owner = new IamClient({ tokenManager: new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url }) });
         sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "" } });
-        stack = await sandbox.inlineStack("concurrency", program(), {
+        stack = await sandbox.programStack("concurrency", { module: "concurrency", export: "identity" }, {
             projectName: "concurrency",
+            params: { description, instanceId: emu.instances[0].guid },
             config: { "ibmcloud:apiKey": { value: emu.apiKey, secret: true }, "ibmcloud:iamEndpoint": { value: emu.url } },
         });
         const { result, output } = await stack.up();
@@ -125,6 +114,7 @@ describe("e2e: a change made outside Pulumi is refused by up without refresh, ne
             assert.ok(before.theirs);
 
             description = `round ${round + 1}`; // the program edits every resource's description
+            await stack.setParams({ description });
             let failure: EngineError | undefined;
             try {
                 await stack.up();

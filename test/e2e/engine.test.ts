@@ -1,15 +1,13 @@
-// Smoke test of the e2e support: a trivial dynamic resource, defined here, through the real
-// Pulumi engine (Automation API inline program, then a plain Pulumi.yaml project run by
-// `pulumi-language-nodejs`). It proves what the other e2e tests rely on: the binaries are found or
-// built, the closure-serialized provider (compiled into dist/, importing an npm package) runs in
-// the real plugin, `configure()` sees secret config, `additionalSecretOutputs` keeps a generated
-// value out of the state in plaintext, and nothing keeps running afterwards.
+// Smoke test of the e2e support: a trivial dynamic resource (test/e2e/programs/smoke.ts) through the
+// real Pulumi engine (a program stack of the sandbox, then a hand-written Pulumi.yaml project, both
+// run by `pulumi-language-nodejs` in their own process). It proves what the other e2e tests rely on:
+// the binaries are found or built, the closure-serialized provider (compiled into dist/, importing an
+// npm package) runs in the real plugin, `configure()` sees secret config, `additionalSecretOutputs`
+// keeps a generated value out of the state in plaintext, and nothing keeps running afterwards.
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
 import {
     createSandbox,
     EngineSandbox,
@@ -18,87 +16,9 @@ import {
     ENSURE_PULUMI_TIMEOUT_MS,
     TOOLS_BIN,
 } from "./support/engine";
+import { PROJECT } from "./programs/smoke";
 
-const PROJECT = "e2e-smoke";
 const TYPE = "pulumi-nodejs:dynamic/e2e-smoke:Thing";
-
-interface ThingInputs {
-    name: string;
-}
-
-// Serialized by value into the state and re-run in the plugin: it must only reach npm packages
-// by name (zod), node builtins (crypto) and its own code. The zod schema is built inside the method.
-class ThingProvider implements pulumi.dynamic.ResourceProvider {
-    private apiKeyLength = -1;
-
-    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        const key = req.config.get(`${PROJECT}:apiKey`);
-        this.apiKeyLength = typeof key === "string" ? key.length : -1;
-    }
-
-    async check(olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
-        const schema = z.object({ name: z.string().min(1) });
-        const parsed = schema.safeParse(news);
-        if (!parsed.success) {
-            return { inputs: news, failures: [{ property: "name", reason: "name must be a non-empty string" }] };
-        }
-        return { inputs: { name: parsed.data.name } };
-    }
-
-    async diff(id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
-        const changes = olds.name !== news.name;
-        return { changes, replaces: changes ? ["name"] : [] };
-    }
-
-    async create(inputs: ThingInputs): Promise<pulumi.dynamic.CreateResult> {
-        return {
-            id: `thing-${inputs.name}-${crypto.randomBytes(4).toString("hex")}`,
-            outs: {
-                name: inputs.name,
-                greeting: `hello ${inputs.name}`,
-                token: crypto.randomBytes(24).toString("base64url"),
-                apiKeyLength: this.apiKeyLength,
-            },
-        };
-    }
-
-    async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
-        return { id, props, inputs: { name: props.name } };
-    }
-
-    async update(id: string, olds: any, news: ThingInputs): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: { ...olds, name: news.name, greeting: `hello ${news.name}` } };
-    }
-
-    async delete(): Promise<void> {
-        // nothing to delete outside the state
-    }
-}
-
-const thingProvider = new ThingProvider();
-
-class Thing extends pulumi.dynamic.Resource {
-    declare readonly name: pulumi.Output<string>;
-    declare readonly greeting: pulumi.Output<string>;
-    declare readonly token: pulumi.Output<string>;
-    declare readonly apiKeyLength: pulumi.Output<number>;
-
-    constructor(name: string, args: { name: pulumi.Input<string> }, opts?: pulumi.CustomResourceOptions) {
-        super(
-            thingProvider,
-            name,
-            { ...args, greeting: undefined, token: undefined, apiKeyLength: undefined },
-            { ...opts, additionalSecretOutputs: ["token"] },
-            "e2e-smoke",
-            "Thing",
-        );
-    }
-}
-
-function smokeProgram(): Record<string, unknown> {
-    const thing = new Thing("smoke", { name: "world" });
-    return { id: thing.id, greeting: thing.greeting, token: thing.token, apiKeyLength: thing.apiKeyLength };
-}
 
 describe("e2e: the real Pulumi engine", function () {
     this.timeout(ENGINE_OP_TIMEOUT_MS);
@@ -114,13 +34,13 @@ describe("e2e: the real Pulumi engine", function () {
         await sandbox?.cleanup();
     });
 
-    describe("inline program with a dynamic resource", function () {
+    describe("program stack with a dynamic resource", function () {
         let stack: EngineStack;
         const apiKey = crypto.randomBytes(22).toString("hex");
         let token = "";
 
         before(async function () {
-            stack = await sandbox.inlineStack("smoke", async () => smokeProgram(), {
+            stack = await sandbox.programStack("smoke", { module: "smoke", export: "smoke" }, {
                 projectName: PROJECT,
                 config: { [`${PROJECT}:apiKey`]: { value: apiKey, secret: true } },
             });

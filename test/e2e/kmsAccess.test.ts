@@ -2,12 +2,9 @@
 // delay: one stack gives an application its identity and a key created as it; a second stack reads the
 // first one's secret apiKey through a StackReference and manages its own key with it; a rotation flows
 // from one to the other; a too-short wait fails the update clearly; destroy cleans up.
+// The programs are test/e2e/programs/kmsAccess.ts, run by the engine in their own processes.
 import * as assert from "assert";
-import * as pulumi from "@pulumi/pulumi";
-import { KmsAccess } from "../../components";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { KmsKey } from "../../provider";
-import { accessTokenProvider } from "../../client";
 import { createSandbox, EngineSandbox, EngineStack, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
 
 const PROJECT = "kms-access";
@@ -28,7 +25,6 @@ describe("e2e: KmsAccess and stacks that feed each other, through the real engin
     let instanceId: string;
     let identity: EngineStack;
     let consumer: EngineStack;
-    let rotation = 1;
 
     async function state(): Promise<AdminState> {
         return (await (await fetch(`${emu.url}/__emulator/state`)).json()) as AdminState;
@@ -41,53 +37,17 @@ describe("e2e: KmsAccess and stacks that feed each other, through the real engin
         };
     }
 
-    // The application's identity, a root key created as it, and a token for the application.
-    function identityProgram(timeoutSeconds = 30) {
-        return async () => {
-            const access = new KmsAccess("app", {
-                instance: { instanceId, service: "hs-crypto" },
-                roles: ["Manager"],
-                rotationTrigger: rotation,
-                waitForAccess: { timeoutSeconds },
-            });
-            const root = access.createKey("app-root", { name: "app-root", description: "wraps the app's data keys" });
-            return {
-                apiKey: access.apiKey,
-                iamId: access.iamId,
-                instanceId: access.instanceId,
-                kmsEndpoint: access.kmsEndpoint,
-                rootKeyId: root.keyId,
-                rootCreatedBy: root.createdBy,
-                token: access.getAccessTokenInfo(),
-            };
-        };
-    }
-
-    // Another stack: the application's own key, managed with the identity stack's key.
-    function consumerProgram() {
-        return async () => {
-            const ref = new pulumi.StackReference(`organization/${PROJECT}/identity`);
-            const apiKey = ref.requireOutput("apiKey") as pulumi.Output<string>;
-            const key = new KmsKey("consumer-standard", {
-                instanceId: ref.requireOutput("instanceId") as pulumi.Output<string>,
-                endpoint: ref.requireOutput("kmsEndpoint") as pulumi.Output<string>,
-                name: "consumer-standard",
-                type: "standard",
-                apiKey,
-            });
-            const iamEndpoint = new pulumi.Config("ibmcloud").require("iamEndpoint");
-            const tokenIamId = apiKey.apply(async (k) => (await accessTokenProvider({ apiKey: k, iamEndpoint }).getTokenInfo()).iamId);
-            return { keyId: key.keyId, createdBy: key.createdBy, tokenIamId };
-        };
-    }
-
     before(async function () {
         this.timeout(ENSURE_PULUMI_TIMEOUT_MS);
         emu = await startEmulator({ port: 0, policyPropagationDelayMs: PROPAGATION_MS });
         instanceId = emu.instances[0].guid;
         sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "" } });
-        identity = await sandbox.inlineStack("identity", identityProgram(), { projectName: PROJECT, config: config() });
-        consumer = await sandbox.inlineStack("consumer", consumerProgram(), { projectName: PROJECT, config: config() });
+        identity = await sandbox.programStack("identity", { module: "kmsAccess", export: "identity" }, {
+            projectName: PROJECT, config: config(), params: { instanceId, rotation: 1, timeoutSeconds: 30 },
+        });
+        consumer = await sandbox.programStack("consumer", { module: "kmsAccess", export: "consumer" }, {
+            projectName: PROJECT, config: config(), params: { identityStack: `organization/${PROJECT}/identity` },
+        });
     });
     after(async function () {
         this.timeout(ENGINE_OP_TIMEOUT_MS);
@@ -140,7 +100,7 @@ describe("e2e: KmsAccess and stacks that feed each other, through the real engin
     });
 
     it("rotation: a new API key replaces the old one; keys are updated in place (never recreated) in both stacks", async function () {
-        rotation = 2;
+        await identity.setParams({ rotation: 2 });
         const up = await identity.up();
         assert.strictEqual(up.result.summary.result, "succeeded", up.output);
         assert.strictEqual(up.result.summary.resourceChanges?.replace, 1, up.output);
@@ -162,10 +122,9 @@ describe("e2e: KmsAccess and stacks that feed each other, through the real engin
     });
 
     it("a wait shorter than the propagation fails the update with a clear error", async function () {
-        const short = await sandbox.inlineStack("short", async () => {
-            const access = new KmsAccess("hurried", { instance: { instanceId }, waitForAccess: { timeoutSeconds: 0.5 } });
-            return { apiKey: access.apiKey };
-        }, { projectName: PROJECT, config: config() });
+        const short = await sandbox.programStack("short", { module: "kmsAccess", export: "hurried" }, {
+            projectName: PROJECT, config: config(), params: { instanceId, timeoutSeconds: 0.5 },
+        });
         const err = await short.up().then(() => undefined, (e: Error) => e);
         assert.ok(err, "the up failed");
         assert.match(err.message, /Timed out after 0\.5 s waiting for hs-crypto instance .* to accept iam-ServiceId-.*: KMS still answers 401/);

@@ -2,9 +2,9 @@
 // engine against the emulator: preview and up, secrets kept out of state and engine output, an
 // in-place update, a key rotation (create before delete), drift made out of band and repaired, destroy.
 // The emulator's tokens live 5 s and the steps are spaced out, so tokens expire during the run.
+// The program is test/e2e/programs/lifecycle.ts, run by the engine in its own process.
 import * as assert from "assert";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { AccessPolicy, ServiceApiKey, ServiceId } from "../../provider";
 import { IamClient, IamTokenManager, resolveCloudSettings } from "../../client";
 import { createSandbox, EngineSandbox, EngineStack, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
 
@@ -18,7 +18,7 @@ interface AdminState {
     counts: { tokenRequests: number };
 }
 
-/** What a step changes in the program. */
+/** What a step changes in the program (test/e2e/programs/lifecycle.ts). */
 interface ProgramArgs {
     name: string;
     description: string;
@@ -52,31 +52,6 @@ describe("e2e: lifecycle of a service ID, its API key and its policy, through th
         };
     }
 
-    // The program-parameter pattern: the program reads `args` when the engine runs it.
-    function program() {
-        return async () => {
-            const a = args;
-            const sid = new ServiceId("app", { name: a.name, description: a.description });
-            const key = new ServiceApiKey("app-key", { serviceId: sid.serviceId, name: "app-key", rotationTrigger: a.rotation });
-            const policy = new AccessPolicy("app-reader", {
-                serviceId: sid.serviceId,
-                roles: ["Reader"],
-                resource: { serviceName: "hs-crypto", serviceInstance: instanceId },
-            });
-            return {
-                serviceId: sid.serviceId,
-                iamId: sid.iamId,
-                name: sid.name,
-                description: sid.description,
-                apiKeyId: key.apiKeyId,
-                apiKey: key.apikey,
-                policyId: policy.policyId,
-                roles: policy.roles,
-                subjectIamId: policy.subjectIamId,
-            };
-        };
-    }
-
     async function up(label: string) {
         const r = await stack.up();
         assert.strictEqual(r.result.summary.result, "succeeded", `${label}:\n${r.output}`);
@@ -95,8 +70,9 @@ describe("e2e: lifecycle of a service ID, its API key and its policy, through th
         emu = await startEmulator({ port: 0, tokenLifetimeSeconds: TOKEN_LIFETIME_S });
         instanceId = emu.instances[0].guid;
         sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "" } });
-        stack = await sandbox.inlineStack("lifecycle", program(), {
+        stack = await sandbox.programStack("lifecycle", { module: "lifecycle", export: "identity" }, {
             projectName: "lifecycle",
+            params: { ...args, instanceId },
             config: {
                 "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
                 "ibmcloud:iamEndpoint": { value: emu.url },
@@ -150,6 +126,7 @@ describe("e2e: lifecycle of a service ID, its API key and its policy, through th
     it("3a. a new description updates the service ID in place (same service ID, same API key)", async function () {
         await sleep((TOKEN_LIFETIME_S + 1) * 1000); // the tokens of the last step have expired by now
         args = { ...args, description: "second description" };
+        await stack.setParams({ ...args });
         const { result, output } = await up("description change");
         assert.deepStrictEqual(result.summary.resourceChanges, { update: 1, same: 3 }, output);
         assert.strictEqual(result.outputs.serviceId.value, first.serviceId);
@@ -162,6 +139,7 @@ describe("e2e: lifecycle of a service ID, its API key and its policy, through th
 
     it("3b. a new rotationTrigger replaces the key: the new one is created before the old one is deleted", async function () {
         args = { ...args, rotation: 2 };
+        await stack.setParams({ ...args });
         const { result, output } = await up("rotation");
         assert.deepStrictEqual(result.summary.resourceChanges, { replace: 1, same: 3 }, output);
         const newKeyId = String(result.outputs.apiKeyId.value);

@@ -14,15 +14,14 @@
 // dump behind excessive_debug_output in the Python SDK (pulumi/pulumi#24479, following #24478 for
 // Node.js). Only occurrences in exactly that form are set aside (PULUMI_SDK_SECRET_DUMP), counted and
 // reported; any other occurrence anywhere fails the test. The Go engine's own -v=9 logs held none.
+// The program is test/e2e/programs/secretSweep.ts, run by the engine in its own process (its secret
+// parameters are secret stack config, so Pulumi.sweep.yaml holds them encrypted).
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { KmsAccess } from "../../components";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { AccessPolicy, ServiceApiKey, ServiceId } from "../../provider";
 import { describeLeaks, Leak, needlesFor, SecretTap, startSecretTap, distinctive } from "../support/secretTap";
 import { createSandbox, EngineError, EngineSandbox, EngineStack, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS, REPO_ROOT } from "./support/engine";
-import { programErrorsExpected } from "../support/failFast";
 
 const OWNER_KEY = distinctive("e2eSweepOwnerKey-");
 const BYO_KEY = distinctive("e2eSweepByoKey-");
@@ -40,9 +39,6 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
     let tap: SecretTap;
     let stack: EngineStack;
     let tmpDir: string;
-    let description = "first";
-    let failToken = false;
-    let badInput = false;
     let faultsInFirstUp = 0;
     let upRuns = 1;
     /** The checkpoint after the first up (secrets must be ciphertext in it). */
@@ -52,29 +48,6 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
     const outputs: string[] = [];
 
     const secrets = () => [...new Set([...tap.values(), ...chosen, ...outputs])];
-
-    function program() {
-        return async () => {
-            const sid = new ServiceId("app", { name: "e2e-sweep", description: "the identity of the sweep" });
-            const byo = new ServiceApiKey("byo", { serviceId: sid.serviceId, name: "byo", description, apikey: BYO_KEY });
-            const generated = new ServiceApiKey("generated", { serviceId: sid.serviceId, name: "generated" });
-            new AccessPolicy("reader", { serviceId: sid.serviceId, roles: ["Reader"], resource: { serviceName: "hs-crypto", serviceInstance: emu.instances[0].guid } });
-            const access = new KmsAccess("kms", { instance: { instanceId: emu.instances[0].guid }, roles: ["Manager"], waitForAccess: { timeoutSeconds: 30 } });
-            const material = access.createKey("material", { name: "e2e-sweep-material", type: "standard", payload: PAYLOAD });
-            if (badInput) {
-                // Refused by check (so preview fails) while holding secrets: a value with a space, material that is no root key.
-                new ServiceApiKey("bad-value", { serviceId: sid.serviceId, name: "bad-value", apikey: BAD_VALUE });
-                access.createKey("bad-material", { name: "bad-material", payload: PAYLOAD });
-            }
-            return {
-                byo: byo.apikey,
-                generated: generated.apikey,
-                accessKey: access.apiKey,
-                token: failToken ? access.getAccessToken() : access.getAccessTokenInfo(),
-                materialId: material.keyId,
-            };
-        };
-    }
 
     function remember(outs: Record<string, { value: unknown; secret: boolean }>): void {
         for (const o of Object.values(outs ?? {})) {
@@ -110,8 +83,13 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
         tmpDir = fs.mkdtempSync(path.join(REPO_ROOT, ".tools", "e2e", "secret-sweep-tmp-"));
         // Log files (if the engine or a plugin writes any) land where they can be searched.
         sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "", TMPDIR: tmpDir } });
-        stack = await sandbox.inlineStack("sweep", program(), {
+        stack = await sandbox.programStack("sweep", { module: "secretSweep", export: "sweep" }, {
             projectName: "secret-sweep",
+            params: {
+                instanceId: emu.instances[0].guid, byoKey: BYO_KEY, payload: PAYLOAD, badValue: BAD_VALUE,
+                description: "first", failToken: false, badInput: false,
+            },
+            secretParams: ["byoKey", "payload", "badValue"],
             config: {
                 "ibmcloud:apiKey": { value: OWNER_KEY, secret: true },
                 "ibmcloud:iamEndpoint": { value: tap.url },
@@ -155,7 +133,7 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
         stateText = await stack.exportStateText();
 
         // 2. an update refused by an echoing IAM: the engine prints the providers' errors.
-        description = "second";
+        await stack.setParams({ description: "second" });
         tap.setRules([{ method: "PUT", path: /^\/v1\/apikeys\/[^/]+$/, action: { kind: "echo", status: 403 } }]);
         const failedUp = await attempt(() => stack.up(VERBOSE));
         assert.ok(failedUp instanceof EngineError, "the update failed");
@@ -169,17 +147,16 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
         assert.ok(/get IAM access token failed: 400 \(BXNIM0415E\)/.test(failedRefresh.output), errorLines(failedRefresh.output));
 
         // 4. a preview whose program asks the component for a token that IAM refuses (the program fails).
-        failToken = true;
-        const failedPreview = await programErrorsExpected(() => attempt(() => stack.preview(VERBOSE)));
+        await stack.setParams({ failToken: true });
+        const failedPreview = await attempt(() => stack.preview(VERBOSE));
         assert.ok(failedPreview instanceof EngineError, "the preview failed");
         assert.ok(/get IAM access token failed: 400/.test(failedPreview.output), `the component's token error is printed:\n${errorLines(failedPreview.output)}`);
         tap.setRules([]);
-        failToken = false;
 
         // 5. a preview refused by check: arguments holding a key value and key material are invalid.
-        badInput = true;
+        await stack.setParams({ failToken: false, badInput: true });
         const refused = await attempt(() => stack.preview(VERBOSE));
-        badInput = false;
+        await stack.setParams({ badInput: false });
         assert.ok(refused instanceof EngineError, "the preview failed");
         assert.ok(/apikey must not contain whitespace|an imported root key must be 16, 24 or 32 bytes/.test(refused.output), `check refused it:\n${errorLines(refused.output)}`);
 
@@ -202,7 +179,8 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
         assert.ok(values.includes(OWNER_KEY) && values.includes(BYO_KEY), "the chosen keys crossed the wire");
         assert.ok(values.filter((v) => v.startsWith("eyJ")).length >= 3, "tokens minted by the emulator are searched");
         const sources: Array<[string, string]> = [["engine output (stdout and stderr of every operation)", stack.log], ["exported state", stateText]];
-        const files = listFiles(tmpDir).concat(listFiles(path.join(sandbox.dir, "home")));
+        // (work/: the program's project folder, whose Pulumi.sweep.yaml holds the secret parameters, encrypted)
+        const files = listFiles(tmpDir).concat(listFiles(path.join(sandbox.dir, "home")), listFiles(path.join(sandbox.dir, "work")));
         for (const f of files) sources.push([`file ${path.relative(REPO_ROOT, f)}`, fs.readFileSync(f, "utf8")]);
         let pulumiDump = 0;
         const ours: Leak[] = [];

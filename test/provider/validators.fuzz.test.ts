@@ -1,12 +1,15 @@
 // Property-based tests of the validators (issue 6): each resource's `check` (called directly, as the
-// plugin would) and provider/validation.ts, over inputs from a small seeded generator. Properties:
+// plugin would) and provider/validation.ts, over inputs drawn with fast-check. Properties:
 //   1. check never throws: it answers with failures or with checked inputs, whatever it is given;
 //   2. every failure names an argument the resource takes (or the unknown one that was given);
 //   3. valid generated inputs pass, and values still unknown at preview are never judged;
 //   4. no failure echoes a secret input (API keys, key material), wherever it was put.
-// A failing case prints its seed: FUZZ_SEED=<seed> npx mocha build/test/provider/validators.fuzz.test.js
-// replays it. FUZZ_RUNS raises the number of cases per property (default 300).
+// Cases come from fast-check (the ecosystem's property-testing library), seeded: the same FUZZ_SEED gives
+// the same cases. A failure is shrunk and reported with its seed and path; FUZZ_SEED=<seed>
+// FUZZ_PATH=<path> npx mocha build/test/provider/validators.fuzz.test.js replays exactly it. FUZZ_RUNS
+// raises the number of cases per property (default 300).
 import { strict as assert } from "assert";
+import * as fc from "fast-check";
 import { accessPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, serviceApiKeyProvider, serviceIdProvider } from "../../provider";
 import { knownRoles } from "../../provider/roles";
 import { closestName, formatIbmDateTime, parseIbmDateTime, readDateTime, UNKNOWN } from "../../provider/validation";
@@ -30,34 +33,26 @@ const TARGETS = Object.keys(PROVIDERS) as Target[];
 const BASE_SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 0x1b4d1e;
 const RUNS = process.env.FUZZ_RUNS !== undefined ? Number(process.env.FUZZ_RUNS) : 300;
 
-// ---------- a seeded generator ----------
+// ---------- generators on fast-check ----------
 
-/** mulberry32: small, fast, good enough to spread cases; the same seed gives the same cases. */
+/**
+ * The domain generators below draw through this: each draw is a fast-check arbitrary (`fc.gen()`), so
+ * a failure is shrunk, reported with its seed and path, and replayed with FUZZ_SEED / FUZZ_PATH.
+ */
 class Gen {
-    private state: number;
-    constructor(readonly seed: number) {
-        this.state = seed >>> 0;
-    }
-    next(): number {
-        let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    }
+    constructor(private readonly g: fc.GeneratorValue) {}
     int(min: number, max: number): number {
-        return min + Math.floor(this.next() * (max - min + 1));
+        return this.g(fc.integer, { min, max });
     }
     bool(p = 0.5): boolean {
-        return this.next() < p;
+        return this.int(0, 999) < p * 1000;
     }
     pick<T>(items: ReadonlyArray<T>): T {
         return items[this.int(0, items.length - 1)];
     }
     string(alphabet: string, min: number, max: number): string {
         const chars = [...alphabet];
-        let s = "";
-        for (let i = this.int(min, max); i > 0; i--) s += this.pick(chars);
-        return s;
+        return this.g(fc.array, fc.constantFrom(...chars), { minLength: min, maxLength: Math.max(min, max) }).join("");
     }
     hex(n: number): string {
         return this.string("0123456789abcdef", n, n);
@@ -65,7 +60,7 @@ class Gen {
     uuid(): string {
         return `${this.hex(8)}-${this.hex(4)}-${this.hex(4)}-${this.hex(4)}-${this.hex(12)}`;
     }
-    /** Some of `keys`, each with probability p. */
+    /** Some of `items`, each with probability p. */
     some<T>(items: ReadonlyArray<T>, p = 0.5): T[] {
         return items.filter(() => this.bool(p));
     }
@@ -208,23 +203,23 @@ function mutate(g: Gen, target: Target, inputs: Inputs): Inputs {
 // ---------- the properties ----------
 
 /** Runs check and holds it to the shape the engine relies on; returns the failures. */
-async function checked(target: Target, inputs: Inputs, seed: number): Promise<Failure[]> {
+async function checked(target: Target, inputs: Inputs): Promise<Failure[]> {
     let r: { inputs?: unknown; failures?: Failure[] };
     try {
         r = await PROVIDERS[target].check({}, inputs);
     } catch (err) {
-        assert.fail(`${target} check threw (seed ${seed}): ${(err as Error)?.stack ?? err}\ninputs: ${show(inputs)}`);
+        assert.fail(`${target} check threw: ${(err as Error)?.stack ?? err}\ninputs: ${show(inputs)}`);
     }
-    assert.ok(r && typeof r === "object", `${target} check answered (seed ${seed})`);
+    assert.ok(r && typeof r === "object", `${target} check answered`);
     const failures = r.failures ?? [];
-    assert.ok(Array.isArray(failures), `failures is a list (seed ${seed})`);
-    if (failures.length === 0) assert.ok(r.inputs !== null && typeof r.inputs === "object", `checked inputs are an object (seed ${seed})`);
+    assert.ok(Array.isArray(failures), `failures is a list`);
+    if (failures.length === 0) assert.ok(r.inputs !== null && typeof r.inputs === "object", `checked inputs are an object`);
     for (const f of failures) {
-        assert.ok(typeof f.property === "string" && f.property.length > 0, `a failure names a property (seed ${seed}): ${JSON.stringify(f)}`);
-        assert.ok(typeof f.reason === "string" && f.reason.length >= 10, `a failure has a reason (seed ${seed}): ${JSON.stringify(f)}`);
+        assert.ok(typeof f.property === "string" && f.property.length > 0, `a failure names a property: ${JSON.stringify(f)}`);
+        assert.ok(typeof f.reason === "string" && f.reason.length >= 10, `a failure has a reason: ${JSON.stringify(f)}`);
         const root = rootArgument(f.property);
         assert.ok(KNOWN_ARGUMENTS[target].includes(root) || Object.prototype.hasOwnProperty.call(inputs, root),
-            `${target}: "${f.property}" is neither an argument nor a key that was given (seed ${seed})\ninputs: ${show(inputs)}`);
+            `${target}: "${f.property}" is neither an argument nor a key that was given\ninputs: ${show(inputs)}`);
     }
     return failures;
 }
@@ -233,15 +228,13 @@ function show(v: unknown): string {
     return JSON.stringify(v, (_k, x) => (x === undefined ? "<undefined>" : typeof x === "number" && !Number.isFinite(x) ? String(x) : x)).slice(0, 2000);
 }
 
-async function forAll(label: string, runs: number, body: (g: Gen, seed: number) => Promise<void> | void): Promise<void> {
-    for (let i = 0; i < runs; i++) {
-        const seed = (BASE_SEED + i * 0x9e3779b1) >>> 0;
-        try {
-            await body(new Gen(seed), seed);
-        } catch (err) {
-            (err as Error).message = `${label}, case ${i} (FUZZ_SEED would be ${BASE_SEED}; this case's seed ${seed}): ${(err as Error).message}`;
-            throw err;
-        }
+async function forAll(label: string, runs: number, body: (g: Gen) => Promise<void> | void): Promise<void> {
+    const params: fc.Parameters<[fc.GeneratorValue]> = { seed: BASE_SEED, numRuns: runs, ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}) };
+    try {
+        await fc.assert(fc.asyncProperty(fc.gen(), async (g) => body(new Gen(g))), params);
+    } catch (err) {
+        (err as Error).message = `${label} (replay: FUZZ_SEED=${BASE_SEED} and the path fast-check reports): ${(err as Error).message}`;
+        throw err;
     }
 }
 
@@ -251,37 +244,37 @@ describe(`validators, property-based (seed ${BASE_SEED}, ${RUNS} cases per prope
     for (const target of TARGETS) {
         describe(target, function () {
             it("check never throws, whatever it gets, and every failure names an argument", async function () {
-                await forAll(`${target} arbitrary inputs`, RUNS, async (g, seed) => {
+                await forAll(`${target} arbitrary inputs`, RUNS, async (g) => {
                     const raw = anyValue(g, 1);
                     const inputs: Inputs = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? (raw as Inputs) : { value: raw };
                     // plus a few arguments of the right names, with any values
                     for (const f of g.some(KNOWN_ARGUMENTS[target], 0.4)) inputs[f] = anyValue(g);
-                    await checked(target, inputs, seed);
+                    await checked(target, inputs);
                 });
             });
 
             it("valid inputs pass", async function () {
-                await forAll(`${target} valid inputs`, RUNS, async (g, seed) => {
+                await forAll(`${target} valid inputs`, RUNS, async (g) => {
                     const inputs = validInputs(g, target, secretValue(g));
-                    const failures = await checked(target, inputs, seed);
-                    assert.deepStrictEqual(failures, [], `valid ${target} inputs refused (seed ${seed}): ${show(inputs)}`);
+                    const failures = await checked(target, inputs);
+                    assert.deepStrictEqual(failures, [], `valid ${target} inputs refused: ${show(inputs)}`);
                 });
             });
 
             it("values still unknown at preview are never judged", async function () {
-                await forAll(`${target} unknowns`, RUNS, async (g, seed) => {
+                await forAll(`${target} unknowns`, RUNS, async (g) => {
                     const inputs = validInputs(g, target, secretValue(g));
                     for (const f of g.some(Object.keys(inputs), 0.5)) inputs[f] = UNKNOWN;
-                    const failures = await checked(target, inputs, seed);
-                    assert.deepStrictEqual(failures, [], `unknowns judged (seed ${seed}): ${show(inputs)}`);
+                    const failures = await checked(target, inputs);
+                    assert.deepStrictEqual(failures, [], `unknowns judged: ${show(inputs)}`);
                 });
             });
 
             it("a broken valid input: no throw, failures name arguments, an unchanged argument is never blamed", async function () {
-                await forAll(`${target} mutations`, RUNS, async (g, seed) => {
+                await forAll(`${target} mutations`, RUNS, async (g) => {
                     const valid = validInputs(g, target, secretValue(g));
                     const broken = mutate(g, target, valid);
-                    const failures = await checked(target, broken, seed);
+                    const failures = await checked(target, broken);
                     // cross-field rules may name a field next to the changed one (serviceId for a subject given
                     // as iamId, resource.* for roles); otherwise a failure is about an argument that changed
                     const changed = new Set(Object.keys({ ...valid, ...broken }).filter((k) =>
@@ -290,24 +283,24 @@ describe(`validators, property-based (seed ${BASE_SEED}, ${RUNS} cases per prope
                     for (const f of failures) {
                         const root = rootArgument(f.property);
                         assert.ok(changed.has(root) || (related[root] ?? []).some((r) => changed.has(r)),
-                            `${f.property} blamed but unchanged (seed ${seed}): ${f.reason}\nbefore: ${show(valid)}\nafter: ${show(broken)}`);
+                            `${f.property} blamed but unchanged: ${f.reason}\nbefore: ${show(valid)}\nafter: ${show(broken)}`);
                     }
                 });
             });
 
             if (SECRET_FIELDS[target].length > 0) {
                 it("no failure echoes a secret, wherever it is put and however it is broken", async function () {
-                    await forAll(`${target} secrets`, RUNS, async (g, seed) => {
+                    await forAll(`${target} secrets`, RUNS, async (g) => {
                         const secret = secretValue(g);
                         const inputs = mutate(g, target, validInputs(g, target, secret));
                         // the secret, broken in some way, in its own field or in a misspelt one
                         const field = g.pick(SECRET_FIELDS[target]);
                         const broken = g.pick([secret, `${secret} ${secret}`, secret.slice(0, 20), secret.repeat(3), `${secret}\n`, `${secret}!`]);
                         inputs[g.bool(0.7) ? field : g.pick([field.toLowerCase(), `${field}s`, "api_key", "key"])] = broken;
-                        const failures = await checked(target, inputs, seed);
+                        const failures = await checked(target, inputs);
                         const text = JSON.stringify(failures);
                         for (const needle of [secret, secret.slice(0, 16), broken]) {
-                            assert.ok(!text.includes(needle), `a failure echoes the secret (seed ${seed}): ${text}`);
+                            assert.ok(!text.includes(needle), `a failure echoes the secret: ${text}`);
                         }
                     });
                 });

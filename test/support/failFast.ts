@@ -14,8 +14,6 @@
 type Waiter = (reason: unknown) => void;
 
 interface FailFastState {
-    /** > 0 while a test runs an inline program that is meant to fail (see `programErrorsExpected`). */
-    suspended: number;
     waiters: Set<Waiter>;
     seenPromises: WeakSet<Promise<unknown>>;
     /** error objects already surfaced */
@@ -33,11 +31,9 @@ function asError(reason: unknown): Error {
 function install(): FailFastState {
     const existing = g[KEY];
     if (existing) return existing;
-    const state: FailFastState = { suspended: 0, waiters: new Set(), seenPromises: new WeakSet(), reported: new WeakSet() };
+    const state: FailFastState = { waiters: new Set(), seenPromises: new WeakSet(), reported: new WeakSet() };
     g[KEY] = state;
     process.on("unhandledRejection", (reason: unknown, promise: Promise<unknown>) => {
-        // An inline Automation API program failing on purpose: Pulumi reports it to the engine itself.
-        if (state.suspended > 0) return;
         // Mocha re-emits the same rejection after its own handler: handle it once.
         if (state.seenPromises.has(promise)) return;
         state.seenPromises.add(promise);
@@ -108,19 +104,4 @@ export function nextUnhandledRejection(timeoutMs = 10_000): Promise<unknown> {
         }, timeoutMs);
         state.waiters.add(waiter);
     });
-}
-
-/**
- * Runs `op` (an engine operation over an inline program that is MEANT to fail, e.g. a component
- * refusing its arguments) without failing the test on the program's rejection: Pulumi hands that
- * error to the engine, which prints it, and the test asserts on that output. Loaded in the same mocha
- * process as the plugin tests, the handler above would otherwise turn it into an uncaught exception.
- */
-export async function programErrorsExpected<T>(op: () => Promise<T>): Promise<T> {
-    state.suspended++;
-    try {
-        return await op();
-    } finally {
-        state.suspended--;
-    }
 }

@@ -5,14 +5,23 @@
 //   let sandbox: EngineSandbox;
 //   before(async function () { this.timeout(ENSURE_PULUMI_TIMEOUT_MS); sandbox = await createSandbox(); });
 //   after(() => sandbox.cleanup());
-//   const stack = await sandbox.inlineStack("smoke", async () => { ...resources...; return {out} });
-//   await stack.up(); ... await stack.destroy(); await stack.remove();
+//   const stack = await sandbox.programStack("smoke", { module: "lifecycle", export: "identity" }, { params: { name: "app" } });
+//   await stack.up(); await stack.setParams({ name: "renamed" }); await stack.up(); await stack.destroy(); await stack.remove();
+//
+// Programs run in their own process, as users run them (issue 15): a program is a function exported by
+// a module of test/e2e/programs/ (compiled into build/ like the rest), the sandbox writes a tiny project
+// (Pulumi.yaml, `runtime: nodejs`, and an index.js whose export is that function) and the engine runs it
+// through pulumi-language-nodejs. Its parameters travel as stack config (`e2e:<key>`, programs/params.ts).
+// Not inline Automation API programs: those run inside the test process, where an engine that ends an
+// update while the program still has RPCs in flight (a failing `up`/`preview`) rejects them into mocha
+// itself, long after the operation returned, and a leftover language server keeps mocha from exiting.
 //
 // Everything lives in a folder under <repo>/.tools/e2e/ (git-ignored): the file:// backend, the
-// PULUMI_HOME and the working directory of inline programs. It has to be inside the project: the
-// engine starts the dynamic-provider plugin with cwd = the program's directory, and the plugin
-// resolves `require("@pulumi/pulumi/...")`, `require("undici")`… of the closure-serialized
-// providers from there, so it must see <repo>/node_modules.
+// PULUMI_HOME and the program directories. It has to be inside the project: the engine starts the
+// program and the dynamic-provider plugin with cwd = the program's directory, and both resolve
+// `pulumi-ibmcloud-iam/...` (package self-reference: the thin by-name providers of
+// provider/dynamicProvider.ts), `@pulumi/pulumi`, `undici`… from there, so it must see <repo>/package.json
+// and <repo>/node_modules (and no package.json of its own).
 import * as childProcess from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -30,6 +39,7 @@ import {
     RefreshResult,
     DestroyResult,
 } from "@pulumi/pulumi/automation";
+import { PARAMS_NAMESPACE, ParamValue } from "../programs/params";
 
 /** Long enough for a cold build of the CLI from Go modules on 2 cores. */
 export const ENSURE_PULUMI_TIMEOUT_MS = 40 * 60 * 1000;
@@ -310,6 +320,10 @@ export class EngineStack {
     async setAllConfig(config: ConfigMap): Promise<void> {
         await this.stack.setAllConfig(config);
     }
+    /** Changes parameters of a program stack (`programStack`): the next operation's program sees them. */
+    async setParams(values: Record<string, ParamValue>, secretKeys: string[] = []): Promise<void> {
+        await this.stack.setAllConfig(paramsConfig(values, secretKeys));
+    }
     /** Stack outputs, secrets decrypted (`secret: true` marks them). */
     outputs(): Promise<OutputMap> {
         return this.stack.outputs();
@@ -356,6 +370,35 @@ export interface InlineStackOptions {
     config?: ConfigMap;
 }
 
+/** A program: the function `export` of the module test/e2e/programs/<module>.ts. */
+export interface ProgramRef {
+    module: string;
+    export: string;
+}
+
+export interface ProgramStackOptions {
+    /** The project name (Pulumi.yaml `name`); default "e2e". */
+    projectName?: string;
+    /** Config set before the first operation: `{ "ns:key": { value, secret } }`. */
+    config?: ConfigMap;
+    /** The program's parameters (stack config `e2e:<key>`). */
+    params?: Record<string, ParamValue>;
+    /** Keys of `params` stored as secrets (encrypted in Pulumi.<stack>.yaml; the program reads plaintext). */
+    secretParams?: string[];
+}
+
+/** Where the compiled program modules are: build/test/e2e/programs/. */
+export const PROGRAMS_DIR = path.join(__dirname, "..", "programs");
+
+/** Stack config entries (`e2e:<key>`) for program parameters; objects and arrays as JSON. */
+export function paramsConfig(values: Record<string, ParamValue>, secretKeys: string[] = []): ConfigMap {
+    const config: ConfigMap = {};
+    for (const [key, value] of Object.entries(values)) {
+        config[`${PARAMS_NAMESPACE}:${key}`] = { value: typeof value === "string" ? value : JSON.stringify(value), secret: secretKeys.includes(key) };
+    }
+    return config;
+}
+
 export interface ProjectStackOptions {
     /** Config set before the first operation: `{ "ns:key": { value, secret } }`. */
     config?: ConfigMap;
@@ -394,11 +437,48 @@ export class EngineSandbox {
     }
 
     /**
-     * Creates (or selects) a stack running `program` in this process (Automation API inline
-     * program). The engine, and the dynamic-provider plugin, run in a fresh folder of the
+     * Creates (or selects) a stack running the program `program` of test/e2e/programs/ in its own
+     * process, as `pulumi up` runs a user's project: a project folder `work/<project>-<stack>/` of the
+     * sandbox with a Pulumi.yaml (`runtime: nodejs`, `main: index.js`) and an index.js exporting the
+     * program function, run by pulumi-language-nodejs. `params` become stack config `e2e:<key>` (the
+     * program reads them with `params()`); change them later with `EngineStack.setParams`.
+     */
+    async programStack(stackName: string, program: ProgramRef, opts: ProgramStackOptions = {}): Promise<EngineStack> {
+        const projectName = opts.projectName ?? "e2e";
+        const moduleFile = path.join(PROGRAMS_DIR, `${program.module}.js`);
+        if (!fs.existsSync(moduleFile)) throw new Error(`no program module ${moduleFile}: is test/e2e/programs/${program.module}.ts built?`);
+        const workDir = path.join(this.dir, "work", `${projectName}-${stackName}`);
+        fs.mkdirSync(workDir, { recursive: true });
+        fs.writeFileSync(
+            path.join(workDir, "Pulumi.yaml"),
+            [`name: ${projectName}`, "runtime:", "  name: nodejs", "  options:", "    typescript: false", "main: index.js", ""].join("\n"),
+        );
+        fs.writeFileSync(
+            path.join(workDir, "index.js"),
+            [
+                `// Written by test/e2e/support/engine.ts: the program is ${program.export}() of test/e2e/programs/${program.module}.ts.`,
+                "// Plain V8 stack traces: @pulumi/pulumi's cmd/run installs source-map-support, whose frames of the SDK's",
+                "// top-level files read `node_modules/@pulumi/resource.ts:…`, on which Node 20's util.inspect(err, {colors})",
+                "// (Pulumi's report of a program's unhandled error) loops for 30-50 s of CPU until `Invalid string length`.",
+                "Error.prepareStackTrace = undefined;",
+                `module.exports = require(${JSON.stringify(moduleFile)})[${JSON.stringify(program.export)}];`,
+                `if (typeof module.exports !== "function") throw new Error(${JSON.stringify(`${program.module}.js exports no function ${program.export}`)});`,
+                "",
+            ].join("\n"),
+        );
+        return this.projectStack(stackName, workDir, { config: { ...opts.config, ...paramsConfig(opts.params ?? {}, opts.secretParams ?? []) } });
+    }
+
+    /**
+     * Bench only (bench/provisioning.ts), never in a test: creates (or selects) a stack running
+     * `program` in this process (Automation API inline program). Refused under mocha (see the file
+     * comment and test/support/rootHooks.ts). The engine, and the dynamic-provider plugin, run in a fresh folder of the
      * sandbox, from which <repo>/node_modules is visible.
      */
     async inlineStack(stackName: string, program: PulumiFn, opts: InlineStackOptions = {}): Promise<EngineStack> {
+        if ((globalThis as Record<symbol, unknown>)[Symbol.for("pulumi-ibmcloud-iam.test.run")]) {
+            throw new Error("inline Automation API programs run inside the test process: use programStack (test/e2e/programs/)");
+        }
         const projectName = opts.projectName ?? "e2e";
         const workDir = path.join(this.dir, "work", `${projectName}-${stackName}`);
         fs.mkdirSync(workDir, { recursive: true });
@@ -493,6 +573,7 @@ export class EngineSandbox {
         if (!opts.keepDir && !process.env.E2E_KEEP_SANDBOX) {
             fs.rmSync(this.dir, { recursive: true, force: true });
         }
+        openSandboxes().delete(this.dir);
     }
 }
 
@@ -539,5 +620,12 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<EngineSa
         path.basename(binaries.binDir) === "bin"
             ? await PulumiCommand.get({ root: path.dirname(binaries.binDir) })
             : await PulumiCommand.get();
+    openSandboxes().add(dir);
     return new EngineSandbox(dir, binaries, command, env);
+}
+
+/** Sandboxes of this process not cleaned up yet: test/support/rootHooks.ts names them at the end of a run. */
+function openSandboxes(): Set<string> {
+    const g = globalThis as unknown as Record<symbol, Set<string> | undefined>;
+    return (g[Symbol.for("pulumi-ibmcloud-iam.test.sandboxes")] ??= new Set<string>());
 }
