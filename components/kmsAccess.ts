@@ -10,6 +10,7 @@ import { checkAccessPolicy } from "../provider/accessPolicyCheck";
 import { CONFIG_KEYS, ExplicitCloudSettings, KmsService, settingsFromProviderConfig } from "../client/config";
 import { DEFAULT_ACCESS_TIMEOUT_SECONDS, KmsAccessReady } from "../provider/kmsAccessReady";
 import { KmsKey, KmsKeyArgs } from "../provider/kmsKey";
+import { KmsKeyRing, KmsKeyRingArgs } from "../provider/kmsKeyRing";
 import { applyInstanceCrn, DEFAULT_KMS_SERVICE, kmsEndpointOf, kmsTargetShape } from "../provider/kmsTarget";
 import { ServiceApiKey } from "../provider/serviceApiKey";
 import { ServiceId } from "../provider/serviceId";
@@ -72,7 +73,10 @@ export interface AccessTokenInfoOutput {
 }
 
 /** Arguments of `KmsAccess.createKey`: a `KmsKey` whose instance, endpoint and credential come from the component. */
-export type KmsAccessKeyArgs = Omit<KmsKeyArgs, "instanceId" | "service" | "region" | "endpoint" | "apiKey">;
+export type KmsAccessKeyArgs = Omit<KmsKeyArgs, "instanceId" | "instanceCrn" | "service" | "region" | "endpoint" | "apiKey">;
+
+/** Arguments of `KmsAccess.createKeyRing`: a `KmsKeyRing` whose instance, endpoint and credential come from the component. */
+export type KmsAccessKeyRingArgs = Omit<KmsKeyRingArgs, "instanceId" | "instanceCrn" | "service" | "region" | "endpoint" | "apiKey">;
 
 /**
  * Gives an application its own IAM identity on one HPCS / Key Protect instance: a `ServiceId`, a
@@ -214,18 +218,29 @@ export class KmsAccess extends pulumi.ComponentResource {
      * or `Manager`), after the access gate. Its parent is this component unless `opts.parent` says otherwise.
      */
     createKey(name: string, args: KmsAccessKeyArgs, opts?: pulumi.CustomResourceOptions): KmsKey {
+        return new KmsKey(name, { ...args, ...this.instanceInputs() }, this.afterGate(opts));
+    }
+
+    /**
+     * A `KmsKeyRing` in this instance created and managed AS this service ID (it needs `roles` with
+     * `Manager`), after the access gate. Put keys in it with `createKey(…, { keyRing: ring.keyRingId })`.
+     */
+    createKeyRing(name: string, args: KmsAccessKeyRingArgs, opts?: pulumi.CustomResourceOptions): KmsKeyRing {
+        return new KmsKeyRing(name, { ...args, ...this.instanceInputs() }, this.afterGate(opts));
+    }
+
+    private instanceInputs() {
+        return { instanceId: this.instanceId, service: this.service, endpoint: this.kmsEndpoint, apiKey: this.apiKey };
+    }
+
+    /** Options of a child that uses the key: parent this component, depending on the access gate. */
+    private afterGate(opts?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
         const gate: pulumi.Resource = this.accessReady ?? this.policy;
         const given = opts?.dependsOn;
         const dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = given === undefined
             ? [gate]
             : pulumi.output(given).apply((d) => [...(Array.isArray(d) ? d : [d]), gate]);
-        return new KmsKey(name, {
-            ...args,
-            instanceId: this.instanceId,
-            service: this.service,
-            endpoint: this.kmsEndpoint,
-            apiKey: this.apiKey,
-        }, { parent: this, ...opts, dependsOn });
+        return { parent: this, ...opts, dependsOn };
     }
 
     private tokensFor(apiKey: string): AccessTokenProvider {
