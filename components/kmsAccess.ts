@@ -1,4 +1,4 @@
-// KmsAccess: an application's own identity on one HPCS / Key Protect instance — a service ID, its API
+// KmsAccess: an application's own identity on one Key Protect / HPCS instance — a service ID, its API
 // key and an access policy on the instance — plus what the application and other stacks need to use
 // it: the key (secret), IAM tokens minted with it, and a gate that waits until KMS accepts it.
 import * as pulumi from "@pulumi/pulumi";
@@ -84,7 +84,8 @@ export type KmsAccessKeyRingArgs = Omit<KmsKeyRingArgs, "instanceId" | "instance
  * instance), plus a `KmsAccessReady` gate that waits for the policy to take effect.
  *
  * ```ts
- * const access = new KmsAccess("app", { instance: { instanceId, region: "us-south" }, roles: ["Manager"] });
+ * // Key Protect by its CRN (or { instanceId, service: "kms", region }); HPCS: { instanceId, service: "hs-crypto", region }.
+ * const access = new KmsAccess("app", { instance: { crn: "crn:v1:bluemix:public:kms:us-south:a/<account>:<guid>::" }, roles: ["Manager"] });
  * const rootKey = access.createKey("app-root", { name: "app-root" });   // created AS the service ID
  * export const apiKey = access.apiKey;                                    // secret; another stack can read it
  * export const token = access.getAccessTokenInfo();                       // secret { accessToken, expiration }

@@ -543,7 +543,8 @@ export interface KmsKeyLookup {
  * (`apiKey`). `createdBy` shows the service ID's IAM id.
  *
  * ```ts
- * const key = new KmsKey("app-root", { instanceId, service: "hs-crypto", region: "us-south", name: "app-root", apiKey: access.apiKey });
+ * const key = new KmsKey("app-root", { instanceCrn, name: "app-root", keyRing: ring.keyRingId, rotation: { intervalMonth: 3 }, apiKey: access.apiKey });
+ * // or { instanceId, service: "kms", region: "us-south", … }; HPCS: service "hs-crypto" (the default when neither service nor a CRN is given)
  * ```
  */
 export class KmsKey extends pulumi.dynamic.Resource {
