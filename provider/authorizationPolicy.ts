@@ -49,8 +49,23 @@ export interface AuthorizationPolicyArgs {
     adoptExisting?: pulumi.Input<boolean>;
 }
 
-/** What state holds. */
-export interface AuthorizationPolicyOutputs {
+/** The arguments as plain values (after check: `roles` defaulted). */
+export interface AuthorizationPolicyFields {
+    sourceServiceName: string;
+    sourceServiceInstance?: string;
+    sourceResourceGroupId?: string;
+    sourceResourceType?: string;
+    targetServiceName: string;
+    targetServiceInstance?: string;
+    targetResourceType?: string;
+    targetResource?: string;
+    roles: string[];
+    description?: string;
+    adoptExisting?: boolean;
+}
+
+/** What state holds: the live identity and the arguments as given. */
+export interface AuthorizationPolicyOutputs extends AuthorizationPolicyFields {
     policyId: string;
     /** ETag as last written or read; sent with If-Match on update. */
     etag: string;
@@ -62,73 +77,77 @@ export interface AuthorizationPolicyOutputs {
     accountId: string;
     createdAt: string;
     lastModifiedAt: string;
-    // the arguments as given
-    sourceServiceName: string;
-    sourceServiceInstance?: string;
-    sourceResourceGroupId?: string;
-    sourceResourceType?: string;
-    targetServiceName: string;
-    targetServiceInstance?: string;
-    targetResourceType?: string;
-    targetResource?: string;
-    roles: string[];
-    description?: string;
-    adoptExisting?: boolean;
 }
 
-/** Inputs after check: `roles` defaulted, `roleCrns` resolved offline. */
-export interface AuthorizationPolicyInputs {
-    sourceServiceName: string;
-    sourceServiceInstance?: string;
-    sourceResourceGroupId?: string;
-    sourceResourceType?: string;
-    targetServiceName: string;
-    targetServiceInstance?: string;
-    targetResourceType?: string;
-    targetResource?: string;
-    roles: string[];
-    description?: string;
-    adoptExisting?: boolean;
+/** Inputs after check: `roleCrns` resolved offline. */
+export interface AuthorizationPolicyInputs extends AuthorizationPolicyFields {
     roleCrns?: string[];
 }
 
 // The fields of the subject and of the resource, and the IAM attribute each one is.
 const SOURCE_ATTRIBUTES = Object.freeze([
-    ["sourceServiceName", "serviceName"], ["sourceServiceInstance", "serviceInstance"], ["sourceResourceType", "resourceType"], ["sourceResourceGroupId", "resourceGroupId"],
+    ["sourceServiceName", "serviceName"],
+    ["sourceServiceInstance", "serviceInstance"],
+    ["sourceResourceType", "resourceType"],
+    ["sourceResourceGroupId", "resourceGroupId"],
 ] as const);
 const TARGET_ATTRIBUTES = Object.freeze([
-    ["targetServiceName", "serviceName"], ["targetServiceInstance", "serviceInstance"], ["targetResourceType", "resourceType"], ["targetResource", "resource"],
+    ["targetServiceName", "serviceName"],
+    ["targetServiceInstance", "serviceInstance"],
+    ["targetResourceType", "resourceType"],
+    ["targetResource", "resource"],
 ] as const);
 const REPLACING_FIELDS = Object.freeze([...SOURCE_ATTRIBUTES, ...TARGET_ATTRIBUTES].map(([field]) => field));
 
 // ---------- validation ----------
 
 function idField(field: string, example: string) {
-    return z.string({ error: `${field} must be a string such as ${example}` })
+    return z
+        .string({ error: `${field} must be a string such as ${example}` })
         .regex(/^[A-Za-z0-9_.-]{1,128}$/, { error: `${field} must be an id such as ${example} (letters, digits, ".", "_" and "-"), or be left out` });
 }
 
 function authorizationPolicySchema() {
-    return z.object({
-        sourceServiceName: z.string({ error: "sourceServiceName must be the source service's name such as \"cloud-object-storage\"" })
-            .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, { error: "sourceServiceName must be an IBM service name: lowercase letters, digits and dashes such as \"cloud-object-storage\" (IAM compares it case-sensitively)" }),
-        sourceServiceInstance: idField("sourceServiceInstance", "the source instance's GUID").optional(),
-        sourceResourceGroupId: idField("sourceResourceGroupId", "a resource group id (32 hex characters)").optional(),
-        sourceResourceType: idField("sourceResourceType", "\"bucket\"").optional(),
-        targetServiceName: z.enum(["kms", "hs-crypto"], { error: "targetServiceName must be kms (Key Protect) or hs-crypto (Hyper Protect Crypto Services)" }),
-        targetServiceInstance: z.string({ error: "targetServiceInstance must be the instance GUID (a string)" })
-            .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { error: "targetServiceInstance must be the KMS instance GUID such as 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b (the last-but-two segment of its CRN)" })
-            .optional(),
-        targetResourceType: z.literal("key", { error: "targetResourceType must be \"key\" (with targetResource: the key id), or be left out to cover the whole instance" }).optional(),
-        targetResource: z.string({ error: "targetResource must be a key id (a string), e.g. rootKey.keyId" })
-            .regex(/^[0-9a-fA-F-]{8,64}$/, { error: "targetResource must be the key's id such as 8a2f…-… (e.g. rootKey.keyId), not its name or CRN" }).optional(),
-        roles: z.array(
-            z.string({ error: "each role must be a string such as \"Reader\"" }).trim().min(1, { error: "a role must not be empty; give a name such as \"Reader\"" }),
-            { error: "roles must be a list of role names, ids or CRNs such as [\"Reader\"]" },
-        ).min(1, { error: "roles must name at least one role, e.g. [\"Reader\"], or be left out (default Reader)" }).default(["Reader"]),
-        description: descriptionField(300).optional(),
-        adoptExisting: z.boolean({ error: "adoptExisting must be true or false" }).optional(),
-    }).strict();
+    return z
+        .object({
+            sourceServiceName: z
+                .string({ error: 'sourceServiceName must be the source service\'s name such as "cloud-object-storage"' })
+                .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, {
+                    error: 'sourceServiceName must be an IBM service name: lowercase letters, digits and dashes such as "cloud-object-storage" (IAM compares it case-sensitively)',
+                }),
+            sourceServiceInstance: idField("sourceServiceInstance", "the source instance's GUID").optional(),
+            sourceResourceGroupId: idField("sourceResourceGroupId", "a resource group id (32 hex characters)").optional(),
+            sourceResourceType: idField("sourceResourceType", '"bucket"').optional(),
+            targetServiceName: z.enum(["kms", "hs-crypto"], {
+                error: "targetServiceName must be kms (Key Protect) or hs-crypto (Hyper Protect Crypto Services)",
+            }),
+            targetServiceInstance: z
+                .string({ error: "targetServiceInstance must be the instance GUID (a string)" })
+                .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+                    error: "targetServiceInstance must be the KMS instance GUID such as 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b (the last-but-two segment of its CRN)",
+                })
+                .optional(),
+            targetResourceType: z
+                .literal("key", { error: 'targetResourceType must be "key" (with targetResource: the key id), or be left out to cover the whole instance' })
+                .optional(),
+            targetResource: z
+                .string({ error: "targetResource must be a key id (a string), e.g. rootKey.keyId" })
+                .regex(/^[0-9a-fA-F-]{8,64}$/, { error: "targetResource must be the key's id such as 8a2f…-… (e.g. rootKey.keyId), not its name or CRN" })
+                .optional(),
+            roles: z
+                .array(
+                    z
+                        .string({ error: 'each role must be a string such as "Reader"' })
+                        .trim()
+                        .min(1, { error: 'a role must not be empty; give a name such as "Reader"' }),
+                    { error: 'roles must be a list of role names, ids or CRNs such as ["Reader"]' },
+                )
+                .min(1, { error: 'roles must name at least one role, e.g. ["Reader"], or be left out (default Reader)' })
+                .default(["Reader"]),
+            description: descriptionField(300).optional(),
+            adoptExisting: z.boolean({ error: "adoptExisting must be true or false" }).optional(),
+        })
+        .strict();
 }
 
 /** Cross-field rules and offline role resolution (pure). */
@@ -136,16 +155,25 @@ export function checkAuthorizationPolicy(inputs: Record<string, unknown>): { fai
     const failures: CheckFailure[] = [];
     const given = (v: unknown) => v !== undefined && v !== null;
     if (given(inputs.targetResource) && !given(inputs.targetResourceType)) {
-        failures.push({ property: "targetResourceType", reason: "targetResource needs targetResourceType: \"key\" (the only kind of KMS resource an authorization is scoped to here)" });
+        failures.push({
+            property: "targetResourceType",
+            reason: 'targetResource needs targetResourceType: "key" (the only kind of KMS resource an authorization is scoped to here)',
+        });
     }
     if (given(inputs.targetResourceType) && !given(inputs.targetResource)) {
-        failures.push({ property: "targetResource", reason: "targetResourceType \"key\" needs targetResource: the key's id (e.g. rootKey.keyId)" });
+        failures.push({ property: "targetResource", reason: 'targetResourceType "key" needs targetResource: the key\'s id (e.g. rootKey.keyId)' });
     }
     if (given(inputs.targetResource) && !given(inputs.targetServiceInstance)) {
-        failures.push({ property: "targetServiceInstance", reason: "a key is scoped within its instance: give targetServiceInstance (the instance GUID) with targetResource" });
+        failures.push({
+            property: "targetServiceInstance",
+            reason: "a key is scoped within its instance: give targetServiceInstance (the instance GUID) with targetResource",
+        });
     }
     if (inputs.sourceServiceName === inputs.targetServiceName && typeof inputs.sourceServiceName === "string" && inputs.sourceServiceName !== UNKNOWN) {
-        failures.push({ property: "sourceServiceName", reason: `a service is not authorized to itself: sourceServiceName must be the service that uses the keys (e.g. "cloud-object-storage"), not ${inputs.sourceServiceName}` });
+        failures.push({
+            property: "sourceServiceName",
+            reason: `a service is not authorized to itself: sourceServiceName must be the service that uses the keys (e.g. "cloud-object-storage"), not ${inputs.sourceServiceName}`,
+        });
     }
     const roles = inputs.roles === undefined ? ["Reader"] : inputs.roles;
     const r = checkRoles(roles, inputs.targetServiceName);
@@ -161,7 +189,12 @@ export function authorizationPolicyBody(inputs: AuthorizationPolicyInputs, roleC
     for (const [field, name] of SOURCE_ATTRIBUTES) if (typeof inputs[field] === "string") subject.push({ name, value: inputs[field] as string });
     const resource = [attribute("accountId", accountId)];
     for (const [field, name] of TARGET_ATTRIBUTES) if (typeof inputs[field] === "string") resource.push(attribute(name, inputs[field] as string));
-    const body: PolicyBody = { type: "authorization", subjects: [{ attributes: subject }], roles: roleCrns.map((role_id) => ({ role_id })), resources: [{ attributes: resource }] };
+    const body: PolicyBody = {
+        type: "authorization",
+        subjects: [{ attributes: subject }],
+        roles: roleCrns.map((role_id) => ({ role_id })),
+        resources: [{ attributes: resource }],
+    };
     if (typeof inputs.description === "string" && inputs.description !== "") body.description = inputs.description;
     return body;
 }
@@ -183,7 +216,10 @@ function fieldsFromLive(got: PolicyWithEtag): Partial<AuthorizationPolicyInputs>
 const KIND: PolicyKind = Object.freeze({ kind: "authorization", resource: "AuthorizationPolicy", identical: "same source, target and roles" });
 
 /** What `diff` decides (pure): source and target replace, roles and description update. */
-export function diffAuthorizationPolicy(olds: Partial<AuthorizationPolicyOutputs>, news: Partial<AuthorizationPolicyInputs>): { changes: boolean; replaces: string[]; updates: string[] } {
+export function diffAuthorizationPolicy(
+    olds: Partial<AuthorizationPolicyOutputs>,
+    news: Partial<AuthorizationPolicyInputs>,
+): { changes: boolean; replaces: string[]; updates: string[] } {
     const replaces = REPLACING_FIELDS.filter((f) => news[f] === UNKNOWN || (news[f] ?? "") !== (olds[f] ?? ""));
     const updates: string[] = [];
     const planned = Array.isArray(news.roleCrns) ? news.roleCrns : undefined;
@@ -240,7 +276,7 @@ export class AuthorizationPolicyProvider implements pulumi.dynamic.ResourceProvi
     async read(id: string, props: Partial<AuthorizationPolicyOutputs>): Promise<pulumi.dynamic.ReadResult> {
         const p = props ?? {};
         const got = await readLivePolicy(this.session.iam(), id);
-        if (!got || got.policy.type !== "authorization") return { id: "" };
+        if (got?.policy.type !== "authorization") return { id: "" };
         const { subjectIamId: _none, ...live } = liveOutputs(got);
         const outs = compact({
             ...live,
@@ -252,7 +288,11 @@ export class AuthorizationPolicyProvider implements pulumi.dynamic.ResourceProvi
         return { id, props: outs, inputs: inputsOf(outs) };
     }
 
-    async update(id: string, olds: AuthorizationPolicyOutputs, news: AuthorizationPolicyInputs): Promise<pulumi.dynamic.UpdateResult<AuthorizationPolicyOutputs>> {
+    async update(
+        id: string,
+        olds: AuthorizationPolicyOutputs,
+        news: AuthorizationPolicyInputs,
+    ): Promise<pulumi.dynamic.UpdateResult<AuthorizationPolicyOutputs>> {
         const iam = this.session.iam();
         const roleCrns = this.roleCrnsOf(news);
         const got = await replacePolicyInPlace(iam, id, olds.etag, authorizationPolicyBody(news, roleCrns, await iam.accountId()), KIND);
@@ -267,7 +307,8 @@ export class AuthorizationPolicyProvider implements pulumi.dynamic.ResourceProvi
     private roleCrnsOf(inputs: AuthorizationPolicyInputs): string[] {
         if (Array.isArray(inputs.roleCrns) && inputs.roleCrns.length === (inputs.roles ?? []).length) return inputs.roleCrns;
         const r = checkRoles(inputs.roles ?? ["Reader"], inputs.targetServiceName);
-        if (!r.roleCrns) throw new Error(`AuthorizationPolicy: ${r.failures.map((f) => `${f.property}: ${f.reason}`).join("; ") || "roles could not be resolved"}`);
+        if (!r.roleCrns)
+            throw new Error(`AuthorizationPolicy: ${r.failures.map((f) => `${f.property}: ${f.reason}`).join("; ") || "roles could not be resolved"}`);
         return r.roleCrns;
     }
 }
@@ -313,13 +354,26 @@ export class AuthorizationPolicy extends pulumi.dynamic.Resource {
     constructor(name: string, args: AuthorizationPolicyArgs, opts?: pulumi.CustomResourceOptions) {
         // Every output key is listed: a get() passes no arguments, and only listed keys receive values.
         const props: Record<string, unknown> = {
-            sourceServiceInstance: undefined, sourceResourceGroupId: undefined, sourceResourceType: undefined,
-            targetServiceInstance: undefined, targetResourceType: undefined, targetResource: undefined,
-            roles: undefined, description: undefined, adoptExisting: undefined,
-            policyId: undefined, etag: undefined, href: undefined, state: undefined, roleCrns: undefined, accountId: undefined,
-            createdAt: undefined, lastModifiedAt: undefined,
+            sourceServiceInstance: undefined,
+            sourceResourceGroupId: undefined,
+            sourceResourceType: undefined,
+            targetServiceInstance: undefined,
+            targetResourceType: undefined,
+            targetResource: undefined,
+            roles: undefined,
+            description: undefined,
+            adoptExisting: undefined,
+            policyId: undefined,
+            etag: undefined,
+            href: undefined,
+            state: undefined,
+            roleCrns: undefined,
+            accountId: undefined,
+            createdAt: undefined,
+            lastModifiedAt: undefined,
             ...args,
-            sourceServiceName: args.sourceServiceName, targetServiceName: args.targetServiceName,
+            sourceServiceName: args.sourceServiceName,
+            targetServiceName: args.targetServiceName,
         };
         super(providerForDeployment(authorizationPolicyProvider), name, props, opts, "ibmcloud-iam", "AuthorizationPolicy");
     }

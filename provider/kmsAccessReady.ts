@@ -7,22 +7,13 @@ import { z } from "zod";
 import * as crypto from "crypto";
 import { KmsService } from "../client/config";
 import { appendErrorNote, IbmCloudError } from "../client/errors";
-import { applyInstanceCrn, DEFAULT_KMS_SERVICE, holderOf, isApiKeyRejected, KmsConnections, kmsServiceField, kmsTargetShape, normalizeEndpoint } from "./kmsTarget";
-import { compact, UNKNOWN, validate } from "./validation";
+import { checkKmsResource, DEFAULT_KMS_SERVICE, holderOf, KmsTargetArgs, isApiKeyRejected, KmsConnections, kmsServiceField, kmsTargetShape, normalizeEndpoint } from "./kmsTarget";
+import { compact, UNKNOWN } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
 
-export interface KmsAccessReadyArgs {
-    /** KMS instance GUID; or give `instanceCrn`. */
-    instanceId?: pulumi.Input<string>;
-    /** The instance by its CRN: instanceId, service and region are taken from it. */
-    instanceCrn?: pulumi.Input<string>;
-    /** `hs-crypto` (default) or `kms`. */
-    service?: pulumi.Input<"hs-crypto" | "kms">;
-    region?: pulumi.Input<string>;
-    /** KMS base URL; wins over `region`. */
-    endpoint?: pulumi.Input<string>;
+export interface KmsAccessReadyArgs extends KmsTargetArgs {
     /** The API key whose access is awaited (stored secret). */
     apiKey: pulumi.Input<string>;
     /** The access policy granting it (a new id waits again). */
@@ -108,12 +99,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        const { __provider: _p, ...inputs } = news;
-        const fromCrn = applyInstanceCrn(inputs);
-        if (fromCrn.failures.length > 0) return { inputs: news, failures: fromCrn.failures };
-        const r = validate(kmsAccessReadySchema(), fromCrn.fields);
-        if (!r.ok) return { inputs: news, failures: r.failures };
-        return { inputs: { ...news, ...compact(r.value as Record<string, unknown>) }, failures: [] };
+        return checkKmsResource(news, kmsAccessReadySchema());
     }
 
     async diff(_id: string, olds: KmsAccessReadyOutputs, news: KmsAccessReadyInputs): Promise<pulumi.dynamic.DiffResult> {

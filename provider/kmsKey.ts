@@ -11,28 +11,15 @@ import { KmsClient, KmsKeyPolicies, KmsKey as KmsKeyResource } from "../client/k
 import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./session";
 import {
-    applyInstanceCrn, asServiceId, DEFAULT_KMS_SERVICE, deployerTokensOf, explainKmsRefusal, KmsConnections, kmsServiceField, KmsTarget, kmsTargetShape,
-    normalizeEndpoint,
+    asServiceId, checkKmsResource, DEFAULT_KMS_SERVICE, deployerTokensOf, diffKmsTarget, explainKmsRefusal, KmsConnections, kmsServiceField, KmsTarget, KmsTargetArgs,
+    kmsTargetShape, normalizeEndpoint, targetInputsOf,
 } from "./kmsTarget";
-import { CheckFailure, compact, dateTimeField, descriptionField, differs, UNKNOWN, validate } from "./validation";
+import { compact, dateTimeField, descriptionField, differs, UNKNOWN } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
 
-export interface KmsKeyArgs {
-    /** GUID of the Key Protect or HPCS instance (the last-but-two segment of its CRN); or give `instanceCrn`. Changing it replaces the key. */
-    instanceId?: pulumi.Input<string>;
-    /**
-     * The instance by its CRN (`crn:v1:bluemix:public:kms:us-south:a/<account>:<guid>::`): instanceId, service
-     * and region are taken from it (given as well, they must agree with it).
-     */
-    instanceCrn?: pulumi.Input<string>;
-    /** `hs-crypto` (Hyper Protect Crypto Services, the default) or `kms` (Key Protect). Changing it replaces the key. */
-    service?: pulumi.Input<"hs-crypto" | "kms">;
-    /** Region of the instance, e.g. `us-south`; defaults to `ibmcloud:region` / `IC_REGION` / us-south. Used to build the endpoint. */
-    region?: pulumi.Input<string>;
-    /** KMS base URL; wins over `region` (and over `ibmcloud:kmsEndpoint`). Changing region or endpoint only re-points the key, it is never replaced. */
-    endpoint?: pulumi.Input<string>;
+export interface KmsKeyArgs extends KmsTargetArgs {
     /** Key name, 2–90 characters. KMS cannot rename keys: changing it replaces the key. */
     name: pulumi.Input<string>;
     /** Up to 240 characters. KMS cannot change it: changing it replaces the key. */
@@ -224,8 +211,7 @@ export function diffKmsKey(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInp
     }
     if (news.apiKey === UNKNOWN || news.apiKey !== olds.apiKey) updates.push("apiKey");
     if ((news.force ?? false) !== (olds.force ?? false)) updates.push("force");
-    if (news.endpoint !== undefined && (news.endpoint === UNKNOWN || normalizeEndpoint(news.endpoint) !== olds.endpoint)) updates.push("endpoint");
-    else if (news.endpoint === undefined && news.region !== undefined && news.region !== olds.region) updates.push("region");
+    updates.push(...diffKmsTarget(olds, news).updates);
     // Policies are managed when given; left out, KMS keeps what it holds.
     if (news.rotation !== undefined && differs(rotationOf(olds.rotation), rotationOf(news.rotation))) updates.push("rotation");
     if (news.dualAuthDelete !== undefined && differs(dualAuthOf(olds.dualAuthDelete), dualAuthOf(news.dualAuthDelete))) updates.push("dualAuthDelete");
@@ -281,14 +267,9 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        const { __provider: _p, ...inputs } = news;
         // A new date (or a new key) must lie in the future; an unchanged one that has since passed must not fail every run.
-        const judgeFuture = !olds || Object.keys(olds).length === 0 || olds.expirationDate !== inputs.expirationDate;
-        const fromCrn = applyInstanceCrn(inputs);
-        if (fromCrn.failures.length > 0) return { inputs: news, failures: fromCrn.failures };
-        const r = validate(kmsKeySchema(judgeFuture), fromCrn.fields);
-        if (!r.ok) return { inputs: news, failures: r.failures };
-        return { inputs: { ...news, ...compact(r.value as Record<string, unknown>) }, failures: [] as CheckFailure[] };
+        const judgeFuture = !olds || Object.keys(olds).length === 0 || olds.expirationDate !== news.expirationDate;
+        return checkKmsResource(news, kmsKeySchema(judgeFuture));
     }
 
     async diff(_id: string, olds: KmsKeyOutputs, news: KmsKeyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -357,9 +338,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         // Only credential, force and endpoint change in place. The new credential must work before it
         // replaces the stored one, or a later destroy would be left with a key that cannot.
         // Neither endpoint nor region given: keep the endpoint derived at create.
-        const target = news.endpoint === undefined && news.region === undefined
-            ? { ...this.targetFor(news), endpoint: olds.endpoint }
-            : this.targetFor(news);
+        const target = this.connections.targetForUpdate(news, olds.endpoint, news.keyRing);
         const tokens = this.tokensFor(news.apiKey);
         let key: KmsKeyResource;
         try {
@@ -434,22 +413,16 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
 
     // ---------- endpoints ----------
 
-    /** Where the key lives according to (new) inputs: endpoint given, else derived from region and settings. */
     private targetFor(inputs: Partial<KmsKeyInputs>): KmsTarget {
-        return this.connections.target(
-            { instanceId: String(inputs.instanceId ?? ""), service: inputs.service, region: inputs.region, endpoint: inputs.endpoint }, inputs.keyRing);
+        return this.connections.targetOf(inputs, inputs.keyRing);
     }
 
-    /** Where a stored key lives: the endpoint recorded in state (a static get() may give only region or endpoint). */
     private targetFromState(p: Partial<KmsKeyOutputs>): KmsTarget {
-        if (p.endpoint === undefined) return this.targetFor(inputsOf(p));
-        return compact({ instanceId: String(p.instanceId ?? ""), service: p.service ?? DEFAULT_KMS_SERVICE, endpoint: p.endpoint, keyRing: p.keyRing }) as KmsTarget;
+        return this.connections.targetFromState(p, p.keyRing);
     }
 
     private regionUsed(inputs: Partial<KmsKeyInputs>): string | undefined {
-        if (inputs.region !== undefined) return inputs.region;
-        if (inputs.endpoint !== undefined) return undefined;
-        return this.connections.defaultRegion();
+        return this.connections.regionUsed(inputs);
     }
 }
 
@@ -500,9 +473,8 @@ function outputsOf(key: KmsKeyResource, inputs: Partial<KmsKeyInputs>, target: K
 
 /** The inputs a stored state corresponds to (for read's `inputs` and for a static get()). */
 function inputsOf(p: Partial<KmsKeyOutputs>): Partial<KmsKeyInputs> {
-    const out: Record<string, unknown> = {
-        instanceId: p.instanceId,
-        service: p.service ?? DEFAULT_KMS_SERVICE,
+    return compact({
+        ...targetInputsOf(p),
         name: p.name,
         description: p.description,
         keyRing: p.keyRing,
@@ -511,14 +483,10 @@ function inputsOf(p: Partial<KmsKeyOutputs>): Partial<KmsKeyInputs> {
         payload: p.payload,
         force: p.force ?? false,
         apiKey: p.apiKey,
-        instanceCrn: p.instanceCrn,
         rotation: p.rotation,
         dualAuthDelete: p.dualAuthDelete,
         rotationTrigger: p.rotationTrigger,
-    };
-    if (p.region !== undefined) out.region = p.region;
-    else if (p.endpoint !== undefined) out.endpoint = p.endpoint;
-    return compact(out) as Partial<KmsKeyInputs>;
+    }) as Partial<KmsKeyInputs>;
 }
 
 export const kmsKeyProvider = new KmsKeyProvider();
@@ -526,12 +494,7 @@ export const kmsKeyProvider = new KmsKeyProvider();
 // ---------- resource ----------
 
 /** Identifies an existing key for `KmsKey.get`. */
-export interface KmsKeyLookup {
-    instanceId?: pulumi.Input<string>;
-    instanceCrn?: pulumi.Input<string>;
-    service?: pulumi.Input<"hs-crypto" | "kms">;
-    region?: pulumi.Input<string>;
-    endpoint?: pulumi.Input<string>;
+export interface KmsKeyLookup extends KmsTargetArgs {
     keyRing?: pulumi.Input<string>;
     /** The service ID's API key the key is managed with. */
     apiKey: pulumi.Input<string>;

@@ -10,25 +10,25 @@ import { KmsClient, KmsKeyRing as KmsKeyRingResource } from "../client/kmsClient
 import { IamTokenManager } from "../client/tokenManager";
 import { providerForDeployment } from "./dynamicProvider";
 import {
-    applyInstanceCrn, asServiceId, DEFAULT_KMS_SERVICE, deployerTokensOf, explainKmsRefusal, KmsConnections, kmsServiceField, KmsTarget,
-    kmsTargetShape, normalizeEndpoint,
+    asServiceId,
+    checkKmsResource,
+    DEFAULT_KMS_SERVICE,
+    deployerTokensOf,
+    diffKmsTarget,
+    explainKmsRefusal,
+    KmsConnections,
+    kmsServiceField,
+    KmsTarget,
+    KmsTargetArgs,
+    kmsTargetShape,
+    targetInputsOf,
 } from "./kmsTarget";
 import { CloudSession } from "./session";
-import { CheckFailure, compact, UNKNOWN, validate } from "./validation";
+import { compact, UNKNOWN } from "./validation";
 
 // ---------- arguments ----------
 
-export interface KmsKeyRingArgs {
-    /** GUID of the Key Protect or HPCS instance; or give `instanceCrn`. Changing it replaces the ring. */
-    instanceId?: pulumi.Input<string>;
-    /** The instance by its CRN: instanceId, service and region are taken from it. */
-    instanceCrn?: pulumi.Input<string>;
-    /** `hs-crypto` (the default, kept for compatibility) or `kms` (Key Protect). Changing it replaces the ring. */
-    service?: pulumi.Input<"hs-crypto" | "kms">;
-    /** Region of the instance; defaults to `ibmcloud:region` / `IC_REGION` / us-south. */
-    region?: pulumi.Input<string>;
-    /** KMS base URL; wins over `region`. Changing region or endpoint only re-points the ring. */
-    endpoint?: pulumi.Input<string>;
+export interface KmsKeyRingArgs extends KmsTargetArgs {
     /** The ring's id: 2–100 letters, digits or dashes (not `default`, which always exists). Changing it replaces the ring. */
     keyRingId: pulumi.Input<string>;
     /**
@@ -71,32 +71,33 @@ interface KmsKeyRingInputs {
 // ---------- validation ----------
 
 function kmsKeyRingSchema() {
-    return z.object({
-        ...kmsTargetShape(),
-        service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
-        keyRingId: z.string({ error: "keyRingId must be a string such as \"app-keys\"" })
-            .regex(/^[a-zA-Z0-9-]{2,100}$/, { error: "keyRingId must be 2 to 100 letters, digits or dashes, e.g. \"app-keys\"" })
-            .refine((v) => v !== "default", { error: "keyRingId \"default\" is the ring every instance has (it cannot be created or deleted): leave keyRing out of the KmsKey instead, or pick another id" }),
-        force: z.boolean({ error: "force must be true or false" }).default(false),
-        apiKey: z.string({ error: "apiKey must be the service ID's API key (a string), e.g. serviceApiKey.apikey" })
-            .min(1, { error: "apiKey must not be empty; pass the service ID's API key, e.g. serviceApiKey.apikey or kmsAccess.apiKey" }),
-    }).strict();
+    return z
+        .object({
+            ...kmsTargetShape(),
+            service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
+            keyRingId: z
+                .string({ error: 'keyRingId must be a string such as "app-keys"' })
+                .regex(/^[a-zA-Z0-9-]{2,100}$/, { error: 'keyRingId must be 2 to 100 letters, digits or dashes, e.g. "app-keys"' })
+                .refine((v) => v !== "default", {
+                    error: 'keyRingId "default" is the ring every instance has (it cannot be created or deleted): leave keyRing out of the KmsKey instead, or pick another id',
+                }),
+            force: z.boolean({ error: "force must be true or false" }).default(false),
+            apiKey: z
+                .string({ error: "apiKey must be the service ID's API key (a string), e.g. serviceApiKey.apikey" })
+                .min(1, { error: "apiKey must not be empty; pass the service ID's API key, e.g. serviceApiKey.apikey or kmsAccess.apiKey" }),
+        })
+        .strict();
 }
 
 /** What `diff` decides (pure). */
 export function diffKmsKeyRing(olds: Partial<KmsKeyRingOutputs>, news: Partial<KmsKeyRingInputs>): { changes: boolean; replaces: string[]; updates: string[] } {
-    const replaces: string[] = [];
-    const updates: string[] = [];
-    const changed = (a: unknown, b: unknown) => b === UNKNOWN || a !== b;
-    if (changed(olds.keyRingId, news.keyRingId)) replaces.push("keyRingId");
-    if (changed((olds.instanceId ?? "").toLowerCase(), typeof news.instanceId === "string" && news.instanceId !== UNKNOWN ? news.instanceId.toLowerCase() : news.instanceId)) {
-        replaces.push("instanceId");
-    }
-    if (changed(olds.service ?? DEFAULT_KMS_SERVICE, news.service ?? DEFAULT_KMS_SERVICE)) replaces.push("service");
-    if (changed(olds.apiKey, news.apiKey)) updates.push("apiKey");
-    if ((news.force ?? false) !== (olds.force ?? false)) updates.push("force");
-    if (news.endpoint !== undefined && changed(olds.endpoint, news.endpoint === UNKNOWN ? UNKNOWN : normalizeEndpoint(news.endpoint))) updates.push("endpoint");
-    else if (news.endpoint === undefined && news.region !== undefined && news.region !== olds.region) updates.push("region");
+    const target = diffKmsTarget(olds, news);
+    const replaces = [...(news.keyRingId === UNKNOWN || olds.keyRingId !== news.keyRingId ? ["keyRingId"] : []), ...target.replaces];
+    const updates = [
+        ...(news.apiKey === UNKNOWN || olds.apiKey !== news.apiKey ? ["apiKey"] : []),
+        ...((news.force ?? false) !== (olds.force ?? false) ? ["force"] : []),
+        ...target.updates,
+    ];
     return { changes: replaces.length > 0 || updates.length > 0, replaces, updates };
 }
 
@@ -112,12 +113,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        const { __provider: _p, ...inputs } = news;
-        const fromCrn = applyInstanceCrn(inputs);
-        if (fromCrn.failures.length > 0) return { inputs: news, failures: fromCrn.failures };
-        const r = validate(kmsKeyRingSchema(), fromCrn.fields);
-        if (!r.ok) return { inputs: news, failures: r.failures };
-        return { inputs: { ...news, ...compact(r.value as Record<string, unknown>) }, failures: [] as CheckFailure[] };
+        return checkKmsResource(news, kmsKeyRingSchema());
     }
 
     async diff(_id: string, olds: KmsKeyRingOutputs, news: KmsKeyRingInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -135,8 +131,10 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
             // false: the ring was there before this create (a retry after a lost answer counts as ours).
             const made = await client.createKeyRing(inputs.keyRingId);
             if (!made) {
-                throw new Error(`key ring "${inputs.keyRingId}" already exists in ${target.service} instance ${target.instanceId}: ` +
-                    `adopt it with KmsKeyRing.get("<name>", "${inputs.keyRingId}", { instanceId, apiKey, ... }) or choose another keyRingId`);
+                throw new Error(
+                    `key ring "${inputs.keyRingId}" already exists in ${target.service} instance ${target.instanceId}: ` +
+                        `adopt it with KmsKeyRing.get("<name>", "${inputs.keyRingId}", { instanceId, apiKey, ... }) or choose another keyRingId`,
+                );
             }
             ring = (await client.listKeyRings()).find((r) => r.id === inputs.keyRingId);
         } catch (err) {
@@ -148,7 +146,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
     async read(id: string, props: Partial<KmsKeyRingOutputs>): Promise<pulumi.dynamic.ReadResult> {
         const p = props ?? {};
         const inputs = inputsOf({ ...p, keyRingId: p.keyRingId ?? id });
-        const target = this.targetFromState(p, inputs);
+        const target = this.connections.targetFromState(p);
         const rings = await this.asServiceId(p.apiKey, target, "refresh", (client) => client.listKeyRings());
         const ring = rings.find((r) => r.id === id);
         if (!ring) return { id: "" };
@@ -158,27 +156,40 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
 
     async update(id: string, olds: KmsKeyRingOutputs, news: KmsKeyRingInputs): Promise<pulumi.dynamic.UpdateResult<KmsKeyRingOutputs>> {
         // Credential, force and endpoint change in place; the new credential must see the ring before it is stored.
-        const target = news.endpoint === undefined && news.region === undefined ? { ...this.targetOf(news), endpoint: olds.endpoint } : this.targetOf(news);
+        const target = this.connections.targetForUpdate(news, olds.endpoint);
         const tokens = this.connections.tokensFor(news.apiKey, "KmsKeyRing");
         let ring: KmsKeyRingResource | undefined;
         try {
             ring = (await this.connections.client(target, tokens).listKeyRings()).find((r) => r.id === id);
         } catch (err) {
-            throw await explainKmsRefusal(err, "KmsKeyRing", tokens, target, "list key rings (Reader or more)", "the new apiKey was not stored; the previous one is kept in state");
+            throw await explainKmsRefusal(
+                err,
+                "KmsKeyRing",
+                tokens,
+                target,
+                "list key rings (Reader or more)",
+                "the new apiKey was not stored; the previous one is kept in state",
+            );
         }
-        if (!ring) throw new Error(`key ring ${id} no longer exists in instance ${target.instanceId} (deleted outside Pulumi); run \`pulumi refresh\` so Pulumi forgets it and creates it again`);
+        if (!ring)
+            throw new Error(
+                `key ring ${id} no longer exists in instance ${target.instanceId} (deleted outside Pulumi); run \`pulumi refresh\` so Pulumi forgets it and creates it again`,
+            );
         return { outs: this.outputsOf(news, target, ring, news.region ?? (news.endpoint === undefined ? olds.region : undefined)) };
     }
 
     async delete(id: string, props: KmsKeyRingOutputs): Promise<void> {
-        const target = this.targetFromState(props, inputsOf(props));
+        const target = this.connections.targetFromState(props);
         try {
             await this.asServiceId(props.apiKey, target, "destroy", (client) => client.deleteKeyRing(id, { force: props.force === true })); // false: already gone
         } catch (err) {
             if ((err as { status?: unknown }).status === 409) {
-                throw appendErrorNote(err, props.force === true
-                    ? `key ring ${id} still holds keys that are not deleted: delete them (or move them to another ring) first`
-                    : `key ring ${id} still holds keys: delete them first; when only deleted keys are left, set force: true on the KmsKeyRing and run \`pulumi up\``);
+                throw appendErrorNote(
+                    err,
+                    props.force === true
+                        ? `key ring ${id} still holds keys that are not deleted: delete them (or move them to another ring) first`
+                        : `key ring ${id} still holds keys: delete them first; when only deleted keys are left, set force: true on the KmsKeyRing and run \`pulumi up\``,
+                );
             }
             throw err;
         }
@@ -193,12 +204,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     private targetOf(inputs: Partial<KmsKeyRingInputs>): KmsTarget {
-        return this.connections.target({ instanceId: String(inputs.instanceId ?? ""), service: inputs.service, region: inputs.region, endpoint: inputs.endpoint });
-    }
-
-    private targetFromState(p: Partial<KmsKeyRingOutputs>, inputs: Partial<KmsKeyRingInputs>): KmsTarget {
-        if (p.endpoint === undefined) return this.targetOf(inputs);
-        return { instanceId: String(p.instanceId ?? ""), service: p.service ?? DEFAULT_KMS_SERVICE, endpoint: p.endpoint };
+        return this.connections.targetOf(inputs);
     }
 
     private outputsOf(inputs: Partial<KmsKeyRingInputs>, target: KmsTarget, ring: KmsKeyRingResource | undefined, region?: string): KmsKeyRingOutputs {
@@ -206,7 +212,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
             keyRingId: String(inputs.keyRingId),
             instanceId: target.instanceId,
             service: target.service,
-            region: region ?? inputs.region ?? (inputs.endpoint === undefined ? this.connections.defaultRegion() : undefined),
+            region: region ?? this.connections.regionUsed(inputs),
             endpoint: target.endpoint,
             force: inputs.force ?? false,
             apiKey: inputs.apiKey ?? "",
@@ -218,18 +224,8 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
 }
 
 /** The inputs a state corresponds to (read's `inputs`, and a static get()). */
-function inputsOf(p: Partial<KmsKeyRingOutputs> & { endpoint?: string }): Partial<KmsKeyRingInputs> {
-    const out: Record<string, unknown> = {
-        keyRingId: p.keyRingId,
-        instanceId: p.instanceId,
-        service: p.service ?? DEFAULT_KMS_SERVICE,
-        force: p.force ?? false,
-        apiKey: p.apiKey,
-        instanceCrn: p.instanceCrn,
-    };
-    if (p.region !== undefined) out.region = p.region;
-    else if (p.endpoint !== undefined) out.endpoint = p.endpoint;
-    return compact(out) as Partial<KmsKeyRingInputs>;
+function inputsOf(p: Partial<KmsKeyRingOutputs>): Partial<KmsKeyRingInputs> {
+    return compact({ ...targetInputsOf(p), keyRingId: p.keyRingId, force: p.force ?? false, apiKey: p.apiKey }) as Partial<KmsKeyRingInputs>;
 }
 
 export const kmsKeyRingProvider = new KmsKeyRingProvider();
@@ -263,12 +259,25 @@ export class KmsKeyRing extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: KmsKeyRingArgs, opts?: pulumi.CustomResourceOptions) {
         const props: Record<string, unknown> = {
-            instanceId: undefined, service: undefined, region: undefined, endpoint: undefined, force: undefined,
-            instanceCrn: undefined, creationDate: undefined, createdBy: undefined,
+            instanceId: undefined,
+            service: undefined,
+            region: undefined,
+            endpoint: undefined,
+            force: undefined,
+            instanceCrn: undefined,
+            creationDate: undefined,
+            createdBy: undefined,
             ...args,
             apiKey: pulumi.secret(args.apiKey),
         };
-        super(providerForDeployment(kmsKeyRingProvider), name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }), "ibmcloud-iam", "KmsKeyRing");
+        super(
+            providerForDeployment(kmsKeyRingProvider),
+            name,
+            props,
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }),
+            "ibmcloud-iam",
+            "KmsKeyRing",
+        );
     }
 
     /** Adopts an existing ring by its id (the engine reads it; `pulumi destroy` then deletes it). */

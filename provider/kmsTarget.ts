@@ -4,6 +4,7 @@
 // (given, else stack config / environment, else derived from service, instance and region), the KMS
 // client as an API key's holder (with the deployer as fallback for refresh and destroy), and how IAM
 // and KMS refusals read.
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
     ExplicitCloudSettings, httpOptionsFromSettings, KmsService, kmsEndpointFromSettings, ProviderConfigSource, resolveCloudEndpoints,
@@ -12,7 +13,7 @@ import {
 import { appendErrorNote, isNotFound } from "../client/errors";
 import { KmsClient } from "../client/kmsClient";
 import { IamTokenManager, TokenManagerPool } from "../client/tokenManager";
-import { CheckFailure, compact, UNKNOWN } from "./validation";
+import { CheckFailure, compact, UNKNOWN, validate } from "./validation";
 
 /** `hs-crypto` until HPCS's end of marketing made Key Protect the first path; kept so state and stacks written before read the same. */
 export const DEFAULT_KMS_SERVICE: KmsService = "hs-crypto";
@@ -147,6 +148,58 @@ export function applyInstanceCrn(fields: Record<string, unknown>, crnKey: "insta
     };
 }
 
+// ---------- arguments ----------
+
+/** The instance arguments of every KMS resource (KmsKey, KmsKeyRing, KmsAccessReady). */
+export interface KmsTargetArgs {
+    /** GUID of the Key Protect or HPCS instance (the last-but-two segment of its CRN); or give `instanceCrn`. Changing it replaces the resource. */
+    instanceId?: pulumi.Input<string>;
+    /**
+     * The instance by its CRN (`crn:v1:bluemix:public:kms:us-south:a/<account>:<guid>::`): instanceId, service
+     * and region are taken from it (given as well, they must agree with it).
+     */
+    instanceCrn?: pulumi.Input<string>;
+    /** `hs-crypto` (Hyper Protect Crypto Services, the default kept for state written before) or `kms` (Key Protect). Changing it replaces the resource. */
+    service?: pulumi.Input<"hs-crypto" | "kms">;
+    /** Region of the instance, e.g. `us-south`; defaults to `ibmcloud:region` / `IC_REGION` / us-south. Used to build the endpoint. */
+    region?: pulumi.Input<string>;
+    /** KMS base URL; wins over `region` (and over `ibmcloud:kmsEndpoint`). Changing region or endpoint only re-points the resource, it is never replaced. */
+    endpoint?: pulumi.Input<string>;
+}
+
+/** The instance fields as state holds them (outputs of every KMS resource). */
+export interface KmsTargetState {
+    instanceId?: string;
+    instanceCrn?: string;
+    service?: KmsService;
+    region?: string;
+    endpoint?: string;
+}
+
+/** The instance inputs a stored state corresponds to (read's `inputs`, a static get()): region if recorded, else the endpoint. */
+export function targetInputsOf(p: KmsTargetState): KmsTargetState {
+    const out: KmsTargetState = compact({ instanceId: p.instanceId, service: p.service ?? DEFAULT_KMS_SERVICE, instanceCrn: p.instanceCrn });
+    if (p.region !== undefined) out.region = p.region;
+    else if (p.endpoint !== undefined) out.endpoint = p.endpoint;
+    return out;
+}
+
+/**
+ * How a resource's stored instance differs from new inputs: `replaces` for another instance or service
+ * (KMS objects cannot move), `updates` for a new endpoint or region (the same object, re-pointed).
+ */
+export function diffKmsTarget(olds: KmsTargetState, news: KmsTargetState): { replaces: string[]; updates: string[] } {
+    const replaces: string[] = [];
+    const updates: string[] = [];
+    const newId = typeof news.instanceId === "string" && news.instanceId !== UNKNOWN ? news.instanceId.toLowerCase() : news.instanceId;
+    if (newId === UNKNOWN || (olds.instanceId ?? "").toLowerCase() !== newId) replaces.push("instanceId");
+    const newService: string = news.service ?? DEFAULT_KMS_SERVICE;
+    if (newService === UNKNOWN || (olds.service ?? DEFAULT_KMS_SERVICE) !== newService) replaces.push("service");
+    if (news.endpoint !== undefined && (news.endpoint === UNKNOWN || normalizeEndpoint(news.endpoint) !== olds.endpoint)) updates.push("endpoint");
+    else if (news.endpoint === undefined && news.region !== undefined && news.region !== olds.region) updates.push("region");
+    return { replaces, updates };
+}
+
 // ---------- endpoints ----------
 
 /** The instance as a resource's inputs give it. */
@@ -224,6 +277,30 @@ export class KmsConnections {
         return this.tokenPool.get(apiKey, settings.iamEndpoint, httpOptionsFromSettings(settings));
     }
 
+    /** Where a resource lives according to its (new) inputs: endpoint given, else derived from region and settings. */
+    targetOf(inputs: KmsTargetState, keyRing?: string): KmsTarget {
+        return this.target({ instanceId: String(inputs.instanceId ?? ""), service: inputs.service, region: inputs.region, endpoint: inputs.endpoint }, keyRing);
+    }
+
+    /** For an update: with neither endpoint nor region given, the endpoint derived at create stays. */
+    targetForUpdate(news: KmsTargetState, storedEndpoint: string | undefined, keyRing?: string): KmsTarget {
+        const t = this.targetOf(news, keyRing);
+        return news.endpoint === undefined && news.region === undefined && storedEndpoint !== undefined ? { ...t, endpoint: storedEndpoint } : t;
+    }
+
+    /** Where a stored resource lives: the endpoint recorded in state (a static get() may give only region or endpoint). */
+    targetFromState(p: KmsTargetState, keyRing?: string): KmsTarget {
+        if (p.endpoint === undefined) return this.targetOf(targetInputsOf(p), keyRing);
+        return compact({ instanceId: String(p.instanceId ?? ""), service: p.service ?? DEFAULT_KMS_SERVICE, endpoint: p.endpoint, keyRing }) as KmsTarget;
+    }
+
+    /** The region recorded in outputs: the given one, else (no endpoint given) the configured one the endpoint was derived from. */
+    regionUsed(inputs: KmsTargetState): string | undefined {
+        if (inputs.region !== undefined) return inputs.region;
+        if (inputs.endpoint !== undefined) return undefined;
+        return this.defaultRegion();
+    }
+
     /** A KMS client for `target` that authenticates with `tokens`. */
     client(target: KmsTarget, tokens: IamTokenManager): KmsClient {
         return new KmsClient({
@@ -234,6 +311,19 @@ export class KmsConnections {
             httpClient: tokens.http,
         });
     }
+}
+
+/**
+ * `check` of a KMS resource: the instance CRN applied (its failures first, alone), then `schema`;
+ * the checked inputs keep the engine's `__provider` and take zod's defaults.
+ */
+export function checkKmsResource(news: Record<string, unknown>, schema: z.ZodType): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+    const { __provider: _p, ...inputs } = news;
+    const fromCrn = applyInstanceCrn(inputs);
+    if (fromCrn.failures.length > 0) return { inputs: news, failures: fromCrn.failures };
+    const r = validate(schema, fromCrn.fields);
+    if (!r.ok) return { inputs: news, failures: r.failures };
+    return { inputs: { ...news, ...compact(r.value as Record<string, unknown>) }, failures: [] };
 }
 
 // ---------- acting as the service ID ----------

@@ -18,8 +18,10 @@ export interface PolicyKind {
 
 function conflictNote(k: PolicyKind, existingId: string | undefined): string {
     const id = existingId ?? "<id of the existing policy>";
-    return `an identical ${k.kind} policy (${k.identical}) already exists: ${id}. Set adoptExisting: true on this ${k.resource} to manage it ` +
-        `(pulumi destroy then deletes it), or use it without managing it with ${k.resource}.get("<name>", "${id}")`;
+    return (
+        `an identical ${k.kind} policy (${k.identical}) already exists: ${id}. Set adoptExisting: true on this ${k.resource} to manage it ` +
+        `(pulumi destroy then deletes it), or use it without managing it with ${k.resource}.get("<name>", "${id}")`
+    );
 }
 
 function lockedNote(k: PolicyKind): string {
@@ -61,7 +63,13 @@ export async function readLivePolicy(iam: IamClient, id: string): Promise<Policy
 }
 
 /** Replaces the policy with `If-Match` = the ETag in state (none recorded: the current one). */
-export async function replacePolicyInPlace(iam: IamClient, id: string, etagInState: string | undefined, body: PolicyBody, k: PolicyKind): Promise<PolicyWithEtag> {
+export async function replacePolicyInPlace(
+    iam: IamClient,
+    id: string,
+    etagInState: string | undefined,
+    body: PolicyBody,
+    k: PolicyKind,
+): Promise<PolicyWithEtag> {
     const gone = `${k.kind} policy ${id} no longer exists (deleted outside Pulumi, or its subject was deleted); run \`pulumi refresh\` so Pulumi forgets it, then \`pulumi up\` creates it again`;
     let etag = etagInState;
     try {
@@ -70,12 +78,18 @@ export async function replacePolicyInPlace(iam: IamClient, id: string, etagInSta
         return await iam.replacePolicy(id, etag, body);
     } catch (err) {
         if (isEtagMismatch(err)) {
-            throw appendErrorNote(err, `${k.kind} policy ${id} was changed outside Pulumi since Pulumi last read it (its ETag ${etag} is stale); ` +
-                "run `pulumi refresh` to take in the change, then `pulumi up` to apply the program's policy");
+            throw appendErrorNote(
+                err,
+                `${k.kind} policy ${id} was changed outside Pulumi since Pulumi last read it (its ETag ${etag} is stale); ` +
+                    "run `pulumi refresh` to take in the change, then `pulumi up` to apply the program's policy",
+            );
         }
         if (isNotFound(err)) throw appendErrorNote(err, gone);
         if (isPolicyConflict(err)) {
-            throw appendErrorNote(err, `another policy (${err.conflictingPolicyId ?? "see IAM"}) already grants exactly this; delete it, or delete this ${k.resource} and adopt the other with adoptExisting: true`);
+            throw appendErrorNote(
+                err,
+                `another policy (${err.conflictingPolicyId ?? "see IAM"}) already grants exactly this; delete it, or delete this ${k.resource} and adopt the other with adoptExisting: true`,
+            );
         }
         if (isEntityLocked(err)) throw appendErrorNote(err, lockedNote(k));
         throw err;

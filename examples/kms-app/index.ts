@@ -55,7 +55,9 @@ function settings(): AppSettings {
     const dir = arg("from-stack");
     if (dir !== undefined) {
         const stackArgs = arg("stack") ? ["--stack", arg("stack") as string] : [];
-        const out = JSON.parse(execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--non-interactive", ...stackArgs], { cwd: dir, encoding: "utf8" }));
+        const out = JSON.parse(
+            execFileSync("pulumi", ["stack", "output", "--json", "--show-secrets", "--non-interactive", ...stackArgs], { cwd: dir, encoding: "utf8" }),
+        );
         return { apiKey: String(out.apiKey), instanceId: String(out.instanceId), endpoint: String(out.kmsEndpoint), keyId: String(out.rootKeyId) };
     }
     const need = (name: string) => {
@@ -70,14 +72,18 @@ async function main(): Promise<void> {
     const command = process.argv[2];
     const file = arg("file");
     if (!["encrypt", "decrypt", "rewrap"].includes(command ?? "") || !file) {
-        throw new Error("usage: kms-app <encrypt|decrypt|rewrap> --file <envelope.json> [--message <text>] [--context <aad>] [--from-stack <dir> [--stack <name>]]");
+        throw new Error(
+            "usage: kms-app <encrypt|decrypt|rewrap> --file <envelope.json> [--message <text>] [--context <aad>] [--from-stack <dir> [--stack <name>]]",
+        );
     }
     const s = settings();
     const iamEndpoint = process.env.IBMCLOUD_IAM_API_ENDPOINT;
     const tokens = client.accessTokenProvider({ apiKey: s.apiKey, ...(iamEndpoint ? { iamEndpoint } : {}) });
     const kms = new client.KmsClient({
-        endpoint: s.endpoint, instanceId: s.instanceId,
-        tokenSource: () => tokens.getAccessToken(), invalidateToken: () => tokens.invalidate(),
+        endpoint: s.endpoint,
+        instanceId: s.instanceId,
+        tokenSource: () => tokens.getAccessToken(),
+        invalidateToken: () => tokens.invalidate(),
     });
     try {
         if (command === "encrypt") {
@@ -86,8 +92,12 @@ async function main(): Promise<void> {
             const sealed = client.envelope.seal(dataKey.plaintext, Buffer.from(arg("message") ?? "", "utf8"), Buffer.from(context, "utf8"));
             dataKey.plaintext.fill(0); // used once, dropped
             const out: EnvelopeFile = {
-                format: "kms-app/1", keyId: s.keyId, keyVersion: dataKey.keyVersion,
-                wrappedDataKey: dataKey.ciphertext.toString("base64"), sealed: sealed.toString("base64"), context,
+                format: "kms-app/1",
+                keyId: s.keyId,
+                keyVersion: dataKey.keyVersion,
+                wrappedDataKey: dataKey.ciphertext.toString("base64"),
+                sealed: sealed.toString("base64"),
+                context,
             };
             fs.writeFileSync(file, JSON.stringify(out, null, 2), { mode: 0o600 });
             print({ command, keyVersion: dataKey.keyVersion, bytes: sealed.length });
@@ -106,7 +116,9 @@ async function main(): Promise<void> {
         const rewrapped = await kms.rewrap(env.keyId, env.wrappedDataKey, aad);
         const check = await kms.unwrapDetailed(env.keyId, rewrapped, aad);
         check.plaintext.fill(0);
-        fs.writeFileSync(file, JSON.stringify({ ...env, keyVersion: check.keyVersion, wrappedDataKey: rewrapped.toString("base64") }, null, 2), { mode: 0o600 });
+        fs.writeFileSync(file, JSON.stringify({ ...env, keyVersion: check.keyVersion, wrappedDataKey: rewrapped.toString("base64") }, null, 2), {
+            mode: 0o600,
+        });
         print({ command, fromKeyVersion: env.keyVersion, keyVersion: check.keyVersion });
     } finally {
         await kms.http.close();
@@ -122,6 +134,8 @@ main().catch((err: unknown) => {
     const e = err as { name?: string; status?: number; message?: string };
     const refused = e?.name === "IbmCloudError" && (e.status === 401 || e.status === 403);
     // IbmCloudError messages are redacted by the client: no key or token in them.
-    process.stderr.write(`kms-app: ${refused ? "refused by KMS (does the service ID still have a policy on the instance?): " : ""}${e?.message ?? String(err)}\n`);
+    process.stderr.write(
+        `kms-app: ${refused ? "refused by KMS (does the service ID still have a policy on the instance?): " : ""}${e?.message ?? String(err)}\n`,
+    );
     process.exit(refused ? 3 : 1);
 });

@@ -10,9 +10,25 @@ const C15 = "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb
 
 const VECTORS = [
     { name: "test case 13 (empty)", key: "00".repeat(32), iv: "00".repeat(12), p: "", aad: "", c: "", tag: "530f8afbc74536b9a963b4f1c4cb738b" },
-    { name: "test case 14 (one zero block)", key: "00".repeat(32), iv: "00".repeat(12), p: "00".repeat(16), aad: "", c: "cea7403d4d606b6e074ec5d3baf39d18", tag: "d0d1c8a799996bf0265b98b5d48ab919" },
+    {
+        name: "test case 14 (one zero block)",
+        key: "00".repeat(32),
+        iv: "00".repeat(12),
+        p: "00".repeat(16),
+        aad: "",
+        c: "cea7403d4d606b6e074ec5d3baf39d18",
+        tag: "d0d1c8a799996bf0265b98b5d48ab919",
+    },
     { name: "test case 15 (four blocks)", key: K15, iv: "cafebabefacedbaddecaf888", p: P15, aad: "", c: C15, tag: "b094dac5d93471bdec1a502270e3cc6c" },
-    { name: "test case 16 (60 bytes with AAD)", key: K15, iv: "cafebabefacedbaddecaf888", p: P15.slice(0, 120), aad: "feedfacedeadbeeffeedfacedeadbeefabaddad2", c: C15.slice(0, 120), tag: "76fc6ece0f4e1768cddf8853bb2d551b" },
+    {
+        name: "test case 16 (60 bytes with AAD)",
+        key: K15,
+        iv: "cafebabefacedbaddecaf888",
+        p: P15.slice(0, 120),
+        aad: "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+        c: C15.slice(0, 120),
+        tag: "76fc6ece0f4e1768cddf8853bb2d551b",
+    },
 ];
 
 describe("client/envelope: AES-256-GCM for envelope encryption", function () {
@@ -42,6 +58,9 @@ describe("client/envelope: AES-256-GCM for envelope encryption", function () {
 
     it("refuses a data key that is not 32 bytes, without showing it", () => {
         const short = Buffer.from("secret-data-key-of-24-by");
-        assert.throws(() => seal(short, Buffer.from("x")), (e: Error) => /needs a 32-byte data key; got 24 bytes/.test(e.message) && !e.message.includes(short.toString()));
+        assert.throws(
+            () => seal(short, Buffer.from("x")),
+            (e: Error) => /needs a 32-byte data key; got 24 bytes/.test(e.message) && !e.message.includes(short.toString()),
+        );
     });
 });

@@ -95,12 +95,14 @@ describe("e2e: a Key Protect stack with a key ring, a rotating root key and a CO
 
         // COS, as the emulator lets a test act as it, may use the root key once the authorization applies.
         const res = await fetch(`${emu.url}/__emulator/service-token`, {
-            method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ serviceName: "cloud-object-storage", serviceInstance: COS_INSTANCE }),
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ serviceName: "cloud-object-storage", serviceInstance: COS_INSTANCE }),
         });
         const cosToken = ((await res.json()) as { access_token: string }).access_token;
         const cos = new KmsClient({ endpoint: emu.url, instanceId: guid, tokenSource: async () => cosToken, httpClient: owner.http });
         let wrapped: Buffer | undefined;
-        for (const deadline = Date.now() + 10_000; !wrapped && Date.now() < deadline;) {
+        for (const deadline = Date.now() + 10_000; !wrapped && Date.now() < deadline; ) {
             wrapped = await cos.wrap(String(outs.rootKeyId.value), Buffer.alloc(32, 5)).catch(async () => {
                 await new Promise((r) => setTimeout(r, 100));
                 return undefined;
@@ -131,7 +133,11 @@ describe("e2e: a Key Protect stack with a key ring, a rotating root key and a CO
         const newVersion = result.outputs.rootKeyVersion.value;
 
         const old = await app("decrypt");
-        assert.deepStrictEqual([old.code, old.out.message, old.out.keyVersion, old.out.newerKeyVersion], [0, "order 42: ship it", outs.rootKeyVersion.value, newVersion], old.stderr);
+        assert.deepStrictEqual(
+            [old.code, old.out.message, old.out.keyVersion, old.out.newerKeyVersion],
+            [0, "order 42: ship it", outs.rootKeyVersion.value, newVersion],
+            old.stderr,
+        );
         const rewrap = await app("rewrap");
         assert.deepStrictEqual([rewrap.code, rewrap.out.keyVersion], [0, newVersion], rewrap.stderr);
         const after = await app("decrypt");
@@ -153,11 +159,24 @@ describe("e2e: a Key Protect stack with a key ring, a rotating root key and a CO
         assert.strictEqual(result.summary.result, "succeeded", output);
         const s = await state();
         assert.deepStrictEqual(s.serviceIds, []);
-        assert.deepStrictEqual(s.apiKeys.filter((k) => k.iam_id !== s.owner.iam_id), []);
-        assert.deepStrictEqual(s.policies.filter((p) => p.state === "active"), [], "no access or authorization policy left");
-        assert.deepStrictEqual(s.kmsKeys.filter((k) => !k.deleted), []);
+        assert.deepStrictEqual(
+            s.apiKeys.filter((k) => k.iam_id !== s.owner.iam_id),
+            [],
+        );
+        assert.deepStrictEqual(
+            s.policies.filter((p) => p.state === "active"),
+            [],
+            "no access or authorization policy left",
+        );
+        assert.deepStrictEqual(
+            s.kmsKeys.filter((k) => !k.deleted),
+            [],
+        );
         const kms = new KmsClient({ endpoint: emu.url, instanceId: guid, tokenSource: () => owner.tokens.getToken(), httpClient: owner.http });
-        assert.deepStrictEqual((await kms.listKeyRings()).map((r) => r.id), ["default"]);
+        assert.deepStrictEqual(
+            (await kms.listKeyRings()).map((r) => r.id),
+            ["default"],
+        );
         await producer.remove();
     });
 });

@@ -6,20 +6,12 @@ import * as assert from "assert";
 import "../support/failFast";
 import { IamClient, KmsClient } from "../../client";
 import { authorizationPolicyProvider } from "../../provider/authorizationPolicy";
-import { PluginCallError, Props, RunningPlugin } from "./harness";
+import { rejection } from "../support/rejection";
+import { Props, RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
 
 const COS_INSTANCE = "5b6a7c8d-1e2f-4a3b-9c4d-5e6f7a8b9c0d";
 const PROPAGATION_MS = 300;
-
-async function rejection(p: Promise<unknown>): Promise<PluginCallError> {
-    try {
-        await p;
-    } catch (e) {
-        return e as PluginCallError;
-    }
-    throw new Error("expected a rejection");
-}
 
 describe("plugin/authorizationPolicy: service-to-service authorization through the real plugin", function () {
     this.timeout(60_000);
@@ -35,7 +27,8 @@ describe("plugin/authorizationPolicy: service-to-service authorization through t
     /** KMS as the source service (Cloud Object Storage, one instance) sees it: a client on the emulator's service token. */
     async function asCos(): Promise<KmsClient> {
         const res = await fetch(`${world.emu.url}/__emulator/service-token`, {
-            method: "POST", headers: { "content-type": "application/json" },
+            method: "POST",
+            headers: { "content-type": "application/json" },
             body: JSON.stringify({ serviceName: "cloud-object-storage", serviceInstance: COS_INSTANCE }),
         });
         const token = ((await res.json()) as { access_token: string }).access_token;
@@ -57,7 +50,13 @@ describe("plugin/authorizationPolicy: service-to-service authorization through t
     });
     after(async () => world?.stop());
 
-    const program = (extra: Props = {}) => ({ sourceServiceName: "cloud-object-storage", sourceServiceInstance: COS_INSTANCE, targetServiceName: "kms", targetServiceInstance: guid, ...extra });
+    const program = (extra: Props = {}) => ({
+        sourceServiceName: "cloud-object-storage",
+        sourceServiceInstance: COS_INSTANCE,
+        targetServiceName: "kms",
+        targetServiceInstance: guid,
+        ...extra,
+    });
 
     it("creates an authorization KMS honours for the source service after propagation; roles update in place; delete revokes", async () => {
         const cos = await asCos();
@@ -66,8 +65,10 @@ describe("plugin/authorizationPolicy: service-to-service authorization through t
         assert.deepStrictEqual([p.outs.roles, p.outs.roleCrns, p.outs.state], [["Reader"], ["crn:v1:bluemix:public:iam::::serviceRole:Reader"], "active"]);
         const live = (await owner.getPolicy(p.id)).policy;
         assert.strictEqual(live.type, "authorization");
-        assert.deepStrictEqual(live.subjects[0].attributes.map((a) => `${a.name}=${a.value}`),
-            [`accountId=${world.emu.accountId}`, "serviceName=cloud-object-storage", `serviceInstance=${COS_INSTANCE}`]);
+        assert.deepStrictEqual(
+            live.subjects[0].attributes.map((a) => `${a.name}=${a.value}`),
+            [`accountId=${world.emu.accountId}`, "serviceName=cloud-object-storage", `serviceInstance=${COS_INSTANCE}`],
+        );
 
         // A bounded wait, as an application or test does it: IBM offers no source-service token to probe with, the emulator does.
         const started = Date.now();
@@ -105,7 +106,10 @@ describe("plugin/authorizationPolicy: service-to-service authorization through t
     it("an identical authorization: refused naming it, or adopted with adoptExisting", async () => {
         const first = await created(program());
         const refused = await rejection(created(program()));
-        assert.match(refused.details, new RegExp(`identical authorization policy \\(same source, target and roles\\) already exists: ${first.id}.*adoptExisting: true`));
+        assert.match(
+            refused.details,
+            new RegExp(`identical authorization policy \\(same source, target and roles\\) already exists: ${first.id}.*adoptExisting: true`),
+        );
         const adopted = await created(program({ adoptExisting: true, description: "adopted" }));
         assert.strictEqual(adopted.id, first.id);
         assert.strictEqual((await owner.getPolicy(first.id)).policy.description, "adopted");

@@ -7,17 +7,9 @@ import "../support/failFast";
 import { IamClient, KmsClient } from "../../client";
 import { kmsKeyProvider } from "../../provider/kmsKey";
 import { kmsKeyRingProvider } from "../../provider/kmsKeyRing";
-import { PluginCallError, Props, RunningPlugin } from "./harness";
+import { rejection } from "../support/rejection";
+import { Props, RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
-
-async function rejection(p: Promise<unknown>): Promise<PluginCallError> {
-    try {
-        await p;
-    } catch (e) {
-        return e as PluginCallError;
-    }
-    throw new Error("expected a rejection");
-}
 
 describe("plugin/kmsKeyRing: key rings, and keys in them with rotation and policies, as a service ID", function () {
     this.timeout(60_000);
@@ -54,7 +46,15 @@ describe("plugin/kmsKeyRing: key rings, and keys in them with rotation and polic
             type: "access",
             subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
             roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Manager" }],
-            resources: [{ attributes: [{ name: "accountId", value: world.emu.accountId }, { name: "serviceName", value: "kms" }, { name: "serviceInstance", value: guid }] }],
+            resources: [
+                {
+                    attributes: [
+                        { name: "accountId", value: world.emu.accountId },
+                        { name: "serviceName", value: "kms" },
+                        { name: "serviceInstance", value: guid },
+                    ],
+                },
+            ],
         });
         ownerKms = new KmsClient({ endpoint: world.emu.url, instanceId: guid, tokenSource: () => owner.tokens.getToken(), httpClient: owner.http });
     });
@@ -103,10 +103,18 @@ describe("plugin/kmsKeyRing: key rings, and keys in them with rotation and polic
 
     it("KmsKey: policies set at create and in place, a rotation from code keeps the key and moves its version", async () => {
         const k = await created(kmsKeyProvider, {
-            instanceCrn, endpoint: world.emu.url, name: "rotating-root", apiKey,
-            rotation: { intervalMonth: 3 }, dualAuthDelete: { enabled: false }, rotationTrigger: "v1",
+            instanceCrn,
+            endpoint: world.emu.url,
+            name: "rotating-root",
+            apiKey,
+            rotation: { intervalMonth: 3 },
+            dualAuthDelete: { enabled: false },
+            rotationTrigger: "v1",
         });
-        assert.deepStrictEqual([k.outs.rotation, k.outs.dualAuthDelete, k.outs.rotationTrigger], [{ enabled: true, intervalMonth: 3 }, { enabled: false }, "v1"]);
+        assert.deepStrictEqual(
+            [k.outs.rotation, k.outs.dualAuthDelete, k.outs.rotationTrigger],
+            [{ enabled: true, intervalMonth: 3 }, { enabled: false }, "v1"],
+        );
         assert.ok(typeof k.outs.keyVersion === "string" && k.outs.keyVersion !== "");
         assert.strictEqual(k.outs.lastRotateDate, undefined, "never rotated");
         assert.deepStrictEqual(await ownerKms.getKeyPolicies(k.id), { rotation: { enabled: true, intervalMonth: 3 }, dualAuthDelete: { enabled: false } });

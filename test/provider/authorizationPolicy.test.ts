@@ -30,29 +30,67 @@ describe("provider/authorizationPolicy: check, body and diff", function () {
         assert.deepStrictEqual(scoped.failures, []);
         const noType = await provider.check({}, { ...base, targetResource: KEY_ID });
         assert.strictEqual(noType.failures![0].property, "targetResourceType");
-        const noInstance = await provider.check({}, { sourceServiceName: "cloud-object-storage", targetServiceName: "kms", targetResourceType: "key", targetResource: KEY_ID });
+        const noInstance = await provider.check(
+            {},
+            { sourceServiceName: "cloud-object-storage", targetServiceName: "kms", targetResourceType: "key", targetResource: KEY_ID },
+        );
         assert.strictEqual(noInstance.failures![0].property, "targetServiceInstance");
     });
 
     it("builds IBM's authorization body: source as subject attributes, target as resource attributes", () => {
-        const body = authorizationPolicyBody({ ...base, sourceServiceInstance: "cos-guid", targetResourceType: "key", targetResource: KEY_ID, roles: ["Reader"] }, [READER], "acc");
+        const body = authorizationPolicyBody(
+            { ...base, sourceServiceInstance: "cos-guid", targetResourceType: "key", targetResource: KEY_ID, roles: ["Reader"] },
+            [READER],
+            "acc",
+        );
         assert.deepStrictEqual(body, {
             type: "authorization",
-            subjects: [{ attributes: [{ name: "accountId", value: "acc" }, { name: "serviceName", value: "cloud-object-storage" }, { name: "serviceInstance", value: "cos-guid" }] }],
+            subjects: [
+                {
+                    attributes: [
+                        { name: "accountId", value: "acc" },
+                        { name: "serviceName", value: "cloud-object-storage" },
+                        { name: "serviceInstance", value: "cos-guid" },
+                    ],
+                },
+            ],
             roles: [{ role_id: READER }],
-            resources: [{ attributes: [
-                { name: "accountId", value: "acc", operator: "stringEquals" }, { name: "serviceName", value: "kms", operator: "stringEquals" },
-                { name: "serviceInstance", value: INSTANCE, operator: "stringEquals" }, { name: "resourceType", value: "key", operator: "stringEquals" },
-                { name: "resource", value: KEY_ID, operator: "stringEquals" },
-            ] }],
+            resources: [
+                {
+                    attributes: [
+                        { name: "accountId", value: "acc", operator: "stringEquals" },
+                        { name: "serviceName", value: "kms", operator: "stringEquals" },
+                        { name: "serviceInstance", value: INSTANCE, operator: "stringEquals" },
+                        { name: "resourceType", value: "key", operator: "stringEquals" },
+                        { name: "resource", value: KEY_ID, operator: "stringEquals" },
+                    ],
+                },
+            ],
         });
     });
 
     it("replaces for a new source or target, updates roles and description in place", () => {
-        const olds = { ...base, roles: ["Reader"], roleCrns: [READER], policyId: "p", etag: "1-a", href: "", state: "active", accountId: "acc", createdAt: "", lastModifiedAt: "" };
+        const olds = {
+            ...base,
+            roles: ["Reader"],
+            roleCrns: [READER],
+            policyId: "p",
+            etag: "1-a",
+            href: "",
+            state: "active",
+            accountId: "acc",
+            createdAt: "",
+            lastModifiedAt: "",
+        };
         assert.strictEqual(diffAuthorizationPolicy(olds, { ...base, roles: ["reader"], roleCrns: [READER] }).changes, false);
-        assert.deepStrictEqual(diffAuthorizationPolicy(olds, { ...base, sourceServiceName: "databases-for-postgresql", roles: ["Reader"], roleCrns: [READER] }).replaces, ["sourceServiceName"]);
-        assert.deepStrictEqual(diffAuthorizationPolicy(olds, { ...base, targetResourceType: "key", targetResource: UNKNOWN, roles: ["Reader"], roleCrns: [READER] }).replaces, ["targetResourceType", "targetResource"]);
+        assert.deepStrictEqual(
+            diffAuthorizationPolicy(olds, { ...base, sourceServiceName: "databases-for-postgresql", roles: ["Reader"], roleCrns: [READER] }).replaces,
+            ["sourceServiceName"],
+        );
+        assert.deepStrictEqual(
+            diffAuthorizationPolicy(olds, { ...base, targetResourceType: "key", targetResource: UNKNOWN, roles: ["Reader"], roleCrns: [READER] }).replaces,
+            ["targetResourceType", "targetResource"],
+        );
         const roles = diffAuthorizationPolicy(olds, { ...base, roles: ["Writer"], roleCrns: ["crn:v1:bluemix:public:iam::::serviceRole:Writer"] });
         assert.deepStrictEqual([roles.replaces, roles.updates], [[], ["roles"]]);
         assert.deepStrictEqual(diffAuthorizationPolicy(olds, { ...base, roles: ["Reader"], roleCrns: [READER], description: "x" }).updates, ["description"]);

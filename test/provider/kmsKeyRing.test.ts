@@ -8,7 +8,16 @@ const KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyzAB";
 const CRN = `crn:v1:bluemix:public:kms:us-south:a/0123456789abcdef0123456789abcdef:${INSTANCE}::`;
 
 function stored(extra: Partial<KmsKeyRingOutputs> = {}): KmsKeyRingOutputs {
-    return { keyRingId: "app-keys", instanceId: INSTANCE, service: "kms", region: "us-south", endpoint: "https://us-south.kms.cloud.ibm.com", force: false, apiKey: KEY, ...extra };
+    return {
+        keyRingId: "app-keys",
+        instanceId: INSTANCE,
+        service: "kms",
+        region: "us-south",
+        endpoint: "https://us-south.kms.cloud.ibm.com",
+        force: false,
+        apiKey: KEY,
+        ...extra,
+    };
 }
 
 describe("provider/kmsKeyRing: check and diff", function () {

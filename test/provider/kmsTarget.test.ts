@@ -35,10 +35,19 @@ describe("provider/kmsTarget: KMS instances by CRN", function () {
     });
 
     it("fills the fields from the CRN; fields given that agree are fine, contradicting ones are each named", () => {
-        assert.deepStrictEqual(applyInstanceCrn({ instanceCrn: KP, name: "x" }).fields, { instanceCrn: KP, name: "x", instanceId: GUID, service: "kms", region: "us-south" });
+        assert.deepStrictEqual(applyInstanceCrn({ instanceCrn: KP, name: "x" }).fields, {
+            instanceCrn: KP,
+            name: "x",
+            instanceId: GUID,
+            service: "kms",
+            region: "us-south",
+        });
         assert.deepStrictEqual(applyInstanceCrn({ instanceCrn: KP, instanceId: GUID.toUpperCase(), service: "kms", region: "us-south" }).failures, []);
         const r = applyInstanceCrn({ crn: KP, instanceId: "11111111-2222-3333-4444-555555555555", service: "hs-crypto", region: "eu-de" }, "crn", "instance.");
-        assert.deepStrictEqual(r.failures.map((f) => f.property), ["instance.instanceId", "instance.service", "instance.region"]);
+        assert.deepStrictEqual(
+            r.failures.map((f) => f.property),
+            ["instance.instanceId", "instance.service", "instance.region"],
+        );
         assert.match(r.failures[1].reason, /instance.service "hs-crypto" contradicts instance.crn, which says service kms: remove instance.service/);
         assert.strictEqual(applyInstanceCrn({ instanceCrn: "nope" }).failures[0].property, "instanceCrn");
     });
