@@ -12,3 +12,4 @@ export * from "./tokenManager";
 export * from "./iamClient";
 export * from "./kmsClient";
 export * from "./accessToken";
+export * as envelope from "./envelope";

@@ -302,13 +302,16 @@ export class KmsClient {
 
     // ---------- key rings ----------
 
-    /** Creates key ring `id` (2–100 letters, digits, dashes). Returns false when it already existed. */
+    /**
+     * Creates key ring `id` (2–100 letters, digits, dashes). Returns false when it already existed
+     * before this call; a 409 met on a retry (an earlier attempt's answer was lost) is this call's ring: true.
+     */
     async createKeyRing(id: string): Promise<boolean> {
         try {
             await this.call("create KMS key ring", "POST", `/api/v2/key_rings/${enc(id)}`, { idempotent: true, noKeyRing: true });
             return true;
         } catch (err) {
-            if (err instanceof IbmCloudError && err.status === 409 && err.code === "KEY_RING_ALREADY_EXISTS_ERR") return false;
+            if (err instanceof IbmCloudError && err.status === 409 && err.code === "KEY_RING_ALREADY_EXISTS_ERR") return (err.attempts ?? 1) > 1;
             throw err;
         }
     }

@@ -1,4 +1,4 @@
-// KmsAccess: an application's own identity on one HPCS / Key Protect instance — a service ID, its API
+// KmsAccess: an application's own identity on one Key Protect / HPCS instance — a service ID, its API
 // key and an access policy on the instance — plus what the application and other stacks need to use
 // it: the key (secret), IAM tokens minted with it, and a gate that waits until KMS accepts it.
 import * as pulumi from "@pulumi/pulumi";
@@ -10,16 +10,24 @@ import { checkAccessPolicy } from "../provider/accessPolicyCheck";
 import { CONFIG_KEYS, ExplicitCloudSettings, KmsService, settingsFromProviderConfig } from "../client/config";
 import { DEFAULT_ACCESS_TIMEOUT_SECONDS, KmsAccessReady } from "../provider/kmsAccessReady";
 import { KmsKey, KmsKeyArgs } from "../provider/kmsKey";
-import { DEFAULT_KMS_SERVICE, kmsEndpointOf, kmsTargetShape } from "../provider/kmsTarget";
+import { KmsKeyRing, KmsKeyRingArgs } from "../provider/kmsKeyRing";
+import { applyInstanceCrn, DEFAULT_KMS_SERVICE, kmsEndpointOf, kmsTargetShape } from "../provider/kmsTarget";
 import { ServiceApiKey } from "../provider/serviceApiKey";
 import { ServiceId } from "../provider/serviceId";
-import { CheckFailure, descriptionField, expiresAtField, nameField, UNKNOWN, validate } from "../provider/validation";
+import { CheckFailure, compact, descriptionField, expiresAtField, nameField, UNKNOWN, validate } from "../provider/validation";
 
-/** The KMS instance the identity gets access to. */
+/**
+ * The KMS instance the identity gets access to: by its CRN (`crn`, which gives service, region and
+ * GUID), or by `instanceId` with `service` — `"kms"` for Key Protect, the first path since HPCS takes
+ * no new instances; `"hs-crypto"` for Hyper Protect Crypto Services (still the default when `service`
+ * is left out, so stacks written before keep their keys).
+ */
 export interface KmsInstanceArgs {
-    /** Instance GUID (the last-but-two segment of its CRN). */
-    instanceId: pulumi.Input<string>;
-    /** `hs-crypto` (Hyper Protect Crypto Services, default) or `kms` (Key Protect). */
+    /** Instance GUID (the last-but-two segment of its CRN); or give `crn`. */
+    instanceId?: pulumi.Input<string>;
+    /** The instance CRN, e.g. `crn:v1:bluemix:public:kms:us-south:a/<account>:<guid>::`: instanceId, service and region are taken from it. */
+    crn?: pulumi.Input<string>;
+    /** `kms` (Key Protect) or `hs-crypto` (Hyper Protect Crypto Services, the default when neither this nor `crn` is given). */
     service?: pulumi.Input<"hs-crypto" | "kms">;
     /** Region of the instance; default `ibmcloud:region`, `IC_REGION`, us-south. Builds the KMS endpoint. */
     region?: pulumi.Input<string>;
@@ -65,7 +73,10 @@ export interface AccessTokenInfoOutput {
 }
 
 /** Arguments of `KmsAccess.createKey`: a `KmsKey` whose instance, endpoint and credential come from the component. */
-export type KmsAccessKeyArgs = Omit<KmsKeyArgs, "instanceId" | "service" | "region" | "endpoint" | "apiKey">;
+export type KmsAccessKeyArgs = Omit<KmsKeyArgs, "instanceId" | "instanceCrn" | "service" | "region" | "endpoint" | "apiKey">;
+
+/** Arguments of `KmsAccess.createKeyRing`: a `KmsKeyRing` whose instance, endpoint and credential come from the component. */
+export type KmsAccessKeyRingArgs = Omit<KmsKeyRingArgs, "instanceId" | "instanceCrn" | "service" | "region" | "endpoint" | "apiKey">;
 
 /**
  * Gives an application its own IAM identity on one HPCS / Key Protect instance: a `ServiceId`, a
@@ -73,7 +84,8 @@ export type KmsAccessKeyArgs = Omit<KmsKeyArgs, "instanceId" | "service" | "regi
  * instance), plus a `KmsAccessReady` gate that waits for the policy to take effect.
  *
  * ```ts
- * const access = new KmsAccess("app", { instance: { instanceId, region: "us-south" }, roles: ["Manager"] });
+ * // Key Protect by its CRN (or { instanceId, service: "kms", region }); HPCS: { instanceId, service: "hs-crypto", region }.
+ * const access = new KmsAccess("app", { instance: { crn: "crn:v1:bluemix:public:kms:us-south:a/<account>:<guid>::" }, roles: ["Manager"] });
  * const rootKey = access.createKey("app-root", { name: "app-root" });   // created AS the service ID
  * export const apiKey = access.apiKey;                                    // secret; another stack can read it
  * export const token = access.getAccessTokenInfo();                       // secret { accessToken, expiration }
@@ -116,11 +128,16 @@ export class KmsAccess extends pulumi.ComponentResource {
         this.explicitSettings = stackCloudSettings();
         const child = { parent: this };
 
-        this.instanceId = pulumi.output(args.instance.instanceId);
-        this.service = pulumi.output(args.instance.service ?? DEFAULT_KMS_SERVICE) as pulumi.Output<KmsService>;
+        const instance = pulumi.all([args.instance.crn, args.instance.instanceId, args.instance.service, args.instance.region]).apply(([crn, instanceId, service, region]) => {
+            const r = applyInstanceCrn(compact({ crn, instanceId, service, region }), "crn", "instance.");
+            if (r.failures.length > 0) throw new Error(`KmsAccess ${name}: ${r.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
+            return r.fields as { instanceId: string; service?: KmsService; region?: string };
+        });
+        this.instanceId = instance.apply((i) => i.instanceId);
+        this.service = instance.apply((i) => i.service ?? DEFAULT_KMS_SERVICE);
         const explicit = this.explicitSettings;
-        this.kmsEndpoint = pulumi.all([this.instanceId, this.service, args.instance.region, args.instance.endpoint])
-            .apply(([instanceId, service, region, endpoint]) => kmsEndpointOf(explicit, { instanceId, service, region, endpoint }, "instance.endpoint"));
+        this.kmsEndpoint = pulumi.all([instance, args.instance.endpoint])
+            .apply(([i, endpoint]) => kmsEndpointOf(explicit, { instanceId: i.instanceId, service: i.service ?? DEFAULT_KMS_SERVICE, region: i.region, endpoint }, "instance.endpoint"));
 
         const description = args.description ?? pulumi.interpolate`Access of ${name} to ${this.service} instance ${this.instanceId}`;
         this.serviceIdResource = new ServiceId(`${name}-serviceid`, { name: args.serviceIdName ?? name, description }, child);
@@ -202,18 +219,29 @@ export class KmsAccess extends pulumi.ComponentResource {
      * or `Manager`), after the access gate. Its parent is this component unless `opts.parent` says otherwise.
      */
     createKey(name: string, args: KmsAccessKeyArgs, opts?: pulumi.CustomResourceOptions): KmsKey {
+        return new KmsKey(name, { ...args, ...this.instanceInputs() }, this.afterGate(opts));
+    }
+
+    /**
+     * A `KmsKeyRing` in this instance created and managed AS this service ID (it needs `roles` with
+     * `Manager`), after the access gate. Put keys in it with `createKey(…, { keyRing: ring.keyRingId })`.
+     */
+    createKeyRing(name: string, args: KmsAccessKeyRingArgs, opts?: pulumi.CustomResourceOptions): KmsKeyRing {
+        return new KmsKeyRing(name, { ...args, ...this.instanceInputs() }, this.afterGate(opts));
+    }
+
+    private instanceInputs() {
+        return { instanceId: this.instanceId, service: this.service, endpoint: this.kmsEndpoint, apiKey: this.apiKey };
+    }
+
+    /** Options of a child that uses the key: parent this component, depending on the access gate. */
+    private afterGate(opts?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
         const gate: pulumi.Resource = this.accessReady ?? this.policy;
         const given = opts?.dependsOn;
         const dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = given === undefined
             ? [gate]
             : pulumi.output(given).apply((d) => [...(Array.isArray(d) ? d : [d]), gate]);
-        return new KmsKey(name, {
-            ...args,
-            instanceId: this.instanceId,
-            service: this.service,
-            endpoint: this.kmsEndpoint,
-            apiKey: this.apiKey,
-        }, { parent: this, ...opts, dependsOn });
+        return { parent: this, ...opts, dependsOn };
     }
 
     private tokensFor(apiKey: string): AccessTokenProvider {
@@ -237,7 +265,7 @@ const MAX_SERVICE_ID_NAME = 1000 - API_KEY_NAME_SUFFIX.length;
 function kmsAccessArgsSchema() {
     const timeoutMessage = "waitForAccess.timeoutSeconds must be a number of seconds ≥ 0 (0 disables the wait)";
     return z.object({
-        instance: z.object(kmsTargetShape("instance.endpoint"), { error: "instance is required: { instanceId: \"<instance guid>\", service?: \"hs-crypto\" | \"kms\", region? | endpoint? }" }).strict(),
+        instance: z.object(kmsTargetShape("instance.endpoint", "crn"), { error: "instance is required: { crn: \"<instance CRN>\" } or { instanceId: \"<instance guid>\", service: \"kms\" | \"hs-crypto\", region? | endpoint? }" }).strict(),
         roles: z.array(
             z.string({ error: "each role must be a string such as \"Writer\"" }).trim().min(1, { error: "a role must not be empty; give a name such as \"Reader\"" }),
             { error: "roles must be a list of role names, ids or CRNs such as [\"Writer\"]" },
@@ -283,6 +311,13 @@ export function kmsAccessArgsFailures(name: string, args: unknown): CheckFailure
     const view = plainView(args) as Record<string, unknown>;
     // The service ID takes the component's name unless serviceIdName says otherwise: the same limits apply.
     if (view.serviceIdName === undefined) view.serviceIdName = name;
+    const crnFailures: CheckFailure[] = [];
+    if (view.instance !== null && typeof view.instance === "object" && !Array.isArray(view.instance)) {
+        const fromCrn = applyInstanceCrn(view.instance as Record<string, unknown>, "crn", "instance.");
+        crnFailures.push(...fromCrn.failures);
+        if (fromCrn.failures.length === 0) view.instance = fromCrn.fields;
+    }
+    if (crnFailures.length > 0) return crnFailures;
     const r = validate(kmsAccessArgsSchema(), view);
     const failures = r.ok ? [] : [...r.failures];
     // Role names resolve offline for both KMS services: a typo fails here, with the valid list.

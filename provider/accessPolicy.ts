@@ -4,10 +4,10 @@
 // and through `GET /v2/roles` at create/update for the others. The `accountId` attribute always comes
 // from the deployer's token.
 import * as pulumi from "@pulumi/pulumi";
-import { appendErrorNote, isEntityLocked, isEtagMismatch, isNotFound, isPolicyConflict } from "../client/errors";
-import { IamClient, PolicyBody, PolicyWithEtag } from "../client/iamClient";
+import { PolicyWithEtag } from "../client/iamClient";
 import { accessPolicySchema, checkAccessPolicy, given, NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./accessPolicyCheck";
 import { providerForDeployment } from "./dynamicProvider";
+import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policyLifecycle";
 import { liveOutputs, policyBody, resolveRoles, resourceFromLive, rolesFromLive, subjectInputs } from "./policyMapping";
 import { canResolveOffline, normalizeRoleName, resolveRole } from "./roles";
 import { CloudSession } from "./session";
@@ -208,16 +208,6 @@ function inputsOf(outs: AccessPolicyOutputs): AccessPolicyInputs {
     }) as AccessPolicyInputs;
 }
 
-// ---------- errors ----------
-
-
-function conflictNote(existingId: string | undefined): string {
-    const id = existingId ?? "<id of the existing policy>";
-    return `an identical access policy (same subject, roles and resource) already exists: ${id}. Set adoptExisting: true on this AccessPolicy to manage it ` +
-        `(pulumi destroy then deletes it), or use it without managing it with AccessPolicy.get("<name>", "${id}")`;
-}
-
-
 // ---------- provider ----------
 
 export class AccessPolicyProvider implements pulumi.dynamic.ResourceProvider {
@@ -248,34 +238,15 @@ export class AccessPolicyProvider implements pulumi.dynamic.ResourceProvider {
         const accountId = await iam.accountId();
         const roleCrns = await resolveRoles(iam, inputs, accountId);
         const body = policyBody(inputs, roleCrns, accountId);
-        let got: PolicyWithEtag;
-        try {
-            got = await iam.createPolicy(body);
-        } catch (err) {
-            if (isPolicyConflict(err)) {
-                const existingId = err.conflictingPolicyId ?? (await iam.findIdenticalPolicy(body))?.policy.id;
-                if (inputs.adoptExisting !== true || existingId === undefined) throw appendErrorNote(err, conflictNote(existingId));
-                got = await adopt(iam, existingId, body);
-            } else if (isEntityLocked(err)) {
-                throw appendErrorNote(err, `the subject ${subjectIamIdOf(inputs)} is a locked service ID: unlock it to change its policies`);
-            } else {
-                throw err;
-            }
-        }
+        const got = await createPolicyOrAdopt(iam, body, inputs.adoptExisting, policyKind(subjectIamIdOf(inputs)));
         return { id: got.policy.id, outs: outputsOf(got, inputs, roleCrns) };
     }
 
     async read(id: string, props: Partial<AccessPolicyOutputs>): Promise<pulumi.dynamic.ReadResult> {
         const p = props ?? {};
-        let got: PolicyWithEtag;
-        try {
-            got = await this.session.iam().getPolicy(id);
-        } catch (err) {
-            if (isNotFound(err)) return { id: "" };
-            throw err;
-        }
         // Deleting a service ID leaves its policies behind as `deleted`: gone, as far as the program is concerned.
-        if (got.policy.state === "deleted") return { id: "" };
+        const got = await readLivePolicy(this.session.iam(), id);
+        if (!got) return { id: "" };
         const live = liveOutputs(got);
         const outs = compact({
             ...live,
@@ -293,51 +264,17 @@ export class AccessPolicyProvider implements pulumi.dynamic.ResourceProvider {
         const accountId = await iam.accountId();
         const roleCrns = await resolveRoles(iam, news, accountId);
         const body = policyBody(news, roleCrns, accountId);
-        const gone = `access policy ${id} no longer exists (deleted outside Pulumi, or its subject was deleted); run \`pulumi refresh\` so Pulumi forgets it, then \`pulumi up\` creates it again`;
-        let etag = olds.etag;
-        let got: PolicyWithEtag;
-        try {
-            // State written before an ETag was recorded: take the current one (nothing to protect yet).
-            if (typeof etag !== "string" || etag === "") etag = (await iam.getPolicy(id)).etag;
-            got = await iam.replacePolicy(id, etag, body);
-        } catch (err) {
-            if (isEtagMismatch(err)) {
-                throw appendErrorNote(err, `access policy ${id} was changed outside Pulumi since Pulumi last read it (its ETag ${etag} is stale); ` +
-                    "run `pulumi refresh` to take in the change, then `pulumi up` to apply the program's policy");
-            }
-            if (isNotFound(err)) throw appendErrorNote(err, gone);
-            if (isPolicyConflict(err)) {
-                throw appendErrorNote(err, `another policy (${err.conflictingPolicyId ?? "see IAM"}) already grants exactly this; delete it, or delete this AccessPolicy and adopt the other with adoptExisting: true`);
-            }
-            if (isEntityLocked(err)) throw appendErrorNote(err, `the subject ${subjectIamIdOf(news)} is a locked service ID: unlock it to change its policies`);
-            throw err;
-        }
+        const got = await replacePolicyInPlace(iam, id, olds.etag, body, policyKind(subjectIamIdOf(news)));
         return { outs: outputsOf(got, news, roleCrns) };
     }
 
     async delete(id: string, _props: AccessPolicyOutputs): Promise<void> {
-        const iam = this.session.iam();
-        try {
-            await iam.deletePolicy(id); // false when already gone: fine
-        } catch (err) {
-            // A policy left `deleted` by its service ID's deletion may refuse a delete: it is gone all the same.
-            try {
-                const current = await iam.getPolicy(id);
-                if (current.policy.state === "deleted") return;
-            } catch (probe) {
-                if (isNotFound(probe)) return;
-            }
-            if (isEntityLocked(err)) throw appendErrorNote(err, "the policy's subject is a locked service ID: unlock it, then destroy again");
-            throw err;
-        }
+        await deletePolicyIfPresent(this.session.iam(), id);
     }
 }
 
-/** Takes over an existing identical policy, giving it this resource's description. */
-async function adopt(iam: IamClient, policyId: string, body: PolicyBody): Promise<PolicyWithEtag> {
-    const current = await iam.getPolicy(policyId);
-    if ((current.policy.description ?? "") === (body.description ?? "")) return current;
-    return iam.replacePolicy(policyId, current.etag, body);
+function policyKind(subject: string | undefined): PolicyKind {
+    return { kind: "access", resource: "AccessPolicy", identical: "same subject, roles and resource", subject };
 }
 
 export const accessPolicyProvider = new AccessPolicyProvider();

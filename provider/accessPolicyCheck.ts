@@ -167,8 +167,20 @@ export function checkAccessPolicy(inputs: Record<string, unknown>): { failures: 
     }
 
     // Roles: resolvable offline only once the service is known (not a preview unknown).
-    const roles = inputs.roles;
-    if (!Array.isArray(roles) || !isPlainObject(res) || containsUnknown(serviceName) || containsUnknown(serviceType)) return { failures };
+    if (!isPlainObject(res)) return { failures };
+    const roleCheck = checkRoles(inputs.roles, serviceName, serviceType);
+    failures.push(...roleCheck.failures);
+    return roleCheck.roleCrns && failures.length === 0 ? { failures, roleCrns: roleCheck.roleCrns } : { failures };
+}
+
+/**
+ * The `roles` of a policy on `serviceName` (and `serviceType`) as check judges them: duplicates (by name
+ * or by CRN) and, where the offline catalog knows the service, unknown roles. `roleCrns` is set when
+ * every role resolved. Shared by AccessPolicy and AuthorizationPolicy (the target service's roles).
+ */
+export function checkRoles(roles: unknown, serviceName: unknown, serviceType?: unknown): { failures: CheckFailure[]; roleCrns?: string[] } {
+    const failures: CheckFailure[] = [];
+    if (!Array.isArray(roles) || containsUnknown(serviceName) || containsUnknown(serviceType)) return { failures };
     const svc = typeof serviceName === "string" ? serviceName : undefined;
     const type = typeof serviceType === "string" ? serviceType : undefined;
     const offline = canResolveOffline(svc);

@@ -5,3 +5,5 @@ export * from "./serviceApiKey";
 export * from "./accessPolicy";
 export * from "./kmsKey";
 export * from "./kmsAccessReady";
+export * from "./kmsKeyRing";
+export * from "./authorizationPolicy";

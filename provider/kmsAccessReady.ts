@@ -7,20 +7,13 @@ import { z } from "zod";
 import * as crypto from "crypto";
 import { KmsService } from "../client/config";
 import { appendErrorNote, IbmCloudError } from "../client/errors";
-import { DEFAULT_KMS_SERVICE, holderOf, isApiKeyRejected, KmsConnections, kmsServiceField, kmsTargetShape, normalizeEndpoint } from "./kmsTarget";
-import { compact, UNKNOWN, validate } from "./validation";
+import { checkKmsResource, DEFAULT_KMS_SERVICE, holderOf, KmsTargetArgs, isApiKeyRejected, KmsConnections, kmsServiceField, kmsTargetShape, normalizeEndpoint } from "./kmsTarget";
+import { compact, UNKNOWN } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
 
-export interface KmsAccessReadyArgs {
-    /** KMS instance GUID. */
-    instanceId: pulumi.Input<string>;
-    /** `hs-crypto` (default) or `kms`. */
-    service?: pulumi.Input<"hs-crypto" | "kms">;
-    region?: pulumi.Input<string>;
-    /** KMS base URL; wins over `region`. */
-    endpoint?: pulumi.Input<string>;
+export interface KmsAccessReadyArgs extends KmsTargetArgs {
     /** The API key whose access is awaited (stored secret). */
     apiKey: pulumi.Input<string>;
     /** The access policy granting it (a new id waits again). */
@@ -33,6 +26,7 @@ export interface KmsAccessReadyArgs {
 
 export interface KmsAccessReadyOutputs {
     instanceId: string;
+    instanceCrn?: string;
     service: KmsService;
     endpoint: string;
     /** Secret. */
@@ -50,6 +44,7 @@ export interface KmsAccessReadyOutputs {
 
 interface KmsAccessReadyInputs {
     instanceId: string;
+    instanceCrn?: string;
     service: KmsService;
     region?: string;
     endpoint?: string;
@@ -104,10 +99,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        const { __provider: _p, ...inputs } = news;
-        const r = validate(kmsAccessReadySchema(), inputs);
-        if (!r.ok) return { inputs: news, failures: r.failures };
-        return { inputs: { ...news, ...compact(r.value as Record<string, unknown>) }, failures: [] };
+        return checkKmsResource(news, kmsAccessReadySchema());
     }
 
     async diff(_id: string, olds: KmsAccessReadyOutputs, news: KmsAccessReadyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -161,6 +153,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
         const info = await tokens.getTokenInfo();
         return compact({
             instanceId: inputs.instanceId,
+            instanceCrn: inputs.instanceCrn,
             service,
             endpoint,
             apiKey: inputs.apiKey,

@@ -7,31 +7,27 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { KmsService } from "../client/config";
 import { appendErrorNote, isNotFound } from "../client/errors";
-import { KmsClient, KmsKey as KmsKeyResource } from "../client/kmsClient";
+import { KmsClient, KmsKeyPolicies, KmsKey as KmsKeyResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./session";
 import {
-    DEFAULT_KMS_SERVICE, holderOf, isApiKeyRejected, isKmsUnauthorized, KmsConnections, kmsServiceField, KmsTarget, kmsTargetShape, normalizeEndpoint,
+    asServiceId, checkKmsResource, DEFAULT_KMS_SERVICE, deployerTokensOf, diffKmsTarget, explainKmsRefusal, KmsConnections, kmsServiceField, KmsTarget, KmsTargetArgs,
+    kmsTargetShape, normalizeEndpoint, targetInputsOf,
 } from "./kmsTarget";
-import { CheckFailure, compact, dateTimeField, descriptionField, UNKNOWN, validate } from "./validation";
+import { compact, dateTimeField, descriptionField, differs, UNKNOWN } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
 
-export interface KmsKeyArgs {
-    /** GUID of the HPCS or Key Protect instance (the last-but-two segment of its CRN). Changing it replaces the key. */
-    instanceId: pulumi.Input<string>;
-    /** `hs-crypto` (Hyper Protect Crypto Services, the default) or `kms` (Key Protect). Changing it replaces the key. */
-    service?: pulumi.Input<"hs-crypto" | "kms">;
-    /** Region of the instance, e.g. `us-south`; defaults to `ibmcloud:region` / `IC_REGION` / us-south. Used to build the endpoint. */
-    region?: pulumi.Input<string>;
-    /** KMS base URL; wins over `region` (and over `ibmcloud:kmsEndpoint`). Changing region or endpoint only re-points the key, it is never replaced. */
-    endpoint?: pulumi.Input<string>;
+export interface KmsKeyArgs extends KmsTargetArgs {
     /** Key name, 2–90 characters. KMS cannot rename keys: changing it replaces the key. */
     name: pulumi.Input<string>;
     /** Up to 240 characters. KMS cannot change it: changing it replaces the key. */
     description?: pulumi.Input<string>;
-    /** Key ring (`x-kms-key-ring`), default `default`. Changing it replaces the key. */
+    /**
+     * Key ring (`x-kms-key-ring`), default `default`. The ring must exist (IBM refuses a key in a ring
+     * that does not): pass a `KmsKeyRing`'s `keyRingId`. Changing it replaces the key.
+     */
     keyRing?: pulumi.Input<string>;
     /** RFC 3339 date-time after which the key expires (in the future when created). Changing it replaces the key. */
     expirationDate?: pulumi.Input<string>;
@@ -44,6 +40,23 @@ export interface KmsKeyArgs {
     payload?: pulumi.Input<string>;
     /** Delete the key even when it still protects resources (`?force=true`). Changes in place. */
     force?: pulumi.Input<boolean>;
+    /**
+     * The key's rotation policy (root keys; Terraform `ibm_kms_key_policies` `rotation`): `enabled`
+     * (default true) and `intervalMonth` 1–12. Set in place (needs Manager). Leaving it out later leaves
+     * the policy as KMS holds it (KMS has no call to remove a key policy; set `enabled: false`).
+     */
+    rotation?: pulumi.Input<{ enabled?: pulumi.Input<boolean>; intervalMonth: pulumi.Input<number> }>;
+    /**
+     * Dual authorization delete (`ibm_kms_key_policies` `dual_auth_delete`): with it on, deleting the key
+     * needs a second identity's `setKeyForDeletion` first. Set in place (needs Manager); left out = as KMS holds it.
+     */
+    dualAuthDelete?: pulumi.Input<{ enabled: pulumi.Input<boolean> }>;
+    /**
+     * Any value; a new value ROTATES the root key in place (the rotate action: a new key version, older
+     * ciphertext still unwraps; needs Writer). Not used at create; removing it rotates nothing.
+     * Not for imported keys (their rotation needs new material) nor standard keys.
+     */
+    rotationTrigger?: pulumi.Input<string | number>;
     /**
      * The SERVICE ID's API key (e.g. `ServiceApiKey.apikey` or `KmsAccess.apiKey`): the key is created,
      * read and deleted as that service ID. Always stored as a secret. A new value (rotation) is an
@@ -84,6 +97,19 @@ export interface KmsKeyOutputs {
     apiKey: string;
     /** Imported key material (secret), only when `payload` was given. */
     payload?: string;
+    /** The instance CRN, when the instance was given by it. */
+    instanceCrn?: string;
+    /** The key policies as KMS holds them (only those ever set). */
+    rotation?: { enabled: boolean; intervalMonth: number };
+    dualAuthDelete?: { enabled: boolean };
+    rotationTrigger?: string | number;
+    /**
+     * The current key version's id (changes on every rotation; "" when KMS gave none). State written
+     * before this field existed gets it, with the policies, at the key's next update.
+     */
+    keyVersion?: string;
+    /** When the key was last rotated (absent when never). */
+    lastRotateDate?: string;
 }
 
 /** Inputs after `check`: defaults applied. */
@@ -100,6 +126,10 @@ interface KmsKeyInputs {
     payload?: string;
     force: boolean;
     apiKey: string;
+    instanceCrn?: string;
+    rotation?: { enabled: boolean; intervalMonth: number };
+    dualAuthDelete?: { enabled: boolean };
+    rotationTrigger?: string | number;
 }
 
 // ---------- validation ----------
@@ -131,7 +161,26 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
             .optional(),
         force: z.boolean({ error: "force must be true or false" }).default(false),
         apiKey: apiKeyField(),
+        rotation: z.object({
+            enabled: z.boolean({ error: "rotation.enabled must be true or false" }).default(true),
+            intervalMonth: z.number({ error: "rotation.intervalMonth is required: a whole number of months from 1 to 12, e.g. { intervalMonth: 3 }" })
+                .int({ error: "rotation.intervalMonth must be a whole number of months (1 to 12)" })
+                .min(1, { error: "rotation.intervalMonth must be 1 to 12 months (a KMS limit)" })
+                .max(12, { error: "rotation.intervalMonth must be 1 to 12 months (a KMS limit)" }),
+        }, { error: "rotation must be an object such as { enabled: true, intervalMonth: 3 }" }).strict().optional(),
+        dualAuthDelete: z.object({ enabled: z.boolean({ error: "dualAuthDelete.enabled must be true or false" }) },
+            { error: "dualAuthDelete must be an object such as { enabled: true }" }).strict().optional(),
+        rotationTrigger: z.union([z.string(), z.number()], { error: "rotationTrigger must be a string or a number (a new value rotates the key)" }).optional(),
     }).strict().superRefine((v, ctx) => {
+        if (v.type === "standard" && v.rotation !== undefined) {
+            ctx.addIssue({ code: "custom", path: ["rotation"], message: "only root keys rotate: remove rotation, or make the key type root" });
+        }
+        if (v.type === "standard" && v.rotationTrigger !== undefined) {
+            ctx.addIssue({ code: "custom", path: ["rotationTrigger"], message: "only root keys rotate: remove rotationTrigger, or make the key type root" });
+        }
+        if (v.rotationTrigger !== undefined && v.payload !== undefined && v.type === "root") {
+            ctx.addIssue({ code: "custom", path: ["rotationTrigger"], message: "an imported root key rotates only with new material, which replaces it here: remove rotationTrigger and change payload instead" });
+        }
         // A payload that is not base64 already has its failure: its "size" would mean nothing.
         if (v.payload === undefined || v.payload === UNKNOWN || !new RegExp(BASE64_PATTERN).test(v.payload) || v.payload.length % 4 !== 0) return;
         const bytes = Buffer.from(v.payload, "base64").length;
@@ -162,9 +211,37 @@ export function diffKmsKey(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInp
     }
     if (news.apiKey === UNKNOWN || news.apiKey !== olds.apiKey) updates.push("apiKey");
     if ((news.force ?? false) !== (olds.force ?? false)) updates.push("force");
-    if (news.endpoint !== undefined && (news.endpoint === UNKNOWN || normalizeEndpoint(news.endpoint) !== olds.endpoint)) updates.push("endpoint");
-    else if (news.endpoint === undefined && news.region !== undefined && news.region !== olds.region) updates.push("region");
+    updates.push(...diffKmsTarget(olds, news).updates);
+    // Policies are managed when given; left out, KMS keeps what it holds.
+    if (news.rotation !== undefined && differs(rotationOf(olds.rotation), rotationOf(news.rotation))) updates.push("rotation");
+    if (news.dualAuthDelete !== undefined && differs(dualAuthOf(olds.dualAuthDelete), dualAuthOf(news.dualAuthDelete))) updates.push("dualAuthDelete");
+    if (news.rotationTrigger === UNKNOWN || news.rotationTrigger !== olds.rotationTrigger) {
+        if (news.rotationTrigger !== undefined || olds.rotationTrigger !== undefined) updates.push("rotationTrigger");
+    }
     return { changes: replaces.length > 0 || updates.length > 0, replaces, updates };
+}
+
+// Key order does not matter (state and the engine may reorder); a preview unknown stays unknown.
+function rotationOf(r: unknown): unknown {
+    if (r === UNKNOWN || r === null || typeof r !== "object") return r;
+    const o = r as { enabled?: unknown; intervalMonth?: unknown };
+    return [o.enabled ?? true, o.intervalMonth];
+}
+function dualAuthOf(d: unknown): unknown {
+    return d !== null && typeof d === "object" ? [(d as { enabled?: unknown }).enabled] : d;
+}
+
+/** True when this update rotates the key: `rotationTrigger` given a new value. */
+export function rotatesOnUpdate(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInputs>): boolean {
+    return news.rotationTrigger !== undefined && news.rotationTrigger !== olds.rotationTrigger;
+}
+
+/** The key policies an update (or create) must send: those given that KMS does not already hold. */
+export function policiesToSet(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInputs>): KmsKeyPolicies | undefined {
+    const out: KmsKeyPolicies = {};
+    if (news.rotation !== undefined && differs(rotationOf(olds.rotation), rotationOf(news.rotation))) out.rotation = news.rotation;
+    if (news.dualAuthDelete !== undefined && differs(dualAuthOf(olds.dualAuthDelete), dualAuthOf(news.dualAuthDelete))) out.dualAuthDelete = news.dualAuthDelete;
+    return out.rotation || out.dualAuthDelete ? out : undefined;
 }
 
 function sameValue(before: unknown, after: unknown, field: string): boolean {
@@ -190,12 +267,9 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        const { __provider: _p, ...inputs } = news;
         // A new date (or a new key) must lie in the future; an unchanged one that has since passed must not fail every run.
-        const judgeFuture = !olds || Object.keys(olds).length === 0 || olds.expirationDate !== inputs.expirationDate;
-        const r = validate(kmsKeySchema(judgeFuture), inputs);
-        if (!r.ok) return { inputs: news, failures: r.failures };
-        return { inputs: { ...news, ...compact(r.value as Record<string, unknown>) }, failures: [] as CheckFailure[] };
+        const judgeFuture = !olds || Object.keys(olds).length === 0 || olds.expirationDate !== news.expirationDate;
+        return checkKmsResource(news, kmsKeySchema(judgeFuture));
     }
 
     async diff(_id: string, olds: KmsKeyOutputs, news: KmsKeyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -217,9 +291,24 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
                 payload: inputs.payload,
             }));
         } catch (err) {
-            throw await this.explain(err, tokens, target, "create keys (Writer or Manager)");
+            let e = await this.explain(err, tokens, target, "create keys (Writer or Manager)");
+            if ((err as { code?: unknown }).code === "KEY_RING_NOT_FOUND_ERR") {
+                e = appendErrorNote(e, `key ring "${inputs.keyRing}" does not exist in the instance: create it first with a KmsKeyRing and pass its keyRingId as keyRing`);
+            }
+            throw e;
         }
-        return { id: key.id, outs: outputsOf(key, inputs, target, this.regionUsed(inputs)) };
+        const outs = outputsOf(key, inputs, target, this.regionUsed(inputs), {});
+        const policies = policiesToSet({}, inputs);
+        if (policies) {
+            try {
+                Object.assign(outs, policyOutputs(await client.setKeyPolicies(key.id, policies)));
+            } catch (err) {
+                // The key exists: record it without the policies, so the next `pulumi up` sets them (diff sees them missing).
+                const e = await this.explain(err, tokens, target, "set key policies (Manager)", `the key ${key.id} was created and is kept in state; run \`pulumi up\` again to set its policies`);
+                throw Object.assign(new Error(e.message), { id: key.id, properties: outs, reasons: [e.message] });
+            }
+        }
+        return { id: key.id, outs };
     }
 
     async read(id: string, props: Partial<KmsKeyOutputs> & { region?: string }): Promise<pulumi.dynamic.ReadResult> {
@@ -234,7 +323,12 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
             throw err;
         }
         if (key.state === 5 || key.deleted === true) return { id: "" };
-        const outs = outputsOf(key, inputs, target, p.region ?? this.regionUsed(inputs));
+        // State written before key versions and policies were recorded stays as it was (refresh finds
+        // no change); such a key gains them at its next update.
+        const recordsVersions = Object.prototype.hasOwnProperty.call(p, "keyVersion");
+        let policies: KmsKeyPolicies = {};
+        if (recordsVersions) policies = await this.asServiceId(p.apiKey, target, "refresh", (client) => client.getKeyPolicies(id));
+        const outs = outputsOf(key, inputs, target, p.region ?? this.regionUsed(inputs), recordsVersions ? policies : undefined);
         // Material imported by the program stays what state had (KMS never returns a root key's payload).
         if (p.payload !== undefined) outs.payload = p.payload;
         return { id, props: outs, inputs: inputsOf(outs) };
@@ -244,9 +338,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         // Only credential, force and endpoint change in place. The new credential must work before it
         // replaces the stored one, or a later destroy would be left with a key that cannot.
         // Neither endpoint nor region given: keep the endpoint derived at create.
-        const target = news.endpoint === undefined && news.region === undefined
-            ? { ...this.targetFor(news), endpoint: olds.endpoint }
-            : this.targetFor(news);
+        const target = this.connections.targetForUpdate(news, olds.endpoint, news.keyRing);
         const tokens = this.tokensFor(news.apiKey);
         let key: KmsKeyResource;
         try {
@@ -260,7 +352,29 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         if (key.state === 5 || key.deleted === true) {
             throw new Error(`KMS key ${id} was deleted outside Pulumi; run \`pulumi refresh\` so Pulumi forgets it and creates a new one`);
         }
-        const outs = outputsOf(key, news, target, news.region ?? (news.endpoint === undefined ? olds.region : undefined) ?? this.regionUsed(news));
+        const client = this.connections.client(target, tokens);
+        const region = news.region ?? (news.endpoint === undefined ? olds.region : undefined) ?? this.regionUsed(news);
+        // Policies first (setting them again is harmless), the rotation last (a replay would rotate twice).
+        let policies: KmsKeyPolicies;
+        try {
+            policies = await client.getKeyPolicies(id);
+            const toSet = policiesToSet(policies, news);
+            if (toSet) policies = { ...policies, ...(await client.setKeyPolicies(id, toSet)) };
+        } catch (err) {
+            throw await this.explain(err, tokens, target, "read and set key policies (Manager)", "the new apiKey was not stored; the previous one is kept in state");
+        }
+        if (rotatesOnUpdate(olds, news)) {
+            try {
+                key = await client.rotate(id);
+            } catch (err) {
+                // What KMS holds now, with the previous trigger, so the next `pulumi up` rotates again.
+                const outs = outputsOf(key, { ...news, rotationTrigger: olds.rotationTrigger }, target, region, policies);
+                if (news.payload !== undefined) outs.payload = news.payload;
+                const e = await this.explain(err, tokens, target, "rotate keys (Writer or Manager)", "the key was not rotated; run `pulumi up` again to rotate it");
+                throw Object.assign(new Error(e.message), { id, properties: outs, reasons: [e.message] });
+            }
+        }
+        const outs = outputsOf(key, news, target, region, policies);
         if (news.payload !== undefined) outs.payload = news.payload;
         return { outs };
     }
@@ -285,87 +399,47 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         return this.connections.tokensFor(apiKey, "KmsKey");
     }
 
-    /** The deployer's token manager from configure()/environment, or undefined when no deployer key is set. */
     private deployerTokens(): IamTokenManager | undefined {
-        try {
-            return this.session.iam().tokens;
-        } catch (err) {
-            if ((err as Error)?.name === "InputError") return undefined;
-            throw err;
-        }
+        return deployerTokensOf(this.session);
     }
 
-    /**
-     * Runs `fn` as the service ID; if IAM rejects the stored key (rotated or deleted outside Pulumi), or
-     * for a destroy KMS refuses it, runs it again with the deployer's credentials when configured.
-     */
-    private async asServiceId<T>(apiKey: string | undefined, target: KmsTarget, what: "refresh" | "destroy",
-        fn: (client: KmsClient) => Promise<T>): Promise<T> {
-        const deployerOnly = typeof apiKey !== "string" || apiKey === "";
-        if (!deployerOnly) {
-            try {
-                return await fn(this.connections.client(target, this.tokensFor(apiKey)));
-            } catch (err) {
-                const keyRejected = isApiKeyRejected(err);
-                if (!keyRejected && !(what === "destroy" && isKmsUnauthorized(err))) throw err;
-                const deployer = this.deployerTokens();
-                const why = keyRejected
-                    ? "IAM rejected the service ID's API key stored in state (rotated or deleted outside Pulumi?)"
-                    : "KMS refused the service ID stored in state (its access policy removed?)";
-                if (!deployer) {
-                    throw appendErrorNote(err, `${why}, and no deployer credentials are configured to ${what} with instead: ` +
-                        "set `pulumi config set --secret ibmcloud:apiKey <key>` (or IC_API_KEY), or run `pulumi up` with the service ID's current API key first");
-                }
-                try {
-                    return await fn(this.connections.client(target, deployer));
-                } catch (err2) {
-                    if (isNotFound(err2)) throw err2;
-                    throw appendErrorNote(err2, `${why}; the ${what} was retried with the deployer's credentials, which failed too`);
-                }
-            }
-        }
-        const deployer = this.deployerTokens();
-        if (!deployer) throw new Error(`KmsKey: no apiKey in state and no deployer credentials to ${what} with; set ibmcloud:apiKey or IC_API_KEY`);
-        return fn(this.connections.client(target, deployer));
+    private asServiceId<T>(apiKey: string | undefined, target: KmsTarget, what: "refresh" | "destroy", fn: (client: KmsClient) => Promise<T>): Promise<T> {
+        return asServiceId(this.connections, () => this.deployerTokens(), "KmsKey", apiKey, target, what, fn);
     }
 
-
-    /** A KMS 401/403 or IAM refusal, told in terms of the identity and the access it lacks. */
-    private async explain(err: unknown, tokens: IamTokenManager, target: KmsTarget, needs: string, extra?: string): Promise<Error> {
-        const tail = extra ? `; ${extra}` : "";
-        if (isApiKeyRejected(err)) {
-            return appendErrorNote(err, `IAM rejected the apiKey given to the KmsKey: pass the service ID's current API key${tail}`);
-        }
-        if (!isKmsUnauthorized(err)) return extra ? appendErrorNote(err, extra) : (err as Error);
-        const who = await holderOf(tokens, "the service ID of apiKey");
-        return appendErrorNote(err, `${who} may not ${needs} on ${target.service} instance ${target.instanceId}: give it an access policy ` +
-            `(AccessPolicy, or KmsAccess with roles ["Writer"]) on serviceName=${target.service} serviceInstance=${target.instanceId}; ` +
-            `a policy created moments ago takes a while to apply (KmsAccess waitForAccess waits for it)${tail}`);
+    private explain(err: unknown, tokens: IamTokenManager, target: KmsTarget, needs: string, extra?: string): Promise<Error> {
+        return explainKmsRefusal(err, "KmsKey", tokens, target, needs, extra);
     }
 
     // ---------- endpoints ----------
 
-    /** Where the key lives according to (new) inputs: endpoint given, else derived from region and settings. */
     private targetFor(inputs: Partial<KmsKeyInputs>): KmsTarget {
-        return this.connections.target(
-            { instanceId: String(inputs.instanceId ?? ""), service: inputs.service, region: inputs.region, endpoint: inputs.endpoint }, inputs.keyRing);
+        return this.connections.targetOf(inputs, inputs.keyRing);
     }
 
-    /** Where a stored key lives: the endpoint recorded in state (a static get() may give only region or endpoint). */
     private targetFromState(p: Partial<KmsKeyOutputs>): KmsTarget {
-        if (p.endpoint === undefined) return this.targetFor(inputsOf(p));
-        return compact({ instanceId: String(p.instanceId ?? ""), service: p.service ?? DEFAULT_KMS_SERVICE, endpoint: p.endpoint, keyRing: p.keyRing }) as KmsTarget;
+        return this.connections.targetFromState(p, p.keyRing);
     }
 
     private regionUsed(inputs: Partial<KmsKeyInputs>): string | undefined {
-        if (inputs.region !== undefined) return inputs.region;
-        if (inputs.endpoint !== undefined) return undefined;
-        return this.connections.defaultRegion();
+        return this.connections.regionUsed(inputs);
     }
 }
 
 /** Outputs from the KMS answer and the inputs (nothing undefined). */
-function outputsOf(key: KmsKeyResource, inputs: Partial<KmsKeyInputs>, target: KmsTarget, region: string | undefined): KmsKeyOutputs {
+/** The key policies as outputs (absent ones left out). */
+function policyOutputs(p: KmsKeyPolicies): Pick<KmsKeyOutputs, "rotation" | "dualAuthDelete"> {
+    return compact({
+        rotation: p.rotation ? { enabled: p.rotation.enabled, intervalMonth: p.rotation.intervalMonth } : undefined,
+        dualAuthDelete: p.dualAuthDelete ? { enabled: p.dualAuthDelete.enabled } : undefined,
+    });
+}
+
+/**
+ * Outputs from the KMS answer and the inputs (nothing undefined). `policies` undefined: state of an
+ * earlier version, whose outputs had no key version, rotation or policies (kept that way on refresh).
+ */
+function outputsOf(key: KmsKeyResource, inputs: Partial<KmsKeyInputs>, target: KmsTarget, region: string | undefined, policies: KmsKeyPolicies | undefined): KmsKeyOutputs {
     const ring = typeof key.keyRingID === "string" && key.keyRingID !== "" ? key.keyRingID : (target.keyRing ?? "default");
     return compact({
         keyId: key.id,
@@ -387,14 +461,20 @@ function outputsOf(key: KmsKeyResource, inputs: Partial<KmsKeyInputs>, target: K
         force: inputs.force ?? false,
         apiKey: inputs.apiKey ?? "",
         payload: inputs.payload,
+        instanceCrn: inputs.instanceCrn,
+        ...(policies === undefined ? {} : {
+            ...policyOutputs(policies),
+            rotationTrigger: inputs.rotationTrigger,
+            keyVersion: typeof key.keyVersion?.id === "string" ? key.keyVersion.id : "",
+            lastRotateDate: typeof key.lastRotateDate === "string" ? key.lastRotateDate : undefined,
+        }),
     }) as KmsKeyOutputs;
 }
 
 /** The inputs a stored state corresponds to (for read's `inputs` and for a static get()). */
 function inputsOf(p: Partial<KmsKeyOutputs>): Partial<KmsKeyInputs> {
-    const out: Record<string, unknown> = {
-        instanceId: p.instanceId,
-        service: p.service ?? DEFAULT_KMS_SERVICE,
+    return compact({
+        ...targetInputsOf(p),
         name: p.name,
         description: p.description,
         keyRing: p.keyRing,
@@ -403,10 +483,10 @@ function inputsOf(p: Partial<KmsKeyOutputs>): Partial<KmsKeyInputs> {
         payload: p.payload,
         force: p.force ?? false,
         apiKey: p.apiKey,
-    };
-    if (p.region !== undefined) out.region = p.region;
-    else if (p.endpoint !== undefined) out.endpoint = p.endpoint;
-    return compact(out) as Partial<KmsKeyInputs>;
+        rotation: p.rotation,
+        dualAuthDelete: p.dualAuthDelete,
+        rotationTrigger: p.rotationTrigger,
+    }) as Partial<KmsKeyInputs>;
 }
 
 export const kmsKeyProvider = new KmsKeyProvider();
@@ -414,11 +494,7 @@ export const kmsKeyProvider = new KmsKeyProvider();
 // ---------- resource ----------
 
 /** Identifies an existing key for `KmsKey.get`. */
-export interface KmsKeyLookup {
-    instanceId: pulumi.Input<string>;
-    service?: pulumi.Input<"hs-crypto" | "kms">;
-    region?: pulumi.Input<string>;
-    endpoint?: pulumi.Input<string>;
+export interface KmsKeyLookup extends KmsTargetArgs {
     keyRing?: pulumi.Input<string>;
     /** The service ID's API key the key is managed with. */
     apiKey: pulumi.Input<string>;
@@ -430,7 +506,8 @@ export interface KmsKeyLookup {
  * (`apiKey`). `createdBy` shows the service ID's IAM id.
  *
  * ```ts
- * const key = new KmsKey("app-root", { instanceId, service: "hs-crypto", region: "us-south", name: "app-root", apiKey: access.apiKey });
+ * const key = new KmsKey("app-root", { instanceCrn, name: "app-root", keyRing: ring.keyRingId, rotation: { intervalMonth: 3 }, apiKey: access.apiKey });
+ * // or { instanceId, service: "kms", region: "us-south", … }; HPCS: service "hs-crypto" (the default when neither service nor a CRN is given)
  * ```
  */
 export class KmsKey extends pulumi.dynamic.Resource {
@@ -455,6 +532,13 @@ export class KmsKey extends pulumi.dynamic.Resource {
     declare readonly apiKey: pulumi.Output<string>;
     /** Secret; only for imported keys. */
     declare readonly payload: pulumi.Output<string | undefined>;
+    declare readonly instanceCrn: pulumi.Output<string | undefined>;
+    declare readonly rotation: pulumi.Output<{ enabled: boolean; intervalMonth: number } | undefined>;
+    declare readonly dualAuthDelete: pulumi.Output<{ enabled: boolean } | undefined>;
+    declare readonly rotationTrigger: pulumi.Output<string | number | undefined>;
+    /** The current key version (a new one after each rotation). */
+    declare readonly keyVersion: pulumi.Output<string | undefined>;
+    declare readonly lastRotateDate: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: KmsKeyArgs, opts?: pulumi.CustomResourceOptions) {
         // Every output key is listed (undefined when not an argument) so each declared Output exists,
@@ -463,6 +547,7 @@ export class KmsKey extends pulumi.dynamic.Resource {
             keyId: undefined, crn: undefined, state: undefined, name: undefined, description: undefined, keyRing: undefined,
             extractable: undefined, type: undefined, imported: undefined, expirationDate: undefined, creationDate: undefined,
             createdBy: undefined, instanceId: undefined, service: undefined, region: undefined, endpoint: undefined, force: undefined,
+            instanceCrn: undefined, rotation: undefined, dualAuthDelete: undefined, rotationTrigger: undefined, keyVersion: undefined, lastRotateDate: undefined,
         };
         const props: Record<string, unknown> = {
             ...outputKeys,

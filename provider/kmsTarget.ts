@@ -1,15 +1,19 @@
 // Where a KMS instance is and how to reach it as a given identity: the one module behind every KMS
-// resource (KmsKey, KmsAccessReady) and the KmsAccess component. The instance fields and their
-// validation, the endpoint (given, else stack config / environment, else derived from service,
-// instance and region), the KMS client as an API key's holder, and how IAM and KMS refusals read.
+// resource (KmsKey, KmsKeyRing, KmsAccessReady) and the KmsAccess component. The instance fields and
+// their validation (by GUID, or by CRN from which service, region and GUID are taken), the endpoint
+// (given, else stack config / environment, else derived from service, instance and region), the KMS
+// client as an API key's holder (with the deployer as fallback for refresh and destroy), and how IAM
+// and KMS refusals read.
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
     ExplicitCloudSettings, httpOptionsFromSettings, KmsService, kmsEndpointFromSettings, ProviderConfigSource, resolveCloudEndpoints,
     resolveCloudSettings, settingsFromProviderConfig, validateEndpoint,
 } from "../client/config";
+import { appendErrorNote, isNotFound } from "../client/errors";
 import { KmsClient } from "../client/kmsClient";
 import { IamTokenManager, TokenManagerPool } from "../client/tokenManager";
-import { compact } from "./validation";
+import { CheckFailure, compact, UNKNOWN, validate } from "./validation";
 
 /** `hs-crypto` until HPCS's end of marketing made Key Protect the first path; kept so state and stacks written before read the same. */
 export const DEFAULT_KMS_SERVICE: KmsService = "hs-crypto";
@@ -19,10 +23,15 @@ const GUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 // ---------- fields ----------
 
 /** Zod field for a KMS instance GUID. */
-export function kmsInstanceIdField() {
-    return z.string({ error: "instanceId must be a string" })
+export function kmsInstanceIdField(crnName = "instanceCrn") {
+    return z.string({ error: `instanceId must be the instance GUID (a string); or give the instance by its CRN as ${crnName}` })
         .trim()
-        .regex(new RegExp(GUID_PATTERN), { error: "instanceId must be the instance GUID such as 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b (the last-but-two segment of the instance CRN)" });
+        .regex(new RegExp(GUID_PATTERN), { error: "instanceId must be the instance GUID such as 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b (the last-but-two segment of the instance CRN); to give the instance by its CRN, use instanceCrn" });
+}
+
+/** Zod field for an instance CRN (its form is judged by `applyInstanceCrn`, which also fills the fields it implies). */
+export function kmsInstanceCrnField(field: string) {
+    return z.string({ error: `${field} must be the instance CRN (a string) such as crn:v1:bluemix:public:kms:us-south:a/<account>:<instance guid>::` });
 }
 
 /** Zod field for the KMS service name. */
@@ -47,14 +56,148 @@ export function kmsRegionField() {
         .regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, { error: "region must be an IBM Cloud region id such as us-south, eu-de or jp-tok" });
 }
 
-/** The instance fields every KMS resource takes, as a zod shape (`endpointField` names the endpoint in messages). */
-export function kmsTargetShape(endpointField = "endpoint") {
+/**
+ * The instance fields every KMS resource takes, as a zod shape (`prefix` names the object they sit in,
+ * for messages: `instance.` in KmsAccess). The CRN is `instanceCrn` on resources (their `crn` output is
+ * the key's own) and `crn` inside KmsAccess's `instance`. Run `applyInstanceCrn` first: it fills
+ * instanceId, service and region from the CRN, so instanceId is present whenever a CRN was given.
+ */
+export function kmsTargetShape(endpointField = "endpoint", crnKey: "instanceCrn" | "crn" = "instanceCrn") {
+    const crnName = endpointField.endsWith(".endpoint") ? `${endpointField.slice(0, -".endpoint".length)}.${crnKey}` : crnKey;
     return {
-        instanceId: kmsInstanceIdField(),
+        instanceId: kmsInstanceIdField(crnName),
+        [crnKey]: kmsInstanceCrnField(crnName).optional(),
         service: kmsServiceField().optional(),
         region: kmsRegionField().optional(),
         endpoint: kmsEndpointField(endpointField).optional(),
+    } as {
+        instanceId: ReturnType<typeof kmsInstanceIdField>;
+        instanceCrn: z.ZodOptional<ReturnType<typeof kmsInstanceCrnField>>;
+        service: z.ZodOptional<ReturnType<typeof kmsServiceField>>;
+        region: z.ZodOptional<ReturnType<typeof kmsRegionField>>;
+        endpoint: z.ZodOptional<ReturnType<typeof kmsEndpointField>>;
     };
+}
+
+// ---------- instances by CRN ----------
+
+/** What an instance CRN says. */
+export interface KmsInstanceCrn {
+    service: KmsService;
+    region: string;
+    accountId: string;
+    instanceId: string;
+}
+
+const CRN_EXAMPLE = "crn:v1:bluemix:public:kms:us-south:a/<account>:<instance guid>::";
+
+/**
+ * Reads an instance CRN `crn:v1:<cname>:<ctype>:<kms|hs-crypto>:<region>:a/<account>:<guid>::`
+ * (IBM's CRN format: ten colon-separated segments; an instance has empty resource type and resource).
+ */
+export function parseKmsInstanceCrn(crn: string): { ok: true; value: KmsInstanceCrn } | { ok: false; reason: string } {
+    const bad = (why: string) => ({ ok: false as const, reason: `${why}; an instance CRN looks like ${CRN_EXAMPLE} (the instance's CRN in the resource list, or \`ibmcloud resource service-instance <name> --output json\`)` });
+    const parts = crn.trim().split(":");
+    if (parts[0] !== "crn" || parts[1] !== "v1") return bad("not a CRN: it must start with crn:v1:");
+    if (parts.length !== 10) return bad(`a CRN has 10 colon-separated segments, this one has ${parts.length}`);
+    const [, , cname, ctype, service, region, scope, guid, resourceType, resource] = parts;
+    if (!/^[a-z0-9-]+$/.test(cname) || !/^[a-z0-9-]+$/.test(ctype)) return bad("the CRN's cloud name and type (e.g. bluemix:public) are malformed");
+    if (service !== "kms" && service !== "hs-crypto") {
+        return bad(`the CRN is of service "${service}", not of a KMS instance (kms = Key Protect, hs-crypto = Hyper Protect Crypto Services)`);
+    }
+    if (!/^[a-z]{2,}(-[a-z0-9]+)+$/.test(region)) return bad(`the CRN's location "${region}" is not a region id such as us-south`);
+    const account = /^a\/([0-9a-fA-F]{32})$/.exec(scope);
+    if (!account) return bad("the CRN's scope must be the account as a/<32 hex characters>");
+    if (!new RegExp(GUID_PATTERN).test(guid)) return bad("the CRN's instance segment is not an instance GUID");
+    if (resourceType !== "" || resource !== "") {
+        return bad(`this is the CRN of a ${resourceType || "resource"} inside the instance, not of the instance: drop ":${resourceType}:${resource}" and end it with "::"`);
+    }
+    return { ok: true, value: { service, region, accountId: account[1], instanceId: guid.toLowerCase() } };
+}
+
+/**
+ * Fills `instanceId`, `service` and `region` from the CRN in `fields[crnKey]` (when given and known),
+ * refusing a malformed CRN and any given field it contradicts. `prefix` (`instance.`) names the fields
+ * in failures. While the CRN is a preview unknown, the fields it would give are unknown too.
+ */
+export function applyInstanceCrn(fields: Record<string, unknown>, crnKey: "instanceCrn" | "crn" = "instanceCrn", prefix = ""):
+    { fields: Record<string, unknown>; failures: CheckFailure[] } {
+    const crn = fields[crnKey];
+    if (crn === undefined || crn === null) return { fields, failures: [] };
+    if (crn === UNKNOWN) {
+        const out = { ...fields };
+        for (const k of ["instanceId", "service", "region"]) if (out[k] === undefined) out[k] = UNKNOWN;
+        return { fields: out, failures: [] };
+    }
+    if (typeof crn !== "string") return { fields, failures: [] }; // the zod field names the wrong type
+    const parsed = parseKmsInstanceCrn(crn);
+    if (!parsed.ok) return { fields, failures: [{ property: `${prefix}${crnKey}`, reason: `${prefix}${crnKey} is not a KMS instance CRN: ${parsed.reason}` }] };
+    const c = parsed.value;
+    const failures: CheckFailure[] = [];
+    const contradicts = (field: string, given: unknown, fromCrn: string, same: (a: string, b: string) => boolean = (a, b) => a === b) => {
+        if (typeof given !== "string" || given === UNKNOWN || same(given, fromCrn)) return;
+        failures.push({ property: `${prefix}${field}`, reason: `${prefix}${field} "${given}" contradicts ${prefix}${crnKey}, which says ${field} ${fromCrn}: remove ${prefix}${field} (the CRN gives it) or fix one of them` });
+    };
+    contradicts("instanceId", fields.instanceId, c.instanceId, (a, b) => a.toLowerCase() === b);
+    contradicts("service", fields.service, c.service);
+    contradicts("region", fields.region, c.region);
+    if (failures.length > 0) return { fields, failures };
+    return {
+        fields: { ...fields, instanceId: typeof fields.instanceId === "string" ? fields.instanceId : c.instanceId, service: c.service, region: c.region, [crnKey]: crn.trim() },
+        failures: [],
+    };
+}
+
+// ---------- arguments ----------
+
+/** The instance arguments of every KMS resource (KmsKey, KmsKeyRing, KmsAccessReady). */
+export interface KmsTargetArgs {
+    /** GUID of the Key Protect or HPCS instance (the last-but-two segment of its CRN); or give `instanceCrn`. Changing it replaces the resource. */
+    instanceId?: pulumi.Input<string>;
+    /**
+     * The instance by its CRN (`crn:v1:bluemix:public:kms:us-south:a/<account>:<guid>::`): instanceId, service
+     * and region are taken from it (given as well, they must agree with it).
+     */
+    instanceCrn?: pulumi.Input<string>;
+    /** `hs-crypto` (Hyper Protect Crypto Services, the default kept for state written before) or `kms` (Key Protect). Changing it replaces the resource. */
+    service?: pulumi.Input<"hs-crypto" | "kms">;
+    /** Region of the instance, e.g. `us-south`; defaults to `ibmcloud:region` / `IC_REGION` / us-south. Used to build the endpoint. */
+    region?: pulumi.Input<string>;
+    /** KMS base URL; wins over `region` (and over `ibmcloud:kmsEndpoint`). Changing region or endpoint only re-points the resource, it is never replaced. */
+    endpoint?: pulumi.Input<string>;
+}
+
+/** The instance fields as state holds them (outputs of every KMS resource). */
+export interface KmsTargetState {
+    instanceId?: string;
+    instanceCrn?: string;
+    service?: KmsService;
+    region?: string;
+    endpoint?: string;
+}
+
+/** The instance inputs a stored state corresponds to (read's `inputs`, a static get()): region if recorded, else the endpoint. */
+export function targetInputsOf(p: KmsTargetState): KmsTargetState {
+    const out: KmsTargetState = compact({ instanceId: p.instanceId, service: p.service ?? DEFAULT_KMS_SERVICE, instanceCrn: p.instanceCrn });
+    if (p.region !== undefined) out.region = p.region;
+    else if (p.endpoint !== undefined) out.endpoint = p.endpoint;
+    return out;
+}
+
+/**
+ * How a resource's stored instance differs from new inputs: `replaces` for another instance or service
+ * (KMS objects cannot move), `updates` for a new endpoint or region (the same object, re-pointed).
+ */
+export function diffKmsTarget(olds: KmsTargetState, news: KmsTargetState): { replaces: string[]; updates: string[] } {
+    const replaces: string[] = [];
+    const updates: string[] = [];
+    const newId = typeof news.instanceId === "string" && news.instanceId !== UNKNOWN ? news.instanceId.toLowerCase() : news.instanceId;
+    if (newId === UNKNOWN || (olds.instanceId ?? "").toLowerCase() !== newId) replaces.push("instanceId");
+    const newService: string = news.service ?? DEFAULT_KMS_SERVICE;
+    if (newService === UNKNOWN || (olds.service ?? DEFAULT_KMS_SERVICE) !== newService) replaces.push("service");
+    if (news.endpoint !== undefined && (news.endpoint === UNKNOWN || normalizeEndpoint(news.endpoint) !== olds.endpoint)) updates.push("endpoint");
+    else if (news.endpoint === undefined && news.region !== undefined && news.region !== olds.region) updates.push("region");
+    return { replaces, updates };
 }
 
 // ---------- endpoints ----------
@@ -134,6 +277,30 @@ export class KmsConnections {
         return this.tokenPool.get(apiKey, settings.iamEndpoint, httpOptionsFromSettings(settings));
     }
 
+    /** Where a resource lives according to its (new) inputs: endpoint given, else derived from region and settings. */
+    targetOf(inputs: KmsTargetState, keyRing?: string): KmsTarget {
+        return this.target({ instanceId: String(inputs.instanceId ?? ""), service: inputs.service, region: inputs.region, endpoint: inputs.endpoint }, keyRing);
+    }
+
+    /** For an update: with neither endpoint nor region given, the endpoint derived at create stays. */
+    targetForUpdate(news: KmsTargetState, storedEndpoint: string | undefined, keyRing?: string): KmsTarget {
+        const t = this.targetOf(news, keyRing);
+        return news.endpoint === undefined && news.region === undefined && storedEndpoint !== undefined ? { ...t, endpoint: storedEndpoint } : t;
+    }
+
+    /** Where a stored resource lives: the endpoint recorded in state (a static get() may give only region or endpoint). */
+    targetFromState(p: KmsTargetState, keyRing?: string): KmsTarget {
+        if (p.endpoint === undefined) return this.targetOf(targetInputsOf(p), keyRing);
+        return compact({ instanceId: String(p.instanceId ?? ""), service: p.service ?? DEFAULT_KMS_SERVICE, endpoint: p.endpoint, keyRing }) as KmsTarget;
+    }
+
+    /** The region recorded in outputs: the given one, else (no endpoint given) the configured one the endpoint was derived from. */
+    regionUsed(inputs: KmsTargetState): string | undefined {
+        if (inputs.region !== undefined) return inputs.region;
+        if (inputs.endpoint !== undefined) return undefined;
+        return this.defaultRegion();
+    }
+
     /** A KMS client for `target` that authenticates with `tokens`. */
     client(target: KmsTarget, tokens: IamTokenManager): KmsClient {
         return new KmsClient({
@@ -144,6 +311,78 @@ export class KmsConnections {
             httpClient: tokens.http,
         });
     }
+}
+
+/**
+ * `check` of a KMS resource: the instance CRN applied (its failures first, alone), then `schema`;
+ * the checked inputs keep the engine's `__provider` and take zod's defaults.
+ */
+export function checkKmsResource(news: Record<string, unknown>, schema: z.ZodType): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+    const { __provider: _p, ...inputs } = news;
+    const fromCrn = applyInstanceCrn(inputs);
+    if (fromCrn.failures.length > 0) return { inputs: news, failures: fromCrn.failures };
+    const r = validate(schema, fromCrn.fields);
+    if (!r.ok) return { inputs: news, failures: r.failures };
+    return { inputs: { ...news, ...compact(r.value as Record<string, unknown>) }, failures: [] };
+}
+
+// ---------- acting as the service ID ----------
+
+/** The deployer's token manager (stack config / environment), or undefined when no deployer key is set. */
+export function deployerTokensOf(session: { iam(): { tokens: IamTokenManager } }): IamTokenManager | undefined {
+    try {
+        return session.iam().tokens;
+    } catch (err) {
+        if ((err as Error)?.name === "InputError") return undefined;
+        throw err;
+    }
+}
+
+/**
+ * Runs `fn` as the service ID of `apiKey` (as stored in state); if IAM rejects that key (rotated or
+ * deleted outside Pulumi), or for a destroy KMS refuses it, runs it again with the deployer's
+ * credentials when configured. `resource` names the resource type in messages.
+ */
+export async function asServiceId<T>(connections: KmsConnections, deployer: () => IamTokenManager | undefined, resource: string,
+    apiKey: string | undefined, target: KmsTarget, what: "refresh" | "destroy", fn: (client: KmsClient) => Promise<T>): Promise<T> {
+    if (typeof apiKey === "string" && apiKey !== "") {
+        try {
+            return await fn(connections.client(target, connections.tokensFor(apiKey, resource)));
+        } catch (err) {
+            const keyRejected = isApiKeyRejected(err);
+            if (!keyRejected && !(what === "destroy" && isKmsUnauthorized(err))) throw err;
+            const tokens = deployer();
+            const why = keyRejected
+                ? "IAM rejected the service ID's API key stored in state (rotated or deleted outside Pulumi?)"
+                : "KMS refused the service ID stored in state (its access policy removed?)";
+            if (!tokens) {
+                throw appendErrorNote(err, `${why}, and no deployer credentials are configured to ${what} with instead: ` +
+                    "set `pulumi config set --secret ibmcloud:apiKey <key>` (or IC_API_KEY), or run `pulumi up` with the service ID's current API key first");
+            }
+            try {
+                return await fn(connections.client(target, tokens));
+            } catch (err2) {
+                if (isNotFound(err2)) throw err2;
+                throw appendErrorNote(err2, `${why}; the ${what} was retried with the deployer's credentials, which failed too`);
+            }
+        }
+    }
+    const tokens = deployer();
+    if (!tokens) throw new Error(`${resource}: no apiKey in state and no deployer credentials to ${what} with; set ibmcloud:apiKey or IC_API_KEY`);
+    return fn(connections.client(target, tokens));
+}
+
+/** A KMS 401/403 or IAM refusal of the `apiKey` given to `resource`, told in terms of the identity and the access it lacks. */
+export async function explainKmsRefusal(err: unknown, resource: string, tokens: IamTokenManager, target: KmsTarget, needs: string, extra?: string): Promise<Error> {
+    const tail = extra ? `; ${extra}` : "";
+    if (isApiKeyRejected(err)) {
+        return appendErrorNote(err, `IAM rejected the apiKey given to the ${resource}: pass the service ID's current API key${tail}`);
+    }
+    if (!isKmsUnauthorized(err)) return extra ? appendErrorNote(err, extra) : (err as Error);
+    const who = await holderOf(tokens, "the service ID of apiKey");
+    return appendErrorNote(err, `${who} may not ${needs} on ${target.service} instance ${target.instanceId}: give it an access policy ` +
+        `(AccessPolicy, or KmsAccess with roles ["Writer"]) on serviceName=${target.service} serviceInstance=${target.instanceId}; ` +
+        `a policy created moments ago takes a while to apply (KmsAccess waitForAccess waits for it)${tail}`);
 }
 
 // ---------- refusals ----------

@@ -7,7 +7,8 @@ import type { AccessPolicyInputs, AccessPolicyOutputs, AccessPolicyResource } fr
 import { NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./accessPolicyCheck";
 import { canResolveOffline, describeRoles, knownRoles, resolveRole, RoleInfo } from "./roles";
 
-function attribute(name: string, value: string): PolicyAttribute {
+/** A `stringEquals` attribute. */
+export function attribute(name: string, value: string): PolicyAttribute {
     return { name, value, operator: "stringEquals" };
 }
 

@@ -1,23 +1,29 @@
-// `npm run demo`: the two example stacks end to end with the real pulumi CLI.
-//   - starts the IBM Cloud emulator in this process (one hs-crypto instance),
+// `npm run demo`: the two example stacks and the application end to end with the real pulumi CLI.
+//   - starts the IBM Cloud emulator in this process (one Key Protect instance, given to the stack by its CRN),
 //   - `pulumi up` of the producer (root Pulumi.yaml: examples/hpcs-identity) and of the consumer
 //     (examples/kms-consumer, reading the producer through a StackReference), in a temp file backend
 //     under .tools/demo,
 //   - shows what was created (never the apiKey or token values), proves the service ID can use the
 //     instance and that a service ID without the policy is refused (401),
+//   - runs the application (examples/kms-app, plain Node): encrypts a message with a data key wrapped by
+//     the root key, rotates the root key from the stack (`rootKeyRotation`), decrypts the old file,
+//     rewraps it to the new version; after the consumer is destroyed, removes the app's access policy
+//     and shows the application refused,
 //   - destroys both stacks, removes them, shows the emulator holds nothing of theirs any more.
-// `npm run demo -- --real` (with IC_API_KEY and HPCS_INSTANCE_ID, optional HPCS_REGION) does the same
-// against real IBM Cloud, without the emulator and without the negative check's extra service ID
-// left behind (it is deleted at the end).
+// `npm run demo -- --real` (with IC_API_KEY and KMS_INSTANCE_CRN — a Key Protect instance, or an HPCS
+// one by its CRN — or the older HPCS_INSTANCE_ID with optional HPCS_REGION) does the same against real
+// IBM Cloud, without the emulator and without the negative check's extra service ID left behind.
 // Exits non-zero on any failure.
 import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { startEmulator, RunningEmulator } from "../emulator";
 import { IamClient, IamTokenManager, IbmCloudError, KmsClient, PUBLIC_IAM_ENDPOINT, kmsEndpointFor } from "../client";
+import { parseKmsInstanceCrn } from "../provider/kmsTarget";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const CONSUMER_DIR = path.join(REPO, "examples", "kms-consumer");
+const APP = path.join(REPO, "build", "examples", "kms-app", "index.js");
 const PROJECT = "pulumi-ibmcloud-iam-example";
 const STACK = "demo";
 const PASSPHRASE = "demo-passphrase"; // a throwaway backend's passphrase, not a secret
@@ -27,7 +33,21 @@ interface Target {
     iamEndpoint: string;
     kmsEndpoint?: string;
     instanceId: string;
+    service: "kms" | "hs-crypto";
     region: string;
+    /** Given: the stack takes the instance by CRN. */
+    instanceCrn?: string;
+}
+
+/** Runs the application (a plain Node program) against the producer stack; resolves to its JSON line and exit code. */
+function runApp(env: NodeJS.ProcessEnv, target: Target, file: string, args: string[]): Promise<{ code: number; out: Record<string, unknown>; err: string }> {
+    return new Promise((resolve) => {
+        const appEnv = { ...env, ...(target.kmsEndpoint ? { IBMCLOUD_IAM_API_ENDPOINT: target.iamEndpoint } : {}) };
+        childProcess.execFile(process.execPath, [APP, ...args, "--file", file, "--from-stack", REPO, "--stack", STACK], { env: appEnv }, (e, stdout, stderr) => {
+            const line = stdout.trim().split("\n").pop() ?? "";
+            resolve({ code: e ? Number((e as { code?: unknown }).code ?? 1) : 0, out: line ? JSON.parse(line) : {}, err: stderr.trim() });
+        });
+    });
 }
 
 function say(line = ""): void {
@@ -92,18 +112,27 @@ async function main(): Promise<void> {
     let target: Target;
     if (real) {
         const apiKey = process.env.IC_API_KEY ?? process.env.IBMCLOUD_API_KEY;
-        const instanceId = process.env.HPCS_INSTANCE_ID;
-        if (!apiKey || !instanceId) throw new Error("--real needs IC_API_KEY (or IBMCLOUD_API_KEY) and HPCS_INSTANCE_ID (and optionally HPCS_REGION)");
-        target = { apiKey, iamEndpoint: process.env.IBMCLOUD_IAM_API_ENDPOINT ?? PUBLIC_IAM_ENDPOINT, instanceId, region: process.env.HPCS_REGION ?? "us-south" };
-        step(`Target: real IBM Cloud, hs-crypto instance ${instanceId} in ${target.region}`);
+        const crn = process.env.KMS_INSTANCE_CRN;
+        const hpcs = process.env.HPCS_INSTANCE_ID;
+        if (!apiKey || (!crn && !hpcs)) throw new Error("--real needs IC_API_KEY (or IBMCLOUD_API_KEY) and KMS_INSTANCE_CRN (or HPCS_INSTANCE_ID, optionally HPCS_REGION)");
+        const iamEndpoint = process.env.IBMCLOUD_IAM_API_ENDPOINT ?? PUBLIC_IAM_ENDPOINT;
+        if (crn) {
+            const parsed = parseKmsInstanceCrn(crn);
+            if (!parsed.ok) throw new Error(`KMS_INSTANCE_CRN: ${parsed.reason}`);
+            target = { apiKey, iamEndpoint, instanceId: parsed.value.instanceId, service: parsed.value.service, region: parsed.value.region, instanceCrn: crn };
+        } else {
+            target = { apiKey, iamEndpoint, instanceId: hpcs as string, service: "hs-crypto", region: process.env.HPCS_REGION ?? "us-south" };
+        }
+        step(`Target: real IBM Cloud, ${target.service} instance ${target.instanceId} in ${target.region}`);
     } else {
         step("Starting the IBM Cloud emulator (in this process)");
-        emu = await startEmulator({ port: 0, instances: [{ service: "hs-crypto", region: "us-south", name: "demo-hpcs" }] });
+        emu = await startEmulator({ port: 0, instances: [{ service: "kms", region: "us-south", name: "demo-key-protect" }] });
         const inst = emu.instances[0];
-        target = { apiKey: emu.apiKey, iamEndpoint: emu.url, kmsEndpoint: emu.url, instanceId: inst.guid, region: inst.region };
-        say(`   emulator ${emu.url}, account ${emu.accountId}, hs-crypto instance ${inst.guid} (${inst.region})`);
+        const instanceCrn = `crn:v1:bluemix:public:kms:${inst.region}:a/${emu.accountId}:${inst.guid}::`;
+        target = { apiKey: emu.apiKey, iamEndpoint: emu.url, kmsEndpoint: emu.url, instanceId: inst.guid, service: "kms", region: inst.region, instanceCrn };
+        say(`   emulator ${emu.url}, account ${emu.accountId}, Key Protect instance ${instanceCrn}`);
     }
-    const kmsEndpoint = target.kmsEndpoint ?? kmsEndpointFor({ service: "hs-crypto", instanceId: target.instanceId, region: target.region });
+    const kmsEndpoint = target.kmsEndpoint ?? kmsEndpointFor({ service: target.service, instanceId: target.instanceId, region: target.region });
 
     const dir = path.join(REPO, ".tools", "demo", `${Date.now().toString(36)}`);
     const env = makeEnv(dir);
@@ -113,12 +142,15 @@ async function main(): Promise<void> {
     const ownerTokens = new IamTokenManager({ apiKey: target.apiKey, iamEndpoint: target.iamEndpoint });
     const iam = new IamClient({ tokenManager: ownerTokens });
     let failed: unknown;
+    let appFile: string | undefined;
     try {
         step("Producer stack (root Pulumi.yaml → examples/hpcs-identity): pulumi up");
         await pulumi(env, REPO, ["stack", "init", STACK]);
         stacksUp.push(REPO);
         await pulumi(env, REPO, ["config", "set", "--secret", "ibmcloud:apiKey", "--stack", STACK], { secretStdin: target.apiKey });
-        const settings: Array<[string, string]> = [["ibmcloud:iamEndpoint", target.iamEndpoint], ["instanceId", target.instanceId], ["region", target.region]];
+        const settings: Array<[string, string]> = target.instanceCrn
+            ? [["ibmcloud:iamEndpoint", target.iamEndpoint], ["instanceCrn", target.instanceCrn]]
+            : [["ibmcloud:iamEndpoint", target.iamEndpoint], ["instanceId", target.instanceId], ["service", target.service], ["region", target.region]];
         if (target.kmsEndpoint) settings.push(["ibmcloud:kmsEndpoint", target.kmsEndpoint]);
         for (const [k, v] of settings) await pulumi(env, REPO, ["config", "set", k, v, "--stack", STACK]);
         await pulumi(env, REPO, ["up", "--yes", "--skip-preview", "--stack", STACK, "--color", "never"], { echo: true });
@@ -141,9 +173,10 @@ async function main(): Promise<void> {
         };
         say(`   service ID       ${p.serviceId}  (iam_id ${p.iamId})`);
         say(`   API key          ${p.apiKeyId}  value: ${secretShown("apiKey")}`);
-        say(`   access policy    ${p.policyId}  on hs-crypto instance ${p.instanceId}`);
+        say(`   access policy    ${p.policyId}  on ${p.service} instance ${p.instanceId}`);
+        say(`   key ring         ${p.keyRingId}`);
         say(`   KMS endpoint     ${p.kmsEndpoint}`);
-        say(`   root key         ${p.rootKeyId}  created by ${p.rootKeyCreatedBy}`);
+        say(`   root key         ${p.rootKeyId}  created by ${p.rootKeyCreatedBy}, version ${p.rootKeyVersion}, rotation every 3 months`);
         say(`                    ${p.rootKeyCrn}`);
         say(`   token            ${secretShown("token")}, expires ${new Date(Number(p.tokenExpiration) * 1000).toISOString()} (in ${Math.round((Number(p.tokenExpiration) - Date.now() / 1000) / 60)} min)`);
         say(`   consumer key     ${c.keyId}  created by ${c.keyCreatedBy}`);
@@ -177,6 +210,29 @@ async function main(): Promise<void> {
         await iam.deleteServiceId(sid.id); // its API key goes with it
         extraServiceId = undefined;
         say(`   (deleted ${sid.id} again)`);
+
+        step("The application (examples/kms-app, plain Node, reads the stack's outputs): envelope encryption with the root key");
+        const file = path.join(dir, "message.json");
+        const enc = await runApp(env, target, file, ["encrypt", "--message", "order 42: ship it"]);
+        if (enc.code !== 0) throw new Error(`kms-app encrypt failed: ${enc.err}`);
+        say(`   encrypt: data key generated and wrapped by root key version ${enc.out.keyVersion}; message sealed locally (AES-256-GCM, ${enc.out.bytes} bytes)`);
+        const dec = await runApp(env, target, file, ["decrypt"]);
+        say(`   decrypt: "${dec.out.message}"`);
+        if (dec.out.message !== "order 42: ship it") throw new Error(`kms-app decrypt failed: ${dec.err}`);
+
+        step("Rotate the root key from the stack: pulumi config set rootKeyRotation 1 && pulumi up (in place, the same key)");
+        await pulumi(env, REPO, ["config", "set", "rootKeyRotation", "1", "--stack", STACK]);
+        await pulumi(env, REPO, ["up", "--yes", "--skip-preview", "--stack", STACK, "--color", "never"], { echo: true });
+        const rotated = await stackOutputs(env, REPO);
+        say(`   root key ${rotated.rootKeyId}: version ${p.rootKeyVersion} → ${rotated.rootKeyVersion}, last rotated ${rotated.rootKeyLastRotateDate}`);
+        if (rotated.rootKeyId !== p.rootKeyId || rotated.rootKeyVersion === p.rootKeyVersion) throw new Error("the rotation should keep the key and change its version");
+        const old = await runApp(env, target, file, ["decrypt"]);
+        say(`   decrypt of the file written before: "${old.out.message}" (wrapped by ${old.out.keyVersion}; newer version ${old.out.newerKeyVersion})`);
+        if (old.out.message !== "order 42: ship it") throw new Error(`kms-app decrypt after rotation failed: ${old.err}`);
+        const rw = await runApp(env, target, file, ["rewrap"]);
+        say(`   rewrap: the data key now wrapped by ${rw.out.keyVersion}`);
+        if (rw.out.keyVersion !== rotated.rootKeyVersion) throw new Error(`kms-app rewrap failed: ${rw.err}`);
+        appFile = file;
     } catch (e) {
         failed = e;
     }
@@ -185,6 +241,20 @@ async function main(): Promise<void> {
     step("pulumi destroy and stack rm (consumer, then producer)");
     for (const cwd of [...stacksUp].reverse()) {
         const label = cwd === REPO ? "producer" : "consumer";
+        if (cwd === REPO && appFile && !failed) {
+            // The consumer (which has no deployer credentials of its own) is gone: now revoke the application.
+            step("The application is refused once its access policy is removed");
+            try {
+                const p = await stackOutputs(env, REPO);
+                await iam.deletePolicy(String(p.policyId));
+                const refused = await runApp(env, target, appFile, ["decrypt"]);
+                say(`   access policy ${p.policyId} deleted; kms-app decrypt → exit ${refused.code}: ${refused.err.split("\n")[0]}`);
+                if (refused.code !== 3) throw new Error("the application should be refused (exit 3) without its policy");
+                say("   (the producer's destroy falls back to the deployer's credentials for the key and the ring)");
+            } catch (e) {
+                failed ??= e;
+            }
+        }
         try {
             const out = await pulumi(env, cwd, ["destroy", "--yes", "--skip-preview", "--stack", STACK, "--color", "never"]);
             const summary = out.split("\n").find((l) => /^\s*-\s*\d+ deleted/.test(l))?.trim() ?? "destroyed";

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { locateProvider } from "../provider/dynamicProvider";
-import { accessPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, serviceApiKeyProvider, serviceIdProvider } from "../provider";
+import { accessPolicyProvider, authorizationPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, kmsKeyRingProvider, serviceApiKeyProvider, serviceIdProvider } from "../provider";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
@@ -41,7 +41,7 @@ describe("package: what a consumer can import", function () {
     });
 
     it("every provider module a by-name provider names in state resolves, at the path and export it names", async () => {
-        const providers = { serviceIdProvider, serviceApiKeyProvider, accessPolicyProvider, kmsKeyProvider, kmsAccessReadyProvider };
+        const providers = { serviceIdProvider, serviceApiKeyProvider, accessPolicyProvider, kmsKeyProvider, kmsAccessReadyProvider, kmsKeyRingProvider, authorizationPolicyProvider };
         const located = Object.entries(providers).map(([name, p]) => {
             const where = locateProvider(p);
             assert.ok(where, `${name} is exported by exactly one module of provider/`);

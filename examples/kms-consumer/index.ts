@@ -13,6 +13,8 @@ const iamEndpoint = new pulumi.Config("ibmcloud").get("iamEndpoint");
 const apiKey = producer.requireOutput("apiKey") as pulumi.Output<string>; // secret
 const instanceId = producer.requireOutput("instanceId") as pulumi.Output<string>;
 const endpoint = producer.requireOutput("kmsEndpoint") as pulumi.Output<string>;
+// kms (Key Protect) or hs-crypto, as the producer's instance is; stacks of producers before it had hs-crypto.
+const service = producer.getOutput("service").apply((s) => (s ?? "hs-crypto") as "kms" | "hs-crypto");
 
 const token = apiKey.apply(async (key) => {
     const tokens = accessTokenProvider({ apiKey: key, ...(iamEndpoint ? { iamEndpoint } : {}) });
@@ -26,7 +28,7 @@ const token = apiKey.apply(async (key) => {
 
 const key = new KmsKey("consumer-key", {
     instanceId,
-    service: "hs-crypto",
+    service,
     endpoint,
     name: config.get("keyName") ?? "consumer-key",
     type: "standard",

@@ -40,7 +40,9 @@ describe("e2e: the example stacks (root Pulumi.yaml and examples/kms-consumer)",
                 "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
                 "ibmcloud:iamEndpoint": { value: emu.url },
                 "ibmcloud:kmsEndpoint": { value: emu.url },
+                // The HPCS alternative (the emulator's default instance): instanceId with service hs-crypto.
                 instanceId: { value: emu.instances[0].guid },
+                service: { value: "hs-crypto" },
                 region: { value: emu.instances[0].region },
             },
         });

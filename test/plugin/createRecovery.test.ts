@@ -5,6 +5,8 @@ import { strict as assert } from "assert";
 import "../support/failFast";
 import { RunningEmulator, FaultRule } from "../../emulator";
 import { accessPolicyProvider } from "../../provider/accessPolicy";
+import { authorizationPolicyProvider } from "../../provider/authorizationPolicy";
+import { kmsKeyRingProvider } from "../../provider/kmsKeyRing";
 import { serviceApiKeyProvider } from "../../provider/serviceApiKey";
 import { serviceIdProvider } from "../../provider/serviceId";
 import { Props, RunningPlugin } from "./harness";
@@ -80,6 +82,31 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
             for (const [provider, d] of [[accessPolicyProvider, policy], [serviceApiKeyProvider, key], [serviceIdProvider, sid]] as const) {
                 await plugin.delete(provider, d.id, d.outs);
             }
+        });
+    }
+
+    for (const rule of LOST_AFTER_WRITE) {
+        it(`${rule.kind}: AuthorizationPolicy and KmsKeyRing each end with one object, the one in state`, async function () {
+            const guid = emu.instances[0].guid;
+            const fired = emu.stats().faultsInjected.total;
+            const source = `src-${rule.kind}-${Math.random().toString(16).slice(2, 8)}`.replace(/[^a-z0-9-]/g, "");
+            emu.addFaults([{ ...rule, method: "POST", path: "/v1/policies", count: 1 }]);
+            const auth = await created(authorizationPolicyProvider, { sourceServiceName: source, targetServiceName: "hs-crypto", targetServiceInstance: guid });
+            const live = (await state()).policies.filter((p) => p.state === "active" && JSON.stringify(p).includes(source));
+            assert.deepStrictEqual(live.map((p) => p.id), [auth.id]);
+
+            const ringId = `ring-${rule.kind}`;
+            emu.addFaults([{ ...rule, method: "POST", path: "/api/v2/key_rings/*", count: 1 }]);
+            const ring = await created(kmsKeyRingProvider, { instanceId: guid, endpoint: emu.url, keyRingId: ringId, apiKey: emu.apiKey });
+            assert.strictEqual(ring.id, ringId);
+            const kms = await fetch(`${emu.url}/api/v2/key_rings`, {
+                headers: { authorization: `Bearer ${await world.owner.tokens.getToken()}`, "bluemix-instance": guid },
+            });
+            const rings = ((await kms.json()) as { resources: Array<{ id: string }> }).resources.filter((r) => r.id === ringId);
+            assert.strictEqual(rings.length, 1);
+            assert.equal(emu.stats().faultsInjected.total, fired + 2, "each create met its fault");
+            await plugin.delete(kmsKeyRingProvider, ring.id, ring.outs);
+            await plugin.delete(authorizationPolicyProvider, auth.id, auth.outs);
         });
     }
 });

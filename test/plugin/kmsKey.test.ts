@@ -100,6 +100,8 @@ describe("plugin/kmsKey: KmsKey through the real plugin, as a service ID", funct
         assert.match(String(root.outs.crn), new RegExp(`:hs-crypto:us-south:a/${emu.store.data.accountId}:${hpcs}:key:${root.id}$`));
         assert.strictEqual(root.outs.apiKey, app.apiKey, "state keeps the service ID's key (secret) for refresh and destroy");
 
+        // On IBM a ring must exist before a key goes into it (the emulator refuses it otherwise too).
+        await new KmsClient({ endpoint: url, instanceId: keyProtect, tokenSource: () => owner.tokens.getToken(), httpClient: owner.http }).createKeyRing("app-ring");
         const std = await createKey(serviceOnly, {
             instanceId: keyProtect, service: "kms", region: "eu-de", endpoint: url, name: "app-standard", type: "standard", keyRing: "app-ring",
             apiKey: (await identity("Writer", keyProtect, "kms")).apiKey,

@@ -14,7 +14,9 @@ import * as path from "path";
 import * as util from "util";
 import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { accessPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, serviceApiKeyProvider, serviceIdProvider } from "../../provider";
+import {
+    accessPolicyProvider, authorizationPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, kmsKeyRingProvider, serviceApiKeyProvider, serviceIdProvider,
+} from "../../provider";
 import { IamClient, IamTokenManager } from "../../client";
 import { describeLeaks, SecretTap, startSecretTap, Sweep, TapRule, distinctive } from "../support/secretTap";
 import { PluginCallError, Props, RunningPlugin, startPlugin } from "./harness";
@@ -264,6 +266,55 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
             fails("KmsKey delete, KMS 409 echo", () => plugin.delete(kmsKeyProvider, made.id, made.outs)));
         await plugin.delete(kmsKeyProvider, made.id, made.outs);
         assertClean("KmsKey and KmsAccessReady");
+    });
+
+    it("KmsKeyRing, KmsKey rotation and policies, AuthorizationPolicy: service-ID keys through check, IAM and KMS refusals and echoes", async function () {
+        const sid = await owner.createServiceId({ name: "sweep-rings" });
+        const sidKey = distinctive("pluginSweepRingKey-");
+        chosen.push(sidKey);
+        await owner.createApiKey({ iam_id: sid.iam_id, name: "sid-key", apikey: sidKey });
+        const ring = { instanceId: instance, endpoint: tap.url, keyRingId: "sweep-ring", apiKey: sidKey };
+        await checkRefuses("KmsKeyRing check, empty apiKey", kmsKeyRingProvider, { ...ring, apiKey: "" });
+        await checkRefuses("KmsKeyRing check, the key given as the instance CRN", kmsKeyRingProvider, { ...ring, instanceId: undefined, instanceCrn: sidKey });
+        await checkRefuses("KmsKeyRing check, the key given as the ring id", kmsKeyRingProvider, { ...ring, keyRingId: `${sidKey} x` });
+        await checkRefuses("KmsKey check, the key given as rotationTrigger on a standard key", kmsKeyProvider,
+            { instanceId: instance, endpoint: tap.url, name: "k", type: "standard", rotationTrigger: sidKey, apiKey: sidKey });
+        await fails("KmsKeyRing create, apiKey unknown to IAM", () => create(kmsKeyRingProvider, { ...ring, apiKey: UNKNOWN_KEY }));
+        await fails("KmsKeyRing create, service ID without a policy (KMS 401, emulator)", () => create(kmsKeyRingProvider, ring));
+
+        await owner.createPolicy({
+            type: "access",
+            subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
+            roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Manager" }],
+            resources: [{ attributes: [{ name: "accountId", value: emu.accountId }, { name: "serviceName", value: "hs-crypto" }, { name: "serviceInstance", value: instance }] }],
+        });
+        for (const status of [400, 403, 500]) {
+            await withRules([{ method: "POST", path: /^\/api\/v2\/key_rings\/[^/]+$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
+                fails(`KmsKeyRing create, KMS ${status} echo`, () => create(kmsKeyRingProvider, ring)));
+        }
+        const r = await create(kmsKeyRingProvider, ring);
+        await withRules([{ method: "GET", path: /^\/api\/v2\/key_rings$/, action: { kind: "echo", status: 500, retryAfter: "0" } }], () =>
+            fails("KmsKeyRing read, KMS 500 echo", () => plugin.read(kmsKeyRingProvider, r.id, r.outs)));
+        const k = await create(kmsKeyProvider, { instanceId: instance, endpoint: tap.url, name: "sweep-rotating", keyRing: r.id, apiKey: sidKey, rotationTrigger: 1 });
+        await withRules([{ method: "PUT", path: /^\/api\/v2\/keys\/[^/]+\/policies$/, action: { kind: "echo", status: 403 } }], () =>
+            fails("KmsKey create with a rotation policy, policy PUT 403 echo (partial failure)", () =>
+                create(kmsKeyProvider, { instanceId: instance, endpoint: tap.url, name: "sweep-policy", apiKey: sidKey, rotation: { intervalMonth: 2 } })));
+        const rotate = await withRules([{ method: "POST", path: /^\/api\/v2\/keys\/[^/]+\/actions\/rotate$/, action: { kind: "echo", status: 500, retryAfter: "0" } }], () =>
+            fails("KmsKey update rotating, KMS 500 echo (partial failure)", () => plugin.update(kmsKeyProvider, k.id, k.outs, { ...k.inputs, rotationTrigger: 2 })));
+        assert.ok(rotate.partial, "a failed rotation keeps what KMS holds in state");
+        assert.strictEqual(rotate.partial.properties.rotationTrigger, 1, "the previous trigger: the next `pulumi up` rotates again");
+        await plugin.delete(kmsKeyProvider, k.id, k.outs);
+        await plugin.delete(kmsKeyRingProvider, r.id, { ...r.outs, force: true }); // only a deleted key is left
+
+        const auth = { sourceServiceName: "cloud-object-storage", targetServiceName: "hs-crypto", targetServiceInstance: instance };
+        for (const status of [400, 403, 409, 500]) {
+            await withRules([{ method: "POST", path: /^\/v1\/policies$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
+                fails(`AuthorizationPolicy create, IAM ${status} echo`, () => create(authorizationPolicyProvider, auth)));
+        }
+        const a = await create(authorizationPolicyProvider, auth);
+        await fails("AuthorizationPolicy create, identical exists (emulator)", () => create(authorizationPolicyProvider, auth));
+        await plugin.delete(authorizationPolicyProvider, a.id, a.outs);
+        assertClean("KmsKeyRing, KmsKey rotation and policies, AuthorizationPolicy");
     });
 
     it("configuration mistakes: the key pasted as the IAM endpoint, no key at all", async function () {

@@ -57,7 +57,7 @@ describe("provider/kmsKey: check and diff", function () {
         it("rejects unknown arguments by name", async () => {
             const r = await provider.check({}, args({ extractable: true }));
             assert.deepStrictEqual(r.failures!.map((f) => f.property), ["extractable"]);
-            assert.match(r.failures![0].reason, /^unknown argument "extractable"; remove it or check its spelling \(arguments: instanceId, .*type, .*apiKey\)$/);
+            assert.match(r.failures![0].reason, /^unknown argument "extractable"; remove it or check its spelling \(arguments: instanceId, .*type, .*apiKey, rotation, dualAuthDelete, rotationTrigger\)$/);
         });
 
         it("checks imported material against the key type", async () => {
@@ -122,6 +122,58 @@ describe("provider/kmsKey: check and diff", function () {
             const d = await provider.diff("k-1", stored({ expirationDate: "2099-01-01T00:00:00Z" }),
                 args({ instanceId: INSTANCE.toUpperCase(), description: "", expirationDate: "2099-01-01T00:00:00.000Z" }) as never);
             assert.strictEqual(d.changes, false);
+        });
+    });
+
+    describe("rings, rotation and key policies (issue 13)", function () {
+        const CRN = `crn:v1:bluemix:public:kms:eu-de:a/0123456789abcdef0123456789abcdef:${INSTANCE}::`;
+
+        it("takes instanceId, service and region from instanceCrn; refuses a CRN that contradicts a given field", async () => {
+            const r = await provider.check({}, { name: "app-root", apiKey: KEY, instanceCrn: CRN });
+            assert.deepStrictEqual(r.failures, []);
+            assert.deepStrictEqual([r.inputs.instanceId, r.inputs.service, r.inputs.region, r.inputs.instanceCrn], [INSTANCE, "kms", "eu-de", CRN]);
+            const bad = await provider.check({}, { name: "app-root", apiKey: KEY, instanceCrn: CRN, service: "hs-crypto" });
+            assert.strictEqual(bad.failures![0].property, "service");
+            assert.match(bad.failures![0].reason, /contradicts instanceCrn, which says service kms/);
+        });
+
+        it("defaults rotation.enabled to true and refuses rotation, rotationTrigger on standard keys and rotationTrigger on imported keys", async () => {
+            const r = await provider.check({}, args({ rotation: { intervalMonth: 3 }, dualAuthDelete: { enabled: true }, rotationTrigger: 1 }));
+            assert.deepStrictEqual(r.failures, []);
+            assert.deepStrictEqual(r.inputs.rotation, { enabled: true, intervalMonth: 3 });
+            const std = await provider.check({}, args({ type: "standard", rotation: { intervalMonth: 3 }, rotationTrigger: "a" }));
+            assert.deepStrictEqual(std.failures!.map((f) => f.property).sort(), ["rotation", "rotationTrigger"]);
+            const imported = await provider.check({}, args({ payload: Buffer.alloc(32, 1).toString("base64"), rotationTrigger: "a" }));
+            assert.match(imported.failures![0].reason, /imported root key rotates only with new material/);
+            const month = await provider.check({}, args({ rotation: { intervalMonth: 13 } }));
+            assert.strictEqual(month.failures![0].property, "rotation.intervalMonth");
+        });
+
+        it("changes policies and rotationTrigger in place, never replacing the key; an absent policy is left alone", async () => {
+            const old = stored({ keyVersion: "v1", rotation: { enabled: true, intervalMonth: 3 }, rotationTrigger: "2026-11" });
+            const inPlace: Array<[Record<string, unknown>, string]> = [
+                [{ rotation: { enabled: true, intervalMonth: 6 }, rotationTrigger: "2026-11" }, "rotation"],
+                [{ dualAuthDelete: { enabled: true }, rotationTrigger: "2026-11" }, "dualAuthDelete"],
+                [{ rotationTrigger: "2026-12" }, "rotationTrigger"],
+            ];
+            for (const [change] of inPlace) {
+                const d = await provider.diff("k-1", old, args(change) as never);
+                assert.deepStrictEqual([d.changes, d.replaces], [true, []], JSON.stringify(change));
+            }
+            const same = await provider.diff("k-1", old, args({ rotation: { intervalMonth: 3, enabled: true }, rotationTrigger: "2026-11" }) as never);
+            assert.strictEqual(same.changes, false, "key order and the enabled default do not matter");
+            const leftOut = await provider.diff("k-1", old, args({ rotationTrigger: "2026-11" }) as never);
+            assert.strictEqual(leftOut.changes, false, "rotation left out: KMS keeps it, nothing to do");
+        });
+
+        it("rotates only for a new trigger value, and sends only the policies KMS does not hold", async () => {
+            const { rotatesOnUpdate, policiesToSet } = await import("../../provider/kmsKey");
+            assert.strictEqual(rotatesOnUpdate({ rotationTrigger: 1 }, { rotationTrigger: 2 }), true);
+            assert.strictEqual(rotatesOnUpdate({ rotationTrigger: 1 }, { rotationTrigger: 1 }), false);
+            assert.strictEqual(rotatesOnUpdate({ rotationTrigger: 1 }, {}), false, "removing the trigger rotates nothing");
+            assert.deepStrictEqual(policiesToSet({ rotation: { enabled: true, intervalMonth: 3 } },
+                { rotation: { enabled: true, intervalMonth: 3 }, dualAuthDelete: { enabled: true } }), { dualAuthDelete: { enabled: true } });
+            assert.strictEqual(policiesToSet({ dualAuthDelete: { enabled: false } }, { dualAuthDelete: { enabled: false } }), undefined);
         });
     });
 });

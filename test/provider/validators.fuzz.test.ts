@@ -15,7 +15,8 @@ import { knownRoles } from "../../provider/roles";
 import { closestName, formatIbmDateTime, parseIbmDateTime, readDateTime, UNKNOWN } from "../../provider/validation";
 import { BadInputTarget, KNOWN_ARGUMENTS, rootArgument } from "../support/badInputs";
 
-type Target = Exclude<BadInputTarget, "KmsAccess">;
+// The resources of issue 13 (KmsKeyRing, AuthorizationPolicy) have no generators here yet: their rows are in badInputs.ts.
+type Target = Exclude<BadInputTarget, "KmsAccess" | "KmsKeyRing" | "AuthorizationPolicy">;
 type Inputs = Record<string, unknown>;
 interface Failure { property: string; reason: string }
 interface Checker { check(olds: Inputs, news: Inputs): Promise<{ inputs?: unknown; failures?: Failure[] }> }

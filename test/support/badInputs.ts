@@ -7,7 +7,7 @@
 // A row's inputs are a valid base with the row's changes applied (`undefined` removes an argument),
 // so each row fails for the one reason it is about; the tests prove every base passes.
 
-export type BadInputTarget = "ServiceId" | "ServiceApiKey" | "AccessPolicy" | "KmsKey" | "KmsAccessReady" | "KmsAccess";
+export type BadInputTarget = "ServiceId" | "ServiceApiKey" | "AccessPolicy" | "KmsKey" | "KmsAccessReady" | "KmsKeyRing" | "AuthorizationPolicy" | "KmsAccess";
 
 export interface BadInputRow {
     target: BadInputTarget;
@@ -26,6 +26,9 @@ export interface BadInputRow {
 export const INSTANCE = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
 export const SERVICE_ID = "ServiceId-5c3f5d1e-2f4a-4b6c-8d7e-9f0a1b2c3d4e";
 export const CRN = `crn:v1:bluemix:public:hs-crypto:us-south:a/0123456789abcdef0123456789abcdef:${INSTANCE}::`;
+/** A Key Protect instance CRN (instance GUID INSTANCE, us-south). */
+export const KP_CRN = `crn:v1:bluemix:public:kms:us-south:a/0123456789abcdef0123456789abcdef:${INSTANCE}::`;
+export const KEY_ID = "8a2f0c1e-3d4b-4a5c-9e6f-7a8b9c0d1e2f";
 /** Distinctive values standing for secrets: the tests search every reason (and the plugin's output) for them. */
 export const SECRET_API_KEY = "BADINPUT-secret-apikey-0123456789abcdefghijklm";
 export const SECRET_SHORT_KEY = "BADINPUT-short-secret";
@@ -41,12 +44,15 @@ export const BASES: Readonly<Record<BadInputTarget, Record<string, unknown>>> = 
     AccessPolicy: { serviceId: SERVICE_ID, roles: ["Reader"], resource: { serviceName: "hs-crypto", serviceInstance: INSTANCE } },
     KmsKey: { instanceId: INSTANCE, name: "orders-root", apiKey: SECRET_API_KEY, expirationDate: "2099-01-31T12:00:00Z" },
     KmsAccessReady: { instanceId: INSTANCE, apiKey: SECRET_API_KEY, timeoutSeconds: 60 },
+    KmsKeyRing: { instanceCrn: KP_CRN, keyRingId: "orders-keys", apiKey: SECRET_API_KEY },
+    AuthorizationPolicy: { sourceServiceName: "cloud-object-storage", targetServiceName: "kms", targetServiceInstance: INSTANCE, roles: ["Reader"] },
     KmsAccess: { instance: { instanceId: INSTANCE, region: "us-south" }, roles: ["Writer"], serviceIdName: "orders-app" },
 };
 
 /** Every secret value a base carries (they must not leak from any row). */
 const BASE_SECRETS: Readonly<Record<BadInputTarget, string[]>> = {
-    ServiceId: [], ServiceApiKey: [SECRET_API_KEY], AccessPolicy: [], KmsKey: [SECRET_API_KEY], KmsAccessReady: [SECRET_API_KEY], KmsAccess: [],
+    ServiceId: [], ServiceApiKey: [SECRET_API_KEY], AccessPolicy: [], KmsKey: [SECRET_API_KEY], KmsAccessReady: [SECRET_API_KEY], KmsKeyRing: [SECRET_API_KEY],
+    AuthorizationPolicy: [], KmsAccess: [],
 };
 
 function apply(base: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
@@ -136,7 +142,16 @@ row("AccessPolicy", "adoptExisting as a string", { adoptExisting: "yes" }, "adop
 
 // ---------- KmsKey ----------
 row("KmsKey", "instanceId given as a name", { instanceId: "my-hpcs" }, "instanceId", /instance GUID such as/);
-row("KmsKey", "instanceId given as the instance CRN", { instanceId: CRN }, "instanceId", /the last-but-two segment of the instance CRN/);
+row("KmsKey", "instanceId given as the instance CRN", { instanceId: CRN }, "instanceId", /the last-but-two segment of the instance CRN\); to give the instance by its CRN, use instanceCrn/);
+row("KmsKey", "instanceCrn that is a key's CRN", { instanceId: undefined, instanceCrn: `${CRN.slice(0, -2)}:key:${KEY_ID}` }, "instanceCrn", /CRN of a key inside the instance, not of the instance/);
+row("KmsKey", "instanceCrn of another service", { instanceId: undefined, instanceCrn: CRN.replace("hs-crypto", "cloud-object-storage") }, "instanceCrn", /not of a KMS instance/);
+row("KmsKey", "instanceCrn contradicting service (contradictory)", { instanceId: undefined, instanceCrn: KP_CRN, service: "hs-crypto" }, "service", /contradicts instanceCrn, which says service kms/);
+row("KmsKey", "instanceCrn contradicting instanceId (contradictory)", { instanceCrn: KP_CRN, instanceId: "11111111-2222-3333-4444-555555555555" }, "instanceId", /contradicts instanceCrn/);
+row("KmsKey", "a rotation interval of 13 months", { rotation: { intervalMonth: 13 } }, "rotation.intervalMonth", /1 to 12 months/);
+row("KmsKey", "a rotation without its interval", { rotation: { enabled: true } }, "rotation.intervalMonth", /rotation.intervalMonth is required/);
+row("KmsKey", "rotation on a standard key (contradictory)", { type: "standard", rotation: { intervalMonth: 3 } }, "rotation", /only root keys rotate/);
+row("KmsKey", "rotationTrigger on an imported root key (contradictory)", { payload: Buffer.alloc(32, 7).toString("base64"), rotationTrigger: 1 }, "rotationTrigger", /rotates only with new material/);
+row("KmsKey", "dualAuthDelete as a boolean", { dualAuthDelete: true }, "dualAuthDelete", /must be an object such as \{ enabled: true \}/);
 row("KmsKey", "an unknown service", { service: "key-protect" }, "service", /hs-crypto \(Hyper Protect Crypto Services\) or kms \(Key Protect\)/);
 row("KmsKey", "a region by its display name", { region: "Dallas" }, "region", /region id such as us-south/);
 row("KmsKey", "a plain-http endpoint", { endpoint: "http://kms.example.com" }, "endpoint", /must use https/);
@@ -167,6 +182,34 @@ row("KmsAccessReady", "an empty policyId", { policyId: "" }, "policyId", /must n
 row("KmsAccessReady", "an unknown service", { service: "vault" }, "service", /hs-crypto .* or kms/);
 row("KmsAccessReady", "an ftp endpoint", { endpoint: "ftp://kms.example.com" }, "endpoint", /https/);
 
+// ---------- KmsKeyRing ----------
+row("KmsKeyRing", "the default ring", { keyRingId: "default" }, "keyRingId", /cannot be created or deleted/);
+row("KmsKeyRing", "a ring id with a space", { keyRingId: "orders keys" }, "keyRingId", /2 to 100 letters, digits or dashes/);
+row("KmsKeyRing", "keyRingId left out", { keyRingId: undefined }, "keyRingId", /keyRingId is required/);
+row("KmsKeyRing", "a malformed instanceCrn", { instanceCrn: "crn:v1:bluemix:public:kms:us-south" }, "instanceCrn", /10 colon-separated segments/);
+row("KmsKeyRing", "instanceCrn contradicting region (contradictory)", { region: "eu-de" }, "region", /contradicts instanceCrn, which says region us-south/);
+row("KmsKeyRing", "no instance at all", { instanceCrn: undefined }, "instanceId", /instanceId is required/);
+row("KmsKeyRing", "an empty apiKey", { apiKey: "" }, "apiKey", /must not be empty/);
+row("KmsKeyRing", "force as a string", { force: "yes" }, "force", /true or false/);
+row("KmsKeyRing", "Terraform's force_delete", { force_delete: true }, "force_delete", /unknown argument "force_delete"/);
+
+// ---------- AuthorizationPolicy ----------
+row("AuthorizationPolicy", "sourceServiceName left out", { sourceServiceName: undefined }, "sourceServiceName", /sourceServiceName is required/);
+row("AuthorizationPolicy", "a source service in capitals", { sourceServiceName: "Cloud-Object-Storage" }, "sourceServiceName", /lowercase letters, digits and dashes/);
+row("AuthorizationPolicy", "a target that is not a KMS service", { targetServiceName: "cloud-object-storage" }, "targetServiceName", /kms \(Key Protect\) or hs-crypto/);
+row("AuthorizationPolicy", "a service authorized to itself (contradictory)", { sourceServiceName: "kms" }, "sourceServiceName", /not authorized to itself/);
+row("AuthorizationPolicy", "targetServiceInstance given as a name", { targetServiceInstance: "my-kp" }, "targetServiceInstance", /instance GUID/);
+row("AuthorizationPolicy", "a misspelt role", { roles: ["Raeder"] }, "roles[0]", /unknown role "Raeder" for kms; valid roles:/);
+row("AuthorizationPolicy", "an HPCS-only role on Key Protect", { roles: ["Key Custodian - Creator"] }, "roles[0]", /unknown role "Key Custodian - Creator" for kms/);
+row("AuthorizationPolicy", "no roles", { roles: [] }, "roles", /at least one role/);
+row("AuthorizationPolicy", "a role listed twice", { roles: ["Reader", "reader"] }, "roles[1]", /grants the same role as roles\[0\]/);
+row("AuthorizationPolicy", "a key without targetResourceType", { targetResource: KEY_ID }, "targetResourceType", /needs targetResourceType: "key"/);
+row("AuthorizationPolicy", "targetResourceType key without the key", { targetResourceType: "key" }, "targetResource", /needs targetResource: the key's id/);
+row("AuthorizationPolicy", "a resource type other than key", { targetResourceType: "bucket", targetResource: KEY_ID }, "targetResourceType", /must be "key"/);
+row("AuthorizationPolicy", "the key's CRN as targetResource", { targetResourceType: "key", targetResource: `${KP_CRN.slice(0, -2)}:key:${KEY_ID}` }, "targetResource", /not its name or CRN/);
+row("AuthorizationPolicy", "Terraform's source_service_name", { source_service_name: "cloud-object-storage", sourceServiceName: undefined }, "source_service_name", /did you mean "sourceServiceName"\?/);
+row("AuthorizationPolicy", "description of 301 characters", { description: "d".repeat(301) }, "description", /at most 300 characters/);
+
 // ---------- KmsAccess (the component: construction throws) ----------
 const inst = (changes: Record<string, unknown>) => ({ instance: apply(BASES.KmsAccess.instance as Record<string, unknown>, changes) });
 row("KmsAccess", "instance left out", { instance: undefined }, "instance", /instance is required/);
@@ -174,6 +217,8 @@ row("KmsAccess", "instance.instanceId given as a name", inst({ instanceId: "my-h
 row("KmsAccess", "an unknown instance.service", inst({ service: "key-protect" }), "instance.service", /hs-crypto .* or kms/);
 row("KmsAccess", "a region by its display name", inst({ region: "Dallas" }), "instance.region", /region id such as us-south/);
 row("KmsAccess", "a plain-http instance.endpoint", inst({ endpoint: "http://kms.example.com" }), "instance.endpoint", /must use https/);
+row("KmsAccess", "a malformed instance.crn", { instance: { crn: "crn:v1:bluemix:public:kms" } }, "instance.crn", /instance.crn is not a KMS instance CRN/);
+row("KmsAccess", "instance.crn contradicting instance.service (contradictory)", { instance: { crn: KP_CRN, service: "hs-crypto" } }, "instance.service", /contradicts instance.crn/);
 row("KmsAccess", "no roles", { roles: [] }, "roles", /at least one role/);
 row("KmsAccess", "a misspelt role", { roles: ["Wrtier"] }, "roles[0]", /unknown role "Wrtier" for hs-crypto; valid roles:/);
 row("KmsAccess", "a role listed twice", { roles: ["Writer", "writer"] }, "roles[1]", /grants the same role as roles\[0\]/);
@@ -202,8 +247,12 @@ export const KNOWN_ARGUMENTS: Readonly<Record<BadInputTarget, string[]>> = {
     ServiceId: ["name", "description", "uniqueInstanceCrns", "locked"],
     ServiceApiKey: ["serviceId", "name", "description", "expiresAt", "actionWhenLeaked", "supportSessions", "locked", "disabled", "storeValue", "apikey", "rotationTrigger", "outputFile"],
     AccessPolicy: ["serviceId", "iamId", "roles", "resource", "description", "adoptExisting"],
-    KmsKey: ["instanceId", "service", "region", "endpoint", "name", "description", "keyRing", "expirationDate", "type", "payload", "force", "apiKey"],
-    KmsAccessReady: ["instanceId", "service", "region", "endpoint", "apiKey", "policyId", "policyEtag", "timeoutSeconds"],
+    KmsKey: ["instanceId", "instanceCrn", "service", "region", "endpoint", "name", "description", "keyRing", "expirationDate", "type", "payload", "force", "apiKey",
+        "rotation", "dualAuthDelete", "rotationTrigger"],
+    KmsAccessReady: ["instanceId", "instanceCrn", "service", "region", "endpoint", "apiKey", "policyId", "policyEtag", "timeoutSeconds"],
+    KmsKeyRing: ["instanceId", "instanceCrn", "service", "region", "endpoint", "keyRingId", "force", "apiKey"],
+    AuthorizationPolicy: ["sourceServiceName", "sourceServiceInstance", "sourceResourceGroupId", "sourceResourceType", "targetServiceName", "targetServiceInstance",
+        "targetResourceType", "targetResource", "roles", "description", "adoptExisting"],
     KmsAccess: ["instance", "roles", "serviceIdName", "description", "rotationTrigger", "expiresAt", "storeValue", "outputFile", "waitForAccess"],
 };
 

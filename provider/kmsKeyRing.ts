@@ -1,0 +1,287 @@
+// A KMS key ring (Key Protect `kms` or HPCS `hs-crypto`): on IBM a ring must exist before a key can be
+// put in it (`x-kms-key-ring`). Created, read and deleted AS the service ID whose API key is the secret
+// input `apiKey` (ring create and delete need Manager on the instance), like KmsKey; the deployer's
+// credentials are the fallback for refresh and destroy. Terraform: `ibm_kms_key_rings`.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { KmsService } from "../client/config";
+import { appendErrorNote } from "../client/errors";
+import { KmsClient, KmsKeyRing as KmsKeyRingResource } from "../client/kmsClient";
+import { IamTokenManager } from "../client/tokenManager";
+import { providerForDeployment } from "./dynamicProvider";
+import {
+    asServiceId,
+    checkKmsResource,
+    DEFAULT_KMS_SERVICE,
+    deployerTokensOf,
+    diffKmsTarget,
+    explainKmsRefusal,
+    KmsConnections,
+    kmsServiceField,
+    KmsTarget,
+    KmsTargetArgs,
+    kmsTargetShape,
+    targetInputsOf,
+} from "./kmsTarget";
+import { CloudSession } from "./session";
+import { compact, UNKNOWN } from "./validation";
+
+// ---------- arguments ----------
+
+export interface KmsKeyRingArgs extends KmsTargetArgs {
+    /** The ring's id: 2–100 letters, digits or dashes (not `default`, which always exists). Changing it replaces the ring. */
+    keyRingId: pulumi.Input<string>;
+    /**
+     * Delete the ring when only deleted keys are left in it (`?force=true`; they move to `default`).
+     * Without it a ring holding keys in any state cannot be deleted. Changes in place.
+     */
+    force?: pulumi.Input<boolean>;
+    /** The SERVICE ID's API key (secret; it needs Manager on the instance). A new value is an in-place update. */
+    apiKey: pulumi.Input<string>;
+}
+
+/** What state holds for a ring. */
+export interface KmsKeyRingOutputs {
+    keyRingId: string;
+    instanceId: string;
+    service: KmsService;
+    /** The region given, or the configured one the endpoint was derived from. */
+    region?: string;
+    endpoint: string;
+    force: boolean;
+    /** Secret. */
+    apiKey: string;
+    instanceCrn?: string;
+    creationDate?: string;
+    /** Who created the ring (the service ID's `iam-ServiceId-…`). */
+    createdBy?: string;
+}
+
+interface KmsKeyRingInputs {
+    keyRingId: string;
+    instanceId: string;
+    service: KmsService;
+    region?: string;
+    endpoint?: string;
+    force: boolean;
+    apiKey: string;
+    instanceCrn?: string;
+}
+
+// ---------- validation ----------
+
+function kmsKeyRingSchema() {
+    return z
+        .object({
+            ...kmsTargetShape(),
+            service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
+            keyRingId: z
+                .string({ error: 'keyRingId must be a string such as "app-keys"' })
+                .regex(/^[a-zA-Z0-9-]{2,100}$/, { error: 'keyRingId must be 2 to 100 letters, digits or dashes, e.g. "app-keys"' })
+                .refine((v) => v !== "default", {
+                    error: 'keyRingId "default" is the ring every instance has (it cannot be created or deleted): leave keyRing out of the KmsKey instead, or pick another id',
+                }),
+            force: z.boolean({ error: "force must be true or false" }).default(false),
+            apiKey: z
+                .string({ error: "apiKey must be the service ID's API key (a string), e.g. serviceApiKey.apikey" })
+                .min(1, { error: "apiKey must not be empty; pass the service ID's API key, e.g. serviceApiKey.apikey or kmsAccess.apiKey" }),
+        })
+        .strict();
+}
+
+/** What `diff` decides (pure). */
+export function diffKmsKeyRing(olds: Partial<KmsKeyRingOutputs>, news: Partial<KmsKeyRingInputs>): { changes: boolean; replaces: string[]; updates: string[] } {
+    const target = diffKmsTarget(olds, news);
+    const replaces = [...(news.keyRingId === UNKNOWN || olds.keyRingId !== news.keyRingId ? ["keyRingId"] : []), ...target.replaces];
+    const updates = [
+        ...(news.apiKey === UNKNOWN || olds.apiKey !== news.apiKey ? ["apiKey"] : []),
+        ...((news.force ?? false) !== (olds.force ?? false) ? ["force"] : []),
+        ...target.updates,
+    ];
+    return { changes: replaces.length > 0 || updates.length > 0, replaces, updates };
+}
+
+// ---------- provider ----------
+
+export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
+    private readonly session = new CloudSession();
+    private readonly connections = new KmsConnections();
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.session.configure(req);
+        this.connections.configure(req);
+    }
+
+    async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+        return checkKmsResource(news, kmsKeyRingSchema());
+    }
+
+    async diff(_id: string, olds: KmsKeyRingOutputs, news: KmsKeyRingInputs): Promise<pulumi.dynamic.DiffResult> {
+        const d = diffKmsKeyRing(olds, news);
+        // A new id or another instance: the new ring can exist beside the old one.
+        return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: false };
+    }
+
+    async create(inputs: KmsKeyRingInputs): Promise<pulumi.dynamic.CreateResult<KmsKeyRingOutputs>> {
+        const target = this.targetOf(inputs);
+        const tokens = this.connections.tokensFor(inputs.apiKey, "KmsKeyRing");
+        const client = this.connections.client(target, tokens);
+        let ring: KmsKeyRingResource | undefined;
+        try {
+            // false: the ring was there before this create (a retry after a lost answer counts as ours).
+            const made = await client.createKeyRing(inputs.keyRingId);
+            if (!made) {
+                throw new Error(
+                    `key ring "${inputs.keyRingId}" already exists in ${target.service} instance ${target.instanceId}: ` +
+                        `adopt it with KmsKeyRing.get("<name>", "${inputs.keyRingId}", { instanceId, apiKey, ... }) or choose another keyRingId`,
+                );
+            }
+            ring = (await client.listKeyRings()).find((r) => r.id === inputs.keyRingId);
+        } catch (err) {
+            throw await explainKmsRefusal(err, "KmsKeyRing", tokens, target, "create key rings (Manager)");
+        }
+        return { id: inputs.keyRingId, outs: this.outputsOf(inputs, target, ring) };
+    }
+
+    async read(id: string, props: Partial<KmsKeyRingOutputs>): Promise<pulumi.dynamic.ReadResult> {
+        const p = props ?? {};
+        const inputs = inputsOf({ ...p, keyRingId: p.keyRingId ?? id });
+        const target = this.connections.targetFromState(p);
+        const rings = await this.asServiceId(p.apiKey, target, "refresh", (client) => client.listKeyRings());
+        const ring = rings.find((r) => r.id === id);
+        if (!ring) return { id: "" };
+        const outs = this.outputsOf(inputs, target, ring, p.region);
+        return { id, props: outs, inputs: inputsOf(outs) };
+    }
+
+    async update(id: string, olds: KmsKeyRingOutputs, news: KmsKeyRingInputs): Promise<pulumi.dynamic.UpdateResult<KmsKeyRingOutputs>> {
+        // Credential, force and endpoint change in place; the new credential must see the ring before it is stored.
+        const target = this.connections.targetForUpdate(news, olds.endpoint);
+        const tokens = this.connections.tokensFor(news.apiKey, "KmsKeyRing");
+        let ring: KmsKeyRingResource | undefined;
+        try {
+            ring = (await this.connections.client(target, tokens).listKeyRings()).find((r) => r.id === id);
+        } catch (err) {
+            throw await explainKmsRefusal(
+                err,
+                "KmsKeyRing",
+                tokens,
+                target,
+                "list key rings (Reader or more)",
+                "the new apiKey was not stored; the previous one is kept in state",
+            );
+        }
+        if (!ring)
+            throw new Error(
+                `key ring ${id} no longer exists in instance ${target.instanceId} (deleted outside Pulumi); run \`pulumi refresh\` so Pulumi forgets it and creates it again`,
+            );
+        return { outs: this.outputsOf(news, target, ring, news.region ?? (news.endpoint === undefined ? olds.region : undefined)) };
+    }
+
+    async delete(id: string, props: KmsKeyRingOutputs): Promise<void> {
+        const target = this.connections.targetFromState(props);
+        try {
+            await this.asServiceId(props.apiKey, target, "destroy", (client) => client.deleteKeyRing(id, { force: props.force === true })); // false: already gone
+        } catch (err) {
+            if ((err as { status?: unknown }).status === 409) {
+                throw appendErrorNote(
+                    err,
+                    props.force === true
+                        ? `key ring ${id} still holds keys that are not deleted: delete them (or move them to another ring) first`
+                        : `key ring ${id} still holds keys: delete them first; when only deleted keys are left, set force: true on the KmsKeyRing and run \`pulumi up\``,
+                );
+            }
+            throw err;
+        }
+    }
+
+    private asServiceId<T>(apiKey: string | undefined, target: KmsTarget, what: "refresh" | "destroy", fn: (client: KmsClient) => Promise<T>): Promise<T> {
+        return asServiceId(this.connections, () => this.deployerTokens(), "KmsKeyRing", apiKey, target, what, fn);
+    }
+
+    private deployerTokens(): IamTokenManager | undefined {
+        return deployerTokensOf(this.session);
+    }
+
+    private targetOf(inputs: Partial<KmsKeyRingInputs>): KmsTarget {
+        return this.connections.targetOf(inputs);
+    }
+
+    private outputsOf(inputs: Partial<KmsKeyRingInputs>, target: KmsTarget, ring: KmsKeyRingResource | undefined, region?: string): KmsKeyRingOutputs {
+        return compact({
+            keyRingId: String(inputs.keyRingId),
+            instanceId: target.instanceId,
+            service: target.service,
+            region: region ?? this.connections.regionUsed(inputs),
+            endpoint: target.endpoint,
+            force: inputs.force ?? false,
+            apiKey: inputs.apiKey ?? "",
+            instanceCrn: inputs.instanceCrn,
+            creationDate: ring?.creationDate,
+            createdBy: ring?.createdBy,
+        }) as KmsKeyRingOutputs;
+    }
+}
+
+/** The inputs a state corresponds to (read's `inputs`, and a static get()). */
+function inputsOf(p: Partial<KmsKeyRingOutputs>): Partial<KmsKeyRingInputs> {
+    return compact({ ...targetInputsOf(p), keyRingId: p.keyRingId, force: p.force ?? false, apiKey: p.apiKey }) as Partial<KmsKeyRingInputs>;
+}
+
+export const kmsKeyRingProvider = new KmsKeyRingProvider();
+
+// ---------- resource ----------
+
+/** Identifies an existing ring for `KmsKeyRing.get` (its id is the resource id). */
+export type KmsKeyRingLookup = Omit<KmsKeyRingArgs, "keyRingId">;
+
+/**
+ * A key ring in a Key Protect or HPCS instance, created and managed as a service ID (`apiKey`, with
+ * Manager on the instance). Put keys in it with `keyRing: ring.keyRingId`.
+ *
+ * ```ts
+ * const ring = new KmsKeyRing("app-ring", { instanceCrn, keyRingId: "app-keys", apiKey: access.apiKey });
+ * const key = access.createKey("app-root", { name: "app-root", keyRing: ring.keyRingId });
+ * ```
+ */
+export class KmsKeyRing extends pulumi.dynamic.Resource {
+    declare readonly keyRingId: pulumi.Output<string>;
+    declare readonly instanceId: pulumi.Output<string>;
+    declare readonly service: pulumi.Output<KmsService>;
+    declare readonly region: pulumi.Output<string | undefined>;
+    declare readonly endpoint: pulumi.Output<string>;
+    declare readonly force: pulumi.Output<boolean>;
+    /** Secret. */
+    declare readonly apiKey: pulumi.Output<string>;
+    declare readonly instanceCrn: pulumi.Output<string | undefined>;
+    declare readonly creationDate: pulumi.Output<string | undefined>;
+    declare readonly createdBy: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: KmsKeyRingArgs, opts?: pulumi.CustomResourceOptions) {
+        const props: Record<string, unknown> = {
+            instanceId: undefined,
+            service: undefined,
+            region: undefined,
+            endpoint: undefined,
+            force: undefined,
+            instanceCrn: undefined,
+            creationDate: undefined,
+            createdBy: undefined,
+            ...args,
+            apiKey: pulumi.secret(args.apiKey),
+        };
+        super(
+            providerForDeployment(kmsKeyRingProvider),
+            name,
+            props,
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }),
+            "ibmcloud-iam",
+            "KmsKeyRing",
+        );
+    }
+
+    /** Adopts an existing ring by its id (the engine reads it; `pulumi destroy` then deletes it). */
+    static get(name: string, keyRingId: pulumi.Input<pulumi.ID>, lookup: KmsKeyRingLookup, opts?: pulumi.CustomResourceOptions): KmsKeyRing {
+        return new KmsKeyRing(name, { ...lookup, keyRingId } as KmsKeyRingArgs, { ...opts, id: keyRingId });
+    }
+}
