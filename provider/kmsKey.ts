@@ -11,11 +11,12 @@ import { KmsClient, KmsKeyPolicies, KmsKey as KmsKeyResource } from "../client/k
 import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./session";
 import {
-    asServiceId, checkKmsResource, DEFAULT_KMS_SERVICE, deployerTokensOf, diffKmsTarget, explainKmsRefusal, KmsConnections, kmsServiceField, KmsTarget, KmsTargetArgs,
-    kmsTargetShape, normalizeEndpoint, targetInputsOf,
+    asServiceId, checkKmsResource, DEFAULT_KMS_SERVICE, deployerTokensOf, explainKmsRefusal, KmsConnections, kmsServiceField, KmsTarget, KmsTargetArgs,
+    kmsTargetShape, targetInputsOf,
 } from "./kmsTarget";
-import { compact, dateTimeField, descriptionField, differs, UNKNOWN } from "./validation";
+import { compact, dateTimeField, descriptionField, UNKNOWN } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
+import { diffKmsKey, policiesToSet, rotatesOnUpdate } from "./kmsKeyDiff";
 
 // ---------- arguments ----------
 
@@ -113,7 +114,7 @@ export interface KmsKeyOutputs {
 }
 
 /** Inputs after `check`: defaults applied. */
-interface KmsKeyInputs {
+export interface KmsKeyInputs {
     instanceId: string;
     service: KmsService;
     region?: string;
@@ -178,7 +179,7 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
         if (v.type === "standard" && v.rotationTrigger !== undefined) {
             ctx.addIssue({ code: "custom", path: ["rotationTrigger"], message: "only root keys rotate: remove rotationTrigger, or make the key type root" });
         }
-        if (v.rotationTrigger !== undefined && v.payload !== undefined && v.type === "root") {
+        if (v.rotationTrigger !== undefined && v.payload !== undefined && v.payload !== UNKNOWN && v.type === "root") {
             ctx.addIssue({ code: "custom", path: ["rotationTrigger"], message: "an imported root key rotates only with new material, which replaces it here: remove rotationTrigger and change payload instead" });
         }
         // A payload that is not base64 already has its failure: its "size" would mean nothing.
@@ -193,68 +194,7 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
     });
 }
 
-// Fields whose change replaces the key (KMS has no API to change them), compared input → stored output.
-const REPLACE_FIELDS: ReadonlyArray<"instanceId" | "service" | "name" | "description" | "keyRing" | "expirationDate" | "type" | "payload"> =
-    Object.freeze(["instanceId", "service", "name", "description", "keyRing", "expirationDate", "type", "payload"]);
-
-/** What `diff` decides, as a pure function of stored outputs and new inputs (tests call it directly). */
-export function diffKmsKey(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInputs>): { changes: boolean; replaces: string[]; updates: string[] } {
-    const replaces: string[] = [];
-    const updates: string[] = [];
-    const storedRing = olds.keyRing ?? "default";
-    for (const field of REPLACE_FIELDS) {
-        const before: unknown = field === "keyRing" ? storedRing : field === "type" ? (olds.type ?? (olds.extractable ? "standard" : "root")) : olds[field];
-        const after: unknown = field === "keyRing" ? (news.keyRing ?? "default") : field === "service" ? (news.service ?? DEFAULT_KMS_SERVICE)
-            : field === "type" ? (news.type ?? "root") : news[field];
-        // An unknown (preview) value may turn out different: report the replacement it could cause.
-        if (after === UNKNOWN || !sameValue(before, after, field)) replaces.push(field);
-    }
-    if (news.apiKey === UNKNOWN || news.apiKey !== olds.apiKey) updates.push("apiKey");
-    if ((news.force ?? false) !== (olds.force ?? false)) updates.push("force");
-    updates.push(...diffKmsTarget(olds, news).updates);
-    // Policies are managed when given; left out, KMS keeps what it holds.
-    if (news.rotation !== undefined && differs(rotationOf(olds.rotation), rotationOf(news.rotation))) updates.push("rotation");
-    if (news.dualAuthDelete !== undefined && differs(dualAuthOf(olds.dualAuthDelete), dualAuthOf(news.dualAuthDelete))) updates.push("dualAuthDelete");
-    if (news.rotationTrigger === UNKNOWN || news.rotationTrigger !== olds.rotationTrigger) {
-        if (news.rotationTrigger !== undefined || olds.rotationTrigger !== undefined) updates.push("rotationTrigger");
-    }
-    return { changes: replaces.length > 0 || updates.length > 0, replaces, updates };
-}
-
-// Key order does not matter (state and the engine may reorder); a preview unknown stays unknown.
-function rotationOf(r: unknown): unknown {
-    if (r === UNKNOWN || r === null || typeof r !== "object") return r;
-    const o = r as { enabled?: unknown; intervalMonth?: unknown };
-    return [o.enabled ?? true, o.intervalMonth];
-}
-function dualAuthOf(d: unknown): unknown {
-    return d !== null && typeof d === "object" ? [(d as { enabled?: unknown }).enabled] : d;
-}
-
-/** True when this update rotates the key: `rotationTrigger` given a new value. */
-export function rotatesOnUpdate(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInputs>): boolean {
-    return news.rotationTrigger !== undefined && news.rotationTrigger !== olds.rotationTrigger;
-}
-
-/** The key policies an update (or create) must send: those given that KMS does not already hold. */
-export function policiesToSet(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInputs>): KmsKeyPolicies | undefined {
-    const out: KmsKeyPolicies = {};
-    if (news.rotation !== undefined && differs(rotationOf(olds.rotation), rotationOf(news.rotation))) out.rotation = news.rotation;
-    if (news.dualAuthDelete !== undefined && differs(dualAuthOf(olds.dualAuthDelete), dualAuthOf(news.dualAuthDelete))) out.dualAuthDelete = news.dualAuthDelete;
-    return out.rotation || out.dualAuthDelete ? out : undefined;
-}
-
-function sameValue(before: unknown, after: unknown, field: string): boolean {
-    if (field === "instanceId" && typeof before === "string" && typeof after === "string") return before.toLowerCase() === after.toLowerCase();
-    if (field === "expirationDate" && typeof before === "string" && typeof after === "string") return Date.parse(before) === Date.parse(after);
-    // Absent and empty description are the same thing to KMS.
-    if (field === "description") return (before ?? "") === (after ?? "");
-    return before === after;
-}
-
-
 // ---------- provider ----------
-
 
 export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     // The deployer's client (a fallback for refresh and destroy); endpoints and the service ID's tokens.
@@ -426,7 +366,6 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     }
 }
 
-/** Outputs from the KMS answer and the inputs (nothing undefined). */
 /** The key policies as outputs (absent ones left out). */
 function policyOutputs(p: KmsKeyPolicies): Pick<KmsKeyOutputs, "rotation" | "dualAuthDelete"> {
     return compact({
@@ -563,5 +502,4 @@ export class KmsKey extends pulumi.dynamic.Resource {
         return new KmsKey(name, lookup as unknown as KmsKeyArgs, { ...opts, id });
     }
 }
-
 

@@ -167,7 +167,7 @@ describe("provider/kmsKey: check and diff", function () {
         });
 
         it("rotates only for a new trigger value, and sends only the policies KMS does not hold", async () => {
-            const { rotatesOnUpdate, policiesToSet } = await import("../../provider/kmsKey");
+            const { rotatesOnUpdate, policiesToSet } = await import("../../provider/kmsKeyDiff");
             assert.strictEqual(rotatesOnUpdate({ rotationTrigger: 1 }, { rotationTrigger: 2 }), true);
             assert.strictEqual(rotatesOnUpdate({ rotationTrigger: 1 }, { rotationTrigger: 1 }), false);
             assert.strictEqual(rotatesOnUpdate({ rotationTrigger: 1 }, {}), false, "removing the trigger rotates nothing");

@@ -10,13 +10,14 @@
 // raises the number of cases per property (default 300).
 import { strict as assert } from "assert";
 import * as fc from "fast-check";
-import { accessPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, serviceApiKeyProvider, serviceIdProvider } from "../../provider";
+import {
+    accessPolicyProvider, authorizationPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, kmsKeyRingProvider, serviceApiKeyProvider, serviceIdProvider,
+} from "../../provider";
 import { knownRoles } from "../../provider/roles";
 import { closestName, formatIbmDateTime, parseIbmDateTime, readDateTime, UNKNOWN } from "../../provider/validation";
 import { BadInputTarget, KNOWN_ARGUMENTS, rootArgument } from "../support/badInputs";
 
-// The resources of issue 13 (KmsKeyRing, AuthorizationPolicy) have no generators here yet: their rows are in badInputs.ts.
-type Target = Exclude<BadInputTarget, "KmsAccess" | "KmsKeyRing" | "AuthorizationPolicy">;
+type Target = Exclude<BadInputTarget, "KmsAccess">;
 type Inputs = Record<string, unknown>;
 interface Failure { property: string; reason: string }
 interface Checker { check(olds: Inputs, news: Inputs): Promise<{ inputs?: unknown; failures?: Failure[] }> }
@@ -27,6 +28,8 @@ const PROVIDERS: Record<Target, Checker> = {
     AccessPolicy: accessPolicyProvider as unknown as Checker,
     KmsKey: kmsKeyProvider as unknown as Checker,
     KmsAccessReady: kmsAccessReadyProvider as unknown as Checker,
+    KmsKeyRing: kmsKeyRingProvider as unknown as Checker,
+    AuthorizationPolicy: authorizationPolicyProvider as unknown as Checker,
 };
 const TARGETS = Object.keys(PROVIDERS) as Target[];
 
@@ -166,6 +169,51 @@ function validInputs(g: Gen, target: Target, secret: string): Inputs {
             if (type !== undefined) o.type = type;
             if (g.bool(0.4)) o.payload = Buffer.from(Array.from({ length: type === "standard" ? g.int(1, 600) : g.pick([16, 24, 32]) }, () => g.int(0, 255))).toString("base64");
             if (g.bool()) o.force = g.bool();
+            if (type !== "standard" && g.bool(0.3)) o.rotation = g.bool() ? { enabled: g.bool(), intervalMonth: g.int(1, 12) } : { intervalMonth: g.int(1, 12) };
+            if (g.bool(0.3)) o.dualAuthDelete = { enabled: g.bool() };
+            // an imported root key rotates only with new material (a new payload replaces it)
+            if (type !== "standard" && o.payload === undefined && g.bool(0.3)) o.rotationTrigger = g.bool() ? g.string(PRINTABLE, 1, 10) : g.int(0, 1e6);
+            if (g.bool(0.2)) {
+                // By CRN instead of id and service (the CRN says both, and the region).
+                delete o.instanceId;
+                delete o.service;
+                delete o.region;
+                o.instanceCrn = crn(g);
+            }
+            return o;
+        }
+        case "KmsKeyRing": {
+            const o: Inputs = { keyRingId: g.string(`${LETTERS}0123456789-`, 2, 100), apiKey: secret };
+            if (o.keyRingId === "default") o.keyRingId = "default-2";
+            if (g.bool()) o.instanceCrn = crn(g);
+            else {
+                o.instanceId = g.uuid();
+                if (g.bool()) o.service = g.pick(["hs-crypto", "kms"]);
+                if (g.bool()) o.region = g.pick(REGIONS);
+            }
+            if (g.bool(0.3)) o.endpoint = g.pick(["https://kms.example.com", "http://127.0.0.1:8080"]);
+            if (g.bool()) o.force = g.bool();
+            return o;
+        }
+        case "AuthorizationPolicy": {
+            const target = g.pick(["kms", "hs-crypto"]);
+            const catalog = knownRoles(target).filter((r) => r.kind === "service");
+            const o: Inputs = {
+                sourceServiceName: g.pick(["cloud-object-storage", "databases-for-postgresql", "containers-kubernetes", "is", "event-streams"]),
+                targetServiceName: target,
+            };
+            if (g.bool(0.8)) o.targetServiceInstance = g.uuid();
+            if (o.targetServiceInstance !== undefined && g.bool(0.3)) {
+                o.targetResourceType = "key";
+                o.targetResource = g.uuid();
+            }
+            if (g.bool()) o.sourceServiceInstance = g.uuid();
+            else if (g.bool()) o.sourceResourceGroupId = g.hex(32);
+            if (g.bool(0.2)) o.sourceResourceType = g.pick(["bucket", "cluster"]);
+            if (g.bool(0.7)) o.roles = [...new Set(g.some(catalog, 0.3).map((r) => g.pick([r.displayName, r.id, r.crn])))];
+            if (Array.isArray(o.roles) && o.roles.length === 0) delete o.roles;
+            if (g.bool()) o.description = g.string(PRINTABLE, 0, 300);
+            if (g.bool()) o.adoptExisting = g.bool();
             return o;
         }
         case "KmsAccessReady": {
@@ -182,7 +230,8 @@ function validInputs(g: Gen, target: Target, secret: string): Inputs {
 
 /** Fields holding a secret, per target. */
 const SECRET_FIELDS: Record<Target, string[]> = {
-    ServiceId: [], ServiceApiKey: ["apikey"], AccessPolicy: [], KmsKey: ["apiKey", "payload"], KmsAccessReady: ["apiKey"],
+    ServiceId: [], ServiceApiKey: ["apikey"], AccessPolicy: [], KmsKey: ["apiKey", "payload"], KmsAccessReady: ["apiKey"], KmsKeyRing: ["apiKey"],
+    AuthorizationPolicy: [],
 };
 
 /** 1 to 3 random changes: an argument set to any value, removed, added under an unknown name, or made unknown. */
@@ -279,7 +328,15 @@ describe(`validators, property-based (seed ${BASE_SEED}, ${RUNS} cases per prope
                     // as iamId, resource.* for roles); otherwise a failure is about an argument that changed
                     const changed = new Set(Object.keys({ ...valid, ...broken }).filter((k) =>
                         (k in valid) !== (k in broken) || JSON.stringify(valid[k]) !== JSON.stringify(broken[k])));
-                    const related: Record<string, string[]> = { serviceId: ["iamId"], iamId: ["serviceId"], roles: ["resource"], payload: ["type"], resource: ["roles"] };
+                    const related: Record<string, string[]> = {
+                        serviceId: ["iamId"], iamId: ["serviceId"], roles: ["resource", "targetServiceName"], payload: ["type", "rotationTrigger"], resource: ["roles"],
+                        // an instance is given by id (with service and region) or by CRN
+                        instanceId: ["instanceCrn"], instanceCrn: ["instanceId", "service", "region"], service: ["instanceCrn"], region: ["instanceCrn"],
+                        rotation: ["type"], rotationTrigger: ["type", "payload"],
+                        targetResource: ["targetResourceType", "targetServiceInstance"], targetResourceType: ["targetResource"],
+                        targetServiceInstance: ["targetResource", "targetResourceType"],
+                        sourceServiceName: ["targetServiceName"], targetServiceName: ["sourceServiceName"],
+                    };
                     for (const f of failures) {
                         const root = rootArgument(f.property);
                         assert.ok(changed.has(root) || (related[root] ?? []).some((r) => changed.has(r)),
