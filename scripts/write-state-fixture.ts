@@ -402,8 +402,11 @@ async function main(opts: Options, top: string, runId: string, emulator: { child
 
     // 1. the package as users get it, in a project outside the repository
     log(`packing ${pkg.name}@${pkg.version} (${commit.slice(0, 7)}${dirty ? ", dirty" : ""}) into ${top}`);
-    const packed = JSON.parse(await run("npm", ["pack", "--json", "--pack-destination", top], { cwd: REPO, env, timeoutMs: INSTALL_TIMEOUT_MS }));
-    const tarball = path.join(top, packed[0].filename as string);
+    // the tarball is found in the (otherwise empty) folder, not parsed from stdout, where prepack may print too
+    await run("npm", ["pack", "--pack-destination", top], { cwd: REPO, env, timeoutMs: INSTALL_TIMEOUT_MS });
+    const tarballs = fs.readdirSync(top).filter((f) => f.endsWith(".tgz"));
+    if (tarballs.length !== 1) throw new Error(`npm pack left ${tarballs.length} tarballs in ${top}`);
+    const tarball = path.join(top, tarballs[0]);
     const project = path.join(top, "app");
     fs.mkdirSync(project);
     fs.writeFileSync(path.join(project, "package.json"), `${JSON.stringify({ name: "state-fixture-app", private: true, version: "1.0.0" }, null, 2)}\n`);
@@ -568,8 +571,19 @@ function fixtureReadme(
     const w = manifest.writtenBy;
     const byType = new Map<string, string[]>();
     for (const r of resources) byType.set(r.type, [...(byType.get(r.type) ?? []), nameOf(r.urn)]);
-    const rows = [...byType.entries()].map(([type, names]) => `| \`${type}\` | ${names.length} | ${names.map((n) => `\`${n}\``).join(", ")} |`);
+    // sorted: the engine registers resources in parallel, so the checkpoint's order may differ between runs
+    const rows = [...byType.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(
+            ([type, names]) =>
+                `| \`${type}\` | ${names.length} | ${names
+                    .sort()
+                    .map((n) => `\`${n}\``)
+                    .join(", ")} |`,
+        );
     const kib = (n: number) => (n / 1024).toFixed(1);
+    const sizes = [kib(Math.min(...providerSizes)), kib(Math.max(...providerSizes))];
+    const sizeText = sizes[0] === sizes[1] ? `${sizes[0]} KiB` : `${sizes[0]}–${sizes[1]} KiB`;
     return `# State fixture ${name}
 
 A Pulumi checkpoint written by pulumi-ibmcloud-iam **${w.version}** at **${String(w.commit).slice(0, 7)}**${w.dirty ? " (with uncommitted changes)" : ""}
@@ -601,7 +615,7 @@ ${resources.length} resources, every resource type the package exports, with non
 ${rows.join("\n")}
 
 Providers in state name ${modules.map((m) => `\`${m}\``).join(", ")}
-(\`__provider\` ${kib(Math.min(...providerSizes))}–${kib(Math.max(...providerSizes))} KiB). No secret is in the checkpoint or the
+(\`__provider\` ${sizeText} each). No secret is in the checkpoint or the
 config in plaintext (checked against the owner key and the ${secretCount - 1} other decrypted secret values of the stack),
 nor an API key value anywhere in this folder.
 
