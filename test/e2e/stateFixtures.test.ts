@@ -12,7 +12,10 @@
 //   - checks that every provider module and export the checkpoint names still exists (a clear message
 //     when one was renamed or moved), then runs `pulumi refresh --expect-no-changes` and
 //     `pulumi destroy`, and checks that the emulator is left with nothing the stack made.
-// A new release adds a folder; nothing here changes.
+// A new release adds a folder (`npm run state-fixture -- v<version>-installed`, scripts/write-state-fixture.ts:
+// written from the packed package installed outside the repository, as users write state); nothing here
+// changes. A fixture written by an installed package names the same specifiers, which resolve here to this
+// checkout; its program/ holds no package.json, which would hide the repository's from the project.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as nodeModule from "module";
@@ -270,7 +273,7 @@ describe("e2e: state written by earlier versions refreshes and destroys with thi
                         const ref = providerReference(r[where]?.__provider);
                         if (!ref) {
                             problems.push(
-                                `${r.urn}: ${where}.__provider is not a by-name provider (the fixture must be written from a project inside the package)`,
+                                `${r.urn}: ${where}.__provider is not a by-name provider (the fixture must be written where the package resolves by name: installed, with scripts/write-state-fixture.ts, or inside the package)`,
                             );
                             continue;
                         }
