@@ -115,7 +115,7 @@ function killGroup(child: ChildProcess): void {
 }
 
 /** The mocha run in progress: killed with its process group if the stress script is stopped. */
-let current: ChildProcess | undefined;
+let current: { child: ChildProcess; marker: string } | undefined;
 
 async function runOnce(n: number, opts: Options, outDir: string): Promise<RunResult> {
     const report = path.join(outDir, `run-${n}.json`);
@@ -131,7 +131,7 @@ async function runOnce(n: number, opts: Options, outDir: string): Promise<RunRes
         stdio: ["ignore", out, out],
         detached: true, // its own process group, killed as a whole if it overruns
     });
-    current = child;
+    current = { child, marker };
     const limit = setTimeout(() => killGroup(child), RUN_LIMIT_MS);
     const [exitCode, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
     clearTimeout(limit);
@@ -176,7 +176,16 @@ async function main(): Promise<void> {
     const stopBurners = () => burners.forEach((b) => b.kill("SIGKILL"));
     process.on("exit", () => {
         stopBurners();
-        if (current) killGroup(current); // its engines and plugins carry the marker, but die with their parents' group
+        if (!current) return;
+        killGroup(current.child);
+        // and what left its group (plugins run detached): everything carrying the run's marker
+        for (const pid of pidsWithEnv(STRESS_MARKER, current.marker)) {
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                // gone
+            }
+        }
     });
     for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
     for (let i = 0; i < opts.busy; i++) burners.push(spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
