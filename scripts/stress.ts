@@ -114,6 +114,9 @@ function killGroup(child: ChildProcess): void {
     }
 }
 
+/** The mocha run in progress: killed with its process group if the stress script is stopped. */
+let current: { child: ChildProcess; marker: string } | undefined;
+
 async function runOnce(n: number, opts: Options, outDir: string): Promise<RunResult> {
     const report = path.join(outDir, `run-${n}.json`);
     const log = path.join(outDir, `run-${n}.log`);
@@ -128,9 +131,11 @@ async function runOnce(n: number, opts: Options, outDir: string): Promise<RunRes
         stdio: ["ignore", out, out],
         detached: true, // its own process group, killed as a whole if it overruns
     });
+    current = { child, marker };
     const limit = setTimeout(() => killGroup(child), RUN_LIMIT_MS);
     const [exitCode, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
     clearTimeout(limit);
+    current = undefined;
     fs.closeSync(out);
     const seconds = Math.round((Date.now() - started) / 1000);
 
@@ -169,7 +174,19 @@ async function main(): Promise<void> {
     fs.mkdirSync(outDir, { recursive: true });
     const burners: ChildProcess[] = [];
     const stopBurners = () => burners.forEach((b) => b.kill("SIGKILL"));
-    process.on("exit", stopBurners);
+    process.on("exit", () => {
+        stopBurners();
+        if (!current) return;
+        killGroup(current.child);
+        // and what left its group (plugins run detached): everything carrying the run's marker
+        for (const pid of pidsWithEnv(STRESS_MARKER, current.marker)) {
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                // gone
+            }
+        }
+    });
     for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
     for (let i = 0; i < opts.busy; i++) burners.push(spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
 
