@@ -40,7 +40,12 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 /** The newest Node 24 under .tools/node (scripts/ensure-node.sh), else the Node running the bench. */
 export function node24Bin(): { dir: string; version: string } {
     const root = path.join(REPO_ROOT, ".tools", "node");
-    const candidates = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^24\./.test(v)).sort((a, b) => a.localeCompare(b, undefined, { numeric: true })) : [];
+    const candidates = fs.existsSync(root)
+        ? fs
+              .readdirSync(root)
+              .filter((v) => /^24\./.test(v))
+              .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
+        : [];
     for (const v of candidates.reverse()) {
         const dir = path.join(root, v, "node_modules", `node-${process.platform}-${process.arch}`, "bin");
         if (fs.existsSync(path.join(dir, "node"))) return { dir, version: `v${v}` };
@@ -56,10 +61,20 @@ function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proce
         let stderr = "";
         child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        const timer = setTimeout(() => {
-            try { process.kill(-(child.pid as number), "SIGKILL"); } catch { /* gone */ }
-        }, opts.timeoutMs ?? 60 * 60 * 1000);
-        child.on("error", (e) => { clearTimeout(timer); reject(e); });
+        const timer = setTimeout(
+            () => {
+                try {
+                    process.kill(-(child.pid as number), "SIGKILL");
+                } catch {
+                    /* gone */
+                }
+            },
+            opts.timeoutMs ?? 60 * 60 * 1000,
+        );
+        child.on("error", (e) => {
+            clearTimeout(timer);
+            reject(e);
+        });
         child.on("close", (code) => {
             clearTimeout(timer);
             if (code === 0) resolve({ ms: Date.now() - t0, stdout });
@@ -146,7 +161,11 @@ export class ConsumerWorkspace {
     readonly node = node24Bin();
     private stacks = new Set<string>();
 
-    private constructor(readonly top: string, private readonly opts: ConsumerWorkspaceOptions, readonly sdkVersion: string) {}
+    private constructor(
+        readonly top: string,
+        private readonly opts: ConsumerWorkspaceOptions,
+        readonly sdkVersion: string,
+    ) {}
 
     static async create(opts: ConsumerWorkspaceOptions): Promise<ConsumerWorkspace> {
         const top = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-ibmcloud-iam-bench-"));
@@ -168,7 +187,9 @@ export class ConsumerWorkspace {
     private baseEnv(): NodeJS.ProcessEnv {
         return {
             ...process.env,
-            PATH: [this.node.dir, path.join(this.app, "node_modules", "@pulumi", "pulumi"), path.dirname(this.opts.pulumiBin), process.env.PATH ?? ""].join(path.delimiter),
+            PATH: [this.node.dir, path.join(this.app, "node_modules", "@pulumi", "pulumi"), path.dirname(this.opts.pulumiBin), process.env.PATH ?? ""].join(
+                path.delimiter,
+            ),
         };
     }
 
@@ -179,12 +200,31 @@ export class ConsumerWorkspace {
         fs.mkdirSync(noopDir);
         fs.writeFileSync(path.join(noopDir, "package.json"), JSON.stringify({ name: "bench-noop-provider", version: "1.0.0", files: ["*.js"] }, null, 2));
         fs.writeFileSync(path.join(noopDir, "noop.js"), NOOP_PROVIDER);
-        for (const t of TYPES) fs.writeFileSync(path.join(noopDir, `${t[0].toLowerCase()}${t.slice(1)}.js`), `"use strict";\nmodule.exports = require("./noop.js")(${JSON.stringify(t)});\n`);
+        for (const t of TYPES)
+            fs.writeFileSync(
+                path.join(noopDir, `${t[0].toLowerCase()}${t.slice(1)}.js`),
+                `"use strict";\nmodule.exports = require("./noop.js")(${JSON.stringify(t)});\n`,
+            );
         const noopPacked = JSON.parse((await run("npm", ["pack", "--json", "--pack-destination", this.top], { cwd: noopDir, env })).stdout);
         fs.mkdirSync(this.app);
         fs.writeFileSync(path.join(this.app, "package.json"), JSON.stringify({ name: "bench-consumer", private: true, version: "1.0.0" }, null, 2));
-        await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", path.join(this.top, packed[0].filename), path.join(this.top, noopPacked[0].filename), `@pulumi/pulumi@${this.sdkVersion}`], { cwd: this.app, env, timeoutMs: 10 * 60 * 1000 });
-        for (const [p, program] of [["ours", OURS_PROGRAM], ["noop", NOOP_PROGRAM]] as const) {
+        await run(
+            "npm",
+            [
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefer-offline",
+                path.join(this.top, packed[0].filename),
+                path.join(this.top, noopPacked[0].filename),
+                `@pulumi/pulumi@${this.sdkVersion}`,
+            ],
+            { cwd: this.app, env, timeoutMs: 10 * 60 * 1000 },
+        );
+        for (const [p, program] of [
+            ["ours", OURS_PROGRAM],
+            ["noop", NOOP_PROGRAM],
+        ] as const) {
             const dir = path.join(this.app, p);
             fs.mkdirSync(dir);
             fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: bench-${p}\nruntime: nodejs\nmain: index.js\n`);
@@ -234,7 +274,11 @@ export class ConsumerWorkspace {
         return (await this.pulumi(p, ["destroy", "--stack", stack, "--yes", "--skip-preview"], n)).ms;
     }
 
-    async exportState(p: Project, stack: string, showSecrets = false): Promise<{ deployment?: { resources?: Array<{ type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown>; id?: string }> } }> {
+    async exportState(
+        p: Project,
+        stack: string,
+        showSecrets = false,
+    ): Promise<{ deployment?: { resources?: Array<{ type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown>; id?: string }> } }> {
         return JSON.parse((await this.pulumi(p, ["stack", "export", "--stack", stack, ...(showSecrets ? ["--show-secrets"] : [])])).stdout);
     }
 
@@ -250,8 +294,9 @@ export class ConsumerWorkspace {
             if (!fs.existsSync(dir)) return;
             for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
                 const f = path.join(dir, e.name);
-                if (e.isDirectory()) { if (e.name !== "history" && e.name !== "backups") walk(f); }
-                else if (e.name === `${stack}.json` && f.includes(`bench-${p}`)) total += fs.statSync(f).size;
+                if (e.isDirectory()) {
+                    if (e.name !== "history" && e.name !== "backups") walk(f);
+                } else if (e.name === `${stack}.json` && f.includes(`bench-${p}`)) total += fs.statSync(f).size;
             }
         };
         walk(path.join(this.top, "state"));
@@ -274,7 +319,10 @@ export class ConsumerWorkspace {
                 if (!res?.outputs || !enc?.outputs) throw new Error(`calibration: no ${t} in the state of one triple`);
                 const outputs: Record<string, unknown> = { __id: res.id };
                 // --show-secrets gives a secret as {<signature>: <secret sig>, plaintext: <JSON text>}.
-                const plainValue = (v: unknown) => (typeof v === "object" && v !== null && SECRET_SIG in v && "plaintext" in v ? JSON.parse(String((v as { plaintext: unknown }).plaintext)) : v);
+                const plainValue = (v: unknown) =>
+                    typeof v === "object" && v !== null && SECRET_SIG in v && "plaintext" in v
+                        ? JSON.parse(String((v as { plaintext: unknown }).plaintext))
+                        : v;
                 for (const [k, v] of Object.entries(res.outputs)) if (k !== "__provider") outputs[k] = plainValue(v);
                 shapes.outputs[t] = outputs;
                 shapes.secrets[t] = Object.entries(enc.outputs)
@@ -310,7 +358,12 @@ export class ConsumerWorkspace {
             await this.pulumi(p, ["destroy", "--stack", stack, "--yes", "--skip-preview"]).catch(() => undefined);
             await this.removeStack(p, stack).catch(() => undefined);
         }
-        for (const pid of this.pluginProcesses()) try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+        for (const pid of this.pluginProcesses())
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                /* gone */
+            }
         fs.rmSync(this.top, { recursive: true, force: true });
     }
 }

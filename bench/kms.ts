@@ -32,11 +32,16 @@ interface ColdRun {
 function coldStart(peer: Peer, args: Record<string, string>): Promise<ColdRun> {
     return new Promise((resolve, reject) => {
         const t0 = process.hrtime.bigint();
-        childProcess.execFile(process.execPath, [path.join(__dirname, "coldStart.js"), peer, JSON.stringify(args)], { cwd: REPO_ROOT, env: { ...process.env, NODE_OPTIONS: "" } }, (err, stdout, stderr) => {
-            const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-            if (err) return reject(new Error(`cold start of ${peer} failed: ${stderr || err.message}`));
-            resolve({ wallMs, ...(JSON.parse(stdout.trim().split("\n").pop()!) as Omit<ColdRun, "wallMs">) });
-        });
+        childProcess.execFile(
+            process.execPath,
+            [path.join(__dirname, "coldStart.js"), peer, JSON.stringify(args)],
+            { cwd: REPO_ROOT, env: { ...process.env, NODE_OPTIONS: "" } },
+            (err, stdout, stderr) => {
+                const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+                if (err) return reject(new Error(`cold start of ${peer} failed: ${stderr || err.message}`));
+                resolve({ wallMs, ...(JSON.parse(stdout.trim().split("\n").pop()!) as Omit<ColdRun, "wallMs">) });
+            },
+        );
     });
 }
 
@@ -68,19 +73,34 @@ async function coldStartRows(results: Results, emu: EmulatorProcess, keyId: stri
     const runs = await interleave(rounds, (p) => coldStart(p, args), 1);
     const ibmNote = "IBM = @ibm-cloud/ibm-key-protect/ibm-key-protect-api/v2 + its auth export (ibm-cloud-sdk-core), as its README shows";
     results.compare({
-        section: SECTION, metric: "cold start to first use: fresh node, load, token, one wrap", unit: "ms", better: "lower",
-        ours: runs.ours.map((r) => r.wallMs), ibm: runs.ibm.map((r) => r.wallMs), target: { on: "ratio", op: "<=", value: 0.5 },
-        note: `wall from spawn to exit, Node ${process.version}, ${rounds} rounds interleaved; inside the process, start to first answer: ` +
+        section: SECTION,
+        metric: "cold start to first use: fresh node, load, token, one wrap",
+        unit: "ms",
+        better: "lower",
+        ours: runs.ours.map((r) => r.wallMs),
+        ibm: runs.ibm.map((r) => r.wallMs),
+        target: { on: "ratio", op: "<=", value: 0.5 },
+        note:
+            `wall from spawn to exit, Node ${process.version}, ${rounds} rounds interleaved; inside the process, start to first answer: ` +
             `${fmt(median(runs.ours.map((r) => r.firstUseMs)))} vs ${fmt(median(runs.ibm.map((r) => r.firstUseMs)))} ms; ${ibmNote}`,
     });
     results.compare({
-        section: SECTION, metric: "cold start to first use: peak RSS", unit: "MiB", better: "lower",
-        ours: runs.ours.map((r) => r.maxRssKiB / 1024), ibm: runs.ibm.map((r) => r.maxRssKiB / 1024), target: { on: "ratio", op: "<=", value: 0.7 },
+        section: SECTION,
+        metric: "cold start to first use: peak RSS",
+        unit: "MiB",
+        better: "lower",
+        ours: runs.ours.map((r) => r.maxRssKiB / 1024),
+        ibm: runs.ibm.map((r) => r.maxRssKiB / 1024),
+        target: { on: "ratio", op: "<=", value: 0.7 },
         note: "process.resourceUsage().maxRSS at the end of the same processes",
     });
     results.compare({
-        section: SECTION, metric: "cold start: module load alone (pulumi-ibmcloud-iam/client vs Key Protect + auth)", unit: "ms", better: "lower",
-        ours: runs.ours.map((r) => r.loadMs), ibm: runs.ibm.map((r) => r.loadMs),
+        section: SECTION,
+        metric: "cold start: module load alone (pulumi-ibmcloud-iam/client vs Key Protect + auth)",
+        unit: "ms",
+        better: "lower",
+        ours: runs.ours.map((r) => r.loadMs),
+        ibm: runs.ibm.map((r) => r.loadMs),
         note: "the require() inside the same processes, timed from the start of the script",
     });
 }
@@ -125,14 +145,25 @@ async function wrapThroughput(results: Results, emu: EmulatorProcess, keyId: str
                     return t;
                 });
                 results.compare({
-                    section: SECTION, metric: `${op}, ${concurrency} in flight`, unit: "req/s", better: "higher",
-                    ours: s.ours.map((t) => (t.ops * 1000) / t.ms), ibm: s.ibm.map((t) => (t.ops * 1000) / t.ms), target: { on: "ratio", op: ">=", value: 2 },
-                    note: `${n} calls × ${rounds} rounds interleaved; the emulator (own process, real AES-GCM) spent ${fmt(median(serverUs.ours))} vs ${fmt(median(serverUs.ibm))} µs CPU per call ` +
+                    section: SECTION,
+                    metric: `${op}, ${concurrency} in flight`,
+                    unit: "req/s",
+                    better: "higher",
+                    ours: s.ours.map((t) => (t.ops * 1000) / t.ms),
+                    ibm: s.ibm.map((t) => (t.ops * 1000) / t.ms),
+                    target: { on: "ratio", op: ">=", value: 2 },
+                    note:
+                        `${n} calls × ${rounds} rounds interleaved; the emulator (own process, real AES-GCM) spent ${fmt(median(serverUs.ours))} vs ${fmt(median(serverUs.ibm))} µs CPU per call ` +
                         `(10 ms ticks), the client ${fmt(median(s.ours.map((t) => (t.cpuMs * 1000) / t.ops)))} vs ${fmt(median(s.ibm.map((t) => (t.cpuMs * 1000) / t.ops)))} µs`,
                 });
                 results.compare({
-                    section: SECTION, metric: `client CPU per ${op}, ${concurrency} in flight`, unit: "µs CPU/call", better: "lower",
-                    ours: s.ours.map((t) => (t.cpuMs * 1000) / t.ops), ibm: s.ibm.map((t) => (t.cpuMs * 1000) / t.ops), target: { on: "ratio", op: "<=", value: 0.5 },
+                    section: SECTION,
+                    metric: `client CPU per ${op}, ${concurrency} in flight`,
+                    unit: "µs CPU/call",
+                    better: "lower",
+                    ours: s.ours.map((t) => (t.cpuMs * 1000) / t.ops),
+                    ibm: s.ibm.map((t) => (t.cpuMs * 1000) / t.ops),
+                    target: { on: "ratio", op: "<=", value: 0.5 },
                     note: "user + system CPU of this process (the client) per call",
                 });
             }
