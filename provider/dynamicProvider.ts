@@ -57,9 +57,10 @@ const locations = new WeakMap<object, ProviderLocation | null>();
 const thinProviders = new WeakMap<object, pulumi.dynamic.ResourceProvider>();
 
 /**
- * The provider argument of a resource's `super(...)`: the thin by-name provider when `real`'s package
- * resolves from `baseDir` (default: the program's working directory, where the engine also starts the
- * plugin) to the file defining it, otherwise `real` itself (serialized by value).
+ * The provider argument of a resource's `super(...)`: `real` with its module loaded when Pulumi will
+ * store it as one `require` of that module (installed under node_modules); else the thin by-name
+ * provider when `real`'s package resolves from `baseDir` (default: the program's working directory,
+ * where the engine also starts the plugin) to the file defining it; otherwise `real` itself (by value).
  */
 export function providerForDeployment(real: pulumi.dynamic.ResourceProvider, baseDir: string = process.cwd()): pulumi.dynamic.ResourceProvider {
     const where = locateProvider(real);
@@ -90,13 +91,10 @@ export function moduleLocation(where: ProviderLocation): { spec: string; file: s
  */
 function loadedAsModule(real: object, where: ProviderLocation, baseDir: string): boolean {
     const mod = moduleLocation(where);
-    if (!fs.existsSync(mod.file)) return false;
-    const key = `${path.resolve(baseDir)}\0${mod.file}`;
+    const key = `${process.cwd()}\0${path.resolve(baseDir)}\0${mod.file}`;
     let ok = asModule.get(key);
     if (ok === undefined) {
-        const realFile = fs.realpathSync(mod.file);
-        const throughNodeModules = path.relative(process.cwd(), realFile).split(path.sep).includes("node_modules");
-        ok = throughNodeModules && resolvesTo(mod.spec, baseDir, mod.file);
+        ok = fs.existsSync(mod.file) && path.relative(process.cwd(), fs.realpathSync(mod.file)).split(path.sep).includes("node_modules") && resolvesTo(mod.spec, baseDir, mod.file);
         asModule.set(key, ok);
     }
     // Not serialized (resource classes call this, providers do not reach it): a plain require is fine.
