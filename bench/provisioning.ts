@@ -22,6 +22,8 @@ export interface ProvisioningOptions {
     sizes: number[];
     /** Triples in the run under the emulator's rate limit (0: skip it). Default 50 (20 with --quick). */
     rateLimitTriples?: number;
+    /** Rounds per size (default 3 below 100 triples, 2 below 500, else 1; 1 with --quick). */
+    rounds?: number;
 }
 
 /** The limit of issue 7: 20 requests per second per caller (the emulator's token bucket, burst 20). */
@@ -177,7 +179,7 @@ export async function benchProvisioning(results: Results, opts: ProvisioningOpti
 const PROJECT: Record<Peer, Project> = { ours: "ours", ibm: "noop" };
 
 async function compareAt(results: Results, ws: ConsumerWorkspace, emu: EmulatorProcess, shapes: OutputShapes, n: number, opts: ProvisioningOptions): Promise<void> {
-    const rounds = opts.quick || n >= 500 ? 1 : n >= 100 ? 2 : 3;
+    const rounds = opts.rounds ?? (opts.quick || n >= 500 ? 1 : n >= 100 ? 2 : 3);
     const memory: Record<Peer, number[]> = { ours: [], ibm: [] };
     // Every check/create response of the plugin carries the serialized provider (`__provider`), and the
     // checkpoint stores it twice per resource (inputs and outputs): its size is part of the cost.
