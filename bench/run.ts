@@ -1,15 +1,17 @@
 // `npm run bench`: our client layer measured against IBM's own SDKs on a loopback emulator. Not part
 // of the test suite. Prints a table and writes bench/results/latest.json.
 //
-//   node build/bench/run.js [--quick] [--only=token,iam,provisioning] [--scale=10,100,500] [--rate-limit-triples=50]
+//   node build/bench/run.js [--quick] [--only=token,iam,kms,provisioning] [--scale=100,500] [--rounds=N] [--rate-limit-triples=50]
 //
 // --quick: fewer rounds (a smoke run; its ratios are not worth quoting). --scale: triples per stack in
-// the provisioning section (default 10,100). --rate-limit-triples: triples deployed and destroyed under
-// the emulator's 20 requests/s limit (default 50, 20 with --quick; 0 skips that run).
+// the provisioning section (default 100,500; 10 with --quick). --rate-limit-triples: triples deployed and destroyed under
+// the emulator's 20 requests/s limit (default 50, 20 with --quick; 0 skips that run). --rounds: rounds per
+// provisioning size (default 2 at 100 triples, 1 at 500).
 import { Results } from "./support";
 import { benchTokenPath } from "./tokenPath";
 import { benchIamClient } from "./iamClient";
 import { benchProvisioning } from "./provisioning";
+import { benchKms } from "./kms";
 
 interface Section {
     key: string;
@@ -17,9 +19,9 @@ interface Section {
     run(results: Results, quick: boolean, args: string[]): Promise<void>;
 }
 
-function scaleOf(args: string[]): number[] {
+function scaleOf(args: string[], quick: boolean): number[] {
     const v = args.find((a) => a.startsWith("--scale="))?.slice("--scale=".length);
-    const sizes = (v ?? "10,100").split(",").map(Number).filter((x) => Number.isInteger(x) && x > 0);
+    const sizes = (v ?? (quick ? "10" : "100,500")).split(",").map(Number).filter((x) => Number.isInteger(x) && x > 0);
     if (sizes.length === 0) throw new Error(`--scale wants positive integers, e.g. --scale=10,100,500`);
     return sizes;
 }
@@ -32,10 +34,19 @@ function rateLimitTriplesOf(args: string[]): number | undefined {
     return n;
 }
 
+function roundsOf(args: string[]): number | undefined {
+    const v = args.find((a) => a.startsWith("--rounds="))?.slice("--rounds=".length);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--rounds wants a positive whole number, e.g. --rounds=3`);
+    return n;
+}
+
 const SECTIONS: Section[] = [
     { key: "token", title: "token path", run: (r, quick) => benchTokenPath(r, { quick }) },
     { key: "iam", title: "IAM client", run: (r, quick) => benchIamClient(r, { quick }) },
-    { key: "provisioning", title: "provisioning", run: (r, quick, args) => benchProvisioning(r, { quick, sizes: scaleOf(args), rateLimitTriples: rateLimitTriplesOf(args) }) },
+    { key: "kms", title: "KMS", run: (r, quick) => benchKms(r, { quick }) },
+    { key: "provisioning", title: "provisioning", run: (r, quick, args) => benchProvisioning(r, { quick, sizes: scaleOf(args, quick), rateLimitTriples: rateLimitTriplesOf(args), rounds: roundsOf(args) }) },
 ];
 
 async function main(): Promise<void> {

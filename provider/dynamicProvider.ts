@@ -1,24 +1,30 @@
-// What every dynamic resource hands to `pulumi.dynamic.Resource`: its provider, by name when it can be.
+// What every dynamic resource hands to `pulumi.dynamic.Resource`: its provider, as small as Pulumi allows.
 //
-// Pulumi serializes the provider object into every resource's state (`__provider`) and the
-// dynamic-provider plugin runs that text. Modules under node_modules are captured by reference
-// (`require("pkg/...")`), but local modules — ours, whenever a program runs inside this repository:
-// tests, examples, bench, a `file:` checkout — are copied BY VALUE: the whole client layer, ~105 KiB per
-// resource, written into the checkpoint after every step of an `up`.
+// Pulumi serializes the provider object into every resource's state (`__provider`, in its inputs and
+// its outputs) and the dynamic-provider plugin runs that text. Its closure serializer captures an object
+// by reference when the object is the `module.exports` of a module in Node's require cache whose path
+// (relative to the program's cwd) goes through node_modules: it emits `require("<package>/<path>")`,
+// the path mapped back through the package's `exports` (@pulumi/pulumi runtime/closure/createClosure.ts:
+// findNormalizedModuleNameAsync, captureModuleAsync; package.ts: getModuleFromPath). Local modules —
+// ours, whenever a program runs inside this repository: tests, examples, bench, a `file:` checkout —
+// are copied BY VALUE: the whole client layer, ~105 KiB per resource.
 //
-// So the provider handed to Pulumi is a thin one when the package can be loaded by name where the
-// engine runs: an object with the same methods as the real provider, each of which loads
-// `<package>/dist/provider/<resource>.js` at run time inside the plugin and calls the real provider
-// exported there. About 2.6 KiB instead of ~105 KiB. It is used only when, at deployment time,
-// that package specifier resolves from the program's directory (the engine starts the plugin in the
-// project directory, the same place) to the very file that defines the provider; otherwise the real
-// provider is handed over and serialized by value as before. Inside this repository the name resolves
-// through Node's package self-reference (package.json "name" + "exports"); in a consumer's project
-// through node_modules. (An Automation API inline program runs in the calling process, whose working
-// directory need not be the workspace's; the plugin then resolves from the workspace's directory, as
-// it already must for undici, zod and anything else Pulumi captures by reference.)
+// So, in order:
+// 1. **as a module** (an installed package, the user's case): when the provider's file lies under
+//    node_modules and `<package>/dist/provider/module/<resource>.js` — a module whose whole export is the
+//    provider — resolves from the program's directory to that file, the real provider is handed over
+//    with that module loaded: Pulumi stores one `require(...)` of it, ~0.3 KiB;
+// 2. **by name** (this repository, a linked checkout): when `<package>/dist/provider/<resource>.js`
+//    resolves from the program's directory (through package self-reference, or a link) to the very file
+//    that defines the provider, a thin provider: an object with the same methods, each of which loads
+//    that module inside the plugin and calls the provider it exports, ~2.6 KiB;
+// 3. **by value**, anywhere else: the provider object itself.
+// The engine starts the plugin in the project directory, where the names of 1 and 2 were checked to
+// resolve. (An Automation API inline program runs in the calling process, whose working directory need
+// not be the workspace's; the plugin then resolves from the workspace's directory, as it already must for
+// undici, zod and anything else Pulumi captures by reference.) Both module paths are the state format.
 //
-// Consequences (CONTRIBUTING.md, serialization rules):
+// Consequences of 1 and 2 (CONTRIBUTING.md, serialization rules):
 // - the plugin runs the implementation INSTALLED where it runs, not a snapshot taken at deployment:
 //   a later `destroy` or `refresh` runs the newer code on state written by the older one (Pulumi's own
 //   rule for dynamic providers: every version must read the state of the previous ones), and fails
@@ -51,13 +57,16 @@ const locations = new WeakMap<object, ProviderLocation | null>();
 const thinProviders = new WeakMap<object, pulumi.dynamic.ResourceProvider>();
 
 /**
- * The provider argument of a resource's `super(...)`: the thin by-name provider when `real`'s package
- * resolves from `baseDir` (default: the program's working directory, where the engine also starts the
- * plugin) to the file defining it, otherwise `real` itself (serialized by value).
+ * The provider argument of a resource's `super(...)`: `real` with its module loaded when Pulumi will
+ * store it as one `require` of that module (installed under node_modules); else the thin by-name
+ * provider when `real`'s package resolves from `baseDir` (default: the program's working directory,
+ * where the engine also starts the plugin) to the file defining it; otherwise `real` itself (by value).
  */
 export function providerForDeployment(real: pulumi.dynamic.ResourceProvider, baseDir: string = process.cwd()): pulumi.dynamic.ResourceProvider {
     const where = locateProvider(real);
-    if (!where || !resolvesTo(where.spec, baseDir, where.file)) return real;
+    if (!where) return real;
+    if (loadedAsModule(real, where, baseDir)) return real;
+    if (!resolvesTo(where.spec, baseDir, where.file)) return real;
     let thin = thinProviders.get(real);
     if (!thin) {
         // One object per real provider: Pulumi caches serialization per object identity.
@@ -66,6 +75,33 @@ export function providerForDeployment(real: pulumi.dynamic.ResourceProvider, bas
     }
     return thin;
 }
+
+/** Where the module whose whole export is the provider defined at `where` lives: `module/<file>` beside it. */
+export function moduleLocation(where: ProviderLocation): { spec: string; file: string } {
+    const base = path.basename(where.file);
+    return { spec: `${where.spec.slice(0, where.spec.length - base.length)}module/${base}`, file: path.join(path.dirname(where.file), "module", base) };
+}
+
+/**
+ * Whether Pulumi will capture `real` by reference, as `require(<module spec>)`: its module file lies
+ * under node_modules as Pulumi sees it (the real path relative to the cwd, the require cache's key),
+ * its spec resolves from `baseDir` to that file (so it is in the package's `exports`, which Pulumi maps
+ * the path back through, and the plugin will find it), and its whole export is `real`. Loads the
+ * module: Pulumi looks for it in the require cache.
+ */
+function loadedAsModule(real: object, where: ProviderLocation, baseDir: string): boolean {
+    const mod = moduleLocation(where);
+    const key = `${process.cwd()}\0${path.resolve(baseDir)}\0${mod.file}`;
+    let ok = asModule.get(key);
+    if (ok === undefined) {
+        ok = fs.existsSync(mod.file) && path.relative(process.cwd(), fs.realpathSync(mod.file)).split(path.sep).includes("node_modules") && resolvesTo(mod.spec, baseDir, mod.file);
+        asModule.set(key, ok);
+    }
+    // Not serialized (resource classes call this, providers do not reach it): a plain require is fine.
+    return ok && require(mod.file) === real;
+}
+
+const asModule = new Map<string, boolean>();
 
 /**
  * Finds the module of this folder that exports `real` as its own value (re-exports such as index.ts

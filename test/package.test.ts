@@ -6,8 +6,10 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { locateProvider } from "../provider/dynamicProvider";
-import { accessPolicyProvider, authorizationPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, kmsKeyRingProvider, serviceApiKeyProvider, serviceIdProvider } from "../provider";
+import { locateProvider, moduleLocation } from "../provider/dynamicProvider";
+import {
+    accessPolicyProvider, authorizationPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, kmsKeyRingProvider, serviceApiKeyProvider, serviceIdProvider,
+} from "../provider";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
@@ -51,6 +53,22 @@ describe("package: what a consumer can import", function () {
         });
         const resolved = await resolveAsConsumer(located.map((w) => w.spec));
         assert.deepEqual(resolved, located.map((w) => fs.realpathSync(w.file)), "each by-name spec is in package.json exports");
+    });
+
+    it("every module-shaped provider state names (installed from npm: one require of it) resolves, and its whole export is the provider", async () => {
+        const providers = {
+            serviceIdProvider, serviceApiKeyProvider, accessPolicyProvider, kmsKeyProvider, kmsAccessReadyProvider, kmsKeyRingProvider, authorizationPolicyProvider,
+        };
+        const modules = Object.entries(providers).map(([name, p]) => {
+            const where = locateProvider(p);
+            assert.ok(where, name);
+            const mod = moduleLocation(where);
+            assert.match(mod.spec, /^pulumi-ibmcloud-iam\/dist\/provider\/module\/[A-Za-z]+\.js$/);
+            assert.equal(require(mod.file), p, `${mod.spec} exports ${name} as module.exports`);
+            return mod;
+        });
+        const resolved = await resolveAsConsumer(modules.map((m) => m.spec));
+        assert.deepEqual(resolved, modules.map((m) => fs.realpathSync(m.file)), "each module spec is in package.json exports");
     });
 
     it("internals are not importable: dist/provider plumbing, the client's modules, tests, bench, scripts", async () => {

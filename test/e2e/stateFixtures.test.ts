@@ -62,10 +62,11 @@ interface AdminState {
     kmsKeys: Array<{ id: string; deleted?: boolean; state?: number }>;
 }
 
-/** What a by-name (thin) provider in state loads inside the plugin. */
+/** What a provider in state loads inside the plugin: an export of a module (the thin by-name form), or a whole module (installed from npm). */
 interface ProviderReference {
     spec: string;
-    exportName: string;
+    /** Undefined: the module's whole export is the provider. */
+    exportName?: string;
     methods: string[];
 }
 
@@ -99,6 +100,9 @@ function withUrl(text: string, from: string, to: string): string {
  */
 function providerReference(serialized: unknown): ProviderReference | undefined {
     if (typeof serialized !== "string") return undefined;
+    // Installed from npm: Pulumi captured the module whose whole export is the provider by reference.
+    const whole = /require\("(pulumi-ibmcloud-iam\/dist\/provider\/module\/[A-Za-z]+\.js)"\)/.exec(serialized);
+    if (whole) return { spec: whole[1], methods: ["check", "diff", "create", "read", "update", "delete"] };
     const where = /with\(\{ spec: "([^"]+)", exportName: "([^"]+)"/.exec(serialized);
     const table = /var __provider = \{([^}]*)\}/.exec(serialized);
     if (!where || !table) return undefined;
@@ -122,13 +126,14 @@ function whyNotLoadable(ref: ProviderReference, projectDir: string): string | un
     if (!file.startsWith(ownDist)) return `the module ${ref.spec} resolves to ${file}, not to this checkout's dist/`;
     let exported: Record<string, unknown> | undefined;
     try {
-        exported = (req(ref.spec) as Record<string, unknown>)[ref.exportName] as Record<string, unknown> | undefined;
+        const loaded = req(ref.spec) as Record<string, unknown>;
+        exported = (ref.exportName === undefined ? loaded : loaded[ref.exportName]) as Record<string, unknown> | undefined;
     } catch (e) {
         return `the module ${ref.spec} fails to load (${String((e as Error).message).split("\n")[0]})`;
     }
-    if (exported === null || typeof exported !== "object") return `the module ${ref.spec} has no export ${ref.exportName}`;
+    if (exported === null || typeof exported !== "object") return `the module ${ref.spec} has no export ${ref.exportName ?? "(the whole module)"}`;
     const missing = ref.methods.filter((m) => typeof exported![m] !== "function");
-    if (missing.length > 0) return `${ref.exportName} in ${ref.spec} lacks ${missing.map((m) => `${m}()`).join(", ")}`;
+    if (missing.length > 0) return `${ref.exportName ?? "the export"} of ${ref.spec} lacks ${missing.map((m) => `${m}()`).join(", ")}`;
     return undefined;
 }
 

@@ -1,4 +1,6 @@
 // How our providers travel to the plugin (provider/dynamicProvider.ts), through the REAL plugin:
+// - as a module: installed under node_modules (the user's case), one `require` of a module whose whole
+//   export is the provider, a few hundred bytes;
 // - by name: where the package resolves from the project directory (inside this repository through
 //   package self-reference), a thin provider of a few KiB that loads the installed implementation;
 // - by value: where it does not (a project whose node_modules has our dependencies but not this
@@ -19,6 +21,8 @@ import { PluginCallError, Props, REPO_ROOT, RunningPlugin, serializeExactly, ser
 
 /** Upper bound for a thin provider's text; the by-value ones are over ten times bigger. */
 const THIN_MAX_CHARS = 8 * 1024;
+/** Upper bound for a module-shaped provider's text (issue 14: at most 0.5 KiB per resource). */
+const MODULE_MAX_CHARS = 512;
 
 const PROVIDERS: Array<[string, object, string]> = [
     ["ServiceId", serviceIdProvider, "serviceId"],
@@ -33,6 +37,20 @@ const PROVIDERS: Array<[string, object, string]> = [
  * undici and zod resolve) but holds no pulumi-ibmcloud-iam and is not inside our package: what a
  * project that loads our code from local files (not an installed package) looks like to the plugin.
  */
+/**
+ * A project with the package INSTALLED: a real copy of package.json and dist/ under node_modules (not a
+ * link: Pulumi judges the real path), its dependencies the repository's (one @pulumi/pulumi for all).
+ */
+function projectWithThePackageInstalled(): { dir: string; pkg: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "installed-project-"));
+    const pkg = path.join(dir, "node_modules", "pulumi-ibmcloud-iam");
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.copyFileSync(path.join(REPO_ROOT, "package.json"), path.join(pkg, "package.json"));
+    fs.cpSync(path.join(REPO_ROOT, "dist"), path.join(pkg, "dist"), { recursive: true });
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(pkg, "node_modules"), "dir");
+    return { dir, pkg };
+}
+
 function projectWithoutThePackage(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "by-value-project-"));
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
@@ -68,18 +86,18 @@ describe("plugin: providers sent by name (thin) or by value", function () {
     }
 
     /** A service ID's life through `p`, the way the engine drives it; returns how many calls it made. */
-    async function serviceIdLife(p: RunningPlugin, name: string): Promise<number> {
-        const checked = await p.check(serviceIdProvider, {}, { name });
+    async function serviceIdLife(p: RunningPlugin, name: string, provider: object = serviceIdProvider): Promise<number> {
+        const checked = await p.check(provider, {}, { name });
         assert.deepEqual(checked.failures, []);
-        const created = await p.create(serviceIdProvider, checked.inputs);
+        const created = await p.create(provider, checked.inputs);
         assert.ok((await liveServiceIds()).includes(created.id));
-        const read = await p.read(serviceIdProvider, created.id, created.outs, checked.inputs);
+        const read = await p.read(provider, created.id, created.outs, checked.inputs);
         assert.deepEqual(read.props, created.outs);
-        const news = (await p.check(serviceIdProvider, checked.inputs, { name, description: "changed" })).inputs;
-        assert.equal((await p.diff(serviceIdProvider, created.id, created.outs, news)).changes, "some");
-        const updated = await p.update(serviceIdProvider, created.id, created.outs, news);
+        const news = (await p.check(provider, checked.inputs, { name, description: "changed" })).inputs;
+        assert.equal((await p.diff(provider, created.id, created.outs, news)).changes, "some");
+        const updated = await p.update(provider, created.id, created.outs, news);
         assert.equal(updated.outs.description, "changed");
-        await p.delete(serviceIdProvider, created.id, updated.outs);
+        await p.delete(provider, created.id, updated.outs);
         assert.ok(!(await liveServiceIds()).includes(created.id));
         return 7;
     }
@@ -151,6 +169,38 @@ describe("plugin: providers sent by name (thin) or by value", function () {
         await p.delete(serviceIdProvider, sid.id, sid.outs);
         assert.equal(await tokenRequests() - before, 2);
         assert.ok(!p.stderr().includes(emu.apiKey));
+    });
+
+    it("installed under node_modules: each provider travels as one require of its module (under 0.5 KiB), and works through the plugin", async () => {
+        const installed = projectWithThePackageInstalled();
+        try {
+            // The installed copy's own code, as a consumer's program loads it.
+            const dyn = require(path.join(installed.pkg, "dist", "provider", "dynamicProvider.js")) as typeof import("../../provider/dynamicProvider");
+            for (const [type, , file] of PROVIDERS) {
+                const real = (require(path.join(installed.pkg, "dist", "provider", `${file}.js`)) as Record<string, object>)[`${file}Provider`];
+                const handed = dyn.providerForDeployment(real as never, installed.dir);
+                assert.equal(handed, real, `${type}: the provider itself, its module loaded`);
+                const sf = await serializeExactly(handed);
+                assert.ok(sf.text.length <= MODULE_MAX_CHARS, `${type}: ${sf.text.length} chars`);
+                assert.deepEqual([...sf.text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]), [`pulumi-ibmcloud-iam/dist/provider/module/${file}.js`], `${type}: one require of its module`);
+                assert.equal(sf.containsSecrets, false);
+            }
+            const copy = (require(path.join(installed.pkg, "dist", "provider", "serviceId.js")) as { serviceIdProvider: object }).serviceIdProvider;
+            const p = await plugin(installed.dir);
+            const before = await tokenRequests();
+            assert.equal(await serviceIdLife(p, "as-module-1", copy), 7);
+            assert.equal(await serviceIdLife(p, "as-module-2", copy), 7);
+            assert.equal(await tokenRequests() - before, 1, "one configured provider object for the plugin's life");
+            // State written by the by-name provider keeps working where the package is installed.
+            const thinText = (await serializeProvider(serviceIdProvider, REPO_ROOT)).text;
+            const checked = await p.check(serviceIdProvider, {}, { name: "by-name-state", __provider: thinText });
+            assert.deepEqual(checked.failures, []);
+            const created = await p.create(serviceIdProvider, { ...checked.inputs, __provider: thinText });
+            await p.delete(serviceIdProvider, created.id, { ...created.outs, __provider: thinText });
+            assert.ok(!(await liveServiceIds()).includes(created.id));
+        } finally {
+            fs.rmSync(installed.dir, { recursive: true, force: true });
+        }
     });
 
     it("by value: where the package does not resolve, the whole provider is sent and works the same", async () => {

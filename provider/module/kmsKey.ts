@@ -1,0 +1,5 @@
+// The KmsKey provider as a whole module (its only export), so Pulumi names it in state as one
+// `require("pulumi-ibmcloud-iam/dist/provider/module/kmsKey.js")` when the package is installed under
+// node_modules (provider/dynamicProvider.ts). State names this path: never rename or move it.
+import { kmsKeyProvider } from "../kmsKey";
+export = kmsKeyProvider;
