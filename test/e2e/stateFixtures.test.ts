@@ -218,6 +218,11 @@ describe("e2e: state written by earlier versions refreshes and destroys with thi
                 // The project inside the repository (the sandbox is under <repo>/.tools/e2e/), with the stack's config.
                 projectDir = path.join(sandbox.dir, "work", name);
                 fs.cpSync(path.join(fixtureDir, manifest.program), projectDir, { recursive: true });
+                // This checkout, installed as users install it: state written by an installed package names
+                // its modules for node_modules lookup (Pulumi captured them by reference), which package
+                // self-reference does not serve inside the plugin.
+                fs.mkdirSync(path.join(projectDir, "node_modules"), { recursive: true });
+                fs.symlinkSync(REPO_ROOT, path.join(projectDir, "node_modules", "pulumi-ibmcloud-iam"), "dir");
                 const config = withUrl(fs.readFileSync(path.join(fixtureDir, manifest.stackConfig), "utf8"), manifest.emulatorUrl, emu.url);
                 fs.writeFileSync(path.join(projectDir, `Pulumi.${manifest.stack}.yaml`), config);
 
