@@ -8,7 +8,9 @@ async function main(): Promise<void> {
         await emu.stop();
         process.exit(0);
     };
-    process.on("message", (m) => { if (m === "stop") void stop(); });
+    process.on("message", (m) => {
+        if (m === "stop") void stop();
+    });
     process.on("disconnect", () => void stop());
     process.send!({ url: emu.url, accountId: emu.accountId, apiKey: emu.apiKey, instances: emu.instances });
 }

@@ -33,13 +33,15 @@ interface IamPeer {
 }
 
 function policyResource(accountId: string, instance: string) {
-    return [{
-        attributes: [
-            { name: "accountId", value: accountId, operator: "stringEquals" },
-            { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
-            { name: "serviceInstance", value: instance, operator: "stringEquals" },
-        ],
-    }];
+    return [
+        {
+            attributes: [
+                { name: "accountId", value: accountId, operator: "stringEquals" },
+                { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
+                { name: "serviceInstance", value: instance, operator: "stringEquals" },
+            ],
+        },
+    ];
 }
 
 function ourPeer(emu: EmulatorProcess): IamPeer {
@@ -56,12 +58,15 @@ function ourPeer(emu: EmulatorProcess): IamPeer {
         createApiKey: async (name, iam_id) => (await iam.createApiKey({ name, iam_id, account_id })).id,
         getApiKey: async (id) => void (await iam.getApiKey(id)),
         deleteApiKey: async (id) => void (await iam.deleteApiKey(id)),
-        createPolicy: async (iamId, instance) => (await iam.createPolicy({
-            type: "access",
-            subjects: [{ attributes: [{ name: "iam_id", value: iamId }] }],
-            roles: [{ role_id: READER }],
-            resources: policyResource(account_id, instance),
-        })).policy.id,
+        createPolicy: async (iamId, instance) =>
+            (
+                await iam.createPolicy({
+                    type: "access",
+                    subjects: [{ attributes: [{ name: "iam_id", value: iamId }] }],
+                    roles: [{ role_id: READER }],
+                    resources: policyResource(account_id, instance),
+                })
+            ).policy.id,
         getPolicy: async (id) => void (await iam.getPolicy(id)),
         deletePolicy: async (id) => void (await iam.deletePolicy(id)),
         close: () => tokenManager.http.close(),
@@ -84,12 +89,15 @@ function ibmPeer(emu: EmulatorProcess): IamPeer {
         createApiKey: async (name, iamId) => (await identity.createApiKey({ name, iamId, accountId })).result.id!,
         getApiKey: async (id) => void (await identity.getApiKey({ id })),
         deleteApiKey: async (id) => void (await identity.deleteApiKey({ id })),
-        createPolicy: async (iamId, instance) => (await policies.createPolicy({
-            type: "access",
-            subjects: [{ attributes: [{ name: "iam_id", value: iamId }] }],
-            roles: [{ role_id: READER }],
-            resources: policyResource(accountId, instance),
-        })).result.id!,
+        createPolicy: async (iamId, instance) =>
+            (
+                await policies.createPolicy({
+                    type: "access",
+                    subjects: [{ attributes: [{ name: "iam_id", value: iamId }] }],
+                    roles: [{ role_id: READER }],
+                    resources: policyResource(accountId, instance),
+                })
+            ).result.id!,
         getPolicy: async (id) => void (await policies.getPolicy({ policyId: id })),
         deletePolicy: async (id) => void (await policies.deletePolicy({ policyId: id })),
         close: async () => undefined,
@@ -97,9 +105,15 @@ function ibmPeer(emu: EmulatorProcess): IamPeer {
 }
 
 const OPS = [
-    "service ID create", "service ID get", "service ID delete",
-    "API key create", "API key get", "API key delete",
-    "policy create", "policy get", "policy delete",
+    "service ID create",
+    "service ID get",
+    "service ID delete",
+    "API key create",
+    "API key get",
+    "API key delete",
+    "policy create",
+    "policy get",
+    "policy delete",
 ] as const;
 type Op = (typeof OPS)[number];
 type Round = Record<Op, TrialResult> & { serverCpuMs: number | undefined };
@@ -128,9 +142,15 @@ async function round(peer: IamPeer, emuPid: number, n: number, tag: string): Pro
     const sidD = await seq((i) => peer.deleteServiceId(sids[i].id));
     const cpu1 = processCpuMs(emuPid);
     return {
-        "service ID create": sidC.t, "service ID get": sidG.t, "service ID delete": sidD.t,
-        "API key create": keyC.t, "API key get": keyG.t, "API key delete": keyD.t,
-        "policy create": polC.t, "policy get": polG.t, "policy delete": polD.t,
+        "service ID create": sidC.t,
+        "service ID get": sidG.t,
+        "service ID delete": sidD.t,
+        "API key create": keyC.t,
+        "API key get": keyG.t,
+        "API key delete": keyD.t,
+        "policy create": polC.t,
+        "policy get": polG.t,
+        "policy delete": polD.t,
         serverCpuMs: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined,
     };
 }
@@ -150,22 +170,34 @@ async function iamOperations(results: Results, opts: IamClientBenchOptions): Pro
         const rate = (t: TrialResult) => (t.ops / t.ms) * 1000;
         for (const op of OPS) {
             results.compare({
-                section: SECTION, metric: `${op} (1 in flight)`, unit: "ops/s", better: "higher",
-                ours: s.ours.map((x) => rate(x[op])), ibm: s.ibm.map((x) => rate(x[op])),
+                section: SECTION,
+                metric: `${op} (1 in flight)`,
+                unit: "ops/s",
+                better: "higher",
+                ours: s.ours.map((x) => rate(x[op])),
+                ibm: s.ibm.map((x) => rate(x[op])),
             });
         }
         const cpuPerOp = (x: Round) => (OPS.reduce((a, op) => a + x[op].cpuMs, 0) * 1000) / OPS.reduce((a, op) => a + x[op].ops, 0);
         const serverPerOp = [...s.ours, ...s.ibm].filter((x) => x.serverCpuMs !== undefined).map((x) => (x.serverCpuMs! * 1000) / (n * OPS.length));
         results.compare({
-            section: SECTION, metric: "client CPU per IAM operation (all nine)", unit: "µs CPU/op", better: "lower",
-            ours: s.ours.map(cpuPerOp), ibm: s.ibm.map(cpuPerOp),
+            section: SECTION,
+            metric: "client CPU per IAM operation (all nine)",
+            unit: "µs CPU/op",
+            better: "lower",
+            ours: s.ours.map(cpuPerOp),
+            ibm: s.ibm.map(cpuPerOp),
             note: `${n} objects of each kind per round; the emulator spends a median ${fmt(median(serverPerOp))} µs CPU per operation`,
         });
         // The total: what one create-read-delete cycle of the triple costs, end to end.
         const totalMs = (x: Round) => OPS.reduce((a, op) => a + x[op].ms, 0);
         results.compare({
-            section: SECTION, metric: "all nine operations × n, wall time", unit: "ms", better: "lower",
-            ours: s.ours.map(totalMs), ibm: s.ibm.map(totalMs),
+            section: SECTION,
+            metric: "all nine operations × n, wall time",
+            unit: "ms",
+            better: "lower",
+            ours: s.ours.map(totalMs),
+            ibm: s.ibm.map(totalMs),
         });
     } finally {
         await peers.ours.close();
@@ -189,7 +221,8 @@ export const CLIENT_ENTRY = "pulumi-ibmcloud-iam/client";
 
 /** Time to `require` the modules in a fresh `node` (after `preload`, untimed), measured inside that process, ms. */
 export function loadTimeMs(modules: string[], preload: string[] = []): Promise<number> {
-    const code = `for (const m of ${JSON.stringify(preload)}) require(m);` +
+    const code =
+        `for (const m of ${JSON.stringify(preload)}) require(m);` +
         `const t=process.hrtime.bigint();for (const m of ${JSON.stringify(modules)}) require(m);` +
         `process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6));`;
     return new Promise((resolve, reject) => {
@@ -210,8 +243,13 @@ async function moduleLoad(results: Results, opts: IamClientBenchOptions): Promis
     const deps: number[] = [];
     for (let i = 0; i < Math.max(3, Math.ceil(rounds / 2)); i++) deps.push(await loadTimeMs(["undici", "zod"]));
     results.compare({
-        section: SECTION, metric: `cold module load: ${CLIENT_ENTRY}`, unit: "ms", better: "lower",
-        ours: client.ours, ibm: client.ibm, target,
+        section: SECTION,
+        metric: `cold module load: ${CLIENT_ENTRY}`,
+        unit: "ms",
+        better: "lower",
+        ours: client.ours,
+        ibm: client.ibm,
+        target,
         note: `${ibmNote}; ours = client/index.js (no @pulumi/pulumi); undici + zod alone take a median ${fmt(median(deps))} ms of it`,
     });
     // The whole package root, resources included: they import @pulumi/pulumi.
@@ -219,15 +257,24 @@ async function moduleLoad(results: Results, opts: IamClientBenchOptions): Promis
     const pulumiAlone: number[] = [];
     for (let i = 0; i < Math.max(3, Math.ceil(rounds / 2)); i++) pulumiAlone.push(await loadTimeMs(["@pulumi/pulumi"]));
     results.compare({
-        section: SECTION, metric: "cold module load: dist/provider/index.js (with the resources)", unit: "ms", better: "lower",
-        ours: full.ours, ibm: full.ibm, target,
+        section: SECTION,
+        metric: "cold module load: dist/provider/index.js (with the resources)",
+        unit: "ms",
+        better: "lower",
+        ours: full.ours,
+        ibm: full.ibm,
+        target,
         note: `${ibmNote}; @pulumi/pulumi alone takes a median ${fmt(median(pulumiAlone))} ms (a Pulumi program has it loaded anyway: see the next row)`,
     });
     // In a Pulumi program @pulumi/pulumi is already loaded: what each adds on top of it.
     const onTop = await interleave(rounds, (p) => loadTimeMs(LOAD_TARGETS[p], ["@pulumi/pulumi"]), 1);
     results.compare({
-        section: SECTION, metric: "module load on top of a loaded @pulumi/pulumi", unit: "ms", better: "lower",
-        ours: onTop.ours, ibm: onTop.ibm,
+        section: SECTION,
+        metric: "module load on top of a loaded @pulumi/pulumi",
+        unit: "ms",
+        better: "lower",
+        ours: onTop.ours,
+        ibm: onTop.ibm,
         note: "what a Pulumi program pays to add each (the program has @pulumi/pulumi loaded anyway)",
     });
 }

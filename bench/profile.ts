@@ -28,9 +28,16 @@ async function run(scenario: string): Promise<void> {
     const emu = await spawnEmulator();
     try {
         if (scenario === "warm-ours" || scenario === "warm-ibm") {
-            const get = scenario === "warm-ours"
-                ? (() => { const tm = new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url }); return () => tm.getToken(); })()
-                : (() => { const tm = new IbmIamTokenManager({ apikey: emu.apiKey, url: emu.url }); return () => tm.getToken(); })();
+            const get =
+                scenario === "warm-ours"
+                    ? (() => {
+                          const tm = new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url });
+                          return () => tm.getToken();
+                      })()
+                    : (() => {
+                          const tm = new IbmIamTokenManager({ apikey: emu.apiKey, url: emu.url });
+                          return () => tm.getToken();
+                      })();
             await get();
             for (let i = 0; i < 3_000_000; i++) await get();
             return;
@@ -74,8 +81,11 @@ export function summarize(file: string, top = 25): string {
         fn.set(name, (fn.get(name) ?? 0) + us);
         where.set(loc, (where.get(loc) ?? 0) + us);
     }
-    const list = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n)
-        .map(([k, us]) => `  ${fmt((100 * us) / total).padStart(5)} %  ${fmt(us / 1000).padStart(7)} ms  ${k}`);
+    const list = (m: Map<string, number>, n: number) =>
+        [...m]
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, n)
+            .map(([k, us]) => `  ${fmt((100 * us) / total).padStart(5)} %  ${fmt(us / 1000).padStart(7)} ms  ${k}`);
     return [`${path.basename(file)}: ${fmt(total / 1000)} ms sampled`, "by location:", ...list(where, 15), "by function (self):", ...list(fn, top)].join("\n");
 }
 
@@ -97,7 +107,10 @@ function locationOf(url: string): string {
  */
 export function requireBreakdown(modules: string[]): string {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const Module = require("module") as { _load: (request: string, parent: unknown, isMain: boolean) => unknown; _resolveFilename: (r: string, p: unknown) => string };
+    const Module = require("module") as {
+        _load: (request: string, parent: unknown, isMain: boolean) => unknown;
+        _resolveFilename: (r: string, p: unknown) => string;
+    };
     const original = Module._load;
     const exclusive = new Map<string, number>();
     const stack: Array<{ child: number }> = [];
@@ -108,7 +121,7 @@ export function requireBreakdown(modules: string[]): string {
         } catch {
             owner = request;
         }
-        if (owner.startsWith("node:") || !owner.includes("/") && !owner.includes(".")) owner = owner.startsWith("node:") ? "(node builtins)" : owner;
+        if (owner.startsWith("node:") || (!owner.includes("/") && !owner.includes("."))) owner = owner.startsWith("node:") ? "(node builtins)" : owner;
         const frame = { child: 0 };
         stack.push(frame);
         const t = process.hrtime.bigint();
@@ -128,7 +141,9 @@ export function requireBreakdown(modules: string[]): string {
         Module._load = original;
     }
     const total = Number(process.hrtime.bigint() - t0) / 1e6;
-    const rows = [...exclusive].sort((a, b) => b[1] - a[1]).slice(0, 15)
+    const rows = [...exclusive]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 15)
         .map(([k, ms]) => `  ${fmt((100 * ms) / total).padStart(5)} %  ${fmt(ms).padStart(7)} ms  ${k}`);
     return [`require of ${modules.map((m) => path.basename(m)).join(", ")}: ${fmt(total)} ms; exclusive time by package:`, ...rows].join("\n");
 }
@@ -142,7 +157,13 @@ if (cmd === "requires" && arg) {
     };
     console.log(requireBreakdown(targets[arg] ?? [arg]));
 } else if (cmd === "run" && arg) {
-    run(arg).then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
+    run(arg).then(
+        () => process.exit(0),
+        (err) => {
+            console.error(err);
+            process.exit(1);
+        },
+    );
 } else if (cmd === "summarize" && arg) {
     console.log(summarize(arg));
 } else if (require.main === module) {

@@ -39,7 +39,11 @@ interface Sandbox {
     dir: string;
     backendUrl?: string;
     abortSignal?: AbortSignal;
-    inlineStack(name: string, program: () => Promise<unknown>, opts?: { projectName?: string; config?: Record<string, { value: string; secret?: boolean }> }): Promise<EngineStack>;
+    inlineStack(
+        name: string,
+        program: () => Promise<unknown>,
+        opts?: { projectName?: string; config?: Record<string, { value: string; secret?: boolean }> },
+    ): Promise<EngineStack>;
     liveProcesses(): number[];
     cleanup(): Promise<void>;
 }
@@ -77,7 +81,9 @@ function program(classes: ResourceClasses, n: number, instance: string): () => P
             const sid = new classes.ServiceId(`app-${i}`, { name: `bench-app-${i}` });
             new classes.ServiceApiKey(`app-${i}-key`, { serviceId: sid.serviceId, name: `bench-app-${i}-key` });
             new classes.AccessPolicy(`app-${i}-reader`, {
-                serviceId: sid.serviceId, roles: ["Reader"], resource: { serviceName: "hs-crypto", serviceInstance: instance },
+                serviceId: sid.serviceId,
+                roles: ["Reader"],
+                resource: { serviceName: "hs-crypto", serviceInstance: instance },
             });
         }
     };
@@ -90,7 +96,10 @@ function program(classes: ResourceClasses, n: number, instance: string): () => P
  */
 function cpuSeconds(): { self: number; children: number } {
     const stat = fs.readFileSync("/proc/self/stat", "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    const f = stat
+        .slice(stat.lastIndexOf(")") + 2)
+        .split(" ")
+        .map(Number);
     const tick = 100; // USER_HZ on Linux
     return { self: (f[11] + f[12]) / tick, children: (f[13] + f[14]) / tick };
 }
@@ -178,7 +187,14 @@ export async function benchProvisioning(results: Results, opts: ProvisioningOpti
 
 const PROJECT: Record<Peer, Project> = { ours: "ours", ibm: "noop" };
 
-async function compareAt(results: Results, ws: ConsumerWorkspace, emu: EmulatorProcess, shapes: OutputShapes, n: number, opts: ProvisioningOptions): Promise<void> {
+async function compareAt(
+    results: Results,
+    ws: ConsumerWorkspace,
+    emu: EmulatorProcess,
+    shapes: OutputShapes,
+    n: number,
+    opts: ProvisioningOptions,
+): Promise<void> {
     const rounds = opts.rounds ?? (opts.quick || n >= 500 ? 1 : n >= 100 ? 2 : 3);
     const memory: Record<Peer, number[]> = { ours: [], ibm: [] };
     // Every check/create response of the plugin carries the serialized provider (`__provider`), and the
@@ -223,49 +239,96 @@ async function compareAt(results: Results, ws: ConsumerWorkspace, emu: EmulatorP
         }
     });
     const peer = "no-op dynamic resources";
-    const where = `a consumer project outside the repository with the packed package installed, pulumi CLI on Node ${ws.node.version.slice(1)}, @pulumi/pulumi ${ws.sdkVersion}; ` +
+    const where =
+        `a consumer project outside the repository with the packed package installed, pulumi CLI on Node ${ws.node.version.slice(1)}, @pulumi/pulumi ${ws.sdkVersion}; ` +
         `the floor: the same graph of no-op resources (create and delete only) with our outputs' shapes, its provider one require of a module under node_modules`;
     results.compare({
-        section: SECTION, metric: `up of ${n} triples (vs no-op dynamic resources)`, unit: "s", better: "lower", peer,
-        ours: upMs.ours.map((ms) => ms / 1000), ibm: upMs.ibm.map((ms) => ms / 1000), target: { on: "ratio", op: "<=", value: 1.15 },
+        section: SECTION,
+        metric: `up of ${n} triples (vs no-op dynamic resources)`,
+        unit: "s",
+        better: "lower",
+        peer,
+        ours: upMs.ours.map((ms) => ms / 1000),
+        ibm: upMs.ibm.map((ms) => ms / 1000),
+        target: { on: "ratio", op: "<=", value: 1.15 },
         note: `${3 * n} resources per stack, ${rounds} round(s); ${where}; IAM objects created on the emulator in its own process`,
     });
     results.compare({
-        section: SECTION, metric: `destroy of ${n} triples (vs no-op)`, unit: "s", better: "lower", peer,
-        ours: destroyMs.ours.map((ms) => ms / 1000), ibm: destroyMs.ibm.map((ms) => ms / 1000), target: { on: "ratio", op: "<=", value: 1.15 },
+        section: SECTION,
+        metric: `destroy of ${n} triples (vs no-op)`,
+        unit: "s",
+        better: "lower",
+        peer,
+        ours: destroyMs.ours.map((ms) => ms / 1000),
+        ibm: destroyMs.ibm.map((ms) => ms / 1000),
+        target: { on: "ratio", op: "<=", value: 1.15 },
     });
     results.compare({
-        section: SECTION, metric: `CPU of engine, plugin and program during up of ${n} triples (vs no-op)`, unit: "s CPU", better: "lower", peer,
-        ours: cpu.ours, ibm: cpu.ibm,
-        note: "user + system time of the pulumi CLI and the processes it ran and waited for (plugin, language host, program); less sensitive to a busy machine than wall time; " +
+        section: SECTION,
+        metric: `CPU of engine, plugin and program during up of ${n} triples (vs no-op)`,
+        unit: "s CPU",
+        better: "lower",
+        peer,
+        ours: cpu.ours,
+        ibm: cpu.ibm,
+        note:
+            "user + system time of the pulumi CLI and the processes it ran and waited for (plugin, language host, program); less sensitive to a busy machine than wall time; " +
             `the emulator (not counted) spent ${fmt(median(emuCpu.up))} s CPU on ours`,
     });
     results.compare({
-        section: SECTION, metric: `CPU of engine and plugin during destroy of ${n} triples (vs no-op)`, unit: "s CPU", better: "lower", peer,
-        ours: cpuDestroy.ours, ibm: cpuDestroy.ibm,
+        section: SECTION,
+        metric: `CPU of engine and plugin during destroy of ${n} triples (vs no-op)`,
+        unit: "s CPU",
+        better: "lower",
+        peer,
+        ours: cpuDestroy.ours,
+        ibm: cpuDestroy.ibm,
         note: `as above, for destroy; the emulator (not counted) spent ${fmt(median(emuCpu.destroy))} s CPU on ours`,
     });
     const sizes = (m: Map<string, number>) => [...m].map(([t, c]) => `${t} ${c} B`).join(", ");
     results.compare({
-        section: SECTION, metric: `serialized provider per resource, ${n} triples`, unit: "KiB", better: "lower", peer,
-        ours: [Math.max(...closureChars.ours.values()) / 1024], ibm: [Math.max(...closureChars.ibm.values()) / 1024], target: { on: "ours", op: "<=", value: 0.5 },
+        section: SECTION,
+        metric: `serialized provider per resource, ${n} triples`,
+        unit: "KiB",
+        better: "lower",
+        peer,
+        ours: [Math.max(...closureChars.ours.values()) / 1024],
+        ibm: [Math.max(...closureChars.ibm.values()) / 1024],
+        target: { on: "ours", op: "<=", value: 0.5 },
         note: `__provider text in state (largest type), stored in inputs and outputs — ours: ${sizes(closureChars.ours)}; no-op: ${sizes(closureChars.ibm)}`,
     });
     results.compare({
-        section: SECTION, metric: `checkpoint after up, ${n} triples (vs no-op)`, unit: "MiB", better: "lower", peer,
-        ours: checkpointMiB.ours, ibm: checkpointMiB.ibm,
-        note: `the file backend rewrites the whole checkpoint after every step; the no-op outputs copy ours (${Object.entries(shapes.secrets).map(([t, k]) => `${t}: ${Object.keys(shapes.outputs[t]).length - 1} outputs, secret ${k.join(", ") || "none"}`).join("; ")})`,
+        section: SECTION,
+        metric: `checkpoint after up, ${n} triples (vs no-op)`,
+        unit: "MiB",
+        better: "lower",
+        peer,
+        ours: checkpointMiB.ours,
+        ibm: checkpointMiB.ibm,
+        note: `the file backend rewrites the whole checkpoint after every step; the no-op outputs copy ours (${Object.entries(shapes.secrets)
+            .map(([t, k]) => `${t}: ${Object.keys(shapes.outputs[t]).length - 1} outputs, secret ${k.join(", ") || "none"}`)
+            .join("; ")})`,
     });
     results.compare({
-        section: SECTION, metric: `plugin peak RSS, ${n} triples (vs no-op)`, unit: "MiB", better: "lower", peer,
-        ours: memory.ours, ibm: memory.ibm, target: { on: "ratio", op: "<=", value: 1.15 },
+        section: SECTION,
+        metric: `plugin peak RSS, ${n} triples (vs no-op)`,
+        unit: "MiB",
+        better: "lower",
+        peer,
+        ours: memory.ours,
+        ibm: memory.ibm,
+        target: { on: "ratio", op: "<=", value: 1.15 },
         note: "VmHWM of the dynamic-provider plugin process, sampled every 100 ms",
     });
 }
 
 // ---------- under the emulator's rate limit ----------
 
-interface StatsSample { t: number; requests: number; rateLimited: number }
+interface StatsSample {
+    t: number;
+    requests: number;
+    rateLimited: number;
+}
 
 async function emulatorStats(url: string): Promise<{ requests: number; rateLimited: number }> {
     const res = await fetch(`${url}/__emulator/stats`);
@@ -275,7 +338,8 @@ async function emulatorStats(url: string): Promise<{ requests: number; rateLimit
 
 async function admin(url: string, method: string, route: string, body?: unknown): Promise<void> {
     const res = await fetch(`${url}${route}`, {
-        method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+        method,
+        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
     });
     if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
 }
@@ -344,12 +408,21 @@ async function underRateLimit(results: Results, sandbox: Sandbox, emu: EmulatorP
         const left = (await liveServiceIds()) - before;
         if (left !== 0) throw new Error(`destroy under the rate limit left ${left} service IDs`);
         const allowed = (w: { windowS: number }) => RATE_LIMIT.burst + RATE_LIMIT.requestsPerSecond * w.windowS;
-        for (const [what, m] of [["up", up], ["destroy", down]] as const) {
+        for (const [what, m] of [
+            ["up", up],
+            ["destroy", down],
+        ] as const) {
             results.compare({
-                section: SECTION, metric: `${what} of ${n} triples under ${RATE_LIMIT.requestsPerSecond} requests/s (${engine}): share of the limit used`,
-                unit: "fraction", better: "higher", peer: "what the limit allows",
-                ours: [m.served / allowed(m)], ibm: [1], target: { on: "ours", op: ">=", value: 0.85 },
-                note: `${m.served} requests served in ${fmt(m.windowS)} s (first to last request; the bucket allows ${RATE_LIMIT.burst} + ${RATE_LIMIT.requestsPerSecond}/s), ` +
+                section: SECTION,
+                metric: `${what} of ${n} triples under ${RATE_LIMIT.requestsPerSecond} requests/s (${engine}): share of the limit used`,
+                unit: "fraction",
+                better: "higher",
+                peer: "what the limit allows",
+                ours: [m.served / allowed(m)],
+                ibm: [1],
+                target: { on: "ours", op: ">=", value: 0.85 },
+                note:
+                    `${m.served} requests served in ${fmt(m.windowS)} s (first to last request; the bucket allows ${RATE_LIMIT.burst} + ${RATE_LIMIT.requestsPerSecond}/s), ` +
                     `${m.rateLimited} answered 429 and retried after Retry-After` +
                     `${m.rateLimited === 0 ? " (the limit was never reached: the deployment asked more slowly than it allows)" : ""}; ` +
                     `no failure: every resource ${what === "up" ? "created exactly once" : "deleted"}`,

@@ -21,7 +21,10 @@ interface Section {
 
 function scaleOf(args: string[], quick: boolean): number[] {
     const v = args.find((a) => a.startsWith("--scale="))?.slice("--scale=".length);
-    const sizes = (v ?? (quick ? "10" : "100,500")).split(",").map(Number).filter((x) => Number.isInteger(x) && x > 0);
+    const sizes = (v ?? (quick ? "10" : "100,500"))
+        .split(",")
+        .map(Number)
+        .filter((x) => Number.isInteger(x) && x > 0);
     if (sizes.length === 0) throw new Error(`--scale wants positive integers, e.g. --scale=10,100,500`);
     return sizes;
 }
@@ -46,13 +49,21 @@ const SECTIONS: Section[] = [
     { key: "token", title: "token path", run: (r, quick) => benchTokenPath(r, { quick }) },
     { key: "iam", title: "IAM client", run: (r, quick) => benchIamClient(r, { quick }) },
     { key: "kms", title: "KMS", run: (r, quick) => benchKms(r, { quick }) },
-    { key: "provisioning", title: "provisioning", run: (r, quick, args) => benchProvisioning(r, { quick, sizes: scaleOf(args, quick), rateLimitTriples: rateLimitTriplesOf(args), rounds: roundsOf(args) }) },
+    {
+        key: "provisioning",
+        title: "provisioning",
+        run: (r, quick, args) =>
+            benchProvisioning(r, { quick, sizes: scaleOf(args, quick), rateLimitTriples: rateLimitTriplesOf(args), rounds: roundsOf(args) }),
+    },
 ];
 
 async function main(): Promise<void> {
     const args = process.argv.slice(2);
     const quick = args.includes("--quick");
-    const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+    const only = args
+        .find((a) => a.startsWith("--only="))
+        ?.slice("--only=".length)
+        .split(",");
     const results = new Results();
     let failed = false;
     for (const s of SECTIONS) {

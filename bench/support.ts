@@ -135,22 +135,34 @@ export class Results {
 
     /** Adds a comparison from paired samples; returns the row. */
     compare(init: {
-        section: string; metric: string; unit: string; better: Direction;
-        ours: number[]; ibm: number[]; peer?: string;
-        target?: Row["target"]; note?: string;
+        section: string;
+        metric: string;
+        unit: string;
+        better: Direction;
+        ours: number[];
+        ibm: number[];
+        peer?: string;
+        target?: Row["target"];
+        note?: string;
     }): Row {
         const n = Math.min(init.ours.length, init.ibm.length);
         const ratios: number[] = [];
         for (let i = 0; i < n; i++) ratios.push(init.ours[i] / init.ibm[i]);
         const row: Row = {
-            section: init.section, metric: init.metric, unit: init.unit, better: init.better,
-            peer: init.peer ?? "IBM SDK", ours: median(init.ours), ibm: median(init.ibm), ratio: median(ratios),
+            section: init.section,
+            metric: init.metric,
+            unit: init.unit,
+            better: init.better,
+            peer: init.peer ?? "IBM SDK",
+            ours: median(init.ours),
+            ibm: median(init.ibm),
+            ratio: median(ratios),
             samples: { ours: init.ours, ibm: init.ibm },
             ...(init.target ? { target: init.target } : {}),
             ...(init.note ? { note: init.note } : {}),
         };
         if (row.target) {
-            const v = row.target.on === "ratio" ? row.ratio : (row.target.op === "==" ? Math.max(...init.ours) : row.ours);
+            const v = row.target.on === "ratio" ? row.ratio : row.target.op === "==" ? Math.max(...init.ours) : row.ours;
             row.met = row.target.op === ">=" ? v >= row.target.value : row.target.op === "<=" ? v <= row.target.value : v === row.target.value;
         }
         this.rows.push(row);
@@ -164,15 +176,23 @@ export class Results {
     table(): string {
         const head = ["section", "metric", "ours", "IBM*", "unit", "ours/IBM*", "target", "met"];
         const body = this.rows.map((r) => [
-            r.section, r.metric, fmt(r.ours), fmt(r.ibm), r.unit, fmt(r.ratio) + (r.better === "higher" ? " ↑" : " ↓"),
+            r.section,
+            r.metric,
+            fmt(r.ours),
+            fmt(r.ibm),
+            r.unit,
+            fmt(r.ratio) + (r.better === "higher" ? " ↑" : " ↓"),
             r.target ? `${r.target.on === "ratio" ? "ratio" : "ours"} ${r.target.op} ${fmt(r.target.value)}` : "",
             r.met === undefined ? "" : r.met ? "yes" : "NO",
         ]);
         const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
         const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i !== 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
         const out = [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)];
-        out.push("", "IBM* = IBM's SDK, or the peer named in the metric; ↑ = a higher ratio is better for us, ↓ = lower is better;",
-            "ratio = median of per-round ratios (peers interleaved in the same run), not the ratio of the medians.");
+        out.push(
+            "",
+            "IBM* = IBM's SDK, or the peer named in the metric; ↑ = a higher ratio is better for us, ↓ = lower is better;",
+            "ratio = median of per-round ratios (peers interleaved in the same run), not the ratio of the medians.",
+        );
         for (const r of this.rows) if (r.note) out.push(`· ${r.section} / ${r.metric}: ${r.note}`);
         for (const s of this.skipped) out.push(`· not measured — ${s.section}: ${s.reason}`);
         return out.join("\n");
@@ -227,7 +247,9 @@ function environment(): Record<string, unknown> {
         cpuModel: os.cpus()[0]?.model,
         loadavgAtEnd: os.loadavg(),
         commit,
-        packages: Object.fromEntries(["undici", "zod", "ibm-cloud-sdk-core", "@ibm-cloud/platform-services", "axios", "@pulumi/pulumi"].map((n) => [n, packageVersion(n)])),
+        packages: Object.fromEntries(
+            ["undici", "zod", "ibm-cloud-sdk-core", "@ibm-cloud/platform-services", "axios", "@pulumi/pulumi"].map((n) => [n, packageVersion(n)]),
+        ),
     };
 }
 
@@ -244,7 +266,13 @@ export interface EmulatorProcess {
 
 const children = new Set<childProcess.ChildProcess>();
 process.on("exit", () => {
-    for (const c of children) if (c.exitCode === null && c.pid) try { process.kill(c.pid, "SIGKILL"); } catch { /* gone */ }
+    for (const c of children)
+        if (c.exitCode === null && c.pid)
+            try {
+                process.kill(c.pid, "SIGKILL");
+            } catch {
+                /* gone */
+            }
 });
 
 /**
@@ -253,7 +281,8 @@ process.on("exit", () => {
  */
 export function spawnEmulator(opts: EmulatorOptions = {}): Promise<EmulatorProcess> {
     const child = childProcess.fork(path.join(__dirname, "emulatorProcess.js"), [JSON.stringify(opts)], {
-        execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"],
+        execArgv: [],
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     children.add(child);
     return new Promise((resolve, reject) => {
@@ -264,12 +293,26 @@ export function spawnEmulator(opts: EmulatorOptions = {}): Promise<EmulatorProce
             resolve({
                 ...m,
                 pid: child.pid!,
-                stop: () => new Promise<void>((done) => {
-                    if (child.exitCode !== null) { children.delete(child); return done(); }
-                    const timer = setTimeout(() => { try { process.kill(child.pid!, "SIGKILL"); } catch { /* gone */ } }, 3000);
-                    child.once("exit", () => { clearTimeout(timer); children.delete(child); done(); });
-                    child.send("stop");
-                }),
+                stop: () =>
+                    new Promise<void>((done) => {
+                        if (child.exitCode !== null) {
+                            children.delete(child);
+                            return done();
+                        }
+                        const timer = setTimeout(() => {
+                            try {
+                                process.kill(child.pid!, "SIGKILL");
+                            } catch {
+                                /* gone */
+                            }
+                        }, 3000);
+                        child.once("exit", () => {
+                            clearTimeout(timer);
+                            children.delete(child);
+                            done();
+                        });
+                        child.send("stop");
+                    }),
             });
         });
     });
@@ -293,14 +336,24 @@ export function startCountingProxy(target: string): Promise<CountingProxy> {
     const server = http.createServer((req, res) => {
         const key = `${req.method} ${(req.url ?? "/").split("?")[0]}`;
         counts.set(key, (counts.get(key) ?? 0) + 1);
-        const fwd = http.request({
-            host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, agent,
-            headers: { ...req.headers, host: upstream.host },
-        }, (up) => {
-            res.writeHead(up.statusCode ?? 502, up.headers);
-            up.pipe(res);
+        const fwd = http.request(
+            {
+                host: upstream.hostname,
+                port: upstream.port,
+                method: req.method,
+                path: req.url,
+                agent,
+                headers: { ...req.headers, host: upstream.host },
+            },
+            (up) => {
+                res.writeHead(up.statusCode ?? 502, up.headers);
+                up.pipe(res);
+            },
+        );
+        fwd.on("error", () => {
+            res.statusCode = 502;
+            res.end();
         });
-        fwd.on("error", () => { res.statusCode = 502; res.end(); });
         req.pipe(fwd);
     });
     server.keepAliveTimeout = 5000;
@@ -311,11 +364,12 @@ export function startCountingProxy(target: string): Promise<CountingProxy> {
                 url: `http://127.0.0.1:${port}`,
                 count: (key) => counts.get(key) ?? 0,
                 reset: () => counts.clear(),
-                stop: () => new Promise<void>((done) => {
-                    server.close(() => done());
-                    server.closeAllConnections();
-                    agent.destroy();
-                }),
+                stop: () =>
+                    new Promise<void>((done) => {
+                        server.close(() => done());
+                        server.closeAllConnections();
+                        agent.destroy();
+                    }),
             });
         });
     });

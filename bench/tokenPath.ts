@@ -5,8 +5,20 @@ import { BaseService, IamAuthenticator, IamTokenManager as IbmIamTokenManager, U
 import { IamTokenManager } from "../client/tokenManager";
 import { KmsClient } from "../client/kmsClient";
 import {
-    CountingProxy, emulatorTokenRequests, EmulatorProcess, fmt, interleave, median, pool, processCpuMs, Results, sleep,
-    spawnEmulator, startCountingProxy, timed, TrialResult,
+    CountingProxy,
+    emulatorTokenRequests,
+    EmulatorProcess,
+    fmt,
+    interleave,
+    median,
+    pool,
+    processCpuMs,
+    Results,
+    sleep,
+    spawnEmulator,
+    startCountingProxy,
+    timed,
+    TrialResult,
 } from "./support";
 
 const SECTION = "token path";
@@ -75,10 +87,18 @@ export async function benchTokenPath(results: Results, opts: TokenPathOptions): 
             const after = await emulatorTokenRequests(emu.url);
             const total = s.ours.reduce((a, b) => a + b, 0) + s.ibm.reduce((a, b) => a + b, 0);
             results.compare({
-                section: SECTION, metric: `cold cache, ${callers} concurrent callers`, unit: "token requests", better: "lower",
-                ours: s.ours, ibm: s.ibm, target: { on: "ours", op: "==", value: 1 },
-                note: `worst case over ${coldRounds} rounds: ours ${Math.max(...s.ours)}, IBM ${Math.max(...s.ibm)}; distinct tokens per burst ≤ ${Math.max(...distinct)}`
-                    + (before !== undefined && after !== undefined ? `; emulator's own counter agrees: ${after - before === total ? "yes" : `NO (${after - before} vs ${total})`}` : ""),
+                section: SECTION,
+                metric: `cold cache, ${callers} concurrent callers`,
+                unit: "token requests",
+                better: "lower",
+                ours: s.ours,
+                ibm: s.ibm,
+                target: { on: "ours", op: "==", value: 1 },
+                note:
+                    `worst case over ${coldRounds} rounds: ours ${Math.max(...s.ours)}, IBM ${Math.max(...s.ibm)}; distinct tokens per burst ≤ ${Math.max(...distinct)}` +
+                    (before !== undefined && after !== undefined
+                        ? `; emulator's own counter agrees: ${after - before === total ? "yes" : `NO (${after - before} vs ${total})`}`
+                        : ""),
             });
         } finally {
             await proxy.stop();
@@ -103,8 +123,13 @@ export async function benchTokenPath(results: Results, opts: TokenPathOptions): 
                 }
             });
             results.compare({
-                section: SECTION, metric: `expired cache, ${callers} concurrent callers`, unit: "token requests", better: "lower",
-                ours: s.ours, ibm: s.ibm, target: { on: "ours", op: "==", value: 1 },
+                section: SECTION,
+                metric: `expired cache, ${callers} concurrent callers`,
+                unit: "token requests",
+                better: "lower",
+                ours: s.ours,
+                ibm: s.ibm,
+                target: { on: "ours", op: "==", value: 1 },
             });
         } finally {
             await proxy.stop();
@@ -130,25 +155,38 @@ async function warmTokenCalls(results: Results, emu: EmulatorProcess, opts: Toke
     const ibmAuth = new IamAuthenticator({ apikey: emu.apiKey, url: emu.url });
     await Promise.all([ourTm.getToken(), ibmTm.getToken(), ibmAuth.authenticate({ headers: {} })]);
     try {
-        const loop = (get: () => Promise<unknown>) => timed(async () => {
-            for (let i = 0; i < n; i++) await get();
-            return n;
-        });
+        const loop = (get: () => Promise<unknown>) =>
+            timed(async () => {
+                for (let i = 0; i < n; i++) await get();
+                return n;
+            });
         const rate = (t: TrialResult) => (t.ops / t.ms) * 1000;
 
         const tm = await interleave(rounds, (p) => loop(p === "ours" ? () => ourTm.getToken() : () => ibmTm.getToken()), 1);
         results.compare({
-            section: SECTION, metric: "warm getToken() (token manager)", unit: "calls/s", better: "higher",
-            ours: tm.ours.map(rate), ibm: tm.ibm.map(rate), target: { on: "ratio", op: ">=", value: 2 },
+            section: SECTION,
+            metric: "warm getToken() (token manager)",
+            unit: "calls/s",
+            better: "higher",
+            ours: tm.ours.map(rate),
+            ibm: tm.ibm.map(rate),
+            target: { on: "ratio", op: ">=", value: 2 },
         });
 
         // The whole per-request step: a header ready to send.
-        const header = await interleave(rounds, (p) => loop(p === "ours"
-            ? async () => ({ Authorization: `Bearer ${await ourTm.getToken()}` })
-            : () => ibmAuth.authenticate({ headers: {} })), 1);
+        const header = await interleave(
+            rounds,
+            (p) => loop(p === "ours" ? async () => ({ Authorization: `Bearer ${await ourTm.getToken()}` }) : () => ibmAuth.authenticate({ headers: {} })),
+            1,
+        );
         results.compare({
-            section: SECTION, metric: "warm Authorization header (IBM: IamAuthenticator.authenticate)", unit: "calls/s", better: "higher",
-            ours: header.ours.map(rate), ibm: header.ibm.map(rate), target: { on: "ratio", op: ">=", value: 2 },
+            section: SECTION,
+            metric: "warm Authorization header (IBM: IamAuthenticator.authenticate)",
+            unit: "calls/s",
+            better: "higher",
+            ours: header.ours.map(rate),
+            ibm: header.ibm.map(rate),
+            target: { on: "ratio", op: ">=", value: 2 },
         });
     } finally {
         await ourTm.http.close();
@@ -183,7 +221,8 @@ async function kmsThroughput(results: Results, emu: EmulatorProcess, opts: Token
     const ourTm = new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url });
     const ours = new KmsClient({ endpoint: emu.url, instanceId: instance.guid, tokenSource: () => ourTm.getToken(), httpClient: ourTm.http });
     const ibm = new IbmKeysService({
-        serviceUrl: emu.url, instanceId: instance.guid,
+        serviceUrl: emu.url,
+        instanceId: instance.guid,
         authenticator: new IamAuthenticator({ apikey: emu.apiKey, url: emu.url }),
     });
     const keys = 5;
@@ -214,14 +253,22 @@ async function kmsThroughput(results: Results, emu: EmulatorProcess, opts: Token
                 return t;
             });
             results.compare({
-                section: SECTION, metric: `authenticated GET /api/v2/keys, ${concurrency} in flight`, unit: "req/s", better: "higher",
-                ours: s.ours.map((t) => (t.ops / t.ms) * 1000), ibm: s.ibm.map((t) => (t.ops / t.ms) * 1000),
+                section: SECTION,
+                metric: `authenticated GET /api/v2/keys, ${concurrency} in flight`,
+                unit: "req/s",
+                better: "higher",
+                ours: s.ours.map((t) => (t.ops / t.ms) * 1000),
+                ibm: s.ibm.map((t) => (t.ops / t.ms) * 1000),
                 target: { on: "ratio", op: ">=", value: 2 },
                 note: `emulator in its own process, ${keys} keys per response; the emulator itself spends a median ${fmt(median(serverUs))} µs CPU per request, which bounds both clients`,
             });
             results.compare({
-                section: SECTION, metric: `client CPU per KMS request, ${concurrency} in flight`, unit: "µs CPU/req", better: "lower",
-                ours: s.ours.map((t) => (t.cpuMs * 1000) / t.ops), ibm: s.ibm.map((t) => (t.cpuMs * 1000) / t.ops),
+                section: SECTION,
+                metric: `client CPU per KMS request, ${concurrency} in flight`,
+                unit: "µs CPU/req",
+                better: "lower",
+                ours: s.ours.map((t) => (t.cpuMs * 1000) / t.ops),
+                ibm: s.ibm.map((t) => (t.cpuMs * 1000) / t.ops),
             });
         }
     } finally {

@@ -56,9 +56,7 @@ export function accessTokenProvider(options: AccessTokenProviderOptions): Access
     if (typeof options?.apiKey !== "string" || options.apiKey.trim() === "") {
         throw new Error("accessTokenProvider: apiKey is required (the service ID's API key, e.g. the KmsAccess apiKey output)");
     }
-    const settings = resolveCloudSettings(
-        { apiKey: options.apiKey.trim(), iamEndpoint: options.iamEndpoint, visibility: options.visibility },
-    );
+    const settings = resolveCloudSettings({ apiKey: options.apiKey.trim(), iamEndpoint: options.iamEndpoint, visibility: options.visibility });
     const manager = new IamTokenManager({
         apiKey: settings.apiKey,
         iamEndpoint: settings.iamEndpoint,
@@ -68,8 +66,14 @@ export function accessTokenProvider(options: AccessTokenProviderOptions): Access
     const info = async (): Promise<AccessTokenInfo> => {
         const t = await manager.getTokenInfo();
         return {
-            accessToken: t.accessToken, expiration: t.expiration, issuedAt: t.issuedAt, iamId: t.iamId,
-            accountId: t.accountId, subject: t.subject, subjectType: t.subjectType, name: t.name,
+            accessToken: t.accessToken,
+            expiration: t.expiration,
+            issuedAt: t.issuedAt,
+            iamId: t.iamId,
+            accountId: t.accountId,
+            subject: t.subject,
+            subjectType: t.subjectType,
+            name: t.name,
         };
     };
     return {

@@ -73,18 +73,29 @@ export function validateEndpoint(field: string, value: string): string {
         url = new URL(value);
     } catch {
         // Not echoed: a value that is no URL may be a credential pasted into the wrong setting.
-        throw new InputError(field, "the value is not a URL (not shown, in case it is a key set in the wrong place)", `Give a base URL such as ${PUBLIC_IAM_ENDPOINT}.`);
+        throw new InputError(
+            field,
+            "the value is not a URL (not shown, in case it is a key set in the wrong place)",
+            `Give a base URL such as ${PUBLIC_IAM_ENDPOINT}.`,
+        );
     }
     if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
         // Shown without user info, path or query (any of which could hold a credential).
-        throw new InputError(field, `"${url.protocol}//${url.host}" must use https (plain http is only accepted for localhost / 127.0.0.1)`,
-            `Use the https:// form of the endpoint.`);
+        throw new InputError(
+            field,
+            `"${url.protocol}//${url.host}" must use https (plain http is only accepted for localhost / 127.0.0.1)`,
+            `Use the https:// form of the endpoint.`,
+        );
     }
     if (url.username || url.password) {
         throw new InputError(field, "the URL must not contain credentials", "Remove the user:password@ part; the API key is given as ibmcloud:apiKey.");
     }
     if (url.search || url.hash) {
-        throw new InputError(field, `"${url.protocol}//${url.host}${url.pathname}" must not have a query or fragment`, "Give only scheme, host, port and an optional base path.");
+        throw new InputError(
+            field,
+            `"${url.protocol}//${url.host}${url.pathname}" must not have a query or fragment`,
+            "Give only scheme, host, port and an optional base path.",
+        );
     }
     return url.toString().replace(/\/+$/, "");
 }
@@ -103,7 +114,11 @@ function parseTimeout(field: string, value: string | undefined): number | undefi
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0 || n > 3600) {
         // Not echoed, like the endpoints: a value that is no number may be a key set in the wrong place.
-        throw new InputError(field, "the value is not a timeout in seconds", "Give the seconds to wait for each IBM Cloud request: more than 0, at most 3600, e.g. 60.");
+        throw new InputError(
+            field,
+            "the value is not a timeout in seconds",
+            "Give the seconds to wait for each IBM Cloud request: more than 0, at most 3600, e.g. 60.",
+        );
     }
     return n;
 }
@@ -133,8 +148,11 @@ export function iamEndpointFor(visibility: Visibility): string {
 export function resolveCloudSettings(explicit: ExplicitCloudSettings = {}, env: Env = process.env): CloudSettings {
     const apiKey = firstSet(explicit.apiKey, env.IC_API_KEY, env.IBMCLOUD_API_KEY);
     if (!apiKey) {
-        throw new InputError(CONFIG_KEYS.apiKey, "no IBM Cloud API key is configured (stack config ibmcloud:apiKey, or IC_API_KEY / IBMCLOUD_API_KEY in the environment)",
-            "Set it with `pulumi config set --secret ibmcloud:apiKey <your API key>` or export IC_API_KEY=<your API key>.");
+        throw new InputError(
+            CONFIG_KEYS.apiKey,
+            "no IBM Cloud API key is configured (stack config ibmcloud:apiKey, or IC_API_KEY / IBMCLOUD_API_KEY in the environment)",
+            "Set it with `pulumi config set --secret ibmcloud:apiKey <your API key>` or export IC_API_KEY=<your API key>.",
+        );
     }
     return { apiKey, ...resolveCloudEndpoints(explicit, env) };
 }
@@ -151,9 +169,12 @@ export function resolveCloudEndpoints(explicit: ExplicitCloudSettings = {}, env:
 
     const iamOverride = firstSet(explicit.iamEndpoint);
     const iamEnv = firstSet(env.IBMCLOUD_IAM_API_ENDPOINT);
-    const iamEndpoint = iamOverride !== undefined
-        ? validateEndpoint(CONFIG_KEYS.iamEndpoint, iamOverride)
-        : iamEnv !== undefined ? validateEndpoint("IBMCLOUD_IAM_API_ENDPOINT", iamEnv) : iamEndpointFor(visibility);
+    const iamEndpoint =
+        iamOverride !== undefined
+            ? validateEndpoint(CONFIG_KEYS.iamEndpoint, iamOverride)
+            : iamEnv !== undefined
+              ? validateEndpoint("IBMCLOUD_IAM_API_ENDPOINT", iamEnv)
+              : iamEndpointFor(visibility);
 
     const settings: CloudEndpoints = { iamEndpoint, visibility, region };
     const timeoutField = explicit.timeout !== undefined ? CONFIG_KEYS.timeout : env.IC_TIMEOUT ? "IC_TIMEOUT" : "IBMCLOUD_TIMEOUT";
@@ -220,7 +241,11 @@ export function kmsEndpointFor(args: KmsEndpointArgs): string {
     }
     if (args.service === "hs-crypto") {
         if (!/^[0-9a-fA-F-]{8,64}$/.test(args.instanceId ?? "")) {
-            throw new InputError("instanceId", `"${args.instanceId}" is not an HPCS instance GUID`, "Give the instance's GUID (the last-but-two segment of its CRN).");
+            throw new InputError(
+                "instanceId",
+                `"${args.instanceId}" is not an HPCS instance GUID`,
+                "Give the instance's GUID (the last-but-two segment of its CRN).",
+            );
         }
         return priv
             ? `https://${args.instanceId}.api.private.${region}.hs-crypto.appdomain.cloud`

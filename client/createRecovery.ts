@@ -53,18 +53,22 @@ export async function createWithRecovery<T>(r: CreateRecovery<T>): Promise<T> {
             try {
                 found = await r.lookup(since);
             } catch (lookupErr) {
-                throw recoveryNoted(err,
+                throw recoveryNoted(
+                    err,
                     `looking for what it may have created failed too (${lookupErr instanceof Error ? lookupErr.message : String(lookupErr)}); ` +
-                    "check IBM Cloud for a new object before running `pulumi up` again, and import it instead of creating a second one");
+                        "check IBM Cloud for a new object before running `pulumi up` again, and import it instead of creating a second one",
+                );
             }
             if (found.length === 1) {
                 r.onRecovered?.({ operation: r.operation, outcome: "adopted", id: r.idOf(found[0]), attempt });
                 return found[0];
             }
             if (found.length > 1) {
-                throw recoveryNoted(err,
+                throw recoveryNoted(
+                    err,
                     `${found.length} matching objects were created since then (${found.map(r.idOf).join(", ")}) and it cannot tell which one this request made: ` +
-                    "delete all but one, and adopt that one with the resource's `get` (the `id` resource option)");
+                        "delete all but one, and adopt that one with the resource's `get` (the `id` resource option)",
+                );
             }
             if (attempt > MAX_CREATE_RESENDS) {
                 throw recoveryNoted(err, `nothing was created; gave up after ${attempt} create attempts`);
@@ -80,4 +84,3 @@ export function createdSince(createdAt: string | undefined, since: number): bool
     const t = Date.parse(createdAt);
     return Number.isNaN(t) || t >= since;
 }
-

@@ -18,8 +18,7 @@ const SECRET_FIELD_PATTERN =
 export function redact(text: string, secrets: ReadonlyArray<string | undefined | null> = []): string {
     let out = String(text);
     // Longest first so a secret containing another is removed whole.
-    const known = secrets.filter((s): s is string => typeof s === "string" && s.length >= 6)
-        .sort((a, b) => b.length - a.length);
+    const known = secrets.filter((s): s is string => typeof s === "string" && s.length >= 6).sort((a, b) => b.length - a.length);
     for (const secret of known) {
         out = out.split(secret).join(REDACTED);
         // The same value URL-encoded (form bodies, query strings).
@@ -29,7 +28,8 @@ export function redact(text: string, secrets: ReadonlyArray<string | undefined |
     out = out.replace(new RegExp(JWT_PATTERN, "g"), REDACTED);
     out = out.replace(new RegExp(BEARER_PATTERN, "g"), (_m, scheme: string) => `${scheme} ${REDACTED}`);
     out = out.replace(new RegExp(SECRET_FIELD_PATTERN, "gi"), (_m, prefix: string, value: string) =>
-        value === REDACTED ? `${prefix}${value}` : `${prefix}${REDACTED}`);
+        value === REDACTED ? `${prefix}${value}` : `${prefix}${REDACTED}`,
+    );
     return out;
 }
 
@@ -160,7 +160,10 @@ export class IbmCloudError extends Error {
         this.retryAfterMs = init.retryAfterMs;
         // Every text of a reason (a KMS `moreInfo` link can carry what the request sent).
         this.kmsReasons = (init.kmsReasons ?? []).map((r) => ({
-            ...r, code: redact(r.code, s), message: redact(r.message, s), ...(r.moreInfo !== undefined ? { moreInfo: redact(r.moreInfo, s) } : {}),
+            ...r,
+            code: redact(r.code, s),
+            message: redact(r.message, s),
+            ...(r.moreInfo !== undefined ? { moreInfo: redact(r.moreInfo, s) } : {}),
         }));
         this.details = clean(init.details);
         this.moreInfo = clean(init.moreInfo);
@@ -194,10 +197,23 @@ export class IbmCloudError extends Error {
 function contextOf(err: IbmCloudError, changes: Partial<IbmCloudErrorInit>, replaceNote = false): IbmCloudErrorInit {
     const note = [replaceNote ? undefined : err.note, changes.note].filter((n) => n !== undefined && n !== "").join("; ");
     const init: IbmCloudErrorInit = {
-        operation: err.operation, status: err.status, code: err.code, messageCode: err.messageCode, ibmMessage: err.ibmMessage,
-        traceId: err.traceId, method: err.method, url: err.url, retryable: err.retryable, outcomeUnknown: err.outcomeUnknown,
-        conflictingPolicyId: err.conflictingPolicyId, conflictingPolicyEtag: err.conflictingPolicyEtag, retryAfterMs: err.retryAfterMs,
-        kmsReasons: err.kmsReasons, details: err.details, moreInfo: err.moreInfo, attempts: err.attempts,
+        operation: err.operation,
+        status: err.status,
+        code: err.code,
+        messageCode: err.messageCode,
+        ibmMessage: err.ibmMessage,
+        traceId: err.traceId,
+        method: err.method,
+        url: err.url,
+        retryable: err.retryable,
+        outcomeUnknown: err.outcomeUnknown,
+        conflictingPolicyId: err.conflictingPolicyId,
+        conflictingPolicyEtag: err.conflictingPolicyEtag,
+        retryAfterMs: err.retryAfterMs,
+        kmsReasons: err.kmsReasons,
+        details: err.details,
+        moreInfo: err.moreInfo,
+        attempts: err.attempts,
         cause: (err as { cause?: unknown }).cause,
         ...changes,
     };
@@ -299,7 +315,10 @@ export function parseErrorBody(body: unknown): ParsedErrorBody {
             moreInfo: str(first.more_info),
             traceId: str(root.trace) ?? str(root.transaction_id) ?? str(root.trace_id),
         };
-        const extra = root.errors.slice(1).map((e) => str(obj(e)?.message)).filter((m): m is string => !!m);
+        const extra = root.errors
+            .slice(1)
+            .map((e) => str(obj(e)?.message))
+            .filter((m): m is string => !!m);
         if (extra.length > 0 && out.ibmMessage) out.ibmMessage += `; ${extra.join("; ")}`;
         const details = first.details;
         if (typeof details === "string") out.details = details;
@@ -328,10 +347,13 @@ export function parseErrorBody(body: unknown): ParsedErrorBody {
             }
         }
         const errorMsg = str(first.errorMsg);
-        const reasonText = reasons.map((r) => r.message).filter(Boolean).join("; ");
+        const reasonText = reasons
+            .map((r) => r.message)
+            .filter(Boolean)
+            .join("; ");
         return {
             code: reasons[0]?.code || undefined,
-            ibmMessage: errorMsg && reasonText && !errorMsg.includes(reasonText) ? `${errorMsg}: ${reasonText}` : errorMsg ?? (reasonText || undefined),
+            ibmMessage: errorMsg && reasonText && !errorMsg.includes(reasonText) ? `${errorMsg}: ${reasonText}` : (errorMsg ?? (reasonText || undefined)),
             moreInfo: reasons[0]?.moreInfo,
             kmsReasons: reasons,
         };

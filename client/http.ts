@@ -114,13 +114,27 @@ export interface HttpResponse<T = unknown> {
 
 // Transport failures where the request certainly never reached the server.
 const NOT_SENT_CODES: ReadonlyArray<string> = Object.freeze([
-    "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "EHOSTDOWN",
-    "UND_ERR_CONNECT_TIMEOUT", "ECONNABORTED",
+    "ECONNREFUSED",
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "ENETUNREACH",
+    "EHOSTUNREACH",
+    "ENETDOWN",
+    "EHOSTDOWN",
+    "UND_ERR_CONNECT_TIMEOUT",
+    "ECONNABORTED",
 ]);
 // Transport failures after which the server may or may not have acted on the request.
 const MAYBE_SENT_CODES: ReadonlyArray<string> = Object.freeze([
-    "ECONNRESET", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT",
-    "UND_ERR_CLOSED", "UND_ERR_RES_CONTENT_LENGTH_MISMATCH", "UND_ERR_RESPONSE_STATUS_CODE",
+    "ECONNRESET",
+    "EPIPE",
+    "ETIMEDOUT",
+    "UND_ERR_SOCKET",
+    "UND_ERR_HEADERS_TIMEOUT",
+    "UND_ERR_BODY_TIMEOUT",
+    "UND_ERR_CLOSED",
+    "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
+    "UND_ERR_RESPONSE_STATUS_CODE",
 ]);
 
 interface TransportFailure {
@@ -344,7 +358,9 @@ export class HttpClient {
                     attempts: attempt,
                     note: outcomeUnknown
                         ? "the request may have reached IBM Cloud, so the outcome is unknown: look the object up before creating it again"
-                        : attempt > 1 ? `gave up after ${attempt} attempts` : undefined,
+                        : attempt > 1
+                          ? `gave up after ${attempt} attempts`
+                          : undefined,
                     cause: err,
                 });
             }
@@ -361,8 +377,12 @@ export class HttpClient {
                 }
                 if (!parsed.ok) {
                     throw fail({
-                        status, code: "invalid_json", ibmMessage: "the response body is not valid JSON",
-                        traceId: traceFrom(resHeaders) ?? correlationId, outcomeUnknown: !idempotent, attempts: attempt,
+                        status,
+                        code: "invalid_json",
+                        ibmMessage: "the response body is not valid JSON",
+                        traceId: traceFrom(resHeaders) ?? correlationId,
+                        outcomeUnknown: !idempotent,
+                        attempts: attempt,
                     });
                 }
                 return { status, headers: resHeaders, body: parsed.value as T, correlationId, attempts: attempt };
@@ -376,13 +396,17 @@ export class HttpClient {
             const retryAfterMs = parseRetryAfter(resHeaders["retry-after"]);
             const traceId = info.traceId ?? traceFrom(resHeaders) ?? correlationId;
             const base = {
-                status, ...info, traceId, attempts: attempt,
+                status,
+                ...info,
+                traceId,
+                attempts: attempt,
                 ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
             };
             if (retryable && (idempotent || turnedAway)) {
                 if (retryAfterMs !== undefined && retryAfterMs > this.policy.maxRetryAfterMs) {
                     throw fail({
-                        ...base, retryable: true,
+                        ...base,
+                        retryable: true,
                         note: `IBM Cloud asked to retry after ${Math.round(retryAfterMs / 1000)} s, longer than the ${Math.round(this.policy.maxRetryAfterMs / 1000)} s this client waits; try again later`,
                     });
                 }
@@ -398,7 +422,9 @@ export class HttpClient {
             let outcomeUnknown = !idempotent && retryable && !turnedAway;
             let note: string | undefined = outcomeUnknown
                 ? "the request may have been processed, so the outcome is unknown: look the object up before creating it again"
-                : retryable && attempt > 1 ? `gave up after ${attempt} attempts` : undefined;
+                : retryable && attempt > 1
+                  ? `gave up after ${attempt} attempts`
+                  : undefined;
             // A replayed write whose first attempt may have succeeded: its precondition or target is now gone.
             if (earlierAttemptMayHaveApplied && (status === 412 || status === 409 || status === 404)) {
                 outcomeUnknown = true;

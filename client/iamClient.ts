@@ -12,8 +12,25 @@ import { CloudSettings, httpOptionsFromSettings } from "./config";
 export { isNotFound };
 export * from "./iamWire";
 import {
-    ApiKey, apiKeySchema, CreateApiKeyBody, CreateServiceIdBody, ListPoliciesFilter, Policy, PolicyBody, policySchema, PolicyWithEtag,
-    queryParamOf, Role, RoleList, roleSchema, sameGrant, ServiceId, serviceIamId, serviceIdSchema, UpdateApiKeyBody, UpdateServiceIdBody,
+    ApiKey,
+    apiKeySchema,
+    CreateApiKeyBody,
+    CreateServiceIdBody,
+    ListPoliciesFilter,
+    Policy,
+    PolicyBody,
+    policySchema,
+    PolicyWithEtag,
+    queryParamOf,
+    Role,
+    RoleList,
+    roleSchema,
+    sameGrant,
+    ServiceId,
+    serviceIamId,
+    serviceIdSchema,
+    UpdateApiKeyBody,
+    UpdateServiceIdBody,
 } from "./iamWire";
 
 // ---------- options ----------
@@ -61,7 +78,11 @@ export class IamClient {
 
     /** A client (with its own token manager and HTTP client) for resolved settings. */
     static fromSettings(settings: CloudSettings, http?: HttpClientOptions): IamClient {
-        const tokenManager = new IamTokenManager({ apiKey: settings.apiKey, iamEndpoint: settings.iamEndpoint, http: { ...httpOptionsFromSettings(settings), ...http } });
+        const tokenManager = new IamTokenManager({
+            apiKey: settings.apiKey,
+            iamEndpoint: settings.iamEndpoint,
+            http: { ...httpOptionsFromSettings(settings), ...http },
+        });
         return new IamClient({ tokenManager });
     }
 
@@ -98,8 +119,10 @@ export class IamClient {
                 });
                 return this.parse(res, schema, "create service ID") as ServiceId;
             },
-            lookup: async (since) => (await this.listServiceIds({ accountId: account_id, name: body.name }))
-                .filter((s) => (s.description ?? "") === (body.description ?? "") && createdSince(s.created_at, since)),
+            lookup: async (since) =>
+                (await this.listServiceIds({ accountId: account_id, name: body.name })).filter(
+                    (s) => (s.description ?? "") === (body.description ?? "") && createdSince(s.created_at, since),
+                ),
             idOf: (s) => s.id,
         });
     }
@@ -122,10 +145,14 @@ export class IamClient {
     /** Updates with `If-Match: etag` (the service ID's `entity_tag`, or `*`). A stale tag fails with 412 (or 409). */
     async updateServiceId(id: string, etag: string, body: UpdateServiceIdBody): Promise<ServiceId> {
         requireEtag(etag, "update service ID");
-        return this.replayedWrite(body, () => this.getServiceId(id), async () => {
-            const res = await this.call("update service ID", "PUT", `/v1/serviceids/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
-            return this.parse(res, this.schemaFor("serviceIdSchema", serviceIdSchema), "update service ID") as ServiceId;
-        });
+        return this.replayedWrite(
+            body,
+            () => this.getServiceId(id),
+            async () => {
+                const res = await this.call("update service ID", "PUT", `/v1/serviceids/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
+                return this.parse(res, this.schemaFor("serviceIdSchema", serviceIdSchema), "update service ID") as ServiceId;
+            },
+        );
     }
 
     /** Deletes the service ID (and its API keys). Returns false when it was already gone. */
@@ -167,8 +194,9 @@ export class IamClient {
                     // The details call does not return the value; we hold it.
                     return found && serviceIamId(found.iam_id) === serviceIamId(body.iam_id) ? [{ ...found, apikey: body.apikey }] : [];
                 }
-                const made = (await this.listApiKeys({ iamId: serviceIamId(body.iam_id), accountId: body.account_id }))
-                    .filter((k) => k.name === body.name && createdSince(k.created_at, since));
+                const made = (await this.listApiKeys({ iamId: serviceIamId(body.iam_id), accountId: body.account_id })).filter(
+                    (k) => k.name === body.name && createdSince(k.created_at, since),
+                );
                 for (const k of made) {
                     if (k.locked) await this.unlockApiKey(k.id);
                     await this.deleteApiKey(k.id);
@@ -215,10 +243,14 @@ export class IamClient {
 
     async updateApiKey(id: string, etag: string, body: UpdateApiKeyBody): Promise<ApiKey> {
         requireEtag(etag, "update API key");
-        return this.replayedWrite(body, () => this.getApiKey(id), async () => {
-            const res = await this.call("update API key", "PUT", `/v1/apikeys/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
-            return this.parse(res, this.schemaFor("apiKeySchema", apiKeySchema), "update API key") as ApiKey;
-        });
+        return this.replayedWrite(
+            body,
+            () => this.getApiKey(id),
+            async () => {
+                const res = await this.call("update API key", "PUT", `/v1/apikeys/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
+                return this.parse(res, this.schemaFor("apiKeySchema", apiKeySchema), "update API key") as ApiKey;
+            },
+        );
     }
 
     /** Returns false when the key was already gone. Tokens issued from it stay valid until they expire. */
@@ -279,16 +311,22 @@ export class IamClient {
         const iamId = subject.find((a) => a.name === "iam_id")?.value;
         const accountId = String(body.resources[0]?.attributes.find((a) => a.name === "accountId")?.value ?? (await this.accountId()));
         const candidates = await this.listPolicies({ accountId, type: body.type, ...(iamId !== undefined ? { iamId: String(iamId) } : {}) });
-        const match = candidates.find((p) => (p.state ?? "active") === "active" && sameGrant(p, body) &&
-            (since === undefined || createdSince(p.created_at, since)));
+        const match = candidates.find(
+            (p) => (p.state ?? "active") === "active" && sameGrant(p, body) && (since === undefined || createdSince(p.created_at, since)),
+        );
         return match ? this.getPolicy(match.id) : undefined;
     }
 
     async listPolicies(filter: ListPoliciesFilter = {}): Promise<Policy[]> {
         const account_id = filter.accountId ?? (await this.accountId());
         const query: { [k: string]: QueryValue } = {
-            account_id, iam_id: filter.iamId, type: filter.type, service_type: filter.serviceType,
-            service_name: filter.serviceName, state: filter.state, sort: filter.sort,
+            account_id,
+            iam_id: filter.iamId,
+            type: filter.type,
+            service_type: filter.serviceType,
+            service_name: filter.serviceName,
+            state: filter.state,
+            sort: filter.sort,
         };
         const schema = this.schemaFor("policySchema", policySchema);
         const out: Policy[] = [];
@@ -302,8 +340,8 @@ export class IamClient {
             const items = Array.isArray(body.policies) ? body.policies : [];
             items.forEach((item, i) => out.push(this.check(schema, item, "list access policies", `policies[${i}]`) as Policy));
             const next = body.next as { href?: unknown; start?: unknown } | string | undefined;
-            const nextStart = typeof next === "string" ? queryParamOf(next, "start")
-                : typeof next?.start === "string" ? next.start : queryParamOf(next?.href, "start");
+            const nextStart =
+                typeof next === "string" ? queryParamOf(next, "start") : typeof next?.start === "string" ? next.start : queryParamOf(next?.href, "start");
             if (!nextStart || seen.has(nextStart) || items.length === 0) break;
             seen.add(nextStart);
             start = nextStart;
@@ -319,10 +357,15 @@ export class IamClient {
     /** Replaces the whole policy (`type` cannot change) with `If-Match: etag`. */
     async replacePolicy(id: string, etag: string, body: PolicyBody): Promise<PolicyWithEtag> {
         requireEtag(etag, "replace access policy");
-        return this.replayedWrite(body, () => this.getPolicy(id), async () => {
-            const res = await this.call("replace access policy", "PUT", `/v1/policies/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
-            return this.withEtag(res, "replace access policy");
-        }, (p) => p.policy);
+        return this.replayedWrite(
+            body,
+            () => this.getPolicy(id),
+            async () => {
+                const res = await this.call("replace access policy", "PUT", `/v1/policies/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
+                return this.withEtag(res, "replace access policy");
+            },
+            (p) => p.policy,
+        );
     }
 
     /** Returns false when the policy was already gone. */
@@ -347,15 +390,27 @@ export class IamClient {
     // ---------- plumbing ----------
 
     /** An authenticated IAM call. A 401 drops the cached token and is tried once more with a fresh one. */
-    async call<T = unknown>(operation: string, method: HttpMethod, path: string, extra: {
-        json?: unknown; query?: { [k: string]: QueryValue }; headers?: { [k: string]: string } | undefined;
-        idempotent?: boolean; secrets?: ReadonlyArray<string | undefined>;
-    } = {}): Promise<HttpResponse<T>> {
+    async call<T = unknown>(
+        operation: string,
+        method: HttpMethod,
+        path: string,
+        extra: {
+            json?: unknown;
+            query?: { [k: string]: QueryValue };
+            headers?: { [k: string]: string } | undefined;
+            idempotent?: boolean;
+            secrets?: ReadonlyArray<string | undefined>;
+        } = {},
+    ): Promise<HttpResponse<T>> {
         for (let attempt = 0; ; attempt++) {
             const token = await this.tokens.getToken();
             try {
                 return await this.http.request<T>({
-                    operation, method, url: `${this.iamEndpoint}${path}`, query: extra.query, json: extra.json,
+                    operation,
+                    method,
+                    url: `${this.iamEndpoint}${path}`,
+                    query: extra.query,
+                    json: extra.json,
                     headers: { ...(extra.headers ?? {}), Authorization: `Bearer ${token}` },
                     ...(extra.idempotent !== undefined ? { idempotent: extra.idempotent } : {}),
                     secrets: [token, ...(extra.secrets ?? [])],
@@ -436,14 +491,20 @@ export class IamClient {
 
     private invalid(res: HttpResponse<unknown>, operation: string, why: string): IbmCloudError {
         return new IbmCloudError({
-            operation, status: res.status, code: "unexpected_response", ibmMessage: `IBM Cloud answered with an unexpected body: ${why}`,
+            operation,
+            status: res.status,
+            code: "unexpected_response",
+            ibmMessage: `IBM Cloud answered with an unexpected body: ${why}`,
             traceId: res.headers["transaction-id"] ?? res.correlationId,
         });
     }
 }
 
 function describeIssues(error: z.ZodError): string {
-    return error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
+    return error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`)
+        .join("; ");
 }
 
 function enc(id: string): string {
@@ -453,7 +514,12 @@ function enc(id: string): string {
 
 function requireEtag(etag: string, operation: string): void {
     if (typeof etag !== "string" || etag === "") {
-        throw new IbmCloudError({ operation, status: 0, code: "missing_etag", ibmMessage: "an entity tag is required for If-Match (read the object first, or pass \"*\")" });
+        throw new IbmCloudError({
+            operation,
+            status: 0,
+            code: "missing_etag",
+            ibmMessage: 'an entity tag is required for If-Match (read the object first, or pass "*")',
+        });
     }
 }
 
@@ -483,8 +549,7 @@ export function holds(live: unknown, wanted: unknown): boolean {
     }
     if (wanted !== null && typeof wanted === "object") {
         if (live === null || typeof live !== "object" || Array.isArray(live)) return false;
-        return Object.entries(wanted as Record<string, unknown>).every(([k, v]) =>
-            v === undefined || holds((live as Record<string, unknown>)[k], v));
+        return Object.entries(wanted as Record<string, unknown>).every(([k, v]) => v === undefined || holds((live as Record<string, unknown>)[k], v));
     }
     return live === wanted || ((live === undefined || live === null) && wanted === "");
 }

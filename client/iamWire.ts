@@ -210,13 +210,13 @@ export function queryParamOf(link: unknown, name: string): string | undefined {
 
 /** Policy and request bodies describe the same grant (subject, roles, resource, tags; order ignored). */
 export function sameGrant(policy: PolicyBody, body: PolicyBody): boolean {
-    const attrs = (l: PolicyAttribute[] = []) =>
-        l.map((a) => `${a.name}\u0000${a.operator ?? "stringEquals"}\u0000${String(a.value)}`).sort();
-    const key = (p: PolicyBody) => JSON.stringify({
-        type: p.type,
-        subjects: (p.subjects ?? []).map((s) => attrs(s.attributes)),
-        roles: (p.roles ?? []).map((r) => r.role_id).sort(),
-        resources: (p.resources ?? []).map((r) => ({ a: attrs(r.attributes), t: attrs(r.tags) })),
-    });
+    const attrs = (l: PolicyAttribute[] = []) => l.map((a) => `${a.name}\u0000${a.operator ?? "stringEquals"}\u0000${String(a.value)}`).sort();
+    const key = (p: PolicyBody) =>
+        JSON.stringify({
+            type: p.type,
+            subjects: (p.subjects ?? []).map((s) => attrs(s.attributes)),
+            roles: (p.roles ?? []).map((r) => r.role_id).sort(),
+            resources: (p.resources ?? []).map((r) => ({ a: attrs(r.attributes), t: attrs(r.tags) })),
+        });
     return key(policy) === key(body);
 }

@@ -8,8 +8,22 @@ import { createdSince, createWithRecovery } from "./createRecovery";
 import { CloudSettings, KmsService, kmsEndpointFromSettings } from "./config";
 import { decodeJwtPayload, IamTokenManager } from "./tokenManager";
 import {
-    aadOf, bytesIn, bytesOut, collectionSchema, CreateKeyInput, DataKey, KMS_KEY_TYPE, KMS_POLICY_TYPE, KmsActionOptions, KmsBytes, KmsKey,
-    KmsKeyPolicies, KmsKeyRing, keySchema, UnwrapResult, versionOf,
+    aadOf,
+    bytesIn,
+    bytesOut,
+    collectionSchema,
+    CreateKeyInput,
+    DataKey,
+    KMS_KEY_TYPE,
+    KMS_POLICY_TYPE,
+    KmsActionOptions,
+    KmsBytes,
+    KmsKey,
+    KmsKeyPolicies,
+    KmsKeyRing,
+    keySchema,
+    UnwrapResult,
+    versionOf,
 } from "./kmsWire";
 
 export * from "./kmsWire";
@@ -80,7 +94,11 @@ export class KmsClient {
      * A client for one instance, authenticated by `tokens` (sharing its HTTP client), with the
      * endpoint derived from settings (override, region, visibility).
      */
-    static forInstance(tokens: IamTokenManager, settings: CloudSettings, target: { service: KmsService; instanceId: string; region?: string; keyRing?: string }): KmsClient {
+    static forInstance(
+        tokens: IamTokenManager,
+        settings: CloudSettings,
+        target: { service: KmsService; instanceId: string; region?: string; keyRing?: string },
+    ): KmsClient {
         return new KmsClient({
             endpoint: kmsEndpointFromSettings(settings, target),
             instanceId: target.instanceId,
@@ -114,9 +132,16 @@ export class KmsClient {
                 });
                 return this.firstKey(res, "create KMS key");
             },
-            lookup: async (since) => (await this.listKeys()).filter((k) =>
-                k.name === input.name && k.extractable === (input.extractable ?? false) && (k.description ?? "") === (input.description ?? "") &&
-                k.state !== 5 && k.deleted !== true && createdSince(k.creationDate, since)),
+            lookup: async (since) =>
+                (await this.listKeys()).filter(
+                    (k) =>
+                        k.name === input.name &&
+                        k.extractable === (input.extractable ?? false) &&
+                        (k.description ?? "") === (input.description ?? "") &&
+                        k.state !== 5 &&
+                        k.deleted !== true &&
+                        createdSince(k.creationDate, since),
+                ),
             idOf: (k) => k.id,
         });
     }
@@ -209,8 +234,10 @@ export class KmsClient {
     async rotate(keyId: string, options: { payload?: string } = {}): Promise<KmsKey> {
         const body = options.payload !== undefined ? { payload: options.payload } : undefined;
         const res = await this.call("rotate KMS key", "POST", `/api/v2/keys/${enc(keyId)}/actions/rotate`, {
-            json: body, contentType: "application/vnd.ibm.kms.key_action_rotate+json",
-            headers: { prefer: "return=representation" }, secrets: [options.payload],
+            json: body,
+            contentType: "application/vnd.ibm.kms.key_action_rotate+json",
+            headers: { prefer: "return=representation" },
+            secrets: [options.payload],
         });
         if (res.status === 204 || res.body === null) return this.getKeyMetadata(keyId);
         return this.firstKey(res, "rotate KMS key");
@@ -252,7 +279,10 @@ export class KmsClient {
      */
     async deleteKeyRing(id: string, options: { force?: boolean } = {}): Promise<boolean> {
         try {
-            await this.call("delete KMS key ring", "DELETE", `/api/v2/key_rings/${enc(id)}`, { query: { force: options.force ? "true" : undefined }, noKeyRing: true });
+            await this.call("delete KMS key ring", "DELETE", `/api/v2/key_rings/${enc(id)}`, {
+                query: { force: options.force ? "true" : undefined },
+                noKeyRing: true,
+            });
             return true;
         } catch (err) {
             if (isNotFound(err)) return false;
@@ -306,7 +336,8 @@ export class KmsClient {
                 const remaining = deadline - now();
                 if (remaining <= 0) {
                     throw err.withContext({
-                        operation: "wait for KMS access", attempts: attempt,
+                        operation: "wait for KMS access",
+                        attempts: attempt,
                         note: `still not authorized after ${Math.round(timeoutMs / 1000)} s; check that an access policy grants this identity a role on instance ${this.instanceId}`,
                     });
                 }
@@ -385,7 +416,12 @@ export class KmsClient {
         const contentType = extra.contentType ?? KMS_KEY_TYPE;
         if (extra.json !== undefined) headers["content-type"] = contentType;
         return this.http.request({
-            operation, method, url: `${this.endpoint}${path}`, query: extra.query, json: extra.json, headers,
+            operation,
+            method,
+            url: `${this.endpoint}${path}`,
+            query: extra.query,
+            json: extra.json,
+            headers,
             ...(extra.json !== undefined ? { contentType } : {}),
             ...(extra.idempotent !== undefined ? { idempotent: extra.idempotent } : {}),
             correlationId,
@@ -394,9 +430,18 @@ export class KmsClient {
     }
 
     /** A key action; wrap, unwrap and rewrap change nothing at IBM, so they are retried like reads. */
-    private action(operation: string, keyId: string, action: "wrap" | "unwrap" | "rewrap", body: { [k: string]: unknown }, secrets: string[] = []): Promise<HttpResponse<unknown>> {
+    private action(
+        operation: string,
+        keyId: string,
+        action: "wrap" | "unwrap" | "rewrap",
+        body: { [k: string]: unknown },
+        secrets: string[] = [],
+    ): Promise<HttpResponse<unknown>> {
         return this.call(operation, "POST", `/api/v2/keys/${enc(keyId)}/actions/${action}`, {
-            json: body, contentType: `application/vnd.ibm.kms.key_action_${action}+json`, idempotent: true, secrets,
+            json: body,
+            contentType: `application/vnd.ibm.kms.key_action_${action}+json`,
+            idempotent: true,
+            secrets,
         });
     }
 
@@ -435,7 +480,10 @@ export class KmsClient {
 
     private invalid(res: HttpResponse<unknown>, operation: string, why: string): IbmCloudError {
         return new IbmCloudError({
-            operation, status: res.status, code: "unexpected_response", ibmMessage: `KMS answered with an unexpected body: ${why}`,
+            operation,
+            status: res.status,
+            code: "unexpected_response",
+            ibmMessage: `KMS answered with an unexpected body: ${why}`,
             traceId: res.headers["correlation-id"] ?? res.correlationId,
         });
     }

@@ -189,10 +189,15 @@ export class IamTokenManager {
         });
         const body = res.body;
         const accessToken = body && typeof body === "object" ? body.access_token : undefined;
-        const invalid = (why: string) => new IbmCloudError({
-            operation: OPERATION, status: res.status, code: "invalid_token_response", ibmMessage: why,
-            traceId: res.headers["transaction-id"] ?? res.correlationId, secrets: [this.apiKey],
-        });
+        const invalid = (why: string) =>
+            new IbmCloudError({
+                operation: OPERATION,
+                status: res.status,
+                code: "invalid_token_response",
+                ibmMessage: why,
+                traceId: res.headers["transaction-id"] ?? res.correlationId,
+                secrets: [this.apiKey],
+            });
         if (typeof accessToken !== "string" || accessToken === "") throw invalid("IAM answered without an access_token");
         this.http.addSecret(accessToken);
         let claims: Record<string, unknown>;

@@ -128,48 +128,69 @@ export class KmsAccess extends pulumi.ComponentResource {
         this.explicitSettings = stackCloudSettings();
         const child = { parent: this };
 
-        const instance = pulumi.all([args.instance.crn, args.instance.instanceId, args.instance.service, args.instance.region]).apply(([crn, instanceId, service, region]) => {
-            const r = applyInstanceCrn(compact({ crn, instanceId, service, region }), "crn", "instance.");
-            if (r.failures.length > 0) throw new Error(`KmsAccess ${name}: ${r.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
-            return r.fields as { instanceId: string; service?: KmsService; region?: string };
-        });
+        const instance = pulumi
+            .all([args.instance.crn, args.instance.instanceId, args.instance.service, args.instance.region])
+            .apply(([crn, instanceId, service, region]) => {
+                const r = applyInstanceCrn(compact({ crn, instanceId, service, region }), "crn", "instance.");
+                if (r.failures.length > 0) throw new Error(`KmsAccess ${name}: ${r.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
+                return r.fields as { instanceId: string; service?: KmsService; region?: string };
+            });
         this.instanceId = instance.apply((i) => i.instanceId);
         this.service = instance.apply((i) => i.service ?? DEFAULT_KMS_SERVICE);
         const explicit = this.explicitSettings;
-        this.kmsEndpoint = pulumi.all([instance, args.instance.endpoint])
-            .apply(([i, endpoint]) => kmsEndpointOf(explicit, { instanceId: i.instanceId, service: i.service ?? DEFAULT_KMS_SERVICE, region: i.region, endpoint }, "instance.endpoint"));
+        this.kmsEndpoint = pulumi
+            .all([instance, args.instance.endpoint])
+            .apply(([i, endpoint]) =>
+                kmsEndpointOf(
+                    explicit,
+                    { instanceId: i.instanceId, service: i.service ?? DEFAULT_KMS_SERVICE, region: i.region, endpoint },
+                    "instance.endpoint",
+                ),
+            );
 
         const description = args.description ?? pulumi.interpolate`Access of ${name} to ${this.service} instance ${this.instanceId}`;
         this.serviceIdResource = new ServiceId(`${name}-serviceid`, { name: args.serviceIdName ?? name, description }, child);
         // The resource id (= ServiceId-…) stays known while the service ID is being updated, its outputs
         // do not: passing the id keeps a preview of a rename from announcing a key and policy replacement.
-        this.apiKeyResource = new ServiceApiKey(`${name}-apikey`, {
-            serviceId: this.serviceIdResource.id,
-            name: pulumi.interpolate`${args.serviceIdName ?? name}${API_KEY_NAME_SUFFIX}`,
-            description,
-            rotationTrigger: args.rotationTrigger,
-            expiresAt: args.expiresAt,
-            storeValue: args.storeValue,
-            outputFile: args.outputFile,
-        }, child);
-        this.policy = new AccessPolicy(`${name}-policy`, {
-            serviceId: this.serviceIdResource.id,
-            roles: args.roles ?? ["Reader"],
-            resource: { serviceName: this.service, serviceInstance: this.instanceId },
-            description: pulumi.interpolate`KMS access of ${name}`,
-        }, child);
+        this.apiKeyResource = new ServiceApiKey(
+            `${name}-apikey`,
+            {
+                serviceId: this.serviceIdResource.id,
+                name: pulumi.interpolate`${args.serviceIdName ?? name}${API_KEY_NAME_SUFFIX}`,
+                description,
+                rotationTrigger: args.rotationTrigger,
+                expiresAt: args.expiresAt,
+                storeValue: args.storeValue,
+                outputFile: args.outputFile,
+            },
+            child,
+        );
+        this.policy = new AccessPolicy(
+            `${name}-policy`,
+            {
+                serviceId: this.serviceIdResource.id,
+                roles: args.roles ?? ["Reader"],
+                resource: { serviceName: this.service, serviceInstance: this.instanceId },
+                description: pulumi.interpolate`KMS access of ${name}`,
+            },
+            child,
+        );
 
         const rawKey = pulumi.secret(this.apiKeyResource.apikey);
         if (timeoutSeconds > 0) {
-            this.accessReady = new KmsAccessReady(`${name}-ready`, {
-                instanceId: this.instanceId,
-                service: this.service,
-                endpoint: this.kmsEndpoint,
-                apiKey: rawKey,
-                policyId: this.policy.policyId,
-                policyEtag: this.policy.etag,
-                timeoutSeconds,
-            }, { parent: this, dependsOn: [this.policy, this.apiKeyResource] });
+            this.accessReady = new KmsAccessReady(
+                `${name}-ready`,
+                {
+                    instanceId: this.instanceId,
+                    service: this.service,
+                    endpoint: this.kmsEndpoint,
+                    apiKey: rawKey,
+                    policyId: this.policy.policyId,
+                    policyEtag: this.policy.etag,
+                    timeoutSeconds,
+                },
+                { parent: this, dependsOn: [this.policy, this.apiKeyResource] },
+            );
             // Anything using the key (in this stack or, through its output, in another) waits for the gate.
             this.apiKey = pulumi.secret(pulumi.all([rawKey, this.accessReady.readyAt]).apply(([key]) => key));
         } else {
@@ -203,10 +224,12 @@ export class KmsAccess extends pulumi.ComponentResource {
 
     /** `{ accessToken, expiration }` (secret): a token fit for stack outputs, with its expiry in epoch seconds. */
     getAccessTokenInfo(): pulumi.Output<AccessTokenInfoOutput> {
-        return pulumi.secret(this.apiKey.apply(async (key) => {
-            const info = await this.tokensFor(key).getTokenInfo();
-            return { accessToken: info.accessToken, expiration: info.expiration };
-        }));
+        return pulumi.secret(
+            this.apiKey.apply(async (key) => {
+                const info = await this.tokensFor(key).getTokenInfo();
+                return { accessToken: info.accessToken, expiration: info.expiration };
+            }),
+        );
     }
 
     /** `{ Authorization: "Bearer …", "bluemix-instance": instanceId }` (secret) for the KMS keys API. */
@@ -238,9 +261,8 @@ export class KmsAccess extends pulumi.ComponentResource {
     private afterGate(opts?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
         const gate: pulumi.Resource = this.accessReady ?? this.policy;
         const given = opts?.dependsOn;
-        const dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = given === undefined
-            ? [gate]
-            : pulumi.output(given).apply((d) => [...(Array.isArray(d) ? d : [d]), gate]);
+        const dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> =
+            given === undefined ? [gate] : pulumi.output(given).apply((d) => [...(Array.isArray(d) ? d : [d]), gate]);
         return { parent: this, ...opts, dependsOn };
     }
 
@@ -264,26 +286,48 @@ const MAX_SERVICE_ID_NAME = 1000 - API_KEY_NAME_SUFFIX.length;
 
 function kmsAccessArgsSchema() {
     const timeoutMessage = "waitForAccess.timeoutSeconds must be a number of seconds ≥ 0 (0 disables the wait)";
-    return z.object({
-        instance: z.object(kmsTargetShape("instance.endpoint", "crn"), { error: "instance is required: { crn: \"<instance CRN>\" } or { instanceId: \"<instance guid>\", service: \"kms\" | \"hs-crypto\", region? | endpoint? }" }).strict(),
-        roles: z.array(
-            z.string({ error: "each role must be a string such as \"Writer\"" }).trim().min(1, { error: "a role must not be empty; give a name such as \"Reader\"" }),
-            { error: "roles must be a list of role names, ids or CRNs such as [\"Writer\"]" },
-        ).min(1, { error: "roles must name at least one role, e.g. [\"Reader\"], or be left out (default Reader)" }).optional(),
-        serviceIdName: nameField("service ID", MAX_SERVICE_ID_NAME),
-        description: descriptionField().optional(),
-        rotationTrigger: z.union([z.string(), z.number()], { error: "rotationTrigger must be a string or a number" }).optional(),
-        expiresAt: expiresAtField().optional(),
-        storeValue: z.boolean({ error: "storeValue must be true or false" }).optional(),
-        outputFile: z.string({ error: "outputFile must be a file path" })
-            .min(1, { error: "outputFile must not be empty; give a path such as ./app-apikey.json, or omit it" })
-            .refine((v) => !v.includes("\0"), { error: "outputFile must not contain a NUL character" })
-            .optional(),
-        waitForAccess: z.object({
-            timeoutSeconds: z.number({ error: timeoutMessage }).min(0, { error: timeoutMessage })
-                .max(3600, { error: "waitForAccess.timeoutSeconds must be at most 3600 (an hour); 0 disables the wait" }).optional(),
-        }, { error: "waitForAccess must be an object such as { timeoutSeconds: 60 }" }).strict().optional(),
-    }).strict();
+    return z
+        .object({
+            instance: z
+                .object(kmsTargetShape("instance.endpoint", "crn"), {
+                    error: 'instance is required: { crn: "<instance CRN>" } or { instanceId: "<instance guid>", service: "kms" | "hs-crypto", region? | endpoint? }',
+                })
+                .strict(),
+            roles: z
+                .array(
+                    z
+                        .string({ error: 'each role must be a string such as "Writer"' })
+                        .trim()
+                        .min(1, { error: 'a role must not be empty; give a name such as "Reader"' }),
+                    { error: 'roles must be a list of role names, ids or CRNs such as ["Writer"]' },
+                )
+                .min(1, { error: 'roles must name at least one role, e.g. ["Reader"], or be left out (default Reader)' })
+                .optional(),
+            serviceIdName: nameField("service ID", MAX_SERVICE_ID_NAME),
+            description: descriptionField().optional(),
+            rotationTrigger: z.union([z.string(), z.number()], { error: "rotationTrigger must be a string or a number" }).optional(),
+            expiresAt: expiresAtField().optional(),
+            storeValue: z.boolean({ error: "storeValue must be true or false" }).optional(),
+            outputFile: z
+                .string({ error: "outputFile must be a file path" })
+                .min(1, { error: "outputFile must not be empty; give a path such as ./app-apikey.json, or omit it" })
+                .refine((v) => !v.includes("\0"), { error: "outputFile must not contain a NUL character" })
+                .optional(),
+            waitForAccess: z
+                .object(
+                    {
+                        timeoutSeconds: z
+                            .number({ error: timeoutMessage })
+                            .min(0, { error: timeoutMessage })
+                            .max(3600, { error: "waitForAccess.timeoutSeconds must be at most 3600 (an hour); 0 disables the wait" })
+                            .optional(),
+                    },
+                    { error: "waitForAccess must be an object such as { timeoutSeconds: 60 }" },
+                )
+                .strict()
+                .optional(),
+        })
+        .strict();
 }
 
 /** Outputs and promises are judged later by the children's check: here they stand for "unknown". */
@@ -306,7 +350,7 @@ function plainView(v: unknown, depth = 0): unknown {
  */
 export function kmsAccessArgsFailures(name: string, args: unknown): CheckFailure[] {
     if (args === null || typeof args !== "object" || Array.isArray(args) || pulumi.Output.isInstance(args)) {
-        return [{ property: "(args)", reason: "arguments must be an object such as { instance: { instanceId: \"<instance guid>\" } }" }];
+        return [{ property: "(args)", reason: 'arguments must be an object such as { instance: { instanceId: "<instance guid>" } }' }];
     }
     const view = plainView(args) as Record<string, unknown>;
     // The service ID takes the component's name unless serviceIdName says otherwise: the same limits apply.
@@ -322,7 +366,7 @@ export function kmsAccessArgsFailures(name: string, args: unknown): CheckFailure
     const failures = r.ok ? [] : [...r.failures];
     // Role names resolve offline for both KMS services: a typo fails here, with the valid list.
     const instance = view.instance as { service?: unknown } | undefined;
-    const service = instance && typeof instance === "object" ? instance.service ?? DEFAULT_KMS_SERVICE : DEFAULT_KMS_SERVICE;
+    const service = instance && typeof instance === "object" ? (instance.service ?? DEFAULT_KMS_SERVICE) : DEFAULT_KMS_SERVICE;
     if (Array.isArray(view.roles) && (service === "hs-crypto" || service === "kms")) {
         const roleCheck = checkAccessPolicy({ serviceId: "ServiceId-component", roles: view.roles, resource: { serviceName: service } });
         for (const f of roleCheck.failures) if (f.property.startsWith("roles[") && !failures.some((g) => g.property === f.property)) failures.push(f);

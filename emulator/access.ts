@@ -36,7 +36,14 @@ function attrMatches(a: PolicyAttribute, actual: string | undefined): boolean {
     if (actual === undefined || typeof a.value !== "string") return false;
     if (op === "stringEquals") return a.value === actual;
     if (op === "stringMatch") {
-        const re = new RegExp("^" + a.value.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$");
+        const re = new RegExp(
+            "^" +
+                a.value
+                    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+                    .replace(/\*/g, ".*")
+                    .replace(/\?/g, ".") +
+                "$",
+        );
         return re.test(actual);
     }
     return false; // operators the emulator does not model never grant access

@@ -99,7 +99,9 @@ export function parseFault(spec: string): FaultRule {
         } else if ((key === "delay" || key === "delayMs") && val !== undefined) {
             rule.delayMs = num(val);
         } else {
-            fail(`'${word}' is not understood: expected [METHOD] [PATH] KIND [p=0..1] [count=N] with KIND status=CODE, reset-before, reset-after, slow[=MS] or malformed-json`);
+            fail(
+                `'${word}' is not understood: expected [METHOD] [PATH] KIND [p=0..1] [count=N] with KIND status=CODE, reset-before, reset-after, slow[=MS] or malformed-json`,
+            );
         }
     }
     if (rule.kind === undefined) fail("no kind: add status=CODE, reset-before, reset-after, slow[=MS] or malformed-json");
@@ -288,7 +290,9 @@ async function main(): Promise<void> {
             ? [`  faults         ${args.opts.faults.length} rule(s), seed ${args.opts.faultSeed} (replay: --fault-seed ${args.opts.faultSeed})`]
             : []),
         ...(args.opts.rateLimit
-            ? [`  rate limit     ${args.opts.rateLimit.requestsPerSecond} requests/s per caller, burst ${args.opts.rateLimit.burst ?? Math.max(1, Math.ceil(args.opts.rateLimit.requestsPerSecond))}`]
+            ? [
+                  `  rate limit     ${args.opts.rateLimit.requestsPerSecond} requests/s per caller, burst ${args.opts.rateLimit.burst ?? Math.max(1, Math.ceil(args.opts.rateLimit.requestsPerSecond))}`,
+              ]
             : []),
         ``,
         `Point clients at it:`,

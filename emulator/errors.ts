@@ -215,4 +215,3 @@ export function renderError(ctx: Ctx, err: unknown, startedAt: number): void {
         else ctx.send(500, new IamError(500, "internal_error", message).render(ctx));
     }
 }
-

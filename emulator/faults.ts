@@ -102,7 +102,8 @@ export function checkFaultRule(raw: unknown, where: string): FaultRule {
     }
     if (kind === "slow") {
         if (r.delayMs !== undefined) {
-            if (!isWhole(r.delayMs) || r.delayMs < 0 || r.delayMs > MAX_TIMER_MS) fail(`.delayMs must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}`);
+            if (!isWhole(r.delayMs) || r.delayMs < 0 || r.delayMs > MAX_TIMER_MS)
+                fail(`.delayMs must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}`);
             out.delayMs = r.delayMs as number;
         }
     } else if (r.delayMs !== undefined) {
@@ -120,7 +121,8 @@ function pathProblem(p: string): string | undefined {
     for (let i = 0; i < segs.length; i++) {
         const s = segs[i];
         if (s === "**" && i !== segs.length - 1) return `may use "**" only as its last segment (got ${JSON.stringify(p)})`;
-        if (s !== "*" && s !== "**" && s.includes("*")) return `segments must be whole: "*" matches one segment, a trailing "**" the rest (got ${JSON.stringify(p)})`;
+        if (s !== "*" && s !== "**" && s.includes("*"))
+            return `segments must be whole: "*" matches one segment, a trailing "**" the rest (got ${JSON.stringify(p)})`;
     }
     return undefined;
 }
@@ -189,10 +191,7 @@ export class FaultInjector {
     private readonly held = new Set<Held>();
 
     /** Throws `FaultConfigError` naming the option (`faults[1].status`, `rateLimit.burst`, `faultSeed`). */
-    constructor(
-        opts: FaultOptions,
-        signer: () => TokenSigner,
-    ) {
+    constructor(opts: FaultOptions, signer: () => TokenSigner) {
         this.limiter = new RateLimiter(signer);
         this.seedValue = opts.faultSeed === undefined ? crypto.randomInt(0, MAX_SEED) : checkSeed(opts.faultSeed, "faultSeed");
         this.random = mulberry32(this.seedValue);

@@ -39,7 +39,12 @@ export function bumpTag(r: { etagVersion: number; etagHash: string; modifiedAt: 
 /** Strips quotes and a weak prefix so `"1-abc"`, `W/"1-abc"` and `1-abc` compare equal. */
 export function ifMatchValue(ctx: Ctx): string | undefined {
     const v = ctx.header("if-match");
-    return v === undefined ? undefined : v.trim().replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
+    return v === undefined
+        ? undefined
+        : v
+              .trim()
+              .replace(/^W\//, "")
+              .replace(/^"(.*)"$/, "$1");
 }
 
 export function checkIfMatch(ctx: Ctx, current: string): void {
@@ -64,11 +69,14 @@ export const fields = {
             .refine((v) => v.trim() !== "", { error: `The field '${field}' is required and must not be empty.` })
             .refine((v) => v.length <= MAX_NAME, { error: `The field '${field}' must not be longer than ${MAX_NAME} characters.` }),
     text: (field: string, max = MAX_DESCRIPTION) =>
-        absent(z.string({ error: `The field '${field}' must be a string.` }).max(max, { error: `The field '${field}' must not be longer than ${max} characters.` })),
+        absent(
+            z
+                .string({ error: `The field '${field}' must be a string.` })
+                .max(max, { error: `The field '${field}' must not be longer than ${max} characters.` }),
+        ),
     bool: (field: string) => absent(z.boolean({ error: `The field '${field}' must be a boolean.` })),
     strings: (field: string) => absent(z.array(z.string(), { error: `The field '${field}' must be an array of strings.` })),
-    leakAction: () =>
-        absent(z.enum(["none", "disable", "delete"], { error: "The field 'action_when_leaked' must be one of none, disable, delete." })),
+    leakAction: () => absent(z.enum(["none", "disable", "delete"], { error: "The field 'action_when_leaked' must be one of none, disable, delete." })),
 };
 
 /** Parses the JSON body against `schema`; unknown fields are ignored, as IBM ignores them. */
@@ -91,7 +99,8 @@ export function parseBody<S extends z.ZodType>(ctx: Ctx, schema: S): z.output<S>
  * then expired (see apiKeys.ts). `""` and `null` are returned as they are: on update they clear the expiry.
  */
 export const expiresAtField = z
-    .string({ error: "The field 'expires_at' must be a string of the form yyyy-MM-ddTHH:mm+0000." }).transform((v, c) => {
+    .string({ error: "The field 'expires_at' must be a string of the form yyyy-MM-ddTHH:mm+0000." })
+    .transform((v, c) => {
         if (v === "") return "";
         const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2})?\+0000$/.exec(v);
         const d = m ? new Date(`${m[1]}${m[2] ?? ":00"}Z`) : undefined;

@@ -8,9 +8,7 @@ export interface JwtHeader {
 
 export type JwtClaims = Record<string, unknown> & { iat: number; exp: number; iss: string };
 
-export type VerifyResult =
-    | { ok: true; claims: JwtClaims; header: JwtHeader }
-    | { ok: false; reason: "malformed" | "signature" | "expired" | "issuer" };
+export type VerifyResult = { ok: true; claims: JwtClaims; header: JwtHeader } | { ok: false; reason: "malformed" | "signature" | "expired" | "issuer" };
 
 /** Issuer and verifier share one clock here, so no leeway: a short-lived token expires on time in tests. */
 const SKEW_SECONDS = 0;
@@ -51,12 +49,7 @@ export class TokenSigner {
             return { ok: false, reason: "malformed" };
         }
         if (header.alg !== "RS256" || header.kid !== this.kid) return { ok: false, reason: "signature" };
-        const valid = crypto.verify(
-            "RSA-SHA256",
-            Buffer.from(`${parts[0]}.${parts[1]}`),
-            this.publicKey,
-            Buffer.from(parts[2], "base64url"),
-        );
+        const valid = crypto.verify("RSA-SHA256", Buffer.from(`${parts[0]}.${parts[1]}`), this.publicKey, Buffer.from(parts[2], "base64url"));
         if (!valid) return { ok: false, reason: "signature" };
         if (typeof claims.iss !== "string" || !claims.iss.startsWith("https://iam")) return { ok: false, reason: "issuer" };
         if (typeof claims.exp !== "number" || claims.exp + SKEW_SECONDS <= nowSeconds) return { ok: false, reason: "expired" };

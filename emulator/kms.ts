@@ -22,17 +22,26 @@ const DEFAULT_LIMIT = 200;
 export const K = {
     badBody: (message: string) => new KmsError(400, "BAD_BODY_ERR", message, "Bad Request: Invalid body data"),
     badParam: (message: string) => new KmsError(400, "INVALID_QUERY_PARAM_ERR", message, "Bad Request: Invalid query parameter"),
-    badHeader: (message: string, name: string) =>
-        new KmsError(400, "BAD_HEADERS_ERR", message, "Bad Request: Invalid header", { type: "header", name }),
+    badHeader: (message: string, name: string) => new KmsError(400, "BAD_HEADERS_ERR", message, "Bad Request: Invalid header", { type: "header", name }),
     notFound: () => new KmsError(404, "KEY_NOT_FOUND_ERR", "Key does not exist", "Not Found: Key could not be found"),
     gone: () => new KmsError(410, "KEY_DELETED_ERR", "The key has been deleted and is no longer available", "Gone: The key was deleted"),
     /** IBM's error catalogue: wrap, unwrap, rotate (and enable, disable, restore) need a root key. */
     rootRequired: (what: string) =>
-        new KmsError(400, "KEY_ROOT_REQ_ERR", "Requested action can only be completed with a root key.", `Bad Request: ${what}. Please see \`reasons\` for more details.`),
+        new KmsError(
+            400,
+            "KEY_ROOT_REQ_ERR",
+            "Requested action can only be completed with a root key.",
+            `Bad Request: ${what}. Please see \`reasons\` for more details.`,
+        ),
     ringNotFound: (what: string) =>
         new KmsError(404, "KEY_RING_NOT_FOUND_ERR", "The key ring could not be found.", `Not Found: ${what}. Please see \`reasons\` for more details.`),
     authorizationsNotMet: () =>
-        new KmsError(409, "AUTHORIZATIONS_NOT_MET", "Number of authorizations required to delete is not met", "Conflict: Key could not be deleted. Please see `reasons` for more details."),
+        new KmsError(
+            409,
+            "AUTHORIZATIONS_NOT_MET",
+            "Number of authorizations required to delete is not met",
+            "Conflict: Key could not be deleted. Please see `reasons` for more details.",
+        ),
     notDeleted: () => new KmsError(409, "KEY_NOT_DELETED_ERR", "Only a deleted key can be purged", "Conflict: The key is not deleted"),
 };
 
@@ -93,7 +102,13 @@ export class KmsRoutes {
 
     target(inst: InstanceRecord, scopes?: Scope[]): Target {
         const d = this.emu.store.data;
-        return { accountId: d.accountId, serviceName: inst.service, serviceInstance: inst.guid, resourceGroupId: d.resourceGroupId, ...(scopes ? { scopes } : {}) };
+        return {
+            accountId: d.accountId,
+            serviceName: inst.service,
+            serviceInstance: inst.guid,
+            resourceGroupId: d.resourceGroupId,
+            ...(scopes ? { scopes } : {}),
+        };
     }
 
     may(ctx: Ctx, inst: InstanceRecord, action: string, scopes?: Scope[]): boolean {
@@ -111,7 +126,10 @@ export class KmsRoutes {
     }
 
     static scopesOf(k: KmsKeyRecord): Scope[] {
-        return [{ resourceType: "key", resource: k.id }, { resourceType: "key-ring", resource: k.keyRing }];
+        return [
+            { resourceType: "key", resource: k.id },
+            { resourceType: "key-ring", resource: k.keyRing },
+        ];
     }
 
     /**

@@ -12,11 +12,26 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 const A = {
     ciphertext: () =>
-        new KmsError(422, "UNPROCESSABLE_CIPHERTEXT_ERR", "The provided ciphertext is invalid or corrupted", "Unprocessable Entity: Key could not be unwrapped. Please see `reasons` for more details."),
+        new KmsError(
+            422,
+            "UNPROCESSABLE_CIPHERTEXT_ERR",
+            "The provided ciphertext is invalid or corrupted",
+            "Unprocessable Entity: Key could not be unwrapped. Please see `reasons` for more details.",
+        ),
     payloadRequired: () =>
-        new KmsError(400, "KEY_PAYLOAD_REQ_ERR", "Imported keys require a payload to rotate", "Bad Request: Key could not be rotated. Please see `reasons` for more details."),
+        new KmsError(
+            400,
+            "KEY_PAYLOAD_REQ_ERR",
+            "Imported keys require a payload to rotate",
+            "Bad Request: Key could not be rotated. Please see `reasons` for more details.",
+        ),
     notDualAuth: () =>
-        new KmsError(409, "NOT_DUAL_AUTH_ERR", "The key is not dual auth enabled and cannot be set for deletion", "Conflict: Key could not be set for deletion. Please see `reasons` for more details."),
+        new KmsError(
+            409,
+            "NOT_DUAL_AUTH_ERR",
+            "The key is not dual auth enabled and cannot be set for deletion",
+            "Conflict: Key could not be set for deletion. Please see `reasons` for more details.",
+        ),
 };
 
 /** The action's body; Key Protect's SDK sends none for a rotate or a wrap that generates the data key. */
@@ -89,7 +104,13 @@ export function registerKeyActionRoutes(router: Router, r: KmsRoutes): void {
         base64Field(b, "ciphertext", true);
         const aad = aadOf(b);
         const u = r.crypto.unwrap(k, b.ciphertext as string, aad);
-        if (!u) throw new KmsError(422, "UNPROCESSABLE_CIPHERTEXT_ERR", "The provided ciphertext is invalid or corrupted", "Unprocessable Entity: Key could not be rewrapped. Please see `reasons` for more details.");
+        if (!u)
+            throw new KmsError(
+                422,
+                "UNPROCESSABLE_CIPHERTEXT_ERR",
+                "The provided ciphertext is invalid or corrupted",
+                "Unprocessable Entity: Key could not be rewrapped. Please see `reasons` for more details.",
+            );
         const w = r.crypto.wrap(k, u.plaintext, aad);
         r.send(ctx, 200, { ciphertext: w.ciphertext, keyVersion: { id: w.version.id }, rewrappedKeyVersion: { id: w.version.id } });
     });

@@ -8,11 +8,26 @@ export const KEY_RING_TYPE = "application/vnd.ibm.kms.key_ring+json";
 const R = {
     badId: () => new KmsError(400, "BAD_BODY_ERR", "A key ring id must be 2 to 100 letters, digits or dashes", "Bad Request: Invalid key ring id"),
     exists: () =>
-        new KmsError(409, "KEY_RING_ALREADY_EXISTS_ERR", "A key ring with the specified id already exists", "Conflict: Key ring could not be created. Please see `reasons` for more details."),
+        new KmsError(
+            409,
+            "KEY_RING_ALREADY_EXISTS_ERR",
+            "A key ring with the specified id already exists",
+            "Conflict: Key ring could not be created. Please see `reasons` for more details.",
+        ),
     notEmpty: () =>
-        new KmsError(409, "KEY_RING_NOT_EMPTY_ERR", "The specified key ring contains at least one key (in any state)", "Conflict: Key ring could not be deleted. Please see `reasons` for more details."),
+        new KmsError(
+            409,
+            "KEY_RING_NOT_EMPTY_ERR",
+            "The specified key ring contains at least one key (in any state)",
+            "Conflict: Key ring could not be deleted. Please see `reasons` for more details.",
+        ),
     defaultRing: () =>
-        new KmsError(400, "KEY_RING_DEFAULT_ERR", "The default key ring cannot be deleted", "Bad Request: Key ring could not be deleted. Please see `reasons` for more details."),
+        new KmsError(
+            400,
+            "KEY_RING_DEFAULT_ERR",
+            "The default key ring cannot be deleted",
+            "Bad Request: Key ring could not be deleted. Please see `reasons` for more details.",
+        ),
 };
 
 export function registerKeyRingRoutes(router: Router, r: KmsRoutes): void {
@@ -27,7 +42,9 @@ export function registerKeyRingRoutes(router: Router, r: KmsRoutes): void {
         const first = emu.store.data.kmsKeys.find((k) => k.instance === inst.guid && k.keyRing === DEFAULT_RING);
         const resources = [
             { id: DEFAULT_RING, creationDate: first?.creationDate ?? kmsTime(), createdBy: "IBM" },
-            ...rings().filter((x) => x.instance === inst.guid).map((x) => ({ id: x.id, creationDate: x.creationDate, createdBy: x.createdBy })),
+            ...rings()
+                .filter((x) => x.instance === inst.guid)
+                .map((x) => ({ id: x.id, creationDate: x.creationDate, createdBy: x.createdBy })),
         ];
         r.send(ctx, 200, envelope(resources, KEY_RING_TYPE));
     });

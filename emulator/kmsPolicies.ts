@@ -11,9 +11,19 @@ const NAMES: readonly PolicyName[] = ["rotation", "dualAuthDelete"];
 
 const P = {
     totalMismatch: () =>
-        new KmsError(400, "COLLECTION_TOTAL_MISMATCH_ERR", "Collection total does not match number of resources", "Bad Request: Key policy could not be set. Please see `reasons` for more details."),
+        new KmsError(
+            400,
+            "COLLECTION_TOTAL_MISMATCH_ERR",
+            "Collection total does not match number of resources",
+            "Bad Request: Key policy could not be set. Please see `reasons` for more details.",
+        ),
     queryMismatch: () =>
-        new KmsError(400, "BODY_QUERY_PARAM_MISMATCH_ERR", "Data in body does not match data required by query parameter", "Bad Request: Key policy could not be set. Please see `reasons` for more details."),
+        new KmsError(
+            400,
+            "BODY_QUERY_PARAM_MISMATCH_ERR",
+            "Data in body does not match data required by query parameter",
+            "Bad Request: Key policy could not be set. Please see `reasons` for more details.",
+        ),
 };
 
 function policyParam(ctx: Ctx): PolicyName | undefined {
@@ -27,12 +37,18 @@ function render(r: KmsRoutes, inst: InstanceRecord, k: KmsKeyRecord, name: Polic
     const p = k.policies?.[name];
     if (!p) return undefined;
     const crn = `crn:v1:bluemix:public:${inst.service}:${inst.region}:a/${r.emu.store.data.accountId}:${inst.guid}:key:${k.id}`;
-    const data = name === "rotation"
-        ? { rotation: { enabled: k.policies!.rotation!.enabled, interval_month: k.policies!.rotation!.intervalMonth } }
-        : { dualAuthDelete: { enabled: k.policies!.dualAuthDelete!.enabled } };
+    const data =
+        name === "rotation"
+            ? { rotation: { enabled: k.policies!.rotation!.enabled, interval_month: k.policies!.rotation!.intervalMonth } }
+            : { dualAuthDelete: { enabled: k.policies!.dualAuthDelete!.enabled } };
     return {
-        id: p.id, crn, ...data,
-        createdBy: p.createdBy, creationDate: p.creationDate, updatedBy: p.updatedBy, lastUpdateDate: p.lastUpdateDate,
+        id: p.id,
+        crn,
+        ...data,
+        createdBy: p.createdBy,
+        creationDate: p.creationDate,
+        updatedBy: p.updatedBy,
+        lastUpdateDate: p.lastUpdateDate,
         type: POLICY_TYPE,
     };
 }
@@ -64,7 +80,8 @@ function parsePut(ctx: Ctx, only: PolicyName | undefined): Wanted {
             const enabled = rot?.enabled === undefined ? true : rot.enabled;
             if (typeof enabled !== "boolean") throw K.badBody("rotation.enabled must be a boolean");
             const m = rot?.interval_month;
-            if (!Number.isInteger(m) || (m as number) < 1 || (m as number) > 12) throw K.badBody("rotation.interval_month must be a whole number of months from 1 to 12");
+            if (!Number.isInteger(m) || (m as number) < 1 || (m as number) > 12)
+                throw K.badBody("rotation.interval_month must be a whole number of months from 1 to 12");
             out.rotation = { enabled, intervalMonth: m as number };
         } else {
             if (out.dualAuthDelete) throw K.badBody("only one dualAuthDelete policy can be set");

@@ -131,7 +131,13 @@ export function parsePolicy(emu: Emulator, caller: Caller, raw: unknown): Policy
         const unknown = sa.find((a) => !AUTHORIZATION_SUBJECT_ATTRIBUTES.includes(a.name));
         if (unknown) throw P.invalid(`'${unknown.name}' is not an authorization subject attribute (${AUTHORIZATION_SUBJECT_ATTRIBUTES.join(", ")}).`);
     }
-    const where = serviceName ? `service '${serviceName}'` : serviceType ? `serviceType '${serviceType}'` : serviceGroup ? `service group '${serviceGroup}'` : "a resource group";
+    const where = serviceName
+        ? `service '${serviceName}'`
+        : serviceType
+          ? `serviceType '${serviceType}'`
+          : serviceGroup
+            ? `service group '${serviceGroup}'`
+            : "a resource group";
     // (choice) a service group (IAM: account management services) takes the platform roles only
     const scopeType = serviceType ?? (serviceGroup ? "platform_service" : undefined);
     for (const r of roles) if (!findRole(r.role_id, serviceName, scopeType)) throw P.roleNotFound(r.role_id, where);

@@ -52,19 +52,29 @@ const platformDefs: Def[] = [
     {
         id: "Operator",
         display: "Operator",
-        description: "As an operator, you can perform platform actions required to configure and operate service instances, such as viewing a service's dashboard.",
+        description:
+            "As an operator, you can perform platform actions required to configure and operate service instances, such as viewing a service's dashboard.",
         actions: (s) => [`${s}.instance.read`, `${s}.instance.operate`, ...identityReads(s)],
     },
     {
         id: "Editor",
         display: "Editor",
         description: "As an editor, you can perform all platform actions except for managing the account and assigning access policies.",
-        actions: (s) => [`${s}.instance.read`, `${s}.instance.operate`, `${s}.instance.update`, `${s}.instance.create`, `${s}.instance.delete`, ...identityReads(s), ...identityWrites(s)],
+        actions: (s) => [
+            `${s}.instance.read`,
+            `${s}.instance.operate`,
+            `${s}.instance.update`,
+            `${s}.instance.create`,
+            `${s}.instance.delete`,
+            ...identityReads(s),
+            ...identityWrites(s),
+        ],
     },
     {
         id: "Administrator",
         display: "Administrator",
-        description: "As an administrator, you can perform all platform actions based on the resource this role is being assigned, including assigning access policies to other users.",
+        description:
+            "As an administrator, you can perform all platform actions based on the resource this role is being assigned, including assigning access policies to other users.",
         actions: (s) => [
             `${s}.instance.read`,
             `${s}.instance.operate`,
@@ -138,7 +148,8 @@ const genericServiceDefs: Def[] = [
     {
         id: "Manager",
         display: "Manager",
-        description: "As a manager, you have permissions beyond the writer role to complete privileged actions as defined by the service. In addition, you can create and edit service-specific resources.",
+        description:
+            "As a manager, you have permissions beyond the writer role to complete privileged actions as defined by the service. In addition, you can create and edit service-specific resources.",
         actions: (s) =>
             KMS_SERVICES.includes(s)
                 ? [
@@ -174,16 +185,51 @@ const kmsSpecificDefs: Def[] = [
 ];
 
 const hpcsOnlyDefs: Def[] = [
-    { id: "CertificateManager", display: "Certificate Manager", description: "As a certificate manager, you can manage the certificates of the instance.", actions: (s) => [`${s}.certificates.manage`] },
-    { id: "VMwareKMIPManager", display: "VMware KMIP Manager", description: "As a VMware KMIP manager, you can manage the KMIP adapters for VMware.", actions: (s) => [`${s}.kmip.manage`] },
-    { id: "VaultAdministrator", display: "Vault Administrator", description: "As a vault administrator, you can manage the vaults of the instance.", actions: (s) => [`${s}.vaults.manage`] },
-    { id: "KeyCustodianCreator", display: "Key Custodian - Creator", description: "As a key custodian creator, you can create key templates and key stores.", actions: (s) => [`${s}.keytemplates.create`] },
-    { id: "KeyCustodianDeployer", display: "Key Custodian - Deployer", description: "As a key custodian deployer, you can deploy key templates to keystores.", actions: (s) => [`${s}.keytemplates.deploy`] },
+    {
+        id: "CertificateManager",
+        display: "Certificate Manager",
+        description: "As a certificate manager, you can manage the certificates of the instance.",
+        actions: (s) => [`${s}.certificates.manage`],
+    },
+    {
+        id: "VMwareKMIPManager",
+        display: "VMware KMIP Manager",
+        description: "As a VMware KMIP manager, you can manage the KMIP adapters for VMware.",
+        actions: (s) => [`${s}.kmip.manage`],
+    },
+    {
+        id: "VaultAdministrator",
+        display: "Vault Administrator",
+        description: "As a vault administrator, you can manage the vaults of the instance.",
+        actions: (s) => [`${s}.vaults.manage`],
+    },
+    {
+        id: "KeyCustodianCreator",
+        display: "Key Custodian - Creator",
+        description: "As a key custodian creator, you can create key templates and key stores.",
+        actions: (s) => [`${s}.keytemplates.create`],
+    },
+    {
+        id: "KeyCustodianDeployer",
+        display: "Key Custodian - Deployer",
+        description: "As a key custodian deployer, you can deploy key templates to keystores.",
+        actions: (s) => [`${s}.keytemplates.deploy`],
+    },
 ];
 
 const identitySpecificDefs: Def[] = [
-    { id: "ServiceIdCreator", display: "Service ID creator", description: "As a service ID creator, you can create service IDs.", actions: () => ["iam-identity.serviceid.create"] },
-    { id: "UserApiKeyCreator", display: "User API key creator", description: "As a user API key creator, you can create API keys for yourself.", actions: () => ["iam-identity.userapikey.create"] },
+    {
+        id: "ServiceIdCreator",
+        display: "Service ID creator",
+        description: "As a service ID creator, you can create service IDs.",
+        actions: () => ["iam-identity.serviceid.create"],
+    },
+    {
+        id: "UserApiKeyCreator",
+        display: "User API key creator",
+        description: "As a user API key creator, you can create API keys for yourself.",
+        actions: () => ["iam-identity.userapikey.create"],
+    },
 ];
 
 function render(prefix: string, d: Def, svc: string): RoleDef {
@@ -200,10 +246,7 @@ export function rolesFor(serviceName?: string): ServiceRoles {
     let service: RoleDef[];
     if (svc === "kms") service = [...genericServiceDefs.map((d) => render(GENERIC_SERVICE, d, svc)), ...kmsSpecificDefs.map((d) => render(own, d, svc))];
     else if (svc === "hs-crypto")
-        service = [
-            ...genericServiceDefs.map((d) => render(GENERIC_SERVICE, d, svc)),
-            ...[...kmsSpecificDefs, ...hpcsOnlyDefs].map((d) => render(own, d, svc)),
-        ];
+        service = [...genericServiceDefs.map((d) => render(GENERIC_SERVICE, d, svc)), ...[...kmsSpecificDefs, ...hpcsOnlyDefs].map((d) => render(own, d, svc))];
     else if (svc === "iam-identity") service = identitySpecificDefs.map((d) => render(own, d, svc));
     else if (ACCOUNT_MANAGEMENT_SERVICES.includes(svc)) service = [];
     else service = genericServiceDefs.map((d) => render(GENERIC_SERVICE, d, svc));
@@ -244,9 +287,11 @@ export function findRole(roleCrn: string, serviceName: string | undefined, servi
 
 /** The actions a role grants on one concrete service (generic CRNs take that service's meaning). */
 export function actionsOf(roleCrn: string, serviceName: string): string[] {
-    return rolesFor(serviceName)
-        .system_roles.concat(rolesFor(serviceName).service_roles)
-        .find((r) => r.crn === roleCrn)?.actions ?? [];
+    return (
+        rolesFor(serviceName)
+            .system_roles.concat(rolesFor(serviceName).service_roles)
+            .find((r) => r.crn === roleCrn)?.actions ?? []
+    );
 }
 
 /** Display name and description for a role CRN, for enriching policy responses. */

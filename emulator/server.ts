@@ -164,8 +164,7 @@ export class Router {
                         break;
                     }
                     params[seg.slice(1)] = v;
-                }
-                else if (seg !== parts[i]) {
+                } else if (seg !== parts[i]) {
                     ok = false;
                     break;
                 }

@@ -98,7 +98,12 @@ export function registerServiceIdRoutes(router: Router, emu: Emulator): void {
         const accountId = listAccount(ctx, true);
         const name = ctx.query.get("name");
         let all = emu.store.data.serviceIds.filter((s) => s.accountId === accountId && (name === null || s.name === name));
-        all = sortBy(ctx, all, { name: (s) => s.name, description: (s) => s.description ?? "", created_at: (s) => s.createdAt, modified_at: (s) => s.modifiedAt });
+        all = sortBy(ctx, all, {
+            name: (s) => s.name,
+            description: (s) => s.description ?? "",
+            created_at: (s) => s.createdAt,
+            modified_at: (s) => s.modifiedAt,
+        });
         const page = paginate(ctx, all, "/v1/serviceids/");
         ctx.send(200, { ...page.envelope, serviceids: page.items.map((s) => withHistory(ctx, renderServiceId(s))) });
     });

@@ -19,11 +19,14 @@ export function registerServiceTokenRoute(router: Router, emu: Emulator): void {
         }
         if (!b || typeof b !== "object" || Array.isArray(b)) throw new AdminError(400, "body must be a JSON object");
         for (const k of Object.keys(b)) {
-            if (!["serviceName", "serviceInstance", "resourceGroupId"].includes(k)) throw new AdminError(400, `${k} is not a field of this body (fields: serviceName, serviceInstance, resourceGroupId)`);
+            if (!["serviceName", "serviceInstance", "resourceGroupId"].includes(k))
+                throw new AdminError(400, `${k} is not a field of this body (fields: serviceName, serviceInstance, resourceGroupId)`);
         }
-        if (typeof b.serviceName !== "string" || !NAME.test(b.serviceName)) throw new AdminError(400, 'serviceName must be a service name such as "cloud-object-storage"');
+        if (typeof b.serviceName !== "string" || !NAME.test(b.serviceName))
+            throw new AdminError(400, 'serviceName must be a service name such as "cloud-object-storage"');
         for (const f of ["serviceInstance", "resourceGroupId"] as const) {
-            if (b[f] !== undefined && (typeof b[f] !== "string" || !/^[\w-]{1,128}$/.test(b[f] as string))) throw new AdminError(400, `${f} must be an id (letters, digits, - and _)`);
+            if (b[f] !== undefined && (typeof b[f] !== "string" || !/^[\w-]{1,128}$/.test(b[f] as string)))
+                throw new AdminError(400, `${f} must be an id (letters, digits, - and _)`);
         }
         const accountId = emu.store.data.accountId;
         const instance = (b.serviceInstance as string | undefined) ?? "";

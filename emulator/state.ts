@@ -308,9 +308,7 @@ export class StateStore {
             ...this.data,
             instances: seedInstances.map((i) => ({ ...i })),
             serviceIds: [],
-            apiKeys: this.data.apiKeys
-                .filter((k) => k.id === this.data.ownerApiKeyId)
-                .map((k) => ({ ...k, locked: false, disabled: false })),
+            apiKeys: this.data.apiKeys.filter((k) => k.id === this.data.ownerApiKeyId).map((k) => ({ ...k, locked: false, disabled: false })),
             policies: [],
             kmsKeys: [],
             kmsKeyRings: [],

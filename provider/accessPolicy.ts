@@ -159,7 +159,10 @@ export function plannedRoleCrns(olds: Partial<AccessPolicyOutputs>, news: Partia
 }
 
 /** What `diff` decides, as a pure function of stored outputs and checked inputs. */
-export function diffAccessPolicy(olds: Partial<AccessPolicyOutputs>, news: Partial<AccessPolicyInputs>): { changes: boolean; replaces: string[]; updates: string[] } {
+export function diffAccessPolicy(
+    olds: Partial<AccessPolicyOutputs>,
+    news: Partial<AccessPolicyInputs>,
+): { changes: boolean; replaces: string[]; updates: string[] } {
     const replaces: string[] = [];
     const updates: string[] = [];
 
@@ -315,10 +318,21 @@ export class AccessPolicy extends pulumi.dynamic.Resource {
         // given here receive values from the engine.
         const props: Record<string, unknown> = {
             ...args,
-            serviceId: args.serviceId, iamId: args.iamId, roles: args.roles, resource: args.resource,
-            description: args.description, adoptExisting: args.adoptExisting,
-            policyId: undefined, etag: undefined, href: undefined, state: undefined, roleCrns: undefined,
-            subjectIamId: undefined, accountId: undefined, createdAt: undefined, lastModifiedAt: undefined,
+            serviceId: args.serviceId,
+            iamId: args.iamId,
+            roles: args.roles,
+            resource: args.resource,
+            description: args.description,
+            adoptExisting: args.adoptExisting,
+            policyId: undefined,
+            etag: undefined,
+            href: undefined,
+            state: undefined,
+            roleCrns: undefined,
+            subjectIamId: undefined,
+            accountId: undefined,
+            createdAt: undefined,
+            lastModifiedAt: undefined,
         };
         super(providerForDeployment(accessPolicyProvider), name, props, opts, "ibmcloud-iam", "AccessPolicy");
     }

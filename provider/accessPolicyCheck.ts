@@ -9,7 +9,13 @@ import { CheckFailure, closestName, containsUnknown, descriptionField, UNKNOWN }
 
 // The `resource` fields that are IAM attributes of the same name, in the order they are sent.
 export const NAMED_ATTRIBUTES: ReadonlyArray<keyof AccessPolicyResource> = Object.freeze([
-    "serviceName", "serviceType", "serviceInstance", "region", "resourceType", "resource", "resourceGroupId",
+    "serviceName",
+    "serviceType",
+    "serviceInstance",
+    "region",
+    "resourceType",
+    "resource",
+    "resourceGroupId",
 ] as const);
 const MAX_ATTRIBUTE_VALUE = 1000;
 const MAX_DESCRIPTION = 300;
@@ -20,44 +26,69 @@ const SERVICE_ID_PATTERN = "^(iam-)?ServiceId-[A-Za-z0-9-]+$";
 const IAM_ID_PATTERN = "^(IBMid-|iam-)[^\\s]+$";
 
 function attributeValue(what: string) {
-    return z.string({ error: `${what} must be a string` })
+    return z
+        .string({ error: `${what} must be a string` })
         .min(1, { error: `${what} must not be empty; leave it out instead` })
         .max(MAX_ATTRIBUTE_VALUE, { error: `${what} must be at most ${MAX_ATTRIBUTE_VALUE} characters (an IAM limit)` });
 }
 
 export function accessPolicySchema() {
-    const resource = z.object({
-        serviceName: attributeValue("resource.serviceName").optional(),
-        serviceType: z.enum(["service", "platform_service"], {
-            error: "resource.serviceType must be \"service\" (all IAM-enabled services) or \"platform_service\" (all account management services)",
-        }).optional(),
-        serviceInstance: attributeValue("resource.serviceInstance").optional(),
-        region: attributeValue("resource.region").optional(),
-        resourceType: attributeValue("resource.resourceType").optional(),
-        resource: attributeValue("resource.resource").optional(),
-        resourceGroupId: attributeValue("resource.resourceGroupId").optional(),
-        attributes: z.record(z.string(), attributeValue("an attribute value"), {
-            error: "resource.attributes must be a map of attribute name to string value, e.g. { keyRing: \"app\" }",
-        }).optional(),
-        tags: z.record(z.string(), z.string({ error: "a tag value must be a string" }), {
-            error: "resource.tags must be a map of tag name to value, e.g. { env: \"prod\" }",
-        }).optional(),
-    }, { error: "resource must be an object such as { serviceName: \"hs-crypto\", serviceInstance: \"<instance guid>\" }" }).strict();
-    return z.object({
-        serviceId: z.string({ error: "serviceId must be a string" }).regex(new RegExp(SERVICE_ID_PATTERN), {
-            error: "serviceId must be a service ID such as ServiceId-1a2b3c4d-… (or its IAM id iam-ServiceId-…); for another kind of subject use iamId",
-        }).optional(),
-        iamId: z.string({ error: "iamId must be a string" }).regex(new RegExp(IAM_ID_PATTERN), {
-            error: "iamId must be an IAM id such as iam-ServiceId-…, iam-Profile-… or IBMid-…; a bare ServiceId-… goes in serviceId",
-        }).optional(),
-        roles: z.array(
-            z.string({ error: "each role must be a string such as \"Writer\"" }).trim().min(1, { error: "a role must not be empty; give a name such as \"Reader\"" }),
-            { error: "roles must be a list of role names, ids or CRNs such as [\"Writer\"]" },
-        ).min(1, { error: "roles must name at least one role, e.g. [\"Reader\"]" }),
-        resource,
-        description: descriptionField(MAX_DESCRIPTION).optional(),
-        adoptExisting: z.boolean({ error: "adoptExisting must be true or false" }).optional(),
-    }).strict();
+    const resource = z
+        .object(
+            {
+                serviceName: attributeValue("resource.serviceName").optional(),
+                serviceType: z
+                    .enum(["service", "platform_service"], {
+                        error: 'resource.serviceType must be "service" (all IAM-enabled services) or "platform_service" (all account management services)',
+                    })
+                    .optional(),
+                serviceInstance: attributeValue("resource.serviceInstance").optional(),
+                region: attributeValue("resource.region").optional(),
+                resourceType: attributeValue("resource.resourceType").optional(),
+                resource: attributeValue("resource.resource").optional(),
+                resourceGroupId: attributeValue("resource.resourceGroupId").optional(),
+                attributes: z
+                    .record(z.string(), attributeValue("an attribute value"), {
+                        error: 'resource.attributes must be a map of attribute name to string value, e.g. { keyRing: "app" }',
+                    })
+                    .optional(),
+                tags: z
+                    .record(z.string(), z.string({ error: "a tag value must be a string" }), {
+                        error: 'resource.tags must be a map of tag name to value, e.g. { env: "prod" }',
+                    })
+                    .optional(),
+            },
+            { error: 'resource must be an object such as { serviceName: "hs-crypto", serviceInstance: "<instance guid>" }' },
+        )
+        .strict();
+    return z
+        .object({
+            serviceId: z
+                .string({ error: "serviceId must be a string" })
+                .regex(new RegExp(SERVICE_ID_PATTERN), {
+                    error: "serviceId must be a service ID such as ServiceId-1a2b3c4d-… (or its IAM id iam-ServiceId-…); for another kind of subject use iamId",
+                })
+                .optional(),
+            iamId: z
+                .string({ error: "iamId must be a string" })
+                .regex(new RegExp(IAM_ID_PATTERN), {
+                    error: "iamId must be an IAM id such as iam-ServiceId-…, iam-Profile-… or IBMid-…; a bare ServiceId-… goes in serviceId",
+                })
+                .optional(),
+            roles: z
+                .array(
+                    z
+                        .string({ error: 'each role must be a string such as "Writer"' })
+                        .trim()
+                        .min(1, { error: 'a role must not be empty; give a name such as "Reader"' }),
+                    { error: 'roles must be a list of role names, ids or CRNs such as ["Writer"]' },
+                )
+                .min(1, { error: 'roles must name at least one role, e.g. ["Reader"]' }),
+            resource,
+            description: descriptionField(MAX_DESCRIPTION).optional(),
+            adoptExisting: z.boolean({ error: "adoptExisting must be true or false" }).optional(),
+        })
+        .strict();
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -85,7 +116,11 @@ export function offlineCatalog(serviceName: string | undefined, serviceType: str
 
 // Other names people give the services whose roles resolve offline (ibmcloud CLI / console wording).
 const SERVICE_ALIASES: { readonly [alias: string]: string } = Object.freeze({
-    hpcs: "hs-crypto", "hyper-protect-crypto-services": "hs-crypto", keyprotect: "kms", "key-protect": "kms", kp: "kms",
+    hpcs: "hs-crypto",
+    "hyper-protect-crypto-services": "hs-crypto",
+    keyprotect: "kms",
+    "key-protect": "kms",
+    kp: "kms",
 });
 
 /**
@@ -119,9 +154,15 @@ export function checkAccessPolicy(inputs: Record<string, unknown>): { failures: 
     const hasServiceId = given(inputs.serviceId);
     const hasIamId = given(inputs.iamId);
     if (hasServiceId && hasIamId) {
-        failures.push({ property: "serviceId", reason: "give the subject as serviceId or as iamId, not both: serviceId takes a service ID (ServiceId-… or iam-ServiceId-…), iamId any IAM id" });
+        failures.push({
+            property: "serviceId",
+            reason: "give the subject as serviceId or as iamId, not both: serviceId takes a service ID (ServiceId-… or iam-ServiceId-…), iamId any IAM id",
+        });
     } else if (!hasServiceId && !hasIamId) {
-        failures.push({ property: "serviceId", reason: "the policy needs a subject: set serviceId (a service ID such as ServiceId-…, e.g. serviceId: app.id) or iamId (any IAM id such as iam-ServiceId-… or IBMid-…)" });
+        failures.push({
+            property: "serviceId",
+            reason: "the policy needs a subject: set serviceId (a service ID such as ServiceId-…, e.g. serviceId: app.id) or iamId (any IAM id such as iam-ServiceId-… or IBMid-…)",
+        });
     }
 
     const res = inputs.resource;
@@ -133,20 +174,33 @@ export function checkAccessPolicy(inputs: Record<string, unknown>): { failures: 
         const nameProblem = serviceNameProblem(res.serviceName);
         if (nameProblem) failures.push({ property: "resource.serviceName", reason: nameProblem });
         if (res.serviceType === "platform_service" && typeof res.serviceName === "string" && KNOWN_ROLE_SERVICES.includes(res.serviceName)) {
-            failures.push({ property: "resource.serviceType", reason: `${res.serviceName} is not an account management service, so serviceType "platform_service" would make the policy match nothing; remove serviceType (serviceName alone scopes the policy)` });
+            failures.push({
+                property: "resource.serviceType",
+                reason: `${res.serviceName} is not an account management service, so serviceType "platform_service" would make the policy match nothing; remove serviceType (serviceName alone scopes the policy)`,
+            });
         }
         if (!given(res.serviceName) && !given(res.serviceType) && !given(res.resourceGroupId)) {
-            failures.push({ property: "resource.serviceName", reason: "resource needs serviceName (e.g. \"hs-crypto\"), serviceType (\"service\" or \"platform_service\") or resourceGroupId: IAM refuses a policy scoped by none of them" });
+            failures.push({
+                property: "resource.serviceName",
+                reason: 'resource needs serviceName (e.g. "hs-crypto"), serviceType ("service" or "platform_service") or resourceGroupId: IAM refuses a policy scoped by none of them',
+            });
         } else if (given(res.serviceInstance) && !given(res.serviceName)) {
-            failures.push({ property: "resource.serviceName", reason: "resource.serviceInstance needs resource.serviceName: an instance id means nothing without its service (e.g. serviceName: \"hs-crypto\")" });
+            failures.push({
+                property: "resource.serviceName",
+                reason: 'resource.serviceInstance needs resource.serviceName: an instance id means nothing without its service (e.g. serviceName: "hs-crypto")',
+            });
         }
         if (isPlainObject(res.attributes)) {
             for (const name of Object.keys(res.attributes)) {
                 const property = `resource.attributes.${name}`;
                 if (name === "accountId") failures.push({ property, reason: "accountId is taken from the deployer's credentials; remove it" });
-                else if ((NAMED_ATTRIBUTES as ReadonlyArray<string>).includes(name)) failures.push({ property, reason: `${name} has its own field: use resource.${name} instead` });
+                else if ((NAMED_ATTRIBUTES as ReadonlyArray<string>).includes(name))
+                    failures.push({ property, reason: `${name} has its own field: use resource.${name} instead` });
                 else if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(name) || name.length > 100) {
-                    failures.push({ property, reason: `"${name}" is not an attribute name: use letters, digits, "_", "-" or "." starting with a letter, e.g. keyRing` });
+                    failures.push({
+                        property,
+                        reason: `"${name}" is not an attribute name: use letters, digits, "_", "-" or "." starting with a letter, e.g. keyRing`,
+                    });
                 }
             }
         }
@@ -154,7 +208,10 @@ export function checkAccessPolicy(inputs: Record<string, unknown>): { failures: 
             for (const [name, value] of Object.entries(res.tags)) {
                 const property = `resource.tags.${name}`;
                 if (!new RegExp(TAG_PART_PATTERN).test(name)) {
-                    failures.push({ property, reason: `tag name "${name}" may only hold letters, digits, spaces, "_", "-" and "." (IBM access management tags are name:value)` });
+                    failures.push({
+                        property,
+                        reason: `tag name "${name}" may only hold letters, digits, spaces, "_", "-" and "." (IBM access management tags are name:value)`,
+                    });
                 } else if (value !== UNKNOWN && typeof value === "string") {
                     if (!new RegExp(TAG_PART_PATTERN).test(value)) {
                         failures.push({ property, reason: `tag value "${value}" must be 1 or more letters, digits, spaces, "_", "-" or "."` });

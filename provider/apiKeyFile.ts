@@ -70,6 +70,7 @@ export function removeKeyFileIfOurs(file: string, apiKeyId: string): void {
     try {
         fs.unlinkSync(target);
     } catch (err) {
-        if ((err as { code?: unknown })?.code !== "ENOENT") throw new Error(`outputFile: could not remove ${file} (${String((err as { code?: unknown })?.code)})`);
+        if ((err as { code?: unknown })?.code !== "ENOENT")
+            throw new Error(`outputFile: could not remove ${file} (${String((err as { code?: unknown })?.code)})`);
     }
 }

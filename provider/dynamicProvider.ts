@@ -70,7 +70,11 @@ export function providerForDeployment(real: pulumi.dynamic.ResourceProvider, bas
     let thin = thinProviders.get(real);
     if (!thin) {
         // One object per real provider: Pulumi caches serialization per object identity.
-        thin = thinProvider(where.spec, where.exportName, PROVIDER_METHODS.filter((m) => typeof (real as unknown as Record<string, unknown>)[m] === "function"));
+        thin = thinProvider(
+            where.spec,
+            where.exportName,
+            PROVIDER_METHODS.filter((m) => typeof (real as unknown as Record<string, unknown>)[m] === "function"),
+        );
         thinProviders.set(real, thin);
     }
     return thin;
@@ -94,7 +98,10 @@ function loadedAsModule(real: object, where: ProviderLocation, baseDir: string):
     const key = `${process.cwd()}\0${path.resolve(baseDir)}\0${mod.file}`;
     let ok = asModule.get(key);
     if (ok === undefined) {
-        ok = fs.existsSync(mod.file) && path.relative(process.cwd(), fs.realpathSync(mod.file)).split(path.sep).includes("node_modules") && resolvesTo(mod.spec, baseDir, mod.file);
+        ok =
+            fs.existsSync(mod.file) &&
+            path.relative(process.cwd(), fs.realpathSync(mod.file)).split(path.sep).includes("node_modules") &&
+            resolvesTo(mod.spec, baseDir, mod.file);
         asModule.set(key, ok);
     }
     // Not serialized (resource classes call this, providers do not reach it): a plain require is fine.
@@ -171,7 +178,9 @@ function thinProvider(spec: string, exportName: string, methods: ReadonlyArray<s
         try {
             p = nodeModule.createRequire(path.join(process.cwd(), "_"))(spec)[exportName];
         } catch (e) {
-            throw new Error(`${spec} cannot be loaded from ${process.cwd()} (${String((e as Error)?.message).split("\n")[0]}): install the package in this Pulumi project`);
+            throw new Error(
+                `${spec} cannot be loaded from ${process.cwd()} (${String((e as Error)?.message).split("\n")[0]}): install the package in this Pulumi project`,
+            );
         }
         if (typeof p?.[m] !== "function") throw new Error(`${spec} has no ${exportName}.${m}(): install a version that can manage this state`);
         return p[m](...a);

@@ -7,7 +7,17 @@ import { z } from "zod";
 import * as crypto from "crypto";
 import { KmsService } from "../client/config";
 import { appendErrorNote, IbmCloudError } from "../client/errors";
-import { checkKmsResource, DEFAULT_KMS_SERVICE, holderOf, KmsTargetArgs, isApiKeyRejected, KmsConnections, kmsServiceField, kmsTargetShape, normalizeEndpoint } from "./kmsTarget";
+import {
+    checkKmsResource,
+    DEFAULT_KMS_SERVICE,
+    holderOf,
+    KmsTargetArgs,
+    isApiKeyRejected,
+    KmsConnections,
+    kmsServiceField,
+    kmsTargetShape,
+    normalizeEndpoint,
+} from "./kmsTarget";
 import { compact, UNKNOWN } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 
@@ -59,19 +69,26 @@ export const DEFAULT_ACCESS_TIMEOUT_SECONDS = 60;
 // ---------- validation ----------
 
 function kmsAccessReadySchema() {
-    return z.object({
-        ...kmsTargetShape(),
-        service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
-        apiKey: z.string({ error: "apiKey must be the service ID's API key (a string)" }).min(1, { error: "apiKey must not be empty" }),
-        policyId: z.string({ error: "policyId must be a string" })
-            .min(1, { error: "policyId must not be empty; pass the policy's id (e.g. policy.policyId) or leave it out" }).optional(),
-        policyEtag: z.string({ error: "policyEtag must be a string" })
-            .min(1, { error: "policyEtag must not be empty; pass the policy's etag (e.g. policy.etag) or leave it out" }).optional(),
-        timeoutSeconds: z.number({ error: "timeoutSeconds must be a number of seconds" })
-            .positive({ error: "timeoutSeconds must be more than 0 (to skip the wait, do not create the gate: waitForAccess.timeoutSeconds 0)" })
-            .max(3600, { error: "timeoutSeconds must be at most 3600" })
-            .default(DEFAULT_ACCESS_TIMEOUT_SECONDS),
-    }).strict();
+    return z
+        .object({
+            ...kmsTargetShape(),
+            service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
+            apiKey: z.string({ error: "apiKey must be the service ID's API key (a string)" }).min(1, { error: "apiKey must not be empty" }),
+            policyId: z
+                .string({ error: "policyId must be a string" })
+                .min(1, { error: "policyId must not be empty; pass the policy's id (e.g. policy.policyId) or leave it out" })
+                .optional(),
+            policyEtag: z
+                .string({ error: "policyEtag must be a string" })
+                .min(1, { error: "policyEtag must not be empty; pass the policy's etag (e.g. policy.etag) or leave it out" })
+                .optional(),
+            timeoutSeconds: z
+                .number({ error: "timeoutSeconds must be a number of seconds" })
+                .positive({ error: "timeoutSeconds must be more than 0 (to skip the wait, do not create the gate: waitForAccess.timeoutSeconds 0)" })
+                .max(3600, { error: "timeoutSeconds must be at most 3600" })
+                .default(DEFAULT_ACCESS_TIMEOUT_SECONDS),
+        })
+        .strict();
 }
 
 /** Changes that make the gate wait again (nothing is ever replaced: there is no cloud object). */
@@ -81,13 +98,13 @@ export function diffKmsAccessReady(olds: Partial<KmsAccessReadyOutputs>, news: P
     if (differs(olds.apiKey, news.apiKey)) changed.push("apiKey");
     if (differs(olds.policyId, news.policyId)) changed.push("policyId");
     if (differs(olds.policyEtag, news.policyEtag)) changed.push("policyEtag");
-    if (differs((olds.instanceId ?? "").toLowerCase(), typeof news.instanceId === "string" ? news.instanceId.toLowerCase() : news.instanceId)) changed.push("instanceId");
+    if (differs((olds.instanceId ?? "").toLowerCase(), typeof news.instanceId === "string" ? news.instanceId.toLowerCase() : news.instanceId))
+        changed.push("instanceId");
     if (differs(olds.service ?? DEFAULT_KMS_SERVICE, news.service ?? DEFAULT_KMS_SERVICE)) changed.push("service");
     if (news.endpoint !== undefined && differs(olds.endpoint, news.endpoint === UNKNOWN ? UNKNOWN : normalizeEndpoint(news.endpoint))) changed.push("endpoint");
     if (differs(olds.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS, news.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS)) changed.push("timeoutSeconds");
     return changed;
 }
-
 
 // ---------- provider ----------
 
@@ -141,10 +158,11 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
                 const who = await holderOf(tokens, "the service ID");
                 throw new Error(
                     `Timed out after ${timeoutSeconds} s waiting for ${service} instance ${inputs.instanceId} to accept ${who}: KMS still answers ` +
-                    `${(err as IbmCloudError).status} ${(err as IbmCloudError).code ?? ""}`.trimEnd() + ". IBM Cloud can take a few minutes to apply a new access policy: " +
-                    "raise waitForAccess.timeoutSeconds and run `pulumi up` again, and check that the policy " +
-                    `${inputs.policyId ? `${inputs.policyId} ` : ""}grants a role on serviceName=${service} serviceInstance=${inputs.instanceId}.` +
-                    ((err as IbmCloudError).traceId ? ` [trace ${(err as IbmCloudError).traceId}]` : ""),
+                        `${(err as IbmCloudError).status} ${(err as IbmCloudError).code ?? ""}`.trimEnd() +
+                        ". IBM Cloud can take a few minutes to apply a new access policy: " +
+                        "raise waitForAccess.timeoutSeconds and run `pulumi up` again, and check that the policy " +
+                        `${inputs.policyId ? `${inputs.policyId} ` : ""}grants a role on serviceName=${service} serviceInstance=${inputs.instanceId}.` +
+                        ((err as IbmCloudError).traceId ? ` [trace ${(err as IbmCloudError).traceId}]` : ""),
                 );
             }
             throw err;
@@ -189,12 +207,24 @@ export class KmsAccessReady extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: KmsAccessReadyArgs, opts?: pulumi.CustomResourceOptions) {
         const props: Record<string, unknown> = {
-            service: undefined, endpoint: undefined, policyId: undefined, policyEtag: undefined, timeoutSeconds: undefined,
-            iamId: undefined, readyAt: undefined, waitedMs: undefined,
+            service: undefined,
+            endpoint: undefined,
+            policyId: undefined,
+            policyEtag: undefined,
+            timeoutSeconds: undefined,
+            iamId: undefined,
+            readyAt: undefined,
+            waitedMs: undefined,
             ...args,
             apiKey: pulumi.secret(args.apiKey),
         };
-        super(providerForDeployment(kmsAccessReadyProvider), name, props,
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }), "ibmcloud-iam", "KmsAccessReady");
+        super(
+            providerForDeployment(kmsAccessReadyProvider),
+            name,
+            props,
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }),
+            "ibmcloud-iam",
+            "KmsAccessReady",
+        );
     }
 }

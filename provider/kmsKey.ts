@@ -11,8 +11,17 @@ import { KmsClient, KmsKeyPolicies, KmsKey as KmsKeyResource } from "../client/k
 import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./session";
 import {
-    asServiceId, checkKmsResource, DEFAULT_KMS_SERVICE, deployerTokensOf, explainKmsRefusal, KmsConnections, kmsServiceField, KmsTarget, KmsTargetArgs,
-    kmsTargetShape, targetInputsOf,
+    asServiceId,
+    checkKmsResource,
+    DEFAULT_KMS_SERVICE,
+    deployerTokensOf,
+    explainKmsRefusal,
+    KmsConnections,
+    kmsServiceField,
+    KmsTarget,
+    KmsTargetArgs,
+    kmsTargetShape,
+    targetInputsOf,
 } from "./kmsTarget";
 import { compact, dateTimeField, descriptionField, UNKNOWN } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
@@ -139,59 +148,94 @@ const KEY_RING_PATTERN = "^[a-zA-Z0-9-]{2,100}$";
 const BASE64_PATTERN = "^[A-Za-z0-9+/]+={0,2}$";
 
 function apiKeyField() {
-    return z.string({ error: "apiKey must be the service ID's API key (a string), e.g. serviceApiKey.apikey" })
+    return z
+        .string({ error: "apiKey must be the service ID's API key (a string), e.g. serviceApiKey.apikey" })
         .min(1, { error: "apiKey must not be empty; pass the service ID's API key, e.g. serviceApiKey.apikey or kmsAccess.apiKey" });
 }
 
 function kmsKeySchema(expirationMustBeFuture: boolean) {
-    return z.object({
-        ...kmsTargetShape(),
-        service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
-        // IBM's Key Protect docs ("Creating standard keys"): a key name is 2 to 90 characters, need not be unique.
-        name: z.string({ error: "name must be a string" }).trim()
-            .min(2, { error: "name must be 2 to 90 characters; give the key a name such as \"app-root-key\"" })
-            .max(90, { error: "name must be at most 90 characters (a KMS limit)" }),
-        description: descriptionField(240).optional(),
-        keyRing: z.string({ error: "keyRing must be a string" })
-            .regex(new RegExp(KEY_RING_PATTERN), { error: "keyRing must be 2 to 100 letters, digits or dashes, e.g. \"default\"" }).optional(),
-        // RFC 3339 as Key Protect documents expirationDate (and IBM's Terraform provider parses it with Go's time.RFC3339).
-        expirationDate: dateTimeField("expirationDate", "rfc3339", expirationMustBeFuture).optional(),
-        type: z.enum(["root", "standard"], { error: "type must be root (not extractable, the default) or standard (extractable)" }).default("root"),
-        payload: z.string({ error: "payload must be base64 key material" })
-            .refine((v) => new RegExp(BASE64_PATTERN).test(v) && v.length % 4 === 0, { error: "payload must be base64 (standard alphabet, padded)" })
-            .optional(),
-        force: z.boolean({ error: "force must be true or false" }).default(false),
-        apiKey: apiKeyField(),
-        rotation: z.object({
-            enabled: z.boolean({ error: "rotation.enabled must be true or false" }).default(true),
-            intervalMonth: z.number({ error: "rotation.intervalMonth is required: a whole number of months from 1 to 12, e.g. { intervalMonth: 3 }" })
-                .int({ error: "rotation.intervalMonth must be a whole number of months (1 to 12)" })
-                .min(1, { error: "rotation.intervalMonth must be 1 to 12 months (a KMS limit)" })
-                .max(12, { error: "rotation.intervalMonth must be 1 to 12 months (a KMS limit)" }),
-        }, { error: "rotation must be an object such as { enabled: true, intervalMonth: 3 }" }).strict().optional(),
-        dualAuthDelete: z.object({ enabled: z.boolean({ error: "dualAuthDelete.enabled must be true or false" }) },
-            { error: "dualAuthDelete must be an object such as { enabled: true }" }).strict().optional(),
-        rotationTrigger: z.union([z.string(), z.number()], { error: "rotationTrigger must be a string or a number (a new value rotates the key)" }).optional(),
-    }).strict().superRefine((v, ctx) => {
-        if (v.type === "standard" && v.rotation !== undefined) {
-            ctx.addIssue({ code: "custom", path: ["rotation"], message: "only root keys rotate: remove rotation, or make the key type root" });
-        }
-        if (v.type === "standard" && v.rotationTrigger !== undefined) {
-            ctx.addIssue({ code: "custom", path: ["rotationTrigger"], message: "only root keys rotate: remove rotationTrigger, or make the key type root" });
-        }
-        if (v.rotationTrigger !== undefined && v.payload !== undefined && v.payload !== UNKNOWN && v.type === "root") {
-            ctx.addIssue({ code: "custom", path: ["rotationTrigger"], message: "an imported root key rotates only with new material, which replaces it here: remove rotationTrigger and change payload instead" });
-        }
-        // A payload that is not base64 already has its failure: its "size" would mean nothing.
-        if (v.payload === undefined || v.payload === UNKNOWN || !new RegExp(BASE64_PATTERN).test(v.payload) || v.payload.length % 4 !== 0) return;
-        const bytes = Buffer.from(v.payload, "base64").length;
-        if (v.type === "root" && ![16, 24, 32].includes(bytes)) {
-            ctx.addIssue({ code: "custom", path: ["payload"], message: `an imported root key must be 16, 24 or 32 bytes (128/192/256 bits); this payload has ${bytes}` });
-        }
-        if (v.type === "standard" && (bytes < 1 || bytes > 7500)) {
-            ctx.addIssue({ code: "custom", path: ["payload"], message: `a standard key payload must be 1 to 7500 bytes; this one has ${bytes}` });
-        }
-    });
+    return z
+        .object({
+            ...kmsTargetShape(),
+            service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
+            // IBM's Key Protect docs ("Creating standard keys"): a key name is 2 to 90 characters, need not be unique.
+            name: z
+                .string({ error: "name must be a string" })
+                .trim()
+                .min(2, { error: 'name must be 2 to 90 characters; give the key a name such as "app-root-key"' })
+                .max(90, { error: "name must be at most 90 characters (a KMS limit)" }),
+            description: descriptionField(240).optional(),
+            keyRing: z
+                .string({ error: "keyRing must be a string" })
+                .regex(new RegExp(KEY_RING_PATTERN), { error: 'keyRing must be 2 to 100 letters, digits or dashes, e.g. "default"' })
+                .optional(),
+            // RFC 3339 as Key Protect documents expirationDate (and IBM's Terraform provider parses it with Go's time.RFC3339).
+            expirationDate: dateTimeField("expirationDate", "rfc3339", expirationMustBeFuture).optional(),
+            type: z.enum(["root", "standard"], { error: "type must be root (not extractable, the default) or standard (extractable)" }).default("root"),
+            payload: z
+                .string({ error: "payload must be base64 key material" })
+                .refine((v) => new RegExp(BASE64_PATTERN).test(v) && v.length % 4 === 0, { error: "payload must be base64 (standard alphabet, padded)" })
+                .optional(),
+            force: z.boolean({ error: "force must be true or false" }).default(false),
+            apiKey: apiKeyField(),
+            rotation: z
+                .object(
+                    {
+                        enabled: z.boolean({ error: "rotation.enabled must be true or false" }).default(true),
+                        intervalMonth: z
+                            .number({ error: "rotation.intervalMonth is required: a whole number of months from 1 to 12, e.g. { intervalMonth: 3 }" })
+                            .int({ error: "rotation.intervalMonth must be a whole number of months (1 to 12)" })
+                            .min(1, { error: "rotation.intervalMonth must be 1 to 12 months (a KMS limit)" })
+                            .max(12, { error: "rotation.intervalMonth must be 1 to 12 months (a KMS limit)" }),
+                    },
+                    { error: "rotation must be an object such as { enabled: true, intervalMonth: 3 }" },
+                )
+                .strict()
+                .optional(),
+            dualAuthDelete: z
+                .object(
+                    { enabled: z.boolean({ error: "dualAuthDelete.enabled must be true or false" }) },
+                    { error: "dualAuthDelete must be an object such as { enabled: true }" },
+                )
+                .strict()
+                .optional(),
+            rotationTrigger: z
+                .union([z.string(), z.number()], { error: "rotationTrigger must be a string or a number (a new value rotates the key)" })
+                .optional(),
+        })
+        .strict()
+        .superRefine((v, ctx) => {
+            if (v.type === "standard" && v.rotation !== undefined) {
+                ctx.addIssue({ code: "custom", path: ["rotation"], message: "only root keys rotate: remove rotation, or make the key type root" });
+            }
+            if (v.type === "standard" && v.rotationTrigger !== undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["rotationTrigger"],
+                    message: "only root keys rotate: remove rotationTrigger, or make the key type root",
+                });
+            }
+            if (v.rotationTrigger !== undefined && v.payload !== undefined && v.payload !== UNKNOWN && v.type === "root") {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["rotationTrigger"],
+                    message: "an imported root key rotates only with new material, which replaces it here: remove rotationTrigger and change payload instead",
+                });
+            }
+            // A payload that is not base64 already has its failure: its "size" would mean nothing.
+            if (v.payload === undefined || v.payload === UNKNOWN || !new RegExp(BASE64_PATTERN).test(v.payload) || v.payload.length % 4 !== 0) return;
+            const bytes = Buffer.from(v.payload, "base64").length;
+            if (v.type === "root" && ![16, 24, 32].includes(bytes)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["payload"],
+                    message: `an imported root key must be 16, 24 or 32 bytes (128/192/256 bits); this payload has ${bytes}`,
+                });
+            }
+            if (v.type === "standard" && (bytes < 1 || bytes > 7500)) {
+                ctx.addIssue({ code: "custom", path: ["payload"], message: `a standard key payload must be 1 to 7500 bytes; this one has ${bytes}` });
+            }
+        });
 }
 
 // ---------- provider ----------
@@ -223,17 +267,22 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         const client = this.connections.client(target, tokens);
         let key: KmsKeyResource;
         try {
-            key = await client.createKey(compact({
-                name: inputs.name,
-                description: inputs.description,
-                extractable: inputs.type === "standard",
-                expirationDate: inputs.expirationDate,
-                payload: inputs.payload,
-            }));
+            key = await client.createKey(
+                compact({
+                    name: inputs.name,
+                    description: inputs.description,
+                    extractable: inputs.type === "standard",
+                    expirationDate: inputs.expirationDate,
+                    payload: inputs.payload,
+                }),
+            );
         } catch (err) {
             let e = await this.explain(err, tokens, target, "create keys (Writer or Manager)");
             if ((err as { code?: unknown }).code === "KEY_RING_NOT_FOUND_ERR") {
-                e = appendErrorNote(e, `key ring "${inputs.keyRing}" does not exist in the instance: create it first with a KmsKeyRing and pass its keyRingId as keyRing`);
+                e = appendErrorNote(
+                    e,
+                    `key ring "${inputs.keyRing}" does not exist in the instance: create it first with a KmsKeyRing and pass its keyRingId as keyRing`,
+                );
             }
             throw e;
         }
@@ -244,7 +293,13 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
                 Object.assign(outs, policyOutputs(await client.setKeyPolicies(key.id, policies)));
             } catch (err) {
                 // The key exists: record it without the policies, so the next `pulumi up` sets them (diff sees them missing).
-                const e = await this.explain(err, tokens, target, "set key policies (Manager)", `the key ${key.id} was created and is kept in state; run \`pulumi up\` again to set its policies`);
+                const e = await this.explain(
+                    err,
+                    tokens,
+                    target,
+                    "set key policies (Manager)",
+                    `the key ${key.id} was created and is kept in state; run \`pulumi up\` again to set its policies`,
+                );
                 throw Object.assign(new Error(e.message), { id: key.id, properties: outs, reasons: [e.message] });
             }
         }
@@ -285,7 +340,9 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
             key = await this.connections.client(target, tokens).getKeyMetadata(id);
         } catch (err) {
             if (isNotFound(err)) {
-                throw new Error(`KMS key ${id} no longer exists in instance ${target.instanceId} (deleted outside Pulumi); run \`pulumi refresh\` so Pulumi forgets it and creates a new one`);
+                throw new Error(
+                    `KMS key ${id} no longer exists in instance ${target.instanceId} (deleted outside Pulumi); run \`pulumi refresh\` so Pulumi forgets it and creates a new one`,
+                );
             }
             throw await this.explain(err, tokens, target, "read keys (Reader or more)", "the new apiKey was not stored; the previous one is kept in state");
         }
@@ -301,7 +358,13 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
             const toSet = policiesToSet(policies, news);
             if (toSet) policies = { ...policies, ...(await client.setKeyPolicies(id, toSet)) };
         } catch (err) {
-            throw await this.explain(err, tokens, target, "read and set key policies (Manager)", "the new apiKey was not stored; the previous one is kept in state");
+            throw await this.explain(
+                err,
+                tokens,
+                target,
+                "read and set key policies (Manager)",
+                "the new apiKey was not stored; the previous one is kept in state",
+            );
         }
         if (rotatesOnUpdate(olds, news)) {
             try {
@@ -310,7 +373,13 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
                 // What KMS holds now, with the previous trigger, so the next `pulumi up` rotates again.
                 const outs = outputsOf(key, { ...news, rotationTrigger: olds.rotationTrigger }, target, region, policies);
                 if (news.payload !== undefined) outs.payload = news.payload;
-                const e = await this.explain(err, tokens, target, "rotate keys (Writer or Manager)", "the key was not rotated; run `pulumi up` again to rotate it");
+                const e = await this.explain(
+                    err,
+                    tokens,
+                    target,
+                    "rotate keys (Writer or Manager)",
+                    "the key was not rotated; run `pulumi up` again to rotate it",
+                );
                 throw Object.assign(new Error(e.message), { id, properties: outs, reasons: [e.message] });
             }
         }
@@ -327,7 +396,10 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
             if (isNotFound(err)) return;
             const status = (err as { status?: unknown }).status;
             if (status === 409 && props.force !== true) {
-                throw appendErrorNote(err, `the key may still protect resources: set force: true on the KmsKey and run \`pulumi up\` before destroying, or remove what it protects`);
+                throw appendErrorNote(
+                    err,
+                    `the key may still protect resources: set force: true on the KmsKey and run \`pulumi up\` before destroying, or remove what it protects`,
+                );
             }
             throw err;
         }
@@ -378,7 +450,13 @@ function policyOutputs(p: KmsKeyPolicies): Pick<KmsKeyOutputs, "rotation" | "dua
  * Outputs from the KMS answer and the inputs (nothing undefined). `policies` undefined: state of an
  * earlier version, whose outputs had no key version, rotation or policies (kept that way on refresh).
  */
-function outputsOf(key: KmsKeyResource, inputs: Partial<KmsKeyInputs>, target: KmsTarget, region: string | undefined, policies: KmsKeyPolicies | undefined): KmsKeyOutputs {
+function outputsOf(
+    key: KmsKeyResource,
+    inputs: Partial<KmsKeyInputs>,
+    target: KmsTarget,
+    region: string | undefined,
+    policies: KmsKeyPolicies | undefined,
+): KmsKeyOutputs {
     const ring = typeof key.keyRingID === "string" && key.keyRingID !== "" ? key.keyRingID : (target.keyRing ?? "default");
     return compact({
         keyId: key.id,
@@ -401,12 +479,14 @@ function outputsOf(key: KmsKeyResource, inputs: Partial<KmsKeyInputs>, target: K
         apiKey: inputs.apiKey ?? "",
         payload: inputs.payload,
         instanceCrn: inputs.instanceCrn,
-        ...(policies === undefined ? {} : {
-            ...policyOutputs(policies),
-            rotationTrigger: inputs.rotationTrigger,
-            keyVersion: typeof key.keyVersion?.id === "string" ? key.keyVersion.id : "",
-            lastRotateDate: typeof key.lastRotateDate === "string" ? key.lastRotateDate : undefined,
-        }),
+        ...(policies === undefined
+            ? {}
+            : {
+                  ...policyOutputs(policies),
+                  rotationTrigger: inputs.rotationTrigger,
+                  keyVersion: typeof key.keyVersion?.id === "string" ? key.keyVersion.id : "",
+                  lastRotateDate: typeof key.lastRotateDate === "string" ? key.lastRotateDate : undefined,
+              }),
     }) as KmsKeyOutputs;
 }
 
@@ -483,10 +563,29 @@ export class KmsKey extends pulumi.dynamic.Resource {
         // Every output key is listed (undefined when not an argument) so each declared Output exists,
         // also for get(), whose values all come from read.
         const outputKeys: Record<string, undefined> = {
-            keyId: undefined, crn: undefined, state: undefined, name: undefined, description: undefined, keyRing: undefined,
-            extractable: undefined, type: undefined, imported: undefined, expirationDate: undefined, creationDate: undefined,
-            createdBy: undefined, instanceId: undefined, service: undefined, region: undefined, endpoint: undefined, force: undefined,
-            instanceCrn: undefined, rotation: undefined, dualAuthDelete: undefined, rotationTrigger: undefined, keyVersion: undefined, lastRotateDate: undefined,
+            keyId: undefined,
+            crn: undefined,
+            state: undefined,
+            name: undefined,
+            description: undefined,
+            keyRing: undefined,
+            extractable: undefined,
+            type: undefined,
+            imported: undefined,
+            expirationDate: undefined,
+            creationDate: undefined,
+            createdBy: undefined,
+            instanceId: undefined,
+            service: undefined,
+            region: undefined,
+            endpoint: undefined,
+            force: undefined,
+            instanceCrn: undefined,
+            rotation: undefined,
+            dualAuthDelete: undefined,
+            rotationTrigger: undefined,
+            keyVersion: undefined,
+            lastRotateDate: undefined,
         };
         const props: Record<string, unknown> = {
             ...outputKeys,
@@ -494,7 +593,14 @@ export class KmsKey extends pulumi.dynamic.Resource {
             apiKey: pulumi.secret(args.apiKey),
             payload: args.payload === undefined ? undefined : pulumi.secret(args.payload),
         };
-        super(providerForDeployment(kmsKeyProvider), name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "payload"] }), "ibmcloud-iam", "KmsKey");
+        super(
+            providerForDeployment(kmsKeyProvider),
+            name,
+            props,
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "payload"] }),
+            "ibmcloud-iam",
+            "KmsKey",
+        );
     }
 
     /** Adopts an existing key by its id (the engine reads it; nothing is created). */
@@ -502,4 +608,3 @@ export class KmsKey extends pulumi.dynamic.Resource {
         return new KmsKey(name, lookup as unknown as KmsKeyArgs, { ...opts, id });
     }
 }
-

@@ -7,8 +7,16 @@ import { DEFAULT_KMS_SERVICE, diffKmsTarget } from "./kmsTarget";
 import { differs, UNKNOWN } from "./validation";
 
 // Fields whose change replaces the key (KMS has no API to change them), compared input → stored output.
-const REPLACE_FIELDS: ReadonlyArray<"instanceId" | "service" | "name" | "description" | "keyRing" | "expirationDate" | "type" | "payload"> =
-    Object.freeze(["instanceId", "service", "name", "description", "keyRing", "expirationDate", "type", "payload"]);
+const REPLACE_FIELDS: ReadonlyArray<"instanceId" | "service" | "name" | "description" | "keyRing" | "expirationDate" | "type" | "payload"> = Object.freeze([
+    "instanceId",
+    "service",
+    "name",
+    "description",
+    "keyRing",
+    "expirationDate",
+    "type",
+    "payload",
+]);
 
 /** What `diff` decides, as a pure function of stored outputs and new inputs (tests call it directly). */
 export function diffKmsKey(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInputs>): { changes: boolean; replaces: string[]; updates: string[] } {
@@ -17,8 +25,14 @@ export function diffKmsKey(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInp
     const storedRing = olds.keyRing ?? "default";
     for (const field of REPLACE_FIELDS) {
         const before: unknown = field === "keyRing" ? storedRing : field === "type" ? (olds.type ?? (olds.extractable ? "standard" : "root")) : olds[field];
-        const after: unknown = field === "keyRing" ? (news.keyRing ?? "default") : field === "service" ? (news.service ?? DEFAULT_KMS_SERVICE)
-            : field === "type" ? (news.type ?? "root") : news[field];
+        const after: unknown =
+            field === "keyRing"
+                ? (news.keyRing ?? "default")
+                : field === "service"
+                  ? (news.service ?? DEFAULT_KMS_SERVICE)
+                  : field === "type"
+                    ? (news.type ?? "root")
+                    : news[field];
         // An unknown (preview) value may turn out different: report the replacement it could cause.
         if (after === UNKNOWN || !sameValue(before, after, field)) replaces.push(field);
     }
@@ -54,7 +68,8 @@ export function rotatesOnUpdate(olds: Partial<KmsKeyOutputs>, news: Partial<KmsK
 export function policiesToSet(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInputs>): KmsKeyPolicies | undefined {
     const out: KmsKeyPolicies = {};
     if (news.rotation !== undefined && differs(rotationOf(olds.rotation), rotationOf(news.rotation))) out.rotation = news.rotation;
-    if (news.dualAuthDelete !== undefined && differs(dualAuthOf(olds.dualAuthDelete), dualAuthOf(news.dualAuthDelete))) out.dualAuthDelete = news.dualAuthDelete;
+    if (news.dualAuthDelete !== undefined && differs(dualAuthOf(olds.dualAuthDelete), dualAuthOf(news.dualAuthDelete)))
+        out.dualAuthDelete = news.dualAuthDelete;
     return out.rotation || out.dualAuthDelete ? out : undefined;
 }
 

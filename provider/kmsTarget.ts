@@ -7,8 +7,15 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
-    ExplicitCloudSettings, httpOptionsFromSettings, KmsService, kmsEndpointFromSettings, ProviderConfigSource, resolveCloudEndpoints,
-    resolveCloudSettings, settingsFromProviderConfig, validateEndpoint,
+    ExplicitCloudSettings,
+    httpOptionsFromSettings,
+    KmsService,
+    kmsEndpointFromSettings,
+    ProviderConfigSource,
+    resolveCloudEndpoints,
+    resolveCloudSettings,
+    settingsFromProviderConfig,
+    validateEndpoint,
 } from "../client/config";
 import { appendErrorNote, isNotFound } from "../client/errors";
 import { KmsClient } from "../client/kmsClient";
@@ -24,9 +31,12 @@ const GUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 
 /** Zod field for a KMS instance GUID. */
 export function kmsInstanceIdField(crnName = "instanceCrn") {
-    return z.string({ error: `instanceId must be the instance GUID (a string); or give the instance by its CRN as ${crnName}` })
+    return z
+        .string({ error: `instanceId must be the instance GUID (a string); or give the instance by its CRN as ${crnName}` })
         .trim()
-        .regex(new RegExp(GUID_PATTERN), { error: "instanceId must be the instance GUID such as 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b (the last-but-two segment of the instance CRN); to give the instance by its CRN, use instanceCrn" });
+        .regex(new RegExp(GUID_PATTERN), {
+            error: "instanceId must be the instance GUID such as 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b (the last-but-two segment of the instance CRN); to give the instance by its CRN, use instanceCrn",
+        });
 }
 
 /** Zod field for an instance CRN (its form is judged by `applyInstanceCrn`, which also fills the fields it implies). */
@@ -52,7 +62,8 @@ export function kmsEndpointField(field: string) {
 
 /** Zod field for a region id. */
 export function kmsRegionField() {
-    return z.string({ error: "region must be a string" })
+    return z
+        .string({ error: "region must be a string" })
         .regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, { error: "region must be an IBM Cloud region id such as us-south, eu-de or jp-tok" });
 }
 
@@ -96,7 +107,10 @@ const CRN_EXAMPLE = "crn:v1:bluemix:public:kms:us-south:a/<account>:<instance gu
  * (IBM's CRN format: ten colon-separated segments; an instance has empty resource type and resource).
  */
 export function parseKmsInstanceCrn(crn: string): { ok: true; value: KmsInstanceCrn } | { ok: false; reason: string } {
-    const bad = (why: string) => ({ ok: false as const, reason: `${why}; an instance CRN looks like ${CRN_EXAMPLE} (the instance's CRN in the resource list, or \`ibmcloud resource service-instance <name> --output json\`)` });
+    const bad = (why: string) => ({
+        ok: false as const,
+        reason: `${why}; an instance CRN looks like ${CRN_EXAMPLE} (the instance's CRN in the resource list, or \`ibmcloud resource service-instance <name> --output json\`)`,
+    });
     const parts = crn.trim().split(":");
     if (parts[0] !== "crn" || parts[1] !== "v1") return bad("not a CRN: it must start with crn:v1:");
     if (parts.length !== 10) return bad(`a CRN has 10 colon-separated segments, this one has ${parts.length}`);
@@ -110,7 +124,9 @@ export function parseKmsInstanceCrn(crn: string): { ok: true; value: KmsInstance
     if (!account) return bad("the CRN's scope must be the account as a/<32 hex characters>");
     if (!new RegExp(GUID_PATTERN).test(guid)) return bad("the CRN's instance segment is not an instance GUID");
     if (resourceType !== "" || resource !== "") {
-        return bad(`this is the CRN of a ${resourceType || "resource"} inside the instance, not of the instance: drop ":${resourceType}:${resource}" and end it with "::"`);
+        return bad(
+            `this is the CRN of a ${resourceType || "resource"} inside the instance, not of the instance: drop ":${resourceType}:${resource}" and end it with "::"`,
+        );
     }
     return { ok: true, value: { service, region, accountId: account[1], instanceId: guid.toLowerCase() } };
 }
@@ -120,8 +136,11 @@ export function parseKmsInstanceCrn(crn: string): { ok: true; value: KmsInstance
  * refusing a malformed CRN and any given field it contradicts. `prefix` (`instance.`) names the fields
  * in failures. While the CRN is a preview unknown, the fields it would give are unknown too.
  */
-export function applyInstanceCrn(fields: Record<string, unknown>, crnKey: "instanceCrn" | "crn" = "instanceCrn", prefix = ""):
-    { fields: Record<string, unknown>; failures: CheckFailure[] } {
+export function applyInstanceCrn(
+    fields: Record<string, unknown>,
+    crnKey: "instanceCrn" | "crn" = "instanceCrn",
+    prefix = "",
+): { fields: Record<string, unknown>; failures: CheckFailure[] } {
     const crn = fields[crnKey];
     if (crn === undefined || crn === null) return { fields, failures: [] };
     if (crn === UNKNOWN) {
@@ -136,14 +155,23 @@ export function applyInstanceCrn(fields: Record<string, unknown>, crnKey: "insta
     const failures: CheckFailure[] = [];
     const contradicts = (field: string, given: unknown, fromCrn: string, same: (a: string, b: string) => boolean = (a, b) => a === b) => {
         if (typeof given !== "string" || given === UNKNOWN || same(given, fromCrn)) return;
-        failures.push({ property: `${prefix}${field}`, reason: `${prefix}${field} "${given}" contradicts ${prefix}${crnKey}, which says ${field} ${fromCrn}: remove ${prefix}${field} (the CRN gives it) or fix one of them` });
+        failures.push({
+            property: `${prefix}${field}`,
+            reason: `${prefix}${field} "${given}" contradicts ${prefix}${crnKey}, which says ${field} ${fromCrn}: remove ${prefix}${field} (the CRN gives it) or fix one of them`,
+        });
     };
     contradicts("instanceId", fields.instanceId, c.instanceId, (a, b) => a.toLowerCase() === b);
     contradicts("service", fields.service, c.service);
     contradicts("region", fields.region, c.region);
     if (failures.length > 0) return { fields, failures };
     return {
-        fields: { ...fields, instanceId: typeof fields.instanceId === "string" ? fields.instanceId : c.instanceId, service: c.service, region: c.region, [crnKey]: crn.trim() },
+        fields: {
+            ...fields,
+            instanceId: typeof fields.instanceId === "string" ? fields.instanceId : c.instanceId,
+            service: c.service,
+            region: c.region,
+            [crnKey]: crn.trim(),
+        },
         failures: [],
     };
 }
@@ -232,7 +260,9 @@ export function normalizeEndpoint(v: string): string {
 export function kmsEndpointOf(explicit: ExplicitCloudSettings, ref: KmsInstanceRef, endpointField = "endpoint"): string {
     if (ref.endpoint !== undefined && ref.endpoint !== "") return validateEndpoint(endpointField, ref.endpoint);
     return kmsEndpointFromSettings(resolveCloudEndpoints(explicit), {
-        service: ref.service ?? DEFAULT_KMS_SERVICE, instanceId: ref.instanceId, region: ref.region,
+        service: ref.service ?? DEFAULT_KMS_SERVICE,
+        instanceId: ref.instanceId,
+        region: ref.region,
     });
 }
 
@@ -343,8 +373,15 @@ export function deployerTokensOf(session: { iam(): { tokens: IamTokenManager } }
  * deleted outside Pulumi), or for a destroy KMS refuses it, runs it again with the deployer's
  * credentials when configured. `resource` names the resource type in messages.
  */
-export async function asServiceId<T>(connections: KmsConnections, deployer: () => IamTokenManager | undefined, resource: string,
-    apiKey: string | undefined, target: KmsTarget, what: "refresh" | "destroy", fn: (client: KmsClient) => Promise<T>): Promise<T> {
+export async function asServiceId<T>(
+    connections: KmsConnections,
+    deployer: () => IamTokenManager | undefined,
+    resource: string,
+    apiKey: string | undefined,
+    target: KmsTarget,
+    what: "refresh" | "destroy",
+    fn: (client: KmsClient) => Promise<T>,
+): Promise<T> {
     if (typeof apiKey === "string" && apiKey !== "") {
         try {
             return await fn(connections.client(target, connections.tokensFor(apiKey, resource)));
@@ -356,8 +393,11 @@ export async function asServiceId<T>(connections: KmsConnections, deployer: () =
                 ? "IAM rejected the service ID's API key stored in state (rotated or deleted outside Pulumi?)"
                 : "KMS refused the service ID stored in state (its access policy removed?)";
             if (!tokens) {
-                throw appendErrorNote(err, `${why}, and no deployer credentials are configured to ${what} with instead: ` +
-                    "set `pulumi config set --secret ibmcloud:apiKey <key>` (or IC_API_KEY), or run `pulumi up` with the service ID's current API key first");
+                throw appendErrorNote(
+                    err,
+                    `${why}, and no deployer credentials are configured to ${what} with instead: ` +
+                        "set `pulumi config set --secret ibmcloud:apiKey <key>` (or IC_API_KEY), or run `pulumi up` with the service ID's current API key first",
+                );
             }
             try {
                 return await fn(connections.client(target, tokens));
@@ -373,16 +413,26 @@ export async function asServiceId<T>(connections: KmsConnections, deployer: () =
 }
 
 /** A KMS 401/403 or IAM refusal of the `apiKey` given to `resource`, told in terms of the identity and the access it lacks. */
-export async function explainKmsRefusal(err: unknown, resource: string, tokens: IamTokenManager, target: KmsTarget, needs: string, extra?: string): Promise<Error> {
+export async function explainKmsRefusal(
+    err: unknown,
+    resource: string,
+    tokens: IamTokenManager,
+    target: KmsTarget,
+    needs: string,
+    extra?: string,
+): Promise<Error> {
     const tail = extra ? `; ${extra}` : "";
     if (isApiKeyRejected(err)) {
         return appendErrorNote(err, `IAM rejected the apiKey given to the ${resource}: pass the service ID's current API key${tail}`);
     }
     if (!isKmsUnauthorized(err)) return extra ? appendErrorNote(err, extra) : (err as Error);
     const who = await holderOf(tokens, "the service ID of apiKey");
-    return appendErrorNote(err, `${who} may not ${needs} on ${target.service} instance ${target.instanceId}: give it an access policy ` +
-        `(AccessPolicy, or KmsAccess with roles ["Writer"]) on serviceName=${target.service} serviceInstance=${target.instanceId}; ` +
-        `a policy created moments ago takes a while to apply (KmsAccess waitForAccess waits for it)${tail}`);
+    return appendErrorNote(
+        err,
+        `${who} may not ${needs} on ${target.service} instance ${target.instanceId}: give it an access policy ` +
+            `(AccessPolicy, or KmsAccess with roles ["Writer"]) on serviceName=${target.service} serviceInstance=${target.instanceId}; ` +
+            `a policy created moments ago takes a while to apply (KmsAccess waitForAccess waits for it)${tail}`,
+    );
 }
 
 // ---------- refusals ----------

@@ -21,7 +21,14 @@ export function iamEntity(iam: IamClient, what: "service ID", id: string): Locka
 export function iamEntity(iam: IamClient, what: "API key", id: string): LockableEntity<ApiKey>;
 export function iamEntity(iam: IamClient, what: "service ID" | "API key", id: string): LockableEntity<ServiceId> | LockableEntity<ApiKey> {
     if (what === "service ID") {
-        return { what, id, get: () => iam.getServiceId(id), lock: () => iam.lockServiceId(id), unlock: () => iam.unlockServiceId(id), remove: () => iam.deleteServiceId(id) };
+        return {
+            what,
+            id,
+            get: () => iam.getServiceId(id),
+            lock: () => iam.lockServiceId(id),
+            unlock: () => iam.unlockServiceId(id),
+            remove: () => iam.deleteServiceId(id),
+        };
     }
     return { what, id, get: () => iam.getApiKey(id), lock: () => iam.lockApiKey(id), unlock: () => iam.unlockApiKey(id), remove: () => iam.deleteApiKey(id) };
 }
@@ -47,8 +54,9 @@ export interface LockableChange {
  */
 export function explainIdentityWriteError(what: string, id: string, err: unknown): Error {
     if (isEtagMismatch(err)) {
-        return new Error(`${what} ${id} was changed outside Pulumi since it was last read; run \`pulumi refresh\`, then \`pulumi up\` ` +
-            `(IBM: ${(err as Error).message})`);
+        return new Error(
+            `${what} ${id} was changed outside Pulumi since it was last read; run \`pulumi refresh\`, then \`pulumi up\` ` + `(IBM: ${(err as Error).message})`,
+        );
     }
     if (isNotFound(err)) {
         return new Error(`${what} ${id} no longer exists (deleted outside Pulumi); run \`pulumi refresh\`, then \`pulumi up\` to create it again`);
@@ -71,8 +79,10 @@ export function entityTagFromState(what: string, id: string, state: LockableStat
 function checkNotChangedElsewhere(what: string, id: string, state: LockableState, liveTag: string): void {
     const held = entityTagFromState(what, id, state);
     if (liveTag !== held) {
-        throw new Error(`${what} ${id} was changed outside Pulumi since it was last read; run \`pulumi refresh\`, then \`pulumi up\` ` +
-            `(its entity tag is ${liveTag}, state holds ${held})`);
+        throw new Error(
+            `${what} ${id} was changed outside Pulumi since it was last read; run \`pulumi refresh\`, then \`pulumi up\` ` +
+                `(its entity tag is ${liveTag}, state holds ${held})`,
+        );
     }
 }
 
@@ -114,7 +124,10 @@ function partialUpdateFailure(err: Error, id: string, properties: Record<string,
  * lock changes may move the entity tag, so state keeps the one IBM holds now.
  */
 export async function updateLockable<W extends { entity_tag: string }, O>(
-    e: LockableEntity<W>, state: LockableState, change: LockableChange, outputs: (live: W) => O,
+    e: LockableEntity<W>,
+    state: LockableState,
+    change: LockableChange,
+    outputs: (live: W) => O,
 ): Promise<O> {
     const toggles = change.toggles ?? [];
     let locked = state.locked === true;
@@ -151,8 +164,11 @@ export async function updateLockable<W extends { entity_tag: string }, O>(
  * was locked elsewhere since (and `unlockHelps` agrees: a service ID also answers 409 when one of its
  * API keys is locked). Already gone is success; a failed delete leaves it as protected as it was.
  */
-export async function deleteLockable(e: LockableEntity<{ entity_tag: string }>, state: LockableState,
-    unlockHelps: () => Promise<boolean> = async () => true): Promise<void> {
+export async function deleteLockable(
+    e: LockableEntity<{ entity_tag: string }>,
+    state: LockableState,
+    unlockHelps: () => Promise<boolean> = async () => true,
+): Promise<void> {
     let unlockedByUs = false;
     try {
         if (state.locked === true) {

@@ -34,8 +34,14 @@ export function policyBody(inputs: AccessPolicyInputs, roleCrns: string[], accou
 
 /** The roles IAM lists for a service, as catalog entries `resolveRole` understands. */
 function catalogFromIam(list: RoleList): RoleInfo[] {
-    const info = (kind: "platform" | "service") => (r: { crn: string; display_name: string }): RoleInfo =>
-        ({ id: r.crn.slice(r.crn.lastIndexOf(":") + 1), displayName: r.display_name, kind, crn: r.crn });
+    const info =
+        (kind: "platform" | "service") =>
+        (r: { crn: string; display_name: string }): RoleInfo => ({
+            id: r.crn.slice(r.crn.lastIndexOf(":") + 1),
+            displayName: r.display_name,
+            kind,
+            crn: r.crn,
+        });
     return [...list.system_roles.map(info("platform")), ...list.service_roles.map(info("service")), ...list.custom_roles.map(info("service"))];
 }
 
@@ -53,8 +59,11 @@ export async function resolveRoles(iam: IamClient, inputs: AccessPolicyInputs, a
     roles.forEach((role, i) => {
         const r = resolveRole(role, svc, catalog);
         if (!r.ok) {
-            throw new InputError(`roles[${i}]`, `unknown role "${role}" for service ${svc ?? "(none)"}; ${source}: ${describeRoles(catalog)}`,
-                "Give a display name, id or CRN from that list");
+            throw new InputError(
+                `roles[${i}]`,
+                `unknown role "${role}" for service ${svc ?? "(none)"}; ${source}: ${describeRoles(catalog)}`,
+                "Give a display name, id or CRN from that list",
+            );
         }
         if (crns.includes(r.crn)) {
             throw new InputError(`roles[${i}]`, `"${role}" grants a role already listed (${r.crn})`, "List each role once");
@@ -101,9 +110,12 @@ export function rolesFromLive(policy: Policy, props: Partial<AccessPolicyOutputs
     for (const r of policy.roles ?? []) {
         const crn = r.role_id;
         const i = oldRoles.length === oldCrns.length ? oldCrns.indexOf(crn) : -1;
-        const name = i >= 0 ? oldRoles[i]
-            : typeof r.display_name === "string" && r.display_name !== "" ? r.display_name
-                : catalog.find((c) => c.crn === crn)?.displayName ?? crn;
+        const name =
+            i >= 0
+                ? oldRoles[i]
+                : typeof r.display_name === "string" && r.display_name !== ""
+                  ? r.display_name
+                  : (catalog.find((c) => c.crn === crn)?.displayName ?? crn);
         roles.push(name);
         roleCrns.push(crn);
     }
@@ -117,7 +129,9 @@ export function subjectInputs(liveIamId: string, props: Partial<AccessPolicyOutp
     return liveIamId.startsWith("iam-ServiceId-") ? { serviceId: liveIamId.slice("iam-".length) } : { iamId: liveIamId };
 }
 
-export function liveOutputs(got: PolicyWithEtag): Pick<AccessPolicyOutputs, "policyId" | "etag" | "href" | "state" | "subjectIamId" | "accountId" | "createdAt" | "lastModifiedAt"> {
+export function liveOutputs(
+    got: PolicyWithEtag,
+): Pick<AccessPolicyOutputs, "policyId" | "etag" | "href" | "state" | "subjectIamId" | "accountId" | "createdAt" | "lastModifiedAt"> {
     const p = got.policy;
     return {
         policyId: p.id,

@@ -66,9 +66,7 @@ export function normalizeRoleName(name: string): string {
     return name.toLowerCase().replace(/[\s_-]+/g, "");
 }
 
-export type RoleResolution =
-    | { ok: true; crn: string }
-    | { ok: false; reason: string };
+export type RoleResolution = { ok: true; crn: string } | { ok: false; reason: string };
 
 /**
  * Resolves one role, given by display name, id or CRN, against the roles valid for `serviceName`.

@@ -8,7 +8,18 @@ import { z } from "zod";
 import { CloudSession } from "./session";
 import { isNotFound } from "../client/errors";
 import { ActionWhenLeaked, ApiKey, newApiKeyValue, serviceIamId, UpdateApiKeyBody } from "../client/iamClient";
-import { compact, containsUnknown, descriptionField, differs, expiresAtField, formatIbmDateTime, nameField, parseIbmDateTime, validate, withoutProvider } from "./validation";
+import {
+    compact,
+    containsUnknown,
+    descriptionField,
+    differs,
+    expiresAtField,
+    formatIbmDateTime,
+    nameField,
+    parseIbmDateTime,
+    validate,
+    withoutProvider,
+} from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 import { deleteLockable, iamEntity, updateLockable } from "./lockableEntity";
 import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./apiKeyFile";
@@ -101,30 +112,34 @@ export interface ServiceApiKeyInputs {
  * has since passed must not block every later `pulumi up`. */
 function serviceApiKeySchema(expiresAtUnchanged: boolean) {
     const expiresAt = expiresAtField(!expiresAtUnchanged);
-    return z.object({
-        serviceId: z.string({ error: "serviceId must be a string" }).regex(/^(iam-)?ServiceId-[A-Za-z0-9-]+$/, {
-            error: "serviceId must be a service ID such as ServiceId-<uuid> or its IAM ID iam-ServiceId-<uuid>; pass the serviceId (or iamId) output of a ServiceId",
-        }),
-        name: nameField("API key"),
-        description: descriptionField().optional(),
-        expiresAt: expiresAt.optional(),
-        actionWhenLeaked: z.enum(["none", "disable", "delete"], { error: "actionWhenLeaked must be one of none, disable, delete" }).optional(),
-        supportSessions: z.boolean({ error: "supportSessions must be true or false" }).optional(),
-        locked: z.boolean({ error: "locked must be true or false" }).optional(),
-        disabled: z.boolean({ error: "disabled must be true or false" }).optional(),
-        storeValue: z.boolean({ error: "storeValue must be true or false" }).optional(),
-        // Messages never echo the value.
-        apikey: z.string({ error: "apikey must be a string" })
-            .min(32, { error: "apikey must be at least 32 characters; give a longer value, or omit apikey to have one generated" })
-            .max(128, { error: "apikey must be at most 128 characters" })
-            .regex(/^\S+$/, { error: "apikey must not contain whitespace" })
-            .optional(),
-        rotationTrigger: z.union([z.string(), z.number()], { error: "rotationTrigger must be a string or a number" }).optional(),
-        outputFile: z.string({ error: "outputFile must be a file path" })
-            .min(1, { error: "outputFile must not be empty; give a path such as ./app-apikey.json, or omit it" })
-            .refine((v) => !v.includes("\0"), { error: "outputFile must not contain a NUL character" })
-            .optional(),
-    }).strict();
+    return z
+        .object({
+            serviceId: z.string({ error: "serviceId must be a string" }).regex(/^(iam-)?ServiceId-[A-Za-z0-9-]+$/, {
+                error: "serviceId must be a service ID such as ServiceId-<uuid> or its IAM ID iam-ServiceId-<uuid>; pass the serviceId (or iamId) output of a ServiceId",
+            }),
+            name: nameField("API key"),
+            description: descriptionField().optional(),
+            expiresAt: expiresAt.optional(),
+            actionWhenLeaked: z.enum(["none", "disable", "delete"], { error: "actionWhenLeaked must be one of none, disable, delete" }).optional(),
+            supportSessions: z.boolean({ error: "supportSessions must be true or false" }).optional(),
+            locked: z.boolean({ error: "locked must be true or false" }).optional(),
+            disabled: z.boolean({ error: "disabled must be true or false" }).optional(),
+            storeValue: z.boolean({ error: "storeValue must be true or false" }).optional(),
+            // Messages never echo the value.
+            apikey: z
+                .string({ error: "apikey must be a string" })
+                .min(32, { error: "apikey must be at least 32 characters; give a longer value, or omit apikey to have one generated" })
+                .max(128, { error: "apikey must be at most 128 characters" })
+                .regex(/^\S+$/, { error: "apikey must not contain whitespace" })
+                .optional(),
+            rotationTrigger: z.union([z.string(), z.number()], { error: "rotationTrigger must be a string or a number" }).optional(),
+            outputFile: z
+                .string({ error: "outputFile must be a file path" })
+                .min(1, { error: "outputFile must not be empty; give a path such as ./app-apikey.json, or omit it" })
+                .refine((v) => !v.includes("\0"), { error: "outputFile must not contain a NUL character" })
+                .optional(),
+        })
+        .strict();
 }
 
 // ---------- helpers ----------
@@ -182,7 +197,6 @@ function keyOutputs(k: ApiKey, local: LocalFields): ServiceApiKeyOutputs {
     });
 }
 
-
 // ---------- provider ----------
 
 class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceApiKeyInputs, ServiceApiKeyOutputs> {
@@ -230,7 +244,8 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
         const updates =
             differs(olds.name, news.name) ||
             differs(olds.description ?? "", news.description ?? "") ||
-            containsUnknown(news.expiresAt) || !sameExpiry(olds.expiresAt, news.expiresAt) ||
+            containsUnknown(news.expiresAt) ||
+            !sameExpiry(olds.expiresAt, news.expiresAt) ||
             (news.actionWhenLeaked !== undefined && differs(olds.actionWhenLeaked, news.actionWhenLeaked)) ||
             differs(olds.supportSessions ?? false, news.supportSessions ?? false) ||
             differs(olds.locked ?? false, news.locked ?? false) ||
@@ -247,17 +262,20 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
 
     async create(inputs: ServiceApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceApiKeyOutputs>> {
         const iam = this.session.iam();
-        const key = await iam.createApiKey(compact({
-            name: inputs.name,
-            iam_id: serviceIamId(inputs.serviceId),
-            description: inputs.description ? inputs.description : undefined,
-            // Chosen here rather than by IBM so a create whose answer is lost is found again by its value.
-            apikey: inputs.apikey ?? newApiKeyValue(),
-            store_value: inputs.storeValue === true ? true : undefined,
-            support_sessions: inputs.supportSessions === true,
-            action_when_leaked: inputs.actionWhenLeaked,
-            expires_at: inputs.expiresAt ? ibmExpiry(inputs.expiresAt) : undefined,
-        }), { locked: inputs.locked === true, disabled: inputs.disabled === true });
+        const key = await iam.createApiKey(
+            compact({
+                name: inputs.name,
+                iam_id: serviceIamId(inputs.serviceId),
+                description: inputs.description ? inputs.description : undefined,
+                // Chosen here rather than by IBM so a create whose answer is lost is found again by its value.
+                apikey: inputs.apikey ?? newApiKeyValue(),
+                store_value: inputs.storeValue === true ? true : undefined,
+                support_sessions: inputs.supportSessions === true,
+                action_when_leaked: inputs.actionWhenLeaked,
+                expires_at: inputs.expiresAt ? ibmExpiry(inputs.expiresAt) : undefined,
+            }),
+            { locked: inputs.locked === true, disabled: inputs.disabled === true },
+        );
         const outs = keyOutputs(key, {
             apikey: key.apikey ?? inputs.apikey,
             expiresAt: inputs.expiresAt,
@@ -274,8 +292,12 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
                     if (key.locked) await iam.unlockApiKey(key.id);
                     await iam.deleteApiKey(key.id);
                 } catch {
-                    throw Object.assign(new Error(`${(err as Error).message}; the API key ${key.id} was created but could not be deleted again, so it is kept in state: fix outputFile and run \`pulumi up\``),
-                        { id: key.id, properties: outs, reasons: [(err as Error).message] });
+                    throw Object.assign(
+                        new Error(
+                            `${(err as Error).message}; the API key ${key.id} was created but could not be deleted again, so it is kept in state: fix outputFile and run \`pulumi up\``,
+                        ),
+                        { id: key.id, properties: outs, reasons: [(err as Error).message] },
+                    );
                 }
                 throw new Error(`${(err as Error).message}; the API key was deleted again`);
             }
@@ -337,9 +359,14 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
         if ((news.outputFile ?? null) !== (olds.outputFile ?? null)) {
             if (news.outputFile) {
                 if (!olds.apikey) {
-                    throw new Error(`outputFile: the value of API key ${id} is not known (adopted without storeValue), so it cannot be written; change rotationTrigger to create a new key`);
+                    throw new Error(
+                        `outputFile: the value of API key ${id} is not known (adopted without storeValue), so it cannot be written; change rotationTrigger to create a new key`,
+                    );
                 }
-                writeKeyFile(news.outputFile, keyFileOf({ apiKeyId: id, name: news.name, description: news.description, createdAt: olds.createdAt, locked: news.locked }, olds.apikey));
+                writeKeyFile(
+                    news.outputFile,
+                    keyFileOf({ apiKeyId: id, name: news.name, description: news.description, createdAt: olds.createdAt, locked: news.locked }, olds.apikey),
+                );
             }
             if (olds.outputFile && (!news.outputFile || keyFilePath(olds.outputFile) !== keyFilePath(news.outputFile))) {
                 removeKeyFileIfOurs(olds.outputFile, id);
@@ -355,11 +382,16 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
         if ((news.supportSessions ?? false) !== (olds.supportSessions ?? false)) body.support_sessions = news.supportSessions === true;
 
         const wantDisabled = news.disabled === true;
-        const outs = await updateLockable(iamEntity(iam, "API key", id), olds, {
-            write: Object.keys(body).length > 0 ? (etag) => iam.updateApiKey(id, etag, body) : undefined,
-            toggles: wantDisabled !== (olds.disabled === true) ? [() => (wantDisabled ? iam.disableApiKey(id) : iam.enableApiKey(id))] : [],
-            wantLocked: news.locked === true,
-        }, (live) => keyOutputs(live, local));
+        const outs = await updateLockable(
+            iamEntity(iam, "API key", id),
+            olds,
+            {
+                write: Object.keys(body).length > 0 ? (etag) => iam.updateApiKey(id, etag, body) : undefined,
+                toggles: wantDisabled !== (olds.disabled === true) ? [() => (wantDisabled ? iam.disableApiKey(id) : iam.enableApiKey(id))] : [],
+                wantLocked: news.locked === true,
+            },
+            (live) => keyOutputs(live, local),
+        );
         return { outs };
     }
 
@@ -402,28 +434,35 @@ export class ServiceApiKey extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: ServiceApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
         const a: Partial<ServiceApiKeyArgs> = args ?? {};
-        super(providerForDeployment(serviceApiKeyProvider), name, {
-            serviceId: a.serviceId,
-            name: a.name,
-            description: a.description,
-            expiresAt: a.expiresAt,
-            actionWhenLeaked: a.actionWhenLeaked,
-            supportSessions: a.supportSessions,
-            locked: a.locked,
-            disabled: a.disabled,
-            storeValue: a.storeValue,
-            // A bring-your-own value is secret from the start (and the engine keeps the input secret).
-            apikey: a.apikey === undefined ? undefined : pulumi.secret(a.apikey),
-            rotationTrigger: a.rotationTrigger,
-            outputFile: a.outputFile,
-            apiKeyId: undefined,
-            iamId: undefined,
-            crn: undefined,
-            accountId: undefined,
-            entityTag: undefined,
-            createdAt: undefined,
-            modifiedAt: undefined,
-        }, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apikey"] }), "ibmcloud-iam", "ServiceApiKey");
+        super(
+            providerForDeployment(serviceApiKeyProvider),
+            name,
+            {
+                serviceId: a.serviceId,
+                name: a.name,
+                description: a.description,
+                expiresAt: a.expiresAt,
+                actionWhenLeaked: a.actionWhenLeaked,
+                supportSessions: a.supportSessions,
+                locked: a.locked,
+                disabled: a.disabled,
+                storeValue: a.storeValue,
+                // A bring-your-own value is secret from the start (and the engine keeps the input secret).
+                apikey: a.apikey === undefined ? undefined : pulumi.secret(a.apikey),
+                rotationTrigger: a.rotationTrigger,
+                outputFile: a.outputFile,
+                apiKeyId: undefined,
+                iamId: undefined,
+                crn: undefined,
+                accountId: undefined,
+                entityTag: undefined,
+                createdAt: undefined,
+                modifiedAt: undefined,
+            },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apikey"] }),
+            "ibmcloud-iam",
+            "ServiceApiKey",
+        );
     }
 
     /** Adopts an existing service-ID API key by its `ApiKey-…` id (the engine reads it; nothing is created). */

@@ -57,20 +57,28 @@ export interface ServiceIdInputs {
 // ---------- validation ----------
 
 function serviceIdSchema() {
-    return z.object({
-        name: nameField("service ID"),
-        description: descriptionField().optional(),
-        uniqueInstanceCrns: z.array(crnField("uniqueInstanceCrns entry"), { error: "uniqueInstanceCrns must be a list of CRN strings" })
-            // IBM keeps a set: a CRN listed twice would come back once and show as a change on every run.
-            .superRefine((crns, ctx) => {
-                crns.forEach((crn, i) => {
-                    const first = crns.indexOf(crn);
-                    if (first < i) ctx.addIssue({ code: "custom", path: [i], message: `uniqueInstanceCrns lists ${crn} twice (also at [${first}]); list each CRN once` });
-                });
-            })
-            .optional(),
-        locked: z.boolean({ error: "locked must be true or false" }).optional(),
-    }).strict();
+    return z
+        .object({
+            name: nameField("service ID"),
+            description: descriptionField().optional(),
+            uniqueInstanceCrns: z
+                .array(crnField("uniqueInstanceCrns entry"), { error: "uniqueInstanceCrns must be a list of CRN strings" })
+                // IBM keeps a set: a CRN listed twice would come back once and show as a change on every run.
+                .superRefine((crns, ctx) => {
+                    crns.forEach((crn, i) => {
+                        const first = crns.indexOf(crn);
+                        if (first < i)
+                            ctx.addIssue({
+                                code: "custom",
+                                path: [i],
+                                message: `uniqueInstanceCrns lists ${crn} twice (also at [${first}]); list each CRN once`,
+                            });
+                    });
+                })
+                .optional(),
+            locked: z.boolean({ error: "locked must be true or false" }).optional(),
+        })
+        .strict();
 }
 
 function serviceIdOutputs(s: ServiceIdWire): ServiceIdOutputs {
@@ -128,11 +136,14 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
     }
 
     async create(inputs: ServiceIdInputs): Promise<pulumi.dynamic.CreateResult<ServiceIdOutputs>> {
-        const created = await this.session.iam().createServiceId(compact({
-            name: inputs.name,
-            description: inputs.description ? inputs.description : undefined,
-            unique_instance_crns: inputs.uniqueInstanceCrns?.length ? inputs.uniqueInstanceCrns : undefined,
-        }), { locked: inputs.locked === true });
+        const created = await this.session.iam().createServiceId(
+            compact({
+                name: inputs.name,
+                description: inputs.description ? inputs.description : undefined,
+                unique_instance_crns: inputs.uniqueInstanceCrns?.length ? inputs.uniqueInstanceCrns : undefined,
+            }),
+            { locked: inputs.locked === true },
+        );
         return { id: created.id, outs: serviceIdOutputs(created) };
     }
 
@@ -154,10 +165,15 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
         if (news.name !== olds.name) body.name = news.name;
         if ((news.description ?? "") !== (olds.description ?? "")) body.description = news.description ?? "";
         if (!sameSet(olds.uniqueInstanceCrns, news.uniqueInstanceCrns)) body.unique_instance_crns = news.uniqueInstanceCrns ?? [];
-        const outs = await updateLockable(iamEntity(iam, "service ID", id), olds, {
-            write: Object.keys(body).length > 0 ? (etag) => iam.updateServiceId(id, etag, body) : undefined,
-            wantLocked: news.locked === true,
-        }, serviceIdOutputs);
+        const outs = await updateLockable(
+            iamEntity(iam, "service ID", id),
+            olds,
+            {
+                write: Object.keys(body).length > 0 ? (etag) => iam.updateServiceId(id, etag, body) : undefined,
+                wantLocked: news.locked === true,
+            },
+            serviceIdOutputs,
+        );
         return { outs };
     }
 
@@ -192,19 +208,26 @@ export class ServiceId extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: ServiceIdArgs, opts?: pulumi.CustomResourceOptions) {
         const a: Partial<ServiceIdArgs> = args ?? {};
-        super(providerForDeployment(serviceIdProvider), name, {
-            name: a.name,
-            description: a.description,
-            uniqueInstanceCrns: a.uniqueInstanceCrns,
-            locked: a.locked,
-            serviceId: undefined,
-            iamId: undefined,
-            crn: undefined,
-            accountId: undefined,
-            entityTag: undefined,
-            createdAt: undefined,
-            modifiedAt: undefined,
-        }, opts, "ibmcloud-iam", "ServiceId");
+        super(
+            providerForDeployment(serviceIdProvider),
+            name,
+            {
+                name: a.name,
+                description: a.description,
+                uniqueInstanceCrns: a.uniqueInstanceCrns,
+                locked: a.locked,
+                serviceId: undefined,
+                iamId: undefined,
+                crn: undefined,
+                accountId: undefined,
+                entityTag: undefined,
+                createdAt: undefined,
+                modifiedAt: undefined,
+            },
+            opts,
+            "ibmcloud-iam",
+            "ServiceId",
+        );
     }
 
     /** Adopts an existing service ID by its `ServiceId-…` id (the engine reads it; nothing is created). */

@@ -61,8 +61,10 @@ function propertyPath(path: ReadonlyArray<PropertyKey>): string {
  * again when known). Unrecognized keys become one failure each, naming the key and, when it looks
  * like a misspelling (`expires_at`, `apikey`, `nmae`), the argument that was probably meant.
  */
-export function validate<T extends z.ZodType>(schema: T, inputs: Record<string, unknown>):
-    { ok: true; value: z.infer<T> } | { ok: false; failures: CheckFailure[] } {
+export function validate<T extends z.ZodType>(
+    schema: T,
+    inputs: Record<string, unknown>,
+): { ok: true; value: z.infer<T> } | { ok: false; failures: CheckFailure[] } {
     const result = schema.safeParse(inputs);
     if (result.success) return { ok: true, value: result.data };
     const failures: CheckFailure[] = [];
@@ -170,16 +172,16 @@ export function compact<T extends Record<string, unknown>>(obj: T): T {
 // 1000 is what the emulator enforces (see ../../shared/reference/ibm-cloud-api.md, "name longer than
 // 1000 chars → 400") and what our Args document.
 export function nameField(what: string, max = 1000) {
-    return z.string({ error: `${what} name must be a string` })
+    return z
+        .string({ error: `${what} name must be a string` })
         .trim()
         .min(1, { error: `${what} name must not be empty; give it a name such as "my-app"` })
         .max(max, { error: `${what} name must be at most ${max} characters` });
-// No rule on the characters of a name: IBM states none, and a name can always be changed (issue 12).
+    // No rule on the characters of a name: IBM states none, and a name can always be changed (issue 12).
 }
 
 export function descriptionField(max = 1000) {
-    return z.string({ error: "description must be a string" })
-        .max(max, { error: `description must be at most ${max} characters` });
+    return z.string({ error: "description must be a string" }).max(max, { error: `description must be at most ${max} characters` });
 }
 
 /**
@@ -204,11 +206,14 @@ export function dateTimeField(field: string, format: "ibm" | "rfc3339", mustBeFu
     return z.string({ error: `${field} must be ${kind} string such as ${example}` }).superRefine((v, ctx) => {
         const r = readDateTime(v, format);
         if ("problem" in r) {
-            const message = r.problem === "unreadable"
-                ? (format === "ibm" ? `${field} must be a date-time such as 2030-01-31T12:00+0000 or 2030-01-31T12:00:00Z` : `${field} must be ${kind} such as ${example}`)
-                : r.problem === "no-zone"
-                    ? `${field} has no time zone: add Z (UTC) or an offset, e.g. ${example}`
-                    : `${field} is not a real date-time (${r.problem}); give one such as ${example}`;
+            const message =
+                r.problem === "unreadable"
+                    ? format === "ibm"
+                        ? `${field} must be a date-time such as 2030-01-31T12:00+0000 or 2030-01-31T12:00:00Z`
+                        : `${field} must be ${kind} such as ${example}`
+                    : r.problem === "no-zone"
+                      ? `${field} has no time zone: add Z (UTC) or an offset, e.g. ${example}`
+                      : `${field} is not a real date-time (${r.problem}); give one such as ${example}`;
             ctx.addIssue({ code: "custom", message });
             return;
         }
@@ -227,7 +232,12 @@ export function readDateTime(value: string, format: "ibm" | "rfc3339" = "ibm"): 
     const [, y, mo, d, h, mi, sec, frac, zone] = m;
     if (format === "rfc3339" && (sec === undefined || (zone !== undefined && /^[+-]\d{4}$/.test(zone)))) return { problem: "unreadable" };
     if (zone === undefined) return { problem: "no-zone" };
-    const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(sec ?? "0");
+    const year = Number(y),
+        month = Number(mo),
+        day = Number(d),
+        hour = Number(h),
+        minute = Number(mi),
+        second = Number(sec ?? "0");
     const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
     const daysInMonth = month >= 1 && month <= 12 ? [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] : 0;
     if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return { problem: `${y}-${mo}-${d} does not exist` };
@@ -259,7 +269,8 @@ export function formatIbmDateTime(ms: number): string {
 
 /** A CRN: `crn:v1:<cname>:<ctype>:<service>:<region>:<scope>:<instance>:<type>:<resource>`. */
 export function crnField(what: string) {
-    return z.string({ error: `${what} must be a CRN string` })
+    return z
+        .string({ error: `${what} must be a CRN string` })
         .regex(/^crn:v1:[a-z0-9-]+:(public|private|dedicated|local):[a-z0-9-]+:[a-z0-9-]*:[^:]*:[^:]*:[^:]*:[^:]*$/, {
             error: `${what} must be a CRN such as crn:v1:bluemix:public:hs-crypto:us-south:a/<account>:<instance guid>::`,
         });

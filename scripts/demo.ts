@@ -43,10 +43,15 @@ interface Target {
 function runApp(env: NodeJS.ProcessEnv, target: Target, file: string, args: string[]): Promise<{ code: number; out: Record<string, unknown>; err: string }> {
     return new Promise((resolve) => {
         const appEnv = { ...env, ...(target.kmsEndpoint ? { IBMCLOUD_IAM_API_ENDPOINT: target.iamEndpoint } : {}) };
-        childProcess.execFile(process.execPath, [APP, ...args, "--file", file, "--from-stack", REPO, "--stack", STACK], { env: appEnv }, (e, stdout, stderr) => {
-            const line = stdout.trim().split("\n").pop() ?? "";
-            resolve({ code: e ? Number((e as { code?: unknown }).code ?? 1) : 0, out: line ? JSON.parse(line) : {}, err: stderr.trim() });
-        });
+        childProcess.execFile(
+            process.execPath,
+            [APP, ...args, "--file", file, "--from-stack", REPO, "--stack", STACK],
+            { env: appEnv },
+            (e, stdout, stderr) => {
+                const line = stdout.trim().split("\n").pop() ?? "";
+                resolve({ code: e ? Number((e as { code?: unknown }).code ?? 1) : 0, out: line ? JSON.parse(line) : {}, err: stderr.trim() });
+            },
+        );
     });
 }
 
@@ -73,7 +78,12 @@ function makeEnv(dir: string): NodeJS.ProcessEnv {
         // the stacks take their credentials from stack config only
         IC_API_KEY: "",
         IBMCLOUD_API_KEY: "",
-        PATH: [path.join(REPO, ".tools", "bin"), path.join(REPO, "node_modules", "@pulumi", "pulumi"), path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter),
+        PATH: [
+            path.join(REPO, ".tools", "bin"),
+            path.join(REPO, "node_modules", "@pulumi", "pulumi"),
+            path.dirname(process.execPath),
+            process.env.PATH ?? "",
+        ].join(path.delimiter),
     };
 }
 
@@ -85,7 +95,14 @@ function pulumi(env: NodeJS.ProcessEnv, cwd: string, args: string[], opts: { ech
         let err = "";
         child.stdout.on("data", (d: Buffer) => {
             out += d.toString();
-            if (opts.echo) process.stdout.write(d.toString().split("\n").map((l) => (l ? `   | ${l}` : l)).join("\n"));
+            if (opts.echo)
+                process.stdout.write(
+                    d
+                        .toString()
+                        .split("\n")
+                        .map((l) => (l ? `   | ${l}` : l))
+                        .join("\n"),
+                );
         });
         child.stderr.on("data", (d: Buffer) => (err += d.toString()));
         child.on("error", reject);
@@ -114,7 +131,8 @@ async function main(): Promise<void> {
         const apiKey = process.env.IC_API_KEY ?? process.env.IBMCLOUD_API_KEY;
         const crn = process.env.KMS_INSTANCE_CRN;
         const hpcs = process.env.HPCS_INSTANCE_ID;
-        if (!apiKey || (!crn && !hpcs)) throw new Error("--real needs IC_API_KEY (or IBMCLOUD_API_KEY) and KMS_INSTANCE_CRN (or HPCS_INSTANCE_ID, optionally HPCS_REGION)");
+        if (!apiKey || (!crn && !hpcs))
+            throw new Error("--real needs IC_API_KEY (or IBMCLOUD_API_KEY) and KMS_INSTANCE_CRN (or HPCS_INSTANCE_ID, optionally HPCS_REGION)");
         const iamEndpoint = process.env.IBMCLOUD_IAM_API_ENDPOINT ?? PUBLIC_IAM_ENDPOINT;
         if (crn) {
             const parsed = parseKmsInstanceCrn(crn);
@@ -149,8 +167,16 @@ async function main(): Promise<void> {
         stacksUp.push(REPO);
         await pulumi(env, REPO, ["config", "set", "--secret", "ibmcloud:apiKey", "--stack", STACK], { secretStdin: target.apiKey });
         const settings: Array<[string, string]> = target.instanceCrn
-            ? [["ibmcloud:iamEndpoint", target.iamEndpoint], ["instanceCrn", target.instanceCrn]]
-            : [["ibmcloud:iamEndpoint", target.iamEndpoint], ["instanceId", target.instanceId], ["service", target.service], ["region", target.region]];
+            ? [
+                  ["ibmcloud:iamEndpoint", target.iamEndpoint],
+                  ["instanceCrn", target.instanceCrn],
+              ]
+            : [
+                  ["ibmcloud:iamEndpoint", target.iamEndpoint],
+                  ["instanceId", target.instanceId],
+                  ["service", target.service],
+                  ["region", target.region],
+              ];
         if (target.kmsEndpoint) settings.push(["ibmcloud:kmsEndpoint", target.kmsEndpoint]);
         for (const [k, v] of settings) await pulumi(env, REPO, ["config", "set", k, v, "--stack", STACK]);
         await pulumi(env, REPO, ["up", "--yes", "--skip-preview", "--stack", STACK, "--color", "never"], { echo: true });
@@ -178,7 +204,9 @@ async function main(): Promise<void> {
         say(`   KMS endpoint     ${p.kmsEndpoint}`);
         say(`   root key         ${p.rootKeyId}  created by ${p.rootKeyCreatedBy}, version ${p.rootKeyVersion}, rotation every 3 months`);
         say(`                    ${p.rootKeyCrn}`);
-        say(`   token            ${secretShown("token")}, expires ${new Date(Number(p.tokenExpiration) * 1000).toISOString()} (in ${Math.round((Number(p.tokenExpiration) - Date.now() / 1000) / 60)} min)`);
+        say(
+            `   token            ${secretShown("token")}, expires ${new Date(Number(p.tokenExpiration) * 1000).toISOString()} (in ${Math.round((Number(p.tokenExpiration) - Date.now() / 1000) / 60)} min)`,
+        );
         say(`   consumer key     ${c.keyId}  created by ${c.keyCreatedBy}`);
         say(`   consumer token   of ${c.tokenIamId}, expires ${new Date(Number(c.tokenExpiration) * 1000).toISOString()}`);
         if (p.rootKeyCreatedBy !== p.iamId || c.keyCreatedBy !== p.iamId || c.tokenIamId !== p.iamId) {
@@ -188,7 +216,12 @@ async function main(): Promise<void> {
         step("The service ID can use the instance (its key, read from the stack with --show-secrets, kept in memory only)");
         const secrets = JSON.parse(await pulumi(env, REPO, ["stack", "output", "--json", "--show-secrets", "--stack", STACK]));
         const svcTokens = new IamTokenManager({ apiKey: String(secrets.apiKey), iamEndpoint: target.iamEndpoint });
-        const svcKms = new KmsClient({ endpoint: kmsEndpoint, instanceId: target.instanceId, tokenSource: () => svcTokens.getToken(), httpClient: svcTokens.http });
+        const svcKms = new KmsClient({
+            endpoint: kmsEndpoint,
+            instanceId: target.instanceId,
+            tokenSource: () => svcTokens.getToken(),
+            httpClient: svcTokens.http,
+        });
         const keys = await svcKms.listKeys();
         const names = keys.filter((k) => k.id === p.rootKeyId || k.id === c.keyId).map((k) => `${k.name} (${k.id})`);
         say(`   listKeys as ${p.iamId}: ${keys.length} key(s), ours: ${names.join(", ")}`);
@@ -200,8 +233,16 @@ async function main(): Promise<void> {
         extraServiceId = sid.id;
         const key = await iam.createApiKey({ name: "demo-no-policy-key", iam_id: sid.iam_id });
         const otherTokens = new IamTokenManager({ apiKey: String(key.apikey), iamEndpoint: target.iamEndpoint });
-        const otherKms = new KmsClient({ endpoint: kmsEndpoint, instanceId: target.instanceId, tokenSource: () => otherTokens.getToken(), httpClient: otherTokens.http });
-        const refused = await otherKms.listKeys().then(() => undefined, (e: unknown) => e);
+        const otherKms = new KmsClient({
+            endpoint: kmsEndpoint,
+            instanceId: target.instanceId,
+            tokenSource: () => otherTokens.getToken(),
+            httpClient: otherTokens.http,
+        });
+        const refused = await otherKms.listKeys().then(
+            () => undefined,
+            (e: unknown) => e,
+        );
         await otherTokens.http.close();
         if (!(refused instanceof IbmCloudError) || (refused.status !== 401 && refused.status !== 403)) {
             throw new Error(`expected KMS to refuse ${sid.iam_id} with 401, got ${refused === undefined ? "a key list" : String(refused)}`);
@@ -215,7 +256,9 @@ async function main(): Promise<void> {
         const file = path.join(dir, "message.json");
         const enc = await runApp(env, target, file, ["encrypt", "--message", "order 42: ship it"]);
         if (enc.code !== 0) throw new Error(`kms-app encrypt failed: ${enc.err}`);
-        say(`   encrypt: data key generated and wrapped by root key version ${enc.out.keyVersion}; message sealed locally (AES-256-GCM, ${enc.out.bytes} bytes)`);
+        say(
+            `   encrypt: data key generated and wrapped by root key version ${enc.out.keyVersion}; message sealed locally (AES-256-GCM, ${enc.out.bytes} bytes)`,
+        );
         const dec = await runApp(env, target, file, ["decrypt"]);
         say(`   decrypt: "${dec.out.message}"`);
         if (dec.out.message !== "order 42: ship it") throw new Error(`kms-app decrypt failed: ${dec.err}`);
@@ -225,7 +268,8 @@ async function main(): Promise<void> {
         await pulumi(env, REPO, ["up", "--yes", "--skip-preview", "--stack", STACK, "--color", "never"], { echo: true });
         const rotated = await stackOutputs(env, REPO);
         say(`   root key ${rotated.rootKeyId}: version ${p.rootKeyVersion} → ${rotated.rootKeyVersion}, last rotated ${rotated.rootKeyLastRotateDate}`);
-        if (rotated.rootKeyId !== p.rootKeyId || rotated.rootKeyVersion === p.rootKeyVersion) throw new Error("the rotation should keep the key and change its version");
+        if (rotated.rootKeyId !== p.rootKeyId || rotated.rootKeyVersion === p.rootKeyVersion)
+            throw new Error("the rotation should keep the key and change its version");
         const old = await runApp(env, target, file, ["decrypt"]);
         say(`   decrypt of the file written before: "${old.out.message}" (wrapped by ${old.out.keyVersion}; newer version ${old.out.newerKeyVersion})`);
         if (old.out.message !== "order 42: ship it") throw new Error(`kms-app decrypt after rotation failed: ${old.err}`);
@@ -257,7 +301,11 @@ async function main(): Promise<void> {
         }
         try {
             const out = await pulumi(env, cwd, ["destroy", "--yes", "--skip-preview", "--stack", STACK, "--color", "never"]);
-            const summary = out.split("\n").find((l) => /^\s*-\s*\d+ deleted/.test(l))?.trim() ?? "destroyed";
+            const summary =
+                out
+                    .split("\n")
+                    .find((l) => /^\s*-\s*\d+ deleted/.test(l))
+                    ?.trim() ?? "destroyed";
             say(`   ${label}: ${summary}`);
             await pulumi(env, cwd, ["stack", "rm", "--yes", STACK]);
             say(`   ${label}: stack ${STACK} removed`);

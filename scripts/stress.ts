@@ -35,8 +35,14 @@ interface Options {
 }
 
 function usage(): never {
-    process.stdout.write(fs.readFileSync(__filename.replace(/build[\\/]scripts[\\/]stress\.js$/, "scripts/stress.ts"), "utf8")
-        .split("\n").filter((l) => l.startsWith("//")).map((l) => l.replace(/^\/\/ ?/, "")).join("\n") + "\n");
+    process.stdout.write(
+        fs
+            .readFileSync(__filename.replace(/build[\\/]scripts[\\/]stress\.js$/, "scripts/stress.ts"), "utf8")
+            .split("\n")
+            .filter((l) => l.startsWith("//"))
+            .map((l) => l.replace(/^\/\/ ?/, ""))
+            .join("\n") + "\n",
+    );
     process.exit(0);
 }
 
@@ -150,7 +156,8 @@ async function runOnce(n: number, opts: Options, outDir: string): Promise<RunRes
     } catch (err) {
         failures.push(`no mocha report (${(err as Error).message.split("\n")[0]})`);
     }
-    if (exitCode !== 0 && failures.length === 0) failures.push(`mocha exited with ${exitCode ?? signal} and no failing test (a watchdog? see ${path.relative(ROOT, log)})`);
+    if (exitCode !== 0 && failures.length === 0)
+        failures.push(`mocha exited with ${exitCode ?? signal} and no failing test (a watchdog? see ${path.relative(ROOT, log)})`);
     // Give the last processes a moment to die, then whatever still carries the marker outlived the run.
     let survivors = pidsWithEnv(STRESS_MARKER, marker);
     for (let i = 0; i < 20 && survivors.length; i++) {
@@ -196,7 +203,9 @@ async function main(): Promise<void> {
     for (let n = 1; n <= opts.runs; n++) {
         const r = await runOnce(n, opts, outDir);
         results.push(r);
-        process.stdout.write(`run ${n}/${opts.runs}: ${r.failures.length} failure(s), ${r.passes}/${r.tests} passing, ${r.seconds} s, exit ${r.exitCode ?? r.signal}\n`);
+        process.stdout.write(
+            `run ${n}/${opts.runs}: ${r.failures.length} failure(s), ${r.passes}/${r.tests} passing, ${r.seconds} s, exit ${r.exitCode ?? r.signal}\n`,
+        );
         for (const f of r.failures) process.stdout.write(`    ✗ ${f}\n`);
         fs.writeFileSync(path.join(outDir, "summary.json"), JSON.stringify({ setting, opts, results }, null, 2));
     }
@@ -205,9 +214,9 @@ async function main(): Promise<void> {
     const secs = results.map((r) => r.seconds).sort((a, b) => a - b);
     process.stdout.write(
         `\nsummary: ${results.length} run(s), ${setting}\n` +
-        `  failures per run: ${results.map((r) => r.failures.length).join(" ")}\n` +
-        `  runs with a failure: ${failed.length}; failures in all: ${results.reduce((n, r) => n + r.failures.length, 0)}\n` +
-        `  duration per run: min ${secs[0]} s, median ${secs[Math.floor(secs.length / 2)]} s, max ${secs[secs.length - 1]} s\n`,
+            `  failures per run: ${results.map((r) => r.failures.length).join(" ")}\n` +
+            `  runs with a failure: ${failed.length}; failures in all: ${results.reduce((n, r) => n + r.failures.length, 0)}\n` +
+            `  duration per run: min ${secs[0]} s, median ${secs[Math.floor(secs.length / 2)]} s, max ${secs[secs.length - 1]} s\n`,
     );
     process.exitCode = failed.length ? 1 : 0;
 }

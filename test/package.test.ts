@@ -8,7 +8,13 @@ import * as os from "os";
 import * as path from "path";
 import { locateProvider, moduleLocation } from "../provider/dynamicProvider";
 import {
-    accessPolicyProvider, authorizationPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, kmsKeyRingProvider, serviceApiKeyProvider, serviceIdProvider,
+    accessPolicyProvider,
+    authorizationPolicyProvider,
+    kmsAccessReadyProvider,
+    kmsKeyProvider,
+    kmsKeyRingProvider,
+    serviceApiKeyProvider,
+    serviceIdProvider,
 } from "../provider";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
@@ -22,7 +28,9 @@ async function resolveAsConsumer(specs: string[]): Promise<string[]> {
         fs.symlinkSync(REPO_ROOT, path.join(project, "node_modules", "pulumi-ibmcloud-iam"), "dir");
         const code = `process.stdout.write(JSON.stringify(${JSON.stringify(specs)}.map((s) => { try { return require("fs").realpathSync(require.resolve(s)); } catch (e) { return "FAILED " + e.code; } })))`;
         return await new Promise<string[]>((resolve, reject) => {
-            execFile(process.execPath, ["-e", code], { cwd: project }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(JSON.parse(stdout))));
+            execFile(process.execPath, ["-e", code], { cwd: project }, (err, stdout, stderr) =>
+                err ? reject(new Error(stderr || err.message)) : resolve(JSON.parse(stdout)),
+            );
         });
     } finally {
         fs.rmSync(project, { recursive: true, force: true });
@@ -39,11 +47,22 @@ describe("package: what a consumer can import", function () {
             ["pulumi-ibmcloud-iam/emulator", "dist/emulator/index.js"],
             ["pulumi-ibmcloud-iam/package.json", "package.json"],
         ];
-        assert.deepEqual(await resolveAsConsumer(cases.map((c) => c[0])), cases.map((c) => path.join(REPO_ROOT, c[1])));
+        assert.deepEqual(
+            await resolveAsConsumer(cases.map((c) => c[0])),
+            cases.map((c) => path.join(REPO_ROOT, c[1])),
+        );
     });
 
     it("every provider module a by-name provider names in state resolves, at the path and export it names", async () => {
-        const providers = { serviceIdProvider, serviceApiKeyProvider, accessPolicyProvider, kmsKeyProvider, kmsAccessReadyProvider, kmsKeyRingProvider, authorizationPolicyProvider };
+        const providers = {
+            serviceIdProvider,
+            serviceApiKeyProvider,
+            accessPolicyProvider,
+            kmsKeyProvider,
+            kmsAccessReadyProvider,
+            kmsKeyRingProvider,
+            authorizationPolicyProvider,
+        };
         const located = Object.entries(providers).map(([name, p]) => {
             const where = locateProvider(p);
             assert.ok(where, `${name} is exported by exactly one module of provider/`);
@@ -52,12 +71,22 @@ describe("package: what a consumer can import", function () {
             return where;
         });
         const resolved = await resolveAsConsumer(located.map((w) => w.spec));
-        assert.deepEqual(resolved, located.map((w) => fs.realpathSync(w.file)), "each by-name spec is in package.json exports");
+        assert.deepEqual(
+            resolved,
+            located.map((w) => fs.realpathSync(w.file)),
+            "each by-name spec is in package.json exports",
+        );
     });
 
     it("every module-shaped provider state names (installed from npm: one require of it) resolves, and its whole export is the provider", async () => {
         const providers = {
-            serviceIdProvider, serviceApiKeyProvider, accessPolicyProvider, kmsKeyProvider, kmsAccessReadyProvider, kmsKeyRingProvider, authorizationPolicyProvider,
+            serviceIdProvider,
+            serviceApiKeyProvider,
+            accessPolicyProvider,
+            kmsKeyProvider,
+            kmsAccessReadyProvider,
+            kmsKeyRingProvider,
+            authorizationPolicyProvider,
         };
         const modules = Object.entries(providers).map(([name, p]) => {
             const where = locateProvider(p);
@@ -68,7 +97,11 @@ describe("package: what a consumer can import", function () {
             return mod;
         });
         const resolved = await resolveAsConsumer(modules.map((m) => m.spec));
-        assert.deepEqual(resolved, modules.map((m) => fs.realpathSync(m.file)), "each module spec is in package.json exports");
+        assert.deepEqual(
+            resolved,
+            modules.map((m) => fs.realpathSync(m.file)),
+            "each module spec is in package.json exports",
+        );
     });
 
     it("internals are not importable: dist/provider plumbing, the client's modules, tests, bench, scripts", async () => {

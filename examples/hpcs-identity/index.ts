@@ -19,9 +19,14 @@ import { AuthorizationPolicy } from "../../provider";
 const config = new pulumi.Config();
 const instanceCrn = config.get("instanceCrn");
 const roles = config.getObject<string[]>("roles") ?? ["Writer", "Manager"];
-const instance = instanceCrn !== undefined
-    ? { crn: instanceCrn }
-    : { instanceId: config.require("instanceId"), service: (config.get("service") ?? "kms") as "kms" | "hs-crypto", region: config.get("region") ?? "us-south" };
+const instance =
+    instanceCrn !== undefined
+        ? { crn: instanceCrn }
+        : {
+              instanceId: config.require("instanceId"),
+              service: (config.get("service") ?? "kms") as "kms" | "hs-crypto",
+              region: config.get("region") ?? "us-south",
+          };
 
 const access = new KmsAccess("app", { instance, roles });
 
@@ -37,15 +42,18 @@ const rootKey = access.createKey("app-root", {
 
 // Service-to-service: one COS instance may wrap and unwrap with this root key, and with no other key.
 const cosInstanceId = config.get("cosInstanceId");
-const cosAuthorization = cosInstanceId === undefined ? undefined : new AuthorizationPolicy("cos-uses-root-key", {
-    sourceServiceName: "cloud-object-storage",
-    sourceServiceInstance: cosInstanceId,
-    targetServiceName: access.service,
-    targetServiceInstance: access.instanceId,
-    targetResourceType: "key",
-    targetResource: rootKey.keyId,
-    description: "COS encrypts its buckets with the application's root key",
-});
+const cosAuthorization =
+    cosInstanceId === undefined
+        ? undefined
+        : new AuthorizationPolicy("cos-uses-root-key", {
+              sourceServiceName: "cloud-object-storage",
+              sourceServiceInstance: cosInstanceId,
+              targetServiceName: access.service,
+              targetServiceInstance: access.instanceId,
+              targetResourceType: "key",
+              targetResource: rootKey.keyId,
+              description: "COS encrypts its buckets with the application's root key",
+          });
 const accessTokenInfo = access.getAccessTokenInfo();
 
 export const serviceId = access.serviceId;

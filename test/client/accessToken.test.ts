@@ -34,11 +34,15 @@ describe("provider/accessToken: accessTokenProvider for a service ID's key", fun
             type: "access",
             subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
             roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Reader" }],
-            resources: [{ attributes: [
-                { name: "accountId", value: emu.accountId, operator: "stringEquals" },
-                { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
-                { name: "serviceInstance", value: instanceId, operator: "stringEquals" },
-            ] }],
+            resources: [
+                {
+                    attributes: [
+                        { name: "accountId", value: emu.accountId, operator: "stringEquals" },
+                        { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
+                        { name: "serviceInstance", value: instanceId, operator: "stringEquals" },
+                    ],
+                },
+            ],
         });
         app = { iamId: sid.iam_id, apiKey: key.apikey! };
     });
@@ -91,7 +95,12 @@ describe("provider/accessToken: accessTokenProvider for a service ID's key", fun
 
     it("fails with IBM's reason and never the key when the key is wrong; refuses a missing key at once", async () => {
         const wrong = "sk-wrong-key-0123456789abcdefghijklmnopqrstuv";
-        const err = await tokens(wrong).getAccessToken().then(() => undefined, (e: Error) => e);
+        const err = await tokens(wrong)
+            .getAccessToken()
+            .then(
+                () => undefined,
+                (e: Error) => e,
+            );
         assert.ok(err);
         assert.match(err.message, /BXNIM0415E/);
         assert.ok(!err.message.includes(wrong));

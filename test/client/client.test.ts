@@ -46,8 +46,17 @@ describe("client entry point: pulumi-ibmcloud-iam/client", function () {
         assert.ok(!loaded.packages.includes("typescript"), `typescript was loaded: ${loaded.packages.join(", ")}`);
         assert.deepEqual(loaded.packages, ["undici", "zod"], "the client needs undici and zod, nothing else");
         for (const name of [
-            "IamClient", "KmsClient", "IamTokenManager", "TokenManagerPool", "HttpClient", "accessTokenProvider",
-            "IbmCloudError", "InputError", "redact", "resolveCloudSettings", "kmsEndpointFor",
+            "IamClient",
+            "KmsClient",
+            "IamTokenManager",
+            "TokenManagerPool",
+            "HttpClient",
+            "accessTokenProvider",
+            "IbmCloudError",
+            "InputError",
+            "redact",
+            "resolveCloudSettings",
+            "kmsEndpointFor",
         ]) {
             assert.ok(loaded.exports.includes(name), `${name} is exported by the client entry`);
         }

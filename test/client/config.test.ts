@@ -7,7 +7,13 @@ describe("config: resolveCloudSettings", () => {
     it("uses stack config over every environment variable", () => {
         const s = resolveCloudSettings(
             { apiKey: "explicit-key-000000", iamEndpoint: "https://iam.test.cloud.ibm.com", region: "eu-de", visibility: "private" },
-            { IC_API_KEY: "env-ic", IBMCLOUD_API_KEY: "env-ibmcloud", IBMCLOUD_IAM_API_ENDPOINT: "https://env.example.com", IC_REGION: "jp-tok", IC_VISIBILITY: "public" },
+            {
+                IC_API_KEY: "env-ic",
+                IBMCLOUD_API_KEY: "env-ibmcloud",
+                IBMCLOUD_IAM_API_ENDPOINT: "https://env.example.com",
+                IC_REGION: "jp-tok",
+                IC_VISIBILITY: "public",
+            },
         );
         assert.strictEqual(s.apiKey, "explicit-key-000000");
         assert.strictEqual(s.iamEndpoint, "https://iam.test.cloud.ibm.com");
@@ -28,7 +34,10 @@ describe("config: resolveCloudSettings", () => {
         assert.strictEqual(resolveCloudSettings({}, { IC_API_KEY: KEY, IBMCLOUD_VISIBILITY: "private" }).iamEndpoint, "https://private.iam.cloud.ibm.com");
         assert.strictEqual(resolveCloudSettings({}, { IC_API_KEY: KEY, IC_VISIBILITY: "public-and-private" }).iamEndpoint, "https://iam.cloud.ibm.com");
         // An explicit endpoint wins over the derived one.
-        assert.strictEqual(resolveCloudSettings({}, { IC_API_KEY: KEY, IC_VISIBILITY: "private", IBMCLOUD_IAM_API_ENDPOINT: "https://iam.test.cloud.ibm.com/" }).iamEndpoint, "https://iam.test.cloud.ibm.com");
+        assert.strictEqual(
+            resolveCloudSettings({}, { IC_API_KEY: KEY, IC_VISIBILITY: "private", IBMCLOUD_IAM_API_ENDPOINT: "https://iam.test.cloud.ibm.com/" }).iamEndpoint,
+            "https://iam.test.cloud.ibm.com",
+        );
     });
 
     it("reads IC_REGION before IBMCLOUD_REGION", () => {
@@ -37,18 +46,24 @@ describe("config: resolveCloudSettings", () => {
     });
 
     it("a missing API key names the config key, the env var and the command that fixes it", () => {
-        assert.throws(() => resolveCloudSettings({}, {}), (err: unknown) => {
-            assert.ok(err instanceof InputError);
-            assert.strictEqual(err.field, "ibmcloud:apiKey");
-            assert.match(err.message, /IC_API_KEY/);
-            assert.match(err.message, /pulumi config set --secret ibmcloud:apiKey/);
-            return true;
-        });
+        assert.throws(
+            () => resolveCloudSettings({}, {}),
+            (err: unknown) => {
+                assert.ok(err instanceof InputError);
+                assert.strictEqual(err.field, "ibmcloud:apiKey");
+                assert.match(err.message, /IC_API_KEY/);
+                assert.match(err.message, /pulumi config set --secret ibmcloud:apiKey/);
+                return true;
+            },
+        );
     });
 
     it("rejects bad endpoints, visibilities and regions, naming the setting", () => {
         const bad = (explicit: object, env: object, field: RegExp) =>
-            assert.throws(() => resolveCloudSettings(explicit, { IC_API_KEY: KEY, ...env }), (e: unknown) => e instanceof InputError && field.test(e.field));
+            assert.throws(
+                () => resolveCloudSettings(explicit, { IC_API_KEY: KEY, ...env }),
+                (e: unknown) => e instanceof InputError && field.test(e.field),
+            );
         bad({ iamEndpoint: "not a url" }, {}, /ibmcloud:iamEndpoint/);
         bad({}, { IBMCLOUD_IAM_API_ENDPOINT: "http://iam.cloud.ibm.com" }, /IBMCLOUD_IAM_API_ENDPOINT/); // clear text to a remote host
         bad({ iamEndpoint: "https://user:pw@iam.cloud.ibm.com" }, {}, /iamEndpoint/);
@@ -88,7 +103,12 @@ describe("config: resolveCloudSettings", () => {
 
 describe("config: settingsFromProviderConfig", () => {
     it("reads the ibmcloud:* keys from a configure() request and omits absent ones", () => {
-        const values: { [k: string]: string } = { "ibmcloud:apiKey": "cfg-key", "ibmcloud:region": "eu-de", "ibmcloud:iamEndpoint": "", "ibmcloud:timeout": "12" };
+        const values: { [k: string]: string } = {
+            "ibmcloud:apiKey": "cfg-key",
+            "ibmcloud:region": "eu-de",
+            "ibmcloud:iamEndpoint": "",
+            "ibmcloud:timeout": "12",
+        };
         const explicit = settingsFromProviderConfig({ config: { get: (k: string) => values[k] } });
         assert.deepStrictEqual(explicit, { apiKey: "cfg-key", region: "eu-de", timeout: "12" });
         assert.ok(!("iamEndpoint" in explicit), "empty strings are treated as unset, not as an endpoint");
@@ -101,9 +121,15 @@ describe("config: kmsEndpointFor", () => {
     const id = "1b2c3d4e-0000-4000-8000-00000000abcd";
     it("builds Key Protect and HPCS endpoints for public and private networks", () => {
         assert.strictEqual(kmsEndpointFor({ service: "kms", instanceId: id, region: "us-south" }), "https://us-south.kms.cloud.ibm.com");
-        assert.strictEqual(kmsEndpointFor({ service: "kms", instanceId: id, region: "eu-de", visibility: "private" }), "https://private.eu-de.kms.cloud.ibm.com");
+        assert.strictEqual(
+            kmsEndpointFor({ service: "kms", instanceId: id, region: "eu-de", visibility: "private" }),
+            "https://private.eu-de.kms.cloud.ibm.com",
+        );
         assert.strictEqual(kmsEndpointFor({ service: "hs-crypto", instanceId: id, region: "us-east" }), `https://${id}.api.us-east.hs-crypto.appdomain.cloud`);
-        assert.strictEqual(kmsEndpointFor({ service: "hs-crypto", instanceId: id, region: "us-east", visibility: "private" }), `https://${id}.api.private.us-east.hs-crypto.appdomain.cloud`);
+        assert.strictEqual(
+            kmsEndpointFor({ service: "hs-crypto", instanceId: id, region: "us-east", visibility: "private" }),
+            `https://${id}.api.private.us-east.hs-crypto.appdomain.cloud`,
+        );
         assert.strictEqual(kmsEndpointFor({ service: "hs-crypto", instanceId: id }), `https://${id}.api.us-south.hs-crypto.appdomain.cloud`);
     });
     it("an override wins and is validated", () => {

@@ -55,7 +55,11 @@ describe("createRecovery: lost create answers against the emulator's faults", fu
             const sid = await iam.createServiceId({ name, description: "recovery" });
             assert.strictEqual(emu.stats().faultsInjected.total, before + 1, "the fault fired");
             const named = (await state()).serviceIds.filter((s) => s.name === name);
-            assert.deepStrictEqual(named.map((s) => s.id), [sid.id], "one service ID, and it is the one returned");
+            assert.deepStrictEqual(
+                named.map((s) => s.id),
+                [sid.id],
+                "one service ID, and it is the one returned",
+            );
         });
 
         it(`API key with a chosen value, ${label}: exactly one, found by its value, and the value works`, async () => {
@@ -65,7 +69,10 @@ describe("createRecovery: lost create answers against the emulator's faults", fu
             const key = await iam.createApiKey({ name: "app-key", iam_id: sid.iam_id, apikey: value });
             assert.strictEqual(key.apikey, value);
             const keys = (await state()).apiKeys.filter((k) => k.iam_id === sid.iam_id);
-            assert.deepStrictEqual(keys.map((k) => k.id), [key.id]);
+            assert.deepStrictEqual(
+                keys.map((k) => k.id),
+                [key.id],
+            );
             const t = new IamTokenManager({ apiKey: value, iamEndpoint: emu.url });
             closers.push(() => t.http.close());
             assert.strictEqual((await t.getTokenInfo()).iamId, sid.iam_id);
@@ -78,7 +85,10 @@ describe("createRecovery: lost create answers against the emulator's faults", fu
         const key = await iam.createApiKey({ name: "app-key", iam_id: sid.iam_id });
         assert.ok(key.apikey && key.apikey.length >= 32, "the value of the key that remains");
         const keys = (await state()).apiKeys.filter((k) => k.iam_id === sid.iam_id);
-        assert.deepStrictEqual(keys.map((k) => k.id), [key.id]);
+        assert.deepStrictEqual(
+            keys.map((k) => k.id),
+            [key.id],
+        );
     });
 
     it("KMS key, answer lost after the write: exactly one, adopted", async () => {
@@ -92,7 +102,11 @@ describe("createRecovery: lost create answers against the emulator's faults", fu
             emu.addFaults([{ ...rule, method: "POST", path: "/api/v2/keys", count: 1 }]);
             const key = await kms.createKey({ name });
             const live = (await state()).kmsKeys.filter((k) => k.name === name && !k.deleted);
-            assert.deepStrictEqual(live.map((k) => k.id), [key.id], `one key after ${rule.kind}`);
+            assert.deepStrictEqual(
+                live.map((k) => k.id),
+                [key.id],
+                `one key after ${rule.kind}`,
+            );
             emu.clearFaults();
         }
     });
@@ -138,17 +152,28 @@ describe("createRecovery: lost create answers against the emulator's faults", fu
         assert.strictEqual((await iam.updateApiKey(key.id, key.entity_tag, { name: "k2" })).name, "k2");
 
         const body = {
-            type: "access", subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
+            type: "access",
+            subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
             roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Reader" }],
-            resources: [{ attributes: [
-                { name: "accountId", value: emu.accountId, operator: "stringEquals" },
-                { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
-            ] }],
+            resources: [
+                {
+                    attributes: [
+                        { name: "accountId", value: emu.accountId, operator: "stringEquals" },
+                        { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
+                    ],
+                },
+            ],
         };
         const policy = await iam.createPolicy(body);
         emu.addFaults([{ kind: "reset-after", method: "PUT", path: "/v1/policies/*", count: 1 }]);
-        const replaced = await iam.replacePolicy(policy.policy.id, policy.etag, { ...body, roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Writer" }] });
-        assert.deepStrictEqual(replaced.policy.roles.map((r) => r.role_id), ["crn:v1:bluemix:public:iam::::serviceRole:Writer"]);
+        const replaced = await iam.replacePolicy(policy.policy.id, policy.etag, {
+            ...body,
+            roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Writer" }],
+        });
+        assert.deepStrictEqual(
+            replaced.policy.roles.map((r) => r.role_id),
+            ["crn:v1:bluemix:public:iam::::serviceRole:Writer"],
+        );
         assert.ok(replaced.etag && replaced.etag !== policy.etag, "the ETag of the policy as it now is");
     });
 

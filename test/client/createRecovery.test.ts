@@ -4,16 +4,25 @@ import * as assert from "assert";
 import { IbmCloudError } from "../../client";
 import { createWithRecovery, createdSince, CREATE_CLOCK_SKEW_MS, MAX_CREATE_RESENDS } from "../../client/createRecovery";
 
-const lost = () => new IbmCloudError({ operation: "create service ID", status: 0, code: "ECONNRESET", outcomeUnknown: true, ibmMessage: "the connection failed" });
+const lost = () =>
+    new IbmCloudError({ operation: "create service ID", status: 0, code: "ECONNRESET", outcomeUnknown: true, ibmMessage: "the connection failed" });
 const refused = () => new IbmCloudError({ operation: "create service ID", status: 400, code: "invalid_body", ibmMessage: "name is required" });
 
-interface Thing { id: string }
+interface Thing {
+    id: string;
+}
 
 describe("createWithRecovery", () => {
     it("returns the first answer when there is one, without looking anything up", async () => {
         let lookups = 0;
         const got = await createWithRecovery<Thing>({
-            operation: "create service ID", send: async () => ({ id: "a" }), lookup: async () => { lookups++; return []; }, idOf: (t) => t.id,
+            operation: "create service ID",
+            send: async () => ({ id: "a" }),
+            lookup: async () => {
+                lookups++;
+                return [];
+            },
+            idOf: (t) => t.id,
         });
         assert.deepStrictEqual(got, { id: "a" });
         assert.strictEqual(lookups, 0);
@@ -24,7 +33,10 @@ describe("createWithRecovery", () => {
         const events: string[] = [];
         const got = await createWithRecovery<Thing>({
             operation: "create service ID",
-            send: async () => { sends++; throw lost(); },
+            send: async () => {
+                sends++;
+                throw lost();
+            },
             lookup: async () => [{ id: "made-by-lost-attempt" }],
             idOf: (t) => t.id,
             onRecovered: (e) => events.push(`${e.outcome}:${e.id ?? ""}`),
@@ -38,7 +50,10 @@ describe("createWithRecovery", () => {
         let sends = 0;
         const got = await createWithRecovery<Thing>({
             operation: "create service ID",
-            send: async () => { if (++sends < 3) throw lost(); return { id: "third" }; },
+            send: async () => {
+                if (++sends < 3) throw lost();
+                return { id: "third" };
+            },
             lookup: async () => [],
             idOf: (t) => t.id,
         });
@@ -48,54 +63,99 @@ describe("createWithRecovery", () => {
 
     it(`gives up after ${1 + MAX_CREATE_RESENDS} sends that made nothing, saying nothing was created`, async () => {
         let sends = 0;
-        await assert.rejects(createWithRecovery<Thing>({
-            operation: "create service ID", send: async () => { sends++; throw lost(); }, lookup: async () => [], idOf: (t) => t.id,
-        }), (err: unknown) => {
-            assert.ok(err instanceof IbmCloudError);
-            assert.match(err.message, /nothing was created; gave up after 3 create attempts/);
-            return true;
-        });
+        await assert.rejects(
+            createWithRecovery<Thing>({
+                operation: "create service ID",
+                send: async () => {
+                    sends++;
+                    throw lost();
+                },
+                lookup: async () => [],
+                idOf: (t) => t.id,
+            }),
+            (err: unknown) => {
+                assert.ok(err instanceof IbmCloudError);
+                assert.match(err.message, /nothing was created; gave up after 3 create attempts/);
+                return true;
+            },
+        );
         assert.strictEqual(sends, 1 + MAX_CREATE_RESENDS);
     });
 
     it("refuses to guess between several matches and names them all", async () => {
-        await assert.rejects(createWithRecovery<Thing>({
-            operation: "create service ID", send: async () => { throw lost(); }, lookup: async () => [{ id: "x1" }, { id: "x2" }], idOf: (t) => t.id,
-        }), (err: unknown) => {
-            assert.ok(err instanceof IbmCloudError);
-            assert.strictEqual(err.outcomeUnknown, true);
-            assert.match(err.message, /2 matching objects .*\(x1, x2\).*cannot tell which one/);
-            assert.match(err.message, /adopt that one with the resource's `get`/);
-            return true;
-        });
+        await assert.rejects(
+            createWithRecovery<Thing>({
+                operation: "create service ID",
+                send: async () => {
+                    throw lost();
+                },
+                lookup: async () => [{ id: "x1" }, { id: "x2" }],
+                idOf: (t) => t.id,
+            }),
+            (err: unknown) => {
+                assert.ok(err instanceof IbmCloudError);
+                assert.strictEqual(err.outcomeUnknown, true);
+                assert.match(err.message, /2 matching objects .*\(x1, x2\).*cannot tell which one/);
+                assert.match(err.message, /adopt that one with the resource's `get`/);
+                return true;
+            },
+        );
     });
 
     it("a failed lookup keeps the create's error and says to check before running up again", async () => {
-        await assert.rejects(createWithRecovery<Thing>({
-            operation: "create service ID", send: async () => { throw lost(); },
-            lookup: async () => { throw new Error("list service IDs failed: 503"); }, idOf: (t) => t.id,
-        }), (err: unknown) => {
-            assert.ok(err instanceof IbmCloudError);
-            assert.strictEqual(err.code, "ECONNRESET");
-            assert.match(err.message, /looking for what it may have created failed too \(list service IDs failed: 503\)/);
-            return true;
-        });
+        await assert.rejects(
+            createWithRecovery<Thing>({
+                operation: "create service ID",
+                send: async () => {
+                    throw lost();
+                },
+                lookup: async () => {
+                    throw new Error("list service IDs failed: 503");
+                },
+                idOf: (t) => t.id,
+            }),
+            (err: unknown) => {
+                assert.ok(err instanceof IbmCloudError);
+                assert.strictEqual(err.code, "ECONNRESET");
+                assert.match(err.message, /looking for what it may have created failed too \(list service IDs failed: 503\)/);
+                return true;
+            },
+        );
     });
 
     it("passes any other error through untouched, without a lookup", async () => {
         let lookups = 0;
         const refusal = refused();
-        await assert.rejects(createWithRecovery<Thing>({
-            operation: "create service ID", send: async () => { throw refusal; }, lookup: async () => { lookups++; return []; }, idOf: (t) => t.id,
-        }), (err: unknown) => err === refusal);
+        await assert.rejects(
+            createWithRecovery<Thing>({
+                operation: "create service ID",
+                send: async () => {
+                    throw refusal;
+                },
+                lookup: async () => {
+                    lookups++;
+                    return [];
+                },
+                idOf: (t) => t.id,
+            }),
+            (err: unknown) => err === refusal,
+        );
         assert.strictEqual(lookups, 0);
     });
 
     it("looks only at objects made since the first attempt, allowing for clock skew", async () => {
         let since = 0;
         await createWithRecovery<Thing>({
-            operation: "create service ID", send: async () => { throw lost(); },
-            lookup: async (s) => { since = s; return [{ id: "y" }]; }, idOf: (t) => t.id, now: () => 1_000_000_000,
+            operation: "create service ID",
+            send: async () => {
+                throw lost();
+            },
+            lookup: async (s) => {
+                since = s;
+                return [{ id: "y" }];
+            },
+            idOf: (t) => t.id,
+            now: () => 1_000_000_000,
         });
         assert.strictEqual(since, 1_000_000_000 - CREATE_CLOCK_SKEW_MS);
         assert.strictEqual(createdSince("2026-11-27T10:00+0000", Date.parse("2026-11-27T09:59:00Z")), true);

@@ -8,7 +8,8 @@ const API_KEY = "0123456789abcdefghijABCDEFGHIJ_-klmnopqrstu";
 describe("errors: parsing IBM's three envelopes", () => {
     it("token endpoint: keeps BXNIM code, IBM's message and the request id", () => {
         const p = parseErrorBody({
-            errorCode: "BXNIM0415E", errorMessage: "Provided API key could not be found.",
+            errorCode: "BXNIM0415E",
+            errorMessage: "Provided API key could not be found.",
             context: { requestId: "req-1234", requestType: "incoming.Identity_Token", url: "https://iam.cloud.ibm.com" },
         });
         assert.deepStrictEqual([p.messageCode, p.ibmMessage, p.traceId], ["BXNIM0415E", "Provided API key could not be found.", "req-1234"]);
@@ -19,10 +20,14 @@ describe("errors: parsing IBM's three envelopes", () => {
     it("IAM identity: code, message code, message and trace in the documented format", () => {
         const p = parseErrorBody({
             errors: [{ code: "entity_locked", message_code: "BXNIM0511E", message: "The service ID is locked.", more_info: "https://cloud.ibm.com/docs" }],
-            status_code: 409, trace: "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+            status_code: 409,
+            trace: "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
         });
         const err = new IbmCloudError({ operation: "create service ID", status: 409, ...p });
-        assert.strictEqual(err.message, "create service ID failed: 409 entity_locked (BXNIM0511E): The service ID is locked. [trace 9f8e7d6c5b4a39281706f5e4d3c2b1a0]");
+        assert.strictEqual(
+            err.message,
+            "create service ID failed: 409 entity_locked (BXNIM0511E): The service ID is locked. [trace 9f8e7d6c5b4a39281706f5e4d3c2b1a0]",
+        );
         assert.strictEqual(err.code, "entity_locked");
         assert.strictEqual(err.messageCode, "BXNIM0511E");
         assert.strictEqual(err.ibmMessage, "The service ID is locked.");
@@ -31,8 +36,15 @@ describe("errors: parsing IBM's three envelopes", () => {
 
     it("policy conflict: exposes the existing policy's id and etag", () => {
         const p = parseErrorBody({
-            errors: [{ code: "policy_conflict_error", message: "Failed to create policy.", details: { conflicts_with: { etag: "1-abc", policy: { id: "8f2e-policy", type: "access" } } } }],
-            status_code: 409, trace: "t-1",
+            errors: [
+                {
+                    code: "policy_conflict_error",
+                    message: "Failed to create policy.",
+                    details: { conflicts_with: { etag: "1-abc", policy: { id: "8f2e-policy", type: "access" } } },
+                },
+            ],
+            status_code: 409,
+            trace: "t-1",
         });
         const err = new IbmCloudError({ operation: "create access policy", status: 409, ...p });
         assert.strictEqual(err.conflictingPolicyId, "8f2e-policy");
@@ -44,7 +56,12 @@ describe("errors: parsing IBM's three envelopes", () => {
     it("KMS: reason code, errorMsg and reason message", () => {
         const p = parseErrorBody({
             metadata: { collectionType: "application/vnd.ibm.kms.error+json", collectionTotal: 1 },
-            resources: [{ errorMsg: "Not Found: Key could not be found", reasons: [{ code: "KEY_NOT_FOUND_ERR", message: "Key does not exist", status: 404, moreInfo: "https://cloud.ibm.com/apidocs/hs-crypto" }] }],
+            resources: [
+                {
+                    errorMsg: "Not Found: Key could not be found",
+                    reasons: [{ code: "KEY_NOT_FOUND_ERR", message: "Key does not exist", status: 404, moreInfo: "https://cloud.ibm.com/apidocs/hs-crypto" }],
+                },
+            ],
         });
         assert.strictEqual(p.code, "KEY_NOT_FOUND_ERR");
         assert.strictEqual(p.ibmMessage, "Not Found: Key could not be found: Key does not exist");
@@ -100,9 +117,15 @@ describe("errors: redaction", () => {
 
     it("an IbmCloudError never carries a secret in any field it exposes", () => {
         const err = new IbmCloudError({
-            operation: "create API key", status: 400, code: "invalid_apikey", messageCode: "BXNIM0999E",
-            ibmMessage: `The API key ${API_KEY} already exists; token ${JWT}`, details: `apikey=${API_KEY}`,
-            traceId: "t", secrets: [API_KEY], cause: new Error(`socket hang up while sending ${API_KEY}`),
+            operation: "create API key",
+            status: 400,
+            code: "invalid_apikey",
+            messageCode: "BXNIM0999E",
+            ibmMessage: `The API key ${API_KEY} already exists; token ${JWT}`,
+            details: `apikey=${API_KEY}`,
+            traceId: "t",
+            secrets: [API_KEY],
+            cause: new Error(`socket hang up while sending ${API_KEY}`),
         });
         const everything = JSON.stringify({ ...err, message: err.message, stack: err.stack, cause: (err as { cause?: unknown }).cause, str: String(err) });
         assert.ok(!everything.includes(API_KEY), everything);

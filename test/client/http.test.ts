@@ -3,7 +3,9 @@ import { HttpClient, HttpClientOptions, IbmCloudError, parseRetryAfter, backoffD
 import { startLocalServer, LocalServer, json, reset, hang, closedPort, Handler } from "../support/localServer";
 
 const IAM_ERROR = (status: number, code: string) => ({
-    errors: [{ code, message_code: "BXNIM9999E", message: `IBM says ${code}` }], status_code: status, trace: "trace-" + code,
+    errors: [{ code, message_code: "BXNIM9999E", message: `IBM says ${code}` }],
+    status_code: status,
+    trace: "trace-" + code,
 });
 
 describe("http: the one request function", function () {
@@ -12,7 +14,13 @@ describe("http: the one request function", function () {
     let clients: HttpClient[];
 
     function client(extra: HttpClientOptions = {}): HttpClient {
-        const c = new HttpClient({ sleep: async (ms) => { slept.push(ms); }, retry: { jitter: 0 }, ...extra });
+        const c = new HttpClient({
+            sleep: async (ms) => {
+                slept.push(ms);
+            },
+            retry: { jitter: 0 },
+            ...extra,
+        });
         clients.push(c);
         return c;
     }
@@ -31,7 +39,12 @@ describe("http: the one request function", function () {
 
     it("sends JSON with Accept, User-Agent and one correlation id, and parses the JSON answer", async () => {
         await script(json(201, { id: "ServiceId-1" }));
-        const res = await client().request<{ id: string }>({ operation: "create service ID", method: "POST", url: `${server.url}/v1/serviceids/`, json: { name: "app" } });
+        const res = await client().request<{ id: string }>({
+            operation: "create service ID",
+            method: "POST",
+            url: `${server.url}/v1/serviceids/`,
+            json: { name: "app" },
+        });
         assert.strictEqual(res.status, 201);
         assert.strictEqual(res.body.id, "ServiceId-1");
         const seen = server.seen[0];
@@ -63,7 +76,10 @@ describe("http: the one request function", function () {
             assert.strictEqual(err.traceId, "trace-service_unavailable");
             assert.strictEqual(err.retryable, true);
             assert.strictEqual(err.attempts, 5);
-            assert.match(err.message, /^list service IDs failed: 503 service_unavailable \(BXNIM9999E\): IBM says service_unavailable; gave up after 5 attempts \[trace trace-service_unavailable\]$/);
+            assert.match(
+                err.message,
+                /^list service IDs failed: 503 service_unavailable \(BXNIM9999E\): IBM says service_unavailable; gave up after 5 attempts \[trace trace-service_unavailable\]$/,
+            );
             return true;
         });
         assert.strictEqual(server.seen.length, 5);
@@ -71,9 +87,15 @@ describe("http: the one request function", function () {
 
     it("never retries 501 or a 4xx", async () => {
         await script(json(501, IAM_ERROR(501, "not_implemented")));
-        await assert.rejects(client().request({ operation: "x", method: "GET", url: server.url }), (e: unknown) => e instanceof IbmCloudError && e.status === 501 && !e.retryable);
+        await assert.rejects(
+            client().request({ operation: "x", method: "GET", url: server.url }),
+            (e: unknown) => e instanceof IbmCloudError && e.status === 501 && !e.retryable,
+        );
         server.setScript([json(409, IAM_ERROR(409, "entity_locked"))]);
-        await assert.rejects(client().request({ operation: "x", method: "DELETE", url: server.url }), (e: unknown) => e instanceof IbmCloudError && e.code === "entity_locked");
+        await assert.rejects(
+            client().request({ operation: "x", method: "DELETE", url: server.url }),
+            (e: unknown) => e instanceof IbmCloudError && e.code === "entity_locked",
+        );
         assert.strictEqual(server.seen.length, 2);
         assert.deepStrictEqual(slept, []);
     });
@@ -109,12 +131,15 @@ describe("http: the one request function", function () {
         for (const status of [500, 502, 504]) {
             it(`does not retry on ${status} and says the outcome is unknown`, async () => {
                 await script(json(status, IAM_ERROR(status, "internal")), json(201, { id: "duplicate!" }));
-                await assert.rejects(client().request({ operation: "create service ID", method: "POST", url: server.url, json: { name: "a" } }), (err: unknown) => {
-                    assert.ok(err instanceof IbmCloudError);
-                    assert.strictEqual(err.outcomeUnknown, true);
-                    assert.match(err.message, /outcome is unknown/);
-                    return true;
-                });
+                await assert.rejects(
+                    client().request({ operation: "create service ID", method: "POST", url: server.url, json: { name: "a" } }),
+                    (err: unknown) => {
+                        assert.ok(err instanceof IbmCloudError);
+                        assert.strictEqual(err.outcomeUnknown, true);
+                        assert.match(err.message, /outcome is unknown/);
+                        return true;
+                    },
+                );
                 assert.strictEqual(server.seen.length, 1, "a second create would make a duplicate");
             });
         }
@@ -134,33 +159,41 @@ describe("http: the one request function", function () {
         it("does not retry after a timeout, and says the outcome is unknown", async () => {
             await script(hang);
             const started = Date.now();
-            await assert.rejects(client({ timeoutMs: 200 }).request({ operation: "create access policy", method: "POST", url: server.url, json: {} }), (err: unknown) => {
-                assert.ok(err instanceof IbmCloudError);
-                assert.strictEqual(err.code, "UND_ERR_HEADERS_TIMEOUT");
-                assert.strictEqual(err.outcomeUnknown, true);
-                return true;
-            });
+            await assert.rejects(
+                client({ timeoutMs: 200 }).request({ operation: "create access policy", method: "POST", url: server.url, json: {} }),
+                (err: unknown) => {
+                    assert.ok(err instanceof IbmCloudError);
+                    assert.strictEqual(err.code, "UND_ERR_HEADERS_TIMEOUT");
+                    assert.strictEqual(err.outcomeUnknown, true);
+                    return true;
+                },
+            );
             assert.ok(Date.now() - started < 5_000);
             assert.strictEqual(server.seen.length, 1);
         });
 
         it("retries when the connection was refused (nothing was sent)", async () => {
             const port = await closedPort();
-            await assert.rejects(client().request({ operation: "create service ID", method: "POST", url: `http://127.0.0.1:${port}/v1/serviceids/`, json: {} }), (err: unknown) => {
-                assert.ok(err instanceof IbmCloudError);
-                assert.strictEqual(err.code, "ECONNREFUSED");
-                assert.strictEqual(err.outcomeUnknown, false);
-                assert.strictEqual(err.attempts, 5);
-                return true;
-            });
+            await assert.rejects(
+                client().request({ operation: "create service ID", method: "POST", url: `http://127.0.0.1:${port}/v1/serviceids/`, json: {} }),
+                (err: unknown) => {
+                    assert.ok(err instanceof IbmCloudError);
+                    assert.strictEqual(err.code, "ECONNREFUSED");
+                    assert.strictEqual(err.outcomeUnknown, false);
+                    assert.strictEqual(err.attempts, 5);
+                    return true;
+                },
+            );
             assert.strictEqual(slept.length, 4);
         });
     });
 
     it("retries a PUT only when it carries If-Match", async () => {
         await script(json(500, IAM_ERROR(500, "internal")), json(200, {}));
-        await assert.rejects(client().request({ operation: "replace thing", method: "PUT", url: server.url, json: {} }),
-            (e: unknown) => e instanceof IbmCloudError && e.outcomeUnknown === true);
+        await assert.rejects(
+            client().request({ operation: "replace thing", method: "PUT", url: server.url, json: {} }),
+            (e: unknown) => e instanceof IbmCloudError && e.outcomeUnknown === true,
+        );
         assert.strictEqual(server.seen.length, 1);
         server.setScript([json(500, IAM_ERROR(500, "internal")), json(200, { ok: true })]);
         const res = await client().request({ operation: "replace policy", method: "PUT", url: server.url, headers: { "If-Match": "1-a" }, json: {} });
@@ -194,28 +227,38 @@ describe("http: the one request function", function () {
 
     it("a replayed If-Match PUT that meets 412 reports that the first attempt may have been applied", async () => {
         let tag = 1;
-        const applyThenDrop: Handler = (req, _res, raw) => { if (req.headers["if-match"] === `${tag}-x`) tag++; raw.socket.destroy(); };
-        const precondition: Handler = (req, res) => json(req.headers["if-match"] === `${tag}-x` ? 200 : 412, IAM_ERROR(412, "entity_tag_mismatch"))(req, res, undefined as never);
+        const applyThenDrop: Handler = (req, _res, raw) => {
+            if (req.headers["if-match"] === `${tag}-x`) tag++;
+            raw.socket.destroy();
+        };
+        const precondition: Handler = (req, res) =>
+            json(req.headers["if-match"] === `${tag}-x` ? 200 : 412, IAM_ERROR(412, "entity_tag_mismatch"))(req, res, undefined as never);
         await script(applyThenDrop, precondition);
-        await assert.rejects(client().request({ operation: "update service ID", method: "PUT", url: server.url, headers: { "If-Match": "1-x" }, json: { name: "b" } }), (err: unknown) => {
-            assert.ok(err instanceof IbmCloudError);
-            assert.strictEqual(err.status, 412);
-            assert.strictEqual(err.outcomeUnknown, true);
-            assert.match(err.message, /earlier attempt .* may already have been applied/);
-            return true;
-        });
+        await assert.rejects(
+            client().request({ operation: "update service ID", method: "PUT", url: server.url, headers: { "If-Match": "1-x" }, json: { name: "b" } }),
+            (err: unknown) => {
+                assert.ok(err instanceof IbmCloudError);
+                assert.strictEqual(err.status, 412);
+                assert.strictEqual(err.outcomeUnknown, true);
+                assert.match(err.message, /earlier attempt .* may already have been applied/);
+                return true;
+            },
+        );
         assert.strictEqual(tag, 2, "the server did apply the first attempt");
     });
 
     it("keeps secrets the request carries out of the error, even when the server echoes them", async () => {
         const value = "Secret_Value_0123456789_abcdefghijklmnopq";
         await script(json(400, { errors: [{ code: "bad", message: `apikey ${value} is invalid`, details: value }], trace: "t" }));
-        await assert.rejects(client().request({ operation: "get API key details", method: "GET", url: server.url, headers: { "IAM-ApiKey": value }, secrets: [value] }), (err: unknown) => {
-            assert.ok(err instanceof IbmCloudError);
-            assert.ok(!JSON.stringify({ m: err.message, d: err.details, i: err.ibmMessage }).includes(value));
-            assert.match(err.message, /is invalid/);
-            return true;
-        });
+        await assert.rejects(
+            client().request({ operation: "get API key details", method: "GET", url: server.url, headers: { "IAM-ApiKey": value }, secrets: [value] }),
+            (err: unknown) => {
+                assert.ok(err instanceof IbmCloudError);
+                assert.ok(!JSON.stringify({ m: err.message, d: err.details, i: err.ibmMessage }).includes(value));
+                assert.match(err.message, /is invalid/);
+                return true;
+            },
+        );
     });
 
     it("waits for real when no sleep is injected (schedule shortened through the policy)", async () => {
@@ -228,9 +271,14 @@ describe("http: the one request function", function () {
     });
 
     it("reports a stalled response body as a timeout", async () => {
-        await script((_req, res) => { res.writeHead(200, { "content-type": "application/json" }); res.write("{\"a\":"); });
-        await assert.rejects(client({ timeoutMs: 200, retry: { maxRetries: 0 } }).request({ operation: "get", method: "GET", url: server.url }),
-            (e: unknown) => e instanceof IbmCloudError && e.code === "UND_ERR_BODY_TIMEOUT");
+        await script((_req, res) => {
+            res.writeHead(200, { "content-type": "application/json" });
+            res.write('{"a":');
+        });
+        await assert.rejects(
+            client({ timeoutMs: 200, retry: { maxRetries: 0 } }).request({ operation: "get", method: "GET", url: server.url }),
+            (e: unknown) => e instanceof IbmCloudError && e.code === "UND_ERR_BODY_TIMEOUT",
+        );
     });
 });
 
@@ -246,6 +294,9 @@ describe("http: retry arithmetic", () => {
     });
     it("backs off 0.5, 1.5, 3.5, 7.5 s and is capped at 30 s", () => {
         const p = { ...DEFAULT_RETRY_POLICY };
-        assert.deepStrictEqual([0, 1, 2, 3, 4, 5].map((i) => backoffDelayMs(p, i)), [500, 1500, 3500, 7500, 15000, 30000]);
+        assert.deepStrictEqual(
+            [0, 1, 2, 3, 4, 5].map((i) => backoffDelayMs(p, i)),
+            [500, 1500, 3500, 7500, 15000, 30000],
+        );
     });
 });

@@ -75,7 +75,10 @@ describe("iamClient: IamClient against the emulator", function () {
         it("Entity-Lock creates it locked; a locked service ID refuses changes until unlocked", async () => {
             const s = await iam.createServiceId({ name: "locked-one" }, { locked: true });
             assert.strictEqual(s.locked, true);
-            await assert.rejects(iam.deleteServiceId(s.id), (err: unknown) => err instanceof IbmCloudError && err.status === 409 && err.code === "entity_locked");
+            await assert.rejects(
+                iam.deleteServiceId(s.id),
+                (err: unknown) => err instanceof IbmCloudError && err.status === 409 && err.code === "entity_locked",
+            );
             await iam.unlockServiceId(s.id);
             assert.strictEqual((await iam.getServiceId(s.id)).locked, false);
             await iam.lockServiceId(s.id);
@@ -168,7 +171,10 @@ describe("iamClient: IamClient against the emulator", function () {
             for (let i = 0; i < 7; i++) made.push((await iam.createApiKey({ name: `m${i}`, iam_id: other.iam_id })).id);
             const listed = await clientFor(emu.apiKey, 3).listApiKeys({ iamId: other.iam_id });
             assert.deepStrictEqual(listed.map((k) => k.id).sort(), made.sort());
-            assert.ok(listed.every((k) => k.apikey === undefined), "list never carries values");
+            assert.ok(
+                listed.every((k) => k.apikey === undefined),
+                "list never carries values",
+            );
         });
 
         it("deleting a service ID deletes its keys", async () => {
@@ -192,13 +198,15 @@ describe("iamClient: IamClient against the emulator", function () {
             description: "app may use keys",
             subjects: [{ attributes: [{ name: "iam_id", value: iamId }] }],
             roles: [{ role_id: `crn:v1:bluemix:public:iam::::serviceRole:${role}` }],
-            resources: [{
-                attributes: [
-                    { name: "accountId", value: emu.accountId, operator: "stringEquals" },
-                    { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
-                    { name: "serviceInstance", value: instance, operator: "stringEquals" },
-                ],
-            }],
+            resources: [
+                {
+                    attributes: [
+                        { name: "accountId", value: emu.accountId, operator: "stringEquals" },
+                        { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
+                        { name: "serviceInstance", value: instance, operator: "stringEquals" },
+                    ],
+                },
+            ],
         });
         before(async () => {
             subject = await iam.createServiceId({ name: "policy-subject" });
@@ -258,13 +266,23 @@ describe("iamClient: token handling on 401", () => {
 
     it("drops a token IAM rejects and retries once with a fresh one", async () => {
         issued = 0;
-        const unauthorized = json(401, { errors: [{ code: "invalid_token", message_code: "BXNIM0308E", message: "Token is not valid." }], status_code: 401, trace: "t401" });
+        const unauthorized = json(401, {
+            errors: [{ code: "invalid_token", message_code: "BXNIM0308E", message: "Token is not valid." }],
+            status_code: 401,
+            trace: "t401",
+        });
         let calls = 0;
-        server = await startLocalServer([(req, res, raw) => {
-            if (req.url === "/identity/token") return tokenHandler(req, res, raw);
-            calls++;
-            return (calls === 1 ? unauthorized : json(200, { id: "ServiceId-1", iam_id: "iam-ServiceId-1", entity_tag: "1-a", crn: "c", locked: false, account_id: "acc", name: "n" }))(req, res, raw);
-        }]);
+        server = await startLocalServer([
+            (req, res, raw) => {
+                if (req.url === "/identity/token") return tokenHandler(req, res, raw);
+                calls++;
+                return (
+                    calls === 1
+                        ? unauthorized
+                        : json(200, { id: "ServiceId-1", iam_id: "iam-ServiceId-1", entity_tag: "1-a", crn: "c", locked: false, account_id: "acc", name: "n" })
+                )(req, res, raw);
+            },
+        ]);
         const c = new IamClient({ tokenManager: new IamTokenManager({ apiKey: "k".repeat(40), iamEndpoint: server.url }) });
         const s = await c.getServiceId("ServiceId-1");
         assert.strictEqual(s.id, "ServiceId-1");
@@ -284,7 +302,9 @@ describe("iamClient: token handling on 401", () => {
     });
 
     it("rejects a response that is not what IBM sends, saying what is wrong", async () => {
-        server = await startLocalServer([(req, res, raw) => (req.url === "/identity/token" ? tokenHandler(req, res, raw) : json(200, { id: "ServiceId-1", name: 5 })(req, res, raw))]);
+        server = await startLocalServer([
+            (req, res, raw) => (req.url === "/identity/token" ? tokenHandler(req, res, raw) : json(200, { id: "ServiceId-1", name: 5 })(req, res, raw)),
+        ]);
         const c = new IamClient({ tokenManager: new IamTokenManager({ apiKey: "k".repeat(40), iamEndpoint: server.url }) });
         await assert.rejects(c.getServiceId("ServiceId-1"), (err: unknown) => {
             assert.ok(err instanceof IbmCloudError);

@@ -1,9 +1,27 @@
 import * as assert from "assert";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { HttpClient, IamClient, IamTokenManager, KmsClient, KmsClientOptions, IbmCloudError, isNotFound, resolveCloudSettings, kmsEndpointFromSettings } from "../../client";
+import {
+    HttpClient,
+    IamClient,
+    IamTokenManager,
+    KmsClient,
+    KmsClientOptions,
+    IbmCloudError,
+    isNotFound,
+    resolveCloudSettings,
+    kmsEndpointFromSettings,
+} from "../../client";
 import { startLocalServer, json } from "../support/localServer";
 
-interface AdminKey { id: string; name: string; instance: string; keyRing: string; extractable: boolean; deleted: boolean; imported?: boolean }
+interface AdminKey {
+    id: string;
+    name: string;
+    instance: string;
+    keyRing: string;
+    extractable: boolean;
+    deleted: boolean;
+    imported?: boolean;
+}
 
 describe("kmsClient: KmsClient against the emulator", function () {
     const PROPAGATION_MS = 800;
@@ -17,7 +35,10 @@ describe("kmsClient: KmsClient against the emulator", function () {
         if (Object.keys(extra).length === 0) return KmsClient.forInstance(tokens, settings, { service: "hs-crypto", instanceId });
         return new KmsClient({
             endpoint: kmsEndpointFromSettings(settings, { service: "hs-crypto", instanceId }),
-            instanceId, tokenSource: () => tokens.getToken(), httpClient: tokens.http, ...extra,
+            instanceId,
+            tokenSource: () => tokens.getToken(),
+            httpClient: tokens.http,
+            ...extra,
         });
     }
     function tokensFor(apiKey: string): IamTokenManager {
@@ -37,11 +58,15 @@ describe("kmsClient: KmsClient against the emulator", function () {
                 type: "access",
                 subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
                 roles: [{ role_id: `crn:v1:bluemix:public:iam::::serviceRole:${role}` }],
-                resources: [{ attributes: [
-                    { name: "accountId", value: emu.accountId, operator: "stringEquals" },
-                    { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
-                    { name: "serviceInstance", value: instanceId, operator: "stringEquals" },
-                ] }],
+                resources: [
+                    {
+                        attributes: [
+                            { name: "accountId", value: emu.accountId, operator: "stringEquals" },
+                            { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
+                            { name: "serviceInstance", value: instanceId, operator: "stringEquals" },
+                        ],
+                    },
+                ],
             });
         }
         return { apiKey: key.apikey!, iamId: sid.iam_id };
@@ -118,7 +143,10 @@ describe("kmsClient: KmsClient against the emulator", function () {
         await assert.rejects(kms.waitUntilAuthorized({ timeoutMs: 300, initialIntervalMs: 50 }), (err: unknown) => {
             assert.ok(err instanceof IbmCloudError);
             assert.strictEqual(err.status, 401);
-            assert.match(err.message, /^wait for KMS access failed: 401 .*still not authorized after 0 s; check that an access policy grants this identity a role on instance/);
+            assert.match(
+                err.message,
+                /^wait for KMS access failed: 401 .*still not authorized after 0 s; check that an access policy grants this identity a role on instance/,
+            );
             return true;
         });
         assert.ok(Date.now() - started < 2000);
@@ -140,8 +168,14 @@ describe("kmsClient: KmsClient against the emulator", function () {
 describe("kmsClient: wire details", () => {
     it("sends the KMS headers and body envelope, and waitUntilAuthorized stops on other errors", async () => {
         const server = await startLocalServer([
-            json(201, { metadata: { collectionType: "application/vnd.ibm.kms.key+json", collectionTotal: 1 }, resources: [{ id: "k1", name: "n", state: 1, extractable: false }] }),
-            json(500, { metadata: { collectionType: "application/vnd.ibm.kms.error+json", collectionTotal: 1 }, resources: [{ errorMsg: "Internal", reasons: [{ code: "INTERNAL_SERVER_ERR", message: "boom", status: 500 }] }] }),
+            json(201, {
+                metadata: { collectionType: "application/vnd.ibm.kms.key+json", collectionTotal: 1 },
+                resources: [{ id: "k1", name: "n", state: 1, extractable: false }],
+            }),
+            json(500, {
+                metadata: { collectionType: "application/vnd.ibm.kms.error+json", collectionTotal: 1 },
+                resources: [{ errorMsg: "Internal", reasons: [{ code: "INTERNAL_SERVER_ERR", message: "boom", status: 500 }] }],
+            }),
         ]);
         const kms = new KmsClient({ endpoint: server.url, instanceId: "inst-guid", keyRing: "ring-1", tokenSource: async () => "tok.en.value" });
         try {
@@ -158,7 +192,12 @@ describe("kmsClient: wire details", () => {
                 resources: [{ type: "application/vnd.ibm.kms.key+json", name: "n", extractable: false, expirationDate: "2030-01-01T00:00:00Z" }],
             });
             // A 500 is not an authorization delay: waitUntilAuthorized must not sit on it until the timeout.
-            const fast = new KmsClient({ endpoint: server.url, instanceId: "inst-guid", tokenSource: async () => "t", httpClient: new HttpClient({ retry: { maxRetries: 0 } }) });
+            const fast = new KmsClient({
+                endpoint: server.url,
+                instanceId: "inst-guid",
+                tokenSource: async () => "t",
+                httpClient: new HttpClient({ retry: { maxRetries: 0 } }),
+            });
             const started = Date.now();
             await assert.rejects(fast.waitUntilAuthorized({ timeoutMs: 5000 }), (e: unknown) => e instanceof IbmCloudError && e.code === "INTERNAL_SERVER_ERR");
             assert.ok(Date.now() - started < 2000);

@@ -13,8 +13,11 @@ describe("kmsClient: wrap, unwrap, rotate, key rings and key policies", () => {
         emu = await startEmulator({ port: 0, instances: [{ service: "kms", region: "us-south" }] });
         tokens = new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url });
         kms = new KmsClient({
-            endpoint: emu.url, instanceId: emu.instances[0].guid, httpClient: tokens.http,
-            tokenSource: () => tokens.getToken(), invalidateToken: () => tokens.invalidate(),
+            endpoint: emu.url,
+            instanceId: emu.instances[0].guid,
+            httpClient: tokens.http,
+            tokenSource: () => tokens.getToken(),
+            invalidateToken: () => tokens.invalidate(),
         });
     });
     after(async () => {
@@ -55,8 +58,17 @@ describe("kmsClient: wrap, unwrap, rotate, key rings and key policies", () => {
     it("creates, lists and deletes key rings and places keys in them with x-kms-key-ring", async () => {
         assert.strictEqual(await kms.createKeyRing("payments"), true);
         assert.strictEqual(await kms.createKeyRing("payments"), false, "an existing ring is not an error");
-        assert.deepStrictEqual((await kms.listKeyRings()).map((r) => r.id), ["default", "payments"]);
-        const inRing = new KmsClient({ endpoint: emu.url, instanceId: emu.instances[0].guid, keyRing: "payments", httpClient: tokens.http, tokenSource: () => tokens.getToken() });
+        assert.deepStrictEqual(
+            (await kms.listKeyRings()).map((r) => r.id),
+            ["default", "payments"],
+        );
+        const inRing = new KmsClient({
+            endpoint: emu.url,
+            instanceId: emu.instances[0].guid,
+            keyRing: "payments",
+            httpClient: tokens.http,
+            tokenSource: () => tokens.getToken(),
+        });
         const k = await inRing.createKey({ name: "ringed" });
         assert.strictEqual(k.keyRingID, "payments");
         await assert.rejects(kms.deleteKeyRing("payments"), (e: IbmCloudError) => e.status === 409 && e.code === "KEY_RING_NOT_EMPTY_ERR");
@@ -76,8 +88,11 @@ describe("kmsClient: wrap, unwrap, rotate, key rings and key policies", () => {
     it("a 401 that is missing access, not expiry, costs at most one extra token", async () => {
         const before = await tokenRequests();
         const stranger = new KmsClient({
-            endpoint: emu.url, instanceId: "00000000-0000-0000-0000-000000000000", httpClient: tokens.http,
-            tokenSource: () => tokens.getToken(), invalidateToken: () => tokens.invalidate(),
+            endpoint: emu.url,
+            instanceId: "00000000-0000-0000-0000-000000000000",
+            httpClient: tokens.http,
+            tokenSource: () => tokens.getToken(),
+            invalidateToken: () => tokens.invalidate(),
         });
         for (let i = 0; i < 5; i++) await assert.rejects(stranger.listKeys(), (e: IbmCloudError) => e.status === 401);
         assert.ok((await tokenRequests()) - before <= 1, "a refused fresh token is not exchanged again and again");

@@ -30,11 +30,17 @@ describe("kmsSoak: wrap/unwrap across token expiries", function () {
             return Math.floor((now - started) / 6000) % 2 === 1 ? now - SKEW_MS : now;
         };
         const tokens = new IamTokenManager({
-            apiKey: emu.apiKey, iamEndpoint: emu.url, httpClient: http, now: skewed,
-            expiryMarginSeconds: MARGIN_S, refreshWindowFraction: 0,
+            apiKey: emu.apiKey,
+            iamEndpoint: emu.url,
+            httpClient: http,
+            now: skewed,
+            expiryMarginSeconds: MARGIN_S,
+            refreshWindowFraction: 0,
         });
         const kms = new KmsClient({
-            endpoint: emu.url, instanceId, httpClient: http,
+            endpoint: emu.url,
+            instanceId,
+            httpClient: http,
             tokenSource: async () => {
                 const t = await tokens.getToken();
                 if (!expOf.has(t)) expOf.set(t, decodeJwtPayload(t).exp as number);
@@ -71,8 +77,10 @@ describe("kmsSoak: wrap/unwrap across token expiries", function () {
             const expiries = [...expOf.values()].filter((exp) => exp <= endS).length;
             // one request per token that expired, plus the one still live at the end
             const allowed = expiries + 1;
-            console.log(`      soak: ${seconds.toFixed(1)} s, ${calls} calls (${(calls / seconds).toFixed(0)}/s), ${failures.length} failed, ` +
-                `${requested} token requests for ${expiries} token expiries (${expOf.size} tokens used), ${kms.stats.retriesAfter401} retries after 401`);
+            console.log(
+                `      soak: ${seconds.toFixed(1)} s, ${calls} calls (${(calls / seconds).toFixed(0)}/s), ${failures.length} failed, ` +
+                    `${requested} token requests for ${expiries} token expiries (${expOf.size} tokens used), ${kms.stats.retriesAfter401} retries after 401`,
+            );
             assert.deepStrictEqual(failures.slice(0, 5), []);
             assert.ok(requested <= allowed, `${requested} token requests, more than one per expiry (${allowed})`);
             assert.ok(expiries >= Math.floor(seconds / LIFETIME_S), `only ${expiries} expiries in ${seconds} s: tokens were not renewed`);

@@ -66,7 +66,9 @@ describe("client/ layering: no @pulumi/pulumi, nothing outside the folder", () =
             `import { z } from "zod";`,
             `import { redact } from "./errors";`,
         ].join("\n");
-        const found = importsOf(src).map((s) => layeringViolation(file, s)).filter(Boolean);
+        const found = importsOf(src)
+            .map((s) => layeringViolation(file, s))
+            .filter(Boolean);
         assert.equal(found.length, 5, found.join("\n"));
         assert.match(found[0]!, /@pulumi\/pulumi/);
         assert.match(found[2]!, /outside client\//);

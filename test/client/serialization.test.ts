@@ -24,7 +24,9 @@ describe("serialization: the client layer survives Pulumi's closure serializer",
                 const iam = client.IamClient.fromSettings(settings, { retry: { maxRetries: 1 } });
                 const kms = new client.KmsClient({
                     endpoint: client.kmsEndpointFromSettings(settings, { service: "hs-crypto", instanceId: inputs.instanceId }),
-                    instanceId: inputs.instanceId, tokenSource: () => iam.tokens.getToken(), httpClient: iam.http,
+                    instanceId: inputs.instanceId,
+                    tokenSource: () => iam.tokens.getToken(),
+                    httpClient: iam.http,
                 });
                 try {
                     const account = await iam.accountId();

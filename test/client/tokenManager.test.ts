@@ -12,15 +12,31 @@ function tokenEndpoint(state: { clockS: number; lifetimeS: number; issued: numbe
         const iat = state.clockS;
         const exp = iat + state.lifetimeS;
         state.issued++;
-        const jwt = [b64url({ kid: "202308090834", alg: "RS256" }), b64url({
-            iam_id: "iam-ServiceId-1111", id: "iam-ServiceId-1111", sub: "ServiceId-1111", sub_type: "ServiceId", name: "app",
-            account: { valid: true, bss: ACCOUNT, frozen: true }, iat, exp, n: state.issued,
-        }), "c2lnbmF0dXJl"].join(".");
-        const send = () => json(200, {
-            access_token: jwt, refresh_token: "not_supported", token_type: "Bearer",
-            // Deliberately wrong: the JWT is authoritative.
-            expires_in: 999_999, expiration: iat + 999_999, scope: "ibm openid",
-        })(_req, res, undefined as never);
+        const jwt = [
+            b64url({ kid: "202308090834", alg: "RS256" }),
+            b64url({
+                iam_id: "iam-ServiceId-1111",
+                id: "iam-ServiceId-1111",
+                sub: "ServiceId-1111",
+                sub_type: "ServiceId",
+                name: "app",
+                account: { valid: true, bss: ACCOUNT, frozen: true },
+                iat,
+                exp,
+                n: state.issued,
+            }),
+            "c2lnbmF0dXJl",
+        ].join(".");
+        const send = () =>
+            json(200, {
+                access_token: jwt,
+                refresh_token: "not_supported",
+                token_type: "Bearer",
+                // Deliberately wrong: the JWT is authoritative.
+                expires_in: 999_999,
+                expiration: iat + 999_999,
+                scope: "ibm openid",
+            })(_req, res, undefined as never);
         if (state.delayMs) setTimeout(send, state.delayMs);
         else send();
     };
@@ -36,8 +52,11 @@ describe("tokenManager: IamTokenManager", function () {
 
     function manager(extra: Partial<IamTokenManagerOptions> = {}): IamTokenManager {
         const m = new IamTokenManager({
-            apiKey: API_KEY, iamEndpoint: server.url, now: () => nowMs,
-            http: { sleep: async () => undefined, retry: { jitter: 0 } }, ...extra,
+            apiKey: API_KEY,
+            iamEndpoint: server.url,
+            now: () => nowMs,
+            http: { sleep: async () => undefined, retry: { jitter: 0 } },
+            ...extra,
         });
         managers.push(m);
         return m;
@@ -154,12 +173,15 @@ describe("tokenManager: IamTokenManager", function () {
     });
 
     it("keeps IBM's error code and message, and never shows the key", async () => {
-        server.setScript([json(400, {
-            errorCode: "BXNIM0415E", errorMessage: "Provided API key could not be found.",
-            context: { requestId: "req-42", requestType: "incoming.Identity_Token" },
-            // A server that echoes the request must not leak it either.
-            echo: `grant_type=urn%3Aibm&apikey=${API_KEY}`,
-        })]);
+        server.setScript([
+            json(400, {
+                errorCode: "BXNIM0415E",
+                errorMessage: "Provided API key could not be found.",
+                context: { requestId: "req-42", requestType: "incoming.Identity_Token" },
+                // A server that echoes the request must not leak it either.
+                echo: `grant_type=urn%3Aibm&apikey=${API_KEY}`,
+            }),
+        ]);
         await assert.rejects(manager().getToken(), (err: unknown) => {
             assert.ok(err instanceof IbmCloudError);
             assert.strictEqual(err.status, 400);

@@ -53,27 +53,44 @@ describe("components/kmsAccess: bad arguments throw at construction, before anyt
             // the same failures, structured: each names an argument of KmsAccess
             const failures = kmsAccessArgsFailures("orders", row.inputs);
             assert.ok(failures.some((f) => f.property === row.field && row.reason.test(f.reason)));
-            for (const f of failures) assert.ok(KNOWN_ARGUMENTS.KmsAccess.includes(rootArgument(f.property)) || rootArgument(f.property) in row.inputs, f.property);
+            for (const f of failures)
+                assert.ok(KNOWN_ARGUMENTS.KmsAccess.includes(rootArgument(f.property)) || rootArgument(f.property) in row.inputs, f.property);
 
             // give a registration the time to reach the mock monitor, had there been one
             await new Promise((r) => setTimeout(r, 20));
-            assert.deepStrictEqual(mocks.resources.map((r) => r.name), [], "nothing registered: not the component, not a child");
+            assert.deepStrictEqual(
+                mocks.resources.map((r) => r.name),
+                [],
+                "nothing registered: not the component, not a child",
+            );
         });
     }
 
     it("every mistake at once: one error listing each argument", function () {
         const failures = kmsAccessArgsFailures("orders", {
-            instance: { instanceId: "my-hpcs", service: "vault" }, roles: ["Wrtier"], serviceIdName: "", waitForAccess: { timeoutSeconds: -5 }, colour: "blue",
+            instance: { instanceId: "my-hpcs", service: "vault" },
+            roles: ["Wrtier"],
+            serviceIdName: "",
+            waitForAccess: { timeoutSeconds: -5 },
+            colour: "blue",
         });
-        assert.deepStrictEqual(failures.map((f) => f.property).sort(),
-            ["colour", "instance.instanceId", "instance.service", "serviceIdName", "waitForAccess.timeoutSeconds"]);
+        assert.deepStrictEqual(failures.map((f) => f.property).sort(), [
+            "colour",
+            "instance.instanceId",
+            "instance.service",
+            "serviceIdName",
+            "waitForAccess.timeoutSeconds",
+        ]);
         // roles of an unknown service are not judged (the service is already wrong)
         assert.throws(() => new KmsAccess("orders", null as never), /KmsAccess orders: invalid arguments: \(args\): arguments must be an object/);
     });
 
     it("the component's name stands in for serviceIdName and must fit the same limits", function () {
         const failures = kmsAccessArgsFailures("x".repeat(994), { instance: { instanceId: INSTANCE } });
-        assert.deepStrictEqual(failures.map((f) => f.property), ["serviceIdName"]);
+        assert.deepStrictEqual(
+            failures.map((f) => f.property),
+            ["serviceIdName"],
+        );
         assert.match(failures[0].reason, /at most 993 characters/);
     });
 
@@ -81,12 +98,16 @@ describe("components/kmsAccess: bad arguments throw at construction, before anyt
         // a bad value inside an Output cannot be seen at construction
         const access = new KmsAccess("later", {
             instance: { instanceId: pulumi.output(INSTANCE), service: pulumi.output("kms" as const) },
-            roles: [pulumi.output("Writer")], serviceIdName: pulumi.output("later-app"), expiresAt: pulumi.output("2099-01-01T00:00+0000"),
+            roles: [pulumi.output("Writer")],
+            serviceIdName: pulumi.output("later-app"),
+            expiresAt: pulumi.output("2099-01-01T00:00+0000"),
         });
         await outputValue(access.policyId);
         assert.ok(mocks.resources.some((r) => r.name === "later-policy"));
         // known mistakes next to unknown values are still caught
-        assert.throws(() => new KmsAccess("mixed", { instance: { instanceId: pulumi.output(INSTANCE) }, roles: ["Wrtier", pulumi.output("Reader")] }),
-            /roles\[0\]: unknown role "Wrtier"/);
+        assert.throws(
+            () => new KmsAccess("mixed", { instance: { instanceId: pulumi.output(INSTANCE) }, roles: ["Wrtier", pulumi.output("Reader")] }),
+            /roles\[0\]: unknown role "Wrtier"/,
+        );
     });
 });

@@ -17,18 +17,30 @@ const FAKE_KEY = "fake-apikey-value-0123456789abcdefghijklmnop";
 /** How a secret input reaches the engine (and the mock monitor). */
 const secretInput = (value: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });
 
-interface Answers { serviceId: string; iamId: string; apikey: string; apiKeyId: string; policyId: string }
+interface Answers {
+    serviceId: string;
+    iamId: string;
+    apikey: string;
+    apiKeyId: string;
+    policyId: string;
+}
 
 /** Mocks answering each child type with the outputs its provider would compute. */
 function answering(a: Answers): (args: pulumi.runtime.MockResourceArgs) => { id: string; state: Record<string, unknown> } | undefined {
     return (args) => {
         switch (args.type) {
-            case T("ServiceId"): return { id: a.serviceId, state: { ...args.inputs, serviceId: a.serviceId, iamId: a.iamId } };
-            case T("ServiceApiKey"): return { id: a.apiKeyId, state: { ...args.inputs, apiKeyId: a.apiKeyId, apikey: a.apikey, iamId: a.iamId } };
-            case T("AccessPolicy"): return { id: a.policyId, state: { ...args.inputs, policyId: a.policyId, etag: "1-abc" } };
-            case T("KmsAccessReady"): return { id: "gate-1", state: { ...args.inputs, iamId: a.iamId, readyAt: "2026-01-01T00:00:00.000Z", waitedMs: 5 } };
-            case T("KmsKey"): return { id: "key-1", state: { ...args.inputs, keyId: "key-1", createdBy: a.iamId } };
-            default: return undefined;
+            case T("ServiceId"):
+                return { id: a.serviceId, state: { ...args.inputs, serviceId: a.serviceId, iamId: a.iamId } };
+            case T("ServiceApiKey"):
+                return { id: a.apiKeyId, state: { ...args.inputs, apiKeyId: a.apiKeyId, apikey: a.apikey, iamId: a.iamId } };
+            case T("AccessPolicy"):
+                return { id: a.policyId, state: { ...args.inputs, policyId: a.policyId, etag: "1-abc" } };
+            case T("KmsAccessReady"):
+                return { id: "gate-1", state: { ...args.inputs, iamId: a.iamId, readyAt: "2026-01-01T00:00:00.000Z", waitedMs: 5 } };
+            case T("KmsKey"):
+                return { id: "key-1", state: { ...args.inputs, keyId: "key-1", createdBy: a.iamId } };
+            default:
+                return undefined;
         }
     };
 }
@@ -59,7 +71,11 @@ describe("components/kmsAccess: the KmsAccess component", function () {
                 [access.accessReady!, "KmsAccessReady", "app-ready"],
             ];
             for (const [res, type, name] of children) {
-                assert.strictEqual(await outputValue(res.urn), `urn:pulumi:test::pulumi-ibmcloud-iam::${COMPONENT}$${T(type)}::${name}`, `${name} is a child of the component`);
+                assert.strictEqual(
+                    await outputValue(res.urn),
+                    `urn:pulumi:test::pulumi-ibmcloud-iam::${COMPONENT}$${T(type)}::${name}`,
+                    `${name} is a child of the component`,
+                );
                 assert.strictEqual(mocks.byName(name).type, T(type));
             }
             assert.deepStrictEqual(mocks.resources.map((r) => r.name).sort(), ["app", "app-apikey", "app-policy", "app-ready", "app-serviceid"]);
@@ -79,8 +95,13 @@ describe("components/kmsAccess: the KmsAccess component", function () {
         it("passes roles, names and API key options through; Key Protect endpoint derived from the region", async () => {
             const access = new KmsAccess("kp", {
                 instance: { instanceId: INSTANCE, service: "kms", region: "eu-de" },
-                roles: ["Writer", "ReaderPlus"], serviceIdName: "kp-app", description: "kp app",
-                rotationTrigger: 2, expiresAt: "2099-01-01T00:00+0000", storeValue: true, outputFile: "kp-key.json",
+                roles: ["Writer", "ReaderPlus"],
+                serviceIdName: "kp-app",
+                description: "kp app",
+                rotationTrigger: 2,
+                expiresAt: "2099-01-01T00:00+0000",
+                storeValue: true,
+                outputFile: "kp-key.json",
                 waitForAccess: { timeoutSeconds: 15 },
             });
             assert.strictEqual(await outputValue(access.kmsEndpoint), "https://eu-de.kms.cloud.ibm.com");
@@ -89,18 +110,28 @@ describe("components/kmsAccess: the KmsAccess component", function () {
             assert.deepStrictEqual(mocks.byName("kp-policy").inputs.resource, { serviceName: "kms", serviceInstance: INSTANCE });
             assert.deepStrictEqual(mocks.byName("kp-serviceid").inputs.name, "kp-app");
             const key = mocks.byName("kp-apikey").inputs;
-            assert.deepStrictEqual([key.name, key.rotationTrigger, key.expiresAt, key.storeValue, key.outputFile, key.description],
-                ["kp-app-apikey", 2, "2099-01-01T00:00+0000", true, "kp-key.json", "kp app"]);
+            assert.deepStrictEqual(
+                [key.name, key.rotationTrigger, key.expiresAt, key.storeValue, key.outputFile, key.description],
+                ["kp-app-apikey", 2, "2099-01-01T00:00+0000", true, "kp-key.json", "kp app"],
+            );
             const gate = mocks.byName("kp-ready").inputs;
-            assert.deepStrictEqual([gate.instanceId, gate.service, gate.endpoint, gate.policyId, gate.timeoutSeconds, gate.apiKey],
-                [INSTANCE, "kms", "https://eu-de.kms.cloud.ibm.com", "policy-1", 15, secretInput(FAKE_KEY)]);
+            assert.deepStrictEqual(
+                [gate.instanceId, gate.service, gate.endpoint, gate.policyId, gate.timeoutSeconds, gate.apiKey],
+                [INSTANCE, "kms", "https://eu-de.kms.cloud.ibm.com", "policy-1", 15, secretInput(FAKE_KEY)],
+            );
         });
 
         it("exposes its outputs; the API key is secret, the ids are not", async () => {
             const access = new KmsAccess("out", { instance: { instanceId: INSTANCE, region: "us-south" } });
             assert.deepStrictEqual(await outputDetails(access.apiKey), { value: FAKE_KEY, isKnown: true, isSecret: true });
-            for (const [o, v] of [[access.serviceId, SID], [access.iamId, `iam-${SID}`], [access.apiKeyId, "ApiKey-1"], [access.policyId, "policy-1"],
-                [access.instanceId, INSTANCE], [access.kmsEndpoint, `https://${INSTANCE}.api.us-south.hs-crypto.appdomain.cloud`]] as const) {
+            for (const [o, v] of [
+                [access.serviceId, SID],
+                [access.iamId, `iam-${SID}`],
+                [access.apiKeyId, "ApiKey-1"],
+                [access.policyId, "policy-1"],
+                [access.instanceId, INSTANCE],
+                [access.kmsEndpoint, `https://${INSTANCE}.api.us-south.hs-crypto.appdomain.cloud`],
+            ] as const) {
                 assert.deepStrictEqual(await outputDetails(o), { value: v, isKnown: true, isSecret: false });
             }
         });
@@ -118,20 +149,30 @@ describe("components/kmsAccess: the KmsAccess component", function () {
             assert.strictEqual(access.accessReady, undefined);
             assert.deepStrictEqual(await outputDetails(access.apiKey), { value: FAKE_KEY, isKnown: true, isSecret: true });
             assert.strictEqual(mocks.ofType(T("KmsAccessReady")).length, 0);
-            assert.throws(() => new KmsAccess("bad", { instance: { instanceId: INSTANCE }, waitForAccess: { timeoutSeconds: -1 } }), /timeoutSeconds must be .* ≥ 0/);
+            assert.throws(
+                () => new KmsAccess("bad", { instance: { instanceId: INSTANCE }, waitForAccess: { timeoutSeconds: -1 } }),
+                /timeoutSeconds must be .* ≥ 0/,
+            );
         });
 
         it("createKey makes a KmsKey under the component that authenticates as the service ID and uses the instance's endpoint", async () => {
             const access = new KmsAccess("keys", { instance: { instanceId: INSTANCE, region: "us-south" }, roles: ["Manager"] });
             const key = access.createKey("keys-root", { name: "keys-root", description: "root" });
             assert.strictEqual(await outputValue(key.createdBy), `iam-${SID}`);
-            assert.strictEqual(await outputValue(key.urn),
-                `urn:pulumi:test::pulumi-ibmcloud-iam::${COMPONENT}$${T("KmsKey")}::keys-root`);
+            assert.strictEqual(await outputValue(key.urn), `urn:pulumi:test::pulumi-ibmcloud-iam::${COMPONENT}$${T("KmsKey")}::keys-root`);
             const { __provider: _p, ...inputs } = mocks.byName("keys-root").inputs;
-            assert.deepStrictEqual(inputs, {
-                name: "keys-root", description: "root", instanceId: INSTANCE, service: "hs-crypto",
-                endpoint: `https://${INSTANCE}.api.us-south.hs-crypto.appdomain.cloud`, apiKey: secretInput(FAKE_KEY),
-            }, "the service ID's key is sent as a secret input");
+            assert.deepStrictEqual(
+                inputs,
+                {
+                    name: "keys-root",
+                    description: "root",
+                    instanceId: INSTANCE,
+                    service: "hs-crypto",
+                    endpoint: `https://${INSTANCE}.api.us-south.hs-crypto.appdomain.cloud`,
+                    apiKey: secretInput(FAKE_KEY),
+                },
+                "the service ID's key is sent as a secret input",
+            );
             assert.strictEqual((await outputDetails(key.apiKey)).isSecret, true);
         });
     });
@@ -152,11 +193,15 @@ describe("components/kmsAccess: the KmsAccess component", function () {
                 type: "access",
                 subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
                 roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Reader" }],
-                resources: [{ attributes: [
-                    { name: "accountId", value: emu.accountId, operator: "stringEquals" },
-                    { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
-                    { name: "serviceInstance", value: emu.instances[0].guid, operator: "stringEquals" },
-                ] }],
+                resources: [
+                    {
+                        attributes: [
+                            { name: "accountId", value: emu.accountId, operator: "stringEquals" },
+                            { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
+                            { name: "serviceInstance", value: emu.instances[0].guid, operator: "stringEquals" },
+                        ],
+                    },
+                ],
             });
             app = { serviceId: sid.id, iamId: sid.iam_id, apikey: key.apikey!, apiKeyId: key.id, policyId: policy.id };
         });

@@ -35,13 +35,25 @@ describe("conformance: IAM token and Identity v1 through IBM's SDK", function ()
             assert.notStrictEqual(refresh, "not_supported");
             const res = await fetch(`${c.emu.url}/identity/token`, {
                 method: "POST",
-                headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json", Authorization: `Basic ${Buffer.from("bx:bx").toString("base64")}` },
+                headers: {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    Accept: "application/json",
+                    Authorization: `Basic ${Buffer.from("bx:bx").toString("base64")}`,
+                },
                 body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: refresh }).toString(),
             });
             assert.strictEqual(res.status, 200);
             assert.strictEqual(res.headers.get("cache-control"), "no-cache, no-store, must-revalidate");
             const body = (await res.json()) as Record<string, unknown>;
-            assert.deepStrictEqual(Object.keys(body).sort(), ["access_token", "expiration", "expires_in", "ims_user_id", "refresh_token", "scope", "token_type"]);
+            assert.deepStrictEqual(Object.keys(body).sort(), [
+                "access_token",
+                "expiration",
+                "expires_in",
+                "ims_user_id",
+                "refresh_token",
+                "scope",
+                "token_type",
+            ]);
             assert.strictEqual(body.token_type, "Bearer");
             assert.strictEqual(body.scope, "ibm openid");
         });
@@ -174,7 +186,12 @@ describe("conformance: IAM token and Identity v1 through IBM's SDK", function ()
         });
 
         it("create for the user with expires_at in seconds (IBM's test body) and without: 201", async () => {
-            const one = await c.identity.createApiKey({ name, iamId: ownerIamId, description: "NodeSDK test apikey #1", expiresAt: "2049-01-02T18:30:00+0000" });
+            const one = await c.identity.createApiKey({
+                name,
+                iamId: ownerIamId,
+                description: "NodeSDK test apikey #1",
+                expiresAt: "2049-01-02T18:30:00+0000",
+            });
             assert.strictEqual(one.status, 201);
             assert.strictEqual(one.result.expires_at, "2049-01-02T18:30+0000");
             assert.match(one.result.apikey, /^[A-Za-z0-9_-]{44}$/);
@@ -216,7 +233,13 @@ describe("conformance: IAM token and Identity v1 through IBM's SDK", function ()
             const found: string[] = [];
             let token: string | undefined;
             do {
-                const res = await c.identity.listApiKeys({ accountId: c.emu.accountId, iamId: ownerIamId, pagesize: 1, includeHistory: true, pagetoken: token });
+                const res = await c.identity.listApiKeys({
+                    accountId: c.emu.accountId,
+                    iamId: ownerIamId,
+                    pagesize: 1,
+                    includeHistory: true,
+                    pagetoken: token,
+                });
                 assert.strictEqual(res.status, 200);
                 assert.strictEqual(res.result.limit, 1);
                 for (const k of res.result.apikeys) if (k.name === name) found.push(k.id);
@@ -231,7 +254,12 @@ describe("conformance: IAM token and Identity v1 through IBM's SDK", function ()
             const k = (await c.identity.createApiKey({ name: "conf-upd", iamId: sidIamId })).result;
             const value = k.apikey;
             const fresh = (await c.identity.getApiKey({ id: k.id })).result;
-            const r = await c.identity.updateApiKey({ id: k.id, ifMatch: fresh.entity_tag!, description: "This is an updated description", expiresAt: "2021-01-02T18:30:00+0000" });
+            const r = await c.identity.updateApiKey({
+                id: k.id,
+                ifMatch: fresh.entity_tag!,
+                description: "This is an updated description",
+                expiresAt: "2021-01-02T18:30:00+0000",
+            });
             assert.strictEqual(r.status, 200);
             assert.strictEqual(r.result.description, "This is an updated description");
             assert.strictEqual(r.result.expires_at, "2021-01-02T18:30+0000");
@@ -249,7 +277,10 @@ describe("conformance: IAM token and Identity v1 through IBM's SDK", function ()
             assert.strictEqual((await c.identity.getApiKey({ id: k.id })).result.locked, false);
             assert.strictEqual((await c.identity.disableApiKey({ id: k.id })).status, 204);
             assert.strictEqual((await c.identity.getApiKey({ id: k.id })).result.disabled, true);
-            assert.strictEqual(((await new IamTokenManager({ apikey: k.apikey, url: c.emu.url }).getToken().catch((e) => e)) as { status?: number }).status, 400);
+            assert.strictEqual(
+                ((await new IamTokenManager({ apikey: k.apikey, url: c.emu.url }).getToken().catch((e) => e)) as { status?: number }).status,
+                400,
+            );
             assert.strictEqual((await c.identity.enableApiKey({ id: k.id })).status, 204);
             assert.strictEqual((await c.identity.getApiKey({ id: k.id })).result.disabled, false);
             assert.ok(await new IamTokenManager({ apikey: k.apikey, url: c.emu.url }).getToken());

@@ -12,7 +12,11 @@ const { IamAuthenticator } = require("@ibm-cloud/ibm-key-protect/auth");
 const KEY_TYPE = "application/vnd.ibm.kms.key+json";
 const POLICY_TYPE = "application/vnd.ibm.kms.policy+json";
 
-interface SdkError { status: number; body?: string; message: string }
+interface SdkError {
+    status: number;
+    body?: string;
+    message: string;
+}
 
 async function refused(p: Promise<unknown>, status: number, code: string): Promise<void> {
     try {
@@ -86,7 +90,10 @@ describe("conformance: IBM's Key Protect Node SDK against the emulator", functio
         await refused(kp.deleteKeyRing({ keyRingId: "sdk-ring", bluemixInstance }), 409, "KEY_RING_NOT_EMPTY_ERR");
         await kp.deleteKey({ id: k.id, bluemixInstance });
         await kp.deleteKey({ id: k.id, bluemixInstance }).catch(() => undefined);
-        const purge = await fetch(`${emu.url}/api/v2/keys/${k.id}/purge`, { method: "DELETE", headers: { authorization: `Bearer ${await tokenOf()}`, "bluemix-instance": bluemixInstance } });
+        const purge = await fetch(`${emu.url}/api/v2/keys/${k.id}/purge`, {
+            method: "DELETE",
+            headers: { authorization: `Bearer ${await tokenOf()}`, "bluemix-instance": bluemixInstance },
+        });
         assert.strictEqual(purge.status, 204);
         const d = await kp.deleteKeyRing({ keyRingId: "sdk-ring", bluemixInstance });
         assert.strictEqual(d.status, 204);
@@ -110,7 +117,11 @@ describe("conformance: IBM's Key Protect Node SDK against the emulator", functio
         const u = await kp.unwrapKey({ id: key.id, bluemixInstance, keyActionUnwrapBody: { ciphertext: w.result.ciphertext, aad: ["ctx"] } });
         assert.strictEqual(u.status, 200);
         assert.strictEqual(u.result.plaintext, plaintext);
-        await refused(kp.unwrapKey({ id: key.id, bluemixInstance, keyActionUnwrapBody: { ciphertext: w.result.ciphertext, aad: ["other"] } }), 422, "UNPROCESSABLE_CIPHERTEXT_ERR");
+        await refused(
+            kp.unwrapKey({ id: key.id, bluemixInstance, keyActionUnwrapBody: { ciphertext: w.result.ciphertext, aad: ["other"] } }),
+            422,
+            "UNPROCESSABLE_CIPHERTEXT_ERR",
+        );
 
         const gen = await kp.wrapKey({ id: key.id, bluemixInstance });
         assert.strictEqual(Buffer.from(gen.result.plaintext, "base64").length, 32);
@@ -135,10 +146,14 @@ describe("conformance: IBM's Key Protect Node SDK against the emulator", functio
     it("puts and gets key policies (rotation interval, dual authorization delete)", async () => {
         const key = (await kp.createKey({ bluemixInstance, body: keyBody("sdk-policies") })).result.resources[0];
         const put = await kp.putPolicy({
-            id: key.id, bluemixInstance,
+            id: key.id,
+            bluemixInstance,
             setKeyPoliciesOneOf: {
                 metadata: { collectionType: POLICY_TYPE, collectionTotal: 2 },
-                resources: [{ type: POLICY_TYPE, rotation: { interval_month: 6 } }, { type: POLICY_TYPE, dualAuthDelete: { enabled: false } }],
+                resources: [
+                    { type: POLICY_TYPE, rotation: { interval_month: 6 } },
+                    { type: POLICY_TYPE, dualAuthDelete: { enabled: false } },
+                ],
             },
         });
         assert.strictEqual(put.status, 200);
@@ -150,10 +165,21 @@ describe("conformance: IBM's Key Protect Node SDK against the emulator", functio
         assert.strictEqual(rotation.type, POLICY_TYPE);
         assert.ok(rotation.id && rotation.crn && rotation.creationDate && rotation.createdBy);
         const only = await kp.getPolicy({ id: key.id, bluemixInstance, policy: "dualAuthDelete" });
-        assert.deepStrictEqual(only.result.resources.map((p: { dualAuthDelete: unknown }) => p.dualAuthDelete), [{ enabled: false }]);
-        await refused(kp.putPolicy({
-            id: key.id, bluemixInstance,
-            setKeyPoliciesOneOf: { metadata: { collectionType: POLICY_TYPE, collectionTotal: 1 }, resources: [{ type: POLICY_TYPE, rotation: { interval_month: 13 } }] },
-        }), 400, "BAD_BODY_ERR");
+        assert.deepStrictEqual(
+            only.result.resources.map((p: { dualAuthDelete: unknown }) => p.dualAuthDelete),
+            [{ enabled: false }],
+        );
+        await refused(
+            kp.putPolicy({
+                id: key.id,
+                bluemixInstance,
+                setKeyPoliciesOneOf: {
+                    metadata: { collectionType: POLICY_TYPE, collectionTotal: 1 },
+                    resources: [{ type: POLICY_TYPE, rotation: { interval_month: 13 } }],
+                },
+            }),
+            400,
+            "BAD_BODY_ERR",
+        );
     });
 });

@@ -64,11 +64,21 @@ describe("conformance: Policy Management v1 and roles through IBM's SDK", functi
         });
 
         it("replace with If-Match: 200, new role, new ETag; the old ETag is then stale", async () => {
-            const r = await c.policies.replacePolicy({ policyId: id, ifMatch: etag, type: "access", subjects, roles: [{ role_id: EDITOR }], resources: resources() });
+            const r = await c.policies.replacePolicy({
+                policyId: id,
+                ifMatch: etag,
+                type: "access",
+                subjects,
+                roles: [{ role_id: EDITOR }],
+                resources: resources(),
+            });
             assert.strictEqual(r.status, 200);
             assert.strictEqual(r.result.roles[0].role_id, EDITOR);
             assert.notStrictEqual(r.headers.etag, etag);
-            const stale = await rejected(c.policies.replacePolicy({ policyId: id, ifMatch: etag, type: "access", subjects, roles: [{ role_id: VIEWER }], resources: resources() }), 412);
+            const stale = await rejected(
+                c.policies.replacePolicy({ policyId: id, ifMatch: etag, type: "access", subjects, roles: [{ role_id: VIEWER }], resources: resources() }),
+                412,
+            );
             assert.strictEqual(stale.body.errors[0].more_info, POLICY_DOCS);
             etag = String(r.headers.etag);
         });
@@ -112,7 +122,14 @@ describe("conformance: Policy Management v1 and roles through IBM's SDK", functi
                 type: "access",
                 subjects: [{ attributes: [{ name: "iam_id", value: ghost }] }],
                 roles: [{ role_id: "crn:v1:bluemix:public:iam::::role:Administrator" }],
-                resources: [{ attributes: [{ name: "accountId", value: account }, { name: "serviceName", value: "iam-identity" }] }],
+                resources: [
+                    {
+                        attributes: [
+                            { name: "accountId", value: account },
+                            { name: "serviceName", value: "iam-identity" },
+                        ],
+                    },
+                ],
             });
             const sid = (await c.identity.createServiceId({ accountId: account, name: "conf-no-access", apikey: { name: "k" } })).result;
             const asSid = clientsFor(c.emu, sid.apikey!.apikey!);
@@ -128,7 +145,15 @@ describe("conformance: Policy Management v1 and roles through IBM's SDK", functi
                     type: "access",
                     subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id! }] }],
                     roles: [{ role_id: role }],
-                    resources: [{ attributes: [{ name: "accountId", value: account }, { name: "serviceName", value: "hs-crypto" }, { name: "serviceInstance", value: hpcs }] }],
+                    resources: [
+                        {
+                            attributes: [
+                                { name: "accountId", value: account },
+                                { name: "serviceName", value: "hs-crypto" },
+                                { name: "serviceInstance", value: hpcs },
+                            ],
+                        },
+                    ],
                 });
             }
             const mine = await c.policies.listPolicies({ accountId: account, iamId: sid.iam_id!, type: "access", serviceType: "service" });
@@ -149,7 +174,14 @@ describe("conformance: Policy Management v1 and roles through IBM's SDK", functi
             { attributes: [{ name: "accountId", value: account }, { name: "serviceName", value: "cloud-object-storage" }, ...extra] },
         ];
         const kmsTarget = (extra: { name: string; value: string }[] = []) => [
-            { attributes: [{ name: "accountId", value: account }, { name: "serviceName", value: "hs-crypto" }, { name: "serviceInstance", value: hpcs }, ...extra] },
+            {
+                attributes: [
+                    { name: "accountId", value: account },
+                    { name: "serviceName", value: "hs-crypto" },
+                    { name: "serviceInstance", value: hpcs },
+                    ...extra,
+                ],
+            },
         ];
 
         it("create (source service → HPCS instance, Reader): 201, stored as type authorization; an identical one is 409", async () => {
@@ -170,14 +202,27 @@ describe("conformance: Policy Management v1 and roles through IBM's SDK", functi
             const keyId = crypto.randomUUID();
             const one = await c.policies.createPolicy({
                 type: "authorization",
-                subjects: cosSubject([{ name: "serviceInstance", value: crypto.randomUUID() }, { name: "resourceType", value: "bucket" }]),
+                subjects: cosSubject([
+                    { name: "serviceInstance", value: crypto.randomUUID() },
+                    { name: "resourceType", value: "bucket" },
+                ]),
                 roles: [{ role_id: READER }],
-                resources: kmsTarget([{ name: "resourceType", value: "key" }, { name: "resource", value: keyId }]),
+                resources: kmsTarget([
+                    { name: "resourceType", value: "key" },
+                    { name: "resource", value: keyId },
+                ]),
             });
             assert.strictEqual(one.status, 201);
             const group = await c.policies.createPolicy({
                 type: "authorization",
-                subjects: [{ attributes: [{ name: "accountId", value: account }, { name: "resourceGroupId", value: "0123456789abcdef0123456789abcdef" }] }],
+                subjects: [
+                    {
+                        attributes: [
+                            { name: "accountId", value: account },
+                            { name: "resourceGroupId", value: "0123456789abcdef0123456789abcdef" },
+                        ],
+                    },
+                ],
                 roles: [{ role_id: READER }],
                 resources: kmsTarget(),
             });
@@ -194,11 +239,19 @@ describe("conformance: Policy Management v1 and roles through IBM's SDK", functi
                 [{ attributes: [{ name: "accountId", value: account }] }],
             ];
             for (const subjects of cases) {
-                const r = await rejected(c.policies.createPolicy({ type: "authorization", subjects, roles: [{ role_id: READER }], resources: kmsTarget() }), 400);
+                const r = await rejected(
+                    c.policies.createPolicy({ type: "authorization", subjects, roles: [{ role_id: READER }], resources: kmsTarget() }),
+                    400,
+                );
                 assert.strictEqual(r.body.errors[0].code, "invalid_body");
             }
             const role = await rejected(
-                c.policies.createPolicy({ type: "authorization", subjects: cosSubject(), roles: [{ role_id: "crn:v1:bluemix:public:kms::::serviceRole:ReaderPlus" }], resources: kmsTarget() }),
+                c.policies.createPolicy({
+                    type: "authorization",
+                    subjects: cosSubject(),
+                    roles: [{ role_id: "crn:v1:bluemix:public:kms::::serviceRole:ReaderPlus" }],
+                    resources: kmsTarget(),
+                }),
                 400,
             );
             assert.strictEqual(role.body.errors[0].code, "role_not_found");
@@ -212,7 +265,10 @@ describe("conformance: Policy Management v1 and roles through IBM's SDK", functi
             assert.deepStrictEqual(r.result.custom_roles, []);
             const crns = r.result.service_roles.map((x) => x.crn);
             assert.ok(crns.includes(READER) && crns.includes("crn:v1:bluemix:public:hs-crypto::::serviceRole:KeyPurge"));
-            assert.deepStrictEqual(r.result.system_roles.map((x) => x.display_name), ["Viewer", "Operator", "Editor", "Administrator"]);
+            assert.deepStrictEqual(
+                r.result.system_roles.map((x) => x.display_name),
+                ["Viewer", "Operator", "Editor", "Administrator"],
+            );
             for (const role of [...r.result.service_roles, ...r.result.system_roles]) {
                 assert.ok(role.display_name && role.description && role.crn && Array.isArray(role.actions), JSON.stringify(role));
             }

@@ -47,15 +47,19 @@ describe("e2e: bad input fails `pulumi preview` through the real engine, naming 
     PICKED.forEach((label, i) => {
         const row = rowOf(label);
         it(`${label} → preview fails on ${row.field}`, async function () {
-            const stack = await sandbox.programStack(`bad-${i}`, { module: "badInput", export: "badRow" }, {
-                projectName: "bad-input",
-                params: { row: label },
-                config: {
-                    "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
-                    "ibmcloud:iamEndpoint": { value: emu.url },
-                    "ibmcloud:kmsEndpoint": { value: emu.url },
+            const stack = await sandbox.programStack(
+                `bad-${i}`,
+                { module: "badInput", export: "badRow" },
+                {
+                    projectName: "bad-input",
+                    params: { row: label },
+                    config: {
+                        "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
+                        "ibmcloud:iamEndpoint": { value: emu.url },
+                        "ibmcloud:kmsEndpoint": { value: emu.url },
+                    },
                 },
-            });
+            );
             const before = await requests();
             let failure: unknown;
             try {

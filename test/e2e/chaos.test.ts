@@ -44,8 +44,11 @@ function chaosRules(rate: number): FaultRule[] {
  */
 function lostCreateRules(): FaultRule[] {
     const kinds: Array<Omit<FaultRule, "method" | "path" | "count">> = [
-        { kind: "reset-after" }, { kind: "slow", delayMs: (REQUEST_TIMEOUT_S + 2) * 1000 }, { kind: "malformed-json" },
-        { kind: "reset-before" }, { kind: "status", status: 500 },
+        { kind: "reset-after" },
+        { kind: "slow", delayMs: (REQUEST_TIMEOUT_S + 2) * 1000 },
+        { kind: "malformed-json" },
+        { kind: "reset-before" },
+        { kind: "status", status: 500 },
     ];
     return ["/v1/serviceids", "/v1/apikeys", "/v1/policies"].flatMap((path) => kinds.map((k) => ({ ...k, method: "POST", path, count: 1 }) as FaultRule));
 }
@@ -96,7 +99,13 @@ describe("e2e: chaos — 20 identities deployed and destroyed while 20 % of requ
             } catch (err) {
                 if (!(err instanceof EngineError)) throw err;
                 // Keep the engine's diagnostics, not the whole log.
-                failures.push(`run ${run}: ${err.output.split("\n").filter((l) => /error|failed/i.test(l)).slice(0, 15).join("\n")}`);
+                failures.push(
+                    `run ${run}: ${err.output
+                        .split("\n")
+                        .filter((l) => /error|failed/i.test(l))
+                        .slice(0, 15)
+                        .join("\n")}`,
+                );
             }
         }
         assert.fail(`${label} did not converge in ${max} runs:\n${failures.join("\n")}`);
@@ -106,15 +115,19 @@ describe("e2e: chaos — 20 identities deployed and destroyed while 20 % of requ
         this.timeout(ENSURE_PULUMI_TIMEOUT_MS);
         emu = await startEmulator({ port: 0, faultSeed: 20261127 });
         sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "" } });
-        stack = await sandbox.programStack("chaos", { module: "chaos", export: "triples" }, {
-            projectName: "chaos",
-            params: { triples: TRIPLES, prefix, description, instanceId: emu.instances[0].guid },
-            config: {
-                "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
-                "ibmcloud:iamEndpoint": { value: emu.url },
-                "ibmcloud:timeout": { value: String(REQUEST_TIMEOUT_S) },
+        stack = await sandbox.programStack(
+            "chaos",
+            { module: "chaos", export: "triples" },
+            {
+                projectName: "chaos",
+                params: { triples: TRIPLES, prefix, description, instanceId: emu.instances[0].guid },
+                config: {
+                    "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
+                    "ibmcloud:iamEndpoint": { value: emu.url },
+                    "ibmcloud:timeout": { value: String(REQUEST_TIMEOUT_S) },
+                },
             },
-        });
+        );
     });
     after(async function () {
         console.log(`      chaos figures: ${JSON.stringify(figures)}`);
@@ -129,8 +142,14 @@ describe("e2e: chaos — 20 identities deployed and destroyed while 20 % of requ
         const stats = emu.stats();
         Object.assign(figures, { ups, requests: stats.requests, faultsInjected: stats.faultsInjected.total, byKind: stats.faultsInjected.byKind });
         const rules = (await (await fetch(`${emu.url}/__emulator/faults`)).json()) as { rules: Array<{ fired: number; count?: number }> };
-        assert.ok(rules.rules.slice(0, planned.length).every((r) => r.fired === 1), "every planned lost create answer happened");
-        assert.ok(stats.faultsInjected.total - planned.length >= 0.1 * stats.requests, `random faults were injected (${stats.faultsInjected.total} of ${stats.requests})`);
+        assert.ok(
+            rules.rules.slice(0, planned.length).every((r) => r.fired === 1),
+            "every planned lost create answer happened",
+        );
+        assert.ok(
+            stats.faultsInjected.total - planned.length >= 0.1 * stats.requests,
+            `random faults were injected (${stats.faultsInjected.total} of ${stats.requests})`,
+        );
 
         // Nothing left to do: a preview plans no change.
         const preview = await stack.preview();
@@ -140,7 +159,8 @@ describe("e2e: chaos — 20 identities deployed and destroyed while 20 % of requ
         const exported = await stack.exportState();
         const inState = new Set((exported.deployment.resources ?? []).map((r: { id?: string }) => r.id).filter(Boolean));
         const ours = { serviceIds: l.serviceIds.filter((s) => s.name.startsWith(prefix)), apiKeys: l.apiKeys, policies: l.policies };
-        const duplicates = countDuplicates(ours.serviceIds, (s) => s.name) + countDuplicates(ours.apiKeys, (k) => k.iam_id) + countDuplicates(ours.policies, (p) => p.subject);
+        const duplicates =
+            countDuplicates(ours.serviceIds, (s) => s.name) + countDuplicates(ours.apiKeys, (k) => k.iam_id) + countDuplicates(ours.policies, (p) => p.subject);
         const orphans = [...ours.serviceIds, ...ours.apiKeys, ...ours.policies].filter((o) => !inState.has(o.id)).map((o) => o.id);
         Object.assign(figures, { duplicates, orphans: orphans.length });
         assert.deepStrictEqual([ours.serviceIds.length, ours.apiKeys.length, ours.policies.length], [TRIPLES, TRIPLES, TRIPLES]);
@@ -160,7 +180,10 @@ describe("e2e: chaos — 20 identities deployed and destroyed while 20 % of requ
         const s = await state();
         const ours = s.serviceIds.filter((x) => x.name.startsWith(prefix));
         assert.strictEqual(ours.length, TRIPLES);
-        assert.ok(ours.every((x) => (x as { description?: string }).description === description), "every description updated");
+        assert.ok(
+            ours.every((x) => (x as { description?: string }).description === description),
+            "every description updated",
+        );
         const preview = await stack.preview();
         assert.deepStrictEqual(preview.result.changeSummary, { same: 1 + 3 * TRIPLES }, preview.output);
     });

@@ -24,11 +24,15 @@ describe("e2e: a change made outside Pulumi is refused by up without refresh, ne
         emu = await startEmulator({ port: 0 });
         owner = new IamClient({ tokenManager: new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url }) });
         sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "" } });
-        stack = await sandbox.programStack("concurrency", { module: "concurrency", export: "identity" }, {
-            projectName: "concurrency",
-            params: { description, instanceId: emu.instances[0].guid },
-            config: { "ibmcloud:apiKey": { value: emu.apiKey, secret: true }, "ibmcloud:iamEndpoint": { value: emu.url } },
-        });
+        stack = await sandbox.programStack(
+            "concurrency",
+            { module: "concurrency", export: "identity" },
+            {
+                projectName: "concurrency",
+                params: { description, instanceId: emu.instances[0].guid },
+                config: { "ibmcloud:apiKey": { value: emu.apiKey, secret: true }, "ibmcloud:iamEndpoint": { value: emu.url } },
+            },
+        );
         const { result, output } = await stack.up();
         assert.strictEqual(result.summary.result, "succeeded", output);
         ids = {
@@ -82,7 +86,11 @@ describe("e2e: a change made outside Pulumi is refused by up without refresh, ne
             },
             live: async () => {
                 const k = await owner.getApiKey(ids.apiKeyId);
-                return { theirs: k.name === "renamed-by-a-colleague" && k.action_when_leaked === "delete", program: k.name === "app-key" && k.description === description, all: k };
+                return {
+                    theirs: k.name === "renamed-by-a-colleague" && k.action_when_leaked === "delete",
+                    program: k.name === "app-key" && k.description === description,
+                    all: k,
+                };
             },
         },
         {
@@ -91,7 +99,10 @@ describe("e2e: a change made outside Pulumi is refused by up without refresh, ne
             colleague: async () => {
                 const { policy, etag } = await owner.getPolicy(ids.policyId);
                 await owner.replacePolicy(ids.policyId, etag, {
-                    type: policy.type, subjects: policy.subjects, resources: policy.resources, description: policy.description,
+                    type: policy.type,
+                    subjects: policy.subjects,
+                    resources: policy.resources,
+                    description: policy.description,
                     roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Writer" }],
                 });
             },
@@ -137,7 +148,11 @@ describe("e2e: a change made outside Pulumi is refused by up without refresh, ne
             assert.strictEqual(result.summary.result, "succeeded", output);
             assert.ok((await c.live()).program, "up applied the program with the current tag");
             const preview = await stack.preview();
-            assert.deepStrictEqual(Object.keys(preview.result.changeSummary).filter((k) => k !== "same"), [], `converged:\n${preview.output}`);
+            assert.deepStrictEqual(
+                Object.keys(preview.result.changeSummary).filter((k) => k !== "same"),
+                [],
+                `converged:\n${preview.output}`,
+            );
         });
     });
 });

@@ -102,7 +102,11 @@ export const keyId = key.keyId;
 export const keyCreatedBy = key.createdBy;
 `;
 
-const TSCONFIG = JSON.stringify({ compilerOptions: { strict: true, target: "ES2022", module: "commonjs", moduleResolution: "node", skipLibCheck: true } }, null, 2);
+const TSCONFIG = JSON.stringify(
+    { compilerOptions: { strict: true, target: "ES2022", module: "commonjs", moduleResolution: "node", skipLibCheck: true } },
+    null,
+    2,
+);
 
 describe("e2e: the packed package in a fresh project outside the repository (the user's path)", function () {
     this.timeout(15 * 60 * 1000);
@@ -130,10 +134,14 @@ describe("e2e: the packed package in a fresh project outside the repository (the
         project = path.join(top, "app");
         fs.mkdirSync(project);
         fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "orders-infra", private: true, version: "1.0.0" }, null, 2));
-        await ok("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball, `@pulumi/pulumi@${SDK_VERSION}`, "typescript@5.9.3", "@types/node@22"], {
-            cwd: project,
-            timeoutMs: 10 * 60 * 1000,
-        });
+        await ok(
+            "npm",
+            ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball, `@pulumi/pulumi@${SDK_VERSION}`, "typescript@5.9.3", "@types/node@22"],
+            {
+                cwd: project,
+                timeoutMs: 10 * 60 * 1000,
+            },
+        );
         env = {
             ...process.env,
             PULUMI_BACKEND_URL: `file://${path.join(top, "state")}`,
@@ -148,7 +156,12 @@ describe("e2e: the packed package in a fresh project outside the repository (the
 
         // The emulator, as a user starts it: the package's bin.
         const bin = path.join(project, "node_modules", ".bin", "pulumi-ibmcloud-iam-emulator");
-        emulator = childProcess.spawn(bin, ["--json", "--port", "0", "--instance", `kms:us-south:${INSTANCE}`], { cwd: project, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+        emulator = childProcess.spawn(bin, ["--json", "--port", "0", "--instance", `kms:us-south:${INSTANCE}`], {
+            cwd: project,
+            env,
+            stdio: ["ignore", "pipe", "pipe"],
+            detached: true,
+        });
         emu = await new Promise((resolve, reject) => {
             let out = "";
             const timer = setTimeout(() => reject(new Error(`the emulator bin printed no JSON line within 30 s: ${out}`)), 30_000);
@@ -168,7 +181,10 @@ describe("e2e: the packed package in a fresh project outside the repository (the
         });
         SECRETS.add(emu.apiKey);
 
-        for (const [dir, program] of [["producer", PRODUCER_PROGRAM], ["consumer", CONSUMER_PROGRAM]] as const) {
+        for (const [dir, program] of [
+            ["producer", PRODUCER_PROGRAM],
+            ["consumer", CONSUMER_PROGRAM],
+        ] as const) {
             const d = path.join(project, dir);
             fs.mkdirSync(d);
             fs.writeFileSync(path.join(d, "Pulumi.yaml"), `name: ${dir}\nruntime: nodejs\nmain: index.ts\n`);
@@ -202,9 +218,15 @@ describe("e2e: the packed package in a fresh project outside the repository (the
     });
 
     it("the tarball holds what a user needs and nothing else: no tests, bench, scripts or sources", async () => {
-        const files = (await ok("tar", ["tzf", tarball], { cwd: top })).trim().split("\n").map((f) => f.replace(/^package\//, ""));
+        const files = (await ok("tar", ["tzf", tarball], { cwd: top }))
+            .trim()
+            .split("\n")
+            .map((f) => f.replace(/^package\//, ""));
         for (const f of files) {
-            assert.ok(/^(package\.json|README\.md|LICENSE|emulator\/README\.md|docs\/architecture\.md|dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map))$/.test(f), `unexpected file in the tarball: ${f}`);
+            assert.ok(
+                /^(package\.json|README\.md|LICENSE|emulator\/README\.md|docs\/architecture\.md|dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map))$/.test(f),
+                `unexpected file in the tarball: ${f}`,
+            );
             assert.ok(!/^dist\/(test|bench|scripts|examples)\//.test(f), `${f} does not ship`);
         }
         // Every compiled file has its source: nothing stale from a deleted module ships.
@@ -217,7 +239,14 @@ describe("e2e: the packed package in a fresh project outside the repository (the
     it("exactly one @pulumi/pulumi in the consumer's tree (the package takes it as a peer)", async () => {
         // Installed copies, not mentions: `npm ls --parseable` prints the folder of each one it finds.
         const listed = (await run("npm", ["ls", "@pulumi/pulumi", "--all", "--parseable"], { cwd: project })).stdout;
-        const copies = [...new Set(listed.trim().split("\n").filter((l) => l.endsWith(`${path.sep}@pulumi${path.sep}pulumi`)))];
+        const copies = [
+            ...new Set(
+                listed
+                    .trim()
+                    .split("\n")
+                    .filter((l) => l.endsWith(`${path.sep}@pulumi${path.sep}pulumi`)),
+            ),
+        ];
         assert.deepEqual(copies, [path.join(project, "node_modules", "@pulumi", "pulumi")]);
         assert.equal(JSON.parse(fs.readFileSync(path.join(copies[0], "package.json"), "utf8")).version, SDK_VERSION);
         assert.ok(!fs.existsSync(path.join(project, "node_modules", "pulumi-ibmcloud-iam", "node_modules", "@pulumi")));
@@ -262,9 +291,21 @@ describe("e2e: the packed package in a fresh project outside the repository (the
 
         const left = await emulatorState();
         assert.deepEqual(left.serviceIds, [], "no service ID left");
-        assert.deepEqual((left.apiKeys as Array<{ iam_id: string }>).filter((k) => k.iam_id.includes("ServiceId")), [], "no service-ID key left");
-        assert.deepEqual((left.policies as Array<{ state: string }>).filter((p) => p.state === "active"), [], "no active policy left");
-        assert.deepEqual((left.kmsKeys as Array<{ state: number }>).filter((k: { state: number }) => k.state !== 5), [], "no live KMS key left");
+        assert.deepEqual(
+            (left.apiKeys as Array<{ iam_id: string }>).filter((k) => k.iam_id.includes("ServiceId")),
+            [],
+            "no service-ID key left",
+        );
+        assert.deepEqual(
+            (left.policies as Array<{ state: string }>).filter((p) => p.state === "active"),
+            [],
+            "no active policy left",
+        );
+        assert.deepEqual(
+            (left.kmsKeys as Array<{ state: number }>).filter((k: { state: number }) => k.state !== 5),
+            [],
+            "no live KMS key left",
+        );
         const all = `${JSON.stringify(left)}`;
         assert.ok(!all.includes(outputs.apiKey));
     });

@@ -8,14 +8,7 @@ import * as assert from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import {
-    createSandbox,
-    EngineSandbox,
-    EngineStack,
-    ENGINE_OP_TIMEOUT_MS,
-    ENSURE_PULUMI_TIMEOUT_MS,
-    TOOLS_BIN,
-} from "./support/engine";
+import { createSandbox, EngineSandbox, EngineStack, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS, TOOLS_BIN } from "./support/engine";
 import { PROJECT } from "./programs/smoke";
 
 const TYPE = "pulumi-nodejs:dynamic/e2e-smoke:Thing";
@@ -40,10 +33,14 @@ describe("e2e: the real Pulumi engine", function () {
         let token = "";
 
         before(async function () {
-            stack = await sandbox.programStack("smoke", { module: "smoke", export: "smoke" }, {
-                projectName: PROJECT,
-                config: { [`${PROJECT}:apiKey`]: { value: apiKey, secret: true } },
-            });
+            stack = await sandbox.programStack(
+                "smoke",
+                { module: "smoke", export: "smoke" },
+                {
+                    projectName: PROJECT,
+                    config: { [`${PROJECT}:apiKey`]: { value: apiKey, secret: true } },
+                },
+            );
         });
 
         it("previews the creation (provider outputs unknown)", async function () {
@@ -118,15 +115,7 @@ describe("e2e: the real Pulumi engine", function () {
             fs.mkdirSync(path.join(projectDir, "out"), { recursive: true });
             fs.writeFileSync(
                 path.join(projectDir, "Pulumi.yaml"),
-                [
-                    "name: e2e-yaml",
-                    "runtime:",
-                    "  name: nodejs",
-                    "  options:",
-                    "    typescript: false",
-                    "main: out/index.js",
-                    "",
-                ].join("\n"),
+                ["name: e2e-yaml", "runtime:", "  name: nodejs", "  options:", "    typescript: false", "main: out/index.js", ""].join("\n"),
             );
             // A self-contained JavaScript program with its own dynamic provider (plain JS, builtins
             // only), as `main` would name a file compiled into dist/.
@@ -171,4 +160,3 @@ describe("e2e: the real Pulumi engine", function () {
         });
     });
 });
-

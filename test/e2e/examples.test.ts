@@ -101,9 +101,18 @@ describe("e2e: the example stacks (root Pulumi.yaml and examples/kms-consumer)",
         assert.strictEqual(p.result.summary.result, "succeeded", p.output);
         const s = await state();
         assert.deepStrictEqual(s.serviceIds, []);
-        assert.deepStrictEqual(s.apiKeys.filter((k) => k.iam_id !== s.owner.iam_id), []);
-        assert.deepStrictEqual(s.policies.filter((x) => x.state === "active"), []);
-        assert.deepStrictEqual(s.kmsKeys.filter((k) => !k.deleted), []);
+        assert.deepStrictEqual(
+            s.apiKeys.filter((k) => k.iam_id !== s.owner.iam_id),
+            [],
+        );
+        assert.deepStrictEqual(
+            s.policies.filter((x) => x.state === "active"),
+            [],
+        );
+        assert.deepStrictEqual(
+            s.kmsKeys.filter((k) => !k.deleted),
+            [],
+        );
         await consumer.remove();
         await producer.remove();
     });

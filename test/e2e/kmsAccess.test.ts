@@ -42,12 +42,24 @@ describe("e2e: KmsAccess and stacks that feed each other, through the real engin
         emu = await startEmulator({ port: 0, policyPropagationDelayMs: PROPAGATION_MS });
         instanceId = emu.instances[0].guid;
         sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "" } });
-        identity = await sandbox.programStack("identity", { module: "kmsAccess", export: "identity" }, {
-            projectName: PROJECT, config: config(), params: { instanceId, rotation: 1, timeoutSeconds: 30 },
-        });
-        consumer = await sandbox.programStack("consumer", { module: "kmsAccess", export: "consumer" }, {
-            projectName: PROJECT, config: config(), params: { identityStack: `organization/${PROJECT}/identity` },
-        });
+        identity = await sandbox.programStack(
+            "identity",
+            { module: "kmsAccess", export: "identity" },
+            {
+                projectName: PROJECT,
+                config: config(),
+                params: { instanceId, rotation: 1, timeoutSeconds: 30 },
+            },
+        );
+        consumer = await sandbox.programStack(
+            "consumer",
+            { module: "kmsAccess", export: "consumer" },
+            {
+                projectName: PROJECT,
+                config: config(),
+                params: { identityStack: `organization/${PROJECT}/identity` },
+            },
+        );
     });
     after(async function () {
         this.timeout(ENGINE_OP_TIMEOUT_MS);
@@ -122,10 +134,19 @@ describe("e2e: KmsAccess and stacks that feed each other, through the real engin
     });
 
     it("a wait shorter than the propagation fails the update with a clear error", async function () {
-        const short = await sandbox.programStack("short", { module: "kmsAccess", export: "hurried" }, {
-            projectName: PROJECT, config: config(), params: { instanceId, timeoutSeconds: 0.5 },
-        });
-        const err = await short.up().then(() => undefined, (e: Error) => e);
+        const short = await sandbox.programStack(
+            "short",
+            { module: "kmsAccess", export: "hurried" },
+            {
+                projectName: PROJECT,
+                config: config(),
+                params: { instanceId, timeoutSeconds: 0.5 },
+            },
+        );
+        const err = await short.up().then(
+            () => undefined,
+            (e: Error) => e,
+        );
         assert.ok(err, "the up failed");
         assert.match(err.message, /Timed out after 0\.5 s waiting for hs-crypto instance .* to accept iam-ServiceId-.*: KMS still answers 401/);
         assert.match(err.message, /raise waitForAccess\.timeoutSeconds/);

@@ -14,7 +14,12 @@ interface AdminState {
     owner: { iam_id: string; apikey_id: string };
     serviceIds: Array<{ id: string; iam_id: string; name: string; description?: string }>;
     apiKeys: Array<{ id: string; iam_id: string }>;
-    policies: Array<{ id: string; state: string; subjects?: Array<{ attributes: Array<{ name: string; value: string }> }>; roles?: Array<{ role_id: string }> }>;
+    policies: Array<{
+        id: string;
+        state: string;
+        subjects?: Array<{ attributes: Array<{ name: string; value: string }> }>;
+        roles?: Array<{ role_id: string }>;
+    }>;
     counts: { tokenRequests: number };
 }
 
@@ -70,14 +75,18 @@ describe("e2e: lifecycle of a service ID, its API key and its policy, through th
         emu = await startEmulator({ port: 0, tokenLifetimeSeconds: TOKEN_LIFETIME_S });
         instanceId = emu.instances[0].guid;
         sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "" } });
-        stack = await sandbox.programStack("lifecycle", { module: "lifecycle", export: "identity" }, {
-            projectName: "lifecycle",
-            params: { ...args, instanceId },
-            config: {
-                "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
-                "ibmcloud:iamEndpoint": { value: emu.url },
+        stack = await sandbox.programStack(
+            "lifecycle",
+            { module: "lifecycle", export: "identity" },
+            {
+                projectName: "lifecycle",
+                params: { ...args, instanceId },
+                config: {
+                    "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
+                    "ibmcloud:iamEndpoint": { value: emu.url },
+                },
             },
-        });
+        );
     });
     after(async function () {
         this.timeout(ENGINE_OP_TIMEOUT_MS);
@@ -88,8 +97,11 @@ describe("e2e: lifecycle of a service ID, its API key and its policy, through th
     it("1. preview then up: exactly one service ID, one API key, one active policy; outputs match", async function () {
         const preview = await stack.preview();
         assert.deepStrictEqual(preview.result.changeSummary, { create: 4 }, preview.output);
-        assert.deepStrictEqual(await live().then((l) => [l.serviceIds.length, l.apiKeys.length, l.activePolicies.length]), [0, 0, 0],
-            "preview creates nothing");
+        assert.deepStrictEqual(
+            await live().then((l) => [l.serviceIds.length, l.apiKeys.length, l.activePolicies.length]),
+            [0, 0, 0],
+            "preview creates nothing",
+        );
 
         const { result } = await up("first up");
         assert.deepStrictEqual(result.summary.resourceChanges, { create: 4 });
@@ -133,8 +145,14 @@ describe("e2e: lifecycle of a service ID, its API key and its policy, through th
         assert.strictEqual(result.outputs.apiKeyId.value, first.apiKeyId);
         assert.strictEqual(result.outputs.description.value, "second description");
         const l = await live();
-        assert.deepStrictEqual(l.serviceIds.map((s) => [s.id, s.description]), [[first.serviceId, "second description"]]);
-        assert.deepStrictEqual(l.apiKeys.map((k) => k.id), [first.apiKeyId]);
+        assert.deepStrictEqual(
+            l.serviceIds.map((s) => [s.id, s.description]),
+            [[first.serviceId, "second description"]],
+        );
+        assert.deepStrictEqual(
+            l.apiKeys.map((k) => k.id),
+            [first.apiKeyId],
+        );
     });
 
     it("3b. a new rotationTrigger replaces the key: the new one is created before the old one is deleted", async function () {
@@ -154,7 +172,10 @@ describe("e2e: lifecycle of a service ID, its API key and its policy, through th
         assert.ok(created < deleted, `the new key was created before the old one was deleted:\n${output}`);
         // Only the new key is left.
         const l = await live();
-        assert.deepStrictEqual(l.apiKeys.map((k) => k.id), [newKeyId]);
+        assert.deepStrictEqual(
+            l.apiKeys.map((k) => k.id),
+            [newKeyId],
+        );
         assertNoKeyIn(await stack.exportStateText(), "the stored state after rotation");
         assertNoKeyIn(stack.log, "the engine output after rotation");
     });
@@ -163,7 +184,9 @@ describe("e2e: lifecycle of a service ID, its API key and its policy, through th
         // The owner's client keeps its token until it really expires (no margin), so it uses one
         // token, waits past its expiry, and has to get another.
         const settings = resolveCloudSettings({ apiKey: emu.apiKey, iamEndpoint: emu.url }, {});
-        const owner = new IamClient({ tokenManager: new IamTokenManager({ apiKey: settings.apiKey, iamEndpoint: settings.iamEndpoint, expiryMarginSeconds: 0 }) });
+        const owner = new IamClient({
+            tokenManager: new IamTokenManager({ apiKey: settings.apiKey, iamEndpoint: settings.iamEndpoint, expiryMarginSeconds: 0 }),
+        });
         const before = (await live()).tokenRequests;
         const current = await owner.getServiceId(first.serviceId);
         await owner.updateServiceId(first.serviceId, current.entity_tag, { name: "renamed-elsewhere" });
@@ -188,7 +211,11 @@ describe("e2e: lifecycle of a service ID, its API key and its policy, through th
         const { result, output } = await up("repair");
         assert.deepStrictEqual(result.summary.resourceChanges, { create: 1, update: 1, same: 2 }, output);
         const repaired = await live();
-        assert.deepStrictEqual(repaired.serviceIds.map((s) => [s.id, s.name]), [[first.serviceId, "lifecycle-app"]], "the name is back");
+        assert.deepStrictEqual(
+            repaired.serviceIds.map((s) => [s.id, s.name]),
+            [[first.serviceId, "lifecycle-app"]],
+            "the name is back",
+        );
         assert.strictEqual(repaired.activePolicies.length, 1, "a policy exists again");
         assert.strictEqual(repaired.activePolicies[0].id, result.outputs.policyId.value);
         assert.notStrictEqual(result.outputs.policyId.value, policyId);

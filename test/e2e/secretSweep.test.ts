@@ -54,7 +54,8 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
             if (!o.secret) continue;
             const v = o.value as unknown;
             if (typeof v === "string" && v.length >= 8) outputs.push(v);
-            if (v && typeof v === "object" && typeof (v as { accessToken?: unknown }).accessToken === "string") outputs.push((v as { accessToken: string }).accessToken);
+            if (v && typeof v === "object" && typeof (v as { accessToken?: unknown }).accessToken === "string")
+                outputs.push((v as { accessToken: string }).accessToken);
         }
     }
 
@@ -83,19 +84,28 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
         tmpDir = fs.mkdtempSync(path.join(REPO_ROOT, ".tools", "e2e", "secret-sweep-tmp-"));
         // Log files (if the engine or a plugin writes any) land where they can be searched.
         sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "", TMPDIR: tmpDir } });
-        stack = await sandbox.programStack("sweep", { module: "secretSweep", export: "sweep" }, {
-            projectName: "secret-sweep",
-            params: {
-                instanceId: emu.instances[0].guid, byoKey: BYO_KEY, payload: PAYLOAD, badValue: BAD_VALUE,
-                description: "first", failToken: false, badInput: false,
+        stack = await sandbox.programStack(
+            "sweep",
+            { module: "secretSweep", export: "sweep" },
+            {
+                projectName: "secret-sweep",
+                params: {
+                    instanceId: emu.instances[0].guid,
+                    byoKey: BYO_KEY,
+                    payload: PAYLOAD,
+                    badValue: BAD_VALUE,
+                    description: "first",
+                    failToken: false,
+                    badInput: false,
+                },
+                secretParams: ["byoKey", "payload", "badValue"],
+                config: {
+                    "ibmcloud:apiKey": { value: OWNER_KEY, secret: true },
+                    "ibmcloud:iamEndpoint": { value: tap.url },
+                    "ibmcloud:kmsEndpoint": { value: tap.url },
+                },
             },
-            secretParams: ["byoKey", "payload", "badValue"],
-            config: {
-                "ibmcloud:apiKey": { value: OWNER_KEY, secret: true },
-                "ibmcloud:iamEndpoint": { value: tap.url },
-                "ibmcloud:kmsEndpoint": { value: tap.url },
-            },
-        });
+        );
     });
     after(async function () {
         this.timeout(ENGINE_OP_TIMEOUT_MS);
@@ -137,7 +147,10 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
         tap.setRules([{ method: "PUT", path: /^\/v1\/apikeys\/[^/]+$/, action: { kind: "echo", status: 403 } }]);
         const failedUp = await attempt(() => stack.up(VERBOSE));
         assert.ok(failedUp instanceof EngineError, "the update failed");
-        assert.ok(/update API key failed: 403 .*\[REDACTED\]/.test(failedUp.output), `the echoed credential reached the engine's output, redacted:\n${errorLines(failedUp.output)}`);
+        assert.ok(
+            /update API key failed: 403 .*\[REDACTED\]/.test(failedUp.output),
+            `the echoed credential reached the engine's output, redacted:\n${errorLines(failedUp.output)}`,
+        );
         tap.setRules([]);
 
         // 3. a refresh while IAM's token endpoint echoes the key back in a 400.
@@ -150,7 +163,10 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
         await stack.setParams({ failToken: true });
         const failedPreview = await attempt(() => stack.preview(VERBOSE));
         assert.ok(failedPreview instanceof EngineError, "the preview failed");
-        assert.ok(/get IAM access token failed: 400/.test(failedPreview.output), `the component's token error is printed:\n${errorLines(failedPreview.output)}`);
+        assert.ok(
+            /get IAM access token failed: 400/.test(failedPreview.output),
+            `the component's token error is printed:\n${errorLines(failedPreview.output)}`,
+        );
         tap.setRules([]);
 
         // 5. a preview refused by check: arguments holding a key value and key material are invalid.
@@ -158,7 +174,10 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
         const refused = await attempt(() => stack.preview(VERBOSE));
         await stack.setParams({ badInput: false });
         assert.ok(refused instanceof EngineError, "the preview failed");
-        assert.ok(/apikey must not contain whitespace|an imported root key must be 16, 24 or 32 bytes/.test(refused.output), `check refused it:\n${errorLines(refused.output)}`);
+        assert.ok(
+            /apikey must not contain whitespace|an imported root key must be 16, 24 or 32 bytes/.test(refused.output),
+            `check refused it:\n${errorLines(refused.output)}`,
+        );
 
         // 6. destroy under turned-away requests.
         emu.addFaults([
@@ -170,15 +189,20 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
         emu.clearFaults();
         assert.strictEqual(destroyed.result.summary.result, "succeeded", errorLines(destroyed.output));
         assert.ok(faultsInFirstUp > 0, "the emulator injected faults during the first up");
-        process.stdout.write(`      (${faultsInFirstUp} emulator faults in the first up, ${emu.stats().faultsInjected.total} in all; up runs to converge: ${upRuns}; ` +
-            `proxy rules fired ${JSON.stringify(tap.fired)})\n`);
+        process.stdout.write(
+            `      (${faultsInFirstUp} emulator faults in the first up, ${emu.stats().faultsInjected.total} in all; up runs to converge: ${upRuns}; ` +
+                `proxy rules fired ${JSON.stringify(tap.fired)})\n`,
+        );
     });
 
     it("no output, log file or stored state holds a key, a token or key material (Pulumi's own SDK debug dump aside)", async function () {
         const values = secrets();
         assert.ok(values.includes(OWNER_KEY) && values.includes(BYO_KEY), "the chosen keys crossed the wire");
         assert.ok(values.filter((v) => v.startsWith("eyJ")).length >= 3, "tokens minted by the emulator are searched");
-        const sources: Array<[string, string]> = [["engine output (stdout and stderr of every operation)", stack.log], ["exported state", stateText]];
+        const sources: Array<[string, string]> = [
+            ["engine output (stdout and stderr of every operation)", stack.log],
+            ["exported state", stateText],
+        ];
         // (work/: the program's project folder, whose Pulumi.sweep.yaml holds the secret parameters, encrypted)
         const files = listFiles(tmpDir).concat(listFiles(path.join(sandbox.dir, "home")), listFiles(path.join(sandbox.dir, "work")));
         for (const f of files) sources.push([`file ${path.relative(REPO_ROOT, f)}`, fs.readFileSync(f, "utf8")]);
@@ -190,8 +214,10 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
                 else ours.push({ source, needle: at.what, context: `${text.slice(Math.max(0, at.index - 80), at.index)}<SECRET>` });
             }
         }
-        process.stdout.write(`      (${stack.log.split("\n").length} lines of engine output, ${files.length} files, the state, ${values.length} secret values; ` +
-            `${pulumiDump} occurrences in Pulumi's own SDK debug dump of RPC responses, set aside)\n`);
+        process.stdout.write(
+            `      (${stack.log.split("\n").length} lines of engine output, ${files.length} files, the state, ${values.length} secret values; ` +
+                `${pulumiDump} occurrences in Pulumi's own SDK debug dump of RPC responses, set aside)\n`,
+        );
         assert.ok(ours.length === 0, `secrets outside Pulumi's own debug dump:\n${describeLeaks(ours)}`);
         assert.ok(stateText.includes("ciphertext") && stateText.includes("ApiKey-"), "the state searched is the real one");
     });
@@ -202,8 +228,7 @@ const PULUMI_SDK_SECRET_DUMP = "4dabf18193072939515e22adb298388d,,,1b47061264138
 
 /** The occurrence at `index` is a value in Pulumi's `… RPC finished: …; resp: …` debug dump, printed as a secret-wrapped protobuf value. */
 function isPulumiSdkSecretDump(text: string, index: number): boolean {
-    return text.slice(Math.max(0, index - PULUMI_SDK_SECRET_DUMP.length), index) === PULUMI_SDK_SECRET_DUMP &&
-        text.lastIndexOf("RPC finished: ", index) >= 0;
+    return text.slice(Math.max(0, index - PULUMI_SDK_SECRET_DUMP.length), index) === PULUMI_SDK_SECRET_DUMP && text.lastIndexOf("RPC finished: ", index) >= 0;
 }
 
 /** Every occurrence of every form of every secret (see needlesFor), and of anything JWT-shaped. */
@@ -213,7 +238,10 @@ function occurrences(text: string, secrets: string[]): Array<{ index: number; wh
     const covered: Array<[number, number]> = [];
     const inside = (i: number) => covered.some(([a, b]) => i >= a && i < b);
     // Whole values first, then pieces: a piece inside a whole value found before is not counted again.
-    const forms = [...secrets.map((secret) => ({ secret, needles: [secret] })), ...secrets.map((secret) => ({ secret, needles: needlesFor(secret).filter((n) => n !== secret) }))];
+    const forms = [
+        ...secrets.map((secret) => ({ secret, needles: [secret] })),
+        ...secrets.map((secret) => ({ secret, needles: needlesFor(secret).filter((n) => n !== secret) })),
+    ];
     for (const { secret, needles } of forms) {
         for (const needle of needles) {
             for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {

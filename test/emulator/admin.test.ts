@@ -53,10 +53,7 @@ describe("emulator: admin API", () => {
         const s = (await call(emu.url, "GET", "/__emulator/state")).body;
         assert.strictEqual(s.accountId, emu.accountId);
         assert.deepStrictEqual(s.instances, emu.instances);
-        assert.deepStrictEqual(
-            [s.counts.serviceIds, s.counts.apiKeys, s.counts.policies, s.counts.kmsKeys],
-            [0, 1, 0, 0],
-        );
+        assert.deepStrictEqual([s.counts.serviceIds, s.counts.apiKeys, s.counts.policies, s.counts.kmsKeys], [0, 1, 0, 0]);
         // the owner key still works, and so does a token issued before the reset
         const fresh = await tokenFor(emu.url, emu.apiKey);
         expectStatus(await call(emu.url, "GET", `/v1/serviceids/?account_id=${emu.accountId}`, { token: fresh }), 200);

@@ -27,7 +27,17 @@ async function firstLine(p: ReturnType<typeof run>): Promise<string> {
 
 describe("emulator: CLI", () => {
     it("--json prints exactly one JSON line, serves the flags it was given, stops on SIGTERM", async () => {
-        const p = run(["--json", "--port", "0", "--token-lifetime", "120", "--instance", "kms:eu-de:11111111-2222-3333-4444-555555555555", "--instance", "hs-crypto:us-east"]);
+        const p = run([
+            "--json",
+            "--port",
+            "0",
+            "--token-lifetime",
+            "120",
+            "--instance",
+            "kms:eu-de:11111111-2222-3333-4444-555555555555",
+            "--instance",
+            "hs-crypto:us-east",
+        ]);
         try {
             const info = JSON.parse(await firstLine(p));
             assert.deepStrictEqual(Object.keys(info), ["url", "accountId", "apiKey"]);

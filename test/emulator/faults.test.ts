@@ -375,14 +375,20 @@ describe("emulator: fault injection", () => {
             const cases: [Parameters<typeof startEmulator>[0], RegExp][] = [
                 [{ faults: [{ kind: "status" } as FaultRule] }, /^Error: startEmulator: faults\[0\]\.status is required for kind "status"/],
                 [{ faults: {} as FaultRule[] }, /^Error: startEmulator: faults must be an array/],
-                [{ faults: [{ kind: "slow" }, { kind: "slow", path: "*", probability: -0.1 }] }, /^Error: startEmulator: faults\[1\]\.probability must be a number from 0 to 1/],
+                [
+                    { faults: [{ kind: "slow" }, { kind: "slow", path: "*", probability: -0.1 }] },
+                    /^Error: startEmulator: faults\[1\]\.probability must be a number from 0 to 1/,
+                ],
                 [{ faultSeed: 1.5 }, /^Error: startEmulator: faultSeed must be a whole number from 0 to 4294967295/],
                 [{ rateLimit: { requestsPerSecond: -1 } }, /^Error: startEmulator: rateLimit\.requestsPerSecond must be a number greater than 0/],
                 [{ rateLimit: { requestsPerSecond: 1, burst: 0 } }, /^Error: startEmulator: rateLimit\.burst must be a whole number, at least 1/],
             ];
             for (const [opts, message] of cases) await assert.rejects(startEmulator({ port: 0, ...opts }), message);
 
-            assert.throws(() => emu.addFaults([{ kind: "slow" }, { kind: "slow", delayMs: 1e12 }]), /^Error: addFaults: rules\[1\]\.delayMs must be a whole number/);
+            assert.throws(
+                () => emu.addFaults([{ kind: "slow" }, { kind: "slow", delayMs: 1e12 }]),
+                /^Error: addFaults: rules\[1\]\.delayMs must be a whole number/,
+            );
             assert.throws(() => emu.setRateLimit({ requestsPerSecond: 0 }), /^Error: setRateLimit: requestsPerSecond must be a number greater than 0/);
             assert.deepStrictEqual((await c.send("GET", "/__emulator/faults")).body.rules, [], "the rejected addFaults added nothing");
         });
@@ -552,9 +558,25 @@ describe("emulator: fault CLI flags", () => {
             probability: 0.2,
         });
         assert.deepStrictEqual(parseFault("reset-after"), { kind: "reset-after" });
-        assert.deepStrictEqual(parseFault("* /api/v2/keys/** slow=1200 count=2"), { kind: "slow", method: "*", path: "/api/v2/keys/**", delayMs: 1200, count: 2 });
+        assert.deepStrictEqual(parseFault("* /api/v2/keys/** slow=1200 count=2"), {
+            kind: "slow",
+            method: "*",
+            path: "/api/v2/keys/**",
+            delayMs: 1200,
+            count: 2,
+        });
         assert.deepStrictEqual(parseFault("get * status=429 retry-after=4"), { kind: "status", method: "GET", path: "*", status: 429, retryAfterSeconds: 4 });
-        const { opts } = parseArgs(["--fault", "DELETE /v1/apikeys/* malformed-json", "--fault=reset-before count=1", "--fault-seed", "9", "--rate-limit", "2.5", "--rate-limit-burst", "4"]);
+        const { opts } = parseArgs([
+            "--fault",
+            "DELETE /v1/apikeys/* malformed-json",
+            "--fault=reset-before count=1",
+            "--fault-seed",
+            "9",
+            "--rate-limit",
+            "2.5",
+            "--rate-limit-burst",
+            "4",
+        ]);
         assert.deepStrictEqual(opts.faults, [
             { kind: "malformed-json", method: "DELETE", path: "/v1/apikeys/*" },
             { kind: "reset-before", count: 1 },
@@ -591,14 +613,23 @@ describe("emulator: fault CLI flags", () => {
             [["--rate-limit", "0"], /--rate-limit needs a number greater than 0/],
             [["--rate-limit-burst", "3"], /--rate-limit-burst needs --rate-limit/],
         ];
-        for (const [argv, message] of bad) assert.throws(() => parseArgs(argv), (e: Error) => message.test(e.message), argv.join(" "));
+        for (const [argv, message] of bad)
+            assert.throws(
+                () => parseArgs(argv),
+                (e: Error) => message.test(e.message),
+                argv.join(" "),
+            );
     });
 
     it("a CLI started with --fault and --rate-limit serves them", async () => {
         const cli = path.resolve(__dirname, "../../emulator/cli.js");
-        const child = spawn(process.execPath, [cli, "--json", "--fault", "GET /identity/keys status=502 count=1", "--fault-seed", "77", "--rate-limit", "0.001", "--rate-limit-burst", "2"], {
-            stdio: ["ignore", "pipe", "pipe"],
-        });
+        const child = spawn(
+            process.execPath,
+            [cli, "--json", "--fault", "GET /identity/keys status=502 count=1", "--fault-seed", "77", "--rate-limit", "0.001", "--rate-limit-burst", "2"],
+            {
+                stdio: ["ignore", "pipe", "pipe"],
+            },
+        );
         let out = "";
         let err = "";
         child.stdout.on("data", (d) => (out += d));

@@ -141,7 +141,11 @@ describe("emulator: IAM Identity", () => {
 
             expectStatus(await put(undefined, { name: "x" }), 400);
             expectStatus(await put(star.body.entity_tag, { name: "" }), 400);
-            const missing = await call(emu.url, "PUT", `/v1/serviceids/ServiceId-${crypto.randomUUID()}`, { token: owner, body: { name: "x" }, headers: { "If-Match": "*" } });
+            const missing = await call(emu.url, "PUT", `/v1/serviceids/ServiceId-${crypto.randomUUID()}`, {
+                token: owner,
+                body: { name: "x" },
+                headers: { "If-Match": "*" },
+            });
             expectStatus(missing, 404);
             assert.strictEqual(missing.body.errors[0].code, "not_found");
         });
@@ -311,7 +315,10 @@ describe("emulator: IAM Identity", () => {
             const mine = await call(emu.url, "GET", "/v1/apikeys", { token: owner });
             expectStatus(mine, 200);
             assert.ok(mine.body.apikeys.length >= 1);
-            assert.ok(mine.body.apikeys.every((k: { iam_id: string }) => k.iam_id.startsWith("IBMid-")), "scope=entity lists the caller's own keys");
+            assert.ok(
+                mine.body.apikeys.every((k: { iam_id: string }) => k.iam_id.startsWith("IBMid-")),
+                "scope=entity lists the caller's own keys",
+            );
             const account = await call(emu.url, "GET", "/v1/apikeys?scope=account&type=serviceid", { token: owner });
             assert.ok(account.body.apikeys.length >= 3);
             assert.ok(account.body.apikeys.every((k: { iam_id: string }) => k.iam_id.startsWith("iam-ServiceId-")));

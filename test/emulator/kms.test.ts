@@ -239,7 +239,11 @@ describe("emulator: KMS keys", () => {
             assertUnauthorized(await kms("DELETE", `/${k.id}`, hpcs, token));
 
             const upgraded = { ...pol.body, roles: [{ role_id: ROLE.manager }] };
-            const put = await call(emu.url, "PUT", `/v1/policies/${pol.body.id}`, { token: owner, body: upgraded, headers: { "If-Match": pol.headers.get("etag")! } });
+            const put = await call(emu.url, "PUT", `/v1/policies/${pol.body.id}`, {
+                token: owner,
+                body: upgraded,
+                headers: { "If-Match": pol.headers.get("etag")! },
+            });
             expectStatus(put, 200);
             expectStatus(await kms("DELETE", `/${k.id}`, hpcs, token), 204);
         });
@@ -315,7 +319,11 @@ describe("emulator: KMS keys", () => {
             expectStatus(await call(slow.url, "POST", "/__emulator/instances", { body: { service: "kms", guid } }), 409);
             expectStatus(await call(slow.url, "POST", "/__emulator/instances", { body: { service: "s3" } }), 400);
             const o = await tokenFor(slow.url, slow.apiKey);
-            const k = await call(slow.url, "POST", "/api/v2/keys", { token: o, body: keyBody("new-inst"), headers: { "bluemix-instance": guid, "Content-Type": KEY_TYPE } });
+            const k = await call(slow.url, "POST", "/api/v2/keys", {
+                token: o,
+                body: keyBody("new-inst"),
+                headers: { "bluemix-instance": guid, "Content-Type": KEY_TYPE },
+            });
             expectStatus(k, 201);
             assert.match(k.body.resources[0].crn, new RegExp(`^crn:v1:bluemix:public:kms:eu-gb:a/${slow.accountId}:${guid}:key:`));
         });

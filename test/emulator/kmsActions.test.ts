@@ -39,7 +39,8 @@ describe("emulator: KMS key rings, actions, policies and authorizations", () => 
         expectStatus(r, 201);
         return r.body.resources[0] as { id: string; keyVersion: { id: string } };
     };
-    const act = (token: string, id: string, action: string, body?: unknown) => kms("POST", `/keys/${id}/actions/${action}`, token, body === undefined ? {} : { body });
+    const act = (token: string, id: string, action: string, body?: unknown) =>
+        kms("POST", `/keys/${id}/actions/${action}`, token, body === undefined ? {} : { body });
     const b64 = (s: string) => Buffer.from(s).toString("base64");
 
     describe("key rings", () => {
@@ -47,7 +48,10 @@ describe("emulator: KMS key rings, actions, policies and authorizations", () => 
             const list0 = await kms("GET", "/key_rings", owner);
             expectStatus(list0, 200);
             assert.strictEqual(list0.body.metadata.collectionType, "application/vnd.ibm.kms.key_ring+json");
-            assert.deepStrictEqual(list0.body.resources.map((r: { id: string }) => r.id), ["default"]);
+            assert.deepStrictEqual(
+                list0.body.resources.map((r: { id: string }) => r.id),
+                ["default"],
+            );
 
             const missing = await createKey(owner, "nowhere", {}, "no-such-ring");
             expectStatus(missing, 404);
@@ -140,7 +144,7 @@ describe("emulator: KMS key rings, actions, policies and authorizations", () => 
             assert.strictEqual(u2.body.keyVersion.id, md.keyVersion.id);
             assert.strictEqual(u2.body.rewrappedKeyVersion, undefined);
 
-            const state = await (await fetch(`${emu.url}/__emulator/state`)).json() as { kmsKeys: { id: string; versions: unknown[] }[] };
+            const state = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as { kmsKeys: { id: string; versions: unknown[] }[] };
             const stored = state.kmsKeys.find((x) => x.id === k.id)!;
             assert.strictEqual(stored.versions.length, 2);
             assert.ok(!JSON.stringify(stored).includes("sealed"), "the admin view shows no key material, sealed or not");
@@ -156,17 +160,25 @@ describe("emulator: KMS key rings, actions, policies and authorizations", () => 
             assert.strictEqual(none.body.metadata.collectionTotal, 0);
             const body = (resources: unknown[]) => ({ metadata: { collectionType: POLICY_TYPE, collectionTotal: resources.length }, resources });
             const put = await kms("PUT", `/keys/${k.id}/policies`, owner, {
-                body: body([{ type: POLICY_TYPE, rotation: { interval_month: 3 } }, { type: POLICY_TYPE, dualAuthDelete: { enabled: true } }]),
+                body: body([
+                    { type: POLICY_TYPE, rotation: { interval_month: 3 } },
+                    { type: POLICY_TYPE, dualAuthDelete: { enabled: true } },
+                ]),
             });
             expectStatus(put, 200);
             assert.strictEqual(put.body.metadata.collectionTotal, 2);
             const got = (await kms("GET", `/keys/${k.id}/policies?policy=rotation`, owner)).body;
-            assert.deepStrictEqual(got.resources.map((p: { rotation: unknown }) => p.rotation), [{ enabled: true, interval_month: 3 }]);
+            assert.deepStrictEqual(
+                got.resources.map((p: { rotation: unknown }) => p.rotation),
+                [{ enabled: true, interval_month: 3 }],
+            );
             assert.ok(got.resources[0].id && got.resources[0].crn.endsWith(`:key:${k.id}`) && got.resources[0].type === POLICY_TYPE);
             for (const m of [0, 13, 1.5]) {
                 expectStatus(await kms("PUT", `/keys/${k.id}/policies`, owner, { body: body([{ type: POLICY_TYPE, rotation: { interval_month: m } }]) }), 400);
             }
-            const mismatch = await kms("PUT", `/keys/${k.id}/policies`, owner, { body: { ...body([{ type: POLICY_TYPE, rotation: { interval_month: 2 } }]), metadata: { collectionType: POLICY_TYPE, collectionTotal: 2 } } });
+            const mismatch = await kms("PUT", `/keys/${k.id}/policies`, owner, {
+                body: { ...body([{ type: POLICY_TYPE, rotation: { interval_month: 2 } }]), metadata: { collectionType: POLICY_TYPE, collectionTotal: 2 } },
+            });
             assert.strictEqual(reason(mismatch).code, "COLLECTION_TOTAL_MISMATCH_ERR");
             assert.strictEqual((await kms("GET", `/keys/${k.id}/metadata`, owner)).body.resources[0].dualAuthDelete.enabled, true);
 
@@ -179,7 +191,7 @@ describe("emulator: KMS key rings, actions, policies and authorizations", () => 
             await sleep(PROPAGATION_MS + 50);
             const second = await tokenFor(emu.url, admin.apikey);
             expectStatus(await act(second, k.id, "setKeyForDeletion"), 204);
-            expectStatus(await kms("DELETE", `/keys/${k.id}`, second), 409, );
+            expectStatus(await kms("DELETE", `/keys/${k.id}`, second), 409);
             expectStatus(await kms("DELETE", `/keys/${k.id}`, owner), 204);
         });
     });
@@ -224,7 +236,7 @@ describe("emulator: KMS key rings, actions, policies and authorizations", () => 
             expectStatus(await act(t, crypto.randomUUID(), "wrap", { plaintext: b64("a") }), 401);
             expectStatus(await createKey(t, "new-in-ring", {}, "scoped"), 201);
             expectStatus(await createKey(t, "new-in-default"), 401);
-            expectStatus(await act(t, single.id, "rotate"), 401, );
+            expectStatus(await act(t, single.id, "rotate"), 401);
             const listed = await kms("GET", "/keys", t);
             expectStatus(listed, 200);
             const ids = listed.body.resources.map((x: { id: string }) => x.id);
@@ -249,19 +261,27 @@ describe("emulator: KMS key rings, actions, policies and authorizations", () => 
                 token: owner,
                 body: {
                     type: "authorization",
-                    subjects: [{ attributes: [
-                        { name: "accountId", value: emu.accountId },
-                        { name: "serviceName", value: "cloud-object-storage" },
-                        { name: "serviceInstance", value: cosInstance },
-                    ] }],
+                    subjects: [
+                        {
+                            attributes: [
+                                { name: "accountId", value: emu.accountId },
+                                { name: "serviceName", value: "cloud-object-storage" },
+                                { name: "serviceInstance", value: cosInstance },
+                            ],
+                        },
+                    ],
                     roles: [{ role_id: ROLE.reader }],
-                    resources: [{ attributes: [
-                        { name: "accountId", value: emu.accountId, operator: "stringEquals" },
-                        { name: "serviceName", value: "kms", operator: "stringEquals" },
-                        { name: "serviceInstance", value: kp, operator: "stringEquals" },
-                        { name: "resourceType", value: "key", operator: "stringEquals" },
-                        { name: "resource", value: k.id, operator: "stringEquals" },
-                    ] }],
+                    resources: [
+                        {
+                            attributes: [
+                                { name: "accountId", value: emu.accountId, operator: "stringEquals" },
+                                { name: "serviceName", value: "kms", operator: "stringEquals" },
+                                { name: "serviceInstance", value: kp, operator: "stringEquals" },
+                                { name: "resourceType", value: "key", operator: "stringEquals" },
+                                { name: "resource", value: k.id, operator: "stringEquals" },
+                            ],
+                        },
+                    ],
                 },
             });
             expectStatus(r, 201);

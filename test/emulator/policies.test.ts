@@ -82,13 +82,29 @@ describe("emulator: Policy Management and roles", () => {
                 ["no subjects", { ...good, subjects: [] }, "invalid_body"],
                 ["no accountId", policyBody("", sid.iamId, [ROLE.writer], { serviceName: "hs-crypto" }), "invalid_body"],
                 ["no service scope", { ...good, resources: [{ attributes: [{ name: "accountId", value: emu.accountId }] }] }, "invalid_body"],
-                ["value too long", policyBody(emu.accountId, sid.iamId, [ROLE.writer], { serviceName: "hs-crypto", serviceInstance: "x".repeat(1001) }), "invalid_body"],
+                [
+                    "value too long",
+                    policyBody(emu.accountId, sid.iamId, [ROLE.writer], { serviceName: "hs-crypto", serviceInstance: "x".repeat(1001) }),
+                    "invalid_body",
+                ],
                 ["empty value", policyBody(emu.accountId, sid.iamId, [ROLE.writer], { serviceName: "" }), "invalid_body"],
                 ["subject without iam- prefix", policyBody(emu.accountId, sid.id, [ROLE.writer], { serviceName: "hs-crypto" }), "invalid_body"],
-                ["unknown subject", policyBody(emu.accountId, `iam-ServiceId-${crypto.randomUUID()}`, [ROLE.writer], { serviceName: "hs-crypto" }), "invalid_body"],
+                [
+                    "unknown subject",
+                    policyBody(emu.accountId, `iam-ServiceId-${crypto.randomUUID()}`, [ROLE.writer], { serviceName: "hs-crypto" }),
+                    "invalid_body",
+                ],
                 ["kms role on hs-crypto", policyBody(emu.accountId, sid.iamId, [ROLE.kmsReaderPlus], { serviceName: "hs-crypto" }), "role_not_found"],
-                ["made-up role", policyBody(emu.accountId, sid.iamId, ["crn:v1:bluemix:public:iam::::serviceRole:Boss"], { serviceName: "hs-crypto" }), "role_not_found"],
-                ["service role on account management", policyBody(emu.accountId, sid.iamId, [ROLE.writer], { serviceType: "platform_service" }), "role_not_found"],
+                [
+                    "made-up role",
+                    policyBody(emu.accountId, sid.iamId, ["crn:v1:bluemix:public:iam::::serviceRole:Boss"], { serviceName: "hs-crypto" }),
+                    "role_not_found",
+                ],
+                [
+                    "service role on account management",
+                    policyBody(emu.accountId, sid.iamId, [ROLE.writer], { serviceType: "platform_service" }),
+                    "role_not_found",
+                ],
             ];
             for (const [label, body, code] of cases) {
                 // the empty-accountId case is refused as a value, the others by their own rule
@@ -215,7 +231,10 @@ describe("emulator: Policy Management and roles", () => {
             const active = await call(emu.url, "GET", `/v1/policies?account_id=${emu.accountId}&iam_id=${sid.iamId}`, { token: owner });
             assert.strictEqual(active.body.policies.length, 0);
             const deleted = await call(emu.url, "GET", `/v1/policies?account_id=${emu.accountId}&iam_id=${sid.iamId}&state=deleted`, { token: owner });
-            assert.deepStrictEqual(deleted.body.policies.map((x: { id: string }) => x.id), [p.id]);
+            assert.deepStrictEqual(
+                deleted.body.policies.map((x: { id: string }) => x.id),
+                [p.id],
+            );
             // the orphan cannot be replaced or deleted: the trap a destroy must tolerate
             expectStatus(await call(emu.url, "DELETE", `/v1/policies/${p.id}`, { token: owner }), 404);
         });
@@ -227,14 +246,23 @@ describe("emulator: Policy Management and roles", () => {
             const r = await call(emu.url, "GET", `/v2/roles?service_name=hs-crypto&account_id=${emu.accountId}`, { token: owner });
             expectStatus(r, 200);
             assert.deepStrictEqual(r.body.custom_roles, []);
-            assert.deepStrictEqual(r.body.system_roles.map((x: { crn: string }) => x.crn), ["Viewer", "Operator", "Editor", "Administrator"].map((n) => `${CRN}iam::::role:${n}`));
+            assert.deepStrictEqual(
+                r.body.system_roles.map((x: { crn: string }) => x.crn),
+                ["Viewer", "Operator", "Editor", "Administrator"].map((n) => `${CRN}iam::::role:${n}`),
+            );
             assert.deepStrictEqual(
                 r.body.service_roles.map((x: { crn: string }) => x.crn).sort(),
                 [
                     ...["Reader", "Writer", "Manager"].map((n) => `${CRN}iam::::serviceRole:${n}`),
-                    ...["ReaderPlus", "KeyPurge", "CertificateManager", "VMwareKMIPManager", "VaultAdministrator", "KeyCustodianCreator", "KeyCustodianDeployer"].map(
-                        (n) => `${CRN}hs-crypto::::serviceRole:${n}`,
-                    ),
+                    ...[
+                        "ReaderPlus",
+                        "KeyPurge",
+                        "CertificateManager",
+                        "VMwareKMIPManager",
+                        "VaultAdministrator",
+                        "KeyCustodianCreator",
+                        "KeyCustodianDeployer",
+                    ].map((n) => `${CRN}hs-crypto::::serviceRole:${n}`),
                 ].sort(),
             );
             for (const role of [...r.body.system_roles, ...r.body.service_roles]) {
@@ -249,10 +277,17 @@ describe("emulator: Policy Management and roles", () => {
             const kms = await call(emu.url, "GET", `/v2/roles?service_name=kms&account_id=${emu.accountId}`, { token: owner });
             assert.deepStrictEqual(
                 kms.body.service_roles.map((x: { crn: string }) => x.crn).sort(),
-                [...["Reader", "Writer", "Manager"].map((n) => `${CRN}iam::::serviceRole:${n}`), `${CRN}kms::::serviceRole:KeyPurge`, `${CRN}kms::::serviceRole:ReaderPlus`].sort(),
+                [
+                    ...["Reader", "Writer", "Manager"].map((n) => `${CRN}iam::::serviceRole:${n}`),
+                    `${CRN}kms::::serviceRole:KeyPurge`,
+                    `${CRN}kms::::serviceRole:ReaderPlus`,
+                ].sort(),
             );
             const cos = await call(emu.url, "GET", `/v2/roles?service_name=cloud-object-storage&account_id=${emu.accountId}`, { token: owner });
-            assert.deepStrictEqual(cos.body.service_roles.map((x: { display_name: string }) => x.display_name), ["Reader", "Writer", "Manager"]);
+            assert.deepStrictEqual(
+                cos.body.service_roles.map((x: { display_name: string }) => x.display_name),
+                ["Reader", "Writer", "Manager"],
+            );
             expectStatus(await call(emu.url, "GET", "/v2/roles?service_name=kms"), 401);
         });
     });

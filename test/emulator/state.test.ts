@@ -51,7 +51,10 @@ describe("emulator: state file", () => {
             expectStatus(await call(second.url, "GET", `/v1/policies/${policyId}`, { token: owner }), 200);
             const listed = await call(second.url, "GET", "/api/v2/keys", { token, headers: { "bluemix-instance": second.instances[0].guid } });
             expectStatus(listed, 200);
-            assert.deepStrictEqual(listed.body.resources.map((k: { id: string }) => k.id), [keyId]);
+            assert.deepStrictEqual(
+                listed.body.resources.map((k: { id: string }) => k.id),
+                [keyId],
+            );
         } finally {
             await second.stop();
         }

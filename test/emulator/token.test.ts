@@ -50,7 +50,23 @@ describe("emulator: IAM token", () => {
         assert.strictEqual(r.body.ims_user_id, undefined);
         const { header, claims } = decodeJwt(r.body.access_token);
         assert.deepStrictEqual(Object.keys(claims).sort(), [
-            "account", "acr", "amr", "client_id", "exp", "grant_type", "iam_id", "iat", "id", "identifier", "iss", "jti", "name", "realmid", "scope", "sub", "sub_type",
+            "account",
+            "acr",
+            "amr",
+            "client_id",
+            "exp",
+            "grant_type",
+            "iam_id",
+            "iat",
+            "id",
+            "identifier",
+            "iss",
+            "jti",
+            "name",
+            "realmid",
+            "scope",
+            "sub",
+            "sub_type",
         ]);
         assert.strictEqual(claims.iam_id, sid.iamId);
         assert.strictEqual(claims.id, sid.iamId);

@@ -70,7 +70,11 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
     async function unchanged(d: Deployed, news: Props): Promise<void> {
         const checked = await plugin.check(p, d.inputs, news);
         assert.deepStrictEqual(checked.failures, []);
-        assert.deepStrictEqual(await plugin.diff(p, d.id, d.outs, checked.inputs), { changes: "none", replaces: [], deleteBeforeReplace: false }, JSON.stringify(news));
+        assert.deepStrictEqual(
+            await plugin.diff(p, d.id, d.outs, checked.inputs),
+            { changes: "none", replaces: [], deleteBeforeReplace: false },
+            JSON.stringify(news),
+        );
     }
 
     /** `pulumi refresh`: state becomes what read returned. */
@@ -83,7 +87,10 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
 
     async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<PluginCallError> {
         let caught: unknown;
-        await promise.then(() => assert.fail(`expected a failure matching ${pattern}`), (e: unknown) => (caught = e));
+        await promise.then(
+            () => assert.fail(`expected a failure matching ${pattern}`),
+            (e: unknown) => (caught = e),
+        );
         assert.ok(caught instanceof PluginCallError, String(caught));
         assert.match(caught.details, pattern);
         assert.ok(!caught.message.includes(emu.apiKey), "no key value in an error");
@@ -105,28 +112,44 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
 
     it("create → read → diff → update roles in place (same id, new ETag) → delete, as IAM holds it", async function () {
         const sid = await subject("orders-app");
-        const d = await create(hpcs(sid.id, {
-            roles: ["Writer", "Key Custodian - Creator"],
-            resource: { serviceName: "hs-crypto", serviceInstance: instance, region: "us-south", tags: { env: "test" } },
-            description: "orders app keys",
-        }));
+        const d = await create(
+            hpcs(sid.id, {
+                roles: ["Writer", "Key Custodian - Creator"],
+                resource: { serviceName: "hs-crypto", serviceInstance: instance, region: "us-south", tags: { env: "test" } },
+                description: "orders app keys",
+            }),
+        );
         assert.deepStrictEqual(d.inputs.roleCrns, [ROLE.writer, ROLE.custodian], "check resolved the names: preview shows the CRNs");
 
         const { policy, etag } = await livePolicy(d.id);
         assert.deepStrictEqual(policy.subjects, [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }]);
         assert.deepStrictEqual(policy.roles.map((r) => r.role_id).sort(), [ROLE.custodian, ROLE.writer].sort());
-        assert.deepStrictEqual(attrs(policy), { accountId: emu.accountId, serviceName: "hs-crypto", serviceInstance: instance, region: "us-south" },
-            "the account comes from the deployer's token");
+        assert.deepStrictEqual(
+            attrs(policy),
+            { accountId: emu.accountId, serviceName: "hs-crypto", serviceInstance: instance, region: "us-south" },
+            "the account comes from the deployer's token",
+        );
         assert.deepStrictEqual(policy.resources[0].tags, [{ name: "env", value: "test", operator: "stringEquals" }]);
         assert.equal(policy.description, "orders app keys");
 
-        assert.deepStrictEqual({ ...d.outs, createdAt: "", lastModifiedAt: "" }, {
-            policyId: d.id, etag, href: `${emu.url}/v1/policies/${d.id}`, state: "active",
-            roleCrns: [ROLE.writer, ROLE.custodian], subjectIamId: sid.iam_id, accountId: emu.accountId, createdAt: "", lastModifiedAt: "",
-            serviceId: sid.id, roles: ["Writer", "Key Custodian - Creator"],
-            resource: { serviceName: "hs-crypto", serviceInstance: instance, region: "us-south", tags: { env: "test" } },
-            description: "orders app keys",
-        });
+        assert.deepStrictEqual(
+            { ...d.outs, createdAt: "", lastModifiedAt: "" },
+            {
+                policyId: d.id,
+                etag,
+                href: `${emu.url}/v1/policies/${d.id}`,
+                state: "active",
+                roleCrns: [ROLE.writer, ROLE.custodian],
+                subjectIamId: sid.iam_id,
+                accountId: emu.accountId,
+                createdAt: "",
+                lastModifiedAt: "",
+                serviceId: sid.id,
+                roles: ["Writer", "Key Custodian - Creator"],
+                resource: { serviceName: "hs-crypto", serviceInstance: instance, region: "us-south", tags: { env: "test" } },
+                description: "orders app keys",
+            },
+        );
         assert.match(String(d.outs.createdAt), /^\d{4}-\d{2}-\d{2}T/);
 
         // refresh with nothing changed: same state, and the program's inputs are what read says
@@ -137,13 +160,19 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
         assert.deepStrictEqual(read.inputs, given);
 
         // the same roles written another way are no change
-        await unchanged(d, hpcs(sid.id, {
-            roles: [ROLE.custodian, "writer"],
-            resource: { region: "us-south", serviceInstance: instance, serviceName: "hs-crypto", tags: { env: "test" } },
-            description: "orders app keys",
-        }));
+        await unchanged(
+            d,
+            hpcs(sid.id, {
+                roles: [ROLE.custodian, "writer"],
+                resource: { region: "us-south", serviceInstance: instance, serviceName: "hs-crypto", tags: { env: "test" } },
+                description: "orders app keys",
+            }),
+        );
 
-        const u = await up(d, hpcs(sid.id, { roles: ["Manager", "Key Custodian - Creator"], resource: { serviceName: "hs-crypto", serviceInstance: instance } }));
+        const u = await up(
+            d,
+            hpcs(sid.id, { roles: ["Manager", "Key Custodian - Creator"], resource: { serviceName: "hs-crypto", serviceInstance: instance } }),
+        );
         assert.equal(u.outs.policyId, d.id, "same policy");
         const after = await livePolicy(d.id);
         assert.notEqual(after.etag, etag, "the ETag moved");
@@ -178,19 +207,27 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
     it("an identical existing policy: the error names it and both ways out, nothing is created; adoptExisting takes it over and destroy deletes it", async function () {
         const sid = await subject("adopter");
         const existing = await owner.createPolicy({
-            type: "access", description: "made by hand",
+            type: "access",
+            description: "made by hand",
             subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
             roles: [{ role_id: ROLE.writer }],
-            resources: [{ attributes: [
-                { name: "accountId", value: emu.accountId, operator: "stringEquals" },
-                { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
-                { name: "serviceInstance", value: instance, operator: "stringEquals" },
-            ] }],
+            resources: [
+                {
+                    attributes: [
+                        { name: "accountId", value: emu.accountId, operator: "stringEquals" },
+                        { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
+                        { name: "serviceInstance", value: instance, operator: "stringEquals" },
+                    ],
+                },
+            ],
         });
         const id = existing.policy.id;
 
         const checked = await plugin.check(p, {}, hpcs(sid.id, { description: "managed by Pulumi" }));
-        const err = await rejects(plugin.create(p, checked.inputs), new RegExp(`409 policy_conflict_error.*an identical access policy .*already exists: ${id}`));
+        const err = await rejects(
+            plugin.create(p, checked.inputs),
+            new RegExp(`409 policy_conflict_error.*an identical access policy .*already exists: ${id}`),
+        );
         assert.match(err.details, /adoptExisting: true/);
         assert.match(err.details, new RegExp(`AccessPolicy\\.get\\("<name>", "${id}"\\)`));
         assert.equal((await activePoliciesOf(sid.iam_id)).length, 1, "no second policy");
@@ -214,12 +251,24 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
         // A colleague swaps Writer for Reader and rewrites the description.
         const now = await livePolicy(d.id);
         const changed: PolicyBody = { ...now.policy, description: "changed by hand", roles: [{ role_id: ROLE.reader }] };
-        await owner.replacePolicy(d.id, now.etag, { type: changed.type, description: changed.description, subjects: changed.subjects, roles: changed.roles, resources: changed.resources });
+        await owner.replacePolicy(d.id, now.etag, {
+            type: changed.type,
+            description: changed.description,
+            subjects: changed.subjects,
+            roles: changed.roles,
+            resources: changed.resources,
+        });
 
         // Without a refresh, Pulumi refuses to overwrite what it has not seen.
-        await rejects(plugin.update(p, d.id, d.outs, { ...d.inputs, roles: ["Manager"], roleCrns: [ROLE.manager] }),
-            new RegExp(`412 precondition_failed.*access policy ${d.id} was changed outside Pulumi .*run \`pulumi refresh\``));
-        assert.deepStrictEqual((await livePolicy(d.id)).policy.roles.map((r) => r.role_id), [ROLE.reader], "nothing overwritten");
+        await rejects(
+            plugin.update(p, d.id, d.outs, { ...d.inputs, roles: ["Manager"], roleCrns: [ROLE.manager] }),
+            new RegExp(`412 precondition_failed.*access policy ${d.id} was changed outside Pulumi .*run \`pulumi refresh\``),
+        );
+        assert.deepStrictEqual(
+            (await livePolicy(d.id)).policy.roles.map((r) => r.role_id),
+            [ROLE.reader],
+            "nothing overwritten",
+        );
 
         const refreshed = await refresh(d);
         assert.ok(refreshed);
@@ -229,7 +278,10 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
 
         const repaired = await up(refreshed, hpcs(sid.id, { roles: ["Writer"], description: "v1" }));
         const live = await livePolicy(d.id);
-        assert.deepStrictEqual(live.policy.roles.map((r) => r.role_id), [ROLE.writer]);
+        assert.deepStrictEqual(
+            live.policy.roles.map((r) => r.role_id),
+            [ROLE.writer],
+        );
         assert.equal(live.policy.description, "v1");
         assert.equal(repaired.outs.etag, live.etag);
         await plugin.delete(p, d.id, repaired.outs);
@@ -242,8 +294,10 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
 
         assert.equal((await plugin.read(p, d.id, d.outs)).id, "", "refresh forgets it");
         await plugin.delete(p, d.id, d.outs);
-        await rejects(plugin.update(p, d.id, d.outs, { ...d.inputs, roles: ["Reader"], roleCrns: [ROLE.reader] }),
-            new RegExp(`access policy ${d.id} no longer exists .*run \`pulumi refresh\``));
+        await rejects(
+            plugin.update(p, d.id, d.outs, { ...d.inputs, roles: ["Reader"], roleCrns: [ROLE.reader] }),
+            new RegExp(`access policy ${d.id} no longer exists .*run \`pulumi refresh\``),
+        );
     });
 
     it("deleting the subject service ID leaves the policy `deleted`: it reads as gone and destroy still succeeds", async function () {
@@ -272,7 +326,10 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
         // IAM's list for iam-identity has no generic Writer
         const checked = await plugin.check(p, {}, { ...news, roles: ["Writer"], description: "typo" });
         assert.deepStrictEqual(checked.failures, [], "cannot be judged offline");
-        const err = await rejects(plugin.create(p, checked.inputs), /^roles\[0\]: unknown role "Writer" for service iam-identity; IAM lists these roles for it: /);
+        const err = await rejects(
+            plugin.create(p, checked.inputs),
+            /^roles\[0\]: unknown role "Writer" for service iam-identity; IAM lists these roles for it: /,
+        );
         for (const offered of ["Viewer", "Administrator", "Service ID creator", "User API key creator"]) assert.ok(err.details.includes(offered), offered);
         assert.equal((await activePoliciesOf(sid.iam_id)).length, 1, "nothing created");
         await plugin.delete(p, d.id, d.outs);
@@ -281,28 +338,49 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
     it("adopts an existing policy from its id alone (AccessPolicy.get / the id option)", async function () {
         const sid = await subject("legacy");
         const made = await owner.createPolicy({
-            type: "access", description: "legacy grant",
+            type: "access",
+            description: "legacy grant",
             subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
             roles: [{ role_id: ROLE.reader }, { role_id: "crn:v1:bluemix:public:kms::::serviceRole:ReaderPlus" }],
-            resources: [{ attributes: [
-                { name: "accountId", value: emu.accountId, operator: "stringEquals" },
-                { name: "serviceName", value: "kms", operator: "stringEquals" },
-                { name: "keyRing", value: "payments", operator: "stringEquals" },
-            ] }],
+            resources: [
+                {
+                    attributes: [
+                        { name: "accountId", value: emu.accountId, operator: "stringEquals" },
+                        { name: "serviceName", value: "kms", operator: "stringEquals" },
+                        { name: "keyRing", value: "payments", operator: "stringEquals" },
+                    ],
+                },
+            ],
         });
         const read = await plugin.read(p, made.policy.id, {});
         assert.equal(read.id, made.policy.id);
         assert.deepStrictEqual(read.inputs, {
-            serviceId: sid.id, roles: ["Reader", "ReaderPlus"], resource: { serviceName: "kms", attributes: { keyRing: "payments" } }, description: "legacy grant",
+            serviceId: sid.id,
+            roles: ["Reader", "ReaderPlus"],
+            resource: { serviceName: "kms", attributes: { keyRing: "payments" } },
+            description: "legacy grant",
         });
-        assert.deepStrictEqual([read.props.subjectIamId, read.props.etag, read.props.roleCrns], [sid.iam_id, made.etag, [ROLE.reader, "crn:v1:bluemix:public:kms::::serviceRole:ReaderPlus"]]);
+        assert.deepStrictEqual(
+            [read.props.subjectIamId, read.props.etag, read.props.roleCrns],
+            [sid.iam_id, made.etag, [ROLE.reader, "crn:v1:bluemix:public:kms::::serviceRole:ReaderPlus"]],
+        );
         await owner.deletePolicy(made.policy.id);
     });
 
     it("check failures reach the user through the plugin with the valid roles listed", async function () {
-        const r = await plugin.check(p, {}, { serviceId: "ServiceId-x", iamId: "IBMid-1", roles: ["Writter"], resource: { serviceName: "kms", serviceInstance: instance } });
-        assert.deepStrictEqual(r.failures.map((f) => f.property), ["serviceId", "roles[0]"]);
+        const r = await plugin.check(
+            p,
+            {},
+            { serviceId: "ServiceId-x", iamId: "IBMid-1", roles: ["Writter"], resource: { serviceName: "kms", serviceInstance: instance } },
+        );
+        assert.deepStrictEqual(
+            r.failures.map((f) => f.property),
+            ["serviceId", "roles[0]"],
+        );
         assert.match(r.failures[0].reason, /serviceId or as iamId, not both/);
-        assert.match(r.failures[1].reason, /unknown role "Writter" for kms; valid roles: Viewer, Operator, Editor, Administrator, Reader, Writer, Manager, ReaderPlus, KeyPurge$/);
+        assert.match(
+            r.failures[1].reason,
+            /unknown role "Writter" for kms; valid roles: Viewer, Operator, Editor, Administrator, Reader, Writer, Manager, ReaderPlus, KeyPurge$/,
+        );
     });
 });

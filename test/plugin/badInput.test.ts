@@ -6,7 +6,13 @@ import { strict as assert } from "assert";
 import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
 import {
-    accessPolicyProvider, authorizationPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, kmsKeyRingProvider, serviceApiKeyProvider, serviceIdProvider,
+    accessPolicyProvider,
+    authorizationPolicyProvider,
+    kmsAccessReadyProvider,
+    kmsKeyProvider,
+    kmsKeyRingProvider,
+    serviceApiKeyProvider,
+    serviceIdProvider,
 } from "../../provider";
 import { BAD_INPUTS, BASES, BadInputTarget, KNOWN_ARGUMENTS, rootArgument } from "../support/badInputs";
 import { RunningPlugin, startPlugin } from "./harness";
@@ -81,7 +87,10 @@ describe("plugin: bad input is refused at check, naming the argument, before any
             assert.ok(checked.failures.length > 0, "check refuses it");
             const named = checked.failures.filter((f) => f.property === row.field);
             assert.ok(named.length > 0, `a failure names ${row.field}; got:\n    ${shown}`);
-            assert.ok(named.some((f) => row.reason.test(f.reason)), `the failure for ${row.field} says ${row.reason}; got:\n    ${shown}`);
+            assert.ok(
+                named.some((f) => row.reason.test(f.reason)),
+                `the failure for ${row.field} says ${row.reason}; got:\n    ${shown}`,
+            );
             for (const f of checked.failures) {
                 const root = rootArgument(f.property);
                 assert.ok(KNOWN_ARGUMENTS[row.target].includes(root) || root in row.inputs, `"${f.property}" names an argument of ${row.target}`);

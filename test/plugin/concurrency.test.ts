@@ -86,7 +86,10 @@ describe("plugin: a change made outside Pulumi between refresh and update is rep
     /** The refusal: names the object, says it changed outside Pulumi since it was read, and what to run. */
     async function refused(kind: Kind, id: string, attempt: Promise<unknown>): Promise<PluginCallError> {
         let caught: unknown;
-        await attempt.then(() => assert.fail(`the update of ${kind.what} ${id} from stale state succeeded`), (e: unknown) => (caught = e));
+        await attempt.then(
+            () => assert.fail(`the update of ${kind.what} ${id} from stale state succeeded`),
+            (e: unknown) => (caught = e),
+        );
         assert.ok(caught instanceof PluginCallError, String(caught));
         assert.match(caught.details, new RegExp(`${kind.what} ${id} was changed outside Pulumi since (Pulumi )?(it was )?last read`));
         assert.match(caught.details, /run `pulumi refresh`/);
@@ -139,7 +142,11 @@ describe("plugin: a change made outside Pulumi between refresh and update is rep
             colleague: async (id) => {
                 const { policy, etag } = await owner.getPolicy(id);
                 await owner.replacePolicy(id, etag, {
-                    type: policy.type, subjects: policy.subjects, roles: policy.roles, resources: policy.resources, description: "set by a colleague",
+                    type: policy.type,
+                    subjects: policy.subjects,
+                    roles: policy.roles,
+                    resources: policy.resources,
+                    description: "set by a colleague",
                 });
             },
             live: async (id) => {
@@ -230,7 +237,11 @@ describe("plugin: a change made outside Pulumi between refresh and update is rep
         const renamed = await owner.updateServiceId(d.id, s.entity_tag, { name: "renamed-by-a-colleague" });
         await refused(serviceId, d.id, up(serviceIdProvider, d, { ...program, locked: true }));
         const live = await owner.getServiceId(d.id);
-        assert.deepStrictEqual([live.name, live.locked, live.entity_tag], ["renamed-by-a-colleague", false, renamed.entity_tag], "not locked, the rename untouched");
+        assert.deepStrictEqual(
+            [live.name, live.locked, live.entity_tag],
+            ["renamed-by-a-colleague", false, renamed.entity_tag],
+            "not locked, the rename untouched",
+        );
         // refresh, then the lock goes through
         const locked = await up(serviceIdProvider, await refresh(serviceIdProvider, d), { ...program, name: "renamed-by-a-colleague", locked: true });
         assert.strictEqual((await owner.getServiceId(d.id)).locked, true);

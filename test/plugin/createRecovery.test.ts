@@ -18,11 +18,7 @@ interface AdminState {
     policies: Array<{ id: string; state: string; subjects: Array<{ attributes: Array<{ value: string }> }> }>;
 }
 
-const LOST_AFTER_WRITE: Array<Omit<FaultRule, "method" | "path">> = [
-    { kind: "reset-after" },
-    { kind: "slow", delayMs: 2500 },
-    { kind: "malformed-json" },
-];
+const LOST_AFTER_WRITE: Array<Omit<FaultRule, "method" | "path">> = [{ kind: "reset-after" }, { kind: "slow", delayMs: 2500 }, { kind: "malformed-json" }];
 
 describe("plugin: creates whose answer is lost adopt what IBM made", function () {
     this.timeout(60_000);
@@ -57,12 +53,18 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
             emu.addFaults([{ ...rule, method: "POST", path: "/v1/serviceids", count: 1 }]);
             const sid = await created(serviceIdProvider, { name });
             const sids = (await state()).serviceIds.filter((s) => s.name === name);
-            assert.deepStrictEqual(sids.map((s) => s.id), [sid.id]);
+            assert.deepStrictEqual(
+                sids.map((s) => s.id),
+                [sid.id],
+            );
             const iamId = String(sid.outs.iamId);
 
             emu.addFaults([{ ...rule, method: "POST", path: "/v1/apikeys", count: 1 }]);
             const key = await created(serviceApiKeyProvider, { name: `${name}-key`, serviceId: sid.id });
-            assert.deepStrictEqual((await state()).apiKeys.filter((k) => k.iam_id === iamId).map((k) => k.id), [key.id]);
+            assert.deepStrictEqual(
+                (await state()).apiKeys.filter((k) => k.iam_id === iamId).map((k) => k.id),
+                [key.id],
+            );
             // The value in state is the key's: it gets a token for the service ID.
             const token = await fetch(`${emu.url}/identity/token`, {
                 method: "POST",
@@ -73,13 +75,22 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
 
             emu.addFaults([{ ...rule, method: "POST", path: "/v1/policies", count: 1 }]);
             const policy = await created(accessPolicyProvider, {
-                serviceId: sid.id, roles: ["Writer"], resource: { serviceName: "hs-crypto", serviceInstance: emu.instances[0].guid },
+                serviceId: sid.id,
+                roles: ["Writer"],
+                resource: { serviceName: "hs-crypto", serviceInstance: emu.instances[0].guid },
             });
             const live = (await state()).policies.filter((p) => p.state === "active" && p.subjects[0].attributes[0].value === iamId);
-            assert.deepStrictEqual(live.map((p) => p.id), [policy.id]);
+            assert.deepStrictEqual(
+                live.map((p) => p.id),
+                [policy.id],
+            );
 
             assert.equal(emu.stats().faultsInjected.total, fired + 3, "each create met its fault");
-            for (const [provider, d] of [[accessPolicyProvider, policy], [serviceApiKeyProvider, key], [serviceIdProvider, sid]] as const) {
+            for (const [provider, d] of [
+                [accessPolicyProvider, policy],
+                [serviceApiKeyProvider, key],
+                [serviceIdProvider, sid],
+            ] as const) {
                 await plugin.delete(provider, d.id, d.outs);
             }
         });
@@ -93,7 +104,10 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
             emu.addFaults([{ ...rule, method: "POST", path: "/v1/policies", count: 1 }]);
             const auth = await created(authorizationPolicyProvider, { sourceServiceName: source, targetServiceName: "hs-crypto", targetServiceInstance: guid });
             const live = (await state()).policies.filter((p) => p.state === "active" && JSON.stringify(p).includes(source));
-            assert.deepStrictEqual(live.map((p) => p.id), [auth.id]);
+            assert.deepStrictEqual(
+                live.map((p) => p.id),
+                [auth.id],
+            );
 
             const ringId = `ring-${rule.kind}`;
             emu.addFaults([{ ...rule, method: "POST", path: "/api/v2/key_rings/*", count: 1 }]);

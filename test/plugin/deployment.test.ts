@@ -114,13 +114,25 @@ describe("plugin: providers sent by name (thin) or by value", function () {
 
     it("each resource's provider is found where it is defined and named by its package path", () => {
         for (const [type, provider, file] of PROVIDERS) {
-            assert.deepEqual(locateProvider(provider), {
-                spec: `pulumi-ibmcloud-iam/dist/provider/${file}.js`,
-                file: path.join(REPO_ROOT, "dist", "provider", `${file}.js`),
-                exportName: `${file}Provider`,
-            }, type);
+            assert.deepEqual(
+                locateProvider(provider),
+                {
+                    spec: `pulumi-ibmcloud-iam/dist/provider/${file}.js`,
+                    file: path.join(REPO_ROOT, "dist", "provider", `${file}.js`),
+                    exportName: `${file}Provider`,
+                },
+                type,
+            );
         }
-        assert.equal(locateProvider({ async create() { return { id: "x" }; } }), undefined, "a provider defined elsewhere is not ours to send by name");
+        assert.equal(
+            locateProvider({
+                async create() {
+                    return { id: "x" };
+                },
+            }),
+            undefined,
+            "a provider defined elsewhere is not ours to send by name",
+        );
     });
 
     it("inside the repository a resource's provider travels as a few KiB; where the package does not resolve, by value (over 8 KiB)", async () => {
@@ -160,14 +172,14 @@ describe("plugin: providers sent by name (thin) or by value", function () {
         const before = await tokenRequests();
         assert.equal(await serviceIdLife(p, "by-name-1"), 7);
         assert.equal(await serviceIdLife(p, "by-name-2"), 7);
-        assert.equal(await tokenRequests() - before, 1, "14 calls of one type share one configured provider and its cached token");
+        assert.equal((await tokenRequests()) - before, 1, "14 calls of one type share one configured provider and its cached token");
         // A second type is a second provider object with its own session.
         const sid = await p.create(serviceIdProvider, (await p.check(serviceIdProvider, {}, { name: "key-holder" })).inputs);
         const key = await p.check(serviceApiKeyProvider, {}, { serviceId: sid.id, name: "k" });
         const createdKey = await p.create(serviceApiKeyProvider, key.inputs);
         await p.delete(serviceApiKeyProvider, createdKey.id, createdKey.outs);
         await p.delete(serviceIdProvider, sid.id, sid.outs);
-        assert.equal(await tokenRequests() - before, 2);
+        assert.equal((await tokenRequests()) - before, 2);
         assert.ok(!p.stderr().includes(emu.apiKey));
     });
 
@@ -182,7 +194,11 @@ describe("plugin: providers sent by name (thin) or by value", function () {
                 assert.equal(handed, real, `${type}: the provider itself, its module loaded`);
                 const sf = await serializeExactly(handed);
                 assert.ok(sf.text.length <= MODULE_MAX_CHARS, `${type}: ${sf.text.length} chars`);
-                assert.deepEqual([...sf.text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]), [`pulumi-ibmcloud-iam/dist/provider/module/${file}.js`], `${type}: one require of its module`);
+                assert.deepEqual(
+                    [...sf.text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]),
+                    [`pulumi-ibmcloud-iam/dist/provider/module/${file}.js`],
+                    `${type}: one require of its module`,
+                );
                 assert.equal(sf.containsSecrets, false);
             }
             const copy = (require(path.join(installed.pkg, "dist", "provider", "serviceId.js")) as { serviceIdProvider: object }).serviceIdProvider;
@@ -190,7 +206,7 @@ describe("plugin: providers sent by name (thin) or by value", function () {
             const before = await tokenRequests();
             assert.equal(await serviceIdLife(p, "as-module-1", copy), 7);
             assert.equal(await serviceIdLife(p, "as-module-2", copy), 7);
-            assert.equal(await tokenRequests() - before, 1, "one configured provider object for the plugin's life");
+            assert.equal((await tokenRequests()) - before, 1, "one configured provider object for the plugin's life");
             // State written by the by-name provider keeps working where the package is installed.
             const thinText = (await serializeProvider(serviceIdProvider, REPO_ROOT)).text;
             const checked = await p.check(serviceIdProvider, {}, { name: "by-name-state", __provider: thinText });
@@ -207,16 +223,22 @@ describe("plugin: providers sent by name (thin) or by value", function () {
         const p = await plugin(elsewhere);
         const before = await tokenRequests();
         assert.equal(await serviceIdLife(p, "by-value"), 7);
-        assert.equal(await tokenRequests() - before, 1);
+        assert.equal((await tokenRequests()) - before, 1);
     });
 
     it("a thin provider whose package is gone where the plugin runs (destroy after uninstalling) fails naming the package and the fix", async () => {
         const p = await plugin(elsewhere);
         const thinText = (await serializeProvider(serviceIdProvider, REPO_ROOT)).text;
         const props: Props = { serviceId: "ServiceId-00000000-0000-0000-0000-000000000000", locked: false, __provider: thinText };
-        const err = await p.delete(serviceIdProvider, String(props.serviceId), props).then(() => undefined, (e: unknown) => e);
+        const err = await p.delete(serviceIdProvider, String(props.serviceId), props).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
         assert.ok(err instanceof PluginCallError, String(err));
-        assert.match(err.details, /^pulumi-ibmcloud-iam\/dist\/provider\/serviceId\.js cannot be loaded from \S*by-value-project-\S+ \(Cannot find module .*\): install the package in this Pulumi project$/);
+        assert.match(
+            err.details,
+            /^pulumi-ibmcloud-iam\/dist\/provider\/serviceId\.js cannot be loaded from \S*by-value-project-\S+ \(Cannot find module .*\): install the package in this Pulumi project$/,
+        );
     });
 
     it("a thin provider runs what is installed where the plugin runs: a version without the provider fails naming what is missing", async () => {
@@ -225,14 +247,23 @@ describe("plugin: providers sent by name (thin) or by value", function () {
             const pkg = path.join(project, "node_modules", "pulumi-ibmcloud-iam");
             fs.mkdirSync(path.join(pkg, "dist", "provider"), { recursive: true });
             fs.writeFileSync(path.join(pkg, "package.json"), JSON.stringify({ name: "pulumi-ibmcloud-iam", version: "0.0.1" }));
-            fs.writeFileSync(path.join(pkg, "dist", "provider", "serviceId.js"), "exports.serviceIdProvider = { async configure() {}, async check(o, n) { return { inputs: { ...n, seen: 'v0.0.1' } } } };\n");
+            fs.writeFileSync(
+                path.join(pkg, "dist", "provider", "serviceId.js"),
+                "exports.serviceIdProvider = { async configure() {}, async check(o, n) { return { inputs: { ...n, seen: 'v0.0.1' } } } };\n",
+            );
             const p = await plugin(project);
             const thinText = (await serializeProvider(serviceIdProvider, REPO_ROOT)).text;
             const checked = await p.check(serviceIdProvider, {}, { name: "x", __provider: thinText });
             assert.equal(checked.inputs.seen, "v0.0.1", "check ran the installed version's code");
-            const err = await p.delete(serviceIdProvider, "ServiceId-x", { __provider: thinText }).then(() => undefined, (e: unknown) => e);
+            const err = await p.delete(serviceIdProvider, "ServiceId-x", { __provider: thinText }).then(
+                () => undefined,
+                (e: unknown) => e,
+            );
             assert.ok(err instanceof PluginCallError, String(err));
-            assert.equal(err.details, "pulumi-ibmcloud-iam/dist/provider/serviceId.js has no serviceIdProvider.delete(): install a version that can manage this state");
+            assert.equal(
+                err.details,
+                "pulumi-ibmcloud-iam/dist/provider/serviceId.js has no serviceIdProvider.delete(): install a version that can manage this state",
+            );
         } finally {
             fs.rmSync(project, { recursive: true, force: true });
         }

@@ -184,7 +184,11 @@ describe("plugin harness: the real dynamic-provider plugin over gRPC", function 
 
             const news = (await plugin.check(provider, checked.inputs, { name: "alpha", description: "second" })).inputs;
             assert.deepEqual(await plugin.diff(provider, created.id, created.outs, news), { changes: "some", replaces: [], deleteBeforeReplace: false });
-            assert.deepEqual(await plugin.diff(provider, created.id, created.outs, checked.inputs), { changes: "none", replaces: [], deleteBeforeReplace: false });
+            assert.deepEqual(await plugin.diff(provider, created.id, created.outs, checked.inputs), {
+                changes: "none",
+                replaces: [],
+                deleteBeforeReplace: false,
+            });
             const renamed = { name: "beta", description: "first" };
             assert.deepEqual((await plugin.diff(provider, created.id, created.outs, renamed)).replaces, ["name"]);
 

@@ -94,10 +94,12 @@ export function serializeExactly(provider: object): Promise<SerializedProvider> 
         // Loaded on demand as dynamic/index.js does: it pulls in TypeScript and takes ~0.5 s.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const sc: typeof SerializeClosureModule = require("@pulumi/pulumi/runtime/closure/serializeClosure");
-        cached = sc.serializeFunction(() => provider, { allowSecrets: true }).then((sf) => ({
-            text: sf.text,
-            containsSecrets: sf.containsSecrets,
-        }));
+        cached = sc
+            .serializeFunction(() => provider, { allowSecrets: true })
+            .then((sf) => ({
+                text: sf.text,
+                containsSecrets: sf.containsSecrets,
+            }));
         cached.catch(() => undefined); // the caller sees the rejection; the cache must not raise an unhandled one
         providerCache.set(provider, cached);
     }

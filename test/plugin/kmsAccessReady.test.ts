@@ -26,11 +26,15 @@ describe("plugin/kmsAccessReady: waiting out policy propagation", function () {
             type: "access",
             subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
             roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Writer" }],
-            resources: [{ attributes: [
-                { name: "accountId", value: emu.accountId, operator: "stringEquals" },
-                { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
-                { name: "serviceInstance", value: instanceId, operator: "stringEquals" },
-            ] }],
+            resources: [
+                {
+                    attributes: [
+                        { name: "accountId", value: emu.accountId, operator: "stringEquals" },
+                        { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
+                        { name: "serviceInstance", value: instanceId, operator: "stringEquals" },
+                    ],
+                },
+            ],
         });
         return { iamId: sid.iam_id, apiKey: key.apikey!, policyId: policy.id };
     }
@@ -58,7 +62,10 @@ describe("plugin/kmsAccessReady: waiting out policy propagation", function () {
     it("without the gate, a key created right after the policy is refused (the problem being solved)", async () => {
         const app = await freshlyGranted();
         const checked = await plugin.check(kmsKeyProvider, {}, { instanceId, name: "too-early", apiKey: app.apiKey });
-        const err = await plugin.create(kmsKeyProvider, checked.inputs).then(() => undefined, (e: PluginCallError) => e);
+        const err = await plugin.create(kmsKeyProvider, checked.inputs).then(
+            () => undefined,
+            (e: PluginCallError) => e,
+        );
         assert.ok(err instanceof PluginCallError);
         assert.match(err.details, /create KMS key failed: 401 .* a policy created moments ago takes a while to apply/);
     });
@@ -85,10 +92,16 @@ describe("plugin/kmsAccessReady: waiting out policy propagation", function () {
         const app = await freshlyGranted();
         const checked = await plugin.check(kmsAccessReadyProvider, {}, { instanceId, apiKey: app.apiKey, policyId: app.policyId, timeoutSeconds: 0.4 });
         const started = Date.now();
-        const err = await plugin.create(kmsAccessReadyProvider, checked.inputs).then(() => undefined, (e: PluginCallError) => e);
+        const err = await plugin.create(kmsAccessReadyProvider, checked.inputs).then(
+            () => undefined,
+            (e: PluginCallError) => e,
+        );
         assert.ok(Date.now() - started < PROPAGATION_MS, "gave up at the timeout");
         assert.ok(err instanceof PluginCallError);
-        assert.ok(err.details.startsWith(`Timed out after 0.4 s waiting for hs-crypto instance ${instanceId} to accept ${app.iamId}: KMS still answers 401`), err.details);
+        assert.ok(
+            err.details.startsWith(`Timed out after 0.4 s waiting for hs-crypto instance ${instanceId} to accept ${app.iamId}: KMS still answers 401`),
+            err.details,
+        );
         assert.match(err.details, /raise waitForAccess\.timeoutSeconds/);
         assert.ok(err.details.includes(`policy ${app.policyId} grants a role on serviceName=hs-crypto serviceInstance=${instanceId}`));
         assert.ok(!err.details.includes(app.apiKey));
@@ -101,7 +114,11 @@ describe("plugin/kmsAccessReady: waiting out policy propagation", function () {
         const gate = await plugin.create(kmsAccessReadyProvider, checked.inputs);
         const rotated = await owner.createApiKey({ name: "gate-key-2", iam_id: app.iamId });
         const news = { ...checked.inputs, apiKey: rotated.apikey! };
-        assert.deepStrictEqual(await plugin.diff(kmsAccessReadyProvider, gate.id, gate.outs, news), { changes: "some", replaces: [], deleteBeforeReplace: false });
+        assert.deepStrictEqual(await plugin.diff(kmsAccessReadyProvider, gate.id, gate.outs, news), {
+            changes: "some",
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
         assert.strictEqual((await plugin.diff(kmsAccessReadyProvider, gate.id, gate.outs, checked.inputs)).changes, "none");
         const updated = await plugin.update(kmsAccessReadyProvider, gate.id, gate.outs, news);
         assert.strictEqual(updated.outs.apiKey, rotated.apikey);

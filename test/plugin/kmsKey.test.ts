@@ -8,9 +8,23 @@ import { IamClient, IamTokenManager, KmsClient } from "../../client";
 import { kmsKeyProvider } from "../../provider/kmsKey";
 import { PluginCallError, Props, RunningPlugin, startPlugin } from "./harness";
 
-interface AdminKmsKey { id: string; instance: string; keyRing: string; createdBy: string; deleted: boolean; deletedBy?: string; extractable: boolean }
+interface AdminKmsKey {
+    id: string;
+    instance: string;
+    keyRing: string;
+    createdBy: string;
+    deleted: boolean;
+    deletedBy?: string;
+    extractable: boolean;
+}
 
-const NO_ENV_CREDENTIALS = { IC_API_KEY: undefined, IBMCLOUD_API_KEY: undefined, IBMCLOUD_IAM_API_ENDPOINT: undefined, IC_REGION: undefined, IBMCLOUD_REGION: undefined };
+const NO_ENV_CREDENTIALS = {
+    IC_API_KEY: undefined,
+    IBMCLOUD_API_KEY: undefined,
+    IBMCLOUD_IAM_API_ENDPOINT: undefined,
+    IC_REGION: undefined,
+    IBMCLOUD_REGION: undefined,
+};
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
     try {
@@ -52,11 +66,15 @@ describe("plugin/kmsKey: KmsKey through the real plugin, as a service ID", funct
                 type: "access",
                 subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
                 roles: [{ role_id: `crn:v1:bluemix:public:iam::::serviceRole:${role}` }],
-                resources: [{ attributes: [
-                    { name: "accountId", value: emu.store.data.accountId, operator: "stringEquals" },
-                    { name: "serviceName", value: service, operator: "stringEquals" },
-                    { name: "serviceInstance", value: instance, operator: "stringEquals" },
-                ] }],
+                resources: [
+                    {
+                        attributes: [
+                            { name: "accountId", value: emu.store.data.accountId, operator: "stringEquals" },
+                            { name: "serviceName", value: service, operator: "stringEquals" },
+                            { name: "serviceInstance", value: instance, operator: "stringEquals" },
+                        ],
+                    },
+                ],
             });
         }
         return { sid, apiKey: key.apikey!, apiKeyId: key.id };
@@ -68,7 +86,12 @@ describe("plugin/kmsKey: KmsKey through the real plugin, as a service ID", funct
     }
 
     before(async () => {
-        emu = new Emulator({ instances: [{ service: "hs-crypto", region: "us-south" }, { service: "kms", region: "eu-de" }] });
+        emu = new Emulator({
+            instances: [
+                { service: "hs-crypto", region: "us-south" },
+                { service: "kms", region: "eu-de" },
+            ],
+        });
         emu.use(async (ctx, next) => {
             if (ctx.path.startsWith("/api/v2/")) kmsRequests.push(`${ctx.method} ${ctx.path}${ctx.url.search}`);
             await next();
@@ -101,9 +124,17 @@ describe("plugin/kmsKey: KmsKey through the real plugin, as a service ID", funct
         assert.strictEqual(root.outs.apiKey, app.apiKey, "state keeps the service ID's key (secret) for refresh and destroy");
 
         // On IBM a ring must exist before a key goes into it (the emulator refuses it otherwise too).
-        await new KmsClient({ endpoint: url, instanceId: keyProtect, tokenSource: () => owner.tokens.getToken(), httpClient: owner.http }).createKeyRing("app-ring");
+        await new KmsClient({ endpoint: url, instanceId: keyProtect, tokenSource: () => owner.tokens.getToken(), httpClient: owner.http }).createKeyRing(
+            "app-ring",
+        );
         const std = await createKey(serviceOnly, {
-            instanceId: keyProtect, service: "kms", region: "eu-de", endpoint: url, name: "app-standard", type: "standard", keyRing: "app-ring",
+            instanceId: keyProtect,
+            service: "kms",
+            region: "eu-de",
+            endpoint: url,
+            name: "app-standard",
+            type: "standard",
+            keyRing: "app-ring",
             apiKey: (await identity("Writer", keyProtect, "kms")).apiKey,
         });
         assert.deepStrictEqual([std.outs.extractable, std.outs.type, std.outs.keyRing], [true, "standard", "app-ring"]);
@@ -188,8 +219,10 @@ describe("plugin/kmsKey: KmsKey through the real plugin, as a service ID", funct
         try {
             const noFallback = await rejection(later.read(provider, key.id, key.outs));
             assert.match((noFallback as PluginCallError).details, /^get IAM access token failed: 400 \(BXNIM0415E\)/);
-            assert.match((noFallback as PluginCallError).details,
-                /IAM rejected the service ID's API key stored in state .* no deployer credentials are configured to refresh with instead: set `pulumi config set --secret ibmcloud:apiKey/);
+            assert.match(
+                (noFallback as PluginCallError).details,
+                /IAM rejected the service ID's API key stored in state .* no deployer credentials are configured to refresh with instead: set `pulumi config set --secret ibmcloud:apiKey/,
+            );
             assert.ok(!(noFallback as PluginCallError).details.includes(app.apiKey));
             const noDelete = await rejection(later.delete(provider, key.id, key.outs));
             assert.match((noDelete as PluginCallError).details, /no deployer credentials are configured to destroy with/);

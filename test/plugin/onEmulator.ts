@@ -13,12 +13,14 @@ export interface PluginOnEmulator {
     stop(): Promise<void>;
 }
 
-export async function startPluginOnEmulator(opts: {
-    emulator?: EmulatorOptions;
-    /** Stack config besides the deployer's key and IAM endpoint (e.g. `ibmcloud:timeout`). */
-    config?: Record<string, string>;
-    env?: StartPluginOptions["env"];
-} = {}): Promise<PluginOnEmulator> {
+export async function startPluginOnEmulator(
+    opts: {
+        emulator?: EmulatorOptions;
+        /** Stack config besides the deployer's key and IAM endpoint (e.g. `ibmcloud:timeout`). */
+        config?: Record<string, string>;
+        env?: StartPluginOptions["env"];
+    } = {},
+): Promise<PluginOnEmulator> {
     const emu = await startEmulator({ port: 0, ...opts.emulator });
     const owner = new IamClient({ tokenManager: new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url }) });
     let plugin: RunningPlugin;
@@ -34,7 +36,9 @@ export async function startPluginOnEmulator(opts: {
         throw err;
     }
     return {
-        emu, plugin, owner,
+        emu,
+        plugin,
+        owner,
         stop: async () => {
             await plugin.stop();
             await owner.http.close();

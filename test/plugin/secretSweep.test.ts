@@ -15,7 +15,13 @@ import * as util from "util";
 import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
 import {
-    accessPolicyProvider, authorizationPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, kmsKeyRingProvider, serviceApiKeyProvider, serviceIdProvider,
+    accessPolicyProvider,
+    authorizationPolicyProvider,
+    kmsAccessReadyProvider,
+    kmsKeyProvider,
+    kmsKeyRingProvider,
+    serviceApiKeyProvider,
+    serviceIdProvider,
 } from "../../provider";
 import { IamClient, IamTokenManager } from "../../client";
 import { describeLeaks, SecretTap, startSecretTap, Sweep, TapRule, distinctive } from "../support/secretTap";
@@ -28,7 +34,13 @@ const BYO_KEY_2 = distinctive("pluginSweepByoTwo-");
 const PAYLOAD = Buffer.from("plugin-sweep-key-material-32byte").toString("base64");
 /** Outputs that are secret by design (additionalSecretOutputs): state, not output. */
 const SECRET_STATE_FIELDS = ["apikey", "apiKey", "payload"];
-const NO_ENV_CREDENTIALS = { IC_API_KEY: undefined, IBMCLOUD_API_KEY: undefined, IBMCLOUD_IAM_API_ENDPOINT: undefined, IC_TIMEOUT: undefined, IBMCLOUD_TIMEOUT: undefined };
+const NO_ENV_CREDENTIALS = {
+    IC_API_KEY: undefined,
+    IBMCLOUD_API_KEY: undefined,
+    IBMCLOUD_IAM_API_ENDPOINT: undefined,
+    IC_TIMEOUT: undefined,
+    IBMCLOUD_TIMEOUT: undefined,
+};
 
 /** What a failed plugin call shows: the gRPC message and details, the plugin's stderr meanwhile, a
  * partial failure's reasons and its properties minus the secret outputs (checked apart). */
@@ -116,35 +128,45 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
         const p = serviceIdProvider;
         for (const status of [400, 401, 403, 429, 500, 503]) {
             await withRules([{ path: TOKEN, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                fails(`ServiceId create, token ${status} echo`, () => create(p, { name: "sweep" })));
+                fails(`ServiceId create, token ${status} echo`, () => create(p, { name: "sweep" })),
+            );
         }
         for (const status of [400, 401, 403, 409, 429, 500, 502, 503]) {
             await withRules([{ method: "POST", path: /^\/v1\/serviceids$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                fails(`ServiceId create, IAM ${status} echo`, () => create(p, { name: `sweep-${status}` })));
+                fails(`ServiceId create, IAM ${status} echo`, () => create(p, { name: `sweep-${status}` })),
+            );
         }
         const d = await create(p, { name: "sweep-live" });
         for (const status of [401, 403, 500]) {
             await withRules([{ method: "GET", path: /^\/v1\/serviceids\/[^/]+$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                fails(`ServiceId read, IAM ${status} echo`, () => plugin.read(p, d.id, d.outs)));
+                fails(`ServiceId read, IAM ${status} echo`, () => plugin.read(p, d.id, d.outs)),
+            );
         }
         await withRules([{ method: "GET", path: /^\/v1\/serviceids\/[^/]+$/, action: { kind: "echo-text", status: 502, retryAfter: "0", pad: 480 } }], () =>
-            fails("ServiceId read, plain-text page dumping the request", () => plugin.read(p, d.id, d.outs)));
+            fails("ServiceId read, plain-text page dumping the request", () => plugin.read(p, d.id, d.outs)),
+        );
         const s = await owner.getServiceId(d.id);
         await owner.updateServiceId(d.id, s.entity_tag, { description: "by a colleague" });
         await fails("ServiceId update, stale entity tag (emulator)", () => plugin.update(p, d.id, d.outs, { ...d.inputs, name: "x" }));
         await withRules([{ method: "PUT", path: /^\/v1\/serviceids\/[^/]+$/, action: { kind: "echo", status: 412 } }], () =>
-            fails("ServiceId update, 412 echo", () => plugin.update(p, d.id, { ...d.outs, entityTag: s.entity_tag }, { ...d.inputs, name: "y" })));
+            fails("ServiceId update, 412 echo", () => plugin.update(p, d.id, { ...d.outs, entityTag: s.entity_tag }, { ...d.inputs, name: "y" })),
+        );
         for (const status of [409, 500]) {
             await withRules([{ method: "DELETE", path: /^\/v1\/serviceids\/[^/]+$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                fails(`ServiceId delete, IAM ${status} echo`, () => plugin.delete(p, d.id, d.outs)));
+                fails(`ServiceId delete, IAM ${status} echo`, () => plugin.delete(p, d.id, d.outs)),
+            );
         }
         // Transport: a reset, then 502s until the retries are exhausted; a create whose answer never comes.
-        await withRules([
-            { method: "GET", path: /^\/v1\/serviceids\/[^/]+$/, count: 1, action: { kind: "reset" } },
-            { method: "GET", path: /^\/v1\/serviceids\/[^/]+$/, action: { kind: "echo", status: 502, retryAfter: "0" } },
-        ], () => fails("ServiceId read, connection reset then 502 echoes until retries are exhausted", () => plugin.read(p, d.id, d.outs)));
+        await withRules(
+            [
+                { method: "GET", path: /^\/v1\/serviceids\/[^/]+$/, count: 1, action: { kind: "reset" } },
+                { method: "GET", path: /^\/v1\/serviceids\/[^/]+$/, action: { kind: "echo", status: 502, retryAfter: "0" } },
+            ],
+            () => fails("ServiceId read, connection reset then 502 echoes until retries are exhausted", () => plugin.read(p, d.id, d.outs)),
+        );
         await withRules([{ method: "POST", path: /^\/v1\/serviceids$/, action: { kind: "hang" } }], () =>
-            fails("ServiceId create, no answer within ibmcloud:timeout", () => create(p, { name: "sweep-hang" })));
+            fails("ServiceId create, no answer within ibmcloud:timeout", () => create(p, { name: "sweep-hang" })),
+        );
         await plugin.delete(p, d.id, d.outs);
         assertClean("ServiceId");
     });
@@ -167,34 +189,42 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
         await fails("ServiceApiKey create, value already in use (emulator)", () => create(p, { ...base, name: "k2", apikey: BYO_KEY }));
         for (const status of [400, 409, 500]) {
             await withRules([{ method: "POST", path: /^\/v1\/apikeys$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                fails(`ServiceApiKey create with its value, IAM ${status} echo`, () => create(p, { ...base, name: `k-${status}`, apikey: BYO_KEY_2 })));
+                fails(`ServiceApiKey create with its value, IAM ${status} echo`, () => create(p, { ...base, name: `k-${status}`, apikey: BYO_KEY_2 })),
+            );
         }
         for (const status of [401, 403, 500]) {
             await withRules([{ method: "GET", path: /^\/v1\/apikeys\/[^/]+$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                fails(`ServiceApiKey read (value in state), IAM ${status} echo`, () => plugin.read(p, first.id, first.outs)));
+                fails(`ServiceApiKey read (value in state), IAM ${status} echo`, () => plugin.read(p, first.id, first.outs)),
+            );
         }
         const k = await owner.getApiKey(first.id);
         await owner.updateApiKey(first.id, k.entity_tag, { description: "by a colleague" });
         await fails("ServiceApiKey update, stale entity tag (emulator)", () => plugin.update(p, first.id, first.outs, { ...first.inputs, name: "renamed" }));
         await withRules([{ method: "PUT", path: /^\/v1\/apikeys\/[^/]+$/, action: { kind: "echo", status: 412 } }], () =>
-            fails("ServiceApiKey update, 412 echo", () => plugin.update(p, first.id, first.outs, { ...first.inputs, name: "renamed" })));
+            fails("ServiceApiKey update, 412 echo", () => plugin.update(p, first.id, first.outs, { ...first.inputs, name: "renamed" })),
+        );
         // The rename is accepted, the disable that follows is refused: a partial failure carrying state.
         const fresh = (await plugin.read(p, first.id, first.outs)).props;
         const partial = await withRules([{ method: "POST", path: /^\/v1\/apikeys\/[^/]+\/disable$/, action: { kind: "echo", status: 403 } }], () =>
             fails("ServiceApiKey update, rename applied then disable refused (partial failure)", () =>
-                plugin.update(p, first.id, fresh, { ...first.inputs, name: "renamed", disabled: true })));
+                plugin.update(p, first.id, fresh, { ...first.inputs, name: "renamed", disabled: true }),
+            ),
+        );
         assert.ok(partial.partial, "a partial failure: the engine records the new entity tag");
         assert.strictEqual(partial.partial.properties.apikey, BYO_KEY, "the state carries the value (the engine stores it as the secret output it is)");
         for (const status of [409, 500]) {
             await withRules([{ method: "DELETE", path: /^\/v1\/apikeys\/[^/]+$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                fails(`ServiceApiKey delete (value in state), IAM ${status} echo`, () => plugin.delete(p, first.id, partial.partial.properties)));
+                fails(`ServiceApiKey delete (value in state), IAM ${status} echo`, () => plugin.delete(p, first.id, partial.partial.properties)),
+            );
         }
         // An output file that cannot be written: the key is deleted again; if that fails too, it is kept in state.
         const nowhere = path.join(os.tmpdir(), `no-such-dir-${process.pid}`, "key.json");
         await fails("ServiceApiKey create, outputFile not writable", () => create(p, { ...base, name: "file", outputFile: nowhere }));
         const kept = await withRules([{ method: "DELETE", path: /^\/v1\/apikeys\/[^/]+$/, action: { kind: "echo", status: 403 } }], () =>
             fails("ServiceApiKey create, outputFile not writable and the key not deletable (partial failure)", () =>
-                create(p, { ...base, name: "file2", outputFile: nowhere })));
+                create(p, { ...base, name: "file2", outputFile: nowhere }),
+            ),
+        );
         assert.ok(kept.partial?.properties.apikey, "the created key is kept in state");
         await plugin.delete(p, kept.partial!.id, kept.partial!.properties);
         await plugin.delete(p, first.id, partial.partial.properties);
@@ -210,7 +240,8 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
         await fails("AccessPolicy create, identical policy exists (emulator)", () => create(p, program));
         for (const status of [400, 403, 409, 500]) {
             await withRules([{ method: "POST", path: /^\/v1\/policies$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                fails(`AccessPolicy create, IAM ${status} echo`, () => create(p, { ...program, roles: ["Writer"] })));
+                fails(`AccessPolicy create, IAM ${status} echo`, () => create(p, { ...program, roles: ["Writer"] })),
+            );
         }
         await withRules([{ method: "PUT", path: /^\/v1\/policies\/[^/]+$/, action: { kind: "echo", status: 412 } }], async () => {
             const checked = await plugin.check(p, d.inputs, { ...program, roles: ["Manager"] });
@@ -232,38 +263,59 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
         await checkRefuses("KmsKey check, bad payload next to the apiKey", kmsKeyProvider, { ...key, payload: "not base64!" });
         await checkRefuses("KmsKey check, the key given as the endpoint", kmsKeyProvider, { ...key, endpoint: sidKey });
         await checkRefuses("KmsAccessReady check, empty apiKey", kmsAccessReadyProvider, { instanceId: instance, endpoint: tap.url, apiKey: "" });
-        await checkRefuses("KmsAccessReady check, the key given as the endpoint", kmsAccessReadyProvider, { instanceId: instance, endpoint: sidKey, apiKey: sidKey });
+        await checkRefuses("KmsAccessReady check, the key given as the endpoint", kmsAccessReadyProvider, {
+            instanceId: instance,
+            endpoint: sidKey,
+            apiKey: sidKey,
+        });
 
         await fails("KmsKey create, apiKey unknown to IAM", () => create(kmsKeyProvider, { ...key, apiKey: UNKNOWN_KEY }));
         await fails("KmsKey create, service ID without a policy (KMS 401, emulator)", () => create(kmsKeyProvider, key));
         await fails("KmsAccessReady create, never authorized within the timeout", () =>
-            create(kmsAccessReadyProvider, { instanceId: instance, endpoint: tap.url, apiKey: sidKey, timeoutSeconds: 0.5 }));
+            create(kmsAccessReadyProvider, { instanceId: instance, endpoint: tap.url, apiKey: sidKey, timeoutSeconds: 0.5 }),
+        );
         await withRules([{ path: TOKEN, action: { kind: "echo", status: 400 } }], () =>
-            fails("KmsAccessReady create, token 400 echo", () => create(kmsAccessReadyProvider, { instanceId: instance, endpoint: tap.url, apiKey: sidKey, timeoutSeconds: 5 })));
+            fails("KmsAccessReady create, token 400 echo", () =>
+                create(kmsAccessReadyProvider, { instanceId: instance, endpoint: tap.url, apiKey: sidKey, timeoutSeconds: 5 }),
+            ),
+        );
 
         await owner.createPolicy({
             type: "access",
             subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
             roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Manager" }],
-            resources: [{ attributes: [{ name: "accountId", value: emu.accountId }, { name: "serviceName", value: "hs-crypto" }, { name: "serviceInstance", value: instance }] }],
+            resources: [
+                {
+                    attributes: [
+                        { name: "accountId", value: emu.accountId },
+                        { name: "serviceName", value: "hs-crypto" },
+                        { name: "serviceInstance", value: instance },
+                    ],
+                },
+            ],
         });
         for (const status of [400, 401, 403, 500, 503]) {
             await withRules([{ method: "POST", path: /^\/api\/v2\/keys$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                fails(`KmsKey create with imported material, KMS ${status} echo`, () => create(kmsKeyProvider, { ...key, type: "standard", payload: PAYLOAD })));
+                fails(`KmsKey create with imported material, KMS ${status} echo`, () => create(kmsKeyProvider, { ...key, type: "standard", payload: PAYLOAD })),
+            );
         }
         const made = await create(kmsKeyProvider, { ...key, type: "standard", payload: PAYLOAD });
         for (const status of [401, 500]) {
             await withRules([{ method: "GET", path: /^\/api\/v2\/keys\/[^/]+\/metadata$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                fails(`KmsKey read (key and material in state), KMS ${status} echo`, () => plugin.read(kmsKeyProvider, made.id, made.outs)));
+                fails(`KmsKey read (key and material in state), KMS ${status} echo`, () => plugin.read(kmsKeyProvider, made.id, made.outs)),
+            );
         }
         // A key in state that IAM no longer knows (rotated elsewhere): refresh falls back to the deployer, whom KMS refuses too.
         const rotated = distinctive("pluginSweepRotatedKey-");
         chosen.push(rotated);
         await withRules([{ method: "GET", path: /^\/api\/v2\/keys\/[^/]+\/metadata$/, action: { kind: "echo", status: 403 } }], () =>
             fails("KmsKey read with a key IAM rejects, deployer fallback refused by KMS (echo)", () =>
-                plugin.read(kmsKeyProvider, made.id, { ...made.outs, apiKey: rotated })));
+                plugin.read(kmsKeyProvider, made.id, { ...made.outs, apiKey: rotated }),
+            ),
+        );
         await withRules([{ method: "DELETE", path: /^\/api\/v2\/keys\/[^/]+$/, action: { kind: "echo", status: 409 } }], () =>
-            fails("KmsKey delete, KMS 409 echo", () => plugin.delete(kmsKeyProvider, made.id, made.outs)));
+            fails("KmsKey delete, KMS 409 echo", () => plugin.delete(kmsKeyProvider, made.id, made.outs)),
+        );
         await plugin.delete(kmsKeyProvider, made.id, made.outs);
         assertClean("KmsKey and KmsAccessReady");
     });
@@ -277,8 +329,14 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
         await checkRefuses("KmsKeyRing check, empty apiKey", kmsKeyRingProvider, { ...ring, apiKey: "" });
         await checkRefuses("KmsKeyRing check, the key given as the instance CRN", kmsKeyRingProvider, { ...ring, instanceId: undefined, instanceCrn: sidKey });
         await checkRefuses("KmsKeyRing check, the key given as the ring id", kmsKeyRingProvider, { ...ring, keyRingId: `${sidKey} x` });
-        await checkRefuses("KmsKey check, the key given as rotationTrigger on a standard key", kmsKeyProvider,
-            { instanceId: instance, endpoint: tap.url, name: "k", type: "standard", rotationTrigger: sidKey, apiKey: sidKey });
+        await checkRefuses("KmsKey check, the key given as rotationTrigger on a standard key", kmsKeyProvider, {
+            instanceId: instance,
+            endpoint: tap.url,
+            name: "k",
+            type: "standard",
+            rotationTrigger: sidKey,
+            apiKey: sidKey,
+        });
         await fails("KmsKeyRing create, apiKey unknown to IAM", () => create(kmsKeyRingProvider, { ...ring, apiKey: UNKNOWN_KEY }));
         await fails("KmsKeyRing create, service ID without a policy (KMS 401, emulator)", () => create(kmsKeyRingProvider, ring));
 
@@ -286,21 +344,45 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
             type: "access",
             subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
             roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Manager" }],
-            resources: [{ attributes: [{ name: "accountId", value: emu.accountId }, { name: "serviceName", value: "hs-crypto" }, { name: "serviceInstance", value: instance }] }],
+            resources: [
+                {
+                    attributes: [
+                        { name: "accountId", value: emu.accountId },
+                        { name: "serviceName", value: "hs-crypto" },
+                        { name: "serviceInstance", value: instance },
+                    ],
+                },
+            ],
         });
         for (const status of [400, 403, 500]) {
             await withRules([{ method: "POST", path: /^\/api\/v2\/key_rings\/[^/]+$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                fails(`KmsKeyRing create, KMS ${status} echo`, () => create(kmsKeyRingProvider, ring)));
+                fails(`KmsKeyRing create, KMS ${status} echo`, () => create(kmsKeyRingProvider, ring)),
+            );
         }
         const r = await create(kmsKeyRingProvider, ring);
         await withRules([{ method: "GET", path: /^\/api\/v2\/key_rings$/, action: { kind: "echo", status: 500, retryAfter: "0" } }], () =>
-            fails("KmsKeyRing read, KMS 500 echo", () => plugin.read(kmsKeyRingProvider, r.id, r.outs)));
-        const k = await create(kmsKeyProvider, { instanceId: instance, endpoint: tap.url, name: "sweep-rotating", keyRing: r.id, apiKey: sidKey, rotationTrigger: 1 });
+            fails("KmsKeyRing read, KMS 500 echo", () => plugin.read(kmsKeyRingProvider, r.id, r.outs)),
+        );
+        const k = await create(kmsKeyProvider, {
+            instanceId: instance,
+            endpoint: tap.url,
+            name: "sweep-rotating",
+            keyRing: r.id,
+            apiKey: sidKey,
+            rotationTrigger: 1,
+        });
         await withRules([{ method: "PUT", path: /^\/api\/v2\/keys\/[^/]+\/policies$/, action: { kind: "echo", status: 403 } }], () =>
             fails("KmsKey create with a rotation policy, policy PUT 403 echo (partial failure)", () =>
-                create(kmsKeyProvider, { instanceId: instance, endpoint: tap.url, name: "sweep-policy", apiKey: sidKey, rotation: { intervalMonth: 2 } })));
-        const rotate = await withRules([{ method: "POST", path: /^\/api\/v2\/keys\/[^/]+\/actions\/rotate$/, action: { kind: "echo", status: 500, retryAfter: "0" } }], () =>
-            fails("KmsKey update rotating, KMS 500 echo (partial failure)", () => plugin.update(kmsKeyProvider, k.id, k.outs, { ...k.inputs, rotationTrigger: 2 })));
+                create(kmsKeyProvider, { instanceId: instance, endpoint: tap.url, name: "sweep-policy", apiKey: sidKey, rotation: { intervalMonth: 2 } }),
+            ),
+        );
+        const rotate = await withRules(
+            [{ method: "POST", path: /^\/api\/v2\/keys\/[^/]+\/actions\/rotate$/, action: { kind: "echo", status: 500, retryAfter: "0" } }],
+            () =>
+                fails("KmsKey update rotating, KMS 500 echo (partial failure)", () =>
+                    plugin.update(kmsKeyProvider, k.id, k.outs, { ...k.inputs, rotationTrigger: 2 }),
+                ),
+        );
         assert.ok(rotate.partial, "a failed rotation keeps what KMS holds in state");
         assert.strictEqual(rotate.partial.properties.rotationTrigger, 1, "the previous trigger: the next `pulumi up` rotates again");
         await plugin.delete(kmsKeyProvider, k.id, k.outs);
@@ -309,7 +391,8 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
         const auth = { sourceServiceName: "cloud-object-storage", targetServiceName: "hs-crypto", targetServiceInstance: instance };
         for (const status of [400, 403, 409, 500]) {
             await withRules([{ method: "POST", path: /^\/v1\/policies$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                fails(`AuthorizationPolicy create, IAM ${status} echo`, () => create(authorizationPolicyProvider, auth)));
+                fails(`AuthorizationPolicy create, IAM ${status} echo`, () => create(authorizationPolicyProvider, auth)),
+            );
         }
         const a = await create(authorizationPolicyProvider, auth);
         await fails("AuthorizationPolicy create, identical exists (emulator)", () => create(authorizationPolicyProvider, auth));
@@ -324,7 +407,9 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
             env: NO_ENV_CREDENTIALS,
         });
         extraPlugins.push(pasted);
-        const err = await fails("configure: ibmcloud:iamEndpoint holds the key", () => pasted.create(serviceIdProvider, { name: "x", description: "", uniqueInstanceCrns: [], locked: false }));
+        const err = await fails("configure: ibmcloud:iamEndpoint holds the key", () =>
+            pasted.create(serviceIdProvider, { name: "x", description: "", uniqueInstanceCrns: [], locked: false }),
+        );
         assert.match(err.details, /ibmcloud:iamEndpoint/);
         sweep.add("plugin with the pasted key: stdout", pasted.stdout());
         sweep.add("plugin with the pasted key: stderr", pasted.stderr());
@@ -342,6 +427,8 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
         assert.ok(values.includes(OWNER_KEY) && values.filter((v) => v.startsWith("eyJ")).length >= 5, "keys and emulator-minted tokens are searched");
         assert.ok(sweep.paths.length >= 60, `error paths: ${sweep.paths.length}`);
         assertClean("the whole plugin sweep", true);
-        process.stdout.write(`      (${sweep.paths.length} error paths through the plugin, ${values.length} secret values searched; proxy rules fired ${JSON.stringify(tap.fired)})\n`);
+        process.stdout.write(
+            `      (${sweep.paths.length} error paths through the plugin, ${values.length} secret values searched; proxy rules fired ${JSON.stringify(tap.fired)})\n`,
+        );
     });
 });

@@ -91,7 +91,10 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
 
     async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<PluginCallError> {
         let caught: unknown;
-        await promise.then(() => assert.fail(`expected a failure matching ${pattern}`), (e: unknown) => (caught = e));
+        await promise.then(
+            () => assert.fail(`expected a failure matching ${pattern}`),
+            (e: unknown) => (caught = e),
+        );
         assert.ok(caught instanceof PluginCallError, String(caught));
         assert.match(caught.message, pattern);
         assertNoValueIn(caught.message, "an error message");
@@ -127,7 +130,17 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
         const value = String(d.outs.apikey);
         assert.strictEqual(value.length, 44, "IBM generated the value");
         assert.deepStrictEqual(
-            [d.outs.apiKeyId, d.outs.serviceId, d.outs.iamId, d.outs.accountId, d.outs.name, d.outs.locked, d.outs.disabled, d.outs.storeValue, d.outs.outputFile],
+            [
+                d.outs.apiKeyId,
+                d.outs.serviceId,
+                d.outs.iamId,
+                d.outs.accountId,
+                d.outs.name,
+                d.outs.locked,
+                d.outs.disabled,
+                d.outs.storeValue,
+                d.outs.outputFile,
+            ],
             [d.id, sid.id, sid.iam_id, emu.accountId, "orders-key", false, false, false, file],
         );
         assert.strictEqual(await tokenFor(value), sid.iam_id, "the key works for a token of the service ID");
@@ -136,7 +149,12 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
         const f = keyFile(file);
         assert.strictEqual(f.mode, 0o600);
         assert.deepStrictEqual(f.content, {
-            name: "orders-key", description: "for the orders app", apikey: value, createdAt: d.outs.createdAt, locked: false, uuid: d.id,
+            name: "orders-key",
+            description: "for the orders app",
+            apikey: value,
+            createdAt: d.outs.createdAt,
+            locked: false,
+            uuid: d.id,
         });
         assert.deepStrictEqual(fs.readdirSync(dir), ["orders-apikey.json"], "no temporary file left behind");
 
@@ -144,11 +162,19 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
         assert.deepStrictEqual(read.props, d.outs, "read keeps the value from state (IBM does not return it)");
         assert.ok(read.inputs && !("apikey" in read.inputs), "the value is never put in inputs");
         const same = await plugin.check(p, d.inputs, { serviceId: sid.iam_id, name: "orders-key", description: "for the orders app", outputFile: file });
-        assert.deepStrictEqual(await plugin.diff(p, d.id, d.outs, same.inputs), { changes: "none", replaces: [], deleteBeforeReplace: false },
-            "the iam form of the same service ID is no change");
+        assert.deepStrictEqual(
+            await plugin.diff(p, d.id, d.outs, same.inputs),
+            { changes: "none", replaces: [], deleteBeforeReplace: false },
+            "the iam form of the same service ID is no change",
+        );
 
         const u = await up(d, {
-            serviceId: sid.id, name: "orders-key-v2", expiresAt: "2099-12-31T23:59:00Z", actionWhenLeaked: "delete", supportSessions: true, outputFile: file,
+            serviceId: sid.id,
+            name: "orders-key-v2",
+            expiresAt: "2099-12-31T23:59:00Z",
+            actionWhenLeaked: "delete",
+            supportSessions: true,
+            outputFile: file,
         });
         assert.strictEqual(u.outs.apiKeyId, d.id);
         assert.strictEqual(u.outs.apikey, value, "same key value");
@@ -175,7 +201,11 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
         let stored = await live(d.id);
         assert.deepStrictEqual([stored?.locked, stored?.disabled], [true, true], "created with Entity-Lock and Entity-Disable");
         const home = path.join(dir, "guarded.json");
-        assert.deepStrictEqual([keyFile(home).mode, keyFile(home).content.locked, keyFile(home).content.uuid], [0o600, true, d.id], "`~/` is the home directory");
+        assert.deepStrictEqual(
+            [keyFile(home).mode, keyFile(home).content.locked, keyFile(home).content.uuid],
+            [0o600, true, d.id],
+            "`~/` is the home directory",
+        );
         assert.match(await tokenFor(String(d.outs.apikey)), /^refused: .*BXNIM0415E/, "a disabled key gets no token");
 
         const enabled = await up(d, { serviceId: sid.iam_id, name: "guarded-2", locked: true, disabled: false });
@@ -191,7 +221,11 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
         stored = await live(d.id);
         assert.deepStrictEqual([stored?.locked, stored?.disabled], [true, true]);
         assert.deepStrictEqual([relocked.outs.locked, relocked.outs.disabled], [true, true]);
-        assert.deepStrictEqual([keyFile(home).mode, keyFile(home).content.apikey], [0o600, d.outs.apikey], "setting outputFile later writes the key from state");
+        assert.deepStrictEqual(
+            [keyFile(home).mode, keyFile(home).content.apikey],
+            [0o600, d.outs.apikey],
+            "setting outputFile later writes the key from state",
+        );
 
         await plugin.delete(p, d.id, relocked.outs);
         assert.strictEqual(await live(d.id), undefined);
@@ -205,9 +239,13 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
         assert.strictEqual(keyFile(file).mode, 0o600, "a file that was 0644 is replaced by a 0600 one");
 
         const checked = await plugin.check(p, old.inputs, { serviceId: sid.id, name: "rotating", rotationTrigger: 2, outputFile: file });
-        assert.deepStrictEqual(await plugin.diff(p, old.id, old.outs, checked.inputs), { changes: "some", replaces: ["rotationTrigger"], deleteBeforeReplace: false });
+        assert.deepStrictEqual(await plugin.diff(p, old.id, old.outs, checked.inputs), {
+            changes: "some",
+            replaces: ["rotationTrigger"],
+            deleteBeforeReplace: false,
+        });
         const same = await plugin.check(p, old.inputs, { serviceId: sid.id, name: "rotating", rotationTrigger: "1", outputFile: file });
-        assert.strictEqual((await plugin.diff(p, old.id, old.outs, same.inputs)).changes, "none", "1 and \"1\" are the same trigger");
+        assert.strictEqual((await plugin.diff(p, old.id, old.outs, same.inputs)).changes, "none", '1 and "1" are the same trigger');
 
         // The engine's create-before-delete replacement: create the new key, then delete the old one.
         const created = await plugin.create(p, checked.inputs);
@@ -223,8 +261,11 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
         assert.strictEqual(await live(old.id), undefined);
         assert.match(await tokenFor(String(old.outs.apikey)), /^refused:/);
         const f = keyFile(file);
-        assert.deepStrictEqual([f.mode, f.content.uuid, f.content.apikey], [0o600, created.id, created.outs.apikey],
-            "deleting the old key leaves the file that holds the new one");
+        assert.deepStrictEqual(
+            [f.mode, f.content.uuid, f.content.apikey],
+            [0o600, created.id, created.outs.apikey],
+            "deleting the old key leaves the file that holds the new one",
+        );
         await plugin.delete(p, created.id, created.outs);
         assert.ok(!fs.existsSync(file));
     });
@@ -234,7 +275,10 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
         values.push(byo);
         const short = await plugin.check(p, {}, { serviceId: sid.id, name: "byo", apikey: "too-short-secret-value" });
         values.push("too-short-secret-value");
-        assert.deepStrictEqual(short.failures.map((f) => f.property), ["apikey"]);
+        assert.deepStrictEqual(
+            short.failures.map((f) => f.property),
+            ["apikey"],
+        );
         assert.match(short.failures[0].reason, /at least 32 characters/);
         assertNoValueIn(short.failures[0].reason, "a check failure");
 
@@ -289,10 +333,16 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
         const plain = await owner.createApiKey({ iam_id: sid.iam_id, name: "plain", description: "by hand" }, { locked: true });
         values.push(String(stored.apikey), String(plain.apikey));
         const a = await plugin.read(p, stored.id, {});
-        assert.deepStrictEqual([a.id, a.props.apikey, a.props.storeValue, a.props.serviceId], [stored.id, stored.apikey, true, sid.id],
-            "IBM returns a stored value");
+        assert.deepStrictEqual(
+            [a.id, a.props.apikey, a.props.storeValue, a.props.serviceId],
+            [stored.id, stored.apikey, true, sid.id],
+            "IBM returns a stored value",
+        );
         const b = await plugin.read(p, plain.id, {});
-        assert.deepStrictEqual([b.props.name, b.props.description, b.props.locked, b.props.storeValue, "apikey" in b.props], ["plain", "by hand", true, false, false]);
+        assert.deepStrictEqual(
+            [b.props.name, b.props.description, b.props.locked, b.props.storeValue, "apikey" in b.props],
+            ["plain", "by hand", true, false, false],
+        );
         await plugin.delete(p, plain.id, b.props);
         assert.strictEqual(await live(plain.id), undefined, "an adopted locked key is unlocked and deleted");
         const userKey = (await owner.listApiKeys({ iamId: (await owner.tokenInfo()).iamId }))[0];
@@ -300,9 +350,18 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
     });
 
     it("check names the field and the fix for bad and contradictory input; preview unknowns pass", async function () {
-        const bad = await plugin.check(p, {}, {
-            serviceId: "my-app", name: "", expiresAt: "2001-01-01T00:00+0000", actionWhenLeaked: "explode", rotationTrigger: { a: 1 }, outputFile: "",
-        });
+        const bad = await plugin.check(
+            p,
+            {},
+            {
+                serviceId: "my-app",
+                name: "",
+                expiresAt: "2001-01-01T00:00+0000",
+                actionWhenLeaked: "explode",
+                rotationTrigger: { a: 1 },
+                outputFile: "",
+            },
+        );
         const by = Object.fromEntries(bad.failures.map((f) => [f.property, f.reason]));
         assert.match(by.serviceId, /ServiceId-<uuid> or its IAM ID iam-ServiceId-<uuid>/);
         assert.match(by.name, /must not be empty/);

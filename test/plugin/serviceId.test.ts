@@ -60,7 +60,10 @@ describe("plugin: ServiceId through the real dynamic-provider plugin", function 
 
     async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<PluginCallError> {
         let caught: unknown;
-        await promise.then(() => assert.fail(`expected a failure matching ${pattern}`), (e: unknown) => (caught = e));
+        await promise.then(
+            () => assert.fail(`expected a failure matching ${pattern}`),
+            (e: unknown) => (caught = e),
+        );
         assert.ok(caught instanceof PluginCallError, String(caught));
         assert.match(caught.message, pattern);
         assert.ok(!caught.message.includes(emu.apiKey), "no key value in an error");
@@ -81,9 +84,17 @@ describe("plugin: ServiceId through the real dynamic-provider plugin", function 
         assert.deepStrictEqual(
             { ...d.outs, entityTag: "", createdAt: "", modifiedAt: "" },
             {
-                serviceId: d.id, iamId: `iam-${d.id}`, crn: `crn:v1:bluemix:public:iam-identity::a/${emu.accountId}::serviceid:${d.id}`,
-                accountId: emu.accountId, entityTag: "", createdAt: "", modifiedAt: "",
-                name: "orders-app", description: "runs the orders service", uniqueInstanceCrns: [], locked: false,
+                serviceId: d.id,
+                iamId: `iam-${d.id}`,
+                crn: `crn:v1:bluemix:public:iam-identity::a/${emu.accountId}::serviceid:${d.id}`,
+                accountId: emu.accountId,
+                entityTag: "",
+                createdAt: "",
+                modifiedAt: "",
+                name: "orders-app",
+                description: "runs the orders service",
+                uniqueInstanceCrns: [],
+                locked: false,
             },
         );
         assert.match(String(d.outs.createdAt), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}\+0000$/);
@@ -189,8 +200,10 @@ describe("plugin: ServiceId through the real dynamic-provider plugin", function 
         const s = await owner.createServiceId({ name: "made-by-hand", description: "legacy" }, { locked: true });
         const read = await plugin.read(p, s.id, {});
         assert.strictEqual(read.id, s.id);
-        assert.deepStrictEqual([read.props.name, read.props.description, read.props.locked, read.props.iamId, read.props.entityTag],
-            ["made-by-hand", "legacy", true, s.iam_id, s.entity_tag]);
+        assert.deepStrictEqual(
+            [read.props.name, read.props.description, read.props.locked, read.props.iamId, read.props.entityTag],
+            ["made-by-hand", "legacy", true, s.iam_id, s.entity_tag],
+        );
         assert.deepStrictEqual(read.inputs, { name: "made-by-hand", description: "legacy", uniqueInstanceCrns: [], locked: true });
         await plugin.delete(p, s.id, read.props);
         assert.strictEqual(await live(s.id), undefined);

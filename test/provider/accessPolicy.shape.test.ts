@@ -15,7 +15,10 @@ describe("accessPolicy (shape): what a program registers", function () {
 
     it("registers the type token with the arguments as given and the serialized provider, and no output placeholders", async function () {
         const mocks = await setupMocks({
-            newResource: (a) => (a.type === TYPE ? { id: "policy-1", state: { ...a.inputs, policyId: "policy-1", roleCrns: ["crn:v1:bluemix:public:iam::::serviceRole:Writer"] } } : undefined),
+            newResource: (a) =>
+                a.type === TYPE
+                    ? { id: "policy-1", state: { ...a.inputs, policyId: "policy-1", roleCrns: ["crn:v1:bluemix:public:iam::::serviceRole:Writer"] } }
+                    : undefined,
         });
         const policy = new AccessPolicy("app-hpcs", {
             serviceId: pulumi.output(SID),
@@ -31,14 +34,22 @@ describe("accessPolicy (shape): what a program registers", function () {
         assert.equal(reg.type, TYPE);
         assert.equal(reg.custom, true);
         const { __provider, ...inputs } = reg.inputs;
-        assert.deepEqual(inputs, {
-            serviceId: SID,
-            roles: ["Writer"],
-            resource: { serviceName: "hs-crypto", serviceInstance: "inst-guid", tags: { env: "prod" } },
-            description: "app keys",
-        }, "outputs declared on the class are not sent as inputs, nor is an accountId");
+        assert.deepEqual(
+            inputs,
+            {
+                serviceId: SID,
+                roles: ["Writer"],
+                resource: { serviceName: "hs-crypto", serviceInstance: "inst-guid", tags: { env: "prod" } },
+                description: "app keys",
+            },
+            "outputs declared on the class are not sent as inputs, nor is an accountId",
+        );
         assert.equal(typeof __provider, "string");
-        assert.equal(reg.providerText, (await serializeProvider(accessPolicyProvider)).text, "the one module-scope provider, serialized as the plugin will get it");
+        assert.equal(
+            reg.providerText,
+            (await serializeProvider(accessPolicyProvider)).text,
+            "the one module-scope provider, serialized as the plugin will get it",
+        );
     });
 
     it("during preview, the policy's computed outputs are unknown", async function () {

@@ -25,9 +25,18 @@ function hpcs(over: Props = {}): Props {
 /** State of a created policy, as create() would have written it. */
 function state(over: Partial<AccessPolicyOutputs> = {}): AccessPolicyOutputs {
     return {
-        policyId: "p-1", etag: "1-abc", href: "https://iam.example/v1/policies/p-1", state: "active",
-        roleCrns: [CRN.writer], subjectIamId: `iam-${SID}`, accountId: "a".repeat(32), createdAt: "t", lastModifiedAt: "t",
-        serviceId: SID, roles: ["Writer"], resource: { serviceName: "hs-crypto", serviceInstance: INSTANCE },
+        policyId: "p-1",
+        etag: "1-abc",
+        href: "https://iam.example/v1/policies/p-1",
+        state: "active",
+        roleCrns: [CRN.writer],
+        subjectIamId: `iam-${SID}`,
+        accountId: "a".repeat(32),
+        createdAt: "t",
+        lastModifiedAt: "t",
+        serviceId: SID,
+        roles: ["Writer"],
+        resource: { serviceName: "hs-crypto", serviceInstance: INSTANCE },
         ...over,
     };
 }
@@ -51,7 +60,17 @@ describe("accessPolicy: check and diff (no network)", function () {
             assert.equal(rest.length, 0);
             assert.equal(f.property, "roles[1]");
             assert.match(f.reason, /unknown role "Writter" for hs-crypto/);
-            for (const valid of ["Viewer", "Administrator", "Reader", "Writer", "Manager", "ReaderPlus", "KeyPurge", "Vault Administrator", "Key Custodian - Deployer"]) {
+            for (const valid of [
+                "Viewer",
+                "Administrator",
+                "Reader",
+                "Writer",
+                "Manager",
+                "ReaderPlus",
+                "KeyPurge",
+                "Vault Administrator",
+                "Key Custodian - Deployer",
+            ]) {
                 assert.ok(f.reason.includes(valid), `${valid} missing from: ${f.reason}`);
             }
         });
@@ -65,17 +84,29 @@ describe("accessPolicy: check and diff (no network)", function () {
 
         it("a role listed twice, by name or as the same CRN, fails on the second mention", async function () {
             assert.deepEqual(await failuresOf(hpcs({ roles: ["Writer", "writer"] })), [
-                { property: "roles[1]", reason: "\"writer\" grants the same role as roles[0] (\"Writer\"); list each role once" },
+                { property: "roles[1]", reason: '"writer" grants the same role as roles[0] ("Writer"); list each role once' },
             ]);
             const f = await failuresOf(hpcs({ roles: ["Reader", "Writer", CRN.writer] }));
-            assert.deepEqual(f.map((x) => x.property), ["roles[2]"]);
+            assert.deepEqual(
+                f.map((x) => x.property),
+                ["roles[2]"],
+            );
         });
 
         it("roles must be a non-empty list of non-empty strings", async function () {
             assert.match((await failuresOf(hpcs({ roles: [] })))[0].reason, /at least one role/);
-            assert.deepEqual((await failuresOf(hpcs({ roles: ["  "] }))).map((x) => x.property), ["roles[0]"]);
-            assert.deepEqual((await failuresOf(hpcs({ roles: "Writer" }))).map((x) => x.property), ["roles"]);
-            assert.deepEqual((await failuresOf(hpcs({ roles: undefined }))).map((x) => x.property), ["roles"]);
+            assert.deepEqual(
+                (await failuresOf(hpcs({ roles: ["  "] }))).map((x) => x.property),
+                ["roles[0]"],
+            );
+            assert.deepEqual(
+                (await failuresOf(hpcs({ roles: "Writer" }))).map((x) => x.property),
+                ["roles"],
+            );
+            assert.deepEqual(
+                (await failuresOf(hpcs({ roles: undefined }))).map((x) => x.property),
+                ["roles"],
+            );
         });
 
         it("an account-management scope (serviceType platform_service) only takes platform roles", async function () {
@@ -133,7 +164,10 @@ describe("accessPolicy: check and diff (no network)", function () {
 
         it("a serviceInstance without serviceName fails", async function () {
             const f = await failuresOf(hpcs({ resource: { serviceType: "service", serviceInstance: INSTANCE } }));
-            assert.deepEqual(f.map((x) => x.property), ["resource.serviceName"]);
+            assert.deepEqual(
+                f.map((x) => x.property),
+                ["resource.serviceName"],
+            );
             assert.match(f[0].reason, /serviceInstance needs resource.serviceName/);
         });
 
@@ -149,19 +183,34 @@ describe("accessPolicy: check and diff (no network)", function () {
         });
 
         it("an unknown service name is allowed", async function () {
-            assert.deepEqual(await failuresOf(hpcs({ roles: ["Object Writer"], resource: { serviceName: "cloud-object-storage", resource: "my-bucket", resourceType: "bucket" } })), []);
+            assert.deepEqual(
+                await failuresOf(
+                    hpcs({ roles: ["Object Writer"], resource: { serviceName: "cloud-object-storage", resource: "my-bucket", resourceType: "bucket" } }),
+                ),
+                [],
+            );
         });
 
         it("attributes: extra names only, string values of 1 to 1000 characters", async function () {
             assert.deepEqual(await failuresOf(hpcs({ resource: { serviceName: "kms", attributes: { keyRing: "app" } } })), []);
-            const f = await failuresOf(hpcs({ resource: { serviceName: "kms", attributes: { accountId: "x", serviceInstance: INSTANCE, "bad name": "v", keyRing: "", other: "y".repeat(1001) } } }));
+            const f = await failuresOf(
+                hpcs({
+                    resource: {
+                        serviceName: "kms",
+                        attributes: { accountId: "x", serviceInstance: INSTANCE, "bad name": "v", keyRing: "", other: "y".repeat(1001) },
+                    },
+                }),
+            );
             const byProperty = Object.fromEntries(f.map((x) => [x.property, x.reason]));
             assert.match(byProperty["resource.attributes.accountId"], /taken from the deployer's credentials/);
             assert.match(byProperty["resource.attributes.serviceInstance"], /use resource.serviceInstance instead/);
             assert.match(byProperty["resource.attributes.bad name"], /is not an attribute name/);
             assert.match(byProperty["resource.attributes.keyRing"], /must not be empty/);
             assert.match(byProperty["resource.attributes.other"], /at most 1000/);
-            assert.match((await failuresOf(hpcs({ resource: { serviceName: "kms", attributes: ["keyRing"] } })))[0].reason, /map of attribute name to string value/);
+            assert.match(
+                (await failuresOf(hpcs({ resource: { serviceName: "kms", attributes: ["keyRing"] } })))[0].reason,
+                /map of attribute name to string value/,
+            );
         });
 
         it("tags: name → value in IBM's tag alphabet, at most 128 characters as name:value", async function () {
@@ -177,7 +226,7 @@ describe("accessPolicy: check and diff (no network)", function () {
         it("description is at most 300 characters; adoptExisting is a boolean; unknown arguments are named", async function () {
             assert.match((await failuresOf(hpcs({ description: "d".repeat(301) })))[0].reason, /at most 300/);
             assert.match((await failuresOf(hpcs({ adoptExisting: "yes" })))[0].reason, /adoptExisting must be true or false/);
-            assert.deepEqual(await failuresOf(hpcs({ rolez: ["Writer"] })), [{ property: "rolez", reason: "unknown argument \"rolez\"; did you mean \"roles\"?" }]);
+            assert.deepEqual(await failuresOf(hpcs({ rolez: ["Writer"] })), [{ property: "rolez", reason: 'unknown argument "rolez"; did you mean "roles"?' }]);
         });
     });
 
@@ -203,8 +252,14 @@ describe("accessPolicy: check and diff (no network)", function () {
 
         it("still reports what is wrong with the known parts", async function () {
             const f = await failuresOf(hpcs({ serviceId: UNKNOWN, roles: ["Writter"] }));
-            assert.deepEqual(f.map((x) => x.property), ["roles[0]"]);
-            assert.deepEqual((await failuresOf(hpcs({ serviceId: UNKNOWN, iamId: "IBMid-1" }))).map((x) => x.property), ["serviceId"]);
+            assert.deepEqual(
+                f.map((x) => x.property),
+                ["roles[0]"],
+            );
+            assert.deepEqual(
+                (await failuresOf(hpcs({ serviceId: UNKNOWN, iamId: "IBMid-1" }))).map((x) => x.property),
+                ["serviceId"],
+            );
         });
     });
 
@@ -236,12 +291,21 @@ describe("accessPolicy: check and diff (no network)", function () {
         });
 
         it("ignores role order, name versus CRN, case and spacing of names, map order, an empty description and __provider", async function () {
-            const olds = state({ roles: ["Writer", "Key Custodian - Creator"], roleCrns: [CRN.writer, CRN.hpcsCustodian],
-                resource: { serviceName: "hs-crypto", serviceInstance: INSTANCE, tags: { a: "1", b: "2" } }, ...{ __provider: "old code" } });
+            const olds = state({
+                roles: ["Writer", "Key Custodian - Creator"],
+                roleCrns: [CRN.writer, CRN.hpcsCustodian],
+                resource: { serviceName: "hs-crypto", serviceInstance: INSTANCE, tags: { a: "1", b: "2" } },
+                ...{ __provider: "old code" },
+            });
             for (const news of [
                 hpcs({ roles: ["KeyCustodianCreator", "Writer"], resource: { serviceInstance: INSTANCE, serviceName: "hs-crypto", tags: { b: "2", a: "1" } } }),
                 hpcs({ roles: [CRN.hpcsCustodian, CRN.writer], resource: { serviceName: "hs-crypto", serviceInstance: INSTANCE, tags: { a: "1", b: "2" } } }),
-                hpcs({ roles: ["writer", "key custodian creator"], resource: { serviceName: "hs-crypto", serviceInstance: INSTANCE, tags: { a: "1", b: "2" } }, description: "", __provider: "new code" }),
+                hpcs({
+                    roles: ["writer", "key custodian creator"],
+                    resource: { serviceName: "hs-crypto", serviceInstance: INSTANCE, tags: { a: "1", b: "2" } },
+                    description: "",
+                    __provider: "new code",
+                }),
             ]) {
                 assert.deepEqual(await diff(olds, news), { changes: false, replaces: [], deleteBeforeReplace: false }, JSON.stringify(news));
             }
@@ -266,24 +330,32 @@ describe("accessPolicy: check and diff (no network)", function () {
 
     describe("the policy body", function () {
         it("carries the account from the token, every resource field and extra attribute with stringEquals, tags, and no empty description", function () {
-            const body = policyBody({
-                serviceId: SID, roles: ["Writer"], description: "",
-                resource: { serviceName: "kms", serviceInstance: INSTANCE, region: "us-south", attributes: { keyRing: "app" }, tags: { env: "prod" } },
-            }, [CRN.writer], "acct");
+            const body = policyBody(
+                {
+                    serviceId: SID,
+                    roles: ["Writer"],
+                    description: "",
+                    resource: { serviceName: "kms", serviceInstance: INSTANCE, region: "us-south", attributes: { keyRing: "app" }, tags: { env: "prod" } },
+                },
+                [CRN.writer],
+                "acct",
+            );
             assert.deepEqual(body, {
                 type: "access",
                 subjects: [{ attributes: [{ name: "iam_id", value: `iam-${SID}` }] }],
                 roles: [{ role_id: CRN.writer }],
-                resources: [{
-                    attributes: [
-                        { name: "accountId", value: "acct", operator: "stringEquals" },
-                        { name: "serviceName", value: "kms", operator: "stringEquals" },
-                        { name: "serviceInstance", value: INSTANCE, operator: "stringEquals" },
-                        { name: "region", value: "us-south", operator: "stringEquals" },
-                        { name: "keyRing", value: "app", operator: "stringEquals" },
-                    ],
-                    tags: [{ name: "env", value: "prod", operator: "stringEquals" }],
-                }],
+                resources: [
+                    {
+                        attributes: [
+                            { name: "accountId", value: "acct", operator: "stringEquals" },
+                            { name: "serviceName", value: "kms", operator: "stringEquals" },
+                            { name: "serviceInstance", value: INSTANCE, operator: "stringEquals" },
+                            { name: "region", value: "us-south", operator: "stringEquals" },
+                            { name: "keyRing", value: "app", operator: "stringEquals" },
+                        ],
+                        tags: [{ name: "env", value: "prod", operator: "stringEquals" }],
+                    },
+                ],
             });
         });
     });

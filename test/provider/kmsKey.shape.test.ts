@@ -25,15 +25,29 @@ describe("provider/kmsKey (shape): what a program registers", function () {
         assert.strictEqual(await outputValue(key.urn), `urn:pulumi:test::pulumi-ibmcloud-iam::${TYPE}::root`);
         const reg = mocks.byName("root");
         const { __provider, ...inputs } = reg.inputs;
-        assert.deepStrictEqual(inputs, {
-            instanceId: INSTANCE, region: "us-south", name: "root", force: true, apiKey: secretInput(KEY), payload: secretInput(material),
-        }, "secret inputs, and no output placeholders");
+        assert.deepStrictEqual(
+            inputs,
+            {
+                instanceId: INSTANCE,
+                region: "us-south",
+                name: "root",
+                force: true,
+                apiKey: secretInput(KEY),
+                payload: secretInput(material),
+            },
+            "secret inputs, and no output placeholders",
+        );
         assert.strictEqual(__provider, (await serializeProvider(kmsKeyProvider)).text);
     });
 
     it("get() adopts an existing key by id with the credential to read it", async () => {
         const seen: pulumi.runtime.MockResourceArgs[] = [];
-        await setupMocks({ newResource: (a) => { seen.push(a); return { id: a.id ?? "", state: { ...a.inputs, keyId: a.id, name: "adopted" } }; } });
+        await setupMocks({
+            newResource: (a) => {
+                seen.push(a);
+                return { id: a.id ?? "", state: { ...a.inputs, keyId: a.id, name: "adopted" } };
+            },
+        });
         const key = KmsKey.get("adopted", "key-9", { instanceId: INSTANCE, endpoint: "https://kms.example.com", apiKey: KEY });
         assert.strictEqual(await outputValue(key.name), "adopted");
         assert.strictEqual(seen[0].id, "key-9");

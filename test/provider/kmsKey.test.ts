@@ -12,10 +12,23 @@ function args(extra: Record<string, unknown> = {}): Record<string, unknown> {
 
 function stored(extra: Partial<KmsKeyOutputs> = {}): KmsKeyOutputs {
     return {
-        keyId: "k-1", crn: `crn:v1:bluemix:public:hs-crypto:us-south:a/acc:${INSTANCE}:key:k-1`, state: 1, name: "app-root",
-        keyRing: "default", extractable: false, type: "root", imported: false, creationDate: "2026-01-01T00:00:00Z",
-        createdBy: "iam-ServiceId-1", instanceId: INSTANCE, service: "hs-crypto", region: "us-south",
-        endpoint: `https://${INSTANCE}.api.us-south.hs-crypto.appdomain.cloud`, force: false, apiKey: KEY, ...extra,
+        keyId: "k-1",
+        crn: `crn:v1:bluemix:public:hs-crypto:us-south:a/acc:${INSTANCE}:key:k-1`,
+        state: 1,
+        name: "app-root",
+        keyRing: "default",
+        extractable: false,
+        type: "root",
+        imported: false,
+        creationDate: "2026-01-01T00:00:00Z",
+        createdBy: "iam-ServiceId-1",
+        instanceId: INSTANCE,
+        service: "hs-crypto",
+        region: "us-south",
+        endpoint: `https://${INSTANCE}.api.us-south.hs-crypto.appdomain.cloud`,
+        force: false,
+        apiKey: KEY,
+        ...extra,
     };
 }
 
@@ -33,10 +46,20 @@ describe("provider/kmsKey: check and diff", function () {
         });
 
         it("names each bad field with the fix, and never echoes the API key", async () => {
-            const r = await provider.check({}, {
-                instanceId: "not-a-guid", service: "vault", name: "x", keyRing: "bad ring!", type: "symmetric",
-                endpoint: "http://kms.example.com", apiKey: "", expirationDate: "tomorrow", force: "yes",
-            });
+            const r = await provider.check(
+                {},
+                {
+                    instanceId: "not-a-guid",
+                    service: "vault",
+                    name: "x",
+                    keyRing: "bad ring!",
+                    type: "symmetric",
+                    endpoint: "http://kms.example.com",
+                    apiKey: "",
+                    expirationDate: "tomorrow",
+                    force: "yes",
+                },
+            );
             const by = Object.fromEntries(r.failures!.map((f) => [f.property, f.reason]));
             assert.match(by.instanceId, /instance GUID/);
             assert.match(by.service, /hs-crypto .* or kms/);
@@ -56,8 +79,14 @@ describe("provider/kmsKey: check and diff", function () {
 
         it("rejects unknown arguments by name", async () => {
             const r = await provider.check({}, args({ extractable: true }));
-            assert.deepStrictEqual(r.failures!.map((f) => f.property), ["extractable"]);
-            assert.match(r.failures![0].reason, /^unknown argument "extractable"; remove it or check its spelling \(arguments: instanceId, .*type, .*apiKey, rotation, dualAuthDelete, rotationTrigger\)$/);
+            assert.deepStrictEqual(
+                r.failures!.map((f) => f.property),
+                ["extractable"],
+            );
+            assert.match(
+                r.failures![0].reason,
+                /^unknown argument "extractable"; remove it or check its spelling \(arguments: instanceId, .*type, .*apiKey, rotation, dualAuthDelete, rotationTrigger\)$/,
+            );
         });
 
         it("checks imported material against the key type", async () => {
@@ -106,8 +135,13 @@ describe("provider/kmsKey: check and diff", function () {
         });
 
         it("updates in place, never replaces, when only the API key (rotation), force or endpoint change", async () => {
-            for (const change of [{ apiKey: "sk-rotated-0123456789abcdefghijklmnopqrstuvwx" }, { force: true }, { region: "eu-de" },
-                { endpoint: "https://private.us-south.kms.cloud.ibm.com" }, { apiKey: UNKNOWN }]) {
+            for (const change of [
+                { apiKey: "sk-rotated-0123456789abcdefghijklmnopqrstuvwx" },
+                { force: true },
+                { region: "eu-de" },
+                { endpoint: "https://private.us-south.kms.cloud.ibm.com" },
+                { apiKey: UNKNOWN },
+            ]) {
                 const d = await provider.diff("k-1", stored(), args(change) as never);
                 assert.deepStrictEqual([d.changes, d.replaces], [true, []], JSON.stringify(change));
             }
@@ -119,8 +153,11 @@ describe("provider/kmsKey: check and diff", function () {
         });
 
         it("sees no change for equivalent spellings: instance GUID case, absent vs empty description, the same instant", async () => {
-            const d = await provider.diff("k-1", stored({ expirationDate: "2099-01-01T00:00:00Z" }),
-                args({ instanceId: INSTANCE.toUpperCase(), description: "", expirationDate: "2099-01-01T00:00:00.000Z" }) as never);
+            const d = await provider.diff(
+                "k-1",
+                stored({ expirationDate: "2099-01-01T00:00:00Z" }),
+                args({ instanceId: INSTANCE.toUpperCase(), description: "", expirationDate: "2099-01-01T00:00:00.000Z" }) as never,
+            );
             assert.strictEqual(d.changes, false);
         });
     });
@@ -171,8 +208,13 @@ describe("provider/kmsKey: check and diff", function () {
             assert.strictEqual(rotatesOnUpdate({ rotationTrigger: 1 }, { rotationTrigger: 2 }), true);
             assert.strictEqual(rotatesOnUpdate({ rotationTrigger: 1 }, { rotationTrigger: 1 }), false);
             assert.strictEqual(rotatesOnUpdate({ rotationTrigger: 1 }, {}), false, "removing the trigger rotates nothing");
-            assert.deepStrictEqual(policiesToSet({ rotation: { enabled: true, intervalMonth: 3 } },
-                { rotation: { enabled: true, intervalMonth: 3 }, dualAuthDelete: { enabled: true } }), { dualAuthDelete: { enabled: true } });
+            assert.deepStrictEqual(
+                policiesToSet(
+                    { rotation: { enabled: true, intervalMonth: 3 } },
+                    { rotation: { enabled: true, intervalMonth: 3 }, dualAuthDelete: { enabled: true } },
+                ),
+                { dualAuthDelete: { enabled: true } },
+            );
             assert.strictEqual(policiesToSet({ dualAuthDelete: { enabled: false } }, { dualAuthDelete: { enabled: false } }), undefined);
         });
     });

@@ -6,8 +6,10 @@ describe("role resolution", () => {
         assert.deepStrictEqual(resolveRole("Writer", "hs-crypto"), { ok: true, crn: "crn:v1:bluemix:public:iam::::serviceRole:Writer" });
         assert.deepStrictEqual(resolveRole("Viewer", "kms"), { ok: true, crn: "crn:v1:bluemix:public:iam::::role:Viewer" });
         assert.deepStrictEqual(resolveRole("KeyPurge", "kms"), { ok: true, crn: "crn:v1:bluemix:public:kms::::serviceRole:KeyPurge" });
-        assert.deepStrictEqual(resolveRole("Key Custodian - Creator", "hs-crypto"),
-            { ok: true, crn: "crn:v1:bluemix:public:hs-crypto::::serviceRole:KeyCustodianCreator" });
+        assert.deepStrictEqual(resolveRole("Key Custodian - Creator", "hs-crypto"), {
+            ok: true,
+            crn: "crn:v1:bluemix:public:hs-crypto::::serviceRole:KeyCustodianCreator",
+        });
     });
 
     it("folds case, spaces and dashes", () => {
@@ -32,10 +34,14 @@ describe("role resolution", () => {
     });
 
     it("accepts a valid CRN and passes through CRNs of services it does not know", () => {
-        assert.deepStrictEqual(resolveRole("crn:v1:bluemix:public:hs-crypto::::serviceRole:KeyPurge", "hs-crypto"),
-            { ok: true, crn: "crn:v1:bluemix:public:hs-crypto::::serviceRole:KeyPurge" });
-        assert.deepStrictEqual(resolveRole("crn:v1:bluemix:public:cloud-object-storage::::serviceRole:ObjectWriter", "cloud-object-storage"),
-            { ok: true, crn: "crn:v1:bluemix:public:cloud-object-storage::::serviceRole:ObjectWriter" });
+        assert.deepStrictEqual(resolveRole("crn:v1:bluemix:public:hs-crypto::::serviceRole:KeyPurge", "hs-crypto"), {
+            ok: true,
+            crn: "crn:v1:bluemix:public:hs-crypto::::serviceRole:KeyPurge",
+        });
+        assert.deepStrictEqual(resolveRole("crn:v1:bluemix:public:cloud-object-storage::::serviceRole:ObjectWriter", "cloud-object-storage"), {
+            ok: true,
+            crn: "crn:v1:bluemix:public:cloud-object-storage::::serviceRole:ObjectWriter",
+        });
         assert.strictEqual(resolveRole("crn:v1:bluemix:public:iam::::serviceRole:Writter", "kms").ok, false);
         assert.strictEqual(resolveRole("crn:nonsense", "kms").ok, false);
     });

@@ -74,7 +74,11 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
     }
 
     const TOKEN = /^\/identity\/token$/;
-    const forgedToken = [b64url({ alg: "RS256", kid: "forged" }), b64url({ iam_id: "iam-ServiceId-forged", sweep: "forged-token" }), "Zm9yZ2VkLXNpZ25hdHVyZS1zd2VlcA"].join(".");
+    const forgedToken = [
+        b64url({ alg: "RS256", kid: "forged" }),
+        b64url({ iam_id: "iam-ServiceId-forged", sweep: "forged-token" }),
+        "Zm9yZ2VkLXNpZ25hdHVyZS1zd2VlcA",
+    ].join(".");
     chosen.push(forgedToken);
     const ECHO_STATUSES = [400, 401, 403, 404, 409, 412, 429, 500, 502, 503, 504];
 
@@ -95,8 +99,16 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
         assert.ok(tap.values().includes(token), "the proxy recorded the token the emulator minted");
         assert.ok(tap.values().includes(OWNER_KEY), "and the key sent for it");
         const [header, payload, signature] = token.split(".");
-        for (const planted of [token, `Bearer ${token}`, `${header}.${payload.slice(0, 20)}`, signature, OWNER_KEY, encodeURIComponent(`x=${OWNER_KEY}`),
-            Buffer.from(OWNER_KEY).toString("base64"), OWNER_KEY.slice(0, 20)]) {
+        for (const planted of [
+            token,
+            `Bearer ${token}`,
+            `${header}.${payload.slice(0, 20)}`,
+            signature,
+            OWNER_KEY,
+            encodeURIComponent(`x=${OWNER_KEY}`),
+            Buffer.from(OWNER_KEY).toString("base64"),
+            OWNER_KEY.slice(0, 20),
+        ]) {
             assert.ok(findLeaks("planted", `some text ${planted} more`, secrets()).length > 0, "a planted secret is found");
         }
         assert.deepStrictEqual(findLeaks("clean", "service ID ServiceId-1234 failed: 400 [REDACTED]", secrets()), []);
@@ -112,11 +124,13 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
             });
         }
         await withRules([{ method: "POST", path: TOKEN, action: { kind: "echo-text", status: 500, retryAfter: "0" } }], () =>
-            sweep.fails("token 500 plain-text page dumping the request", () => tokens(UNKNOWN_KEY).getToken()));
+            sweep.fails("token 500 plain-text page dumping the request", () => tokens(UNKNOWN_KEY).getToken()),
+        );
         // The key straddles the 500th character of a long page (where an error message may be cut).
         for (const pad of [470, 480, 490, 495]) {
             await withRules([{ method: "POST", path: TOKEN, action: { kind: "echo-text", status: 400, pad } }], () =>
-                sweep.fails(`token 400 plain-text page, key at character ${pad}`, () => tokens(UNKNOWN_KEY).getToken()));
+                sweep.fails(`token 400 plain-text page, key at character ${pad}`, () => tokens(UNKNOWN_KEY).getToken()),
+            );
         }
         assertClean("token endpoint refusals");
     });
@@ -127,10 +141,12 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
             assert.strictEqual(err.attempts, 5);
         });
         await withRules([{ path: TOKEN, action: { kind: "hang" } }], () =>
-            sweep.fails("token timeout (every attempt)", () => tokens(OWNER_KEY, { timeoutMs: SHORT_TIMEOUT_MS }).getToken()));
+            sweep.fails("token timeout (every attempt)", () => tokens(OWNER_KEY, { timeoutMs: SHORT_TIMEOUT_MS }).getToken()),
+        );
         // The emulator minted a token; the client gets half the JSON body, the token cut in the middle.
         await withRules([{ path: TOKEN, action: { kind: "malformed" } }], () =>
-            sweep.fails("token malformed JSON holding half a token", () => tokens(OWNER_KEY, { retry: { maxRetries: 0 } }).getToken()));
+            sweep.fails("token malformed JSON holding half a token", () => tokens(OWNER_KEY, { retry: { maxRetries: 0 } }).getToken()),
+        );
 
         // Answers no emulator gives: a token that is not a JWT, a JWT without exp.
         const opaque = distinctive("sweepOpaqueToken-");
@@ -150,7 +166,11 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
         let nowMs = Date.now();
         const reported: Error[] = [];
         const m = new IamTokenManager({
-            apiKey: OWNER_KEY, iamEndpoint: tap.url, http: http(), now: () => nowMs, onBackgroundRefreshError: (e) => reported.push(e),
+            apiKey: OWNER_KEY,
+            iamEndpoint: tap.url,
+            http: http(),
+            now: () => nowMs,
+            onBackgroundRefreshError: (e) => reported.push(e),
         });
         closers.push(() => m.http.close());
         const info = await m.getTokenInfo();
@@ -182,15 +202,27 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
         await sweep.fails("IAM 404 key details by an unknown value (emulator)", () => owner.getApiKeyDetailsByValue(UNKNOWN_KEY));
         await sweep.fails("IAM 400 API key too short (emulator)", () => owner.createApiKey({ iam_id: sid.iam_id, name: "short", apikey: "sweepShortKey-123" }));
         chosen.push("sweepShortKey-123");
-        await sweep.fails("IAM 401 with a token IAM did not issue", () => new IamClient({
-            tokenManager: Object.assign(tokens(OWNER_KEY), { getToken: async () => forgedToken }),
-        }).getServiceId(sid.id));
+        await sweep.fails("IAM 401 with a token IAM did not issue", () =>
+            new IamClient({
+                tokenManager: Object.assign(tokens(OWNER_KEY), { getToken: async () => forgedToken }),
+            }).getServiceId(sid.id),
+        );
 
         // An echoing server, for each kind of request that carries a secret.
         const calls: Array<[string, RegExp, string, () => Promise<unknown>]> = [
             ["GET service ID", /^\/v1\/serviceids\/[^/]+$/, "GET", () => owner.getServiceId(sid.id)],
-            ["create API key with its value", /^\/v1\/apikeys$/, "POST", () => owner.createApiKey({ iam_id: sid.iam_id, name: "byo2", apikey: distinctive("sweepByoKeyTwo-") })],
-            ["create service ID with an inline key", /^\/v1\/serviceids$/, "POST", () => owner.createServiceId({ name: "inline", apikey: { name: "k", apikey: INLINE_KEY } })],
+            [
+                "create API key with its value",
+                /^\/v1\/apikeys$/,
+                "POST",
+                () => owner.createApiKey({ iam_id: sid.iam_id, name: "byo2", apikey: distinctive("sweepByoKeyTwo-") }),
+            ],
+            [
+                "create service ID with an inline key",
+                /^\/v1\/serviceids$/,
+                "POST",
+                () => owner.createServiceId({ name: "inline", apikey: { name: "k", apikey: INLINE_KEY } }),
+            ],
             ["update service ID (If-Match)", /^\/v1\/serviceids\/[^/]+$/, "PUT", () => owner.updateServiceId(sid.id, "*", { name: "y" })],
             ["key details by value (IAM-ApiKey header)", /^\/v1\/apikeys\/details$/, "GET", () => owner.getApiKeyDetailsByValue(BYO_KEY)],
             ["list policies", /^\/v1\/policies$/, "GET", () => owner.listPolicies({ iamId: sid.iam_id })],
@@ -198,11 +230,11 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
         chosen.push(distinctive("sweepByoKeyTwo-"));
         for (const [what, path, method, call] of calls) {
             for (const status of ECHO_STATUSES) {
-                await withRules([{ method, path, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                    sweep.fails(`IAM ${status} echo: ${what}`, call));
+                await withRules([{ method, path, action: { kind: "echo", status, retryAfter: "0" } }], () => sweep.fails(`IAM ${status} echo: ${what}`, call));
             }
             await withRules([{ method, path, action: { kind: "echo-text", status: 502, retryAfter: "0", pad: 490 } }], () =>
-                sweep.fails(`IAM 502 plain-text page: ${what}`, call));
+                sweep.fails(`IAM 502 plain-text page: ${what}`, call),
+            );
         }
         assertClean("IAM refusals");
     });
@@ -210,26 +242,38 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
     it("IAM: resets before and after a write commits, timeouts, truncated bodies holding a new key, unexpected bodies", async function () {
         const owner = iam();
         const sid = await owner.createServiceId({ name: "sweep-transport" });
-        await withRules([{ method: "GET", action: { kind: "reset" } }], () =>
-            sweep.fails("IAM GET reset (every attempt)", () => owner.getServiceId(sid.id)));
+        await withRules([{ method: "GET", action: { kind: "reset" } }], () => sweep.fails("IAM GET reset (every attempt)", () => owner.getServiceId(sid.id)));
         // The emulator creates the key (the proxy records its value); the client never sees the answer
         // (it may find the key again by looking it up: the path counts either way).
         await withRules([{ method: "POST", path: /^\/v1\/apikeys$/, action: { kind: "reset-after" } }], () =>
-            sweep.attempt("IAM create API key, reset after commit", () => owner.createApiKey({ iam_id: sid.iam_id, name: "lost" })));
+            sweep.attempt("IAM create API key, reset after commit", () => owner.createApiKey({ iam_id: sid.iam_id, name: "lost" })),
+        );
         await withRules([{ method: "GET", path: /^\/v1\/serviceids\/[^/]+$/, action: { kind: "hang" } }], () =>
-            sweep.fails("IAM GET timeout (every attempt)", () => iam(OWNER_KEY, { timeoutMs: SHORT_TIMEOUT_MS }).getServiceId(sid.id)));
+            sweep.fails("IAM GET timeout (every attempt)", () => iam(OWNER_KEY, { timeoutMs: SHORT_TIMEOUT_MS }).getServiceId(sid.id)),
+        );
         await withRules([{ method: "POST", path: /^\/v1\/apikeys$/, action: { kind: "hang" } }], () =>
-            sweep.attempt("IAM create API key timeout", () => iam(OWNER_KEY, { timeoutMs: SHORT_TIMEOUT_MS }).createApiKey({ iam_id: sid.iam_id, name: "slow" })));
+            sweep.attempt("IAM create API key timeout", () =>
+                iam(OWNER_KEY, { timeoutMs: SHORT_TIMEOUT_MS }).createApiKey({ iam_id: sid.iam_id, name: "slow" }),
+            ),
+        );
         // A new key's value in the first half of a truncated 201 body.
         await withRules([{ method: "POST", path: /^\/v1\/apikeys$/, action: { kind: "malformed" } }], () =>
-            sweep.attempt("IAM create API key, malformed JSON holding the new value", () => owner.createApiKey({ iam_id: sid.iam_id, name: "half", apikey: distinctive("sweepHalfKey-") })));
+            sweep.attempt("IAM create API key, malformed JSON holding the new value", () =>
+                owner.createApiKey({ iam_id: sid.iam_id, name: "half", apikey: distinctive("sweepHalfKey-") }),
+            ),
+        );
         chosen.push(distinctive("sweepHalfKey-"));
         const stored = await owner.createApiKey({ iam_id: sid.iam_id, name: "stored", store_value: true });
         await withRules([{ method: "GET", path: /^\/v1\/apikeys\/[^/]+$/, action: { kind: "malformed" } }], () =>
-            sweep.fails("IAM get stored API key, malformed JSON holding the value", () => owner.getApiKey(stored.id)));
+            sweep.fails("IAM get stored API key, malformed JSON holding the value", () => owner.getApiKey(stored.id)),
+        );
 
         // Bodies that fail the response schema while holding a key value (no emulator sends these).
-        const jwt = [b64url({ alg: "RS256", kid: "k" }), b64url({ iam_id: "iam-x", account: { bss: "acct" }, exp: 4_102_444_800, iat: 1 }), "c2lnLXN3ZWVwLXNjaGVtYQ"].join(".");
+        const jwt = [
+            b64url({ alg: "RS256", kid: "k" }),
+            b64url({ iam_id: "iam-x", account: { bss: "acct" }, exp: 4_102_444_800, iat: 1 }),
+            "c2lnLXN3ZWVwLXNjaGVtYQ",
+        ].join(".");
         const odd = distinctive("sweepOddKey-");
         chosen.push(jwt, odd);
         const server = await startLocalServer([
@@ -254,14 +298,22 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
             type: "access",
             subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
             roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Reader" }],
-            resources: [{ attributes: [{ name: "accountId", value: emu.accountId }, { name: "serviceName", value: "hs-crypto" }] }],
+            resources: [
+                {
+                    attributes: [
+                        { name: "accountId", value: emu.accountId },
+                        { name: "serviceName", value: "hs-crypto" },
+                    ],
+                },
+            ],
         };
         const made = await owner.createPolicy(body);
         await sweep.fails("policy 409 conflict (emulator)", () => owner.createPolicy(body));
         await sweep.fails("policy 412 stale ETag (emulator)", () => owner.replacePolicy(made.policy.id, "stale-etag", body));
         for (const status of [409, 412, 500]) {
             await withRules([{ method: "PUT", path: /^\/v1\/policies\/[^/]+$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                sweep.fails(`policy ${status} echo on replace`, () => owner.replacePolicy(made.policy.id, made.etag, body)));
+                sweep.fails(`policy ${status} echo on replace`, () => owner.replacePolicy(made.policy.id, made.etag, body)),
+            );
         }
         assertClean("policy refusals");
     });
@@ -283,14 +335,27 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
             type: "access",
             subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
             roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Manager" }],
-            resources: [{ attributes: [{ name: "accountId", value: emu.accountId }, { name: "serviceName", value: "hs-crypto" }, { name: "serviceInstance", value: instanceId }] }],
+            resources: [
+                {
+                    attributes: [
+                        { name: "accountId", value: emu.accountId },
+                        { name: "serviceName", value: "hs-crypto" },
+                        { name: "serviceInstance", value: instanceId },
+                    ],
+                },
+            ],
         });
         await kms().waitUntilAuthorized({ timeoutMs: 10_000, initialIntervalMs: 20 });
         const standard = await kms().createKey({ name: "sweep-standard", extractable: true, payload: PAYLOAD });
         await sweep.fails("KMS 404 get key (emulator)", () => kms().getKey("00000000-0000-0000-0000-000000000000"));
         const calls: Array<[string, RegExp, string, () => Promise<unknown>]> = [
             ["list keys", /^\/api\/v2\/keys$/, "GET", () => kms().listKeys()],
-            ["create key with imported material", /^\/api\/v2\/keys$/, "POST", () => kms().createKey({ name: "sweep-import", extractable: true, payload: PAYLOAD })],
+            [
+                "create key with imported material",
+                /^\/api\/v2\/keys$/,
+                "POST",
+                () => kms().createKey({ name: "sweep-import", extractable: true, payload: PAYLOAD }),
+            ],
             ["get standard key (payload in the answer)", /^\/api\/v2\/keys\/[^/]+$/, "GET", () => kms().getKey(standard.id)],
             ["delete key", /^\/api\/v2\/keys\/[^/]+$/, "DELETE", () => kms().deleteKey(standard.id)],
         ];
@@ -299,15 +364,20 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
                 if (method === "DELETE" && status === 404) continue; // already gone counts as deleted
                 await withRules([{ method, path, action: { kind: "echo", status, retryAfter: "0" } }], () => sweep.fails(`KMS ${status} echo: ${what}`, call));
             }
-            await withRules([{ method, path, action: { kind: "echo-text", status: 500, retryAfter: "0", pad: 485 } }], () => sweep.fails(`KMS 500 plain-text page: ${what}`, call));
+            await withRules([{ method, path, action: { kind: "echo-text", status: 500, retryAfter: "0", pad: 485 } }], () =>
+                sweep.fails(`KMS 500 plain-text page: ${what}`, call),
+            );
         }
         await withRules([{ path: /^\/api\/v2\/keys$/, action: { kind: "reset" } }], () => sweep.fails("KMS reset (every attempt)", () => kms().listKeys()));
         await withRules([{ path: /^\/api\/v2\/keys$/, action: { kind: "hang" } }], () =>
-            sweep.fails("KMS timeout (every attempt)", () => kms({ timeoutMs: SHORT_TIMEOUT_MS }).listKeys()));
+            sweep.fails("KMS timeout (every attempt)", () => kms({ timeoutMs: SHORT_TIMEOUT_MS }).listKeys()),
+        );
         await withRules([{ method: "GET", path: /^\/api\/v2\/keys\/[^/]+$/, action: { kind: "malformed" } }], () =>
-            sweep.fails("KMS malformed JSON holding the key material", () => kms().getKey(standard.id)));
+            sweep.fails("KMS malformed JSON holding the key material", () => kms().getKey(standard.id)),
+        );
         await withRules([{ path: /^\/api\/v2\/keys$/, action: { kind: "echo", status: 401 } }], () =>
-            sweep.fails("KMS wait for access times out on echoed 401", () => kms().waitUntilAuthorized({ timeoutMs: 100, initialIntervalMs: 20 })));
+            sweep.fails("KMS wait for access times out on echoed 401", () => kms().waitUntilAuthorized({ timeoutMs: 100, initialIntervalMs: 20 })),
+        );
         assertClean("KMS refusals");
     });
 
@@ -322,7 +392,8 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
         await sweep.fails("accessToken authHeaders, unknown key (emulator)", () => provider(UNKNOWN_KEY).authHeaders(emu.instances[0].guid));
         for (const status of [400, 401, 500, 503]) {
             await withRules([{ path: TOKEN, action: { kind: "echo", status, retryAfter: "0" } }], () =>
-                sweep.fails(`accessToken authHeaders, token ${status} echo`, () => provider(OWNER_KEY).authHeaders(emu.instances[0].guid)));
+                sweep.fails(`accessToken authHeaders, token ${status} echo`, () => provider(OWNER_KEY).authHeaders(emu.instances[0].guid)),
+            );
         }
         await sweep.fails("accessToken authHeaders without an instance", () => provider(OWNER_KEY).authHeaders(" "));
         await sweep.fails("accessToken without a key", () => accessTokenProvider({ apiKey: " " }));
@@ -336,10 +407,22 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
             ["ibmcloud:kmsEndpoint = the key", () => resolveCloudSettings({ apiKey: OWNER_KEY, kmsEndpoint: OWNER_KEY }, {})],
             ["IBMCLOUD_IAM_API_ENDPOINT = the key", () => resolveCloudSettings({}, { IC_API_KEY: OWNER_KEY, IBMCLOUD_IAM_API_ENDPOINT: OWNER_KEY })],
             ["IBMCLOUD_KP_API_ENDPOINT = the key", () => resolveCloudSettings({}, { IC_API_KEY: OWNER_KEY, IBMCLOUD_KP_API_ENDPOINT: OWNER_KEY })],
-            ["endpoint URL with the key as password over http", () => resolveCloudSettings({ apiKey: OWNER_KEY, iamEndpoint: `http://apikey:${OWNER_KEY}@iam.example.com` }, {})],
-            ["endpoint URL with the key as password over https", () => resolveCloudSettings({ apiKey: OWNER_KEY, iamEndpoint: `https://apikey:${OWNER_KEY}@iam.example.com` }, {})],
-            ["endpoint URL with the key in its query", () => resolveCloudSettings({ apiKey: OWNER_KEY, iamEndpoint: `https://iam.example.com/?key=${OWNER_KEY}` }, {})],
-            ["endpoint URL with the key in its fragment", () => resolveCloudSettings({ apiKey: OWNER_KEY, iamEndpoint: `https://iam.example.com/#${OWNER_KEY}` }, {})],
+            [
+                "endpoint URL with the key as password over http",
+                () => resolveCloudSettings({ apiKey: OWNER_KEY, iamEndpoint: `http://apikey:${OWNER_KEY}@iam.example.com` }, {}),
+            ],
+            [
+                "endpoint URL with the key as password over https",
+                () => resolveCloudSettings({ apiKey: OWNER_KEY, iamEndpoint: `https://apikey:${OWNER_KEY}@iam.example.com` }, {}),
+            ],
+            [
+                "endpoint URL with the key in its query",
+                () => resolveCloudSettings({ apiKey: OWNER_KEY, iamEndpoint: `https://iam.example.com/?key=${OWNER_KEY}` }, {}),
+            ],
+            [
+                "endpoint URL with the key in its fragment",
+                () => resolveCloudSettings({ apiKey: OWNER_KEY, iamEndpoint: `https://iam.example.com/#${OWNER_KEY}` }, {}),
+            ],
         ];
         for (const [what, fn] of cases) {
             const err = await sweep.fails(`settings: ${what}`, fn);
@@ -356,29 +439,34 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
         try {
             await setupMocks({
                 newResource: (args) => {
-                    if (args.type.endsWith(":ServiceApiKey")) return { id: "ApiKey-sweep", state: { ...args.inputs, apikey: keyOfComponent, apiKeyId: "ApiKey-sweep" } };
-                    if (args.type.endsWith(":ServiceId")) return { id: "ServiceId-sweep", state: { ...args.inputs, serviceId: "ServiceId-sweep", iamId: "iam-ServiceId-sweep" } };
+                    if (args.type.endsWith(":ServiceApiKey"))
+                        return { id: "ApiKey-sweep", state: { ...args.inputs, apikey: keyOfComponent, apiKeyId: "ApiKey-sweep" } };
+                    if (args.type.endsWith(":ServiceId"))
+                        return { id: "ServiceId-sweep", state: { ...args.inputs, serviceId: "ServiceId-sweep", iamId: "iam-ServiceId-sweep" } };
                     return undefined;
                 },
             });
             const access = new KmsAccess("sweep", { instance: { instanceId: emu.instances[0].guid, endpoint: tap.url }, waitForAccess: { timeoutSeconds: 0 } });
             /** A token method's Output must reject; Pulumi also reports the error as an unhandled rejection (as the engine would print it): both are collected. */
-            const rejects = (label: string, make: () => pulumi.Output<unknown>, timeoutMs = 30_000) => sweep.fails(label, async () => {
-                const unhandled = nextUnhandledRejection(timeoutMs);
-                unhandled.catch(() => undefined);
-                try {
-                    return await outputValue(make(), timeoutMs);
-                } catch (err) {
-                    const also = await Promise.race([unhandled, new Promise((r) => setTimeout(r, 2_000))]);
-                    if (also !== undefined && also !== err) sweep.addError(`${label} (unhandled rejection)`, also);
-                    throw err;
-                }
-            });
+            const rejects = (label: string, make: () => pulumi.Output<unknown>, timeoutMs = 30_000) =>
+                sweep.fails(label, async () => {
+                    const unhandled = nextUnhandledRejection(timeoutMs);
+                    unhandled.catch(() => undefined);
+                    try {
+                        return await outputValue(make(), timeoutMs);
+                    } catch (err) {
+                        const also = await Promise.race([unhandled, new Promise((r) => setTimeout(r, 2_000))]);
+                        if (also !== undefined && also !== err) sweep.addError(`${label} (unhandled rejection)`, also);
+                        throw err;
+                    }
+                });
             await rejects("KmsAccess getAccessToken, key unknown to IAM (emulator)", () => access.getAccessToken());
             await withRules([{ path: TOKEN, action: { kind: "echo", status: 503, retryAfter: "0" } }], () =>
-                rejects("KmsAccess getAccessTokenInfo, token 503 echo until retries are exhausted", () => access.getAccessTokenInfo()));
+                rejects("KmsAccess getAccessTokenInfo, token 503 echo until retries are exhausted", () => access.getAccessTokenInfo()),
+            );
             await withRules([{ path: TOKEN, action: { kind: "echo", status: 400 } }], () =>
-                rejects("KmsAccess authHeaders, token 400 echo", () => access.authHeaders()));
+                rejects("KmsAccess authHeaders, token 400 echo", () => access.authHeaders()),
+            );
             // What a user prints while debugging a program.
             sweep.add("util.inspect(KmsAccess)", util.inspect(access, { depth: 6 }));
         } finally {
@@ -398,8 +486,13 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
         const atp = accessTokenProvider({ apiKey: OWNER_KEY, iamEndpoint: tap.url });
         closers.push(() => atp.close());
         await atp.getAccessToken();
-        for (const [what, value] of [["IamClient", owner], ["IamTokenManager", owner.tokens], ["HttpClient", owner.http], ["KmsClient", kms],
-            ["accessTokenProvider", atp]] as Array<[string, unknown]>) {
+        for (const [what, value] of [
+            ["IamClient", owner],
+            ["IamTokenManager", owner.tokens],
+            ["HttpClient", owner.http],
+            ["KmsClient", kms],
+            ["accessTokenProvider", atp],
+        ] as Array<[string, unknown]>) {
             sweep.add(`util.inspect(${what})`, util.inspect(value, { depth: 8 }));
             try {
                 sweep.add(`JSON.stringify(${what})`, JSON.stringify(value));
@@ -418,7 +511,9 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
         const values = secrets();
         assert.ok(values.filter((v) => v.startsWith("eyJ")).length >= 10, "tokens minted by the emulator are among the values searched");
         assertClean("the whole sweep", true);
-        process.stdout.write(`      (${sweep.paths.length} error paths, ${sweep.texts.length} texts, ${values.length} secret values searched; ` +
-            `proxy rules fired ${JSON.stringify(tap.fired)})\n`);
+        process.stdout.write(
+            `      (${sweep.paths.length} error paths, ${sweep.texts.length} texts, ${values.length} secret values searched; ` +
+                `proxy rules fired ${JSON.stringify(tap.fired)})\n`,
+        );
     });
 });

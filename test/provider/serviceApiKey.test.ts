@@ -16,11 +16,24 @@ async function failures(news: Record<string, unknown>, olds: Record<string, unkn
 /** Outputs as state holds them after a create. */
 function state(over: Partial<ServiceApiKeyOutputs> = {}): ServiceApiKeyOutputs & { __provider: string } {
     return {
-        apiKeyId: "ApiKey-1", apikey: "generated-value-generated-value-generated-va", iamId: `iam-${SID}`, serviceId: SID,
-        crn: "crn:v1:bluemix:public:iam-identity::a/acc::apikey:ApiKey-1", accountId: "acc", entityTag: "1-abc",
-        createdAt: "2024-10-04T14:05+0000", modifiedAt: "2024-10-04T14:05+0000", name: "key", description: "",
-        actionWhenLeaked: "none", supportSessions: false, locked: false, disabled: false, storeValue: false,
-        __provider: "old provider text", ...over,
+        apiKeyId: "ApiKey-1",
+        apikey: "generated-value-generated-value-generated-va",
+        iamId: `iam-${SID}`,
+        serviceId: SID,
+        crn: "crn:v1:bluemix:public:iam-identity::a/acc::apikey:ApiKey-1",
+        accountId: "acc",
+        entityTag: "1-abc",
+        createdAt: "2024-10-04T14:05+0000",
+        modifiedAt: "2024-10-04T14:05+0000",
+        name: "key",
+        description: "",
+        actionWhenLeaked: "none",
+        supportSessions: false,
+        locked: false,
+        disabled: false,
+        storeValue: false,
+        __provider: "old provider text",
+        ...over,
     };
 }
 
@@ -39,16 +52,35 @@ describe("serviceApiKey: check and diff", function () {
             const r = await p.check!({}, { serviceId: SID, name: "key", __provider: "text" });
             assert.deepStrictEqual(r.failures ?? [], []);
             assert.deepStrictEqual(r.inputs, {
-                serviceId: SID, name: "key", description: "", supportSessions: false, locked: false, disabled: false, storeValue: false,
+                serviceId: SID,
+                name: "key",
+                description: "",
+                supportSessions: false,
+                locked: false,
+                disabled: false,
+                storeValue: false,
             });
         });
 
         it("names the field and the fix for each bad argument", async function () {
             const f = await failures({
-                serviceId: "my-app", name: " ", description: 3, expiresAt: "next tuesday", actionWhenLeaked: "panic", supportSessions: "yes",
-                locked: 1, disabled: "no", storeValue: "true", rotationTrigger: [1], outputFile: "", iam_service_id: SID,
+                serviceId: "my-app",
+                name: " ",
+                description: 3,
+                expiresAt: "next tuesday",
+                actionWhenLeaked: "panic",
+                supportSessions: "yes",
+                locked: 1,
+                disabled: "no",
+                storeValue: "true",
+                rotationTrigger: [1],
+                outputFile: "",
+                iam_service_id: SID,
             });
-            assert.match(f.serviceId, /must be a service ID such as ServiceId-<uuid> or its IAM ID iam-ServiceId-<uuid>; pass the serviceId \(or iamId\) output/);
+            assert.match(
+                f.serviceId,
+                /must be a service ID such as ServiceId-<uuid> or its IAM ID iam-ServiceId-<uuid>; pass the serviceId \(or iamId\) output/,
+            );
             assert.match(f.name, /API key name must not be empty/);
             assert.match(f.description, /must be a string/);
             assert.match(f.expiresAt, /must be a date-time such as 2030-01-31T12:00\+0000/);
@@ -102,8 +134,14 @@ describe("serviceApiKey: check and diff", function () {
 
         it("mutable fields update in place", async function () {
             for (const news of [
-                { name: "key-2" }, { description: "d" }, { expiresAt: "2099-01-01T00:00+0000" }, { actionWhenLeaked: "delete" },
-                { supportSessions: true }, { locked: true }, { disabled: true }, { outputFile: "/tmp/k.json" },
+                { name: "key-2" },
+                { description: "d" },
+                { expiresAt: "2099-01-01T00:00+0000" },
+                { actionWhenLeaked: "delete" },
+                { supportSessions: true },
+                { locked: true },
+                { disabled: true },
+                { outputFile: "/tmp/k.json" },
             ]) {
                 assert.deepStrictEqual(await diff(state(), { serviceId: SID, name: "key", ...news }), UPDATE, JSON.stringify(news));
             }
@@ -112,8 +150,14 @@ describe("serviceApiKey: check and diff", function () {
         });
 
         it("an expiry spelled differently for the same minute is no change; leaving actionWhenLeaked out leaves IBM's value alone", async function () {
-            assert.deepStrictEqual(await diff(state({ expiresAt: "2099-01-01T12:30+0000" }), { serviceId: SID, name: "key", expiresAt: "2099-01-01T12:30:00Z" }), NO_CHANGE);
-            assert.deepStrictEqual(await diff(state({ expiresAt: "2099-01-01T12:30+0000" }), { serviceId: SID, name: "key", expiresAt: "2099-01-01T14:30:00+02:00" }), NO_CHANGE);
+            assert.deepStrictEqual(
+                await diff(state({ expiresAt: "2099-01-01T12:30+0000" }), { serviceId: SID, name: "key", expiresAt: "2099-01-01T12:30:00Z" }),
+                NO_CHANGE,
+            );
+            assert.deepStrictEqual(
+                await diff(state({ expiresAt: "2099-01-01T12:30+0000" }), { serviceId: SID, name: "key", expiresAt: "2099-01-01T14:30:00+02:00" }),
+                NO_CHANGE,
+            );
             assert.deepStrictEqual(await diff(state({ actionWhenLeaked: "disable" }), { serviceId: SID, name: "key" }), NO_CHANGE);
         });
 
@@ -125,24 +169,39 @@ describe("serviceApiKey: check and diff", function () {
                 [{ rotationTrigger: 1 }, "rotationTrigger"],
             ];
             for (const [news, field] of cases) {
-                assert.deepStrictEqual(await diff(state(), { serviceId: SID, name: "key", ...news }),
-                    { changes: true, replaces: [field], deleteBeforeReplace: false }, field);
+                assert.deepStrictEqual(
+                    await diff(state(), { serviceId: SID, name: "key", ...news }),
+                    { changes: true, replaces: [field], deleteBeforeReplace: false },
+                    field,
+                );
             }
-            assert.deepStrictEqual((await diff(state({ rotationTrigger: 1 }), { serviceId: SID, name: "key", rotationTrigger: 2 })).replaces, ["rotationTrigger"]);
+            assert.deepStrictEqual((await diff(state({ rotationTrigger: 1 }), { serviceId: SID, name: "key", rotationTrigger: 2 })).replaces, [
+                "rotationTrigger",
+            ]);
             assert.deepStrictEqual(await diff(state({ rotationTrigger: 1 }), { serviceId: SID, name: "key", rotationTrigger: "1" }), NO_CHANGE);
         });
 
         it("the same bring-your-own value is not a replacement, but moving it to another service ID deletes first (IBM refuses a value in use)", async function () {
             assert.deepStrictEqual(await diff(state({ apikey: BYO }), { serviceId: SID, name: "key", apikey: BYO }), NO_CHANGE);
-            assert.deepStrictEqual(await diff(state({ apikey: BYO }), { serviceId: "ServiceId-other", name: "key", apikey: BYO }),
-                { changes: true, replaces: ["serviceId"], deleteBeforeReplace: true });
-            assert.deepStrictEqual(await diff(state({ apikey: BYO }), { serviceId: SID, name: "key", apikey: BYO, rotationTrigger: "r2" }),
-                { changes: true, replaces: ["rotationTrigger"], deleteBeforeReplace: true });
+            assert.deepStrictEqual(await diff(state({ apikey: BYO }), { serviceId: "ServiceId-other", name: "key", apikey: BYO }), {
+                changes: true,
+                replaces: ["serviceId"],
+                deleteBeforeReplace: true,
+            });
+            assert.deepStrictEqual(await diff(state({ apikey: BYO }), { serviceId: SID, name: "key", apikey: BYO, rotationTrigger: "r2" }), {
+                changes: true,
+                replaces: ["rotationTrigger"],
+                deleteBeforeReplace: true,
+            });
         });
 
         it("values unknown at preview: a replacing field replaces, a mutable one updates", async function () {
             const base = { serviceId: SID, name: "key", description: "", supportSessions: false, locked: false, disabled: false, storeValue: false };
-            assert.deepStrictEqual(await p.diff!("ApiKey-1", state(), { ...base, serviceId: UNKNOWN }), { changes: true, replaces: ["serviceId"], deleteBeforeReplace: false });
+            assert.deepStrictEqual(await p.diff!("ApiKey-1", state(), { ...base, serviceId: UNKNOWN }), {
+                changes: true,
+                replaces: ["serviceId"],
+                deleteBeforeReplace: false,
+            });
             assert.deepStrictEqual((await p.diff!("ApiKey-1", state(), { ...base, rotationTrigger: UNKNOWN })).replaces, ["rotationTrigger"]);
             assert.deepStrictEqual(await p.diff!("ApiKey-1", state(), { ...base, name: UNKNOWN }), UPDATE);
             assert.deepStrictEqual(await p.diff!("ApiKey-1", state(), { ...base, expiresAt: UNKNOWN }), UPDATE);

@@ -19,7 +19,10 @@ describe("serviceId.shape: what ServiceId and ServiceApiKey register", function 
         });
         const sid = new ServiceId("app", { name: "orders-app", description: "orders", locked: true });
         assert.strictEqual(await outputValue(sid.urn), "urn:pulumi:test::pulumi-ibmcloud-iam::pulumi-nodejs:dynamic/ibmcloud-iam:ServiceId::app");
-        assert.deepStrictEqual([await outputValue(sid.iamId), await outputValue(sid.name), await outputValue(sid.locked)], ["iam-ServiceId-1", "orders-app", true]);
+        assert.deepStrictEqual(
+            [await outputValue(sid.iamId), await outputValue(sid.name), await outputValue(sid.locked)],
+            ["iam-ServiceId-1", "orders-app", true],
+        );
         const reg = mocks.byName("app");
         assert.strictEqual(reg.type, "pulumi-nodejs:dynamic/ibmcloud-iam:ServiceId");
         const { __provider, ...inputs } = reg.inputs;
@@ -40,14 +43,20 @@ describe("serviceId.shape: what ServiceId and ServiceApiKey register", function 
     it("ServiceApiKey: type token, apikey in additionalSecretOutputs merged with the user's options, the bring-your-own value a secret input", async function () {
         const mocks = await setupMocks();
         let seen: pulumi.CustomResourceOptions | undefined;
-        const key = new ServiceApiKey("key", { serviceId: "ServiceId-1", name: "orders-key", apikey: BYO, rotationTrigger: 3 }, {
-            additionalSecretOutputs: ["crn"],
-            protect: true,
-            transformations: [(a) => {
-                seen = a.opts as pulumi.CustomResourceOptions;
-                return undefined;
-            }],
-        });
+        const key = new ServiceApiKey(
+            "key",
+            { serviceId: "ServiceId-1", name: "orders-key", apikey: BYO, rotationTrigger: 3 },
+            {
+                additionalSecretOutputs: ["crn"],
+                protect: true,
+                transformations: [
+                    (a) => {
+                        seen = a.opts as pulumi.CustomResourceOptions;
+                        return undefined;
+                    },
+                ],
+            },
+        );
         assert.strictEqual(await outputValue(key.urn), "urn:pulumi:test::pulumi-ibmcloud-iam::pulumi-nodejs:dynamic/ibmcloud-iam:ServiceApiKey::key");
         assert.deepStrictEqual([...(seen?.additionalSecretOutputs ?? [])].sort(), ["apikey", "crn"], "the user's list is kept and apikey added");
         assert.strictEqual(seen?.protect, true, "other options pass through");
@@ -67,10 +76,12 @@ describe("serviceId.shape: what ServiceId and ServiceApiKey register", function 
     it("ServiceApiKey without a value, and ServiceApiKey.get: apikey still listed secret", async function () {
         const mocks = await setupMocks({ newResource: (a) => ({ id: a.id || `${a.name}-id`, state: a.inputs }) });
         const seen: string[][] = [];
-        const record = [(a: pulumi.ResourceTransformationArgs) => {
-            seen.push([...((a.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [])]);
-            return undefined;
-        }];
+        const record = [
+            (a: pulumi.ResourceTransformationArgs) => {
+                seen.push([...((a.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [])]);
+                return undefined;
+            },
+        ];
         const generated = new ServiceApiKey("generated", { serviceId: "ServiceId-1", name: "k" }, { transformations: record });
         const adopted = ServiceApiKey.get("adopted", "ApiKey-7", { transformations: record });
         await outputValue(generated.urn);

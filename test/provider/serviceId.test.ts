@@ -16,9 +16,19 @@ async function failures(news: Record<string, unknown>): Promise<Record<string, s
 /** Outputs as state holds them after a create. */
 function state(over: Partial<ServiceIdOutputs> = {}): ServiceIdOutputs & { __provider: string } {
     return {
-        serviceId: "ServiceId-1", iamId: "iam-ServiceId-1", crn: "crn:v1:bluemix:public:iam-identity::a/acc::serviceid:ServiceId-1",
-        accountId: "acc", entityTag: "1-abc", createdAt: "2024-10-04T14:05+0000", modifiedAt: "2024-10-04T14:05+0000",
-        name: "app", description: "", uniqueInstanceCrns: [], locked: false, __provider: "old provider text", ...over,
+        serviceId: "ServiceId-1",
+        iamId: "iam-ServiceId-1",
+        crn: "crn:v1:bluemix:public:iam-identity::a/acc::serviceid:ServiceId-1",
+        accountId: "acc",
+        entityTag: "1-abc",
+        createdAt: "2024-10-04T14:05+0000",
+        modifiedAt: "2024-10-04T14:05+0000",
+        name: "app",
+        description: "",
+        uniqueInstanceCrns: [],
+        locked: false,
+        __provider: "old provider text",
+        ...over,
     };
 }
 
@@ -85,9 +95,15 @@ describe("serviceId: check and diff", function () {
         });
 
         it("a value unknown at preview may change: reported as an update", async function () {
-            assert.deepStrictEqual(await p.diff!("ServiceId-1", state(), { name: UNKNOWN, description: "", uniqueInstanceCrns: [], locked: false }),
-                { changes: true, replaces: [], deleteBeforeReplace: false });
-            assert.strictEqual((await p.diff!("ServiceId-1", state(), { name: "app", description: "", uniqueInstanceCrns: [UNKNOWN], locked: false })).changes, true);
+            assert.deepStrictEqual(await p.diff!("ServiceId-1", state(), { name: UNKNOWN, description: "", uniqueInstanceCrns: [], locked: false }), {
+                changes: true,
+                replaces: [],
+                deleteBeforeReplace: false,
+            });
+            assert.strictEqual(
+                (await p.diff!("ServiceId-1", state(), { name: "app", description: "", uniqueInstanceCrns: [UNKNOWN], locked: false })).changes,
+                true,
+            );
         });
 
         it("state from an older version without description reads as empty", async function () {

@@ -1,9 +1,23 @@
 import * as assert from "assert";
 import { z } from "zod";
-import { validate, UNKNOWN, nameField, expiresAtField, parseIbmDateTime, formatIbmDateTime, crnField, compact, closestName, dateTimeField, readDateTime } from "../../provider/validation";
+import {
+    validate,
+    UNKNOWN,
+    nameField,
+    expiresAtField,
+    parseIbmDateTime,
+    formatIbmDateTime,
+    crnField,
+    compact,
+    closestName,
+    dateTimeField,
+    readDateTime,
+} from "../../provider/validation";
 
 function schema() {
-    return z.object({ name: nameField("service ID"), crns: z.array(crnField("uniqueInstanceCrns[]")).optional(), expiresAt: expiresAtField().optional() }).strict();
+    return z
+        .object({ name: nameField("service ID"), crns: z.array(crnField("uniqueInstanceCrns[]")).optional(), expiresAt: expiresAtField().optional() })
+        .strict();
 }
 
 describe("check-time validation", () => {
@@ -42,8 +56,11 @@ describe("check-time validation", () => {
         assert.ok(!past.ok && past.failures[0].reason.includes("future"));
         const unreadable = validate(schema(), { name: "a", expiresAt: "next tuesday" });
         assert.ok(!unreadable.ok);
-        assert.deepStrictEqual(unreadable.failures.map((f) => f.reason), ["expiresAt must be a date-time such as 2030-01-31T12:00+0000 or 2030-01-31T12:00:00Z"],
-            "an unreadable date is not also called \"not in the future\"");
+        assert.deepStrictEqual(
+            unreadable.failures.map((f) => f.reason),
+            ["expiresAt must be a date-time such as 2030-01-31T12:00+0000 or 2030-01-31T12:00:00Z"],
+            'an unreadable date is not also called "not in the future"',
+        );
     });
 
     it("refuses a date-time without a time zone, and one the calendar does not have", () => {
@@ -53,11 +70,21 @@ describe("check-time validation", () => {
         };
         // JavaScript reads these as local time, and 2030-02-30 as March 2: both would be silent surprises
         assert.strictEqual(reason("2030-01-31T12:00"), "expiresAt: expiresAt has no time zone: add Z (UTC) or an offset, e.g. 2030-01-31T12:00+0000");
-        assert.strictEqual(reason("2030-02-30T12:00+0000"), "expiresAt: expiresAt is not a real date-time (2030-02-30 does not exist); give one such as 2030-01-31T12:00+0000");
+        assert.strictEqual(
+            reason("2030-02-30T12:00+0000"),
+            "expiresAt: expiresAt is not a real date-time (2030-02-30 does not exist); give one such as 2030-01-31T12:00+0000",
+        );
         assert.match(reason("2030-01-31T24:00Z")!, /24:00 is not a time of day/);
         assert.match(reason("2030-01-31T12:00+2500")!, /\+2500 is not a time zone offset/);
         assert.strictEqual(reason("2032-02-29T12:00+0000"), undefined, "a leap day exists");
-        for (const ok of ["2099-01-31T12:00+0000", "2099-01-31T12:00Z", "2099-01-31T12:00:00.123Z", "2099-01-31t12:00:00z", "2099-01-31T14:00+02:00", "2099-01-31T07:00-0500"]) {
+        for (const ok of [
+            "2099-01-31T12:00+0000",
+            "2099-01-31T12:00Z",
+            "2099-01-31T12:00:00.123Z",
+            "2099-01-31t12:00:00z",
+            "2099-01-31T14:00+02:00",
+            "2099-01-31T07:00-0500",
+        ]) {
             assert.strictEqual(reason(ok), undefined, ok);
         }
         assert.strictEqual(parseIbmDateTime("2099-01-31T14:00+02:00"), Date.parse("2099-01-31T12:00:00Z"));
@@ -88,7 +115,9 @@ describe("check-time validation", () => {
         assert.deepStrictEqual(reasons({ name: "a", expires_at: "x" }), { expires_at: 'unknown argument "expires_at"; did you mean "expiresAt"?' });
         assert.deepStrictEqual(reasons({ name: "a", Name: "b" }), { Name: 'unknown argument "Name"; did you mean "name"?' });
         assert.deepStrictEqual(reasons({ name: "a", crsn: [] }), { crsn: 'unknown argument "crsn"; did you mean "crns"?' });
-        assert.deepStrictEqual(reasons({ name: "a", tags: ["x"] }), { tags: 'unknown argument "tags"; remove it or check its spelling (arguments: name, crns, expiresAt)' });
+        assert.deepStrictEqual(reasons({ name: "a", tags: ["x"] }), {
+            tags: 'unknown argument "tags"; remove it or check its spelling (arguments: name, crns, expiresAt)',
+        });
         // nested objects know their own arguments, through optional/default wrappers
         const nested = z.object({ resource: z.object({ serviceName: z.string().optional() }).strict().optional() }).strict();
         const r = validate(nested, { resource: { servicename: "kms" } });

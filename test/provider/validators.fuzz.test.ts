@@ -11,7 +11,13 @@
 import { strict as assert } from "assert";
 import * as fc from "fast-check";
 import {
-    accessPolicyProvider, authorizationPolicyProvider, kmsAccessReadyProvider, kmsKeyProvider, kmsKeyRingProvider, serviceApiKeyProvider, serviceIdProvider,
+    accessPolicyProvider,
+    authorizationPolicyProvider,
+    kmsAccessReadyProvider,
+    kmsKeyProvider,
+    kmsKeyRingProvider,
+    serviceApiKeyProvider,
+    serviceIdProvider,
 } from "../../provider";
 import { knownRoles } from "../../provider/roles";
 import { closestName, formatIbmDateTime, parseIbmDateTime, readDateTime, UNKNOWN } from "../../provider/validation";
@@ -19,8 +25,13 @@ import { BadInputTarget, KNOWN_ARGUMENTS, rootArgument } from "../support/badInp
 
 type Target = Exclude<BadInputTarget, "KmsAccess">;
 type Inputs = Record<string, unknown>;
-interface Failure { property: string; reason: string }
-interface Checker { check(olds: Inputs, news: Inputs): Promise<{ inputs?: unknown; failures?: Failure[] }> }
+interface Failure {
+    property: string;
+    reason: string;
+}
+interface Checker {
+    check(olds: Inputs, news: Inputs): Promise<{ inputs?: unknown; failures?: Failure[] }>;
+}
 
 const PROVIDERS: Record<Target, Checker> = {
     ServiceId: serviceIdProvider as unknown as Checker,
@@ -76,20 +87,47 @@ const REGIONS = ["us-south", "us-east", "eu-de", "eu-gb", "jp-tok", "au-syd", "c
 /** Any value a program (or a broken one) could hand a resource, wire types and beyond. */
 function anyValue(g: Gen, depth = 0): unknown {
     switch (g.int(0, depth > 2 ? 9 : 12)) {
-        case 0: return undefined;
-        case 1: return null;
-        case 2: return g.bool();
-        case 3: return g.pick([0, -1, 1, 42, 3600, 3601, 1e21, -0, 0.5, Number.MAX_SAFE_INTEGER, NaN, Infinity, -Infinity]);
-        case 4: return "";
-        case 5: return g.string(" \t\n", 1, 4);
-        case 6: return g.string(PRINTABLE, 1, 40);
-        case 7: return g.string("\u0000\u0007\u001b\u007f\u2028\ufeff", 1, 3) + g.string(LETTERS, 0, 5);
-        case 8: return g.pick([UNKNOWN, "ServiceId-x", "iam-ServiceId-y", "crn:v1:bluemix:public:", "2030-02-30T12:00+0000", "2099-01-01T00:00:00Z", "Writer", "hs-crypto", "kms", "https://x", "__proto__"]);
-        case 9: return "x".repeat(g.pick([89, 90, 91, 100, 101, 240, 241, 300, 301, 993, 1000, 1001, 7000]));
-        case 10: return Array.from({ length: g.int(0, 4) }, () => anyValue(g, depth + 1));
+        case 0:
+            return undefined;
+        case 1:
+            return null;
+        case 2:
+            return g.bool();
+        case 3:
+            return g.pick([0, -1, 1, 42, 3600, 3601, 1e21, -0, 0.5, Number.MAX_SAFE_INTEGER, NaN, Infinity, -Infinity]);
+        case 4:
+            return "";
+        case 5:
+            return g.string(" \t\n", 1, 4);
+        case 6:
+            return g.string(PRINTABLE, 1, 40);
+        case 7:
+            return g.string("\u0000\u0007\u001b\u007f\u2028\ufeff", 1, 3) + g.string(LETTERS, 0, 5);
+        case 8:
+            return g.pick([
+                UNKNOWN,
+                "ServiceId-x",
+                "iam-ServiceId-y",
+                "crn:v1:bluemix:public:",
+                "2030-02-30T12:00+0000",
+                "2099-01-01T00:00:00Z",
+                "Writer",
+                "hs-crypto",
+                "kms",
+                "https://x",
+                "__proto__",
+            ]);
+        case 9:
+            return "x".repeat(g.pick([89, 90, 91, 100, 101, 240, 241, 300, 301, 993, 1000, 1001, 7000]));
+        case 10:
+            return Array.from({ length: g.int(0, 4) }, () => anyValue(g, depth + 1));
         default: {
             const o: Inputs = {};
-            for (let i = g.int(0, 4); i > 0; i--) o[g.pick(["a", "name", "__proto__", "constructor", "toString", "serviceName", "attributes", "tags", g.string(LETTERS, 1, 8)])] = anyValue(g, depth + 1);
+            for (let i = g.int(0, 4); i > 0; i--)
+                o[g.pick(["a", "name", "__proto__", "constructor", "toString", "serviceName", "attributes", "tags", g.string(LETTERS, 1, 8)])] = anyValue(
+                    g,
+                    depth + 1,
+                );
             return o;
         }
     }
@@ -144,7 +182,13 @@ function validInputs(g: Gen, target: Target, secret: string): Inputs {
             if (roles.length === 0) roles.push(g.pick(catalog));
             const spell = (r: (typeof catalog)[number]) => g.pick([r.displayName, r.id, r.crn, r.displayName.toUpperCase(), ` ${r.id.toLowerCase()} `]);
             const sid = `ServiceId-${g.uuid()}`;
-            const subject = g.pick([{ serviceId: sid }, { serviceId: `iam-${sid}` }, { iamId: `iam-${sid}` }, { iamId: `IBMid-${g.hex(10)}` }, { iamId: `iam-Profile-${g.uuid()}` }]);
+            const subject = g.pick([
+                { serviceId: sid },
+                { serviceId: `iam-${sid}` },
+                { iamId: `iam-${sid}` },
+                { iamId: `IBMid-${g.hex(10)}` },
+                { iamId: `iam-Profile-${g.uuid()}` },
+            ]);
             const resource: Inputs = { serviceName: service };
             if (g.bool(0.7)) resource.serviceInstance = g.uuid();
             if (g.bool()) resource.region = g.pick(REGIONS);
@@ -167,9 +211,13 @@ function validInputs(g: Gen, target: Target, secret: string): Inputs {
             if (g.bool()) o.expirationDate = futureDate(g, "rfc3339");
             const type = g.pick(["root", "standard", undefined]);
             if (type !== undefined) o.type = type;
-            if (g.bool(0.4)) o.payload = Buffer.from(Array.from({ length: type === "standard" ? g.int(1, 600) : g.pick([16, 24, 32]) }, () => g.int(0, 255))).toString("base64");
+            if (g.bool(0.4))
+                o.payload = Buffer.from(Array.from({ length: type === "standard" ? g.int(1, 600) : g.pick([16, 24, 32]) }, () => g.int(0, 255))).toString(
+                    "base64",
+                );
             if (g.bool()) o.force = g.bool();
-            if (type !== "standard" && g.bool(0.3)) o.rotation = g.bool() ? { enabled: g.bool(), intervalMonth: g.int(1, 12) } : { intervalMonth: g.int(1, 12) };
+            if (type !== "standard" && g.bool(0.3))
+                o.rotation = g.bool() ? { enabled: g.bool(), intervalMonth: g.int(1, 12) } : { intervalMonth: g.int(1, 12) };
             if (g.bool(0.3)) o.dualAuthDelete = { enabled: g.bool() };
             // an imported root key rotates only with new material (a new payload replaces it)
             if (type !== "standard" && o.payload === undefined && g.bool(0.3)) o.rotationTrigger = g.bool() ? g.string(PRINTABLE, 1, 10) : g.int(0, 1e6);
@@ -230,7 +278,12 @@ function validInputs(g: Gen, target: Target, secret: string): Inputs {
 
 /** Fields holding a secret, per target. */
 const SECRET_FIELDS: Record<Target, string[]> = {
-    ServiceId: [], ServiceApiKey: ["apikey"], AccessPolicy: [], KmsKey: ["apiKey", "payload"], KmsAccessReady: ["apiKey"], KmsKeyRing: ["apiKey"],
+    ServiceId: [],
+    ServiceApiKey: ["apikey"],
+    AccessPolicy: [],
+    KmsKey: ["apiKey", "payload"],
+    KmsAccessReady: ["apiKey"],
+    KmsKeyRing: ["apiKey"],
     AuthorizationPolicy: [],
 };
 
@@ -240,10 +293,17 @@ function mutate(g: Gen, target: Target, inputs: Inputs): Inputs {
     for (let i = g.int(1, 3); i > 0; i--) {
         const field = g.pick(KNOWN_ARGUMENTS[target]);
         switch (g.int(0, 3)) {
-            case 0: o[field] = anyValue(g); break;
-            case 1: delete o[field]; break;
-            case 2: o[g.pick([g.string(LETTERS, 1, 12), field.toLowerCase(), `${field}s`, field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)])] = anyValue(g); break;
-            default: o[field] = UNKNOWN;
+            case 0:
+                o[field] = anyValue(g);
+                break;
+            case 1:
+                delete o[field];
+                break;
+            case 2:
+                o[g.pick([g.string(LETTERS, 1, 12), field.toLowerCase(), `${field}s`, field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)])] = anyValue(g);
+                break;
+            default:
+                o[field] = UNKNOWN;
         }
     }
     return o;
@@ -267,8 +327,10 @@ async function checked(target: Target, inputs: Inputs): Promise<Failure[]> {
         assert.ok(typeof f.property === "string" && f.property.length > 0, `a failure names a property: ${JSON.stringify(f)}`);
         assert.ok(typeof f.reason === "string" && f.reason.length >= 10, `a failure has a reason: ${JSON.stringify(f)}`);
         const root = rootArgument(f.property);
-        assert.ok(KNOWN_ARGUMENTS[target].includes(root) || Object.prototype.hasOwnProperty.call(inputs, root),
-            `${target}: "${f.property}" is neither an argument nor a key that was given\ninputs: ${show(inputs)}`);
+        assert.ok(
+            KNOWN_ARGUMENTS[target].includes(root) || Object.prototype.hasOwnProperty.call(inputs, root),
+            `${target}: "${f.property}" is neither an argument nor a key that was given\ninputs: ${show(inputs)}`,
+        );
     }
     return failures;
 }
@@ -280,7 +342,10 @@ function show(v: unknown): string {
 async function forAll(label: string, runs: number, body: (g: Gen) => Promise<void> | void): Promise<void> {
     const params: fc.Parameters<[fc.GeneratorValue]> = { seed: BASE_SEED, numRuns: runs, ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}) };
     try {
-        await fc.assert(fc.asyncProperty(fc.gen(), async (g) => body(new Gen(g))), params);
+        await fc.assert(
+            fc.asyncProperty(fc.gen(), async (g) => body(new Gen(g))),
+            params,
+        );
     } catch (err) {
         (err as Error).message = `${label} (replay: FUZZ_SEED=${BASE_SEED} and the path fast-check reports): ${(err as Error).message}`;
         throw err;
@@ -326,21 +391,36 @@ describe(`validators, property-based (seed ${BASE_SEED}, ${RUNS} cases per prope
                     const failures = await checked(target, broken);
                     // cross-field rules may name a field next to the changed one (serviceId for a subject given
                     // as iamId, resource.* for roles); otherwise a failure is about an argument that changed
-                    const changed = new Set(Object.keys({ ...valid, ...broken }).filter((k) =>
-                        (k in valid) !== (k in broken) || JSON.stringify(valid[k]) !== JSON.stringify(broken[k])));
+                    const changed = new Set(
+                        Object.keys({ ...valid, ...broken }).filter(
+                            (k) => k in valid !== k in broken || JSON.stringify(valid[k]) !== JSON.stringify(broken[k]),
+                        ),
+                    );
                     const related: Record<string, string[]> = {
-                        serviceId: ["iamId"], iamId: ["serviceId"], roles: ["resource", "targetServiceName"], payload: ["type", "rotationTrigger"], resource: ["roles"],
+                        serviceId: ["iamId"],
+                        iamId: ["serviceId"],
+                        roles: ["resource", "targetServiceName"],
+                        payload: ["type", "rotationTrigger"],
+                        resource: ["roles"],
                         // an instance is given by id (with service and region) or by CRN
-                        instanceId: ["instanceCrn"], instanceCrn: ["instanceId", "service", "region"], service: ["instanceCrn"], region: ["instanceCrn"],
-                        rotation: ["type"], rotationTrigger: ["type", "payload"],
-                        targetResource: ["targetResourceType", "targetServiceInstance"], targetResourceType: ["targetResource"],
+                        instanceId: ["instanceCrn"],
+                        instanceCrn: ["instanceId", "service", "region"],
+                        service: ["instanceCrn"],
+                        region: ["instanceCrn"],
+                        rotation: ["type"],
+                        rotationTrigger: ["type", "payload"],
+                        targetResource: ["targetResourceType", "targetServiceInstance"],
+                        targetResourceType: ["targetResource"],
                         targetServiceInstance: ["targetResource", "targetResourceType"],
-                        sourceServiceName: ["targetServiceName"], targetServiceName: ["sourceServiceName"],
+                        sourceServiceName: ["targetServiceName"],
+                        targetServiceName: ["sourceServiceName"],
                     };
                     for (const f of failures) {
                         const root = rootArgument(f.property);
-                        assert.ok(changed.has(root) || (related[root] ?? []).some((r) => changed.has(r)),
-                            `${f.property} blamed but unchanged: ${f.reason}\nbefore: ${show(valid)}\nafter: ${show(broken)}`);
+                        assert.ok(
+                            changed.has(root) || (related[root] ?? []).some((r) => changed.has(r)),
+                            `${f.property} blamed but unchanged: ${f.reason}\nbefore: ${show(valid)}\nafter: ${show(broken)}`,
+                        );
                     }
                 });
             });
@@ -375,12 +455,23 @@ describe(`validators, property-based (seed ${BASE_SEED}, ${RUNS} cases per prope
 
         it("a date-time is read exactly when the calendar has it, at the instant it names", async function () {
             await forAll("calendar", RUNS * 3, (g) => {
-                const y = g.int(1, 9999), mo = g.int(0, 13), d = g.int(0, 32), h = g.int(0, 25), mi = g.int(0, 61), s = g.int(0, 61);
+                const y = g.int(1, 9999),
+                    mo = g.int(0, 13),
+                    d = g.int(0, 32),
+                    h = g.int(0, 25),
+                    mi = g.int(0, 61),
+                    s = g.int(0, 61);
                 const offset = g.pick(["Z", "+00:00", "+0000", "-05:00", "+05:30", "+1400", "-2300"]);
                 const p = (n: number, w = 2) => String(n).padStart(w, "0");
                 const text = `${p(y, 4)}-${p(mo)}-${p(d)}T${p(h)}:${p(mi)}:${p(s)}${offset}`;
-                const exists = mo >= 1 && mo <= 12 && d >= 1 && d <= new Date(Date.UTC(2000, mo, 0)).getUTCDate() - (mo === 2 && !isLeap(y) ? 1 : 0) &&
-                    h <= 23 && mi <= 59 && s <= 59;
+                const exists =
+                    mo >= 1 &&
+                    mo <= 12 &&
+                    d >= 1 &&
+                    d <= new Date(Date.UTC(2000, mo, 0)).getUTCDate() - (mo === 2 && !isLeap(y) ? 1 : 0) &&
+                    h <= 23 &&
+                    mi <= 59 &&
+                    s <= 59;
                 const r = readDateTime(text, "ibm");
                 assert.strictEqual("ms" in r, exists, `${text}: ${JSON.stringify(r)}`);
                 if ("ms" in r) {

@@ -51,8 +51,14 @@ export const BASES: Readonly<Record<BadInputTarget, Record<string, unknown>>> = 
 
 /** Every secret value a base carries (they must not leak from any row). */
 const BASE_SECRETS: Readonly<Record<BadInputTarget, string[]>> = {
-    ServiceId: [], ServiceApiKey: [SECRET_API_KEY], AccessPolicy: [], KmsKey: [SECRET_API_KEY], KmsAccessReady: [SECRET_API_KEY], KmsKeyRing: [SECRET_API_KEY],
-    AuthorizationPolicy: [], KmsAccess: [],
+    ServiceId: [],
+    ServiceApiKey: [SECRET_API_KEY],
+    AccessPolicy: [],
+    KmsKey: [SECRET_API_KEY],
+    KmsAccessReady: [SECRET_API_KEY],
+    KmsKeyRing: [SECRET_API_KEY],
+    AuthorizationPolicy: [],
+    KmsAccess: [],
 };
 
 function apply(base: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
@@ -80,16 +86,40 @@ row("ServiceId", "name of the wrong type", { name: 42 }, "name", /service ID nam
 row("ServiceId", "description of 1001 characters", { description: "d".repeat(1001) }, "description", /at most 1000 characters/);
 row("ServiceId", "description of the wrong type", { description: { text: "x" } }, "description", /description must be a string/);
 row("ServiceId", "uniqueInstanceCrns as one string", { uniqueInstanceCrns: CRN }, "uniqueInstanceCrns", /must be a list of CRN strings/);
-row("ServiceId", "an entry that is not a CRN", { uniqueInstanceCrns: ["my-hpcs-instance"] }, "uniqueInstanceCrns[0]", /must be a CRN such as crn:v1:bluemix:public:/);
-row("ServiceId", "a CRN cut short", { uniqueInstanceCrns: [CRN, "crn:v1:bluemix:public:hs-crypto:us-south"] }, "uniqueInstanceCrns[1]", /must be a CRN such as/);
+row(
+    "ServiceId",
+    "an entry that is not a CRN",
+    { uniqueInstanceCrns: ["my-hpcs-instance"] },
+    "uniqueInstanceCrns[0]",
+    /must be a CRN such as crn:v1:bluemix:public:/,
+);
+row(
+    "ServiceId",
+    "a CRN cut short",
+    { uniqueInstanceCrns: [CRN, "crn:v1:bluemix:public:hs-crypto:us-south"] },
+    "uniqueInstanceCrns[1]",
+    /must be a CRN such as/,
+);
 row("ServiceId", "the same CRN twice", { uniqueInstanceCrns: [CRN, CRN] }, "uniqueInstanceCrns[1]", /twice \(also at \[0\]\); list each CRN once/);
 row("ServiceId", "locked as a string", { locked: "true" }, "locked", /locked must be true or false/);
 row("ServiceId", "a misspelt argument", { nmae: "orders" }, "nmae", /unknown argument "nmae"; did you mean "name"\?/);
-row("ServiceId", "Terraform's argument name", { unique_instance_crns: [CRN], uniqueInstanceCrns: undefined }, "unique_instance_crns", /did you mean "uniqueInstanceCrns"\?/);
+row(
+    "ServiceId",
+    "Terraform's argument name",
+    { unique_instance_crns: [CRN], uniqueInstanceCrns: undefined },
+    "unique_instance_crns",
+    /did you mean "uniqueInstanceCrns"\?/,
+);
 
 // ---------- ServiceApiKey ----------
 row("ServiceApiKey", "serviceId left out", { serviceId: undefined }, "serviceId", /serviceId is required/);
-row("ServiceApiKey", "serviceId given as a name", { serviceId: "orders-app" }, "serviceId", /must be a service ID such as ServiceId-<uuid>.*pass the serviceId \(or iamId\) output/);
+row(
+    "ServiceApiKey",
+    "serviceId given as a name",
+    { serviceId: "orders-app" },
+    "serviceId",
+    /must be a service ID such as ServiceId-<uuid>.*pass the serviceId \(or iamId\) output/,
+);
 row("ServiceApiKey", "serviceId of a trusted profile", { serviceId: "iam-Profile-5c3f5d1e" }, "serviceId", /must be a service ID/);
 row("ServiceApiKey", "empty name", { name: "" }, "name", /API key name must not be empty/);
 row("ServiceApiKey", "name of 1001 characters", { name: "k".repeat(1001) }, "name", /at most 1000 characters/);
@@ -115,26 +145,91 @@ row("AccessPolicy", "a bare ServiceId-… as iamId", { serviceId: undefined, iam
 row("AccessPolicy", "roles left out", { roles: undefined }, "roles", /roles is required: roles must be a list/);
 row("AccessPolicy", "no roles", { roles: [] }, "roles", /at least one role/);
 row("AccessPolicy", "roles as one string", { roles: "Writer" }, "roles", /must be a list of role names/);
-row("AccessPolicy", "a misspelt role", { roles: ["Wrtier"] }, "roles[0]", /unknown role "Wrtier" for hs-crypto; valid roles: .*Writer.*Key Custodian - Creator/);
+row(
+    "AccessPolicy",
+    "a misspelt role",
+    { roles: ["Wrtier"] },
+    "roles[0]",
+    /unknown role "Wrtier" for hs-crypto; valid roles: .*Writer.*Key Custodian - Creator/,
+);
 row("AccessPolicy", "an empty role", { roles: ["Reader", ""] }, "roles[1]", /must not be empty/);
 row("AccessPolicy", "a role listed twice", { roles: ["Reader", "reader"] }, "roles[1]", /grants the same role as roles\[0\].*list each role once/);
 row("AccessPolicy", "a role CRN of another service", { roles: ["crn:v1:bluemix:public:kms::::serviceRole:KeyPurge"] }, "roles[0]", /not valid for hs-crypto/);
 row("AccessPolicy", "a malformed role CRN", { roles: ["crn:v1:bluemix:Writer"] }, "roles[0]", /is not a role CRN; expected crn:v1:bluemix:public:/);
-row("AccessPolicy", "an HPCS-only role on Key Protect", { roles: ["Vault Administrator"], ...policyResource({ serviceName: "kms" }) }, "roles[0]", /unknown role "Vault Administrator" for kms/);
-row("AccessPolicy", "a service role on all account management services", { ...policyResource({ serviceType: "platform_service" }) }, "roles[0]", /valid roles: Viewer, Operator, Editor, Administrator$/);
+row(
+    "AccessPolicy",
+    "an HPCS-only role on Key Protect",
+    { roles: ["Vault Administrator"], ...policyResource({ serviceName: "kms" }) },
+    "roles[0]",
+    /unknown role "Vault Administrator" for kms/,
+);
+row(
+    "AccessPolicy",
+    "a service role on all account management services",
+    { ...policyResource({ serviceType: "platform_service" }) },
+    "roles[0]",
+    /valid roles: Viewer, Operator, Editor, Administrator$/,
+);
 row("AccessPolicy", "resource left out", { resource: undefined }, "resource", /resource is required: resource must be an object such as/);
 row("AccessPolicy", "an empty resource", { ...policyResource({}) }, "resource.serviceName", /needs serviceName .*, serviceType .* or resourceGroupId/);
-row("AccessPolicy", "an instance without its service", { ...policyResource({ serviceInstance: INSTANCE, resourceGroupId: "0123456789abcdef0123456789abcdef" }) }, "resource.serviceName", /serviceInstance needs resource.serviceName/);
-row("AccessPolicy", "an unknown service (typo)", { ...policyResource({ serviceName: "hs-crpyto", serviceInstance: INSTANCE }) }, "resource.serviceName", /unknown service "hs-crpyto"; did you mean "hs-crypto"\?/);
+row(
+    "AccessPolicy",
+    "an instance without its service",
+    { ...policyResource({ serviceInstance: INSTANCE, resourceGroupId: "0123456789abcdef0123456789abcdef" }) },
+    "resource.serviceName",
+    /serviceInstance needs resource.serviceName/,
+);
+row(
+    "AccessPolicy",
+    "an unknown service (typo)",
+    { ...policyResource({ serviceName: "hs-crpyto", serviceInstance: INSTANCE }) },
+    "resource.serviceName",
+    /unknown service "hs-crpyto"; did you mean "hs-crypto"\?/,
+);
 row("AccessPolicy", "a service by its product name", { ...policyResource({ serviceName: "hpcs" }) }, "resource.serviceName", /did you mean "hs-crypto"\?/);
-row("AccessPolicy", "a service name in capitals", { ...policyResource({ serviceName: "Cloud-Object-Storage" }) }, "resource.serviceName", /not a service name: .*lowercase/);
-row("AccessPolicy", "an object member's name as the service (check used to throw)", { ...policyResource({ serviceName: "__proto__" }) }, "resource.serviceName", /"__proto__" is not a service name/);
-row("AccessPolicy", "a KMS service scoped as an account management service (contradictory)", { ...policyResource({ serviceName: "hs-crypto", serviceType: "platform_service" }) },
-    "resource.serviceType", /not an account management service.*remove serviceType/);
+row(
+    "AccessPolicy",
+    "a service name in capitals",
+    { ...policyResource({ serviceName: "Cloud-Object-Storage" }) },
+    "resource.serviceName",
+    /not a service name: .*lowercase/,
+);
+row(
+    "AccessPolicy",
+    "an object member's name as the service (check used to throw)",
+    { ...policyResource({ serviceName: "__proto__" }) },
+    "resource.serviceName",
+    /"__proto__" is not a service name/,
+);
+row(
+    "AccessPolicy",
+    "a KMS service scoped as an account management service (contradictory)",
+    { ...policyResource({ serviceName: "hs-crypto", serviceType: "platform_service" }) },
+    "resource.serviceType",
+    /not an account management service.*remove serviceType/,
+);
 row("AccessPolicy", "an unknown serviceType", { ...policyResource({ serviceType: "services" }) }, "resource.serviceType", /"service" .* or "platform_service"/);
-row("AccessPolicy", "accountId as an attribute", { ...policyResource({ serviceName: "kms", attributes: { accountId: "0123" } }) }, "resource.attributes.accountId", /taken from the deployer's credentials; remove it/);
-row("AccessPolicy", "a named field as an attribute", { ...policyResource({ serviceName: "kms", attributes: { serviceInstance: INSTANCE } }) }, "resource.attributes.serviceInstance", /use resource.serviceInstance instead/);
-row("AccessPolicy", "a tag value with a colon", { ...policyResource({ serviceName: "kms", tags: { env: "prod:eu" } }) }, "resource.tags.env", /tag value "prod:eu" must be/);
+row(
+    "AccessPolicy",
+    "accountId as an attribute",
+    { ...policyResource({ serviceName: "kms", attributes: { accountId: "0123" } }) },
+    "resource.attributes.accountId",
+    /taken from the deployer's credentials; remove it/,
+);
+row(
+    "AccessPolicy",
+    "a named field as an attribute",
+    { ...policyResource({ serviceName: "kms", attributes: { serviceInstance: INSTANCE } }) },
+    "resource.attributes.serviceInstance",
+    /use resource.serviceInstance instead/,
+);
+row(
+    "AccessPolicy",
+    "a tag value with a colon",
+    { ...policyResource({ serviceName: "kms", tags: { env: "prod:eu" } }) },
+    "resource.tags.env",
+    /tag value "prod:eu" must be/,
+);
 row("AccessPolicy", "an empty region", { ...policyResource({ serviceName: "kms", region: "" }) }, "resource.region", /must not be empty; leave it out instead/);
 row("AccessPolicy", "a misspelt resource field", { ...policyResource({ servicename: "kms" }) }, "resource.servicename", /did you mean "serviceName"\?/);
 row("AccessPolicy", "description of 301 characters", { description: "d".repeat(301) }, "description", /at most 300 characters/);
@@ -142,15 +237,51 @@ row("AccessPolicy", "adoptExisting as a string", { adoptExisting: "yes" }, "adop
 
 // ---------- KmsKey ----------
 row("KmsKey", "instanceId given as a name", { instanceId: "my-hpcs" }, "instanceId", /instance GUID such as/);
-row("KmsKey", "instanceId given as the instance CRN", { instanceId: CRN }, "instanceId", /the last-but-two segment of the instance CRN\); to give the instance by its CRN, use instanceCrn/);
-row("KmsKey", "instanceCrn that is a key's CRN", { instanceId: undefined, instanceCrn: `${CRN.slice(0, -2)}:key:${KEY_ID}` }, "instanceCrn", /CRN of a key inside the instance, not of the instance/);
-row("KmsKey", "instanceCrn of another service", { instanceId: undefined, instanceCrn: CRN.replace("hs-crypto", "cloud-object-storage") }, "instanceCrn", /not of a KMS instance/);
-row("KmsKey", "instanceCrn contradicting service (contradictory)", { instanceId: undefined, instanceCrn: KP_CRN, service: "hs-crypto" }, "service", /contradicts instanceCrn, which says service kms/);
-row("KmsKey", "instanceCrn contradicting instanceId (contradictory)", { instanceCrn: KP_CRN, instanceId: "11111111-2222-3333-4444-555555555555" }, "instanceId", /contradicts instanceCrn/);
+row(
+    "KmsKey",
+    "instanceId given as the instance CRN",
+    { instanceId: CRN },
+    "instanceId",
+    /the last-but-two segment of the instance CRN\); to give the instance by its CRN, use instanceCrn/,
+);
+row(
+    "KmsKey",
+    "instanceCrn that is a key's CRN",
+    { instanceId: undefined, instanceCrn: `${CRN.slice(0, -2)}:key:${KEY_ID}` },
+    "instanceCrn",
+    /CRN of a key inside the instance, not of the instance/,
+);
+row(
+    "KmsKey",
+    "instanceCrn of another service",
+    { instanceId: undefined, instanceCrn: CRN.replace("hs-crypto", "cloud-object-storage") },
+    "instanceCrn",
+    /not of a KMS instance/,
+);
+row(
+    "KmsKey",
+    "instanceCrn contradicting service (contradictory)",
+    { instanceId: undefined, instanceCrn: KP_CRN, service: "hs-crypto" },
+    "service",
+    /contradicts instanceCrn, which says service kms/,
+);
+row(
+    "KmsKey",
+    "instanceCrn contradicting instanceId (contradictory)",
+    { instanceCrn: KP_CRN, instanceId: "11111111-2222-3333-4444-555555555555" },
+    "instanceId",
+    /contradicts instanceCrn/,
+);
 row("KmsKey", "a rotation interval of 13 months", { rotation: { intervalMonth: 13 } }, "rotation.intervalMonth", /1 to 12 months/);
 row("KmsKey", "a rotation without its interval", { rotation: { enabled: true } }, "rotation.intervalMonth", /rotation.intervalMonth is required/);
 row("KmsKey", "rotation on a standard key (contradictory)", { type: "standard", rotation: { intervalMonth: 3 } }, "rotation", /only root keys rotate/);
-row("KmsKey", "rotationTrigger on an imported root key (contradictory)", { payload: Buffer.alloc(32, 7).toString("base64"), rotationTrigger: 1 }, "rotationTrigger", /rotates only with new material/);
+row(
+    "KmsKey",
+    "rotationTrigger on an imported root key (contradictory)",
+    { payload: Buffer.alloc(32, 7).toString("base64"), rotationTrigger: 1 },
+    "rotationTrigger",
+    /rotates only with new material/,
+);
 row("KmsKey", "dualAuthDelete as a boolean", { dualAuthDelete: true }, "dualAuthDelete", /must be an object such as \{ enabled: true \}/);
 row("KmsKey", "an unknown service", { service: "key-protect" }, "service", /hs-crypto \(Hyper Protect Crypto Services\) or kms \(Key Protect\)/);
 row("KmsKey", "a region by its display name", { region: "Dallas" }, "region", /region id such as us-south/);
@@ -165,7 +296,9 @@ row("KmsKey", "expirationDate in the past", { expirationDate: "2001-01-01T00:00:
 row("KmsKey", "expirationDate without a time", { expirationDate: "2099-01-31" }, "expirationDate", /RFC 3339 date-time such as/);
 row("KmsKey", "an unknown key type", { type: "symmetric" }, "type", /root .* or standard/);
 row("KmsKey", "payload that is not base64", { payload: SECRET_PAYLOAD_NOT_BASE64 }, "payload", /must be base64/, [SECRET_PAYLOAD_NOT_BASE64]);
-row("KmsKey", "a root key payload of 20 bytes (contradicts type root)", { payload: SECRET_PAYLOAD_20_BYTES }, "payload", /16, 24 or 32 bytes.*has 20/, [SECRET_PAYLOAD_20_BYTES]);
+row("KmsKey", "a root key payload of 20 bytes (contradicts type root)", { payload: SECRET_PAYLOAD_20_BYTES }, "payload", /16, 24 or 32 bytes.*has 20/, [
+    SECRET_PAYLOAD_20_BYTES,
+]);
 row("KmsKey", "an empty apiKey", { apiKey: "" }, "apiKey", /must not be empty; pass the service ID's API key/);
 row("KmsKey", "apiKey left out", { apiKey: undefined }, "apiKey", /apiKey is required/);
 row("KmsKey", "force as a string", { force: "yes" }, "force", /true or false/);
@@ -195,19 +328,49 @@ row("KmsKeyRing", "Terraform's force_delete", { force_delete: true }, "force_del
 
 // ---------- AuthorizationPolicy ----------
 row("AuthorizationPolicy", "sourceServiceName left out", { sourceServiceName: undefined }, "sourceServiceName", /sourceServiceName is required/);
-row("AuthorizationPolicy", "a source service in capitals", { sourceServiceName: "Cloud-Object-Storage" }, "sourceServiceName", /lowercase letters, digits and dashes/);
-row("AuthorizationPolicy", "a target that is not a KMS service", { targetServiceName: "cloud-object-storage" }, "targetServiceName", /kms \(Key Protect\) or hs-crypto/);
+row(
+    "AuthorizationPolicy",
+    "a source service in capitals",
+    { sourceServiceName: "Cloud-Object-Storage" },
+    "sourceServiceName",
+    /lowercase letters, digits and dashes/,
+);
+row(
+    "AuthorizationPolicy",
+    "a target that is not a KMS service",
+    { targetServiceName: "cloud-object-storage" },
+    "targetServiceName",
+    /kms \(Key Protect\) or hs-crypto/,
+);
 row("AuthorizationPolicy", "a service authorized to itself (contradictory)", { sourceServiceName: "kms" }, "sourceServiceName", /not authorized to itself/);
 row("AuthorizationPolicy", "targetServiceInstance given as a name", { targetServiceInstance: "my-kp" }, "targetServiceInstance", /instance GUID/);
 row("AuthorizationPolicy", "a misspelt role", { roles: ["Raeder"] }, "roles[0]", /unknown role "Raeder" for kms; valid roles:/);
-row("AuthorizationPolicy", "an HPCS-only role on Key Protect", { roles: ["Key Custodian - Creator"] }, "roles[0]", /unknown role "Key Custodian - Creator" for kms/);
+row(
+    "AuthorizationPolicy",
+    "an HPCS-only role on Key Protect",
+    { roles: ["Key Custodian - Creator"] },
+    "roles[0]",
+    /unknown role "Key Custodian - Creator" for kms/,
+);
 row("AuthorizationPolicy", "no roles", { roles: [] }, "roles", /at least one role/);
 row("AuthorizationPolicy", "a role listed twice", { roles: ["Reader", "reader"] }, "roles[1]", /grants the same role as roles\[0\]/);
 row("AuthorizationPolicy", "a key without targetResourceType", { targetResource: KEY_ID }, "targetResourceType", /needs targetResourceType: "key"/);
 row("AuthorizationPolicy", "targetResourceType key without the key", { targetResourceType: "key" }, "targetResource", /needs targetResource: the key's id/);
 row("AuthorizationPolicy", "a resource type other than key", { targetResourceType: "bucket", targetResource: KEY_ID }, "targetResourceType", /must be "key"/);
-row("AuthorizationPolicy", "the key's CRN as targetResource", { targetResourceType: "key", targetResource: `${KP_CRN.slice(0, -2)}:key:${KEY_ID}` }, "targetResource", /not its name or CRN/);
-row("AuthorizationPolicy", "Terraform's source_service_name", { source_service_name: "cloud-object-storage", sourceServiceName: undefined }, "source_service_name", /did you mean "sourceServiceName"\?/);
+row(
+    "AuthorizationPolicy",
+    "the key's CRN as targetResource",
+    { targetResourceType: "key", targetResource: `${KP_CRN.slice(0, -2)}:key:${KEY_ID}` },
+    "targetResource",
+    /not its name or CRN/,
+);
+row(
+    "AuthorizationPolicy",
+    "Terraform's source_service_name",
+    { source_service_name: "cloud-object-storage", sourceServiceName: undefined },
+    "source_service_name",
+    /did you mean "sourceServiceName"\?/,
+);
 row("AuthorizationPolicy", "description of 301 characters", { description: "d".repeat(301) }, "description", /at most 300 characters/);
 
 // ---------- KmsAccess (the component: construction throws) ----------
@@ -218,11 +381,23 @@ row("KmsAccess", "an unknown instance.service", inst({ service: "key-protect" })
 row("KmsAccess", "a region by its display name", inst({ region: "Dallas" }), "instance.region", /region id such as us-south/);
 row("KmsAccess", "a plain-http instance.endpoint", inst({ endpoint: "http://kms.example.com" }), "instance.endpoint", /must use https/);
 row("KmsAccess", "a malformed instance.crn", { instance: { crn: "crn:v1:bluemix:public:kms" } }, "instance.crn", /instance.crn is not a KMS instance CRN/);
-row("KmsAccess", "instance.crn contradicting instance.service (contradictory)", { instance: { crn: KP_CRN, service: "hs-crypto" } }, "instance.service", /contradicts instance.crn/);
+row(
+    "KmsAccess",
+    "instance.crn contradicting instance.service (contradictory)",
+    { instance: { crn: KP_CRN, service: "hs-crypto" } },
+    "instance.service",
+    /contradicts instance.crn/,
+);
 row("KmsAccess", "no roles", { roles: [] }, "roles", /at least one role/);
 row("KmsAccess", "a misspelt role", { roles: ["Wrtier"] }, "roles[0]", /unknown role "Wrtier" for hs-crypto; valid roles:/);
 row("KmsAccess", "a role listed twice", { roles: ["Writer", "writer"] }, "roles[1]", /grants the same role as roles\[0\]/);
-row("KmsAccess", "an HPCS-only role on Key Protect", { roles: ["Key Custodian - Creator"], ...inst({ service: "kms" }) }, "roles[0]", /unknown role "Key Custodian - Creator" for kms/);
+row(
+    "KmsAccess",
+    "an HPCS-only role on Key Protect",
+    { roles: ["Key Custodian - Creator"], ...inst({ service: "kms" }) },
+    "roles[0]",
+    /unknown role "Key Custodian - Creator" for kms/,
+);
 row("KmsAccess", "an empty serviceIdName", { serviceIdName: "" }, "serviceIdName", /must not be empty/);
 row("KmsAccess", "a serviceIdName too long for its API key's name", { serviceIdName: "s".repeat(994) }, "serviceIdName", /at most 993 characters/);
 row("KmsAccess", "description of 1001 characters", { description: "d".repeat(1001) }, "description", /at most 1000 characters/);
@@ -245,14 +420,54 @@ export function badInputsFor(target: BadInputTarget): BadInputRow[] {
 /** The argument names a target takes (a failure's property must start with one, or with an argument the row added). */
 export const KNOWN_ARGUMENTS: Readonly<Record<BadInputTarget, string[]>> = {
     ServiceId: ["name", "description", "uniqueInstanceCrns", "locked"],
-    ServiceApiKey: ["serviceId", "name", "description", "expiresAt", "actionWhenLeaked", "supportSessions", "locked", "disabled", "storeValue", "apikey", "rotationTrigger", "outputFile"],
+    ServiceApiKey: [
+        "serviceId",
+        "name",
+        "description",
+        "expiresAt",
+        "actionWhenLeaked",
+        "supportSessions",
+        "locked",
+        "disabled",
+        "storeValue",
+        "apikey",
+        "rotationTrigger",
+        "outputFile",
+    ],
     AccessPolicy: ["serviceId", "iamId", "roles", "resource", "description", "adoptExisting"],
-    KmsKey: ["instanceId", "instanceCrn", "service", "region", "endpoint", "name", "description", "keyRing", "expirationDate", "type", "payload", "force", "apiKey",
-        "rotation", "dualAuthDelete", "rotationTrigger"],
+    KmsKey: [
+        "instanceId",
+        "instanceCrn",
+        "service",
+        "region",
+        "endpoint",
+        "name",
+        "description",
+        "keyRing",
+        "expirationDate",
+        "type",
+        "payload",
+        "force",
+        "apiKey",
+        "rotation",
+        "dualAuthDelete",
+        "rotationTrigger",
+    ],
     KmsAccessReady: ["instanceId", "instanceCrn", "service", "region", "endpoint", "apiKey", "policyId", "policyEtag", "timeoutSeconds"],
     KmsKeyRing: ["instanceId", "instanceCrn", "service", "region", "endpoint", "keyRingId", "force", "apiKey"],
-    AuthorizationPolicy: ["sourceServiceName", "sourceServiceInstance", "sourceResourceGroupId", "sourceResourceType", "targetServiceName", "targetServiceInstance",
-        "targetResourceType", "targetResource", "roles", "description", "adoptExisting"],
+    AuthorizationPolicy: [
+        "sourceServiceName",
+        "sourceServiceInstance",
+        "sourceResourceGroupId",
+        "sourceResourceType",
+        "targetServiceName",
+        "targetServiceInstance",
+        "targetResourceType",
+        "targetResource",
+        "roles",
+        "description",
+        "adoptExisting",
+    ],
     KmsAccess: ["instance", "roles", "serviceIdName", "description", "rotationTrigger", "expiresAt", "storeValue", "outputFile", "waitForAccess"],
 };
 

@@ -120,7 +120,11 @@ function formatAddress(hexAddr: string, v6: boolean): string {
     const portNum = parseInt(port, 16);
     if (!v6) {
         // little-endian 32-bit
-        const bytes = ip.match(/../g)?.map((b) => parseInt(b, 16)).reverse() ?? [];
+        const bytes =
+            ip
+                .match(/../g)
+                ?.map((b) => parseInt(b, 16))
+                .reverse() ?? [];
         return `${bytes.join(".")}:${portNum}`;
     }
     if (/^0+$/.test(ip)) return `[::]:${portNum}`;
@@ -170,15 +174,22 @@ export function traceHandles(): () => string[] {
     const asyncHooks = require("async_hooks") as typeof import("async_hooks");
     const live = new Map<number, { type: string; stack: string }>();
     const types = new Set(["Timeout", "TCPWRAP", "TCPSERVERWRAP", "PROCESSWRAP", "PIPEWRAP"]);
-    asyncHooks.createHook({
-        init(id, type) {
-            if (!types.has(type)) return;
-            const stack = (new Error().stack ?? "").split("\n").slice(2).filter((l) => !l.includes("node:internal") && !l.includes("leaks.js")).slice(0, 6).join("\n");
-            live.set(id, { type, stack });
-        },
-        destroy(id) {
-            live.delete(id);
-        },
-    }).enable();
+    asyncHooks
+        .createHook({
+            init(id, type) {
+                if (!types.has(type)) return;
+                const stack = (new Error().stack ?? "")
+                    .split("\n")
+                    .slice(2)
+                    .filter((l) => !l.includes("node:internal") && !l.includes("leaks.js"))
+                    .slice(0, 6)
+                    .join("\n");
+                live.set(id, { type, stack });
+            },
+            destroy(id) {
+                live.delete(id);
+            },
+        })
+        .enable();
     return () => [...live.values()].map((h) => `${h.type} created\n${h.stack}`);
 }

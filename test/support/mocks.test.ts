@@ -50,7 +50,10 @@ describe("support/mocks: setMocks-based resource-shape tests", function () {
         assert.equal(typeof __provider, "string");
         // The harness serializes exactly what `new dynamic.Resource` puts into state.
         assert.equal(reg.providerText, (await serializeProvider(echo)).text);
-        assert.deepEqual(mocks.ofType("pulumi-nodejs:dynamic/ibmcloud-iam:Echo").map((x) => x.name), ["e1"]);
+        assert.deepEqual(
+            mocks.ofType("pulumi-nodejs:dynamic/ibmcloud-iam:Echo").map((x) => x.name),
+            ["e1"],
+        );
         assert.throws(() => mocks.byName("nope"), /expected one resource named nope, found 0/);
     });
 
@@ -70,7 +73,10 @@ describe("support/mocks: setMocks-based resource-shape tests", function () {
         const reason = await rejection;
         assert.ok(reason instanceof Error);
         // 3.249+ may repeat the property prefix once; the serializer's own words follow either way.
-        assert.match(reason.message, /^error serializing property "__provider": (error serializing property "__provider": )?Error serializing '\(\) => provider'/);
+        assert.match(
+            reason.message,
+            /^error serializing property "__provider": (error serializing property "__provider": )?Error serializing '\(\) => provider'/,
+        );
         assert.match(reason.message, /variable 'inputsSchema'/);
         assert.equal(mocks.resources.length, 0, "never reached the monitor");
 

@@ -13,8 +13,11 @@ function runMocha(env: Record<string, string>): Promise<{ code: number; output: 
     const started = Date.now();
     return new Promise((resolve) => {
         // cwd = the repository root: .mocharc.json (and so the root hooks) apply, as in any run
-        execFile(process.execPath, [mocha, FIXTURE], { cwd: path.join(__dirname, "..", "..", ".."), env: { ...process.env, ...env }, timeout: 30_000 }, (e, stdout, stderr) =>
-            resolve({ code: e ? Number((e as { code?: number }).code ?? -1) : 0, output: stdout + stderr, ms: Date.now() - started }),
+        execFile(
+            process.execPath,
+            [mocha, FIXTURE],
+            { cwd: path.join(__dirname, "..", "..", ".."), env: { ...process.env, ...env }, timeout: 30_000 },
+            (e, stdout, stderr) => resolve({ code: e ? Number((e as { code?: number }).code ?? -1) : 0, output: stdout + stderr, ms: Date.now() - started }),
         );
     });
 }

@@ -13,9 +13,7 @@
 //   exactly the leaks this file reports.)
 // Each test is bounded by mocha's timeout (.mocharc.json; e2e tests set their own per operation).
 import * as crypto from "crypto";
-import {
-    activeResources, describeProcess, extraResources, killProcesses, listeningSockets, RUN_MARKER, runProcesses, traceHandles,
-} from "./leaks";
+import { activeResources, describeProcess, extraResources, killProcesses, listeningSockets, RUN_MARKER, runProcesses, traceHandles } from "./leaks";
 
 const RUN_TIMEOUT_MS = Number(process.env.TEST_RUN_TIMEOUT_MS ?? 40 * 60_000);
 const EXIT_GRACE_MS = Number(process.env.TEST_EXIT_GRACE_MS ?? 20_000);

@@ -19,7 +19,12 @@ export type TapAction =
     /** Answer `status` in the route family's own error envelope, echoing the request's credentials everywhere. */
     | { kind: "echo"; status: number; retryAfter?: string }
     /** Answer `status` with a text/plain page that dumps the request (headers and body), as a broken gateway might. */
-    | { kind: "echo-text"; status: number; retryAfter?: string; /** characters of filler before the dump (to push a secret across a truncation point) */ pad?: number }
+    | {
+          kind: "echo-text";
+          status: number;
+          retryAfter?: string /** characters of filler before the dump (to push a secret across a truncation point) */;
+          pad?: number;
+      }
     /** Destroy the connection before the emulator sees the request. */
     | { kind: "reset" }
     /** Let the emulator act (a write commits), then destroy the connection instead of answering. */
@@ -130,10 +135,20 @@ function echoBody(family: "token" | "kms" | "iam", status: number, creds: string
     if (family === "kms") {
         return {
             metadata: { collectionType: "application/vnd.ibm.kms.error+json", collectionTotal: 1 },
-            resources: [{
-                errorMsg: `Unauthorized: ${said}`,
-                reasons: [{ code: "UNAUTHORIZED_ERR", message, status, moreInfo: `https://example.invalid/?token=${encodeURIComponent(creds[0] ?? "")}`, target: { type: "header", name: said } }],
-            }],
+            resources: [
+                {
+                    errorMsg: `Unauthorized: ${said}`,
+                    reasons: [
+                        {
+                            code: "UNAUTHORIZED_ERR",
+                            message,
+                            status,
+                            moreInfo: `https://example.invalid/?token=${encodeURIComponent(creds[0] ?? "")}`,
+                            target: { type: "header", name: said },
+                        },
+                    ],
+                },
+            ],
         };
     }
     return {
@@ -200,37 +215,40 @@ export async function startSecretTap(target: string): Promise<SecretTap> {
             }
 
             // Forward to the emulator.
-            const fwd = http.request({
-                host: targetUrl.hostname,
-                port: targetUrl.port,
-                method,
-                path: req.url,
-                headers: { ...req.headers, host: targetUrl.host },
-            }, (up) => {
-                const out: Buffer[] = [];
-                up.on("data", (c: Buffer) => out.push(c));
-                up.on("end", () => {
-                    const text = Buffer.concat(out).toString("utf8");
-                    try {
-                        const found: string[] = [];
-                        secretFieldsOf(JSON.parse(text), found);
-                        record(found.filter((v) => v !== "not_supported"));
-                    } catch {
-                        /* not JSON */
-                    }
-                    if (action?.kind === "reset-after") {
-                        req.socket.destroy();
-                        return;
-                    }
-                    const headers = { ...up.headers };
-                    delete headers["content-length"];
-                    delete headers["transfer-encoding"];
-                    const sent = action?.kind === "malformed" ? text.slice(0, Math.max(1, Math.floor(text.length / 2))) : text;
-                    if (action?.kind === "malformed") headers["content-type"] = "application/json";
-                    res.writeHead(up.statusCode ?? 502, { ...headers, "content-length": String(Buffer.byteLength(sent)) });
-                    res.end(sent);
-                });
-            });
+            const fwd = http.request(
+                {
+                    host: targetUrl.hostname,
+                    port: targetUrl.port,
+                    method,
+                    path: req.url,
+                    headers: { ...req.headers, host: targetUrl.host },
+                },
+                (up) => {
+                    const out: Buffer[] = [];
+                    up.on("data", (c: Buffer) => out.push(c));
+                    up.on("end", () => {
+                        const text = Buffer.concat(out).toString("utf8");
+                        try {
+                            const found: string[] = [];
+                            secretFieldsOf(JSON.parse(text), found);
+                            record(found.filter((v) => v !== "not_supported"));
+                        } catch {
+                            /* not JSON */
+                        }
+                        if (action?.kind === "reset-after") {
+                            req.socket.destroy();
+                            return;
+                        }
+                        const headers = { ...up.headers };
+                        delete headers["content-length"];
+                        delete headers["transfer-encoding"];
+                        const sent = action?.kind === "malformed" ? text.slice(0, Math.max(1, Math.floor(text.length / 2))) : text;
+                        if (action?.kind === "malformed") headers["content-type"] = "application/json";
+                        res.writeHead(up.statusCode ?? 502, { ...headers, "content-length": String(Buffer.byteLength(sent)) });
+                        res.end(sent);
+                    });
+                },
+            );
             fwd.on("error", () => req.socket.destroy());
             fwd.end(body);
         });
@@ -304,8 +322,15 @@ export function findLeaks(source: string, text: string, secrets: Iterable<string
             const i = text.indexOf(needle);
             if (i >= 0) {
                 // The report itself must not print the secret: it is masked in the context shown.
-                const context = text.slice(Math.max(0, i - 80), i + needle.length + 40).split(needle).join("<SECRET>");
-                leaks.push({ source, needle: `${needle === secret ? "whole" : "piece"} of a ${secret.length}-char secret starting ${secret.slice(0, 4)}…`, context });
+                const context = text
+                    .slice(Math.max(0, i - 80), i + needle.length + 40)
+                    .split(needle)
+                    .join("<SECRET>");
+                leaks.push({
+                    source,
+                    needle: `${needle === secret ? "whole" : "piece"} of a ${secret.length}-char secret starting ${secret.slice(0, 4)}…`,
+                    context,
+                });
                 break;
             }
         }

@@ -11,12 +11,23 @@ export async function badRow(): Promise<Record<string, unknown>> {
     if (!row) throw new Error(`no bad-input row "${label}"`);
     const args = row.inputs as never;
     switch (row.target) {
-        case "ServiceId": new ServiceId("bad", args); break;
-        case "ServiceApiKey": new ServiceApiKey("bad", args); break;
-        case "AccessPolicy": new AccessPolicy("bad", args); break;
-        case "KmsKey": new KmsKey("bad", args); break;
-        case "KmsAccess": new KmsAccess("orders", args); break;
-        default: throw new Error(`no program for ${row.target}`);
+        case "ServiceId":
+            new ServiceId("bad", args);
+            break;
+        case "ServiceApiKey":
+            new ServiceApiKey("bad", args);
+            break;
+        case "AccessPolicy":
+            new AccessPolicy("bad", args);
+            break;
+        case "KmsKey":
+            new KmsKey("bad", args);
+            break;
+        case "KmsAccess":
+            new KmsAccess("orders", args);
+            break;
+        default:
+            throw new Error(`no program for ${row.target}`);
     }
     return {};
 }

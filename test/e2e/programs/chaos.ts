@@ -13,7 +13,9 @@ export async function triples(): Promise<Record<string, unknown>> {
         const sid = new ServiceId(`sid-${n}`, { name: `${prefix}-${n}`, description });
         new ServiceApiKey(`key-${n}`, { serviceId: sid.id, name: `${prefix}-${n}-key`, description });
         new AccessPolicy(`policy-${n}`, {
-            serviceId: sid.id, roles: ["Reader"], resource: { serviceName: "hs-crypto", serviceInstance: instanceId },
+            serviceId: sid.id,
+            roles: ["Reader"],
+            resource: { serviceName: "hs-crypto", serviceInstance: instanceId },
         });
     }
     return {};

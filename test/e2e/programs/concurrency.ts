@@ -9,7 +9,9 @@ export async function identity(): Promise<Record<string, unknown>> {
     const sid = new ServiceId("app", { name: "concurrency-app", description });
     const key = new ServiceApiKey("app-key", { serviceId: sid.serviceId, name: "app-key", description });
     const policy = new AccessPolicy("app-reader", {
-        serviceId: sid.serviceId, roles: ["Reader"], description,
+        serviceId: sid.serviceId,
+        roles: ["Reader"],
+        description,
         resource: { serviceName: "hs-crypto", serviceInstance: p.require("instanceId") },
     });
     return { serviceId: sid.serviceId, apiKeyId: key.apiKeyId, policyId: policy.policyId };

@@ -55,6 +55,9 @@ export async function consumer(): Promise<Record<string, unknown>> {
  * Parameters: instanceId, timeoutSeconds. */
 export async function hurried(): Promise<Record<string, unknown>> {
     const p = params();
-    const access = new KmsAccess("hurried", { instance: { instanceId: p.require("instanceId") }, waitForAccess: { timeoutSeconds: p.requireNumber("timeoutSeconds") } });
+    const access = new KmsAccess("hurried", {
+        instance: { instanceId: p.require("instanceId") },
+        waitForAccess: { timeoutSeconds: p.requireNumber("timeoutSeconds") },
+    });
     return { apiKey: access.apiKey };
 }

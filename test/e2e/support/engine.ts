@@ -142,11 +142,7 @@ export function ensurePulumi(timeoutMs = ENSURE_PULUMI_TIMEOUT_MS): Promise<Pulu
 }
 
 /** Runs a command in its own process group; kills the whole group on timeout. */
-function runToCompletion(
-    cmd: string,
-    args: string[],
-    opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
-): Promise<string> {
+function runToCompletion(cmd: string, args: string[], opts: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<string> {
     return new Promise((resolve, reject) => {
         const child = childProcess.spawn(cmd, args, {
             cwd: opts.cwd,
@@ -270,11 +266,7 @@ export class EngineStack {
         return this.stack.name;
     }
 
-    private async op<R>(
-        operation: string,
-        run: (opts: Record<string, unknown>) => Promise<R>,
-        extra: OpOptions = {},
-    ): Promise<OpResult<R>> {
+    private async op<R>(operation: string, run: (opts: Record<string, unknown>) => Promise<R>, extra: OpOptions = {}): Promise<OpResult<R>> {
         let output = "";
         const capture = (text: string) => {
             output += text;
@@ -616,10 +608,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<EngineSa
     // passes; a CLI from PATH with an odd version string can be accepted with
     // PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true in the environment of the test run.
     // PulumiCommand.get({root}) runs <root>/bin/pulumi.
-    const command =
-        path.basename(binaries.binDir) === "bin"
-            ? await PulumiCommand.get({ root: path.dirname(binaries.binDir) })
-            : await PulumiCommand.get();
+    const command = path.basename(binaries.binDir) === "bin" ? await PulumiCommand.get({ root: path.dirname(binaries.binDir) }) : await PulumiCommand.get();
     openSandboxes().add(dir);
     return new EngineSandbox(dir, binaries, command, env);
 }
