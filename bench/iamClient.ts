@@ -123,8 +123,7 @@ async function round(peer: IamPeer, emuPid: number, n: number, tag: string): Pro
     const cpu0 = processCpuMs(emuPid);
     const seq = async <T>(fn: (i: number) => Promise<T>) => {
         const out: T[] = [];
-        let t!: TrialResult;
-        t = await timed(async () => {
+        const t: TrialResult = await timed(async () => {
             for (let i = 0; i < n; i++) out.push(await fn(i));
             return n;
         });

@@ -70,7 +70,9 @@ export function summarize(file: string, top = 25): string {
     const prof = JSON.parse(fs.readFileSync(file, "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
     const byId = new Map(prof.nodes.map((n) => [n.id, n]));
     const selfUs = new Map<number, number>();
-    prof.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
+    prof.samples.forEach((id, i) => {
+        selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0));
+    });
     const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
     const fn = new Map<string, number>();
     const where = new Map<string, number>();

@@ -73,7 +73,8 @@ export class IamClient {
     }
 
     private schemaFor<T extends z.ZodType>(name: string, build: () => T): T {
-        return (this.schemas[name] ??= build()) as T;
+        if (!this.schemas[name]) this.schemas[name] = build();
+        return this.schemas[name] as T;
     }
 
     /** A client (with its own token manager and HTTP client) for resolved settings. */
@@ -338,7 +339,9 @@ export class IamClient {
             });
             const body = res.body ?? {};
             const items = Array.isArray(body.policies) ? body.policies : [];
-            items.forEach((item, i) => out.push(this.check(schema, item, "list access policies", `policies[${i}]`) as Policy));
+            items.forEach((item, i) => {
+                out.push(this.check(schema, item, "list access policies", `policies[${i}]`) as Policy);
+            });
             const next = body.next as { href?: unknown; start?: unknown } | string | undefined;
             const nextStart =
                 typeof next === "string" ? queryParamOf(next, "start") : typeof next?.start === "string" ? next.start : queryParamOf(next?.href, "start");

@@ -87,7 +87,8 @@ export class KmsClient {
     }
 
     private schemaFor<T extends z.ZodType>(name: string, build: () => T): T {
-        return (this.schemas[name] ??= build()) as T;
+        if (!this.schemas[name]) this.schemas[name] = build();
+        return this.schemas[name] as T;
     }
 
     /**

@@ -101,7 +101,7 @@ function granted(store: StateStore, target: Target, now: number, applies: (body:
         if (p.state !== "active") continue;
         const body = bodyInForce(p, now);
         if (!body || !applies(body)) continue;
-        if (!body.resources.some((r) => !(r.tags && r.tags.length) && resourceCovers(r.attributes, target))) continue;
+        if (!body.resources.some((r) => !r.tags?.length && resourceCovers(r.attributes, target))) continue;
         for (const role of body.roles) for (const a of actionsOf(role.role_id, target.serviceName ?? "")) out.add(a);
     }
     return out;

@@ -210,7 +210,7 @@ export function registerApiKeyRoutes(router: Router, emu: Emulator): void {
         const type = ctx.query.get("type");
         if (type !== null && type !== "user" && type !== "serviceid") throw E.invalid("The parameter 'type' must be 'user' or 'serviceid'.");
         const rawIam = ctx.query.get("iam_id");
-        const iamId = rawIam && rawIam.startsWith("ServiceId-") ? `iam-${rawIam}` : rawIam;
+        const iamId = rawIam?.startsWith("ServiceId-") ? `iam-${rawIam}` : rawIam;
         let all = emu.store.data.apiKeys.filter((k) => k.accountId === accountId);
         if (iamId) all = all.filter((k) => k.iamId === iamId);
         else if (scope === "entity") all = all.filter((k) => k.iamId === me.iamId);

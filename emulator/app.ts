@@ -125,7 +125,9 @@ function checkOptions(o: EmulatorOptions): void {
     try {
         if (o.faults !== undefined) {
             if (!Array.isArray(o.faults)) fail("faults must be an array of fault rules");
-            o.faults.forEach((r, i) => checkFaultRule(r, `faults[${i}]`));
+            o.faults.forEach((r, i) => {
+                checkFaultRule(r, `faults[${i}]`);
+            });
         }
         if (o.faultSeed !== undefined) checkSeed(o.faultSeed, "faultSeed");
         if (o.rateLimit !== undefined) checkRateLimit(o.rateLimit, "rateLimit");

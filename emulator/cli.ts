@@ -134,7 +134,6 @@ function readFaultsFile(file: string): { rules: FaultRule[]; seed?: number } {
         if (e instanceof FaultConfigError) fail(e.message);
         throw e;
     }
-    return { rules: [] }; // unreachable: fail() throws
 }
 
 function positiveNumber(flag: string, v: string): number {

@@ -104,7 +104,7 @@ export const expiresAtField = z
         if (v === "") return "";
         const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2})?\+0000$/.exec(v);
         const d = m ? new Date(`${m[1]}${m[2] ?? ":00"}Z`) : undefined;
-        if (!m || !d || isNaN(d.getTime()) || d.toISOString().slice(0, 16) !== m[1]) {
+        if (!m || !d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 16) !== m[1]) {
             c.addIssue({ code: "custom", message: "The field 'expires_at' must have the format yyyy-MM-ddTHH:mm+0000 (seconds optional)." });
             return z.NEVER;
         }

@@ -332,7 +332,7 @@ function parseCreate(ctx: Ctx): CreateSpec {
     let expirationDate: string | undefined;
     if (r.expirationDate !== undefined) {
         const d = typeof r.expirationDate === "string" ? new Date(r.expirationDate) : new Date(NaN);
-        if (isNaN(d.getTime()) || d.getTime() <= Date.now()) throw K.badBody("expirationDate must be a future RFC 3339 date");
+        if (Number.isNaN(d.getTime()) || d.getTime() <= Date.now()) throw K.badBody("expirationDate must be a future RFC 3339 date");
         expirationDate = kmsTime(d);
     }
     return { name: r.name, description: r.description as string | undefined, extractable, payload, expirationDate };

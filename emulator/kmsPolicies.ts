@@ -122,7 +122,8 @@ export function registerKeyPolicyRoutes(router: Router, r: KmsRoutes): void {
             lastUpdateDate: now,
             updatedBy: ctx.caller!.iamId,
         });
-        const policies = (k.policies ??= {});
+        k.policies ??= {};
+        const policies = k.policies;
         if (wanted.rotation) policies.rotation = { ...stamp(policies.rotation), ...wanted.rotation };
         if (wanted.dualAuthDelete) {
             policies.dualAuthDelete = { ...stamp(policies.dualAuthDelete), ...wanted.dualAuthDelete };

@@ -192,7 +192,7 @@ export function parseIdentityTime(s: string): Date | undefined {
     const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})\+0000$/.exec(s);
     if (!m) return undefined;
     const d = new Date(m[1] + ":00Z");
-    return isNaN(d.getTime()) ? undefined : d;
+    return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
 export function normalizeInstance(spec: KmsInstanceSpec, index: number): InstanceRecord {

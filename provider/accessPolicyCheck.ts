@@ -132,7 +132,7 @@ const SERVICE_ALIASES: { readonly [alias: string]: string } = Object.freeze({
 function serviceNameProblem(name: unknown): string | undefined {
     if (typeof name !== "string" || name === UNKNOWN || name === "") return undefined;
     if (KNOWN_ROLE_SERVICES.includes(name)) return undefined;
-    const alias = Object.prototype.hasOwnProperty.call(SERVICE_ALIASES, name.toLowerCase()) ? SERVICE_ALIASES[name.toLowerCase()] : undefined;
+    const alias = Object.hasOwn(SERVICE_ALIASES, name.toLowerCase()) ? SERVICE_ALIASES[name.toLowerCase()] : undefined;
     const meant = alias ?? closestName(name, KNOWN_ROLE_SERVICES);
     if (meant !== undefined) return `unknown service "${name}"; did you mean "${meant}"? (hs-crypto is Hyper Protect Crypto Services, kms is Key Protect)`;
     if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) {

@@ -320,7 +320,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         if (key.state === 5 || key.deleted === true) return { id: "" };
         // State written before key versions and policies were recorded stays as it was (refresh finds
         // no change); such a key gains them at its next update.
-        const recordsVersions = Object.prototype.hasOwnProperty.call(p, "keyVersion");
+        const recordsVersions = Object.hasOwn(p, "keyVersion");
         let policies: KmsKeyPolicies = {};
         if (recordsVersions) policies = await this.asServiceId(p.apiKey, target, "refresh", (client) => client.getKeyPolicies(id));
         const outs = outputsOf(key, inputs, target, p.region ?? this.regionUsed(inputs), recordsVersions ? policies : undefined);

@@ -54,7 +54,7 @@ export function knownRoles(serviceName?: string): RoleInfo[] {
         roles.push({ id, displayName: id, kind: "service", crn: `crn:v1:bluemix:public:iam::::serviceRole:${id}` });
     }
     // Own keys only: a service named "__proto__" or "constructor" must not reach Object's members.
-    const specific = serviceName && Object.prototype.hasOwnProperty.call(SERVICE_SPECIFIC_ROLES, serviceName) ? SERVICE_SPECIFIC_ROLES[serviceName] : undefined;
+    const specific = serviceName && Object.hasOwn(SERVICE_SPECIFIC_ROLES, serviceName) ? SERVICE_SPECIFIC_ROLES[serviceName] : undefined;
     for (const [id, displayName] of specific ?? []) {
         roles.push({ id, displayName, kind: "service", crn: `crn:v1:bluemix:public:${serviceName}::::serviceRole:${id}` });
     }

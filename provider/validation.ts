@@ -43,7 +43,7 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): { unknown: bo
     for (const key of path) {
         if (cur === UNKNOWN) return { unknown: true, missing: false };
         if (cur === null || typeof cur !== "object") return { unknown: false, missing: false };
-        cur = Object.prototype.hasOwnProperty.call(cur, key) ? (cur as Record<PropertyKey, unknown>)[key as string] : undefined;
+        cur = Object.hasOwn(cur, key) ? (cur as Record<PropertyKey, unknown>)[key as string] : undefined;
     }
     return { unknown: containsUnknown(cur), missing: cur === undefined };
 }

@@ -180,7 +180,9 @@ async function main(): Promise<void> {
     const outDir = path.join(ROOT, ".tools", "stress", new Date().toISOString().replace(/[:.]/g, "-"));
     fs.mkdirSync(outDir, { recursive: true });
     const burners: ChildProcess[] = [];
-    const stopBurners = () => burners.forEach((b) => b.kill("SIGKILL"));
+    const stopBurners = () => {
+        for (const b of burners) b.kill("SIGKILL");
+    };
     process.on("exit", () => {
         stopBurners();
         if (!current) return;

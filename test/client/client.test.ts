@@ -3,8 +3,6 @@
 // process: what require.cache holds after requiring it.
 import { strict as assert } from "assert";
 import { execFile } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 
 const REPO_ROOT = path.resolve(__dirname, "../../..");

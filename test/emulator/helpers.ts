@@ -27,7 +27,7 @@ export async function call(base: string, method: string, path: string, opts: Cal
     }
     const res = await fetch(base + path, { method, headers, body });
     const text = await res.text();
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     try {
         parsed = text ? JSON.parse(text) : undefined;
     } catch {

@@ -184,7 +184,10 @@ describe("emulator: IAM Identity", () => {
                 pages++;
                 assert.strictEqual(r.body.limit, 2);
                 assert.ok(r.body.first.startsWith(emu.url));
-                seen.push(...r.body.serviceids.map((s: { id: string; name: string }) => (assert.strictEqual(s.name, prefix), s.id)));
+                for (const s of r.body.serviceids as Array<{ id: string; name: string }>) {
+                    assert.strictEqual(s.name, prefix);
+                    seen.push(s.id);
+                }
                 if (r.body.next) {
                     const next = new URL(r.body.next);
                     assert.ok(next.searchParams.get("pagetoken"), "next carries a pagetoken");

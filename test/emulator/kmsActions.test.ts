@@ -63,7 +63,7 @@ describe("emulator: KMS key rings, actions, policies and authorizations", () => 
             assert.strictEqual(reason(dup).code, "KEY_RING_ALREADY_EXISTS_ERR");
             const listed = await kms("GET", "/key_rings", owner);
             const ring = listed.body.resources.find((r: { id: string }) => r.id === "team-a");
-            assert.ok(ring && ring.creationDate && ring.createdBy);
+            assert.ok(ring?.creationDate && ring.createdBy);
             assert.strictEqual(listed.body.metadata.collectionTotal, 2);
 
             const k = await rootKey("in-ring", "team-a");

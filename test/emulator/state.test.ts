@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { startEmulator } from "../../emulator";
-import { APIKEY_GRANT, call, expectStatus, grant, ROLE, serviceIdWithKey, tokenFor, tokenRequest } from "./helpers";
+import { APIKEY_GRANT, call, expectStatus, grant, ROLE, ServiceIdWithKey, serviceIdWithKey, tokenFor, tokenRequest } from "./helpers";
 
 describe("emulator: state file", () => {
     let dir: string;
@@ -16,7 +16,7 @@ describe("emulator: state file", () => {
     it("keeps account, owner key, signing key, identities, policies and KMS keys across a restart", async () => {
         const file = path.join(dir, "nested", "state.json");
         const first = await startEmulator({ port: 0, stateFile: file });
-        let sid, token: string, policyId: string, keyId: string;
+        let sid: ServiceIdWithKey, token: string, policyId: string, keyId: string;
         try {
             assert.ok(fs.existsSync(file), "written at start");
             const owner = await tokenFor(first.url, first.apiKey);

@@ -255,8 +255,9 @@ function validInputs(g: Gen, target: Target, secret: string): Inputs {
                 o.targetResourceType = "key";
                 o.targetResource = g.uuid();
             }
-            if (g.bool()) o.sourceServiceInstance = g.uuid();
-            else if (g.bool()) o.sourceResourceGroupId = g.hex(32);
+            const scope = g.int(0, 3); // the whole service, one instance, or one resource group
+            if (scope === 1) o.sourceServiceInstance = g.uuid();
+            if (scope === 2) o.sourceResourceGroupId = g.hex(32);
             if (g.bool(0.2)) o.sourceResourceType = g.pick(["bucket", "cluster"]);
             if (g.bool(0.7)) o.roles = [...new Set(g.some(catalog, 0.3).map((r) => g.pick([r.displayName, r.id, r.crn])))];
             if (Array.isArray(o.roles) && o.roles.length === 0) delete o.roles;
@@ -328,7 +329,7 @@ async function checked(target: Target, inputs: Inputs): Promise<Failure[]> {
         assert.ok(typeof f.reason === "string" && f.reason.length >= 10, `a failure has a reason: ${JSON.stringify(f)}`);
         const root = rootArgument(f.property);
         assert.ok(
-            KNOWN_ARGUMENTS[target].includes(root) || Object.prototype.hasOwnProperty.call(inputs, root),
+            KNOWN_ARGUMENTS[target].includes(root) || Object.hasOwn(inputs, root),
             `${target}: "${f.property}" is neither an argument nor a key that was given\ninputs: ${show(inputs)}`,
         );
     }

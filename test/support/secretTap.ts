@@ -393,7 +393,9 @@ export class Sweep {
     }
 
     addError(source: string, err: unknown, render: (err: unknown) => string[] = renderError): void {
-        render(err).forEach((t, i) => this.add(`${source} [rendering ${i}]`, t));
+        render(err).forEach((t, i) => {
+            this.add(`${source} [rendering ${i}]`, t);
+        });
     }
 
     /** Runs `fn` with stdout/stderr writes and process warnings captured; it must fail. Returns the error. */

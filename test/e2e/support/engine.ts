@@ -616,5 +616,7 @@ export async function createSandbox(opts: SandboxOptions = {}): Promise<EngineSa
 /** Sandboxes of this process not cleaned up yet: test/support/rootHooks.ts names them at the end of a run. */
 function openSandboxes(): Set<string> {
     const g = globalThis as unknown as Record<symbol, Set<string> | undefined>;
-    return (g[Symbol.for("pulumi-ibmcloud-iam.test.sandboxes")] ??= new Set<string>());
+    const key = Symbol.for("pulumi-ibmcloud-iam.test.sandboxes");
+    g[key] ??= new Set<string>();
+    return g[key];
 }
