@@ -14,7 +14,7 @@ import { KmsKeyRing, KmsKeyRingArgs } from "../provider/kmsKeyRing";
 import { applyInstanceCrn, DEFAULT_KMS_SERVICE, kmsEndpointOf, kmsTargetShape } from "../provider/kmsTarget";
 import { ServiceApiKey } from "../provider/serviceApiKey";
 import { ServiceId } from "../provider/serviceId";
-import { CheckFailure, compact, descriptionField, expiresAtField, nameField, UNKNOWN, validate } from "../provider/validation";
+import { CheckFailure, compact, descriptionField, expiresAtField, nameField, rolesField, UNKNOWN, validate } from "../provider/validation";
 
 /**
  * The KMS instance the identity gets access to: by its CRN (`crn`, which gives service, region and
@@ -293,16 +293,7 @@ function kmsAccessArgsSchema() {
                     error: 'instance is required: { crn: "<instance CRN>" } or { instanceId: "<instance guid>", service: "kms" | "hs-crypto", region? | endpoint? }',
                 })
                 .strict(),
-            roles: z
-                .array(
-                    z
-                        .string({ error: 'each role must be a string such as "Writer"' })
-                        .trim()
-                        .min(1, { error: 'a role must not be empty; give a name such as "Reader"' }),
-                    { error: 'roles must be a list of role names, ids or CRNs such as ["Writer"]' },
-                )
-                .min(1, { error: 'roles must name at least one role, e.g. ["Reader"], or be left out (default Reader)' })
-                .optional(),
+            roles: rolesField("Writer", true).optional(),
             serviceIdName: nameField("service ID", MAX_SERVICE_ID_NAME),
             description: descriptionField().optional(),
             rotationTrigger: z.union([z.string(), z.number()], { error: "rotationTrigger must be a string or a number" }).optional(),

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { serviceIamId } from "../client/iamClient";
 import type { AccessPolicyResource } from "./accessPolicy";
 import { canResolveOffline, KNOWN_ROLE_SERVICES, knownRoles, normalizeRoleName, resolveRole, RoleInfo } from "./roles";
-import { CheckFailure, closestName, containsUnknown, descriptionField, UNKNOWN } from "./validation";
+import { CheckFailure, closestName, containsUnknown, descriptionField, rolesField, UNKNOWN } from "./validation";
 
 // The `resource` fields that are IAM attributes of the same name, in the order they are sent.
 export const NAMED_ATTRIBUTES: ReadonlyArray<keyof AccessPolicyResource> = Object.freeze([
@@ -75,15 +75,7 @@ export function accessPolicySchema() {
                     error: "iamId must be an IAM id such as iam-ServiceId-…, iam-Profile-… or IBMid-…; a bare ServiceId-… goes in serviceId",
                 })
                 .optional(),
-            roles: z
-                .array(
-                    z
-                        .string({ error: 'each role must be a string such as "Writer"' })
-                        .trim()
-                        .min(1, { error: 'a role must not be empty; give a name such as "Reader"' }),
-                    { error: 'roles must be a list of role names, ids or CRNs such as ["Writer"]' },
-                )
-                .min(1, { error: 'roles must name at least one role, e.g. ["Reader"]' }),
+            roles: rolesField("Writer", false),
             resource,
             description: descriptionField(MAX_DESCRIPTION).optional(),
             adoptExisting: z.boolean({ error: "adoptExisting must be true or false" }).optional(),

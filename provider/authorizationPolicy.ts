@@ -17,7 +17,7 @@ import { providerForDeployment } from "./dynamicProvider";
 import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policyLifecycle";
 import { attribute, liveOutputs, rolesFromLive } from "./policyMapping";
 import { CloudSession } from "./session";
-import { CheckFailure, compact, containsUnknown, descriptionField, sameSet, UNKNOWN, validate } from "./validation";
+import { CheckFailure, compact, containsUnknown, descriptionField, rolesField, sameSet, UNKNOWN, validate } from "./validation";
 
 // ---------- arguments ----------
 
@@ -134,16 +134,7 @@ function authorizationPolicySchema() {
                 .string({ error: "targetResource must be a key id (a string), e.g. rootKey.keyId" })
                 .regex(/^[0-9a-fA-F-]{8,64}$/, { error: "targetResource must be the key's id such as 8a2f…-… (e.g. rootKey.keyId), not its name or CRN" })
                 .optional(),
-            roles: z
-                .array(
-                    z
-                        .string({ error: 'each role must be a string such as "Reader"' })
-                        .trim()
-                        .min(1, { error: 'a role must not be empty; give a name such as "Reader"' }),
-                    { error: 'roles must be a list of role names, ids or CRNs such as ["Reader"]' },
-                )
-                .min(1, { error: 'roles must name at least one role, e.g. ["Reader"], or be left out (default Reader)' })
-                .default(["Reader"]),
+            roles: rolesField("Reader", true).default(["Reader"]),
             description: descriptionField(300).optional(),
             adoptExisting: z.boolean({ error: "adoptExisting must be true or false" }).optional(),
         })

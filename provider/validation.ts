@@ -18,6 +18,22 @@ export function containsUnknown(value: unknown): boolean {
     return false;
 }
 
+/**
+ * Zod field for a policy's roles: a list of role names, ids or CRNs, at least one. `example` is the
+ * role the messages suggest; `defaultsToReader` says the argument may be left out (Reader).
+ */
+export function rolesField(example: "Reader" | "Writer", defaultsToReader: boolean) {
+    return z
+        .array(
+            z
+                .string({ error: `each role must be a string such as "${example}"` })
+                .trim()
+                .min(1, { error: 'a role must not be empty; give a name such as "Reader"' }),
+            { error: `roles must be a list of role names, ids or CRNs such as ["${example}"]` },
+        )
+        .min(1, { error: `roles must name at least one role, e.g. ["Reader"]${defaultsToReader ? ", or be left out (default Reader)" : ""}` });
+}
+
 /** True when `news` (possibly unknown during preview) differs from `olds`. */
 export function differs(olds: unknown, news: unknown): boolean {
     if (containsUnknown(news)) return true;
