@@ -11,7 +11,7 @@ import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy,
 import { liveOutputs, policyBody, resolveRoles, resourceFromLive, rolesFromLive, subjectInputs } from "./policyMapping";
 import { canResolveOffline, normalizeRoleName, resolveRole } from "./roles";
 import { CloudSession } from "./session";
-import { compact, containsUnknown, UNKNOWN, validate } from "./validation";
+import { compact, containsUnknown, schemaOnce, UNKNOWN, validate } from "./validation";
 
 // ---------- arguments ----------
 
@@ -222,7 +222,7 @@ export class AccessPolicyProvider implements pulumi.dynamic.ResourceProvider {
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
         const { __provider: _p, roleCrns: _derived, ...inputs } = news;
-        const r = validate(accessPolicySchema(), inputs);
+        const r = validate(schemaOnce("AccessPolicy", accessPolicySchema), inputs);
         const cross = checkAccessPolicy(inputs);
         const failures = [...(r.ok ? [] : r.failures), ...cross.failures];
         if (failures.length > 0) return { inputs: news, failures };

@@ -17,7 +17,7 @@ import { providerForDeployment } from "./dynamicProvider";
 import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policyLifecycle";
 import { attribute, liveOutputs, rolesFromLive } from "./policyMapping";
 import { CloudSession } from "./session";
-import { CheckFailure, compact, containsUnknown, descriptionField, rolesField, sameSet, UNKNOWN, validate } from "./validation";
+import { CheckFailure, compact, containsUnknown, descriptionField, rolesField, sameSet, schemaOnce, UNKNOWN, validate } from "./validation";
 
 // ---------- arguments ----------
 
@@ -241,7 +241,7 @@ export class AuthorizationPolicyProvider implements pulumi.dynamic.ResourceProvi
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
         const { __provider: _p, roleCrns: _derived, ...inputs } = news;
-        const r = validate(authorizationPolicySchema(), inputs);
+        const r = validate(schemaOnce("AuthorizationPolicy", authorizationPolicySchema), inputs);
         const cross = checkAuthorizationPolicy(inputs);
         const failures = [...(r.ok ? [] : r.failures), ...cross.failures.filter((f) => r.ok || !r.failures.some((g) => g.property === f.property))];
         if (failures.length > 0) return { inputs: news, failures };

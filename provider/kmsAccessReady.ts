@@ -18,7 +18,7 @@ import {
     kmsTargetShape,
     normalizeEndpoint,
 } from "./kmsTarget";
-import { compact, UNKNOWN } from "./validation";
+import { compact, schemaOnce, UNKNOWN } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
@@ -116,7 +116,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        return checkKmsResource(news, kmsAccessReadySchema());
+        return checkKmsResource(news, schemaOnce("KmsAccessReady", kmsAccessReadySchema));
     }
 
     async diff(_id: string, olds: KmsAccessReadyOutputs, news: KmsAccessReadyInputs): Promise<pulumi.dynamic.DiffResult> {

@@ -23,7 +23,7 @@ import {
     kmsTargetShape,
     targetInputsOf,
 } from "./kmsTarget";
-import { compact, dateTimeField, descriptionField, UNKNOWN } from "./validation";
+import { compact, dateTimeField, descriptionField, schemaOnce, UNKNOWN } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 import { diffKmsKey, policiesToSet, rotatesOnUpdate } from "./kmsKeyDiff";
 
@@ -253,7 +253,10 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
         // A new date (or a new key) must lie in the future; an unchanged one that has since passed must not fail every run.
         const judgeFuture = !olds || Object.keys(olds).length === 0 || olds.expirationDate !== news.expirationDate;
-        return checkKmsResource(news, kmsKeySchema(judgeFuture));
+        return checkKmsResource(
+            news,
+            schemaOnce(`KmsKey:${judgeFuture}`, () => kmsKeySchema(judgeFuture)),
+        );
     }
 
     async diff(_id: string, olds: KmsKeyOutputs, news: KmsKeyInputs): Promise<pulumi.dynamic.DiffResult> {

@@ -24,7 +24,7 @@ import {
     targetInputsOf,
 } from "./kmsTarget";
 import { CloudSession } from "./session";
-import { compact, UNKNOWN } from "./validation";
+import { compact, schemaOnce, UNKNOWN } from "./validation";
 
 // ---------- arguments ----------
 
@@ -113,7 +113,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        return checkKmsResource(news, kmsKeyRingSchema());
+        return checkKmsResource(news, schemaOnce("KmsKeyRing", kmsKeyRingSchema));
     }
 
     async diff(_id: string, olds: KmsKeyRingOutputs, news: KmsKeyRingInputs): Promise<pulumi.dynamic.DiffResult> {

@@ -17,6 +17,7 @@ import {
     formatIbmDateTime,
     nameField,
     parseIbmDateTime,
+    schemaOnce,
     validate,
     withoutProvider,
 } from "./validation";
@@ -209,7 +210,10 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
     async check(oldInputs: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult<ServiceApiKeyInputs>> {
         const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
         const unchangedExpiry = typeof raw.expiresAt === "string" && raw.expiresAt === (oldInputs as { expiresAt?: unknown } | undefined)?.expiresAt;
-        const r = validate(serviceApiKeySchema(unchangedExpiry), raw);
+        const r = validate(
+            schemaOnce(`ServiceApiKey:${unchangedExpiry}`, () => serviceApiKeySchema(unchangedExpiry)),
+            raw,
+        );
         if (!r.ok) return { inputs: raw as unknown as ServiceApiKeyInputs, failures: r.failures };
         const v = r.value as Partial<ServiceApiKeyInputs>;
         return {

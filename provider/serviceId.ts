@@ -7,7 +7,7 @@ import { CloudSession } from "./session";
 import { isNotFound } from "../client/errors";
 import { ServiceId as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
 import { deleteLockable, iamEntity, updateLockable } from "./lockableEntity";
-import { compact, crnField, descriptionField, differs, nameField, sameSet, validate, withoutProvider } from "./validation";
+import { compact, crnField, descriptionField, differs, nameField, sameSet, schemaOnce, validate, withoutProvider } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
@@ -112,7 +112,7 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
 
     async check(_olds: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult<ServiceIdInputs>> {
         const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
-        const r = validate(serviceIdSchema(), raw);
+        const r = validate(schemaOnce("ServiceId", serviceIdSchema), raw);
         if (!r.ok) return { inputs: raw as unknown as ServiceIdInputs, failures: r.failures };
         const v = r.value as Partial<ServiceIdInputs>;
         return {

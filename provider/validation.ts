@@ -19,6 +19,30 @@ export function containsUnknown(value: unknown): boolean {
 }
 
 /**
+ * The check schema `name`, built once per process. A check used to build its schema on every call,
+ * and zod's construction and JIT were half of what the plugin allocated per resource (bench/README.md:
+ * 87 -> 20 MB per 300 creates). Kept on globalThis: a zod schema can be neither at module scope nor on
+ * the provider object, which the closure serializer would copy by value (CONTRIBUTING.md); the
+ * serialized code reaches globalThis by name only. `build` must not close over the moment it runs (a
+ * schema judging "in the future" reads the clock when it validates).
+ */
+export function schemaOnce<T>(name: string, build: () => T): T {
+    const g = globalThis as unknown as Record<symbol, Map<string, unknown> | undefined>;
+    const key = Symbol.for("pulumi-ibmcloud-iam.checkSchemas");
+    let cache = g[key];
+    if (!cache) {
+        cache = new Map<string, unknown>();
+        g[key] = cache;
+    }
+    let schema = cache.get(name) as T | undefined;
+    if (schema === undefined) {
+        schema = build();
+        cache.set(name, schema);
+    }
+    return schema;
+}
+
+/**
  * Zod field for a policy's roles: a list of role names, ids or CRNs, at least one. `example` is the
  * role the messages suggest; `defaultsToReader` says the argument may be left out (Reader).
  */
