@@ -18,6 +18,16 @@ import {
 } from "../provider";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
+/** Every resource's provider: state names each by its module path and export (both forms below). */
+const PROVIDERS = {
+    serviceIdProvider,
+    serviceApiKeyProvider,
+    accessPolicyProvider,
+    kmsKeyProvider,
+    kmsAccessReadyProvider,
+    kmsKeyRingProvider,
+    authorizationPolicyProvider,
+};
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
 
 /** How each specifier resolves from a consumer project whose node_modules holds the package. */
@@ -54,16 +64,7 @@ describe("package: what a consumer can import", function () {
     });
 
     it("every provider module a by-name provider names in state resolves, at the path and export it names", async () => {
-        const providers = {
-            serviceIdProvider,
-            serviceApiKeyProvider,
-            accessPolicyProvider,
-            kmsKeyProvider,
-            kmsAccessReadyProvider,
-            kmsKeyRingProvider,
-            authorizationPolicyProvider,
-        };
-        const located = Object.entries(providers).map(([name, p]) => {
+        const located = Object.entries(PROVIDERS).map(([name, p]) => {
             const where = locateProvider(p);
             assert.ok(where, `${name} is exported by exactly one module of provider/`);
             assert.equal(where.exportName, name, "the export name is the state format's");
@@ -79,16 +80,7 @@ describe("package: what a consumer can import", function () {
     });
 
     it("every module-shaped provider state names (installed from npm: one require of it) resolves, and its whole export is the provider", async () => {
-        const providers = {
-            serviceIdProvider,
-            serviceApiKeyProvider,
-            accessPolicyProvider,
-            kmsKeyProvider,
-            kmsAccessReadyProvider,
-            kmsKeyRingProvider,
-            authorizationPolicyProvider,
-        };
-        const modules = Object.entries(providers).map(([name, p]) => {
+        const modules = Object.entries(PROVIDERS).map(([name, p]) => {
             const where = locateProvider(p);
             assert.ok(where, name);
             const mod = moduleLocation(where);
