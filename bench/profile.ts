@@ -91,6 +91,45 @@ export function summarize(file: string, top = 25): string {
     return [`${path.basename(file)}: ${fmt(total / 1000)} ms sampled`, "by location:", ...list(where, 15), "by function (self):", ...list(fn, top)].join("\n");
 }
 
+interface AllocNode {
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    selfSize: number;
+    children: AllocNode[];
+}
+
+/**
+ * Bytes allocated (sampled, garbage included) by where the allocating code lives, from a .heapprofile
+ * (bench/pluginProfiler.ts with BENCH_PLUGIN_ALLOC=1): self by location and function, and inclusive by the
+ * first frame outside node internals and @pulumi/pulumi's plumbing that is ours or a dependency of ours.
+ */
+export function summarizeAllocations(file: string, top = 25): string {
+    const prof = JSON.parse(fs.readFileSync(file, "utf8")) as { head: AllocNode };
+    const where = new Map<string, number>();
+    const fn = new Map<string, number>();
+    let total = 0;
+    const walk = (n: AllocNode) => {
+        const loc = locationOf(n.callFrame.url);
+        const name = `${n.callFrame.functionName || "(anonymous)"}  ${loc}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ""}`;
+        where.set(loc, (where.get(loc) ?? 0) + n.selfSize);
+        fn.set(name, (fn.get(name) ?? 0) + n.selfSize);
+        total += n.selfSize;
+        for (const c of n.children) walk(c);
+    };
+    walk(prof.head);
+    const list = (m: Map<string, number>, n: number) =>
+        [...m]
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, n)
+            .map(([k, b]) => `  ${fmt((100 * b) / total).padStart(5)} %  ${fmt(b / 1048576).padStart(7)} MiB  ${k}`);
+    return [
+        `${path.basename(file)}: ${fmt(total / 1048576)} MiB allocated (sampled)`,
+        "by location (self):",
+        ...list(where, 15),
+        "by function (self):",
+        ...list(fn, top),
+    ].join("\n");
+}
+
 function locationOf(url: string): string {
     if (!url) return "(native / gc / idle)";
     if (url.startsWith("node:")) return url;
@@ -168,7 +207,9 @@ if (cmd === "requires" && arg) {
     );
 } else if (cmd === "summarize" && arg) {
     console.log(summarize(arg));
+} else if (cmd === "allocs" && arg) {
+    console.log(summarizeAllocations(arg));
 } else if (require.main === module) {
-    console.error("usage: profile.js run <scenario> | summarize <file.cpuprofile>");
+    console.error("usage: profile.js run <scenario> | summarize <file.cpuprofile> | allocs <file.heapprofile> | requires ours|ibm|client");
     process.exit(2);
 }

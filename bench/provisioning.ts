@@ -104,6 +104,26 @@ function cpuSeconds(): { self: number; children: number } {
     return { self: (f[11] + f[12]) / tick, children: (f[13] + f[14]) / tick };
 }
 
+/** The environment that preloads bench/pluginProfiler.ts into the engine's children, when a profile is asked for. */
+function pluginProfilerEnv(): Record<string, string> {
+    const cpu = process.env.BENCH_PLUGIN_CPU_PROF;
+    const heap = process.env.BENCH_PLUGIN_HEAP;
+    if (!cpu && !heap) return {};
+    const env: Record<string, string> = { NODE_OPTIONS: `--require ${path.join(__dirname, "pluginProfiler.js")}${heap ? " --expose-gc" : ""}` };
+    for (const [key, dir] of [
+        ["BENCH_PLUGIN_CPU_PROF", cpu],
+        ["BENCH_PLUGIN_HEAP", heap],
+    ] as const) {
+        if (dir) {
+            fs.mkdirSync(dir, { recursive: true });
+            env[key] = path.resolve(dir);
+        }
+    }
+    if (process.env.BENCH_PLUGIN_HEAP_SNAPSHOT) env.BENCH_PLUGIN_HEAP_SNAPSHOT = "1";
+    if (process.env.BENCH_PLUGIN_ALLOC) env.BENCH_PLUGIN_ALLOC = "1";
+    return env;
+}
+
 /** Highest VmHWM (peak resident set, kB) seen for the dynamic-provider plugin processes, sampled every 100 ms. */
 function watchPluginMemory(pids: () => number[]): { stop(): number } {
     const peaks = new Map<number, number>();
@@ -146,13 +166,14 @@ export async function benchProvisioning(results: Results, opts: ProvisioningOpti
     }
     const emu = await spawnEmulator();
     try {
-        // BENCH_PLUGIN_CPU_PROF=<dir>: the dynamic-provider plugins write CPU profiles there (see pluginProfiler.ts).
-        const profDir = process.env.BENCH_PLUGIN_CPU_PROF;
+        // BENCH_PLUGIN_CPU_PROF=<dir> / BENCH_PLUGIN_HEAP=<dir>: the dynamic-provider plugins write CPU profiles or
+        // their memory accounting there (see pluginProfiler.ts).
+        const profEnv = pluginProfilerEnv();
         process.stderr.write("bench:   packing the package and installing it into a consumer project…\n");
         const ws = await ConsumerWorkspace.create({
             pulumiBin,
             emulator: { url: emu.url, apiKey: emu.apiKey, instance: emu.instances[0].guid },
-            env: profDir ? { NODE_OPTIONS: `--require ${path.join(__dirname, "pluginProfiler.js")}`, BENCH_PLUGIN_CPU_PROF: path.resolve(profDir) } : {},
+            env: profEnv,
         });
         try {
             const shapes = await ws.calibrate();

@@ -59,6 +59,14 @@ const SECTIONS: Section[] = [
 
 async function main(): Promise<void> {
     const args = process.argv.slice(2);
+    const known = ["--quick", "--only=", "--scale=", "--rounds=", "--rate-limit-triples="];
+    const unknown = args.filter((a) => !known.some((k) => (k.endsWith("=") ? a.startsWith(k) : a === k)));
+    if (unknown.length > 0) {
+        // A typo must not start a 35-minute run with the defaults.
+        console.error(`bench: unknown argument(s) ${unknown.join(" ")}; the usage is at the top of bench/run.ts:`);
+        console.error("  node build/bench/run.js [--quick] [--only=token,iam,kms,provisioning] [--scale=100,500] [--rounds=N] [--rate-limit-triples=50]");
+        process.exit(2);
+    }
     const quick = args.includes("--quick");
     const only = args
         .find((a) => a.startsWith("--only="))
