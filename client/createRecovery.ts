@@ -3,7 +3,9 @@
 // an unreadable body: `IbmCloudError.outcomeUnknown`), sending it again could make a second object, and
 // giving up would leave the first one behind, unknown to Pulumi. Instead: look for what the lost attempt
 // made; exactly one match is adopted, none means nothing was made and the create is sent again, several
-// means we cannot tell which one is ours and the user is told which ones exist.
+// means we cannot tell which one is ours and the user is told which ones exist. A lookup that fails for
+// a reason that may pass is tried again before giving up: giving up there leaves an object Pulumi does not
+// know of, which the next `pulumi up` would duplicate.
 //
 // Closure-serialized with the client (plain functions and constants only).
 import { IbmCloudError } from "./errors";
@@ -12,6 +14,10 @@ import { IbmCloudError } from "./errors";
 export const MAX_CREATE_RESENDS = 2;
 /** How much earlier than our first attempt (by our clock) a match may be dated by IBM's clock. */
 export const CREATE_CLOCK_SKEW_MS = 5 * 60_000;
+/** Lookups after the first when one fails retryably (429, 5xx, transport); each is already retried by the HTTP client. */
+export const MAX_LOOKUP_RETRIES = 2;
+/** Pause before the next lookup, times the number of lookups made so far. */
+export const LOOKUP_RETRY_PAUSE_MS = 2_000;
 
 export interface CreateRecovery<T> {
     /** `create service ID`: starts error messages. */
@@ -29,6 +35,8 @@ export interface CreateRecovery<T> {
     onRecovered?: (event: { operation: string; outcome: "adopted" | "resent"; id?: string; attempt: number }) => void;
     /** Clock, for tests. */
     now?: () => number;
+    /** Pause between lookups, for tests. */
+    sleep?: (ms: number) => Promise<void>;
 }
 
 /** The same error, outcome unknown, with `note` in place of the generic outcome-unknown advice. */
@@ -49,16 +57,16 @@ export async function createWithRecovery<T>(r: CreateRecovery<T>): Promise<T> {
             return await r.send();
         } catch (err) {
             if (!(err instanceof IbmCloudError) || !err.outcomeUnknown) throw err;
-            let found: T[];
-            try {
-                found = await r.lookup(since);
-            } catch (lookupErr) {
+            const lookup = await lookupPatiently(r, since);
+            if ("cause" in lookup) {
+                const { cause, lookups } = lookup;
                 throw recoveryNoted(
                     err,
-                    `looking for what it may have created failed too (${lookupErr instanceof Error ? lookupErr.message : String(lookupErr)}); ` +
+                    `looking for what it may have created failed too${lookups > 1 ? `, ${lookups} times` : ""} (${cause instanceof Error ? cause.message : String(cause)}); ` +
                         "check IBM Cloud for a new object before running `pulumi up` again, and import it instead of creating a second one",
                 );
             }
+            const found = lookup.found;
             if (found.length === 1) {
                 r.onRecovered?.({ operation: r.operation, outcome: "adopted", id: r.idOf(found[0]), attempt });
                 return found[0];
@@ -74,6 +82,23 @@ export async function createWithRecovery<T>(r: CreateRecovery<T>): Promise<T> {
                 throw recoveryNoted(err, `nothing was created; gave up after ${attempt} create attempts`);
             }
             r.onRecovered?.({ operation: r.operation, outcome: "resent", attempt });
+        }
+    }
+}
+
+/**
+ * `r.lookup(since)`, tried again (after a pause) while it fails retryably, up to MAX_LOOKUP_RETRIES more
+ * times; a refusal (403: no right to list, 400) is final at once.
+ */
+async function lookupPatiently<T>(r: CreateRecovery<T>, since: number): Promise<{ found: T[] } | { cause: unknown; lookups: number }> {
+    const sleep = r.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    for (let lookups = 1; ; lookups++) {
+        try {
+            return { found: await r.lookup(since) };
+        } catch (cause) {
+            const mayPass = cause instanceof IbmCloudError && cause.retryable;
+            if (!mayPass || lookups > MAX_LOOKUP_RETRIES) return { cause, lookups };
+            await sleep(LOOKUP_RETRY_PAUSE_MS * lookups);
         }
     }
 }

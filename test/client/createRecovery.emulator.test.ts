@@ -3,6 +3,7 @@
 import * as assert from "assert";
 import { startEmulator, RunningEmulator, FaultRule } from "../../emulator";
 import { IamClient, IamTokenManager, KmsClient, IbmCloudError, resolveCloudSettings } from "../../client";
+import { LOOKUP_RETRY_PAUSE_MS } from "../../client/createRecovery";
 
 interface AdminState {
     serviceIds: Array<{ id: string; name: string }>;
@@ -109,6 +110,24 @@ describe("createRecovery: lost create answers against the emulator's faults", fu
             );
             emu.clearFaults();
         }
+    });
+
+    it("service ID, answer lost and the lookup unavailable through all its HTTP attempts: looked up again after a pause, exactly one, adopted", async function () {
+        this.timeout(10_000 + LOOKUP_RETRY_PAUSE_MS);
+        const name = unique("sid-lookup");
+        const httpAttempts = 1 + HTTP.retry.delaysMs.length;
+        emu.addFaults([
+            { kind: "reset-after", method: "POST", path: "/v1/serviceids", count: 1 },
+            { kind: "status", status: 503, retryAfterSeconds: 0, method: "GET", path: "/v1/serviceids", count: httpAttempts },
+        ]);
+        const before = emu.stats().faultsInjected.total;
+        const sid = await iam.createServiceId({ name, description: "recovery" });
+        assert.strictEqual(emu.stats().faultsInjected.total, before + 1 + httpAttempts, "the create's answer was lost and the whole first lookup failed");
+        assert.deepStrictEqual(
+            (await state()).serviceIds.filter((s) => s.name === name).map((s) => s.id),
+            [sid.id],
+            "one service ID, and it is the one returned: no second create, no orphan",
+        );
     });
 
     it("several same-named service IDs made since the lost attempt: refuses to guess, names them, makes no more", async () => {

@@ -2,11 +2,21 @@
 // against the emulator's injected faults is in createRecovery.emulator.test.ts.
 import * as assert from "assert";
 import { IbmCloudError } from "../../client";
-import { createWithRecovery, createdSince, CREATE_CLOCK_SKEW_MS, MAX_CREATE_RESENDS } from "../../client/createRecovery";
+import {
+    createWithRecovery,
+    createdSince,
+    CREATE_CLOCK_SKEW_MS,
+    LOOKUP_RETRY_PAUSE_MS,
+    MAX_CREATE_RESENDS,
+    MAX_LOOKUP_RETRIES,
+} from "../../client/createRecovery";
 
 const lost = () =>
     new IbmCloudError({ operation: "create service ID", status: 0, code: "ECONNRESET", outcomeUnknown: true, ibmMessage: "the connection failed" });
 const refused = () => new IbmCloudError({ operation: "create service ID", status: 400, code: "invalid_body", ibmMessage: "name is required" });
+const listUnavailable = () =>
+    new IbmCloudError({ operation: "list service IDs", status: 503, code: "service_unavailable", ibmMessage: "try again later", retryable: true });
+const listForbidden = () => new IbmCloudError({ operation: "list service IDs", status: 403, code: "forbidden", ibmMessage: "not allowed to list" });
 
 interface Thing {
     id: string;
@@ -121,6 +131,89 @@ describe("createWithRecovery", () => {
                 return true;
             },
         );
+    });
+
+    it("a lookup that fails retryably is tried again after a pause, and what it then finds is adopted", async () => {
+        const sleeps: number[] = [];
+        let lookups = 0;
+        let sends = 0;
+        const got = await createWithRecovery<Thing>({
+            operation: "create service ID",
+            send: async () => {
+                sends++;
+                throw lost();
+            },
+            lookup: async () => {
+                lookups++;
+                if (lookups <= MAX_LOOKUP_RETRIES) throw listUnavailable();
+                return [{ id: "made-by-the-lost-attempt" }];
+            },
+            idOf: (t) => t.id,
+            sleep: async (ms) => {
+                sleeps.push(ms);
+            },
+        });
+        assert.deepStrictEqual(got, { id: "made-by-the-lost-attempt" });
+        assert.strictEqual(sends, 1, "adopted, not sent again");
+        assert.strictEqual(lookups, 1 + MAX_LOOKUP_RETRIES);
+        assert.deepStrictEqual(
+            sleeps,
+            Array.from({ length: MAX_LOOKUP_RETRIES }, (_, i) => LOOKUP_RETRY_PAUSE_MS * (i + 1)),
+        );
+    });
+
+    it(`gives up after ${1 + MAX_LOOKUP_RETRIES} lookups that failed retryably, saying how many`, async () => {
+        let lookups = 0;
+        await assert.rejects(
+            createWithRecovery<Thing>({
+                operation: "create service ID",
+                send: async () => {
+                    throw lost();
+                },
+                lookup: async () => {
+                    lookups++;
+                    throw listUnavailable();
+                },
+                idOf: (t) => t.id,
+                sleep: async () => {},
+            }),
+            (err: unknown) => {
+                assert.ok(err instanceof IbmCloudError);
+                assert.strictEqual(err.code, "ECONNRESET", "the create's own error");
+                assert.ok(err.outcomeUnknown);
+                assert.match(err.message, new RegExp(`looking for what it may have created failed too, ${1 + MAX_LOOKUP_RETRIES} times \\(`));
+                assert.match(err.message, /check IBM Cloud for a new object before running `pulumi up` again/);
+                return true;
+            },
+        );
+        assert.strictEqual(lookups, 1 + MAX_LOOKUP_RETRIES);
+    });
+
+    it("a lookup refused (403) is not tried again: it will not pass", async () => {
+        let lookups = 0;
+        let slept = 0;
+        await assert.rejects(
+            createWithRecovery<Thing>({
+                operation: "create service ID",
+                send: async () => {
+                    throw lost();
+                },
+                lookup: async () => {
+                    lookups++;
+                    throw listForbidden();
+                },
+                idOf: (t) => t.id,
+                sleep: async () => {
+                    slept++;
+                },
+            }),
+            (err: unknown) => {
+                assert.ok(err instanceof IbmCloudError);
+                assert.match(err.message, /looking for what it may have created failed too \(/);
+                return true;
+            },
+        );
+        assert.deepStrictEqual([lookups, slept], [1, 0]);
     });
 
     it("passes any other error through untouched, without a lookup", async () => {
