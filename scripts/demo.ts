@@ -78,12 +78,10 @@ function makeEnv(dir: string): NodeJS.ProcessEnv {
         // the stacks take their credentials from stack config only
         IC_API_KEY: "",
         IBMCLOUD_API_KEY: "",
-        PATH: [
-            path.join(REPO, ".tools", "bin"),
-            path.join(REPO, "node_modules", "@pulumi", "pulumi"),
-            path.dirname(process.execPath),
-            process.env.PATH ?? "",
-        ].join(path.delimiter),
+        // Not node_modules/@pulumi/pulumi: the engine takes a plugin it finds on PATH with a warning at every
+        // start ("using pulumi-resource-pulumi-nodejs from $PATH"); scripts/ensure-pulumi.sh puts the
+        // launcher next to the CLI, where the engine takes it as bundled.
+        PATH: [path.join(REPO, ".tools", "bin"), path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter),
     };
 }
 

@@ -20,10 +20,7 @@
 // other errors. Never prints a key, a data key or a token.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import type * as ClientModule from "../../client";
-
-// The package's public entry point, resolved as a user's program resolves it (package self-reference here).
-const client: typeof ClientModule = require("pulumi-ibmcloud-iam/client");
+import * as client from "pulumi-ibmcloud-iam/client";
 
 interface AppSettings {
     apiKey: string;
