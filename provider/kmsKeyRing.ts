@@ -52,6 +52,7 @@ export interface KmsKeyRingOutputs {
     /** Secret. */
     apiKey: string;
     instanceCrn?: string;
+    /** When KMS created the ring (ISO 8601); absent for a ring read back without it. */
     creationDate?: string;
     /** Who created the ring (the service ID's `iam-ServiceId-…`). */
     createdBy?: string;
