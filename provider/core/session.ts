@@ -1,0 +1,30 @@
+// What every dynamic provider holds between calls inside the plugin: the settings its `configure()`
+// received from stack config, and one IAM client (so one cached token) built from them on first use.
+// Credentials never travel in the serialized closure or in resource inputs; they arrive here.
+import { CloudSettings, ExplicitCloudSettings, ProviderConfigSource, resolveCloudSettings, settingsFromProviderConfig } from "../../client/config";
+import { IamClient } from "../../client/iamClient";
+
+export class CloudSession {
+    private explicit: ExplicitCloudSettings = {};
+    private resolved: CloudSettings | undefined;
+    private client: IamClient | undefined;
+
+    /** Called from a provider's `configure(req)`: reads `ibmcloud:*` stack config. */
+    configure(req: ProviderConfigSource): void {
+        this.explicit = settingsFromProviderConfig(req);
+        this.resolved = undefined;
+        this.client = undefined;
+    }
+
+    /** Settings from stack config, then IBM's environment conventions; throws an InputError naming the missing setting. */
+    settings(): CloudSettings {
+        if (!this.resolved) this.resolved = resolveCloudSettings(this.explicit);
+        return this.resolved;
+    }
+
+    /** The deployer's IAM client; its token is cached and refreshed for the life of the plugin. */
+    iam(): IamClient {
+        if (!this.client) this.client = IamClient.fromSettings(this.settings());
+        return this.client;
+    }
+}
