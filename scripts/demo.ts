@@ -182,7 +182,7 @@ async function main(): Promise<void> {
               ];
         if (target.kmsEndpoint) settings.push(["ibmcloud:kmsEndpoint", target.kmsEndpoint]);
         for (const [k, v] of settings) await pulumi(env, REPO, ["config", "set", k, v, "--stack", STACK]);
-        await pulumi(env, REPO, ["up", "--yes", "--skip-preview", "--stack", STACK, "--color", "never"], { echo: true });
+        await pulumi(env, REPO, ["up", "--yes", "--skip-preview", "--suppress-progress", "--stack", STACK, "--color", "never"], { echo: true });
         const p = await stackOutputs(env, REPO);
 
         step(
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
         stacksUp.push(CONSUMER_DIR);
         await pulumi(env, CONSUMER_DIR, ["config", "set", "producerStack", producerRef, "--stack", STACK]);
         await pulumi(env, CONSUMER_DIR, ["config", "set", "ibmcloud:iamEndpoint", target.iamEndpoint, "--stack", STACK]);
-        await pulumi(env, CONSUMER_DIR, ["up", "--yes", "--skip-preview", "--stack", STACK, "--color", "never"], { echo: true });
+        await pulumi(env, CONSUMER_DIR, ["up", "--yes", "--skip-preview", "--suppress-progress", "--stack", STACK, "--color", "never"], { echo: true });
         const c = await stackOutputs(env, CONSUMER_DIR);
 
         step("What was created", "the stacks' outputs; the API key and the token stay [secret]");
@@ -280,7 +280,7 @@ async function main(): Promise<void> {
             "the key gets a new version; data wrapped before still opens, and is rewrapped to the new version",
         );
         await pulumi(env, REPO, ["config", "set", "rootKeyRotation", "1", "--stack", STACK]);
-        await pulumi(env, REPO, ["up", "--yes", "--skip-preview", "--stack", STACK, "--color", "never"], { echo: true });
+        await pulumi(env, REPO, ["up", "--yes", "--skip-preview", "--suppress-progress", "--stack", STACK, "--color", "never"], { echo: true });
         const rotated = await stackOutputs(env, REPO);
         say(`   root key ${rotated.rootKeyId}: version ${p.rootKeyVersion} → ${rotated.rootKeyVersion}, last rotated ${rotated.rootKeyLastRotateDate}`);
         if (rotated.rootKeyId !== p.rootKeyId || rotated.rootKeyVersion === p.rootKeyVersion)
