@@ -1,4 +1,4 @@
-// Proof of no flakes (issue 15): runs test layers N times in a row, each run a fresh mocha process
+// Proof of no flakes: runs test layers N times in a row, each run a fresh mocha process
 // (with the root hooks of test/support/rootHooks.ts), optionally while CPU-burning child processes keep
 // cores busy so timing is worse than CI's; prints the failures of each run and a summary. Not part of
 // `npm test`.

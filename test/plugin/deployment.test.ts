@@ -21,7 +21,7 @@ import { PluginCallError, Props, REPO_ROOT, RunningPlugin, serializeExactly, ser
 
 /** Upper bound for a thin provider's text; the by-value ones are over ten times bigger. */
 const THIN_MAX_CHARS = 8 * 1024;
-/** Upper bound for a module-shaped provider's text (issue 14: at most 0.5 KiB per resource). */
+/** Upper bound for a module-shaped provider's text (at most 0.5 KiB per resource). */
 const MODULE_MAX_CHARS = 512;
 
 const PROVIDERS: Array<[string, object, string]> = [
