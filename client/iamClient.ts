@@ -26,7 +26,7 @@ import {
     RoleList,
     roleSchema,
     sameGrant,
-    ServiceId,
+    ServiceIdEntity,
     serviceIamId,
     serviceIdSchema,
     UpdateApiKeyBody,
@@ -102,10 +102,10 @@ export class IamClient {
      * Creates a service ID. When the answer is lost (`outcomeUnknown`), looks for a service ID of the same
      * name and description created since the first attempt: adopts exactly one, sends again if none.
      */
-    async createServiceId(body: CreateServiceIdBody, options: EntityCreateOptions = {}): Promise<ServiceId> {
+    async createServiceId(body: CreateServiceIdBody, options: EntityCreateOptions = {}): Promise<ServiceIdEntity> {
         const account_id = body.account_id ?? (await this.accountId());
         const schema = this.responses.schema("serviceIdSchema", serviceIdSchema);
-        return createWithRecovery<ServiceId>({
+        return createWithRecovery<ServiceIdEntity>({
             operation: "create service ID",
             send: async () => {
                 const res = await this.call("create service ID", "POST", "/v1/serviceids/", {
@@ -113,7 +113,7 @@ export class IamClient {
                     headers: options.locked ? { "Entity-Lock": "true" } : undefined,
                     secrets: [body.apikey?.apikey],
                 });
-                return this.responses.parse(res, schema, "create service ID") as ServiceId;
+                return this.responses.parse(res, schema, "create service ID") as ServiceIdEntity;
             },
             lookup: async (since) =>
                 (await this.listServiceIds({ accountId: account_id, name: body.name })).filter(
@@ -124,29 +124,29 @@ export class IamClient {
     }
 
     /** All service IDs of the account (every page), optionally only those named exactly `name`. */
-    async listServiceIds(filter: { accountId?: string; name?: string } = {}): Promise<ServiceId[]> {
+    async listServiceIds(filter: { accountId?: string; name?: string } = {}): Promise<ServiceIdEntity[]> {
         const account_id = filter.accountId ?? (await this.accountId());
         const items = await this.listPages("list service IDs", "/v1/serviceids/", { account_id, name: filter.name }, "serviceids");
         const schema = this.responses.schema("serviceIdSchema", serviceIdSchema);
-        const out = items.map((item, i) => this.responses.check(schema, item, "list service IDs", `serviceids[${i}]`) as ServiceId);
+        const out = items.map((item, i) => this.responses.check(schema, item, "list service IDs", `serviceids[${i}]`) as ServiceIdEntity);
         // IBM's `name` filter is documented as exact; enforce it in case the server matches loosely.
         return filter.name === undefined ? out : out.filter((s) => s.name === filter.name);
     }
 
-    async getServiceId(id: string): Promise<ServiceId> {
+    async getServiceId(id: string): Promise<ServiceIdEntity> {
         const res = await this.call("get service ID", "GET", `/v1/serviceids/${pathSegment(id)}`);
-        return this.responses.parse(res, this.responses.schema("serviceIdSchema", serviceIdSchema), "get service ID") as ServiceId;
+        return this.responses.parse(res, this.responses.schema("serviceIdSchema", serviceIdSchema), "get service ID") as ServiceIdEntity;
     }
 
     /** Updates with `If-Match: etag` (the service ID's `entity_tag`, or `*`). A stale tag fails with 412 (or 409). */
-    async updateServiceId(id: string, etag: string, body: UpdateServiceIdBody): Promise<ServiceId> {
+    async updateServiceId(id: string, etag: string, body: UpdateServiceIdBody): Promise<ServiceIdEntity> {
         requireEtag(etag, "update service ID");
         return this.replayedWrite(
             body,
             () => this.getServiceId(id),
             async () => {
                 const res = await this.call("update service ID", "PUT", `/v1/serviceids/${pathSegment(id)}`, { json: body, headers: { "If-Match": etag } });
-                return this.responses.parse(res, this.responses.schema("serviceIdSchema", serviceIdSchema), "update service ID") as ServiceId;
+                return this.responses.parse(res, this.responses.schema("serviceIdSchema", serviceIdSchema), "update service ID") as ServiceIdEntity;
             },
         );
     }

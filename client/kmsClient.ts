@@ -19,9 +19,9 @@ import {
     KMS_POLICY_TYPE,
     KmsActionOptions,
     KmsBytes,
-    KmsKey,
+    KmsKeyResource,
     KmsKeyPolicies,
-    KmsKeyRing,
+    KmsKeyRingResource,
     keySchema,
     UnwrapResult,
     versionOf,
@@ -117,7 +117,7 @@ export class KmsClient {
      * When the answer is lost (`outcomeUnknown`), a live key of the same name, type and description
      * created since the first attempt is adopted; with none, the create is sent again.
      */
-    async createKey(input: CreateKeyInput): Promise<KmsKey> {
+    async createKey(input: CreateKeyInput): Promise<KmsKeyResource> {
         const resource: { [k: string]: unknown } = {
             type: KMS_KEY_TYPE,
             name: input.name,
@@ -126,7 +126,7 @@ export class KmsClient {
         if (input.description !== undefined) resource.description = input.description;
         if (input.expirationDate !== undefined) resource.expirationDate = input.expirationDate;
         if (input.payload !== undefined) resource.payload = input.payload;
-        return createWithRecovery<KmsKey>({
+        return createWithRecovery<KmsKeyResource>({
             operation: "create KMS key",
             send: async () => {
                 const res = await this.call("create KMS key", "POST", "/api/v2/keys", {
@@ -150,7 +150,7 @@ export class KmsClient {
     }
 
     /** All keys of the instance (and key ring), following offset paging. */
-    async listKeys(): Promise<KmsKey[]> {
+    async listKeys(): Promise<KmsKeyResource[]> {
         return collectPages(0, async (offset: number) => {
             const items = await this.listPage(offset, this.pageSize);
             return items.length < this.pageSize ? { items } : { items, next: offset + this.pageSize };
@@ -158,14 +158,14 @@ export class KmsClient {
     }
 
     /** One key, with its payload when it is a standard key the caller may read. */
-    async getKey(id: string): Promise<KmsKey> {
+    async getKey(id: string): Promise<KmsKeyResource> {
         const res = await this.call("get KMS key", "GET", `/api/v2/keys/${pathSegment(id)}`);
         const key = this.firstKey(res, "get KMS key");
         if (typeof key.payload === "string") this.http.addSecret(key.payload);
         return key;
     }
 
-    async getKeyMetadata(id: string): Promise<KmsKey> {
+    async getKeyMetadata(id: string): Promise<KmsKeyResource> {
         const res = await this.call("get KMS key metadata", "GET", `/api/v2/keys/${pathSegment(id)}/metadata`);
         return this.firstKey(res, "get KMS key metadata");
     }
@@ -231,7 +231,7 @@ export class KmsClient {
      * its new `keyVersion` and `lastRotateDate`. An imported root key needs new material (`payload`, base64).
      * Not retried after a lost answer: a replay would rotate twice.
      */
-    async rotate(keyId: string, options: { payload?: string } = {}): Promise<KmsKey> {
+    async rotate(keyId: string, options: { payload?: string } = {}): Promise<KmsKeyResource> {
         const body = options.payload !== undefined ? { payload: options.payload } : undefined;
         const res = await this.call("rotate KMS key", "POST", `/api/v2/keys/${pathSegment(keyId)}/actions/rotate`, {
             json: body,
@@ -260,13 +260,13 @@ export class KmsClient {
     }
 
     /** The instance's key rings, `default` included. */
-    async listKeyRings(): Promise<KmsKeyRing[]> {
+    async listKeyRings(): Promise<KmsKeyRingResource[]> {
         const res = await this.call("list KMS key rings", "GET", "/api/v2/key_rings", { noKeyRing: true });
         const body = this.parseCollection(res, "list KMS key rings");
         return (body.resources ?? []).map((r, i) => {
             const o = r as { id?: unknown; creationDate?: unknown; createdBy?: unknown };
             if (!o || typeof o.id !== "string") throw this.responses.invalid(res, "list KMS key rings", `resources[${i}].id: expected a string`);
-            const ring: KmsKeyRing = { id: o.id };
+            const ring: KmsKeyRingResource = { id: o.id };
             if (typeof o.creationDate === "string") ring.creationDate = o.creationDate;
             if (typeof o.createdBy === "string") ring.createdBy = o.createdBy;
             return ring;
@@ -346,14 +346,14 @@ export class KmsClient {
 
     // ---------- plumbing ----------
 
-    private async listPage(offset: number, limit: number): Promise<KmsKey[]> {
+    private async listPage(offset: number, limit: number): Promise<KmsKeyResource[]> {
         const res = await this.call("list KMS keys", "GET", "/api/v2/keys", { query: { limit, offset } });
         const body = this.parseCollection(res, "list KMS keys");
         const schema = this.responses.schema("keySchema", keySchema);
         return (body.resources ?? []).map((r, i) => {
             const parsed = schema.safeParse(r);
             if (!parsed.success) throw this.responses.invalid(res, "list KMS keys", `resources[${i}]: ${parsed.error.issues[0]?.message ?? "invalid"}`);
-            return parsed.data as KmsKey;
+            return parsed.data as KmsKeyResource;
         });
     }
 
@@ -425,12 +425,12 @@ export class KmsClient {
         return r.data as { resources?: unknown[] };
     }
 
-    private firstKey(res: HttpResponse<unknown>, operation: string): KmsKey {
+    private firstKey(res: HttpResponse<unknown>, operation: string): KmsKeyResource {
         const body = this.parseCollection(res, operation);
         const first = body.resources?.[0];
         const r = this.responses.schema("keySchema", keySchema).safeParse(first);
         if (!r.success) throw this.responses.invalid(res, operation, `resources[0]: ${r.error.issues[0]?.message ?? "missing"}`);
-        return r.data as KmsKey;
+        return r.data as KmsKeyResource;
     }
 }
 

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { KmsService } from "../client/config";
 import { appendErrorNote, isNotFound } from "../client/errors";
-import { KmsClient, KmsKeyPolicies, KmsKey as KmsKeyResource } from "../client/kmsClient";
+import { KmsClient, KmsKeyPolicies, KmsKeyResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./session";
 import {

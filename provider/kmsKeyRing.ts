@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { KmsService } from "../client/config";
 import { appendErrorNote } from "../client/errors";
-import { KmsClient, KmsKeyRing as KmsKeyRingResource } from "../client/kmsClient";
+import { KmsClient, KmsKeyRingResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { providerForDeployment } from "./dynamicProvider";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";

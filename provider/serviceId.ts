@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CloudSession } from "./session";
 import { isNotFound } from "../client/errors";
-import { ServiceId as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
+import { ServiceIdEntity as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
 import { deleteLockable, iamEntity, updateLockable } from "./lockableEntity";
 import { compact, crnField, descriptionField, differs, nameField, sameSet, schemaOnce, validate, withoutProvider } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
