@@ -21,6 +21,7 @@ import * as fs from "fs";
 import * as nodeModule from "module";
 import * as os from "os";
 import * as path from "path";
+import { REPO_ROOT } from "./lib/repoRoot";
 
 // ---------- fixed inputs: a run differs from another only in ids, timestamps, keys and the port ----------
 
@@ -197,16 +198,7 @@ function log(message: string): void {
     process.stderr.write(`write-state-fixture: ${redact(message)}\n`);
 }
 
-/** The repository root: the nearest folder above this file whose package.json is ours. */
-function findRepoRoot(start: string): string {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-        const pkg = path.join(dir, "package.json");
-        if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, "utf8")).name === "pulumi-ibmcloud-iam") return dir;
-        if (path.dirname(dir) === dir) throw new Error(`no pulumi-ibmcloud-iam package.json above ${start}`);
-    }
-}
-
-const REPO = findRepoRoot(__dirname);
+const REPO = REPO_ROOT;
 const FIXTURES_DIR = path.join(REPO, "test", "fixtures", "state");
 
 /** Pids of live processes (not this one) whose environment holds `MARKER_ENV=<value>`. */
