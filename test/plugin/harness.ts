@@ -45,6 +45,7 @@ import type { ResourceProvider } from "@pulumi/pulumi/dynamic";
 import { providerForDeployment } from "../../provider/dynamicProvider";
 import { secretInput } from "../support/pulumiWire";
 import { REPO_ROOT } from "../../scripts/lib/repoRoot";
+import { killProcessGroup } from "../../scripts/lib/process";
 
 // Load grpc-js and google-protobuf exactly as @pulumi/pulumi resolves them (they are its
 // dependencies, not ours): credentials and Struct must be the instances the proto classes use.
@@ -245,26 +246,17 @@ export interface RunningPlugin {
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-    if (child.pid === undefined) return;
-    try {
-        process.kill(-child.pid, signal);
-    } catch {
-        /* the group is already gone */
-    }
-}
-
 function installExitHook(): void {
     if (exitHookInstalled) return;
     exitHookInstalled = true;
     process.on("exit", () => {
-        for (const child of live) killGroup(child, "SIGKILL");
+        for (const child of live) killProcessGroup(child.pid, "SIGKILL");
     });
     // Node's default SIGINT/SIGTERM handling skips "exit" listeners: kill the plugins, then let the
     // default action happen if nobody else handles the signal.
     for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
         process.once(sig, () => {
-            for (const child of live) killGroup(child, "SIGKILL");
+            for (const child of live) killProcessGroup(child.pid, "SIGKILL");
             if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
         });
     }
@@ -340,7 +332,7 @@ export async function startPlugin(opts: StartPluginOptions = {}): Promise<Runnin
             });
         });
     } catch (e) {
-        killGroup(child, "SIGKILL");
+        killProcessGroup(child.pid, "SIGKILL");
         await waitForExit(child, 5_000);
         throw e;
     }
@@ -352,12 +344,12 @@ export async function startPlugin(opts: StartPluginOptions = {}): Promise<Runnin
         if (stopped) return;
         stopped = true;
         client.close();
-        killGroup(child, "SIGTERM");
+        killProcessGroup(child.pid, "SIGTERM");
         if (!(await waitForExit(child, 3_000))) {
-            killGroup(child, "SIGKILL");
+            killProcessGroup(child.pid, "SIGKILL");
             await waitForExit(child, 5_000);
         }
-        killGroup(child, "SIGKILL"); // anything the provider spawned into the group
+        killProcessGroup(child.pid, "SIGKILL"); // anything the provider spawned into the group
         live.delete(child);
     }
 
