@@ -3,7 +3,7 @@
 // IBM's roles for kms and hs-crypto, so they must agree: same CRNs, same display names, same kinds.
 import { strict as assert } from "assert";
 import { rolesFor } from "../../emulator/iam/roles";
-import { KNOWN_ROLE_SERVICES, knownRoles } from "../../provider/roles";
+import { KNOWN_ROLE_SERVICES, knownRoles } from "../../provider/policy/roles";
 
 describe("provider/roles and the emulator's role catalogue agree", () => {
     for (const service of KNOWN_ROLE_SERVICES) {
