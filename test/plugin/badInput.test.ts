@@ -5,15 +5,8 @@
 import { strict as assert } from "assert";
 import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import {
-    accessPolicyProvider,
-    authorizationPolicyProvider,
-    kmsAccessReadyProvider,
-    kmsKeyProvider,
-    kmsKeyRingProvider,
-    serviceApiKeyProvider,
-    serviceIdProvider,
-} from "../../provider";
+import { PROVIDER_OF } from "../support/resources";
+import { serviceIdProvider } from "../../provider";
 import { BAD_INPUTS, BASES, BadInputTarget, KNOWN_ARGUMENTS, rootArgument } from "../support/badInputs";
 import { RunningPlugin, startPlugin } from "./harness";
 
@@ -22,15 +15,7 @@ interface Stats {
     writes: number;
 }
 
-const PROVIDERS: Record<Exclude<BadInputTarget, "KmsAccess">, object> = {
-    ServiceId: serviceIdProvider,
-    ServiceApiKey: serviceApiKeyProvider,
-    AccessPolicy: accessPolicyProvider,
-    KmsKey: kmsKeyProvider,
-    KmsAccessReady: kmsAccessReadyProvider,
-    KmsKeyRing: kmsKeyRingProvider,
-    AuthorizationPolicy: authorizationPolicyProvider,
-};
+const PROVIDERS: Record<Exclude<BadInputTarget, "KmsAccess">, object> = PROVIDER_OF;
 
 const ROWS = BAD_INPUTS.filter((r) => r.target !== "KmsAccess");
 
