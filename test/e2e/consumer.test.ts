@@ -227,7 +227,7 @@ describe("e2e: the packed package in a fresh project outside the repository (the
             assert.ok(dynamic.length > 0);
             for (const r of dynamic) {
                 const provider = String(r.inputs.__provider);
-                // Installed under node_modules: one require of the module whose whole export is the provider (issue 14).
+                // Installed under node_modules: one require of the module whose whole export is the provider.
                 assert.match(provider, /require\("pulumi-ibmcloud-iam\/dist\/provider\/module\/[A-Za-z]+\.js"\)/, `${r.urn} names its provider module`);
                 assert.ok(provider.length <= 512, `${r.urn}: one require, not a thin provider or the serialized client (${provider.length} bytes)`);
                 assert.doesNotMatch(provider, /IamTokenManager|undici|createWithRecovery/, `${r.urn}: no client code by value`);

@@ -7,10 +7,10 @@
 // `describe` that needs it calls `usePackedProject()` in its body; the project is made by the first `before`
 // that asks and removed by the `after` of the last user (or at process exit, when a filtered run skips one).
 import { strict as assert } from "assert";
-import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { CommandResult, runCommand } from "../../../scripts/lib/process";
 import { REPO_ROOT } from "./engine";
 
 /** The SDK version this leg runs (the repository's node_modules). */
@@ -23,11 +23,7 @@ export const USER_PACKAGES: Readonly<Record<string, string>> = {
 };
 export const OP_TIMEOUT_MS = 180_000;
 
-export interface Run {
-    code: number | null;
-    stdout: string;
-    stderr: string;
-}
+export type Run = CommandResult;
 
 export interface RunOptions {
     cwd: string;
@@ -35,31 +31,9 @@ export interface RunOptions {
     timeoutMs?: number;
 }
 
-/** Runs a command to completion in its own process group (killed whole on timeout). */
+/** Runs a command to completion in its own process group (killed whole on timeout, OP_TIMEOUT_MS by default). */
 export function run(cmd: string, args: string[], opts: RunOptions): Promise<Run> {
-    return new Promise((resolve, reject) => {
-        const child = childProcess.spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        const timer = setTimeout(() => {
-            try {
-                process.kill(-(child.pid as number), "SIGKILL");
-            } catch {
-                // gone
-            }
-            reject(new Error(`${cmd} ${args.join(" ")} timed out after ${opts.timeoutMs ?? OP_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
-        }, opts.timeoutMs ?? OP_TIMEOUT_MS);
-        child.on("error", (e) => {
-            clearTimeout(timer);
-            reject(e);
-        });
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            resolve({ code, stdout, stderr });
-        });
-    });
+    return runCommand(cmd, args, { ...opts, timeoutMs: opts.timeoutMs ?? OP_TIMEOUT_MS });
 }
 
 /** Values that must never reach test output; `ok` replaces them in the errors it throws. */
