@@ -6,16 +6,22 @@ import * as crypto from "crypto";
 import { may, mayInPart, Scope, Target } from "./access";
 import type { Emulator } from "./app";
 import { registerKeyActionRoutes } from "./kmsActions";
+import { registerKmsAdminRoutes } from "./kmsAdmin";
+import { registerAliasRoutes } from "./kmsAliases";
+import { createAllowed, inheritInstancePolicies, registerInstancePolicyRoutes } from "./kmsInstancePolicies";
+import { registerKeyLifecycleRoutes } from "./kmsLifecycle";
+import { registerRegistrationRoutes } from "./kmsRegistrations";
 import { KmsCrypto } from "./kmsCrypto";
 import { registerKeyPolicyRoutes } from "./kmsPolicies";
 import { registerKeyRingRoutes } from "./kmsKeyRings";
 import { correlationHeader, Ctx, KmsError, kmsUnauthorized, Router } from "./server";
 import { registerServiceTokenRoute } from "./serviceToken";
-import { InstanceRecord, KmsKeyRecord } from "./state";
+import { InstanceRecord, KmsKeyRecord, StateStore } from "./state";
 
 export const KEY_TYPE = "application/vnd.ibm.kms.key+json";
 export const DEFAULT_RING = "default";
 export const RING_ID = /^[a-zA-Z0-9-]{2,100}$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_LIMIT = 5000;
 const DEFAULT_LIMIT = 200;
 
@@ -42,12 +48,56 @@ export const K = {
             "Number of authorizations required to delete is not met",
             "Conflict: Key could not be deleted. Please see `reasons` for more details.",
         ),
-    notDeleted: () => new KmsError(409, "KEY_NOT_DELETED_ERR", "Only a deleted key can be purged", "Conflict: The key is not deleted"),
+    /** IBM's catalogue: a disabled key refuses wrap/unwrap/rotate, and purge refuses a key that is not deleted. */
+    invalidState: (what: string) =>
+        new KmsError(409, "KEY_ACTION_INVALID_STATE_ERR", "Key is not in a valid state", `Conflict: ${what}. Please see \`reasons\` for more details.`),
+    tooEarly: (what: string) =>
+        new KmsError(
+            409,
+            "REQ_TOO_EARLY_ERR",
+            "The key was updated recently: Please wait and try again",
+            `Conflict: ${what}. Please see \`reasons\` for more details.`,
+        ),
+    protectedResource: () =>
+        new KmsError(
+            409,
+            "PROTECTED_RESOURCE_ERR",
+            "Key is protecting one or more cloud resources",
+            "Conflict: Key could not be deleted. Please see `reasons` for more details.",
+            { type: "query_param", name: "force" },
+        ),
+    retentionPolicy: () =>
+        new KmsError(
+            409,
+            "PREV_KEY_DEL_ERR",
+            "The key cannot be deleted because it's protecting a cloud resource that has a retention policy: Before you delete this key, contact an account owner to remove the retention policy on each resource that is associated with the key",
+            "Conflict: Key could not be deleted. Please see `reasons` for more details.",
+        ),
+    createImportAccess: () =>
+        new KmsError(
+            409,
+            "KEY_CREATE_IMPORT_ACCESS_ERR",
+            "KeyCreateImportAccess instance policy does not allow this action",
+            "Conflict: Key could not be created. Please see `reasons` for more details.",
+        ),
 };
 
 export function kmsTime(d: Date = new Date()): string {
     return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
+
+/**
+ * KMS's clock: real time plus the offset `POST /__emulator/kms/clock` added, so the documented waits (30 s
+ * before enable or restore, 4 h before purge, 30 days of restore, 7 days of a deletion authorization) can be
+ * tested without waiting. Kept in the state so a restarted emulator keeps its time.
+ */
+export function kmsNow(store: StateStore): number {
+    return Date.now() + (store.data.kmsClockOffsetMs ?? 0);
+}
+
+export const PURGE_WAIT_MS = 4 * 3600 * 1000;
+export const RESTORE_WINDOW_MS = 30 * 24 * 3600 * 1000;
+export const AUTO_PURGE_MS = 90 * 24 * 3600 * 1000;
 
 export function renderKey(emu: Emulator, inst: InstanceRecord, k: KmsKeyRecord, withPayload: boolean): Record<string, unknown> {
     const o: Record<string, unknown> = {
@@ -75,6 +125,16 @@ export function renderKey(emu: Emulator, inst: InstanceRecord, k: KmsKeyRecord, 
     if (k.expirationDate) o.expirationDate = k.expirationDate;
     if (k.deletionDate) o.deletionDate = k.deletionDate;
     if (k.deletedBy) o.deletedBy = k.deletedBy;
+    if (k.deleted && k.deletionDate) {
+        const at = Date.parse(k.deletionDate);
+        const now = kmsNow(emu.store);
+        o.restoreAllowed = now - at <= RESTORE_WINDOW_MS;
+        o.restoreExpirationDate = kmsTime(new Date(at + RESTORE_WINDOW_MS));
+        o.purgeAllowed = now - at >= PURGE_WAIT_MS;
+        o.purgeAllowedFrom = kmsTime(new Date(at + PURGE_WAIT_MS));
+        o.purgeScheduledOn = kmsTime(new Date(at + AUTO_PURGE_MS));
+    }
+    if (k.aliases?.length) o.aliases = k.aliases.map((a) => a.alias);
     if (withPayload && k.payload !== undefined) o.payload = k.payload;
     return o;
 }
@@ -132,12 +192,38 @@ export class KmsRoutes {
         ];
     }
 
+    nowMs(): number {
+        return kmsNow(this.emu.store);
+    }
+
+    /** KMS's clock as Key Protect writes dates. */
+    time(): string {
+        return kmsTime(new Date(this.nowMs()));
+    }
+
     /**
-     * The key of `:id`, once the caller may do `action` on it. Access is decided before existence is
-     * revealed: an unknown key is judged as the instance, so a caller without access gets 401 either way.
+     * The key named by `idOrAlias` (an id, or one of its aliases: IBM takes an alias wherever it takes an id).
+     * A key deleted over 90 days ago is purged on the way, as IBM purges it automatically.
+     */
+    findKey(inst: InstanceRecord, idOrAlias: string): KmsKeyRecord | undefined {
+        const d = this.emu.store.data;
+        const k = UUID.test(idOrAlias)
+            ? d.kmsKeys.find((x) => x.instance === inst.guid && x.id === idOrAlias)
+            : d.kmsKeys.find((x) => x.instance === inst.guid && x.aliases?.some((a) => a.alias === idOrAlias));
+        if (k?.deleted && k.deletionDate && this.nowMs() - Date.parse(k.deletionDate) > AUTO_PURGE_MS) {
+            d.kmsKeys = d.kmsKeys.filter((x) => x !== k);
+            this.emu.store.save();
+            return undefined;
+        }
+        return k;
+    }
+
+    /**
+     * The key of `:id` (an id or an alias), once the caller may do `action` on it. Access is decided before
+     * existence is revealed: an unknown key is judged as the instance, so a caller without access gets 401 either way.
      */
     authorizedKey(ctx: Ctx, inst: InstanceRecord, action: string, allowDeleted = false): KmsKeyRecord {
-        const k = this.emu.store.data.kmsKeys.find((x) => x.instance === inst.guid && x.id === ctx.params.id);
+        const k = this.findKey(inst, ctx.params.id);
         this.authorize(ctx, inst, action, k ? KmsRoutes.scopesOf(k) : undefined);
         if (!k) throw K.notFound();
         if (k.deleted && !allowDeleted) throw K.gone();
@@ -171,11 +257,12 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
         const type = (ctx.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
         if (type !== KEY_TYPE && type !== "application/json") throw K.badBody(`Content-Type must be ${KEY_TYPE}`);
         const ring = r.keyRingHeader(ctx) ?? DEFAULT_RING;
-        const spec = parseCreate(ctx);
+        const spec = parseCreate(ctx, r.nowMs());
         r.authorize(ctx, inst, spec.payload !== undefined ? "secrets.import" : "secrets.create", [{ resourceType: "key-ring", resource: ring }]);
         // as on IBM, a ring must be created (POST /api/v2/key_rings/{id}) before a key goes in it
         if (!r.ringExists(inst, ring)) throw K.ringNotFound("Key could not be created");
-        const now = kmsTime();
+        if (!createAllowed(emu.store, inst, spec.extractable, spec.payload !== undefined)) throw K.createImportAccess();
+        const now = r.time();
         const id = crypto.randomUUID();
         const k: KmsKeyRecord = {
             id,
@@ -196,31 +283,48 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
         if (spec.extractable) k.payload = spec.payload ?? crypto.randomBytes(32).toString("base64");
         // a root key's material is sealed at rest (kmsCrypto.ts) and never served
         else k.versions = [r.crypto.newVersion(id, now, spec.payload !== undefined ? Buffer.from(spec.payload, "base64") : undefined, id)];
+        // the instance's dual-authorization and rotation policies reach the keys created after them
+        inheritInstancePolicies(emu.store, inst, k, ctx.caller!.iamId, now);
         emu.store.data.kmsKeys.push(k);
         emu.store.save();
         send(ctx, 201, envelope([renderKey(emu, inst, k, false)]));
     });
 
-    router.add("GET", "/api/v2/keys", kms, (ctx) => {
+    /** The keys a list (or its HEAD) shows: the filters of the query and header, and only what the caller may list. */
+    const listed = (ctx: Ctx): { inst: InstanceRecord; keys: KmsKeyRecord[] } => {
         const inst = instanceOf(ctx);
         const ring = r.keyRingHeader(ctx);
         const inInstance = emu.store.data.kmsKeys.filter((k) => k.instance === inst.guid);
         r.authorizeInPart(ctx, inst, "secrets.list", inInstance.map(KmsRoutes.scopesOf));
-        const limit = intParam(ctx, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT);
-        const offset = intParam(ctx, "offset", 0, 0, Number.MAX_SAFE_INTEGER);
         const states = stateParam(ctx);
         const extractable = ctx.query.get("extractable");
         if (extractable !== null && extractable !== "true" && extractable !== "false") throw K.badParam("extractable must be true or false");
         const wholeInstance = r.may(ctx, inst, "secrets.list");
-        const all = inInstance.filter(
+        const keys = inInstance.filter(
             (k) =>
                 states.includes(k.state) &&
                 (ring === undefined || k.keyRing === ring) &&
                 (extractable === null || String(k.extractable) === extractable) &&
                 (wholeInstance || r.may(ctx, inst, "secrets.list", KmsRoutes.scopesOf(k))),
         );
-        send(ctx, 200, envelope(all.slice(offset, offset + limit).map((k) => renderKey(emu, inst, k, false))));
+        return { inst, keys };
+    };
+
+    router.add("GET", "/api/v2/keys", kms, (ctx) => {
+        const { inst, keys } = listed(ctx);
+        const limit = intParam(ctx, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT);
+        const offset = intParam(ctx, "offset", 0, 0, Number.MAX_SAFE_INTEGER);
+        send(ctx, 200, envelope(keys.slice(offset, offset + limit).map((k) => renderKey(emu, inst, k, false))));
     });
+
+    // the key collection's metadata: no body, the count of the keys a list would show in `Key-Total`
+    router.add("HEAD", "/api/v2/keys", kms, (ctx) => {
+        const { keys } = listed(ctx);
+        ctx.send(200, undefined, { ...correlationHeader(ctx), "Key-Total": String(keys.length) });
+    });
+
+    // before `/api/v2/keys/:id`, which would take `registrations` for a key id
+    registerRegistrationRoutes(router, r);
 
     router.add("GET", "/api/v2/keys/:id", kms, (ctx) => {
         const inst = instanceOf(ctx);
@@ -241,17 +345,25 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
         const force = ctx.query.get("force");
         if (force !== null && force !== "true" && force !== "false") throw K.badParam("force must be true or false");
         const k = r.authorizedKey(ctx, inst, "secrets.delete");
+        const registrations = k.registrations ?? [];
+        // a key other services registered as protecting their data goes only with force, and never while a
+        // registration carries a retention policy
+        if (registrations.some((g) => g.preventKeyDeletion)) throw K.retentionPolicy();
+        if (registrations.length > 0 && force !== "true") throw K.protectedResource();
         if (k.policies?.dualAuthDelete?.enabled) {
             const auth = k.deletionAuthorization;
             // IBM: a second user deletes after a first one set the key for deletion (valid for 7 days)
-            if (!auth || auth.by === ctx.caller!.iamId || Date.now() - auth.at > DUAL_AUTH_WINDOW_MS) throw K.authorizationsNotMet();
+            if (!auth || auth.by === ctx.caller!.iamId || r.nowMs() - auth.at > DUAL_AUTH_WINDOW_MS) throw K.authorizationsNotMet();
         }
-        const now = kmsTime();
+        const now = r.time();
         k.deleted = true;
         k.state = 5;
         k.deletionDate = now;
         k.deletedBy = ctx.caller!.iamId;
         k.lastUpdateDate = now;
+        k.stateChangedAt = r.nowMs();
+        delete k.deletionAuthorization;
+        delete k.registrations;
         emu.store.save();
         if (prefersRepresentation(ctx)) send(ctx, 200, envelope([renderKey(emu, inst, k, false)]));
         else send(ctx, 204);
@@ -260,8 +372,9 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
     router.add("DELETE", "/api/v2/keys/:id/purge", kms, (ctx) => {
         const inst = instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.purge", true);
-        // (choice) the cloud's 4-hour wait after delete is not modelled
-        if (!k.deleted) throw K.notDeleted();
+        if (!k.deleted) throw K.invalidState("Key could not be purged");
+        // IBM: a deleted key can be purged 4 hours after its deletion
+        if (r.nowMs() - Date.parse(k.deletionDate!) < PURGE_WAIT_MS) throw K.tooEarly("Key could not be purged");
         emu.store.data.kmsKeys = emu.store.data.kmsKeys.filter((x) => x !== k);
         emu.store.save();
         if (prefersRepresentation(ctx)) send(ctx, 200, envelope([renderKey(emu, inst, k, false)]));
@@ -269,6 +382,10 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
     });
 
     registerKeyActionRoutes(router, r);
+    registerKeyLifecycleRoutes(router, r);
+    registerAliasRoutes(router, r);
+    registerInstancePolicyRoutes(router, r);
+    registerKmsAdminRoutes(router, r);
     registerKeyRingRoutes(router, r);
     registerKeyPolicyRoutes(router, r);
     registerServiceTokenRoute(router, emu);
@@ -304,7 +421,7 @@ interface CreateSpec {
     expirationDate?: string;
 }
 
-function parseCreate(ctx: Ctx): CreateSpec {
+function parseCreate(ctx: Ctx, nowMs: number): CreateSpec {
     const b = ctx.json<Record<string, unknown>>();
     const md = b?.metadata as Record<string, unknown> | undefined;
     if (!md || md.collectionType !== KEY_TYPE || md.collectionTotal !== 1) {
@@ -332,7 +449,7 @@ function parseCreate(ctx: Ctx): CreateSpec {
     let expirationDate: string | undefined;
     if (r.expirationDate !== undefined) {
         const d = typeof r.expirationDate === "string" ? new Date(r.expirationDate) : new Date(NaN);
-        if (Number.isNaN(d.getTime()) || d.getTime() <= Date.now()) throw K.badBody("expirationDate must be a future RFC 3339 date");
+        if (Number.isNaN(d.getTime()) || d.getTime() <= nowMs) throw K.badBody("expirationDate must be a future RFC 3339 date");
         expirationDate = kmsTime(d);
     }
     return { name: r.name, description: r.description as string | undefined, extractable, payload, expirationDate };

@@ -1,7 +1,7 @@
 // Key policies (GET/PUT /api/v2/keys/{id}/policies): a rotation interval in months (1-12) and dual
 // authorization delete, in Key Protect's policy envelope.
 import * as crypto from "crypto";
-import { envelope, K, KmsRoutes, kmsTime } from "./kms";
+import { envelope, K, KmsRoutes } from "./kms";
 import { Ctx, KmsError, Router } from "./server";
 import { InstanceRecord, KmsKeyPolicyRecord, KmsKeyRecord } from "./state";
 
@@ -114,7 +114,7 @@ export function registerKeyPolicyRoutes(router: Router, r: KmsRoutes): void {
         const wanted = parsePut(ctx, only);
         // (choice) a standard key is never rotated, so it takes no rotation policy
         if (wanted.rotation && k.extractable) throw K.rootRequired("Key policy could not be set");
-        const now = kmsTime();
+        const now = r.time();
         const stamp = (old: KmsKeyPolicyRecord | undefined): KmsKeyPolicyRecord => ({
             id: old?.id ?? crypto.randomUUID(),
             creationDate: old?.creationDate ?? now,
