@@ -2,10 +2,12 @@
 // create or import which keys (keyCreateImportAccess) and the allowed network. Key creation consults them:
 // keys created afterwards inherit dual authorization and rotation, and keyCreateImportAccess is enforced.
 import * as crypto from "crypto";
-import { K, KmsRoutes } from "./kms";
-import { POLICY_TYPE } from "./kmsPolicies";
-import { Ctx, KmsError, Router } from "./server";
-import { InstanceRecord, KmsInstancePolicyRecord, KmsKeyRecord, StateStore } from "./state";
+import { KmsError } from "../core/errors";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { InstanceRecord, KmsInstancePolicyRecord, KmsKeyRecord, StateStore } from "../core/state";
+import { POLICY_TYPE } from "./keyPolicies";
+import { K, KmsRoutes } from "./keys";
 
 const TYPES = ["dualAuthDelete", "rotation", "metrics", "keyCreateImportAccess", "allowedNetwork"] as const;
 type PolicyType = (typeof TYPES)[number];
@@ -120,11 +122,10 @@ function checkData(type: PolicyType, raw: unknown, i: number): KmsInstancePolicy
     }
 }
 
-export function registerInstancePolicyRoutes(router: Router, r: KmsRoutes): void {
-    const kms = { family: "kms" as const, auth: true };
+export function instancePolicyHandlers(r: KmsRoutes) {
     const emu = r.emu;
 
-    router.add("GET", "/api/v2/instance/policies", kms, (ctx) => {
+    const list: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         r.authorize(ctx, inst, "instancepolicies.read");
         const only = policyParam(ctx);
@@ -139,9 +140,9 @@ export function registerInstancePolicyRoutes(router: Router, r: KmsRoutes): void
                 lastUpdated: p.lastUpdated,
             }));
         r.send(ctx, 200, { metadata: { collectionType: POLICY_TYPE, collectionTotal: resources.length }, resources });
-    });
+    };
 
-    router.add("PUT", "/api/v2/instance/policies", kms, (ctx) => {
+    const replace: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         r.authorize(ctx, inst, "instancepolicies.write");
         const only = policyParam(ctx);
@@ -181,5 +182,7 @@ export function registerInstancePolicyRoutes(router: Router, r: KmsRoutes): void
         }
         emu.store.save();
         r.send(ctx, 204);
-    });
+    };
+
+    return { list, replace };
 }

@@ -1,22 +1,17 @@
 // Key Protect / HPCS keys API (/api/v2/keys), enforcing IAM policies per instance, key ring, key and
-// action. The other KMS routes live beside it: key rings (kmsKeyRings.ts), key actions such as wrap and
-// rotate (kmsActions.ts), key policies (kmsPolicies.ts), the crypto (kmsCrypto.ts) and the source-service
-// tokens of service-to-service authorizations (serviceToken.ts); they share the helpers of `KmsRoutes`.
+// action. The other KMS handlers live beside it: key rings (keyRings.ts), key actions such as wrap and
+// rotate (keyActions.ts), key policies (keyPolicies.ts) and the key material (keyMaterial.ts); they share
+// the helpers of `KmsRoutes`. Source services reach KMS with tokens from ../admin/serviceToken.ts.
 import * as crypto from "crypto";
-import { may, mayInPart, Scope, Target } from "./access";
-import type { Emulator } from "./app";
-import { registerKeyActionRoutes } from "./kmsActions";
-import { registerKmsAdminRoutes } from "./kmsAdmin";
-import { registerAliasRoutes } from "./kmsAliases";
-import { createAllowed, inheritInstancePolicies, registerInstancePolicyRoutes } from "./kmsInstancePolicies";
-import { registerKeyLifecycleRoutes } from "./kmsLifecycle";
-import { registerRegistrationRoutes } from "./kmsRegistrations";
-import { KmsCrypto } from "./kmsCrypto";
-import { registerKeyPolicyRoutes } from "./kmsPolicies";
-import { registerKeyRingRoutes } from "./kmsKeyRings";
-import { correlationHeader, Ctx, KmsError, kmsUnauthorized, Router } from "./server";
-import { registerServiceTokenRoute } from "./serviceToken";
-import { InstanceRecord, KmsKeyRecord, StateStore } from "./state";
+import type { StoreContext } from "../core/context";
+import { correlationHeader, kmsUnauthorized } from "../core/errors";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { InstanceRecord, KmsKeyRecord, StateStore } from "../core/state";
+import { may, mayInPart, Scope, Target } from "../iam/access";
+import { createAllowed, inheritInstancePolicies } from "./instancePolicies";
+import { K } from "./errors";
+import { KmsCrypto } from "./keyMaterial";
 
 export const KEY_TYPE = "application/vnd.ibm.kms.key+json";
 export const DEFAULT_RING = "default";
@@ -25,62 +20,7 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 const MAX_LIMIT = 5000;
 const DEFAULT_LIMIT = 200;
 
-export const K = {
-    badBody: (message: string) => new KmsError(400, "BAD_BODY_ERR", message, "Bad Request: Invalid body data"),
-    badParam: (message: string) => new KmsError(400, "INVALID_QUERY_PARAM_ERR", message, "Bad Request: Invalid query parameter"),
-    badHeader: (message: string, name: string) => new KmsError(400, "BAD_HEADERS_ERR", message, "Bad Request: Invalid header", { type: "header", name }),
-    notFound: () => new KmsError(404, "KEY_NOT_FOUND_ERR", "Key does not exist", "Not Found: Key could not be found"),
-    gone: () => new KmsError(410, "KEY_DELETED_ERR", "The key has been deleted and is no longer available", "Gone: The key was deleted"),
-    /** IBM's error catalogue: wrap, unwrap, rotate (and enable, disable, restore) need a root key. */
-    rootRequired: (what: string) =>
-        new KmsError(
-            400,
-            "KEY_ROOT_REQ_ERR",
-            "Requested action can only be completed with a root key.",
-            `Bad Request: ${what}. Please see \`reasons\` for more details.`,
-        ),
-    ringNotFound: (what: string) =>
-        new KmsError(404, "KEY_RING_NOT_FOUND_ERR", "The key ring could not be found.", `Not Found: ${what}. Please see \`reasons\` for more details.`),
-    authorizationsNotMet: () =>
-        new KmsError(
-            409,
-            "AUTHORIZATIONS_NOT_MET",
-            "Number of authorizations required to delete is not met",
-            "Conflict: Key could not be deleted. Please see `reasons` for more details.",
-        ),
-    /** IBM's catalogue: a disabled key refuses wrap/unwrap/rotate, and purge refuses a key that is not deleted. */
-    invalidState: (what: string) =>
-        new KmsError(409, "KEY_ACTION_INVALID_STATE_ERR", "Key is not in a valid state", `Conflict: ${what}. Please see \`reasons\` for more details.`),
-    tooEarly: (what: string) =>
-        new KmsError(
-            409,
-            "REQ_TOO_EARLY_ERR",
-            "The key was updated recently: Please wait and try again",
-            `Conflict: ${what}. Please see \`reasons\` for more details.`,
-        ),
-    protectedResource: () =>
-        new KmsError(
-            409,
-            "PROTECTED_RESOURCE_ERR",
-            "Key is protecting one or more cloud resources",
-            "Conflict: Key could not be deleted. Please see `reasons` for more details.",
-            { type: "query_param", name: "force" },
-        ),
-    retentionPolicy: () =>
-        new KmsError(
-            409,
-            "PREV_KEY_DEL_ERR",
-            "The key cannot be deleted because it's protecting a cloud resource that has a retention policy: Before you delete this key, contact an account owner to remove the retention policy on each resource that is associated with the key",
-            "Conflict: Key could not be deleted. Please see `reasons` for more details.",
-        ),
-    createImportAccess: () =>
-        new KmsError(
-            409,
-            "KEY_CREATE_IMPORT_ACCESS_ERR",
-            "KeyCreateImportAccess instance policy does not allow this action",
-            "Conflict: Key could not be created. Please see `reasons` for more details.",
-        ),
-};
+export { K };
 
 export function kmsTime(d: Date = new Date()): string {
     return d.toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -99,7 +39,7 @@ export const PURGE_WAIT_MS = 4 * 3600 * 1000;
 export const RESTORE_WINDOW_MS = 30 * 24 * 3600 * 1000;
 export const AUTO_PURGE_MS = 90 * 24 * 3600 * 1000;
 
-export function renderKey(emu: Emulator, inst: InstanceRecord, k: KmsKeyRecord, withPayload: boolean): Record<string, unknown> {
+export function renderKey(emu: StoreContext, inst: InstanceRecord, k: KmsKeyRecord, withPayload: boolean): Record<string, unknown> {
     const o: Record<string, unknown> = {
         type: KEY_TYPE,
         id: k.id,
@@ -147,7 +87,7 @@ export function envelope(resources: unknown[], collectionType: string = KEY_TYPE
 export class KmsRoutes {
     readonly crypto: KmsCrypto;
 
-    constructor(readonly emu: Emulator) {
+    constructor(readonly emu: StoreContext) {
         this.crypto = new KmsCrypto(emu.store);
     }
 
@@ -246,13 +186,12 @@ export class KmsRoutes {
     }
 }
 
-export function registerKmsRoutes(router: Router, emu: Emulator): void {
-    const kms = { family: "kms" as const, auth: true };
-    const r = new KmsRoutes(emu);
+export function keyHandlers(r: KmsRoutes) {
+    const emu = r.emu;
     const instanceOf = (ctx: Ctx) => r.instanceOf(ctx);
     const send = (ctx: Ctx, status: number, body?: unknown) => r.send(ctx, status, body);
 
-    router.add("POST", "/api/v2/keys", kms, (ctx) => {
+    const create: Handler = (ctx) => {
         const inst = instanceOf(ctx);
         const type = (ctx.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
         if (type !== KEY_TYPE && type !== "application/json") throw K.badBody(`Content-Type must be ${KEY_TYPE}`);
@@ -281,14 +220,14 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
         if (spec.description !== undefined) k.description = spec.description;
         if (spec.expirationDate !== undefined) k.expirationDate = spec.expirationDate;
         if (spec.extractable) k.payload = spec.payload ?? crypto.randomBytes(32).toString("base64");
-        // a root key's material is sealed at rest (kmsCrypto.ts) and never served
+        // a root key's material is sealed at rest (keyMaterial.ts) and never served
         else k.versions = [r.crypto.newVersion(id, now, spec.payload !== undefined ? Buffer.from(spec.payload, "base64") : undefined, id)];
         // the instance's dual-authorization and rotation policies reach the keys created after them
         inheritInstancePolicies(emu.store, inst, k, ctx.caller!.iamId, now);
         emu.store.data.kmsKeys.push(k);
         emu.store.save();
         send(ctx, 201, envelope([renderKey(emu, inst, k, false)]));
-    });
+    };
 
     /** The keys a list (or its HEAD) shows: the filters of the query and header, and only what the caller may list. */
     const listed = (ctx: Ctx): { inst: InstanceRecord; keys: KmsKeyRecord[] } => {
@@ -310,37 +249,34 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
         return { inst, keys };
     };
 
-    router.add("GET", "/api/v2/keys", kms, (ctx) => {
+    const list: Handler = (ctx) => {
         const { inst, keys } = listed(ctx);
         const limit = intParam(ctx, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT);
         const offset = intParam(ctx, "offset", 0, 0, Number.MAX_SAFE_INTEGER);
         send(ctx, 200, envelope(keys.slice(offset, offset + limit).map((k) => renderKey(emu, inst, k, false))));
-    });
+    };
 
     // the key collection's metadata: no body, the count of the keys a list would show in `Key-Total`
-    router.add("HEAD", "/api/v2/keys", kms, (ctx) => {
+    const count: Handler = (ctx) => {
         const { keys } = listed(ctx);
         ctx.send(200, undefined, { ...correlationHeader(ctx), "Key-Total": String(keys.length) });
-    });
+    };
 
-    // before `/api/v2/keys/:id`, which would take `registrations` for a key id
-    registerRegistrationRoutes(router, r);
-
-    router.add("GET", "/api/v2/keys/:id", kms, (ctx) => {
+    const get: Handler = (ctx) => {
         const inst = instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.readmetadata");
         // only a standard key has a payload to reveal, and that needs ReaderPlus or more
         if (k.extractable) r.authorize(ctx, inst, "secrets.read", KmsRoutes.scopesOf(k));
         send(ctx, 200, envelope([renderKey(emu, inst, k, true)]));
-    });
+    };
 
-    router.add("GET", "/api/v2/keys/:id/metadata", kms, (ctx) => {
+    const metadata: Handler = (ctx) => {
         const inst = instanceOf(ctx);
         // (choice) metadata of a deleted key stays readable (state 5), as Key Protect keeps it
         send(ctx, 200, envelope([renderKey(emu, inst, r.authorizedKey(ctx, inst, "secrets.readmetadata", true), false)]));
-    });
+    };
 
-    router.add("DELETE", "/api/v2/keys/:id", kms, (ctx) => {
+    const remove: Handler = (ctx) => {
         const inst = instanceOf(ctx);
         const force = ctx.query.get("force");
         if (force !== null && force !== "true" && force !== "false") throw K.badParam("force must be true or false");
@@ -367,9 +303,9 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
         emu.store.save();
         if (prefersRepresentation(ctx)) send(ctx, 200, envelope([renderKey(emu, inst, k, false)]));
         else send(ctx, 204);
-    });
+    };
 
-    router.add("DELETE", "/api/v2/keys/:id/purge", kms, (ctx) => {
+    const purge: Handler = (ctx) => {
         const inst = instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.purge", true);
         if (!k.deleted) throw K.invalidState("Key could not be purged");
@@ -379,16 +315,9 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
         emu.store.save();
         if (prefersRepresentation(ctx)) send(ctx, 200, envelope([renderKey(emu, inst, k, false)]));
         else send(ctx, 204);
-    });
+    };
 
-    registerKeyActionRoutes(router, r);
-    registerKeyLifecycleRoutes(router, r);
-    registerAliasRoutes(router, r);
-    registerInstancePolicyRoutes(router, r);
-    registerKmsAdminRoutes(router, r);
-    registerKeyRingRoutes(router, r);
-    registerKeyPolicyRoutes(router, r);
-    registerServiceTokenRoute(router, emu);
+    return { create, list, count, get, metadata, remove, purge };
 }
 
 export const DUAL_AUTH_WINDOW_MS = 7 * 24 * 3600 * 1000;

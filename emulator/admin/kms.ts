@@ -1,12 +1,13 @@
 // KMS's part of the admin API (/__emulator/kms/, no token): what only another IBM service or time itself does
 // in the cloud. `registrations` stands for a service (Cloud Object Storage, a database) registering or dropping
 // its use of a key; `clock` moves KMS's clock forward, so the documented waits can be tested without waiting.
-import { KmsRoutes } from "./kms";
-import { renderRegistration } from "./kmsRegistrations";
-import { AdminError, Ctx, Router } from "./server";
-import { InstanceRecord, KmsKeyRecord } from "./state";
+import { AdminError } from "../core/errors";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { InstanceRecord, KmsKeyRecord } from "../core/state";
+import { KmsRoutes } from "../kms/keys";
+import { renderRegistration } from "../kms/registrations";
 
-const admin = { family: "admin" as const, auth: false };
 const CRN = /^crn:v1:[^:]*:[^:]*:[^:]+:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*$/;
 
 function body(ctx: Ctx): Record<string, unknown> {
@@ -26,7 +27,7 @@ function str(b: Record<string, unknown>, name: string): string {
     return v;
 }
 
-export function registerKmsAdminRoutes(router: Router, r: KmsRoutes): void {
+export function kmsAdminHandlers(r: KmsRoutes) {
     const emu = r.emu;
     const keyOf = (b: Record<string, unknown>): { inst: InstanceRecord; k: KmsKeyRecord } => {
         const inst = emu.store.instance(str(b, "instance"));
@@ -37,7 +38,7 @@ export function registerKmsAdminRoutes(router: Router, r: KmsRoutes): void {
     };
 
     // {instance, key (id or alias), resourceCrn, description?, preventKeyDeletion?, keyVersion?} → 201 the registration
-    router.add("POST", "/__emulator/kms/registrations", admin, (ctx) => {
+    const register: Handler = (ctx) => {
         const b = body(ctx);
         const { k } = keyOf(b);
         const resourceCrn = str(b, "resourceCrn");
@@ -66,10 +67,10 @@ export function registerKmsAdminRoutes(router: Router, r: KmsRoutes): void {
         k.registrations = [...(k.registrations ?? []), g];
         emu.store.save();
         ctx.send(201, renderRegistration(r, k, g));
-    });
+    };
 
     // ?instance=&key=&resourceCrn= → 204: the service no longer uses the key
-    router.add("DELETE", "/__emulator/kms/registrations", admin, (ctx) => {
+    const unregister: Handler = (ctx) => {
         const q = Object.fromEntries(["instance", "key", "resourceCrn"].map((n) => [n, ctx.query.get(n) ?? undefined]));
         const { k } = keyOf(q);
         const resourceCrn = str(q, "resourceCrn");
@@ -77,18 +78,20 @@ export function registerKmsAdminRoutes(router: Router, r: KmsRoutes): void {
         k.registrations = k.registrations.filter((g) => g.resourceCrn !== resourceCrn);
         emu.store.save();
         ctx.send(204);
-    });
+    };
 
-    router.add("GET", "/__emulator/kms/clock", admin, (ctx) => {
+    const clock: Handler = (ctx) => {
         ctx.send(200, { now: new Date(r.nowMs()).toISOString(), offsetSeconds: (emu.store.data.kmsClockOffsetMs ?? 0) / 1000 });
-    });
+    };
 
     // {advanceSeconds} → the clock moves forward (never back: dates already written must stay in the past)
-    router.add("POST", "/__emulator/kms/clock", admin, (ctx) => {
+    const advanceClock: Handler = (ctx) => {
         const s = body(ctx).advanceSeconds;
         if (typeof s !== "number" || !Number.isFinite(s) || s <= 0) throw new AdminError(400, "advanceSeconds must be a positive number of seconds");
         emu.store.data.kmsClockOffsetMs = (emu.store.data.kmsClockOffsetMs ?? 0) + s * 1000;
         emu.store.save();
         ctx.send(200, { now: new Date(r.nowMs()).toISOString(), offsetSeconds: emu.store.data.kmsClockOffsetMs / 1000 });
-    });
+    };
+
+    return { register, unregister, clock, advanceClock };
 }

@@ -1,10 +1,11 @@
 // Registrations: another IBM service (Cloud Object Storage, a database) records that a resource of its own is
 // protected by a key. Listed by key (GET /api/v2/keys/{id}/registrations) and by instance
 // (GET /api/v2/keys/registrations); no IBM service runs here, so they are made through the admin API
-// (kmsAdmin.ts). A registered key is deleted only with `force`, never while one carries a retention policy.
-import { envelope, K, KmsRoutes } from "./kms";
-import { Ctx, Router } from "./server";
-import { KmsKeyRecord, KmsRegistrationRecord } from "./state";
+// (../admin/kms.ts). A registered key is deleted only with `force`, never while one carries a retention policy.
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { KmsKeyRecord, KmsRegistrationRecord } from "../core/state";
+import { envelope, K, KmsRoutes } from "./keys";
 
 export const REGISTRATION_TYPE = "application/vnd.ibm.kms.registration+json";
 
@@ -67,11 +68,10 @@ function preventFilter(ctx: Ctx): (g: KmsRegistrationRecord) => boolean {
     return (g) => g.preventKeyDeletion === (raw === "true");
 }
 
-export function registerRegistrationRoutes(router: Router, r: KmsRoutes): void {
-    const kms = { family: "kms" as const, auth: true };
+export function registrationHandlers(r: KmsRoutes) {
     const emu = r.emu;
 
-    router.add("GET", "/api/v2/keys/registrations", kms, (ctx) => {
+    const listAll: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const keys = emu.store.data.kmsKeys.filter((k) => k.instance === inst.guid);
         r.authorizeInPart(ctx, inst, "registrations.list", keys.map(KmsRoutes.scopesOf));
@@ -82,14 +82,16 @@ export function registerRegistrationRoutes(router: Router, r: KmsRoutes): void {
             .filter((k) => whole || r.may(ctx, inst, "registrations.list", KmsRoutes.scopesOf(k)))
             .flatMap((k) => (k.registrations ?? []).filter((g) => crn(g.resourceCrn) && prevent(g)).map((g) => renderRegistration(r, k, g)));
         r.send(ctx, 200, page(ctx, all));
-    });
+    };
 
-    router.add("GET", "/api/v2/keys/:id/registrations", kms, (ctx) => {
+    const listForKey: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "registrations.list", true);
         const crn = crnFilter(ctx);
         const prevent = preventFilter(ctx);
         const all = (k.registrations ?? []).filter((g) => crn(g.resourceCrn) && prevent(g)).map((g) => renderRegistration(r, k, g));
         r.send(ctx, 200, page(ctx, all));
-    });
+    };
+
+    return { listAll, listForKey };
 }

@@ -1,8 +1,10 @@
 // A key's life after creation: its versions, disable and enable, restore after a delete, and the sync that
 // tells registered services about the key again. Windows follow IBM's documentation: enable and restore wait
 // 30 s after the last state change, restore is possible for 30 days, sync once an hour.
-import { envelope, K, KEY_TYPE, KmsRoutes, renderKey, RESTORE_WINDOW_MS } from "./kms";
-import { Ctx, KmsError, Router } from "./server";
+import { KmsError } from "../core/errors";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { envelope, K, KEY_TYPE, KmsRoutes, renderKey, RESTORE_WINDOW_MS } from "./keys";
 
 const STATE_CHANGE_WAIT_MS = 30_000;
 const SYNC_WAIT_MS = 3600_000;
@@ -30,11 +32,10 @@ function boolParam(ctx: Ctx, name: string): boolean {
     return raw === "true";
 }
 
-export function registerKeyLifecycleRoutes(router: Router, r: KmsRoutes): void {
-    const kms = { family: "kms" as const, auth: true };
+export function keyLifecycleHandlers(r: KmsRoutes) {
     const emu = r.emu;
 
-    router.add("GET", "/api/v2/keys/:id/versions", kms, (ctx) => {
+    const versions: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const limit = intParam(ctx, "limit", 200, 5000);
         const offset = intParam(ctx, "offset", 0, Number.MAX_SAFE_INTEGER);
@@ -47,9 +48,9 @@ export function registerKeyLifecycleRoutes(router: Router, r: KmsRoutes): void {
         const body = envelope(page, KEY_TYPE) as { metadata: Record<string, unknown> };
         if (totalCount) body.metadata.totalCount = all.length;
         r.send(ctx, 200, body);
-    });
+    };
 
-    router.add("POST", "/api/v2/keys/:id/actions/disable", kms, (ctx) => {
+    const disable: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.disable");
         if (k.extractable) throw K.rootRequired("Key could not be disabled");
@@ -59,9 +60,9 @@ export function registerKeyLifecycleRoutes(router: Router, r: KmsRoutes): void {
         k.lastUpdateDate = r.time();
         emu.store.save();
         r.send(ctx, 204);
-    });
+    };
 
-    router.add("POST", "/api/v2/keys/:id/actions/enable", kms, (ctx) => {
+    const enable: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.enable");
         if (k.extractable) throw K.rootRequired("Key could not be enabled");
@@ -72,9 +73,9 @@ export function registerKeyLifecycleRoutes(router: Router, r: KmsRoutes): void {
         k.lastUpdateDate = r.time();
         emu.store.save();
         r.send(ctx, 204);
-    });
+    };
 
-    router.add("POST", "/api/v2/keys/:id/restore", kms, (ctx) => {
+    const restore: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.restore", true);
         if (!k.deleted) throw K.invalidState("Key could not be restored");
@@ -91,9 +92,9 @@ export function registerKeyLifecycleRoutes(router: Router, r: KmsRoutes): void {
         k.lastUpdateDate = r.time();
         emu.store.save();
         r.send(ctx, 201, envelope([renderKey(emu, inst, k, false)]));
-    });
+    };
 
-    router.add("POST", "/api/v2/keys/:id/actions/sync", kms, (ctx) => {
+    const sync: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.sync", true);
         // IBM lets a key's associated resources be synced once an hour after the key last changed
@@ -101,5 +102,7 @@ export function registerKeyLifecycleRoutes(router: Router, r: KmsRoutes): void {
         k.lastUpdateDate = r.time();
         emu.store.save();
         r.send(ctx, 204);
-    });
+    };
+
+    return { versions, disable, enable, restore, sync };
 }

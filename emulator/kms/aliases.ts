@@ -1,7 +1,8 @@
 // Key aliases (POST/DELETE /api/v2/keys/{id}/aliases/{alias}): other names of a key, unique in the instance,
 // at most five per key; every route that takes a key id takes an alias too (KmsRoutes.findKey).
-import { KmsRoutes, UUID } from "./kms";
-import { KmsError, Router } from "./server";
+import { KmsError } from "../core/errors";
+import type { Handler } from "../core/server";
+import { KmsRoutes, UUID } from "./keys";
 
 export const ALIAS_TYPE = "application/vnd.ibm.kms.key_alias+json";
 const MAX_PER_KEY = 5;
@@ -59,11 +60,10 @@ const A = {
         ),
 };
 
-export function registerAliasRoutes(router: Router, r: KmsRoutes): void {
-    const kms = { family: "kms" as const, auth: true };
+export function aliasHandlers(r: KmsRoutes) {
     const emu = r.emu;
 
-    router.add("POST", "/api/v2/keys/:id/aliases/:alias", kms, (ctx) => {
+    const create: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.createalias");
         const alias = ctx.params.alias;
@@ -74,7 +74,10 @@ export function registerAliasRoutes(router: Router, r: KmsRoutes): void {
         });
         const own = k.aliases?.find((a) => a.alias === alias);
         // (choice) the same alias again on the same key is a success that changes nothing, so a retry is safe
-        if (own) return r.send(ctx, 200, render(own));
+        if (own) {
+            r.send(ctx, 200, render(own));
+            return;
+        }
         const inInstance = emu.store.data.kmsKeys.filter((x) => x.instance === inst.guid);
         if (inInstance.some((x) => x.aliases?.some((a) => a.alias === alias))) throw A.notUnique();
         if ((k.aliases?.length ?? 0) >= MAX_PER_KEY) throw A.quota(`a key has at most ${MAX_PER_KEY} aliases`);
@@ -84,14 +87,16 @@ export function registerAliasRoutes(router: Router, r: KmsRoutes): void {
         k.aliases = [...(k.aliases ?? []), a];
         emu.store.save();
         r.send(ctx, 201, render(a));
-    });
+    };
 
-    router.add("DELETE", "/api/v2/keys/:id/aliases/:alias", kms, (ctx) => {
+    const remove: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.deletealias");
         if (!k.aliases?.some((a) => a.alias === ctx.params.alias)) throw A.notFound();
         k.aliases = k.aliases.filter((a) => a.alias !== ctx.params.alias);
         emu.store.save();
         r.send(ctx, 204);
-    });
+    };
+
+    return { create, remove };
 }
