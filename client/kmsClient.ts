@@ -206,35 +206,32 @@ export class KmsClient {
 
     /** The root key's versions, newest first (IBM: `GET /api/v2/keys/{id}/versions`). */
     async listKeyVersions(keyId: string): Promise<KmsKeyVersion[]> {
-        const out: KmsKeyVersion[] = [];
-        for (let page = 0; page < MAX_PAGES; page++) {
-            const res = await this.call("list KMS key versions", "GET", `/api/v2/keys/${enc(keyId)}/versions`, {
-                query: { limit: this.pageSize, offset: page * this.pageSize },
+        return collectPages(0, async (offset: number) => {
+            const res = await this.call("list KMS key versions", "GET", `/api/v2/keys/${pathSegment(keyId)}/versions`, {
+                query: { limit: this.pageSize, offset },
             });
-            const batch = parseVersions(res, "list KMS key versions");
-            out.push(...batch);
-            if (batch.length < this.pageSize) break;
-        }
-        return out;
+            const items = parseVersions(res, "list KMS key versions");
+            return items.length < this.pageSize ? { items } : { items, next: offset + this.pageSize };
+        });
     }
 
     /** Disables root key `keyId` (state 2): it stays readable and refuses wrap and unwrap until enabled. */
     async disableKey(keyId: string): Promise<void> {
-        await this.call("disable KMS key", "POST", `/api/v2/keys/${enc(keyId)}/actions/disable`, {
+        await this.call("disable KMS key", "POST", `/api/v2/keys/${pathSegment(keyId)}/actions/disable`, {
             contentType: "application/vnd.ibm.kms.key_action_disable+json",
         });
     }
 
     /** Enables a disabled root key; IBM refuses it (409 REQ_TOO_EARLY_ERR) within 30 s of the disable. */
     async enableKey(keyId: string): Promise<void> {
-        await this.call("enable KMS key", "POST", `/api/v2/keys/${enc(keyId)}/actions/enable`, {
+        await this.call("enable KMS key", "POST", `/api/v2/keys/${pathSegment(keyId)}/actions/enable`, {
             contentType: "application/vnd.ibm.kms.key_action_enable+json",
         });
     }
 
     /** Restores a deleted key (30 s to 30 days after its deletion) with its versions and policies; returns it. */
-    async restoreKey(keyId: string): Promise<KmsKey> {
-        const res = await this.call("restore KMS key", "POST", `/api/v2/keys/${enc(keyId)}/restore`, { headers: { prefer: "return=representation" } });
+    async restoreKey(keyId: string): Promise<KmsKeyResource> {
+        const res = await this.call("restore KMS key", "POST", `/api/v2/keys/${pathSegment(keyId)}/restore`, { headers: { prefer: "return=representation" } });
         if (res.status === 204 || res.body === null) return this.getKeyMetadata(keyId);
         return this.firstKey(res, "restore KMS key");
     }
@@ -242,7 +239,7 @@ export class KmsClient {
     /** Purges a deleted key for good (KeyPurge role, 4 h after the delete). Returns false when it was already gone. */
     async purgeKey(keyId: string): Promise<boolean> {
         try {
-            await this.call("purge KMS key", "DELETE", `/api/v2/keys/${enc(keyId)}/purge`);
+            await this.call("purge KMS key", "DELETE", `/api/v2/keys/${pathSegment(keyId)}/purge`);
             return true;
         } catch (err) {
             if (err instanceof IbmCloudError && err.status === 404) return false;
@@ -252,14 +249,14 @@ export class KmsClient {
 
     /** Gives key `keyId` another name, usable wherever an id is (at most 5 per key, unique in the instance). */
     async createKeyAlias(keyId: string, alias: string): Promise<KmsKeyAlias> {
-        const res = await this.call("create KMS key alias", "POST", `/api/v2/keys/${enc(keyId)}/aliases/${enc(alias)}`, { idempotent: true });
+        const res = await this.call("create KMS key alias", "POST", `/api/v2/keys/${pathSegment(keyId)}/aliases/${pathSegment(alias)}`, { idempotent: true });
         return parseAlias(res, "create KMS key alias");
     }
 
     /** Removes an alias; false when the key did not have it (404). */
     async deleteKeyAlias(keyId: string, alias: string): Promise<boolean> {
         try {
-            await this.call("delete KMS key alias", "DELETE", `/api/v2/keys/${enc(keyId)}/aliases/${enc(alias)}`);
+            await this.call("delete KMS key alias", "DELETE", `/api/v2/keys/${pathSegment(keyId)}/aliases/${pathSegment(alias)}`);
             return true;
         } catch (err) {
             if (err instanceof IbmCloudError && err.status === 404) return false;
@@ -269,25 +266,22 @@ export class KmsClient {
 
     /** Other services' registrations of key `keyId`, or of every key of the instance when no key is given. */
     async listRegistrations(keyId?: string): Promise<KmsRegistration[]> {
-        const path = keyId === undefined ? "/api/v2/keys/registrations" : `/api/v2/keys/${enc(keyId)}/registrations`;
-        const out: KmsRegistration[] = [];
-        for (let page = 0; page < MAX_PAGES; page++) {
-            const res = await this.call("list KMS registrations", "GET", path, { query: { limit: this.pageSize, offset: page * this.pageSize } });
-            const batch = parseRegistrations(res, "list KMS registrations");
-            out.push(...batch);
-            if (batch.length < this.pageSize) break;
-        }
-        return out;
+        const path = keyId === undefined ? "/api/v2/keys/registrations" : `/api/v2/keys/${pathSegment(keyId)}/registrations`;
+        return collectPages(0, async (offset: number) => {
+            const res = await this.call("list KMS registrations", "GET", path, { query: { limit: this.pageSize, offset } });
+            const items = parseRegistrations(res, "list KMS registrations");
+            return items.length < this.pageSize ? { items } : { items, next: offset + this.pageSize };
+        });
     }
 
     /** The first half of a dual-authorization delete: this identity authorizes another one to delete the key (7 days). */
     async setKeyForDeletion(keyId: string): Promise<void> {
-        await this.call("set KMS key for deletion", "POST", `/api/v2/keys/${enc(keyId)}/actions/setKeyForDeletion`, { idempotent: true });
+        await this.call("set KMS key for deletion", "POST", `/api/v2/keys/${pathSegment(keyId)}/actions/setKeyForDeletion`, { idempotent: true });
     }
 
     /** Withdraws an authorization to delete. */
     async unsetKeyForDeletion(keyId: string): Promise<void> {
-        await this.call("unset KMS key for deletion", "POST", `/api/v2/keys/${enc(keyId)}/actions/unsetKeyForDeletion`, { idempotent: true });
+        await this.call("unset KMS key for deletion", "POST", `/api/v2/keys/${pathSegment(keyId)}/actions/unsetKeyForDeletion`, { idempotent: true });
     }
 
     /** The instance's policies (each present only when set). */
