@@ -3,7 +3,8 @@
 // routes need no token, so they must tell those requests apart from the user's own curl, tests and SDKs.
 import * as net from "net";
 import * as os from "os";
-import { header, Middleware } from "./server";
+import { header } from "./request";
+import { Middleware } from "./server";
 import { AdminError } from "./errors";
 
 /** Where the server listens, known once `listen` has bound. */
