@@ -39,7 +39,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as nodeModule from "module";
 import type * as pulumi from "@pulumi/pulumi";
-import { exitWithParent } from "./parentWatch";
+import { exitWithParent } from "./core/parentWatch";
 
 // Every provider module loads this one, in the plugin and in the program: neither outlives the engine that started it.
 exitWithParent();

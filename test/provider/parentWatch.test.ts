@@ -4,7 +4,7 @@ import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { exitWithParent } from "../../provider/parentWatch";
+import { exitWithParent } from "../../provider/core/parentWatch";
 
 describe("provider: exit with the parent", () => {
     it("does nothing in a process the engine did not start (mocha, a user's app)", () => {
@@ -19,7 +19,7 @@ describe("provider: exit with the parent", () => {
             const plugin = path.join(dir, "plugin.js");
             fs.writeFileSync(
                 plugin,
-                `const { exitWithParent } = require(${JSON.stringify(path.resolve(__dirname, "../../provider/parentWatch.js"))});
+                `const { exitWithParent } = require(${JSON.stringify(path.resolve(__dirname, "../../provider/core/parentWatch.js"))});
                  const ok = exitWithParent({ entry: "/x/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js", everyMs: 200,
                      onGone: () => { require("fs").writeFileSync(${JSON.stringify(path.join(dir, "gone"))}, "1"); process.exit(0); } });
                  require("fs").writeFileSync(${JSON.stringify(path.join(dir, "pid"))}, String(process.pid) + " " + ok);
