@@ -26,6 +26,26 @@ export interface ServedResource {
     secretInputs: readonly string[];
     /** What `pulumi import` takes as the id, in words (docs/plugin.md and the schema repeat it). */
     importId: string;
+    /**
+     * For resources whose provider needs more than the id to find the object (KMS: the instance): the object's id
+     * and the state fields that locate it, from an import id. Undefined when `id` is not in the import form. The
+     * engine keeps the import id as the resource's id, so every call maps it.
+     */
+    fromImportId?: (id: string) => { id: string; props: Record<string, unknown> } | undefined;
+}
+
+/**
+ * `crn:v1:<cloud>:<type>:<kms|hs-crypto>:<region>:a/<account>:<instance guid>:<kind>:<id>`: IBM's CRN of a key
+ * (`kind` = `key`), and the same form for a key ring (`key-ring`).
+ */
+function kmsImportId(kind: "key" | "key-ring") {
+    return (id: string) => {
+        const parts = id.split(":");
+        if (parts.length !== 10 || parts[0] !== "crn" || parts[8] !== kind || parts[9] === "") return undefined;
+        const [, , , , service, region, , instanceId, , objectId] = parts;
+        if (service !== "kms" && service !== "hs-crypto") return undefined;
+        return { id: objectId, props: { instanceId, service, region } };
+    };
 }
 
 const served: ServedResource[] = [
@@ -44,14 +64,17 @@ const served: ServedResource[] = [
         provider: kmsKeyProvider,
         secretOutputs: ["apiKey", "payload"],
         secretInputs: ["apiKey", "payload"],
-        importId: "see docs/plugin.md (the instance and the key id)",
+        importId: "the key's CRN, `crn:v1:bluemix:public:<kms|hs-crypto>:<region>:a/<account>:<instance guid>:key:<key id>`",
+        fromImportId: kmsImportId("key"),
     },
     {
         name: "KmsKeyRing",
         provider: kmsKeyRingProvider,
         secretOutputs: ["apiKey"],
         secretInputs: ["apiKey"],
-        importId: "see docs/plugin.md (the instance and the key ring id)",
+        importId:
+            "the instance CRN with `key-ring:<ring id>` as its last two segments, `crn:v1:bluemix:public:<kms|hs-crypto>:<region>:a/<account>:<instance guid>:key-ring:<ring id>`",
+        fromImportId: kmsImportId("key-ring"),
     },
     {
         name: "KmsAccessReady",

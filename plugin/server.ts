@@ -121,6 +121,11 @@ function answer<T>(callback: Callback<T>, body: () => Promise<T>, secretOutputs?
     );
 }
 
+/** The id the provider knows an object by: an import id (kept as the resource's id by the engine) mapped back. */
+function objectId(r: ServedResource, id: string): string {
+    return r.fromImportId?.(id)?.id ?? id;
+}
+
 export interface PluginOptions {
     version: string;
     /** The Pulumi schema, as GetSchema returns it. */
@@ -241,7 +246,7 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 ensureConfigured();
                 const req = call.request;
                 const r = servedFor(req.getUrn());
-                const result = await r.provider.diff!(req.getId(), fromStruct(req.getOlds()), fromStruct(req.getNews()));
+                const result = await r.provider.diff!(objectId(r, req.getId()), fromStruct(req.getOlds()), fromStruct(req.getNews()));
                 const resp = new provproto.DiffResponse();
                 const D = provproto.DiffResponse.DiffChanges;
                 resp.setChanges(result.changes === true ? D.DIFF_SOME : result.changes === false ? D.DIFF_NONE : D.DIFF_UNKNOWN);
@@ -275,10 +280,14 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 ensureConfigured();
                 const req = call.request;
                 const r = servedFor(req.getUrn());
-                const props = fromStruct(req.getProperties());
-                const result = await r.provider.read!(req.getId(), Object.keys(props).length > 0 ? props : undefined);
+                const stored = fromStruct(req.getProperties());
+                const imported = r.fromImportId?.(req.getId());
+                // An import (no state yet) starts from what the import id says; later reads from the state.
+                const props = Object.keys(stored).length > 0 ? stored : (imported?.props ?? {});
+                const result = await r.provider.read!(imported?.id ?? req.getId(), Object.keys(props).length > 0 ? props : undefined);
                 const resp = new provproto.ReadResponse();
-                resp.setId(result.id ?? "");
+                // An imported object keeps the id it was imported by (the engine keeps that id in state).
+                resp.setId(result.id ? (imported ? req.getId() : result.id) : "");
                 if (result.id) {
                     resp.setProperties(toStruct(markSecret((result.props ?? {}) as Props, r.secretOutputs)));
                     // What `pulumi import` needs: the inputs that reproduce the object, so the next preview shows no change.
@@ -296,7 +305,7 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                     ensureConfigured();
                     const req = call.request;
                     served = servedFor(req.getUrn());
-                    const result = await served.provider.update!(req.getId(), fromStruct(req.getOlds()), fromStruct(req.getNews()));
+                    const result = await served.provider.update!(objectId(served, req.getId()), fromStruct(req.getOlds()), fromStruct(req.getNews()));
                     const resp = new provproto.UpdateResponse();
                     resp.setProperties(toStruct(markSecret((result?.outs ?? {}) as Props, served.secretOutputs)));
                     return resp;
@@ -310,7 +319,7 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 ensureConfigured();
                 const req = call.request;
                 const r = servedFor(req.getUrn());
-                await r.provider.delete?.(req.getId(), fromStruct(req.getProperties()));
+                await r.provider.delete?.(objectId(r, req.getId()), fromStruct(req.getProperties()));
                 return new emptyproto.Empty();
             });
         },

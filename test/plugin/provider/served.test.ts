@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import "../../support/failFast";
 import { startEmulator, RunningEmulator } from "../../../emulator";
-import { IamClient, IamTokenManager } from "../../../client";
+import { IamClient, IamTokenManager, KmsClient } from "../../../client";
 import { BAD_INPUTS, KNOWN_ARGUMENTS, rootArgument } from "../../support/badInputs";
 import { REPO_ROOT } from "../harness";
 import { DIFF_NONE, DIFF_SOME, isSecret, plain, Props, ServedPlugin, startServed } from "./served";
@@ -40,7 +40,7 @@ describe("provider plugin: served resources on the emulator", function () {
     }
 
     before(async () => {
-        emu = await startEmulator({ port: 0 });
+        emu = await startEmulator({ port: 0, instances: [{ service: "kms", region: "us-south" }] });
         secrets.add(emu.apiKey);
         owner = new IamClient({ tokenManager: new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url }) });
         // Nothing in the environment: the credentials come only from the provider's configuration.
@@ -121,6 +121,42 @@ describe("provider plugin: served resources on the emulator", function () {
         const auth = await made("AuthorizationPolicy", { sourceServiceName: "cloud-object-storage", targetServiceName: "kms" });
         await importedShowsNoChange("AuthorizationPolicy", auth.id);
         await plugin.delete("AuthorizationPolicy", auth.id, auth.outs);
+    });
+
+    it("import of KMS objects by CRN: the key and the key ring read back (as the deployer) with their inputs; adding the service ID's apiKey is an update, never a replacement", async () => {
+        const guid = emu.instances[0].guid;
+        const kms = new KmsClient({ endpoint: emu.url, instanceId: guid, tokenSource: () => owner.tokens.getToken(), httpClient: owner.http });
+        await kms.createKeyRing("imported-ring");
+        const inRing = new KmsClient({
+            endpoint: emu.url,
+            instanceId: guid,
+            keyRing: "imported-ring",
+            tokenSource: () => owner.tokens.getToken(),
+            httpClient: owner.http,
+        });
+        const key = await inRing.createKey({ name: "imported-root" });
+        const sid = await owner.createServiceId({ name: "kms-app" });
+        const apiKey = (await owner.createApiKey({ name: "kms-app-key", iam_id: sid.iam_id })).apikey!;
+        secrets.add(apiKey);
+        const instanceCrn = `crn:v1:bluemix:public:kms:us-south:a/${emu.accountId}:${guid}`;
+        for (const [type, id] of [
+            ["KmsKey", `${instanceCrn}:key:${key.id}`],
+            ["KmsKeyRing", `${instanceCrn}:key-ring:imported-ring`],
+        ]) {
+            const read = await plugin.read(type, id);
+            assert.equal(read.id, id, `${type}: the import id is kept`);
+            assert.ok(read.inputs, `${type}: no inputs`);
+            const checked = await plugin.check(type, {}, { ...(plain(read.inputs) as Props), apiKey });
+            assert.deepStrictEqual(checked.failures, [], type);
+            const diff = await plugin.diff(type, id, read.props, checked.inputs);
+            assert.deepStrictEqual(diff.replaces, [], `${type}: an import must never be followed by a replacement`);
+            // A refresh of the imported object (state now given) still finds it by the import id.
+            const again = await plugin.read(type, id, read.props);
+            assert.equal(again.id, id);
+        }
+        const readKey = await plugin.read("KmsKey", `${instanceCrn}:key:${key.id}`);
+        assert.equal(readKey.props.name, "imported-root");
+        assert.equal(readKey.props.keyRing, "imported-ring");
     });
 
     it("every row of the bad-input table is refused at check, naming the argument, secrets kept out", async () => {
