@@ -3,7 +3,7 @@
 // Protect or HPCS instance, or one root key in it, with `roles` (Reader by default: wrap and unwrap).
 // Terraform: `ibm_iam_authorization_policy`. Roles of kms / hs-crypto resolve offline, so a typo fails
 // at preview; the `accountId` attributes come from the deployer's token. Create, adopt-on-409, replace
-// and delete are AccessPolicy's (policyLifecycle.ts).
+// and delete are AccessPolicy's (policy/lifecycle.ts).
 //
 // No wait until the authorization is honoured: on IBM only the source service itself holds tokens of
 // that service (nobody can mint one to probe KMS with), so such a wait could only ever work against
@@ -12,12 +12,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { PolicyBody, PolicyWithEtag } from "../client/iamClient";
-import { checkRoles } from "./accessPolicyCheck";
+import { checkRoles } from "./policy/accessCheck";
 import { providerForDeployment } from "./dynamicProvider";
-import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policyLifecycle";
-import { attribute, liveOutputs, rolesFromLive } from "./policyMapping";
-import { CloudSession } from "./session";
-import { CheckFailure, compact, containsUnknown, descriptionField, rolesField, sameSet, schemaOnce, UNKNOWN, validate } from "./validation";
+import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policy/lifecycle";
+import { attribute, liveOutputs, rolesFromLive } from "./policy/accessMapping";
+import { CloudSession } from "./core/session";
+import { descriptionField, rolesField } from "./check/fields";
+import { CheckFailure, schemaOnce, validate } from "./check/validate";
+import { sameSet } from "./core/diff";
+import { compact, containsUnknown, UNKNOWN } from "./core/props";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
 
@@ -308,6 +312,29 @@ export const authorizationPolicyProvider = new AuthorizationPolicyProvider();
 
 // ---------- resource ----------
 
+/** AuthorizationPolicy's type name and outputs: the props its constructor hands to Pulumi are derived from them. */
+const AUTHORIZATION_POLICY = resourceShape<AuthorizationPolicyOutputs>("AuthorizationPolicy", {
+    sourceServiceName: true,
+    sourceServiceInstance: true,
+    sourceResourceGroupId: true,
+    sourceResourceType: true,
+    targetServiceName: true,
+    targetServiceInstance: true,
+    targetResourceType: true,
+    targetResource: true,
+    roles: true,
+    description: true,
+    adoptExisting: true,
+    policyId: true,
+    etag: true,
+    href: true,
+    state: true,
+    roleCrns: true,
+    accountId: true,
+    createdAt: true,
+    lastModifiedAt: true,
+});
+
 /**
  * A service-to-service authorization: the source service (or one instance of it) may use a Key Protect
  * or HPCS instance, or one key in it, with `roles` (default Reader).
@@ -321,7 +348,7 @@ export const authorizationPolicyProvider = new AuthorizationPolicyProvider();
  * ```
  * Roles and description update in place; a new source or target replaces the policy.
  */
-export class AuthorizationPolicy extends pulumi.dynamic.Resource {
+export class AuthorizationPolicy extends pulumi.dynamic.Resource implements OutputsOf<AuthorizationPolicyOutputs> {
     declare readonly policyId: pulumi.Output<string>;
     declare readonly etag: pulumi.Output<string>;
     declare readonly href: pulumi.Output<string>;
@@ -343,30 +370,14 @@ export class AuthorizationPolicy extends pulumi.dynamic.Resource {
     declare readonly adoptExisting: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: AuthorizationPolicyArgs, opts?: pulumi.CustomResourceOptions) {
-        // Every output key is listed: a get() passes no arguments, and only listed keys receive values.
-        const props: Record<string, unknown> = {
-            sourceServiceInstance: undefined,
-            sourceResourceGroupId: undefined,
-            sourceResourceType: undefined,
-            targetServiceInstance: undefined,
-            targetResourceType: undefined,
-            targetResource: undefined,
-            roles: undefined,
-            description: undefined,
-            adoptExisting: undefined,
-            policyId: undefined,
-            etag: undefined,
-            href: undefined,
-            state: undefined,
-            roleCrns: undefined,
-            accountId: undefined,
-            createdAt: undefined,
-            lastModifiedAt: undefined,
-            ...args,
-            sourceServiceName: args.sourceServiceName,
-            targetServiceName: args.targetServiceName,
-        };
-        super(providerForDeployment(authorizationPolicyProvider), name, props, opts, "ibmcloud-iam", "AuthorizationPolicy");
+        super(
+            providerForDeployment(authorizationPolicyProvider),
+            name,
+            resourceProps(AUTHORIZATION_POLICY, args),
+            resourceOptions(AUTHORIZATION_POLICY, opts),
+            "ibmcloud-iam",
+            AUTHORIZATION_POLICY.type,
+        );
     }
 
     /** Uses an existing authorization by its id without managing it (the engine reads it). */

@@ -7,23 +7,17 @@ import { z } from "zod";
 import * as crypto from "crypto";
 import { KmsService } from "../client/config";
 import { appendErrorNote, IbmCloudError } from "../client/errors";
-import {
-    checkKmsResource,
-    DEFAULT_KMS_SERVICE,
-    holderOf,
-    KmsTargetArgs,
-    isApiKeyRejected,
-    KmsConnections,
-    kmsServiceField,
-    kmsTargetShape,
-    normalizeEndpoint,
-} from "./kmsTarget";
-import { compact, schemaOnce, UNKNOWN } from "./validation";
+import { checkKmsResource, DEFAULT_KMS_SERVICE, KmsInstanceFieldArgs, kmsServiceField, kmsInstanceShape, normalizeEndpoint } from "./kms/instance";
+import { holderOf, isApiKeyRejected } from "./kms/refusals";
+import { KmsSession } from "./kms/session";
+import { schemaOnce } from "./check/validate";
+import { compact, UNKNOWN } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
 
-export interface KmsAccessReadyArgs extends KmsTargetArgs {
+export interface KmsAccessReadyArgs extends KmsInstanceFieldArgs {
     /** The API key whose access is awaited (stored secret). */
     apiKey: pulumi.Input<string>;
     /** The access policy granting it (a new id waits again). */
@@ -71,7 +65,7 @@ export const DEFAULT_ACCESS_TIMEOUT_SECONDS = 60;
 function kmsAccessReadySchema() {
     return z
         .object({
-            ...kmsTargetShape(),
+            ...kmsInstanceShape(),
             service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
             apiKey: z.string({ error: "apiKey must be the service ID's API key (a string)" }).min(1, { error: "apiKey must not be empty" }),
             policyId: z
@@ -109,7 +103,7 @@ export function diffKmsAccessReady(olds: Partial<KmsAccessReadyOutputs>, news: P
 // ---------- provider ----------
 
 export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
-    private readonly connections = new KmsConnections();
+    private readonly connections = new KmsSession();
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.connections.configure(req);
@@ -189,12 +183,32 @@ export const kmsAccessReadyProvider = new KmsAccessReadyProvider();
 
 // ---------- resource ----------
 
+/** KmsAccessReady's type name and outputs: the props its constructor hands to Pulumi are derived from them. */
+const KMS_ACCESS_READY = resourceShape<KmsAccessReadyOutputs>(
+    "KmsAccessReady",
+    {
+        instanceId: true,
+        instanceCrn: true,
+        service: true,
+        endpoint: true,
+        apiKey: true,
+        policyId: true,
+        policyEtag: true,
+        timeoutSeconds: true,
+        iamId: true,
+        readyAt: true,
+        waitedMs: true,
+    },
+    ["apiKey"],
+);
+
 /**
  * Waits (at create, and when the key, policy or endpoint changes) until the KMS instance accepts
  * `apiKey`; fails with a timeout error naming the identity and the instance. Used by `KmsAccess`.
  */
-export class KmsAccessReady extends pulumi.dynamic.Resource {
+export class KmsAccessReady extends pulumi.dynamic.Resource implements OutputsOf<KmsAccessReadyOutputs> {
     declare readonly instanceId: pulumi.Output<string>;
+    declare readonly instanceCrn: pulumi.Output<string | undefined>;
     declare readonly service: pulumi.Output<KmsService>;
     declare readonly endpoint: pulumi.Output<string>;
     declare readonly apiKey: pulumi.Output<string>;
@@ -206,25 +220,13 @@ export class KmsAccessReady extends pulumi.dynamic.Resource {
     declare readonly waitedMs: pulumi.Output<number>;
 
     constructor(name: string, args: KmsAccessReadyArgs, opts?: pulumi.CustomResourceOptions) {
-        const props: Record<string, unknown> = {
-            service: undefined,
-            endpoint: undefined,
-            policyId: undefined,
-            policyEtag: undefined,
-            timeoutSeconds: undefined,
-            iamId: undefined,
-            readyAt: undefined,
-            waitedMs: undefined,
-            ...args,
-            apiKey: pulumi.secret(args.apiKey),
-        };
         super(
             providerForDeployment(kmsAccessReadyProvider),
             name,
-            props,
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }),
+            resourceProps(KMS_ACCESS_READY, args),
+            resourceOptions(KMS_ACCESS_READY, opts),
             "ibmcloud-iam",
-            "KmsAccessReady",
+            KMS_ACCESS_READY.type,
         );
     }
 }

@@ -7,29 +7,23 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { KmsService } from "../client/config";
 import { appendErrorNote, isNotFound } from "../client/errors";
-import { KmsClient, KmsKeyPolicies, KmsKey as KmsKeyResource } from "../client/kmsClient";
+import { KmsClient, KmsKeyPolicies, KmsKeyResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
-import { CloudSession } from "./session";
-import {
-    asServiceId,
-    checkKmsResource,
-    DEFAULT_KMS_SERVICE,
-    deployerTokensOf,
-    explainKmsRefusal,
-    KmsConnections,
-    kmsServiceField,
-    KmsTarget,
-    KmsTargetArgs,
-    kmsTargetShape,
-    targetInputsOf,
-} from "./kmsTarget";
-import { compact, dateTimeField, descriptionField, schemaOnce, UNKNOWN } from "./validation";
+import { CloudSession } from "./core/session";
+import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
+import { KmsInstance } from "./kms/endpoint";
+import { checkKmsResource, DEFAULT_KMS_SERVICE, kmsServiceField, KmsInstanceFieldArgs, kmsInstanceShape, instanceInputsOf } from "./kms/instance";
+import { KmsSession } from "./kms/session";
+import { dateTimeField, descriptionField } from "./check/fields";
+import { schemaOnce } from "./check/validate";
+import { compact, UNKNOWN } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
-import { diffKmsKey, policiesToSet, rotatesOnUpdate } from "./kmsKeyDiff";
+import { diffKmsKey, policiesToSet, rotatesOnUpdate } from "./kms/keyDiff";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
 
-export interface KmsKeyArgs extends KmsTargetArgs {
+export interface KmsKeyArgs extends KmsInstanceFieldArgs {
     /** Key name, 2–90 characters. KMS cannot rename keys: changing it replaces the key. */
     name: pulumi.Input<string>;
     /** Up to 240 characters. KMS cannot change it: changing it replaces the key. */
@@ -156,7 +150,7 @@ function apiKeyField() {
 function kmsKeySchema(expirationMustBeFuture: boolean) {
     return z
         .object({
-            ...kmsTargetShape(),
+            ...kmsInstanceShape(),
             service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
             // IBM's Key Protect docs ("Creating standard keys"): a key name is 2 to 90 characters, need not be unique.
             name: z
@@ -243,7 +237,7 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
 export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     // The deployer's client (a fallback for refresh and destroy); endpoints and the service ID's tokens.
     private readonly session = new CloudSession();
-    private readonly connections = new KmsConnections();
+    private readonly connections = new KmsSession();
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.session.configure(req);
@@ -418,21 +412,21 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         return deployerTokensOf(this.session);
     }
 
-    private asServiceId<T>(apiKey: string | undefined, target: KmsTarget, what: "refresh" | "destroy", fn: (client: KmsClient) => Promise<T>): Promise<T> {
+    private asServiceId<T>(apiKey: string | undefined, target: KmsInstance, what: "refresh" | "destroy", fn: (client: KmsClient) => Promise<T>): Promise<T> {
         return asServiceId(this.connections, () => this.deployerTokens(), "KmsKey", apiKey, target, what, fn);
     }
 
-    private explain(err: unknown, tokens: IamTokenManager, target: KmsTarget, needs: string, extra?: string): Promise<Error> {
+    private explain(err: unknown, tokens: IamTokenManager, target: KmsInstance, needs: string, extra?: string): Promise<Error> {
         return explainKmsRefusal(err, "KmsKey", tokens, target, needs, extra);
     }
 
     // ---------- endpoints ----------
 
-    private targetFor(inputs: Partial<KmsKeyInputs>): KmsTarget {
+    private targetFor(inputs: Partial<KmsKeyInputs>): KmsInstance {
         return this.connections.targetOf(inputs, inputs.keyRing);
     }
 
-    private targetFromState(p: Partial<KmsKeyOutputs>): KmsTarget {
+    private targetFromState(p: Partial<KmsKeyOutputs>): KmsInstance {
         return this.connections.targetFromState(p, p.keyRing);
     }
 
@@ -456,7 +450,7 @@ function policyOutputs(p: KmsKeyPolicies): Pick<KmsKeyOutputs, "rotation" | "dua
 function outputsOf(
     key: KmsKeyResource,
     inputs: Partial<KmsKeyInputs>,
-    target: KmsTarget,
+    target: KmsInstance,
     region: string | undefined,
     policies: KmsKeyPolicies | undefined,
 ): KmsKeyOutputs {
@@ -496,7 +490,7 @@ function outputsOf(
 /** The inputs a stored state corresponds to (for read's `inputs` and for a static get()). */
 function inputsOf(p: Partial<KmsKeyOutputs>): Partial<KmsKeyInputs> {
     return compact({
-        ...targetInputsOf(p),
+        ...instanceInputsOf(p),
         name: p.name,
         description: p.description,
         keyRing: p.keyRing,
@@ -515,8 +509,41 @@ export const kmsKeyProvider = new KmsKeyProvider();
 
 // ---------- resource ----------
 
+/** KmsKey's type name and outputs: the props its constructor hands to Pulumi are derived from them. */
+const KMS_KEY = resourceShape<KmsKeyOutputs>(
+    "KmsKey",
+    {
+        keyId: true,
+        crn: true,
+        state: true,
+        name: true,
+        description: true,
+        keyRing: true,
+        extractable: true,
+        type: true,
+        imported: true,
+        expirationDate: true,
+        creationDate: true,
+        createdBy: true,
+        instanceId: true,
+        service: true,
+        region: true,
+        endpoint: true,
+        force: true,
+        apiKey: true,
+        payload: true,
+        instanceCrn: true,
+        rotation: true,
+        dualAuthDelete: true,
+        rotationTrigger: true,
+        keyVersion: true,
+        lastRotateDate: true,
+    },
+    ["apiKey", "payload"],
+);
+
 /** Identifies an existing key for `KmsKey.get`. */
-export interface KmsKeyLookup extends KmsTargetArgs {
+export interface KmsKeyLookup extends KmsInstanceFieldArgs {
     keyRing?: pulumi.Input<string>;
     /** The service ID's API key the key is managed with. */
     apiKey: pulumi.Input<string>;
@@ -532,7 +559,7 @@ export interface KmsKeyLookup extends KmsTargetArgs {
  * // or { instanceId, service: "kms", region: "us-south", … }; HPCS: service "hs-crypto" (the default when neither service nor a CRN is given)
  * ```
  */
-export class KmsKey extends pulumi.dynamic.Resource {
+export class KmsKey extends pulumi.dynamic.Resource implements OutputsOf<KmsKeyOutputs> {
     declare readonly keyId: pulumi.Output<string>;
     declare readonly crn: pulumi.Output<string>;
     declare readonly state: pulumi.Output<number>;
@@ -563,47 +590,7 @@ export class KmsKey extends pulumi.dynamic.Resource {
     declare readonly lastRotateDate: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: KmsKeyArgs, opts?: pulumi.CustomResourceOptions) {
-        // Every output key is listed (undefined when not an argument) so each declared Output exists,
-        // also for get(), whose values all come from read.
-        const outputKeys: Record<string, undefined> = {
-            keyId: undefined,
-            crn: undefined,
-            state: undefined,
-            name: undefined,
-            description: undefined,
-            keyRing: undefined,
-            extractable: undefined,
-            type: undefined,
-            imported: undefined,
-            expirationDate: undefined,
-            creationDate: undefined,
-            createdBy: undefined,
-            instanceId: undefined,
-            service: undefined,
-            region: undefined,
-            endpoint: undefined,
-            force: undefined,
-            instanceCrn: undefined,
-            rotation: undefined,
-            dualAuthDelete: undefined,
-            rotationTrigger: undefined,
-            keyVersion: undefined,
-            lastRotateDate: undefined,
-        };
-        const props: Record<string, unknown> = {
-            ...outputKeys,
-            ...args,
-            apiKey: pulumi.secret(args.apiKey),
-            payload: args.payload === undefined ? undefined : pulumi.secret(args.payload),
-        };
-        super(
-            providerForDeployment(kmsKeyProvider),
-            name,
-            props,
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "payload"] }),
-            "ibmcloud-iam",
-            "KmsKey",
-        );
+        super(providerForDeployment(kmsKeyProvider), name, resourceProps(KMS_KEY, args), resourceOptions(KMS_KEY, opts), "ibmcloud-iam", KMS_KEY.type);
     }
 
     /** Adopts an existing key by its id (the engine reads it; nothing is created). */

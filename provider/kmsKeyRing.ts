@@ -6,29 +6,29 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { KmsService } from "../client/config";
 import { appendErrorNote } from "../client/errors";
-import { KmsClient, KmsKeyRing as KmsKeyRingResource } from "../client/kmsClient";
+import { KmsClient, KmsKeyRingResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { providerForDeployment } from "./dynamicProvider";
+import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
+import { KmsInstance } from "./kms/endpoint";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 import {
-    asServiceId,
     checkKmsResource,
     DEFAULT_KMS_SERVICE,
-    deployerTokensOf,
-    diffKmsTarget,
-    explainKmsRefusal,
-    KmsConnections,
+    diffKmsInstance,
     kmsServiceField,
-    KmsTarget,
-    KmsTargetArgs,
-    kmsTargetShape,
-    targetInputsOf,
-} from "./kmsTarget";
-import { CloudSession } from "./session";
-import { compact, schemaOnce, UNKNOWN } from "./validation";
+    KmsInstanceFieldArgs,
+    kmsInstanceShape,
+    instanceInputsOf,
+} from "./kms/instance";
+import { KmsSession } from "./kms/session";
+import { CloudSession } from "./core/session";
+import { schemaOnce } from "./check/validate";
+import { compact, UNKNOWN } from "./core/props";
 
 // ---------- arguments ----------
 
-export interface KmsKeyRingArgs extends KmsTargetArgs {
+export interface KmsKeyRingArgs extends KmsInstanceFieldArgs {
     /** The ring's id: 2–100 letters, digits or dashes (not `default`, which always exists). Changing it replaces the ring. */
     keyRingId: pulumi.Input<string>;
     /**
@@ -73,7 +73,7 @@ interface KmsKeyRingInputs {
 function kmsKeyRingSchema() {
     return z
         .object({
-            ...kmsTargetShape(),
+            ...kmsInstanceShape(),
             service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
             keyRingId: z
                 .string({ error: 'keyRingId must be a string such as "app-keys"' })
@@ -91,7 +91,7 @@ function kmsKeyRingSchema() {
 
 /** What `diff` decides (pure). */
 export function diffKmsKeyRing(olds: Partial<KmsKeyRingOutputs>, news: Partial<KmsKeyRingInputs>): { changes: boolean; replaces: string[]; updates: string[] } {
-    const target = diffKmsTarget(olds, news);
+    const target = diffKmsInstance(olds, news);
     const replaces = [...(news.keyRingId === UNKNOWN || olds.keyRingId !== news.keyRingId ? ["keyRingId"] : []), ...target.replaces];
     const updates = [
         ...(news.apiKey === UNKNOWN || olds.apiKey !== news.apiKey ? ["apiKey"] : []),
@@ -105,7 +105,7 @@ export function diffKmsKeyRing(olds: Partial<KmsKeyRingOutputs>, news: Partial<K
 
 export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
     private readonly session = new CloudSession();
-    private readonly connections = new KmsConnections();
+    private readonly connections = new KmsSession();
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.session.configure(req);
@@ -195,7 +195,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
         }
     }
 
-    private asServiceId<T>(apiKey: string | undefined, target: KmsTarget, what: "refresh" | "destroy", fn: (client: KmsClient) => Promise<T>): Promise<T> {
+    private asServiceId<T>(apiKey: string | undefined, target: KmsInstance, what: "refresh" | "destroy", fn: (client: KmsClient) => Promise<T>): Promise<T> {
         return asServiceId(this.connections, () => this.deployerTokens(), "KmsKeyRing", apiKey, target, what, fn);
     }
 
@@ -203,11 +203,11 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
         return deployerTokensOf(this.session);
     }
 
-    private targetOf(inputs: Partial<KmsKeyRingInputs>): KmsTarget {
+    private targetOf(inputs: Partial<KmsKeyRingInputs>): KmsInstance {
         return this.connections.targetOf(inputs);
     }
 
-    private outputsOf(inputs: Partial<KmsKeyRingInputs>, target: KmsTarget, ring: KmsKeyRingResource | undefined, region?: string): KmsKeyRingOutputs {
+    private outputsOf(inputs: Partial<KmsKeyRingInputs>, target: KmsInstance, ring: KmsKeyRingResource | undefined, region?: string): KmsKeyRingOutputs {
         return compact({
             keyRingId: String(inputs.keyRingId),
             instanceId: target.instanceId,
@@ -225,12 +225,30 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
 
 /** The inputs a state corresponds to (read's `inputs`, and a static get()). */
 function inputsOf(p: Partial<KmsKeyRingOutputs>): Partial<KmsKeyRingInputs> {
-    return compact({ ...targetInputsOf(p), keyRingId: p.keyRingId, force: p.force ?? false, apiKey: p.apiKey }) as Partial<KmsKeyRingInputs>;
+    return compact({ ...instanceInputsOf(p), keyRingId: p.keyRingId, force: p.force ?? false, apiKey: p.apiKey }) as Partial<KmsKeyRingInputs>;
 }
 
 export const kmsKeyRingProvider = new KmsKeyRingProvider();
 
 // ---------- resource ----------
+
+/** KmsKeyRing's type name and outputs: the props its constructor hands to Pulumi are derived from them. */
+const KMS_KEY_RING = resourceShape<KmsKeyRingOutputs>(
+    "KmsKeyRing",
+    {
+        keyRingId: true,
+        instanceId: true,
+        service: true,
+        region: true,
+        endpoint: true,
+        force: true,
+        apiKey: true,
+        instanceCrn: true,
+        creationDate: true,
+        createdBy: true,
+    },
+    ["apiKey"],
+);
 
 /** Identifies an existing ring for `KmsKeyRing.get` (its id is the resource id). */
 export type KmsKeyRingLookup = Omit<KmsKeyRingArgs, "keyRingId">;
@@ -244,7 +262,7 @@ export type KmsKeyRingLookup = Omit<KmsKeyRingArgs, "keyRingId">;
  * const key = access.createKey("app-root", { name: "app-root", keyRing: ring.keyRingId });
  * ```
  */
-export class KmsKeyRing extends pulumi.dynamic.Resource {
+export class KmsKeyRing extends pulumi.dynamic.Resource implements OutputsOf<KmsKeyRingOutputs> {
     declare readonly keyRingId: pulumi.Output<string>;
     declare readonly instanceId: pulumi.Output<string>;
     declare readonly service: pulumi.Output<KmsService>;
@@ -258,25 +276,13 @@ export class KmsKeyRing extends pulumi.dynamic.Resource {
     declare readonly createdBy: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: KmsKeyRingArgs, opts?: pulumi.CustomResourceOptions) {
-        const props: Record<string, unknown> = {
-            instanceId: undefined,
-            service: undefined,
-            region: undefined,
-            endpoint: undefined,
-            force: undefined,
-            instanceCrn: undefined,
-            creationDate: undefined,
-            createdBy: undefined,
-            ...args,
-            apiKey: pulumi.secret(args.apiKey),
-        };
         super(
             providerForDeployment(kmsKeyRingProvider),
             name,
-            props,
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }),
+            resourceProps(KMS_KEY_RING, args),
+            resourceOptions(KMS_KEY_RING, opts),
             "ibmcloud-iam",
-            "KmsKeyRing",
+            KMS_KEY_RING.type,
         );
     }
 

@@ -7,27 +7,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { locateProvider, moduleLocation } from "../provider/dynamicProvider";
-import {
-    accessPolicyProvider,
-    authorizationPolicyProvider,
-    kmsAccessReadyProvider,
-    kmsKeyProvider,
-    kmsKeyRingProvider,
-    serviceApiKeyProvider,
-    serviceIdProvider,
-} from "../provider";
+import { PROVIDER_BY_EXPORT } from "./support/resources";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 /** Every resource's provider: state names each by its module path and export (both forms below). */
-const PROVIDERS = {
-    serviceIdProvider,
-    serviceApiKeyProvider,
-    accessPolicyProvider,
-    kmsKeyProvider,
-    kmsAccessReadyProvider,
-    kmsKeyRingProvider,
-    authorizationPolicyProvider,
-};
+const PROVIDERS = PROVIDER_BY_EXPORT;
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
 
 /** How each specifier resolves from a consumer project whose node_modules holds the package. */
@@ -98,7 +82,7 @@ describe("package: what a consumer can import", function () {
 
     it("internals are not importable: dist/provider plumbing, the client's modules, tests, bench, scripts", async () => {
         const internal = [
-            "pulumi-ibmcloud-iam/dist/provider/validation.js",
+            "pulumi-ibmcloud-iam/dist/provider/check/validate.js",
             "pulumi-ibmcloud-iam/dist/client/http.js",
             "pulumi-ibmcloud-iam/dist/emulator/core/state.js",
             "pulumi-ibmcloud-iam/dist/index.js",

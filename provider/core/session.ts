@@ -1,8 +1,8 @@
 // What every dynamic provider holds between calls inside the plugin: the settings its `configure()`
 // received from stack config, and one IAM client (so one cached token) built from them on first use.
 // Credentials never travel in the serialized closure or in resource inputs; they arrive here.
-import { CloudSettings, ExplicitCloudSettings, ProviderConfigSource, resolveCloudSettings, settingsFromProviderConfig } from "../client/config";
-import { IamClient } from "../client/iamClient";
+import { CloudSettings, ExplicitCloudSettings, ProviderConfigSource, resolveCloudSettings, settingsFromProviderConfig } from "../../client/config";
+import { IamClient } from "../../client/iamClient";
 
 export class CloudSession {
     private explicit: ExplicitCloudSettings = {};
