@@ -26,7 +26,7 @@ import {
     settingsFromProviderConfig,
 } from "../client/config";
 import { redact } from "../client/errors";
-import { containsUnknown } from "../provider/validation";
+import { containsUnknown } from "../provider/core/props";
 import { PACKAGE, RESOURCES, ServedResource, servedFor } from "./resources";
 import { FUNCTIONS } from "./functions";
 
