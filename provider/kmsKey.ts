@@ -395,13 +395,8 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
             await this.asServiceId(props.apiKey, target, "destroy", (client) => client.deleteKey(id, { force: props.force === true }));
         } catch (err) {
             if (isNotFound(err)) return;
-            const status = (err as { status?: unknown }).status;
-            if (status === 409 && props.force !== true) {
-                throw appendErrorNote(
-                    err,
-                    `the key may still protect resources: set force: true on the KmsKey and run \`pulumi up\` before destroying, or remove what it protects`,
-                );
-            }
+            const note = deleteRefusalNote(id, err, props.force === true);
+            if (note) throw appendErrorNote(err, note);
             throw err;
         }
     }
@@ -600,5 +595,27 @@ export class KmsKey extends pulumi.dynamic.Resource implements OutputsOf<KmsKeyO
     /** Adopts an existing key by its id (the engine reads it; nothing is created). */
     static get(name: string, id: pulumi.Input<pulumi.ID>, lookup: KmsKeyLookup, opts?: pulumi.CustomResourceOptions): KmsKey {
         return new KmsKey(name, lookup as unknown as KmsKeyArgs, { ...opts, id });
+    }
+}
+
+/**
+ * What to do when IBM refuses to delete a key, by IBM's reason: never a silent force. Registrations (other
+ * services protecting data with the key) yield only to `force`; a retention policy not even to that; dual
+ * authorization needs another identity's `setKeyForDeletion` first.
+ */
+export function deleteRefusalNote(id: string, err: unknown, force: boolean): string | undefined {
+    const e = err as { status?: unknown; code?: unknown };
+    if (e.status !== 409) return undefined;
+    switch (e.code) {
+        case "PROTECTED_RESOURCE_ERR":
+            return `key ${id} protects resources other services registered with it (list them: KmsClient.listRegistrations("${id}")): delete or re-key those resources first, or set force: true on the KmsKey and run \`pulumi up\` before destroying (their data then becomes unreadable)`;
+        case "PREV_KEY_DEL_ERR":
+            return `key ${id} protects a resource under a retention policy: not even force deletes it; an account owner must remove the retention policy on that resource first`;
+        case "AUTHORIZATIONS_NOT_MET":
+            return `key ${id} has dual authorization: a second identity with Manager on the instance (not the one destroying) must authorize the deletion first, e.g. KmsClient.setKeyForDeletion("${id}") or \`ibmcloud kp key schedule-delete ${id}\`; the authorization lasts 7 days, then destroy again`;
+        default:
+            return force
+                ? undefined
+                : `the key may still protect resources: set force: true on the KmsKey and run \`pulumi up\` before destroying, or remove what it protects`;
     }
 }
