@@ -149,6 +149,7 @@ export class KmsClient {
         if (input.payload !== undefined) resource.payload = input.payload;
         return createWithRecovery<KmsKeyResource>({
             operation: "create KMS key",
+            leftover: `a KMS key named ${JSON.stringify(input.name)} in instance ${this.instanceId}`,
             send: async () => {
                 const res = await this.call("create KMS key", "POST", "/api/v2/keys", {
                     json: { metadata: { collectionType: KMS_KEY_TYPE, collectionTotal: 1 }, resources: [resource] },

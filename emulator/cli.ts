@@ -6,9 +6,10 @@ import { parseArgs as parseArgsUtil } from "node:util";
 import { startEmulator } from "./index";
 import { EmulatorOptions } from "./app";
 import { checkFaultRule, checkSeed, FaultConfigError, FaultRule } from "./chaos/faults";
+import { isLoopbackHost } from "./core/guard";
 import { KmsInstanceSpec } from "./core/state";
 
-const USAGE = `usage: pulumi-ibmcloud-iam-emulator [--port N] [--host H] [--state-file PATH] [--token-lifetime SECONDS]
+const USAGE = `usage: pulumi-ibmcloud-iam-emulator [--port N] [--host H [--allow-remote]] [--state-file PATH] [--token-lifetime SECONDS]
                 [--policy-propagation-delay MS] [--instance service:region[:guid]]...
                 [--fault SPEC]... [--faults-file PATH] [--fault-seed N]
                 [--rate-limit RPS] [--rate-limit-burst N] [--save-env PATH] [--json]
@@ -30,7 +31,10 @@ With --save-env emulator.env the same values are written to that file, so the li
   pulumi config set instanceCrn "$IBMCLOUD_EMULATOR_INSTANCE_CRN"
 
   --port N                      listen port; 0 (default) picks a free one
-  --host H                      listen address (default 127.0.0.1)
+  --host H                      listen address (default 127.0.0.1); an address other machines can
+                                reach (e.g. 0.0.0.0) also needs --allow-remote
+  --allow-remote                accept a non-loopback --host: whoever reaches it can use the admin
+                                routes (no token: reset, faults, service tokens) and the owner key
   --state-file PATH             keep state in PATH (loaded at start, rewritten after each change)
   --token-lifetime S            access token lifetime in seconds (default 3600)
   --policy-propagation-delay MS new policies take effect after MS milliseconds (default 0)
@@ -185,6 +189,7 @@ function nonNegativeInt(flag: string, v: string | undefined): number {
 const FLAGS = {
     port: { type: "string" },
     host: { type: "string" },
+    "allow-remote": { type: "boolean" },
     "state-file": { type: "string" },
     "token-lifetime": { type: "string" },
     "policy-propagation-delay": { type: "string" },
@@ -227,6 +232,9 @@ export function parseArgs(argv: string[]): CliArgs {
                 break;
             case "host":
                 opts.host = value();
+                break;
+            case "allow-remote":
+                opts.allowRemote = true;
                 break;
             case "state-file":
                 opts.stateFile = value();
@@ -279,6 +287,11 @@ export function parseArgs(argv: string[]): CliArgs {
     } else if (fileSeed !== undefined) {
         opts.faultSeed ??= fileSeed;
     }
+    if (opts.host !== undefined && !isLoopbackHost(opts.host) && !opts.allowRemote) {
+        throw new UsageError(
+            `--host ${opts.host} is not a loopback address: other machines could reach the admin routes (no token: reset the account, inject faults, mint service tokens) and use the owner API key; add --allow-remote to accept that`,
+        );
+    }
     if (burst !== undefined) {
         if (!opts.rateLimit) throw new UsageError("--rate-limit-burst needs --rate-limit");
         opts.rateLimit.burst = burst;
@@ -306,6 +319,11 @@ async function main(): Promise<void> {
     const instances = emu.instances.map((i) => ({ service: i.service, region: i.region, guid: i.guid, name: i.name, crn: instanceCrn(emu.accountId, i) }));
     const first = instances[0];
     if (args.envFile) writeEnvFile(args.envFile, emu.url, emu.accountId, emu.apiKey, first);
+    if (args.opts.host !== undefined && !isLoopbackHost(args.opts.host)) {
+        process.stderr.write(
+            `emulator: WARNING listening on ${args.opts.host} (--allow-remote): anyone who can reach ${emu.url} can reset this account, inject faults and mint service tokens through /__emulator/ without a token, and use the owner API key\n`,
+        );
+    }
     let stopping = false;
     const stop = (signal: string) => {
         if (stopping) return;
