@@ -1,4 +1,4 @@
-// Secrets hygiene through the real engine (issue 6): a stack holding every kind of secret the project
+// Secrets hygiene through the real engine: a stack holding every kind of secret the project
 // handles — the deployer's key (stack config), a bring-your-own API key value, generated keys, the
 // KmsAccess key and the tokens minted with it, imported KMS key material — goes through up, failing
 // updates, a failing refresh, a preview whose component token call fails, a preview refused by check

@@ -1,4 +1,4 @@
-// State is a contract (issue 16): checkpoints written by earlier versions of this package must still
+// State is a contract: checkpoints written by earlier versions of this package must still
 // refresh and destroy with the code of this checkout, through the real engine.
 //
 // Every folder under test/fixtures/state/ is one such checkpoint, written by the code its name says

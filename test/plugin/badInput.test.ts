@@ -1,4 +1,4 @@
-// Bad input (issue 6), through the REAL dynamic-provider plugin against the emulator: every row of
+// Bad input, through the REAL dynamic-provider plugin against the emulator: every row of
 // test/support/badInputs.ts for the seven resources is refused by `check` — which is what makes
 // `pulumi preview` fail — with a failure naming the argument and saying what is wrong, while the
 // emulator sees no request at all (so certainly no write): these rules are all judged offline.

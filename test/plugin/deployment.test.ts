@@ -19,7 +19,7 @@ import { RESOURCES } from "../support/resources";
 
 /** Upper bound for a thin provider's text; the by-value ones are over ten times bigger. */
 const THIN_MAX_CHARS = 8 * 1024;
-/** Upper bound for a module-shaped provider's text (issue 14: at most 0.5 KiB per resource). */
+/** Upper bound for a module-shaped provider's text (at most 0.5 KiB per resource). */
 const MODULE_MAX_CHARS = 512;
 
 const PROVIDERS: Array<[string, object, string]> = RESOURCES.map((r) => [r.type, r.provider, r.file]);

@@ -8,7 +8,7 @@
 //   const stack = await sandbox.programStack("smoke", { module: "lifecycle", export: "identity" }, { params: { name: "app" } });
 //   await stack.up(); await stack.setParams({ name: "renamed" }); await stack.up(); await stack.destroy(); await stack.remove();
 //
-// Programs run in their own process, as users run them (issue 15): a program is a function exported by
+// Programs run in their own process, as users run them: a program is a function exported by
 // a module of test/e2e/programs/ (compiled into build/ like the rest), the sandbox writes a tiny project
 // (Pulumi.yaml, `runtime: nodejs`, and an index.js whose export is that function) and the engine runs it
 // through pulumi-language-nodejs. Its parameters travel as stack config (`e2e:<key>`, programs/params.ts).
