@@ -5,7 +5,7 @@ import * as crypto from "crypto";
 import { HttpClient, HttpMethod, HttpResponse, QueryValue } from "./http";
 import { hideField, IbmCloudError, isNotFound } from "./errors";
 import { createdSince, createWithRecovery } from "./createRecovery";
-import { CloudSettings, KmsService, kmsEndpointFromSettings } from "./config";
+import { CloudSettings, EndpointOrigin, KmsService, kmsEndpointFromSettings } from "./config";
 import { decodeJwtPayload, IamTokenManager } from "./tokenManager";
 import {
     aadOf,
@@ -45,6 +45,8 @@ export interface KmsClientOptions {
     keyRing?: string;
     httpClient?: HttpClient;
     pageSize?: number;
+    /** Where `endpoint` came from (a resource argument, a setting, derived): a connection failure names it. */
+    endpointOrigin?: EndpointOrigin;
 }
 
 export interface WaitUntilAuthorizedOptions {
@@ -72,6 +74,7 @@ export class KmsClient {
     /** The last token refused with 401 and the one fetched in its place (hidden: tokens). */
     private after401!: After401 | undefined;
     private readonly pageSize: number;
+    private readonly endpointOrigin: EndpointOrigin | undefined;
     /** Response schemas, built on first use per client: building a zod object schema costs far more than parsing with it, and none may live at module scope (closure serialization). */
     private readonly schemas: { [name: string]: z.ZodType } = {};
 
@@ -84,6 +87,7 @@ export class KmsClient {
         hideField(this, "after401", undefined);
         this.http = options.httpClient ?? new HttpClient();
         this.pageSize = options.pageSize ?? 200;
+        this.endpointOrigin = options.endpointOrigin;
     }
 
     private schemaFor<T extends z.ZodType>(name: string, build: () => T): T {
@@ -427,6 +431,7 @@ export class KmsClient {
             ...(extra.idempotent !== undefined ? { idempotent: extra.idempotent } : {}),
             correlationId,
             secrets: [token, ...(extra.secrets ?? [])],
+            ...(this.endpointOrigin ? { origin: this.endpointOrigin } : {}),
         });
     }
 

@@ -7,14 +7,15 @@ import { z } from "zod";
 import { accessTokenProvider, AccessTokenProvider } from "../client/accessToken";
 import { AccessPolicy } from "../provider/accessPolicy";
 import { checkAccessPolicy } from "../provider/accessPolicyCheck";
-import { CONFIG_KEYS, ExplicitCloudSettings, KmsService, settingsFromProviderConfig } from "../client/config";
+import { CONFIG_KEYS, ExplicitCloudSettings, IBM_PROVIDER_CONFIG_KEYS, KmsService, settingsFromProviderConfig } from "../client/config";
 import { DEFAULT_ACCESS_TIMEOUT_SECONDS, KmsAccessReady } from "../provider/kmsAccessReady";
 import { KmsKey, KmsKeyArgs } from "../provider/kmsKey";
 import { KmsKeyRing, KmsKeyRingArgs } from "../provider/kmsKeyRing";
 import { applyInstanceCrn, DEFAULT_KMS_SERVICE, kmsEndpointOf, kmsTargetShape } from "../provider/kmsTarget";
 import { ServiceApiKey } from "../provider/serviceApiKey";
 import { ServiceId } from "../provider/serviceId";
-import { CheckFailure, compact, descriptionField, expiresAtField, nameField, rolesField, UNKNOWN, validate } from "../provider/validation";
+import { CheckFailure, compact, descriptionField, expiresAtField, nameField, rolesField, validate } from "../provider/validation";
+import { plainView, tidyFailures } from "../provider/argumentCheck";
 
 /**
  * The KMS instance the identity gets access to: by its CRN (`crn`, which gives service, region and
@@ -321,19 +322,6 @@ function kmsAccessArgsSchema() {
         .strict();
 }
 
-/** Outputs and promises are judged later by the children's check: here they stand for "unknown". */
-function plainView(v: unknown, depth = 0): unknown {
-    if (pulumi.Output.isInstance(v) || (v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function")) return UNKNOWN;
-    if (depth > 8) return v;
-    if (Array.isArray(v)) return v.map((e) => plainView(e, depth + 1));
-    if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-        const out: Record<string, unknown> = {};
-        for (const [k, e] of Object.entries(v)) if (e !== undefined) out[k] = plainView(e, depth + 1);
-        return out;
-    }
-    return v;
-}
-
 /**
  * The failures of KmsAccess arguments known at construction, each naming the argument (`instance.instanceId`,
  * `roles[1]`, …): types, names, the instance, role names for the instance's service, expiresAt, the wait.
@@ -362,7 +350,7 @@ export function kmsAccessArgsFailures(name: string, args: unknown): CheckFailure
         const roleCheck = checkAccessPolicy({ serviceId: "ServiceId-component", roles: view.roles, resource: { serviceName: service } });
         for (const f of roleCheck.failures) if (f.property.startsWith("roles[") && !failures.some((g) => g.property === f.property)) failures.push(f);
     }
-    return failures;
+    return tidyFailures(failures);
 }
 
 /** Throws one error naming every bad argument (nothing is registered before this passes). */
@@ -377,7 +365,7 @@ function stackCloudSettings(): ExplicitCloudSettings {
     const settings = settingsFromProviderConfig({
         config: {
             get(key: string): string | undefined {
-                if (key === CONFIG_KEYS.apiKey) return undefined;
+                if (key === CONFIG_KEYS.apiKey || key === IBM_PROVIDER_CONFIG_KEYS.apiKey) return undefined;
                 const [ns, name] = key.split(":");
                 return new pulumi.Config(ns).get(name);
             },

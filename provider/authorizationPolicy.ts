@@ -17,6 +17,7 @@ import { providerForDeployment } from "./dynamicProvider";
 import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policyLifecycle";
 import { attribute, liveOutputs, rolesFromLive } from "./policyMapping";
 import { CloudSession } from "./session";
+import { finishCheck, refuseBadArguments } from "./argumentCheck";
 import { CheckFailure, compact, containsUnknown, descriptionField, rolesField, sameSet, schemaOnce, UNKNOWN, validate } from "./validation";
 
 // ---------- arguments ----------
@@ -230,6 +231,18 @@ function inputsOf(outs: AuthorizationPolicyOutputs): AuthorizationPolicyInputs {
     return args;
 }
 
+/** AuthorizationPolicy's check, pure: the provider runs it, and the constructor on the arguments known then. */
+export function checkAuthorizationPolicyInputs(news: Record<string, unknown>): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+    const { __provider: _p, roleCrns: _derived, ...inputs } = news;
+    const r = validate(schemaOnce("AuthorizationPolicy", authorizationPolicySchema), inputs);
+    const cross = checkAuthorizationPolicy(inputs);
+    const failures = [...(r.ok ? [] : r.failures), ...cross.failures.filter((f) => r.ok || !r.failures.some((g) => g.property === f.property))];
+    if (failures.length > 0) return { inputs: news, failures };
+    const checked = { ...news, ...compact(r.ok ? (r.value as Record<string, unknown>) : {}) };
+    delete checked.roleCrns;
+    return { inputs: cross.roleCrns ? { ...checked, roleCrns: cross.roleCrns } : checked, failures: [] };
+}
+
 // ---------- provider ----------
 
 export class AuthorizationPolicyProvider implements pulumi.dynamic.ResourceProvider {
@@ -240,14 +253,7 @@ export class AuthorizationPolicyProvider implements pulumi.dynamic.ResourceProvi
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        const { __provider: _p, roleCrns: _derived, ...inputs } = news;
-        const r = validate(schemaOnce("AuthorizationPolicy", authorizationPolicySchema), inputs);
-        const cross = checkAuthorizationPolicy(inputs);
-        const failures = [...(r.ok ? [] : r.failures), ...cross.failures.filter((f) => r.ok || !r.failures.some((g) => g.property === f.property))];
-        if (failures.length > 0) return { inputs: news, failures };
-        const checked = { ...news, ...compact(r.ok ? (r.value as Record<string, unknown>) : {}) };
-        delete checked.roleCrns;
-        return { inputs: cross.roleCrns ? { ...checked, roleCrns: cross.roleCrns } : checked, failures: [] };
+        return finishCheck(checkAuthorizationPolicyInputs(news), this.session.credentialFailures());
     }
 
     async diff(_id: string, olds: AuthorizationPolicyOutputs, news: AuthorizationPolicyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -343,6 +349,7 @@ export class AuthorizationPolicy extends pulumi.dynamic.Resource {
     declare readonly adoptExisting: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: AuthorizationPolicyArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments("AuthorizationPolicy", name, args, opts, (inputs) => checkAuthorizationPolicyInputs(inputs).failures);
         // Every output key is listed: a get() passes no arguments, and only listed keys receive values.
         const props: Record<string, unknown> = {
             sourceServiceInstance: undefined,

@@ -20,6 +20,7 @@ import {
 } from "./kmsTarget";
 import { compact, schemaOnce, UNKNOWN } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
+import { finishCheck, refuseBadArguments } from "./argumentCheck";
 
 // ---------- arguments ----------
 
@@ -116,7 +117,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        return checkKmsResource(news, schemaOnce("KmsAccessReady", kmsAccessReadySchema));
+        return finishCheck(checkKmsResource(news, schemaOnce("KmsAccessReady", kmsAccessReadySchema)));
     }
 
     async diff(_id: string, olds: KmsAccessReadyOutputs, news: KmsAccessReadyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -206,6 +207,13 @@ export class KmsAccessReady extends pulumi.dynamic.Resource {
     declare readonly waitedMs: pulumi.Output<number>;
 
     constructor(name: string, args: KmsAccessReadyArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments(
+            "KmsAccessReady",
+            name,
+            args,
+            opts,
+            (inputs) => checkKmsResource(inputs, schemaOnce("KmsAccessReady", kmsAccessReadySchema)).failures,
+        );
         const props: Record<string, unknown> = {
             service: undefined,
             endpoint: undefined,

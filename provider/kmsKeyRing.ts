@@ -9,6 +9,7 @@ import { appendErrorNote } from "../client/errors";
 import { KmsClient, KmsKeyRing as KmsKeyRingResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { providerForDeployment } from "./dynamicProvider";
+import { finishCheck, refuseBadArguments } from "./argumentCheck";
 import {
     asServiceId,
     checkKmsResource,
@@ -113,7 +114,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        return checkKmsResource(news, schemaOnce("KmsKeyRing", kmsKeyRingSchema));
+        return finishCheck(checkKmsResource(news, schemaOnce("KmsKeyRing", kmsKeyRingSchema)));
     }
 
     async diff(_id: string, olds: KmsKeyRingOutputs, news: KmsKeyRingInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -258,6 +259,7 @@ export class KmsKeyRing extends pulumi.dynamic.Resource {
     declare readonly createdBy: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: KmsKeyRingArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments("KmsKeyRing", name, args, opts, (inputs) => checkKmsResource(inputs, schemaOnce("KmsKeyRing", kmsKeyRingSchema)).failures);
         const props: Record<string, unknown> = {
             instanceId: undefined,
             service: undefined,

@@ -7,10 +7,12 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
+    EndpointOrigin,
     ExplicitCloudSettings,
     httpOptionsFromSettings,
     KmsService,
     kmsEndpointFromSettings,
+    kmsEndpointOrigin,
     ProviderConfigSource,
     resolveCloudEndpoints,
     resolveCloudSettings,
@@ -245,6 +247,8 @@ export interface KmsTarget {
     /** KMS base URL. */
     endpoint: string;
     keyRing?: string;
+    /** Where `endpoint` came from (for connection errors); absent for an endpoint read from state. */
+    origin?: EndpointOrigin;
 }
 
 /** An endpoint as it is stored (validated and normalised); an invalid one unchanged, for diff to compare. */
@@ -290,12 +294,30 @@ export class KmsConnections {
 
     /** Where `ref` lives (and `keyRing`, if any). */
     target(ref: KmsInstanceRef, keyRing?: string): KmsTarget {
+        const endpoint = kmsEndpointOf(this.explicit, ref);
         return compact({
             instanceId: ref.instanceId,
             service: ref.service ?? DEFAULT_KMS_SERVICE,
-            endpoint: kmsEndpointOf(this.explicit, ref),
+            endpoint,
             keyRing,
+            origin: this.originOf(ref, endpoint),
         }) as KmsTarget;
+    }
+
+    /** Where an endpoint came from, for connection errors; undefined when that cannot be told (never an error of its own). */
+    private originOf(ref: KmsInstanceRef, endpoint: string): EndpointOrigin | undefined {
+        try {
+            const service = ref.service ?? DEFAULT_KMS_SERVICE;
+            const o = kmsEndpointOrigin(resolveCloudEndpoints(this.explicit), {
+                service,
+                instanceId: ref.instanceId,
+                region: ref.region,
+                given: ref.endpoint,
+            });
+            return o.url === endpoint ? o : undefined;
+        } catch {
+            return undefined;
+        }
     }
 
     /** The token manager of `apiKey` (the service ID's), shared by every call with that key. */
@@ -315,7 +337,11 @@ export class KmsConnections {
     /** For an update: with neither endpoint nor region given, the endpoint derived at create stays. */
     targetForUpdate(news: KmsTargetState, storedEndpoint: string | undefined, keyRing?: string): KmsTarget {
         const t = this.targetOf(news, keyRing);
-        return news.endpoint === undefined && news.region === undefined && storedEndpoint !== undefined ? { ...t, endpoint: storedEndpoint } : t;
+        if (news.endpoint === undefined && news.region === undefined && storedEndpoint !== undefined && storedEndpoint !== t.endpoint) {
+            const { origin: _derivedOrigin, ...rest } = t;
+            return { ...rest, endpoint: storedEndpoint };
+        }
+        return t;
     }
 
     /** Where a stored resource lives: the endpoint recorded in state (a static get() may give only region or endpoint). */
@@ -339,6 +365,7 @@ export class KmsConnections {
             keyRing: target.keyRing,
             tokenSource: () => tokens.getToken(),
             httpClient: tokens.http,
+            ...(target.origin ? { endpointOrigin: target.origin } : {}),
         });
     }
 }

@@ -7,7 +7,8 @@ import { CloudSession } from "./session";
 import { isNotFound } from "../client/errors";
 import { ServiceId as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
 import { deleteLockable, iamEntity, updateLockable } from "./lockableEntity";
-import { compact, crnField, descriptionField, differs, nameField, sameSet, schemaOnce, validate, withoutProvider } from "./validation";
+import { CheckFailure, compact, crnField, descriptionField, differs, nameField, sameSet, schemaOnce, validate, withoutProvider } from "./validation";
+import { finishCheck, refuseBadArguments } from "./argumentCheck";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
@@ -81,6 +82,23 @@ function serviceIdSchema() {
         .strict();
 }
 
+/** ServiceId's check, pure: the provider runs it, and the constructor on the arguments known then. */
+export function checkServiceIdInputs(news: unknown): { inputs: ServiceIdInputs; failures: CheckFailure[] } {
+    const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
+    const r = validate(schemaOnce("ServiceId", serviceIdSchema), raw);
+    if (!r.ok) return { inputs: raw as unknown as ServiceIdInputs, failures: r.failures };
+    const v = r.value as Partial<ServiceIdInputs>;
+    return {
+        inputs: {
+            name: v.name as string,
+            description: v.description ?? "",
+            uniqueInstanceCrns: v.uniqueInstanceCrns ?? [],
+            locked: v.locked ?? false,
+        },
+        failures: [],
+    };
+}
+
 function serviceIdOutputs(s: ServiceIdWire): ServiceIdOutputs {
     return compact({
         serviceId: s.id,
@@ -111,18 +129,7 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
     }
 
     async check(_olds: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult<ServiceIdInputs>> {
-        const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
-        const r = validate(schemaOnce("ServiceId", serviceIdSchema), raw);
-        if (!r.ok) return { inputs: raw as unknown as ServiceIdInputs, failures: r.failures };
-        const v = r.value as Partial<ServiceIdInputs>;
-        return {
-            inputs: {
-                name: v.name as string,
-                description: v.description ?? "",
-                uniqueInstanceCrns: v.uniqueInstanceCrns ?? [],
-                locked: v.locked ?? false,
-            },
-        };
+        return finishCheck(checkServiceIdInputs(news), this.session.credentialFailures());
     }
 
     async diff(_id: string, olds: Partial<ServiceIdOutputs>, news: ServiceIdInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -207,6 +214,7 @@ export class ServiceId extends pulumi.dynamic.Resource {
     declare readonly locked: pulumi.Output<boolean>;
 
     constructor(name: string, args: ServiceIdArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments("ServiceId", name, args, opts, (inputs) => checkServiceIdInputs(inputs).failures);
         const a: Partial<ServiceIdArgs> = args ?? {};
         super(
             providerForDeployment(serviceIdProvider),

@@ -3,6 +3,7 @@
 // Credentials never travel in the serialized closure or in resource inputs; they arrive here.
 import { CloudSettings, ExplicitCloudSettings, ProviderConfigSource, resolveCloudSettings, settingsFromProviderConfig } from "../client/config";
 import { IamClient } from "../client/iamClient";
+import type { CheckFailure } from "./validation";
 
 export class CloudSession {
     private explicit: ExplicitCloudSettings = {};
@@ -20,6 +21,21 @@ export class CloudSession {
     settings(): CloudSettings {
         if (!this.resolved) this.resolved = resolveCloudSettings(this.explicit);
         return this.resolved;
+    }
+
+    /**
+     * For `check`: what is missing or wrong in the deployer's settings (no API key anywhere, an endpoint
+     * that is no URL), as a failure of the resource rather than of one argument, so `pulumi preview`
+     * stops on it before `up` creates anything. Never a value: the messages name settings only.
+     */
+    credentialFailures(): CheckFailure[] {
+        try {
+            this.settings();
+            return [];
+        } catch (err) {
+            if ((err as Error)?.name === "InputError") return [{ property: "", reason: (err as Error).message }];
+            throw err;
+        }
     }
 
     /** The deployer's IAM client; its token is cached and refreshed for the life of the plugin. */
