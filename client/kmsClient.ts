@@ -352,6 +352,11 @@ export class KmsClient {
         }
     }
 
+    /** One read of the smallest kind (the first key, if any): throws what KMS says when the caller may not use the instance. */
+    async checkAccess(): Promise<void> {
+        await this.listPage(0, 1);
+    }
+
     // ---------- plumbing ----------
 
     private async listPage(offset: number, limit: number): Promise<KmsKey[]> {

@@ -10,7 +10,10 @@ import { appendErrorNote, IbmCloudError } from "../client/errors";
 import {
     checkKmsResource,
     DEFAULT_KMS_SERVICE,
+    deployerTokensOf,
     holderOf,
+    isKmsUnauthorized,
+    KmsTarget,
     KmsTargetArgs,
     isApiKeyRejected,
     KmsConnections,
@@ -20,6 +23,7 @@ import {
 } from "./kmsTarget";
 import { compact, schemaOnce, UNKNOWN } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
+import { CloudSession } from "./session";
 import { finishCheck, refuseBadArguments } from "./argumentCheck";
 
 // ---------- arguments ----------
@@ -111,9 +115,12 @@ export function diffKmsAccessReady(olds: Partial<KmsAccessReadyOutputs>, news: P
 
 export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
     private readonly connections = new KmsConnections();
+    /** The deployer's credentials, for the one probe that tells a missing instance from a policy still applying. */
+    private readonly session = new CloudSession();
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.connections.configure(req);
+        this.session.configure(req);
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
@@ -144,6 +151,28 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
         // A gate has nothing to delete.
     }
 
+    /**
+     * One request as the deployer before waiting on the service ID: an instance that does not exist (or
+     * that the deployer cannot use, or an endpoint that does not answer) is reported within seconds,
+     * not after the whole propagation wait blamed on the policy. Skipped without deployer credentials,
+     * and when the deployer's answer says nothing about the instance (IBM busy, a 5xx).
+     */
+    private async deployerCanReach(target: KmsTarget, inputs: KmsAccessReadyInputs): Promise<void> {
+        const deployer = deployerTokensOf(this.session);
+        if (!deployer) return;
+        try {
+            await this.connections.client(target, deployer).checkAccess();
+        } catch (err) {
+            if (isApiKeyRejected(err)) throw appendErrorNote(err, "IAM rejected the deployer's API key (ibmcloud:apiKey, IC_API_KEY or IBMCLOUD_API_KEY)");
+            if (isKmsUnauthorized(err)) throw appendErrorNote(err, unreachableInstanceNote(target, inputs));
+            const e = err as { name?: unknown; status?: unknown; code?: unknown };
+            if (e?.name !== "IbmCloudError") throw err;
+            // No connection at all: the service ID cannot do better; the error names the URL and the setting it came from.
+            if (e.status === 0 && typeof e.code === "string" && NO_CONNECTION_CODES.includes(e.code)) throw err;
+            if (e.status === 404 || e.status === 400) throw appendErrorNote(err, unreachableInstanceNote(target, inputs));
+        }
+    }
+
     private async waitFor(inputs: KmsAccessReadyInputs): Promise<KmsAccessReadyOutputs> {
         const target = this.connections.target(inputs);
         const { service, endpoint } = target;
@@ -151,6 +180,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
         const client = this.connections.client(target, tokens);
         const timeoutSeconds = inputs.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS;
         const started = Date.now();
+        await this.deployerCanReach(target, inputs);
         try {
             await client.waitUntilAuthorized({ timeoutMs: Math.round(timeoutSeconds * 1000), initialIntervalMs: 250, maxIntervalMs: 5_000 });
         } catch (err) {
@@ -187,6 +217,18 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
 }
 
 export const kmsAccessReadyProvider = new KmsAccessReadyProvider();
+
+const NO_CONNECTION_CODES: ReadonlyArray<string> = Object.freeze(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/** The note for an instance that refuses the deployer as well as the new service ID. */
+function unreachableInstanceNote(target: KmsTarget, inputs: { instanceId: string; instanceCrn?: string }): string {
+    const which = inputs.instanceCrn ? `instanceCrn ${inputs.instanceCrn}` : `instanceId ${inputs.instanceId}, service ${target.service}`;
+    return (
+        `the deployer's own credentials (ibmcloud:apiKey) are refused by ${target.service} instance ${inputs.instanceId} at ${target.endpoint} too, ` +
+        `so this is not a policy still taking effect: the instance does not exist there (check ${which}, its region, and the KMS endpoint` +
+        `${target.origin ? `, which is ${target.origin.from}` : ""}) or the deployer has no access to it; nothing waited for the new policy`
+    );
+}
 
 // ---------- resource ----------
 
