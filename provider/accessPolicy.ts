@@ -258,7 +258,7 @@ export class AccessPolicyProvider implements pulumi.dynamic.ResourceProvider {
         const resource = news.resource as { serviceName?: unknown } | undefined;
         const svc = resource?.serviceName;
         const roles = news.roles;
-        if (typeof svc !== "string" || svc === UNKNOWN || canResolveOffline(svc) || !Array.isArray(roles)) return undefined;
+        if (!this.session.isConfigured || typeof svc !== "string" || svc === UNKNOWN || canResolveOffline(svc) || !Array.isArray(roles)) return undefined;
         if (!roles.some((r) => typeof r === "string" && r !== UNKNOWN && !r.trim().startsWith("crn:"))) return undefined;
         try {
             if (!this.roleCatalogs) this.roleCatalogs = {};

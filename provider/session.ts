@@ -9,9 +9,11 @@ export class CloudSession {
     private explicit: ExplicitCloudSettings = {};
     private resolved: CloudSettings | undefined;
     private client: IamClient | undefined;
+    private configured = false;
 
     /** Called from a provider's `configure(req)`: reads `ibmcloud:*` stack config. */
     configure(req: ProviderConfigSource): void {
+        this.configured = true;
         this.explicit = settingsFromProviderConfig(req);
         this.resolved = undefined;
         this.client = undefined;
@@ -28,7 +30,14 @@ export class CloudSession {
      * that is no URL), as a failure of the resource rather than of one argument, so `pulumi preview`
      * stops on it before `up` creates anything. Never a value: the messages name settings only.
      */
+    /** configure() has run (the engine always runs it first; a provider called directly, in a unit test, has no settings). */
+    get isConfigured(): boolean {
+        return this.configured;
+    }
+
     credentialFailures(): CheckFailure[] {
+        // The engine configures every provider before its first check; one called directly (a unit test) has no settings to judge.
+        if (!this.configured) return [];
         try {
             this.settings();
             return [];
