@@ -1,11 +1,11 @@
 // Policy Management v1 bodies: the error catalogue, attribute helpers and how a policy body is checked
 // (access and authorization types), compared (conflicts) and attributed to a subject.
 import { Target } from "./access";
-import type { Emulator } from "./app";
-import { IamError } from "./errors";
+import type { StoreContext } from "../core/context";
+import { IamError } from "../core/errors";
+import { Caller } from "../core/request";
+import { PolicyAttribute, PolicyBody, PolicyRecord } from "../core/state";
 import { findRole } from "./roles";
-import { Caller } from "./server";
-import { PolicyAttribute, PolicyBody, PolicyRecord } from "./state";
 
 // Policy Management answers in the common envelope without BXNIM message codes.
 export const P = {
@@ -75,7 +75,7 @@ function attributes(v: unknown, where: string, requireNonEmpty = true): PolicyAt
 }
 
 /** Parses and checks a policy body the way IBM does; returns it in the emulator's stored form. */
-export function parsePolicy(emu: Emulator, caller: Caller, raw: unknown): PolicyBody {
+export function parsePolicy(emu: StoreContext, caller: Caller, raw: unknown): PolicyBody {
     if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw P.invalid("The request body must be a JSON object.");
     const b = raw as Record<string, unknown>;
     if (b.type !== "access" && b.type !== "authorization") throw P.invalid("'type' is required and must be 'access' or 'authorization'.");
@@ -149,7 +149,7 @@ export function parsePolicy(emu: Emulator, caller: Caller, raw: unknown): Policy
  * policies for made-up IBMids); a policy for a user nobody can log in as grants nothing here, since only the
  * owner and service IDs get tokens. Service IDs must exist: IBM looks them up (a locked one fails the write).
  */
-function checkSubject(emu: Emulator, iamId: string): void {
+function checkSubject(emu: StoreContext, iamId: string): void {
     if (iamId.startsWith("IBMid-")) return;
     if (!iamId.startsWith("iam-ServiceId-")) {
         throw P.invalid(`The subject iam_id '${iamId}' is not valid: service IDs are written iam-ServiceId-<uuid>.`);
@@ -157,7 +157,7 @@ function checkSubject(emu: Emulator, iamId: string): void {
     if (!emu.store.serviceIdByIamId(iamId)) throw P.invalid(`The subject iam_id '${iamId}' does not exist.`);
 }
 
-export function lockedSubject(emu: Emulator, body: PolicyBody): string | undefined {
+export function lockedSubject(emu: StoreContext, body: PolicyBody): string | undefined {
     const iamId = subjectIamId(body);
     if (!iamId) return undefined;
     const sid = emu.store.serviceIdByIamId(iamId);

@@ -1,9 +1,11 @@
 // IAM token service: API key (and refresh token) → RS256 access token; public signing keys.
 import * as crypto from "crypto";
-import { ISSUER, JwtClaims } from "./jwt";
-import { Ctx, Router, TokenError } from "./server";
-import { ApiKeyRecord, parseIdentityTime } from "./state";
-import type { Emulator } from "./app";
+import type { TokenContext } from "../core/context";
+import { TokenError } from "../core/errors";
+import { ISSUER, JwtClaims } from "../core/jwt";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { ApiKeyRecord, parseIdentityTime } from "../core/state";
 
 const APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey";
 const REFRESH_GRANT = "refresh_token";
@@ -41,16 +43,15 @@ function hasBxClient(ctx: Ctx): boolean {
     return !!m && Buffer.from(m[1], "base64").toString("utf8") === "bx:bx";
 }
 
-export function registerTokenRoutes(router: Router, emu: Emulator): void {
-    const exchange = (ctx: Ctx) => issueToken(ctx, emu);
-    router.add("POST", "/identity/token", { family: "token", auth: false }, exchange);
-    router.add("POST", "/oidc/token", { family: "token", auth: false }, exchange);
-    router.add("GET", "/identity/keys", { family: "token", auth: false }, (ctx) => {
+export function tokenHandlers(emu: TokenContext) {
+    const exchange: Handler = (ctx) => issueToken(ctx, emu);
+    const signingKeys: Handler = (ctx) => {
         ctx.send(200, { keys: [emu.signer.jwk()] });
-    });
+    };
+    return { exchange, signingKeys };
 }
 
-function issueToken(ctx: Ctx, emu: Emulator): void {
+function issueToken(ctx: Ctx, emu: TokenContext): void {
     emu.tokenRequests++;
     const form = parseForm(ctx);
     const grant = form.get("grant_type");
@@ -101,7 +102,7 @@ function issueToken(ctx: Ctx, emu: Emulator): void {
     ctx.send(200, body, NO_STORE);
 }
 
-function claimsFor(emu: Emulator, key: ApiKeyRecord, grant: string): JwtClaims {
+function claimsFor(emu: TokenContext, key: ApiKeyRecord, grant: string): JwtClaims {
     const iat = Math.floor(Date.now() / 1000);
     const common = {
         jti: crypto.randomUUID(),
