@@ -28,7 +28,12 @@ describe("e2e: the quick start's common mistakes fail fast, naming the fix", fun
     });
 
     function config(over: Record<string, string | undefined> = {}): Record<string, { value: string; secret?: boolean }> {
-        const base: Record<string, string | undefined> = { "ibmcloud:apiKey": emu.apiKey, "ibmcloud:iamEndpoint": emu.url, "ibmcloud:kmsEndpoint": emu.url, ...over };
+        const base: Record<string, string | undefined> = {
+            "ibmcloud:apiKey": emu.apiKey,
+            "ibmcloud:iamEndpoint": emu.url,
+            "ibmcloud:kmsEndpoint": emu.url,
+            ...over,
+        };
         const out: Record<string, { value: string; secret?: boolean }> = {};
         for (const [k, v] of Object.entries(base)) if (v !== undefined) out[k] = { value: v, ...(k.endsWith("apiKey") ? { secret: true } : {}) };
         return out;
@@ -53,9 +58,16 @@ describe("e2e: the quick start's common mistakes fail fast, naming the fix", fun
     }
 
     it("a well-formed CRN of an instance that does not exist: `up` says so at the gate, without waiting out the policy", async function () {
-        const stack = await sandbox.programStack("no-instance", { module: "firstMistakes", export: "quickStart" }, { params: { instanceCrn: crnOf(MISSING_INSTANCE) }, config: config() });
+        const stack = await sandbox.programStack(
+            "no-instance",
+            { module: "firstMistakes", export: "quickStart" },
+            { params: { instanceCrn: crnOf(MISSING_INSTANCE) }, config: config() },
+        );
         const { output, seconds } = await fails(stack, "up");
-        assert.match(output, /the deployer's own credentials \(ibmcloud:apiKey\) are refused by kms instance 11111111-2222-4333-8444-555555555555 at http:\/\/127\.0\.0\.1:\d+ too, so this is not a policy still taking effect: the instance does not exist there/);
+        assert.match(
+            output,
+            /the deployer's own credentials \(ibmcloud:apiKey\) are refused by kms instance 11111111-2222-4333-8444-555555555555 at http:\/\/127\.0\.0\.1:\d+ too, so this is not a policy still taking effect: the instance does not exist there/,
+        );
         assert.doesNotMatch(output, /Timed out after 120 s/);
         assert.doesNotMatch(output, GRPC_NOISE);
         report("nonexistent instance CRN, up", seconds, output, /refused by kms instance/);
@@ -65,12 +77,21 @@ describe("e2e: the quick start's common mistakes fail fast, naming the fix", fun
 
     it("an IAM endpoint nothing listens on: the error names the URL and the setting it came from", async function () {
         const port = await closedPort();
-        const stack = await sandbox.programStack("no-iam", { module: "firstMistakes", export: "quickStart" }, {
-            params: { instanceCrn: crnOf(emu.instances[0].guid) },
-            config: config({ "ibmcloud:iamEndpoint": `http://127.0.0.1:${port}` }),
-        });
+        const stack = await sandbox.programStack(
+            "no-iam",
+            { module: "firstMistakes", export: "quickStart" },
+            {
+                params: { instanceCrn: crnOf(emu.instances[0].guid) },
+                config: config({ "ibmcloud:iamEndpoint": `http://127.0.0.1:${port}` }),
+            },
+        );
         const { output, seconds } = await fails(stack, "up");
-        assert.match(output, new RegExp(`could not connect to http://127\\.0\\.0\\.1:${port} \\(connection refused: nothing listens there\\); that URL is stack config ibmcloud:iamEndpoint: correct it with \`pulumi config set ibmcloud:iamEndpoint <url>\``));
+        assert.match(
+            output,
+            new RegExp(
+                `could not connect to http://127\\.0\\.0\\.1:${port} \\(connection refused: nothing listens there\\); that URL is stack config ibmcloud:iamEndpoint: correct it with \`pulumi config set ibmcloud:iamEndpoint <url>\``,
+            ),
+        );
         assert.match(output, /gave up after 3 attempts/);
         report("unreachable IAM endpoint, up", seconds, output, /could not connect to/);
         await stack.destroy();
@@ -79,12 +100,19 @@ describe("e2e: the quick start's common mistakes fail fast, naming the fix", fun
 
     it("no ibmcloud:apiKey (nor ibm:ibmcloudApiKey, IC_API_KEY, IBMCLOUD_API_KEY): `preview` fails naming all four", async function () {
         const before = ((await (await fetch(`${emu.url}/__emulator/stats`)).json()) as { requests: number }).requests;
-        const stack = await sandbox.programStack("no-key", { module: "firstMistakes", export: "quickStart" }, {
-            params: { instanceCrn: crnOf(emu.instances[0].guid) },
-            config: config({ "ibmcloud:apiKey": undefined }),
-        });
+        const stack = await sandbox.programStack(
+            "no-key",
+            { module: "firstMistakes", export: "quickStart" },
+            {
+                params: { instanceCrn: crnOf(emu.instances[0].guid) },
+                config: config({ "ibmcloud:apiKey": undefined }),
+            },
+        );
         const { output, seconds } = await fails(stack, "preview");
-        assert.match(output, /ibmcloud:apiKey: no IBM Cloud API key is configured \(looked for stack config ibmcloud:apiKey, then ibm:ibmcloudApiKey, then IC_API_KEY and IBMCLOUD_API_KEY in the environment\)/);
+        assert.match(
+            output,
+            /ibmcloud:apiKey: no IBM Cloud API key is configured \(looked for stack config ibmcloud:apiKey, then ibm:ibmcloudApiKey, then IC_API_KEY and IBMCLOUD_API_KEY in the environment\)/,
+        );
         assert.doesNotMatch(output, GRPC_NOISE);
         const after = ((await (await fetch(`${emu.url}/__emulator/stats`)).json()) as { requests: number }).requests;
         assert.strictEqual(after, before, "no request to IBM");
@@ -93,10 +121,14 @@ describe("e2e: the quick start's common mistakes fail fast, naming the fix", fun
     });
 
     it('keyRingId "orders_keys!": the program fails at its own line, with no gRPC noise after it', async function () {
-        const stack = await sandbox.programStack("bad-ring", { module: "firstMistakes", export: "quickStart" }, {
-            params: { instanceCrn: crnOf(emu.instances[0].guid), keyRingId: "orders_keys!" },
-            config: config(),
-        });
+        const stack = await sandbox.programStack(
+            "bad-ring",
+            { module: "firstMistakes", export: "quickStart" },
+            {
+                params: { instanceCrn: crnOf(emu.instances[0].guid), keyRingId: "orders_keys!" },
+                config: config(),
+            },
+        );
         const { output, seconds } = await fails(stack, "preview");
         assert.match(output, /KmsKeyRing orders-keys: invalid arguments: keyRingId: keyRingId must be 2 to 100 letters, digits or dashes/);
         assert.match(output, /firstMistakes\.(js|ts):\d+/, "the stack trace points at the program's line");
@@ -106,12 +138,19 @@ describe("e2e: the quick start's common mistakes fail fast, naming the fix", fun
     });
 
     it('keyRingId "orders_keys!" known only as an Output: `preview` fails in check, with no gRPC noise after it', async function () {
-        const stack = await sandbox.programStack("bad-ring-late", { module: "firstMistakes", export: "quickStart" }, {
-            params: { instanceCrn: crnOf(emu.instances[0].guid), keyRingId: "orders_keys!", late: true },
-            config: config(),
-        });
+        const stack = await sandbox.programStack(
+            "bad-ring-late",
+            { module: "firstMistakes", export: "quickStart" },
+            {
+                params: { instanceCrn: crnOf(emu.instances[0].guid), keyRingId: "orders_keys!", late: true },
+                config: config(),
+            },
+        );
         const { output, seconds } = await fails(stack, "preview");
-        assert.match(output, /resource 'orders-keys': property keyRingId value \{orders_keys!\} has a problem: keyRingId must be 2 to 100 letters, digits or dashes/);
+        assert.match(
+            output,
+            /resource 'orders-keys': property keyRingId value \{orders_keys!\} has a problem: keyRingId must be 2 to 100 letters, digits or dashes/,
+        );
         assert.doesNotMatch(output, GRPC_NOISE);
         console.log(`      [gRPC noise lines] ${output.split("\n").filter((l) => GRPC_NOISE.test(l)).length}; output ${output.split("\n").length} lines`);
         report("keyRingId orders_keys! as an Output, preview", seconds, output, /property keyRingId/);
