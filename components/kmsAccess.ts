@@ -15,7 +15,8 @@ import { applyInstanceCrn, DEFAULT_KMS_SERVICE, kmsEndpointOf, kmsTargetShape } 
 import { ServiceApiKey } from "../provider/serviceApiKey";
 import { ServiceId } from "../provider/serviceId";
 import { CheckFailure, compact, descriptionField, expiresAtField, nameField, rolesField, validate } from "../provider/validation";
-import { plainView, tidyFailures } from "../provider/argumentCheck";
+import { plainView } from "../provider/argumentCheck";
+import { tidyFailures } from "../provider/checkFailures";
 
 /**
  * The KMS instance the identity gets access to: by its CRN (`crn`, which gives service, region and

@@ -12,7 +12,8 @@ import { catalogFromIam, liveOutputs, policyBody, resolveRoles, resourceFromLive
 import { canResolveOffline, normalizeRoleName, resolveRole, RoleInfo } from "./roles";
 import { CloudSession } from "./session";
 import { CheckFailure, compact, containsUnknown, schemaOnce, UNKNOWN, validate } from "./validation";
-import { finishCheck, refuseBadArguments } from "./argumentCheck";
+import { refuseBadArguments } from "./argumentCheck";
+import { finishCheck } from "./checkFailures";
 
 // ---------- arguments ----------
 

@@ -17,7 +17,8 @@ import { providerForDeployment } from "./dynamicProvider";
 import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policyLifecycle";
 import { attribute, liveOutputs, rolesFromLive } from "./policyMapping";
 import { CloudSession } from "./session";
-import { finishCheck, refuseBadArguments } from "./argumentCheck";
+import { refuseBadArguments } from "./argumentCheck";
+import { finishCheck } from "./checkFailures";
 import { CheckFailure, compact, containsUnknown, descriptionField, rolesField, sameSet, schemaOnce, UNKNOWN, validate } from "./validation";
 
 // ---------- arguments ----------

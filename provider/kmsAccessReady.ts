@@ -21,10 +21,11 @@ import {
     kmsTargetShape,
     normalizeEndpoint,
 } from "./kmsTarget";
-import { compact, schemaOnce, UNKNOWN } from "./validation";
+import { compact, containsUnknown, schemaOnce, UNKNOWN } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
 import { CloudSession } from "./session";
-import { finishCheck, refuseBadArguments } from "./argumentCheck";
+import { refuseBadArguments } from "./argumentCheck";
+import { finishCheck } from "./checkFailures";
 
 // ---------- arguments ----------
 
@@ -124,7 +125,27 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        return finishCheck(checkKmsResource(news, schemaOnce("KmsAccessReady", kmsAccessReadySchema)));
+        const checked = finishCheck(checkKmsResource(news, schemaOnce("KmsAccessReady", kmsAccessReadySchema)));
+        if (checked.failures.length > 0) return checked;
+        // The preview of a new identity (its key not made yet): ask the instance once, as the deployer,
+        // so a CRN of an instance that does not exist fails before anything is created.
+        const inputs = checked.inputs as unknown as KmsAccessReadyInputs;
+        const known = (v: unknown) => v === undefined || (typeof v === "string" && !containsUnknown(v));
+        if (
+            !this.session.isConfigured ||
+            inputs.apiKey !== UNKNOWN ||
+            !known(inputs.instanceId) ||
+            !known(inputs.service) ||
+            !known(inputs.endpoint) ||
+            !known(inputs.region)
+        )
+            return checked;
+        try {
+            await this.deployerCanReach(this.connections.target(inputs), inputs);
+        } catch (err) {
+            return { inputs: checked.inputs, failures: [{ property: inputs.instanceCrn ? "instanceCrn" : "instanceId", reason: (err as Error).message }] };
+        }
+        return checked;
     }
 
     async diff(_id: string, olds: KmsAccessReadyOutputs, news: KmsAccessReadyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -226,7 +247,7 @@ function unreachableInstanceNote(target: KmsTarget, inputs: { instanceId: string
     return (
         `the deployer's own credentials (ibmcloud:apiKey) are refused by ${target.service} instance ${inputs.instanceId} at ${target.endpoint} too, ` +
         `so this is not a policy still taking effect: the instance does not exist there (check ${which}, its region, and the KMS endpoint` +
-        `${target.origin ? `, which is ${target.origin.from}` : ""}) or the deployer has no access to it; nothing waited for the new policy`
+        `${target.origin ? `, which is ${target.origin.from}` : ""}) or the deployer has no service role on it (give it Reader there)`
     );
 }
 

@@ -25,7 +25,8 @@ import {
 } from "./kmsTarget";
 import { compact, dateTimeField, descriptionField, schemaOnce, UNKNOWN } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
-import { finishCheck, refuseBadArguments } from "./argumentCheck";
+import { refuseBadArguments } from "./argumentCheck";
+import { finishCheck } from "./checkFailures";
 import { diffKmsKey, policiesToSet, rotatesOnUpdate } from "./kmsKeyDiff";
 
 // ---------- arguments ----------

@@ -9,7 +9,8 @@ import { appendErrorNote } from "../client/errors";
 import { KmsClient, KmsKeyRing as KmsKeyRingResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { providerForDeployment } from "./dynamicProvider";
-import { finishCheck, refuseBadArguments } from "./argumentCheck";
+import { refuseBadArguments } from "./argumentCheck";
+import { finishCheck } from "./checkFailures";
 import {
     asServiceId,
     checkKmsResource,

@@ -23,7 +23,8 @@ import {
     withoutProvider,
 } from "./validation";
 import { providerForDeployment } from "./dynamicProvider";
-import { finishCheck, refuseBadArguments } from "./argumentCheck";
+import { refuseBadArguments } from "./argumentCheck";
+import { finishCheck } from "./checkFailures";
 import { deleteLockable, iamEntity, updateLockable } from "./lockableEntity";
 import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./apiKeyFile";
 

@@ -8,7 +8,8 @@ import { isNotFound } from "../client/errors";
 import { ServiceId as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
 import { deleteLockable, iamEntity, updateLockable } from "./lockableEntity";
 import { CheckFailure, compact, crnField, descriptionField, differs, nameField, sameSet, schemaOnce, validate, withoutProvider } from "./validation";
-import { finishCheck, refuseBadArguments } from "./argumentCheck";
+import { refuseBadArguments } from "./argumentCheck";
+import { finishCheck } from "./checkFailures";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------

@@ -57,20 +57,29 @@ describe("e2e: the quick start's common mistakes fail fast, naming the fix", fun
         console.log(`      [${what}] ${seconds.toFixed(1)} s: ${line.trim().slice(0, 600)}`);
     }
 
-    it("a well-formed CRN of an instance that does not exist: `up` says so at the gate, without waiting out the policy", async function () {
+    it("a well-formed CRN of an instance that does not exist: `preview` refuses it before anything is created, and `up` without a preview says so at the gate", async function () {
         const stack = await sandbox.programStack(
             "no-instance",
             { module: "firstMistakes", export: "quickStart" },
             { params: { instanceCrn: crnOf(MISSING_INSTANCE) }, config: config() },
         );
-        const { output, seconds } = await fails(stack, "up");
-        assert.match(
-            output,
-            /the deployer's own credentials \(ibmcloud:apiKey\) are refused by kms instance 11111111-2222-4333-8444-555555555555 at http:\/\/127\.0\.0\.1:\d+ too, so this is not a policy still taking effect: the instance does not exist there/,
-        );
-        assert.doesNotMatch(output, /Timed out after 120 s/);
-        assert.doesNotMatch(output, GRPC_NOISE);
-        report("nonexistent instance CRN, up", seconds, output, /refused by kms instance/);
+        const refused =
+            /the deployer's own credentials \(ibmcloud:apiKey\) are refused by kms instance 11111111-2222-4333-8444-555555555555 at http:\/\/127\.0\.0\.1:\d+ too, so this is not a policy still taking effect: the instance does not exist there/;
+        const writes = async () => ((await (await fetch(`${emu.url}/__emulator/stats`)).json()) as { writes: number }).writes;
+        const writesBefore = await writes();
+        const preview = await fails(stack, "preview");
+        assert.match(preview.output, /resource 'orders-app-ready': property instanceId value/);
+        assert.match(preview.output, refused);
+        assert.doesNotMatch(preview.output, GRPC_NOISE);
+        assert.strictEqual(await writes(), writesBefore, "the preview created nothing");
+        report("nonexistent instance CRN, preview", preview.seconds, preview.output, /refused by kms instance/);
+
+        // `pulumi up --skip-preview` (what the Automation API runs): the identity is made, then the gate asks as the deployer first
+        const up = await fails(stack, "up");
+        assert.match(up.output, refused);
+        assert.doesNotMatch(up.output, /Timed out after 120 s/);
+        assert.doesNotMatch(up.output, GRPC_NOISE);
+        report("nonexistent instance CRN, up --skip-preview", up.seconds, up.output, /refused by kms instance/);
         await stack.destroy();
         await stack.remove();
     });

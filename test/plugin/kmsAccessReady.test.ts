@@ -174,4 +174,25 @@ describe("plugin/kmsAccessReady: an instance the deployer cannot reach either is
         const after = ((await (await fetch(`${emu.url}/__emulator/stats`)).json()) as { requests: number }).requests;
         assert.ok(after - before <= 3, `${after - before} requests`);
     });
+
+    it("at the preview of a new identity (its key still unknown), check asks the instance as the deployer: nothing is created before the refusal", async () => {
+        const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const writesBefore = ((await (await fetch(`${emu.url}/__emulator/stats`)).json()) as { writes: number }).writes;
+        const missing = await plugin.check(kmsAccessReadyProvider, {}, { instanceId: "11111111-2222-4333-8444-555555555555", service: "kms", apiKey: UNKNOWN });
+        assert.strictEqual(missing.failures.length, 1);
+        assert.strictEqual(missing.failures[0].property, "instanceId");
+        assert.match(
+            missing.failures[0].reason,
+            /refused by kms instance 11111111-2222-4333-8444-555555555555 .* too, so this is not a policy still taking effect/,
+        );
+        // an instance that exists passes, and a known key (a later preview, or the `up` itself) is not probed at check
+        const present = await plugin.check(
+            kmsAccessReadyProvider,
+            {},
+            { instanceId: emu.instances[0].guid, service: emu.instances[0].service, apiKey: UNKNOWN },
+        );
+        assert.deepStrictEqual(present.failures, []);
+        const writesAfter = ((await (await fetch(`${emu.url}/__emulator/stats`)).json()) as { writes: number }).writes;
+        assert.strictEqual(writesAfter, writesBefore, "check wrote nothing");
+    });
 });
