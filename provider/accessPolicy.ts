@@ -5,15 +5,16 @@
 // from the deployer's token.
 import * as pulumi from "@pulumi/pulumi";
 import { PolicyWithEtag } from "../client/iamClient";
-import { accessPolicySchema, checkAccessPolicy, given, NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./accessPolicyCheck";
+import { accessPolicySchema, checkAccessPolicy, given, NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./policy/accessCheck";
 import { providerForDeployment } from "./dynamicProvider";
-import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policyLifecycle";
-import { catalogFromIam, liveOutputs, policyBody, resolveRoles, resourceFromLive, rolesFromLive, subjectInputs } from "./policyMapping";
-import { canResolveOffline, normalizeRoleName, resolveRole, RoleInfo } from "./roles";
-import { CloudSession } from "./session";
-import { CheckFailure, compact, containsUnknown, schemaOnce, UNKNOWN, validate } from "./validation";
-import { refuseBadArguments } from "./argumentCheck";
-import { finishCheck } from "./checkFailures";
+import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policy/lifecycle";
+import { catalogFromIam, liveOutputs, policyBody, resolveRoles, resourceFromLive, rolesFromLive, subjectInputs } from "./policy/accessMapping";
+import { canResolveOffline, normalizeRoleName, resolveRole, RoleInfo } from "./policy/roles";
+import { CloudSession } from "./core/session";
+import { CheckFailure, schemaOnce, validate } from "./check/validate";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
+import { compact, containsUnknown, UNKNOWN } from "./core/props";
 
 // ---------- arguments ----------
 
@@ -218,10 +219,7 @@ function inputsOf(outs: AccessPolicyOutputs): AccessPolicyInputs {
  * `onlineCatalog`, IAM's list for a service the offline catalog does not know). The provider runs it,
  * and the constructor on the arguments known then. `roleCrns` is added when every role resolved.
  */
-export function checkAccessPolicyInputs(
-    news: Record<string, unknown>,
-    onlineCatalog?: RoleInfo[],
-): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+export function checkAccessPolicyInputs(news: Record<string, unknown>, onlineCatalog?: RoleInfo[]): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
     const { __provider: _p, roleCrns: _derived, ...inputs } = news;
     const r = validate(schemaOnce("AccessPolicy", accessPolicySchema), inputs);
     const cross = checkAccessPolicy(inputs, onlineCatalog);

@@ -7,29 +7,21 @@ import { z } from "zod";
 import * as crypto from "crypto";
 import { KmsService } from "../client/config";
 import { appendErrorNote, IbmCloudError } from "../client/errors";
-import {
-    checkKmsResource,
-    DEFAULT_KMS_SERVICE,
-    deployerTokensOf,
-    holderOf,
-    isKmsUnauthorized,
-    KmsTarget,
-    KmsTargetArgs,
-    isApiKeyRejected,
-    KmsConnections,
-    kmsServiceField,
-    kmsTargetShape,
-    normalizeEndpoint,
-} from "./kmsTarget";
-import { compact, containsUnknown, schemaOnce, UNKNOWN } from "./validation";
+import { checkKmsResource, DEFAULT_KMS_SERVICE, KmsInstanceFieldArgs, kmsServiceField, kmsInstanceShape, normalizeEndpoint } from "./kms/instance";
+import { holderOf, isApiKeyRejected, isKmsUnauthorized } from "./kms/refusals";
+import { KmsSession } from "./kms/session";
+import { deployerTokensOf } from "./kms/asServiceId";
+import { KmsInstance } from "./kms/endpoint";
+import { CloudSession } from "./core/session";
+import { schemaOnce } from "./check/validate";
+import { compact, containsUnknown, UNKNOWN } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
-import { CloudSession } from "./session";
-import { refuseBadArguments } from "./argumentCheck";
-import { finishCheck } from "./checkFailures";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
 
 // ---------- arguments ----------
 
-export interface KmsAccessReadyArgs extends KmsTargetArgs {
+export interface KmsAccessReadyArgs extends KmsInstanceFieldArgs {
     /** The API key whose access is awaited (stored secret). */
     apiKey: pulumi.Input<string>;
     /** The access policy granting it (a new id waits again). */
@@ -77,7 +69,7 @@ export const DEFAULT_ACCESS_TIMEOUT_SECONDS = 60;
 function kmsAccessReadySchema() {
     return z
         .object({
-            ...kmsTargetShape(),
+            ...kmsInstanceShape(),
             service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
             apiKey: z.string({ error: "apiKey must be the service ID's API key (a string)" }).min(1, { error: "apiKey must not be empty" }),
             policyId: z
@@ -115,7 +107,7 @@ export function diffKmsAccessReady(olds: Partial<KmsAccessReadyOutputs>, news: P
 // ---------- provider ----------
 
 export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
-    private readonly connections = new KmsConnections();
+    private readonly connections = new KmsSession();
     /** The deployer's credentials, for the one probe that tells a missing instance from a policy still applying. */
     private readonly session = new CloudSession();
 
@@ -131,14 +123,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
         // so a CRN of an instance that does not exist fails before anything is created.
         const inputs = checked.inputs as unknown as KmsAccessReadyInputs;
         const known = (v: unknown) => v === undefined || (typeof v === "string" && !containsUnknown(v));
-        if (
-            !this.session.isConfigured ||
-            inputs.apiKey !== UNKNOWN ||
-            !known(inputs.instanceId) ||
-            !known(inputs.service) ||
-            !known(inputs.endpoint) ||
-            !known(inputs.region)
-        )
+        if (!this.session.isConfigured || inputs.apiKey !== UNKNOWN || !known(inputs.instanceId) || !known(inputs.service) || !known(inputs.endpoint) || !known(inputs.region))
             return checked;
         try {
             await this.deployerCanReach(this.connections.target(inputs), inputs);
@@ -178,7 +163,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
      * not after the whole propagation wait blamed on the policy. Skipped without deployer credentials,
      * and when the deployer's answer says nothing about the instance (IBM busy, a 5xx).
      */
-    private async deployerCanReach(target: KmsTarget, inputs: KmsAccessReadyInputs): Promise<void> {
+    private async deployerCanReach(target: KmsInstance, inputs: KmsAccessReadyInputs): Promise<void> {
         const deployer = deployerTokensOf(this.session);
         if (!deployer) return;
         try {
@@ -242,7 +227,7 @@ export const kmsAccessReadyProvider = new KmsAccessReadyProvider();
 const NO_CONNECTION_CODES: ReadonlyArray<string> = Object.freeze(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 
 /** The note for an instance that refuses the deployer as well as the new service ID. */
-function unreachableInstanceNote(target: KmsTarget, inputs: { instanceId: string; instanceCrn?: string }): string {
+function unreachableInstanceNote(target: KmsInstance, inputs: { instanceId: string; instanceCrn?: string }): string {
     const which = inputs.instanceCrn ? `instanceCrn ${inputs.instanceCrn}` : `instanceId ${inputs.instanceId}, service ${target.service}`;
     return (
         `the deployer's own credentials (ibmcloud:apiKey) are refused by ${target.service} instance ${inputs.instanceId} at ${target.endpoint} too, ` +
@@ -270,13 +255,7 @@ export class KmsAccessReady extends pulumi.dynamic.Resource {
     declare readonly waitedMs: pulumi.Output<number>;
 
     constructor(name: string, args: KmsAccessReadyArgs, opts?: pulumi.CustomResourceOptions) {
-        refuseBadArguments(
-            "KmsAccessReady",
-            name,
-            args,
-            opts,
-            (inputs) => checkKmsResource(inputs, schemaOnce("KmsAccessReady", kmsAccessReadySchema)).failures,
-        );
+        refuseBadArguments("KmsAccessReady", name, args, opts, (inputs) => checkKmsResource(inputs, schemaOnce("KmsAccessReady", kmsAccessReadySchema)).failures);
         const props: Record<string, unknown> = {
             service: undefined,
             endpoint: undefined,

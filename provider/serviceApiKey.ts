@@ -5,28 +5,19 @@
 // The value is a secret output; it never appears in an error or a log.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CloudSession } from "./session";
+import { CloudSession } from "./core/session";
 import { isNotFound } from "../client/errors";
 import { ActionWhenLeaked, ApiKey, newApiKeyValue, serviceIamId, UpdateApiKeyBody } from "../client/iamClient";
-import {
-    CheckFailure,
-    compact,
-    containsUnknown,
-    descriptionField,
-    differs,
-    expiresAtField,
-    formatIbmDateTime,
-    nameField,
-    parseIbmDateTime,
-    schemaOnce,
-    validate,
-    withoutProvider,
-} from "./validation";
+import { formatIbmDateTime, parseIbmDateTime } from "./check/dateTime";
+import { descriptionField, expiresAtField, nameField } from "./check/fields";
+import { CheckFailure, schemaOnce, validate } from "./check/validate";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
+import { differs } from "./core/diff";
+import { compact, containsUnknown, withoutProvider } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
-import { refuseBadArguments } from "./argumentCheck";
-import { finishCheck } from "./checkFailures";
-import { deleteLockable, iamEntity, updateLockable } from "./lockableEntity";
-import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./apiKeyFile";
+import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEntity";
+import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./identity/apiKeyFile";
 
 // ---------- arguments ----------
 

@@ -3,13 +3,16 @@
 // refuse to overwrite a change made elsewhere (If-Match with the entity tag held in state).
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CloudSession } from "./session";
+import { CloudSession } from "./core/session";
 import { isNotFound } from "../client/errors";
 import { ServiceId as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
-import { deleteLockable, iamEntity, updateLockable } from "./lockableEntity";
-import { CheckFailure, compact, crnField, descriptionField, differs, nameField, sameSet, schemaOnce, validate, withoutProvider } from "./validation";
-import { refuseBadArguments } from "./argumentCheck";
-import { finishCheck } from "./checkFailures";
+import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEntity";
+import { crnField, descriptionField, nameField } from "./check/fields";
+import { CheckFailure, schemaOnce, validate } from "./check/validate";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
+import { differs, sameSet } from "./core/diff";
+import { compact, withoutProvider } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------

@@ -1,7 +1,7 @@
 // What keeps a refusal readable: many failures of one kind become one line, and no failure (nor the
 // inputs the engine quotes back beside it) carries more than a short prefix of a huge value. Used by
 // every provider's `check` and by the constructors (./argumentCheck).
-import { CheckFailure } from "./validation";
+import { CheckFailure } from "./validate";
 
 /** At most this many failures of one kind are listed; the rest are counted in one more. */
 export const MAX_FAILURES_OF_A_KIND = 3;

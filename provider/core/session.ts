@@ -1,9 +1,9 @@
 // What every dynamic provider holds between calls inside the plugin: the settings its `configure()`
 // received from stack config, and one IAM client (so one cached token) built from them on first use.
 // Credentials never travel in the serialized closure or in resource inputs; they arrive here.
-import { CloudSettings, ExplicitCloudSettings, ProviderConfigSource, resolveCloudSettings, settingsFromProviderConfig } from "../client/config";
-import { IamClient } from "../client/iamClient";
-import type { CheckFailure } from "./validation";
+import { CloudSettings, ExplicitCloudSettings, ProviderConfigSource, resolveCloudSettings, settingsFromProviderConfig } from "../../client/config";
+import { IamClient } from "../../client/iamClient";
+import type { CheckFailure } from "../check/validate";
 
 export class CloudSession {
     private explicit: ExplicitCloudSettings = {};
@@ -25,16 +25,16 @@ export class CloudSession {
         return this.resolved;
     }
 
-    /**
-     * For `check`: what is missing or wrong in the deployer's settings (no API key anywhere, an endpoint
-     * that is no URL), as a failure of the resource rather than of one argument, so `pulumi preview`
-     * stops on it before `up` creates anything. Never a value: the messages name settings only.
-     */
     /** configure() has run (the engine always runs it first; a provider called directly, in a unit test, has no settings). */
     get isConfigured(): boolean {
         return this.configured;
     }
 
+    /**
+     * For `check`: what is missing or wrong in the deployer's settings (no API key anywhere, an endpoint
+     * that is no URL), as a failure of the resource rather than of one argument, so `pulumi preview`
+     * stops on it before `up` creates anything. Never a value: the messages name settings only.
+     */
     credentialFailures(): CheckFailure[] {
         // The engine configures every provider before its first check; one called directly (a unit test) has no settings to judge.
         if (!this.configured) return [];

@@ -3,8 +3,9 @@
 // known). This module is the constructor's side; what keeps a refusal short is in ./checkFailures
 // (apart, so a provider serialized by value does not carry the constructor's code).
 import * as pulumi from "@pulumi/pulumi";
-import { tidyFailures } from "./checkFailures";
-import { CheckFailure, UNKNOWN } from "./validation";
+import { tidyFailures } from "./failures";
+import { UNKNOWN } from "../core/props";
+import { CheckFailure } from "./validate";
 
 /** Outputs and promises are judged later by the provider's check: at construction they stand for "unknown". */
 export function plainView(v: unknown, depth = 0): unknown {
