@@ -219,7 +219,10 @@ function inputsOf(outs: AccessPolicyOutputs): AccessPolicyInputs {
  * `onlineCatalog`, IAM's list for a service the offline catalog does not know). The provider runs it,
  * and the constructor on the arguments known then. `roleCrns` is added when every role resolved.
  */
-export function checkAccessPolicyInputs(news: Record<string, unknown>, onlineCatalog?: RoleInfo[]): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+export function checkAccessPolicyInputs(
+    news: Record<string, unknown>,
+    onlineCatalog?: RoleInfo[],
+): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
     const { __provider: _p, roleCrns: _derived, ...inputs } = news;
     const r = validate(schemaOnce("AccessPolicy", accessPolicySchema), inputs);
     const cross = checkAccessPolicy(inputs, onlineCatalog);

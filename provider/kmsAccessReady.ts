@@ -123,7 +123,14 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
         // so a CRN of an instance that does not exist fails before anything is created.
         const inputs = checked.inputs as unknown as KmsAccessReadyInputs;
         const known = (v: unknown) => v === undefined || (typeof v === "string" && !containsUnknown(v));
-        if (!this.session.isConfigured || inputs.apiKey !== UNKNOWN || !known(inputs.instanceId) || !known(inputs.service) || !known(inputs.endpoint) || !known(inputs.region))
+        if (
+            !this.session.isConfigured ||
+            inputs.apiKey !== UNKNOWN ||
+            !known(inputs.instanceId) ||
+            !known(inputs.service) ||
+            !known(inputs.endpoint) ||
+            !known(inputs.region)
+        )
             return checked;
         try {
             await this.deployerCanReach(this.connections.target(inputs), inputs);
@@ -255,7 +262,13 @@ export class KmsAccessReady extends pulumi.dynamic.Resource {
     declare readonly waitedMs: pulumi.Output<number>;
 
     constructor(name: string, args: KmsAccessReadyArgs, opts?: pulumi.CustomResourceOptions) {
-        refuseBadArguments("KmsAccessReady", name, args, opts, (inputs) => checkKmsResource(inputs, schemaOnce("KmsAccessReady", kmsAccessReadySchema)).failures);
+        refuseBadArguments(
+            "KmsAccessReady",
+            name,
+            args,
+            opts,
+            (inputs) => checkKmsResource(inputs, schemaOnce("KmsAccessReady", kmsAccessReadySchema)).failures,
+        );
         const props: Record<string, unknown> = {
             service: undefined,
             endpoint: undefined,

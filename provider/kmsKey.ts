@@ -248,7 +248,12 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
         // A new date (or a new key) must lie in the future; an unchanged one that has since passed must not fail every run.
         const judgeFuture = !olds || Object.keys(olds).length === 0 || olds.expirationDate !== news.expirationDate;
-        return finishCheck(checkKmsResource(news, schemaOnce(`KmsKey:${judgeFuture}`, () => kmsKeySchema(judgeFuture))));
+        return finishCheck(
+            checkKmsResource(
+                news,
+                schemaOnce(`KmsKey:${judgeFuture}`, () => kmsKeySchema(judgeFuture)),
+            ),
+        );
     }
 
     async diff(_id: string, olds: KmsKeyOutputs, news: KmsKeyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -556,7 +561,17 @@ export class KmsKey extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: KmsKeyArgs, opts?: pulumi.CustomResourceOptions) {
         // expirationDate is not judged for being in the future here: an unchanged one may have passed since (check knows).
-        refuseBadArguments("KmsKey", name, args, opts, (inputs) => checkKmsResource(inputs, schemaOnce("KmsKey:false", () => kmsKeySchema(false))).failures);
+        refuseBadArguments(
+            "KmsKey",
+            name,
+            args,
+            opts,
+            (inputs) =>
+                checkKmsResource(
+                    inputs,
+                    schemaOnce("KmsKey:false", () => kmsKeySchema(false)),
+                ).failures,
+        );
         // Every output key is listed (undefined when not an argument) so each declared Output exists,
         // also for get(), whose values all come from read.
         const outputKeys: Record<string, undefined> = {
