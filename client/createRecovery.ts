@@ -9,6 +9,7 @@
 //
 // Closure-serialized with the client (plain functions and constants only).
 import { IbmCloudError } from "./errors";
+import { retrying } from "./backoff";
 
 /** Sends after the first (so at most 1 + this many create POSTs per create). */
 export const MAX_CREATE_RESENDS = 2;
@@ -29,6 +30,11 @@ export interface CreateRecovery<T> {
      * `since` (epoch ms, already allowing for clock skew). Reads only; its requests are retried as usual.
      */
     lookup: (since: number) => Promise<T[]>;
+    /**
+     * What a lost attempt leaves behind, for the user to look for when the lookup itself keeps failing:
+     * `a service ID named "orders"` (names and ids only, never a secret).
+     */
+    leftover?: string;
     /** Identifies a match in messages (`ServiceId-…`). */
     idOf: (found: T) => string;
     /** Told when a lost attempt is recovered (for logs; never given secrets). */
@@ -63,7 +69,9 @@ export async function createWithRecovery<T>(r: CreateRecovery<T>): Promise<T> {
                 throw recoveryNoted(
                     err,
                     `looking for what it may have created failed too${lookups > 1 ? `, ${lookups} times` : ""} (${cause instanceof Error ? cause.message : String(cause)}); ` +
-                        "check IBM Cloud for a new object before running `pulumi up` again, and import it instead of creating a second one",
+                        `once IBM Cloud answers again, look for ${r.leftover ?? "an object this request would have made"} created at ${new Date(since + CREATE_CLOCK_SKEW_MS).toISOString()} or later ` +
+                        "that this stack does not track (`pulumi stack --show-ids` lists the ids it does), delete it if there is one, and then run `pulumi up` again: " +
+                        "it creates the resource anew (a dynamic resource cannot be imported, and running it without looking could leave that object behind)",
                 );
             }
             const found = lookup.found;
@@ -91,15 +99,19 @@ export async function createWithRecovery<T>(r: CreateRecovery<T>): Promise<T> {
  * times; a refusal (403: no right to list, 400) is final at once.
  */
 async function lookupPatiently<T>(r: CreateRecovery<T>, since: number): Promise<{ found: T[] } | { cause: unknown; lookups: number }> {
-    const sleep = r.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    for (let lookups = 1; ; lookups++) {
-        try {
-            return { found: await r.lookup(since) };
-        } catch (cause) {
-            const mayPass = cause instanceof IbmCloudError && cause.retryable;
-            if (!mayPass || lookups > MAX_LOOKUP_RETRIES) return { cause, lookups };
-            await sleep(LOOKUP_RETRY_PAUSE_MS * lookups);
-        }
+    let lookups = 0;
+    try {
+        const found = await retrying(
+            (n) => {
+                lookups = n;
+                return r.lookup(since);
+            },
+            (cause, n) => (cause instanceof IbmCloudError && cause.retryable && n <= MAX_LOOKUP_RETRIES ? LOOKUP_RETRY_PAUSE_MS * n : undefined),
+            r.sleep,
+        );
+        return { found };
+    } catch (cause) {
+        return { cause, lookups };
     }
 }
 

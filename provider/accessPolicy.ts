@@ -15,6 +15,7 @@ import { CheckFailure, schemaOnce, validate } from "./check/validate";
 import { refuseBadArguments } from "./check/argumentCheck";
 import { finishCheck } from "./check/failures";
 import { compact, containsUnknown, UNKNOWN } from "./core/props";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
 
@@ -26,11 +27,13 @@ export interface AccessPolicyResourceArgs {
     serviceType?: pulumi.Input<"service" | "platform_service">;
     /** Instance GUID within `serviceName` (needs `serviceName`). */
     serviceInstance?: pulumi.Input<string>;
+    /** A region (e.g. `us-south`) the covered resources must be in; default: every region. */
     region?: pulumi.Input<string>;
     /** e.g. `key`, `bucket`, `resource-group`. */
     resourceType?: pulumi.Input<string>;
     /** A resource id within `resourceType`, e.g. a key id. */
     resource?: pulumi.Input<string>;
+    /** A resource group's id: the roles cover the resources in that group (alone, or with `serviceName`). */
     resourceGroupId?: pulumi.Input<string>;
     /** Further attributes, name → value (e.g. `{ keyRing: "app" }`); the named fields above and `accountId` are refused here. */
     attributes?: pulumi.Input<{ [name: string]: pulumi.Input<string> }>;
@@ -80,9 +83,11 @@ export interface AccessPolicyResource {
 
 /** What state holds for a policy. */
 export interface AccessPolicyOutputs {
+    /** The policy's id, as `ibmcloud iam service-policies` shows it. */
     policyId: string;
     /** ETag of the policy as last written or read; sent with If-Match on update. */
     etag: string;
+    /** The policy's URL in the IAM Policy Management API. */
     href: string;
     /** `active` (a policy left `deleted` by its subject's deletion reads as gone). */
     state: string;
@@ -92,7 +97,9 @@ export interface AccessPolicyOutputs {
     subjectIamId: string;
     /** The deployer's account (from the token), the policy's `accountId` attribute. */
     accountId: string;
+    /** When IAM created the policy (ISO 8601). */
     createdAt: string;
+    /** When IAM last changed the policy (ISO 8601). */
     lastModifiedAt: string;
     // the arguments as given
     serviceId?: string;
@@ -327,6 +334,25 @@ export const accessPolicyProvider = new AccessPolicyProvider();
 
 // ---------- resource ----------
 
+/** AccessPolicy's type name and outputs: the props its constructor hands to Pulumi are derived from them. */
+const ACCESS_POLICY = resourceShape<AccessPolicyOutputs>("AccessPolicy", {
+    policyId: true,
+    etag: true,
+    href: true,
+    state: true,
+    roleCrns: true,
+    subjectIamId: true,
+    accountId: true,
+    createdAt: true,
+    lastModifiedAt: true,
+    serviceId: true,
+    iamId: true,
+    roles: true,
+    resource: true,
+    description: true,
+    adoptExisting: true,
+});
+
 /**
  * An IAM access policy granting `roles` on `resource` to a service ID (or any IAM id).
  *
@@ -339,7 +365,7 @@ export const accessPolicyProvider = new AccessPolicyProvider();
  * ```
  * Role and resource changes update the policy in place; a new subject replaces it.
  */
-export class AccessPolicy extends pulumi.dynamic.Resource {
+export class AccessPolicy extends pulumi.dynamic.Resource implements OutputsOf<AccessPolicyOutputs> {
     declare readonly policyId: pulumi.Output<string>;
     declare readonly etag: pulumi.Output<string>;
     declare readonly href: pulumi.Output<string>;
@@ -358,27 +384,14 @@ export class AccessPolicy extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: AccessPolicyArgs, opts?: pulumi.CustomResourceOptions) {
         refuseBadArguments("AccessPolicy", name, args, opts, (inputs) => checkAccessPolicyInputs(inputs).failures);
-        // Every output key is listed, arguments included: a get() passes no arguments, and only the keys
-        // given here receive values from the engine.
-        const props: Record<string, unknown> = {
-            ...args,
-            serviceId: args.serviceId,
-            iamId: args.iamId,
-            roles: args.roles,
-            resource: args.resource,
-            description: args.description,
-            adoptExisting: args.adoptExisting,
-            policyId: undefined,
-            etag: undefined,
-            href: undefined,
-            state: undefined,
-            roleCrns: undefined,
-            subjectIamId: undefined,
-            accountId: undefined,
-            createdAt: undefined,
-            lastModifiedAt: undefined,
-        };
-        super(providerForDeployment(accessPolicyProvider), name, props, opts, "ibmcloud-iam", "AccessPolicy");
+        super(
+            providerForDeployment(accessPolicyProvider),
+            name,
+            resourceProps(ACCESS_POLICY, args),
+            resourceOptions(ACCESS_POLICY, opts),
+            "ibmcloud-iam",
+            ACCESS_POLICY.type,
+        );
     }
 
     /** Uses an existing policy by its id without managing it (the engine reads it; destroy leaves it alone). */

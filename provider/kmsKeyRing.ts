@@ -6,13 +6,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { KmsService } from "../client/config";
 import { appendErrorNote } from "../client/errors";
-import { KmsClient, KmsKeyRing as KmsKeyRingResource } from "../client/kmsClient";
+import { KmsClient, KmsKeyRingResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { providerForDeployment } from "./dynamicProvider";
 import { refuseBadArguments } from "./check/argumentCheck";
 import { finishCheck } from "./check/failures";
 import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 import {
     checkKmsResource,
     DEFAULT_KMS_SERVICE,
@@ -53,6 +54,7 @@ export interface KmsKeyRingOutputs {
     /** Secret. */
     apiKey: string;
     instanceCrn?: string;
+    /** When KMS created the ring (ISO 8601); absent for a ring read back without it. */
     creationDate?: string;
     /** Who created the ring (the service ID's `iam-ServiceId-…`). */
     createdBy?: string;
@@ -185,11 +187,14 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
             await this.asServiceId(props.apiKey, target, "destroy", (client) => client.deleteKeyRing(id, { force: props.force === true })); // false: already gone
         } catch (err) {
             if ((err as { status?: unknown }).status === 409) {
+                // IBM tells the two apart: keys not yet deleted (KEY_RING_KEYS_NOT_DELETED_ERR), or only deleted
+                // ones left without force (KEY_RING_NOT_EMPTY_ERR)
+                const onlyDeletedLeft = (err as { code?: unknown }).code === "KEY_RING_NOT_EMPTY_ERR";
                 throw appendErrorNote(
                     err,
-                    props.force === true
-                        ? `key ring ${id} still holds keys that are not deleted: delete them (or move them to another ring) first`
-                        : `key ring ${id} still holds keys: delete them first; when only deleted keys are left, set force: true on the KmsKeyRing and run \`pulumi up\``,
+                    onlyDeletedLeft
+                        ? `key ring ${id} holds only deleted keys: set force: true on the KmsKeyRing and run \`pulumi up\`, then destroy again`
+                        : `key ring ${id} still holds keys that are not deleted: delete them (or move them to another ring) first`,
                 );
             }
             throw err;
@@ -233,6 +238,24 @@ export const kmsKeyRingProvider = new KmsKeyRingProvider();
 
 // ---------- resource ----------
 
+/** KmsKeyRing's type name and outputs: the props its constructor hands to Pulumi are derived from them. */
+const KMS_KEY_RING = resourceShape<KmsKeyRingOutputs>(
+    "KmsKeyRing",
+    {
+        keyRingId: true,
+        instanceId: true,
+        service: true,
+        region: true,
+        endpoint: true,
+        force: true,
+        apiKey: true,
+        instanceCrn: true,
+        creationDate: true,
+        createdBy: true,
+    },
+    ["apiKey"],
+);
+
 /** Identifies an existing ring for `KmsKeyRing.get` (its id is the resource id). */
 export type KmsKeyRingLookup = Omit<KmsKeyRingArgs, "keyRingId">;
 
@@ -245,7 +268,7 @@ export type KmsKeyRingLookup = Omit<KmsKeyRingArgs, "keyRingId">;
  * const key = access.createKey("app-root", { name: "app-root", keyRing: ring.keyRingId });
  * ```
  */
-export class KmsKeyRing extends pulumi.dynamic.Resource {
+export class KmsKeyRing extends pulumi.dynamic.Resource implements OutputsOf<KmsKeyRingOutputs> {
     declare readonly keyRingId: pulumi.Output<string>;
     declare readonly instanceId: pulumi.Output<string>;
     declare readonly service: pulumi.Output<KmsService>;
@@ -260,25 +283,13 @@ export class KmsKeyRing extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: KmsKeyRingArgs, opts?: pulumi.CustomResourceOptions) {
         refuseBadArguments("KmsKeyRing", name, args, opts, (inputs) => checkKmsResource(inputs, schemaOnce("KmsKeyRing", kmsKeyRingSchema)).failures);
-        const props: Record<string, unknown> = {
-            instanceId: undefined,
-            service: undefined,
-            region: undefined,
-            endpoint: undefined,
-            force: undefined,
-            instanceCrn: undefined,
-            creationDate: undefined,
-            createdBy: undefined,
-            ...args,
-            apiKey: pulumi.secret(args.apiKey),
-        };
         super(
             providerForDeployment(kmsKeyRingProvider),
             name,
-            props,
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }),
+            resourceProps(KMS_KEY_RING, args),
+            resourceOptions(KMS_KEY_RING, opts),
             "ibmcloud-iam",
-            "KmsKeyRing",
+            KMS_KEY_RING.type,
         );
     }
 

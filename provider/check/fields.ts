@@ -19,7 +19,7 @@ export function rolesField(example: "Reader" | "Writer", defaultsToReader: boole
 }
 
 // IAM identity names and descriptions: 1–1000 characters. IBM's API docs and SDKs state no limit;
-// 1000 is what the emulator enforces (a longer name is refused with 400) and what our Args document.
+// 1000 is the emulator's choice (emulator/README.md) and what our Args document.
 export function nameField(what: string, max = 1000) {
     return z
         .string({ error: `${what} name must be a string` })

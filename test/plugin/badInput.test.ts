@@ -1,4 +1,4 @@
-// Bad input (issue 6), through the REAL dynamic-provider plugin against the emulator: every row of
+// Bad input, through the REAL dynamic-provider plugin against the emulator: every row of
 // test/support/badInputs.ts for the seven resources is refused by `check` — which is what makes
 // `pulumi preview` fail — with a failure naming the argument and saying what is wrong, while the
 // emulator sees no request at all (so certainly no write): these rules are judged offline, except the
@@ -6,15 +6,8 @@
 import { strict as assert } from "assert";
 import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import {
-    accessPolicyProvider,
-    authorizationPolicyProvider,
-    kmsAccessReadyProvider,
-    kmsKeyProvider,
-    kmsKeyRingProvider,
-    serviceApiKeyProvider,
-    serviceIdProvider,
-} from "../../provider";
+import { PROVIDER_OF } from "../support/resources";
+import { serviceIdProvider } from "../../provider";
 import { BAD_INPUTS, BASES, BadInputTarget, KNOWN_ARGUMENTS, rootArgument } from "../support/badInputs";
 import { RunningPlugin, startPlugin } from "./harness";
 
@@ -23,15 +16,7 @@ interface Stats {
     writes: number;
 }
 
-const PROVIDERS: Record<Exclude<BadInputTarget, "KmsAccess">, object> = {
-    ServiceId: serviceIdProvider,
-    ServiceApiKey: serviceApiKeyProvider,
-    AccessPolicy: accessPolicyProvider,
-    KmsKey: kmsKeyProvider,
-    KmsAccessReady: kmsAccessReadyProvider,
-    KmsKeyRing: kmsKeyRingProvider,
-    AuthorizationPolicy: authorizationPolicyProvider,
-};
+const PROVIDERS: Record<Exclude<BadInputTarget, "KmsAccess">, object> = PROVIDER_OF;
 
 const ROWS = BAD_INPUTS.filter((r) => r.target !== "KmsAccess");
 

@@ -1,4 +1,4 @@
-// KmsKeyRing, and KmsKey in a ring with its rotation and key policies (issue 13), through the REAL
+// KmsKeyRing, and KmsKey in a ring with its rotation and key policies, through the REAL
 // dynamic-provider plugin against the emulator, as a service ID with Manager on a Key Protect instance
 // given by its CRN: create → read → update → drift → delete, a key refused in a ring that does not
 // exist, policies set in place, a rotation from code (a new key version, never a new key), adopt with get.
@@ -92,9 +92,12 @@ describe("plugin/kmsKeyRing: key rings, and keys in them with rotation and polic
         const k = await created(kmsKeyProvider, { ...key, keyRing: r.outs.keyRingId });
         assert.strictEqual(k.outs.keyRing, "orders");
         const notEmpty = await rejection(plugin.delete(kmsKeyRingProvider, r.id, r.outs));
-        assert.match(notEmpty.details, /KEY_RING_NOT_EMPTY_ERR/);
-        assert.match(notEmpty.details, /still holds keys: delete them first/);
+        assert.match(notEmpty.details, /KEY_RING_KEYS_NOT_DELETED_ERR/);
+        assert.match(notEmpty.details, /still holds keys that are not deleted: delete them/);
         await plugin.delete(kmsKeyProvider, k.id, k.outs);
+        const onlyDeleted = await rejection(plugin.delete(kmsKeyRingProvider, r.id, r.outs));
+        assert.match(onlyDeleted.details, /KEY_RING_NOT_EMPTY_ERR/);
+        assert.match(onlyDeleted.details, /holds only deleted keys: set force: true/);
         // Only a deleted key left: force deletes the ring.
         const forced = await updated(kmsKeyRingProvider, r, { force: true });
         await plugin.delete(kmsKeyRingProvider, r.id, forced.outs);
