@@ -4,7 +4,7 @@ import * as crypto from "crypto";
 import { z } from "zod";
 import { AccessTokenProvider, accessTokenProvider } from "../client/accessToken";
 import { CloudEndpoints } from "../client/config";
-import { containsUnknown } from "../provider/validation";
+import { containsUnknown } from "../provider/core/props";
 import { PACKAGE } from "./resources";
 
 type Props = Record<string, unknown>;

@@ -136,7 +136,7 @@ export function deriveSchema(root: string): Spec {
         const args = findDecl(ctx, sf, ctx.ts.isInterfaceDeclaration, `${r.name}Args`);
         const outs = findDecl(ctx, sf, ctx.ts.isInterfaceDeclaration, `${r.name}Outputs`);
         const cls = findDecl(ctx, sf, ctx.ts.isClassDeclaration, r.name);
-        const inputs = propertiesOf(ctx, args, r.name, r.secretInputs);
+        const inputs = propertiesOf(ctx, args, r.name, r.secretOutputs);
         const outputs = propertiesOf(ctx, outs, `${r.name}Output`, r.secretOutputs);
         resources[token] = {
             description: `${docOf(ctx, cls)}\n\nImport id: ${r.importId}.`,
