@@ -7,6 +7,9 @@ import { checkFaultRule, checkRateLimit, checkSeed, FaultConfigError, FaultInjec
 import { TokenSigner } from "./jwt";
 import { registerKmsRoutes } from "./kms";
 import { registerPolicyRoutes } from "./policies";
+import { registerProfileRoutes } from "./profiles";
+import { registerProfileTrustRoutes } from "./profileTrust";
+import { registerComputeResourceRoutes, stillValid } from "./profileTokens";
 import { registerServiceIdRoutes } from "./serviceIds";
 import { Middleware, Router } from "./server";
 import { InstanceRecord, KmsInstanceSpec, StateStore } from "./state";
@@ -55,6 +58,7 @@ export class Emulator {
         this.router = new Router(
             () => this.store,
             () => this.signer,
+            (claims) => stillValid(this, claims),
         );
         // first middleware: a request turned away by a fault or the rate limit never reaches later ones
         this.faults = new FaultInjector(opts, () => this.signer);
@@ -63,6 +67,9 @@ export class Emulator {
         registerTokenRoutes(this.router, this);
         registerServiceIdRoutes(this.router, this);
         registerApiKeyRoutes(this.router, this);
+        registerProfileRoutes(this.router, this);
+        registerProfileTrustRoutes(this.router, this);
+        registerComputeResourceRoutes(this.router, this);
         registerPolicyRoutes(this.router, this);
         registerKmsRoutes(this.router, this);
     }

@@ -138,6 +138,8 @@ export class Router {
     constructor(
         private readonly store: () => StateStore,
         private readonly signer: () => TokenSigner,
+        /** False for a token whose subject is gone for good (a deleted trusted profile). */
+        private readonly stillValid: (claims: JwtClaims) => boolean = () => true,
     ) {}
 
     add(method: string, pattern: string, opts: RouteOptions, handler: Handler): void {
@@ -247,6 +249,10 @@ export class Router {
             throw new IamError(401, "unauthorized", "The provided token is invalid.", "BXNIM0302E");
         }
         const claims = result.claims;
+        if (!this.stillValid(claims)) {
+            if (kms) throw kmsUnauthorized();
+            throw new IamError(401, "unauthorized", "The provided token is invalid.", "BXNIM0302E");
+        }
         const account = claims.account as { bss?: string } | undefined;
         const store = this.store();
         return {

@@ -1,5 +1,5 @@
 // IAM Identity v1 service IDs (create with an optional inline API key, list, get, update, delete with its keys,
-// lock), and the empty trusted-profiles list.
+// lock).
 import * as crypto from "crypto";
 import { z } from "zod";
 import { checkApiKeyInput, createApiKey, inlineApiKey, purgeLongExpiredKeys, renderApiKey } from "./apiKeys";
@@ -159,11 +159,4 @@ export function registerServiceIdRoutes(router: Router, emu: Emulator): void {
     };
     router.add("POST", "/v1/serviceids/:id/lock", IDENTITY_ROUTE, setServiceIdLock(true));
     router.add("DELETE", "/v1/serviceids/:id/lock", IDENTITY_ROUTE, setServiceIdLock(false));
-
-    // Trusted profiles are not modelled; an IBM client that lists them during its setup gets IBM's empty list.
-    router.add("GET", "/v1/profiles", IDENTITY_ROUTE, (ctx) => {
-        listAccount(ctx, true);
-        const page = paginate(ctx, [], "/v1/profiles");
-        ctx.send(200, { ...page.envelope, profiles: [] });
-    });
 }

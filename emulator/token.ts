@@ -4,6 +4,7 @@ import { ISSUER, JwtClaims } from "./jwt";
 import { Ctx, Router, TokenError } from "./server";
 import { ApiKeyRecord, parseIdentityTime } from "./state";
 import type { Emulator } from "./app";
+import { ASSUME_GRANT, CR_TOKEN_GRANT, profileGrantClaims } from "./profileTokens";
 
 const APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey";
 const REFRESH_GRANT = "refresh_token";
@@ -78,6 +79,9 @@ function issueToken(ctx: Ctx, emu: Emulator): void {
         key = emu.store.apiKeyById(payload.k);
         // a refresh token dies with the key it came from
         if (!keyUsable(key)) throw apiKeyNotFound();
+    } else if (grant === CR_TOKEN_GRANT || grant === ASSUME_GRANT) {
+        sendToken(ctx, emu, profileGrantClaims(emu, form, grant));
+        return;
     } else if (!grant) {
         throw new TokenError(400, "BXNIM0106E", "Property validation failed: property 'grant_type' is missing.");
     } else {
@@ -99,6 +103,22 @@ function issueToken(ctx: Ctx, emu: Emulator): void {
     };
     if (key.iamId === emu.store.data.owner.iamId) body.ims_user_id = emu.store.data.owner.imsUserId;
     ctx.send(200, body, NO_STORE);
+}
+
+/** A token answer without a refresh token: profile tokens are never refreshed, only requested again. */
+export function sendToken(ctx: Ctx, emu: Emulator, claims: JwtClaims): void {
+    ctx.send(
+        200,
+        {
+            access_token: emu.signer.sign(claims),
+            refresh_token: "not_supported",
+            token_type: "Bearer",
+            expires_in: claims.exp - claims.iat,
+            expiration: claims.exp,
+            scope: "ibm openid",
+        },
+        NO_STORE,
+    );
 }
 
 function claimsFor(emu: Emulator, key: ApiKeyRecord, grant: string): JwtClaims {
