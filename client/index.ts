@@ -12,4 +12,5 @@ export * from "./tokenManager";
 export * from "./iamClient";
 export * from "./kmsClient";
 export * from "./accessToken";
+export * from "./profileTokens";
 export * as envelope from "./envelope";
