@@ -3,5 +3,5 @@
 export * from "./client";
 export * from "./provider";
 // The resources, not the client's wire types of the same names (import those from "./client").
-export { KmsKey, KmsKeyRing, ServiceId } from "./provider";
+export { KmsKey, KmsKeyRing, ServiceId, TrustedProfile } from "./provider";
 export * from "./components";

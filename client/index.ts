@@ -13,4 +13,5 @@ export * from "./iamClient";
 export * from "./kmsClient";
 export * from "./accessToken";
 export * from "./profileTokens";
+export * from "./profileClient";
 export * as envelope from "./envelope";

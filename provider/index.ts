@@ -7,3 +7,5 @@ export * from "./kmsKey";
 export * from "./kmsAccessReady";
 export * from "./kmsKeyRing";
 export * from "./authorizationPolicy";
+export * from "./trustedProfile";
+export * from "./trustedProfileLink";

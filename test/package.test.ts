@@ -15,6 +15,8 @@ import {
     kmsKeyRingProvider,
     serviceApiKeyProvider,
     serviceIdProvider,
+    trustedProfileLinkProvider,
+    trustedProfileProvider,
 } from "../provider";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
@@ -27,6 +29,8 @@ const PROVIDERS = {
     kmsAccessReadyProvider,
     kmsKeyRingProvider,
     authorizationPolicyProvider,
+    trustedProfileProvider,
+    trustedProfileLinkProvider,
 };
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
 
