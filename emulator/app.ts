@@ -1,19 +1,14 @@
-// The emulator as one object: state, signing key, runtime options and the HTTP server.
+// The emulator as one object: state, signing key, runtime options and the HTTP server. Handlers see only the
+// narrow context of core/context.ts (the admin routes a little more); the routes are the table in routes.ts.
 import * as http from "http";
 import { AddressInfo } from "net";
-import { registerAdminRoutes } from "./admin";
-import { registerApiKeyRoutes } from "./apiKeys";
-import { checkFaultRule, checkRateLimit, checkSeed, FaultConfigError, FaultInjector, FaultRule, RateLimit } from "./faults";
-import { TokenSigner } from "./jwt";
-import { registerKmsRoutes } from "./kms";
-import { registerPolicyRoutes } from "./policies";
-import { registerProfileRoutes } from "./profiles";
-import { registerProfileTrustRoutes } from "./profileTrust";
-import { registerComputeResourceRoutes, stillValid } from "./profileTokens";
-import { registerServiceIdRoutes } from "./serviceIds";
-import { Middleware, Router } from "./server";
-import { InstanceRecord, KmsInstanceSpec, StateStore } from "./state";
-import { registerTokenRoutes } from "./token";
+import type { AdminContext } from "./admin/handlers";
+import { checkFaultRule, checkRateLimit, checkSeed, FaultConfigError, FaultInjector, FaultRule, RateLimit } from "./chaos/faults";
+import { TokenSigner } from "./core/jwt";
+import { Middleware, Router } from "./core/server";
+import { InstanceRecord, KmsInstanceSpec, StateStore } from "./core/state";
+import { stillValid } from "./iam/profileTokens";
+import { routeTable } from "./routes";
 
 export interface EmulatorOptions {
     port?: number; // 0 = free port (default 0)
@@ -26,7 +21,7 @@ export interface EmulatorOptions {
     policyPropagationDelayMs?: number; // a new policy only takes effect after this long (default 0)
     /** Lifetime of refresh tokens (issued only to the `bx:bx` client); default 30 days. */
     refreshTokenLifetimeSeconds?: number;
-    /** Fault rules applied to IBM paths from the start (see faults.ts); more can be added at run time. */
+    /** Fault rules applied to IBM paths from the start (see chaos/faults.ts); more can be added at run time. */
     faults?: FaultRule[];
     /** Seed of the PRNG behind rule probabilities (default: random, shown by GET /__emulator/faults). */
     faultSeed?: number;
@@ -34,7 +29,7 @@ export interface EmulatorOptions {
     rateLimit?: RateLimit;
 }
 
-export class Emulator {
+export class Emulator implements AdminContext {
     readonly store: StateStore;
     readonly signer: TokenSigner;
     readonly router: Router;
@@ -63,15 +58,7 @@ export class Emulator {
         // first middleware: a request turned away by a fault or the rate limit never reaches later ones
         this.faults = new FaultInjector(opts, () => this.signer);
         this.use(this.faults.middleware);
-        registerAdminRoutes(this.router, this);
-        registerTokenRoutes(this.router, this);
-        registerServiceIdRoutes(this.router, this);
-        registerApiKeyRoutes(this.router, this);
-        registerProfileRoutes(this.router, this);
-        registerProfileTrustRoutes(this.router, this);
-        registerComputeResourceRoutes(this.router, this);
-        registerPolicyRoutes(this.router, this);
-        registerKmsRoutes(this.router, this);
+        for (const [method, path, opts, handler] of routeTable(this)) this.router.add(method, path, opts, handler);
     }
 
     /** Plugs a per-request middleware in front of every route (fault injection goes here). */

@@ -5,8 +5,8 @@ import * as fs from "fs";
 import { parseArgs as parseArgsUtil } from "node:util";
 import { startEmulator } from "./index";
 import { EmulatorOptions } from "./app";
-import { checkFaultRule, checkSeed, FaultConfigError, FaultRule } from "./faults";
-import { KmsInstanceSpec } from "./state";
+import { checkFaultRule, checkSeed, FaultConfigError, FaultRule } from "./chaos/faults";
+import { KmsInstanceSpec } from "./core/state";
 
 const USAGE = `usage: emulator [--port N] [--host H] [--state-file PATH] [--token-lifetime SECONDS]
                 [--policy-propagation-delay MS] [--instance service:region[:guid]]...

@@ -1,11 +1,11 @@
 // Public face of the emulator: a local IBM Cloud (IAM token, identity, policies, roles, KMS keys).
 import { Emulator, EmulatorOptions } from "./app";
-import { checkFaultRule, checkRateLimit, EmulatorStats, FaultConfigError, FaultRule, RateLimit } from "./faults";
-import { KmsInstanceSpec } from "./state";
+import { checkFaultRule, checkRateLimit, EmulatorStats, FaultConfigError, FaultRule, RateLimit } from "./chaos/faults";
+import { KmsInstanceSpec } from "./core/state";
 
 export type { EmulatorOptions } from "./app";
-export type { EmulatorStats, FaultKind, FaultRule, RateLimit } from "./faults";
-export type { KmsInstanceSpec } from "./state";
+export type { EmulatorStats, FaultKind, FaultRule, RateLimit } from "./chaos/faults";
+export type { KmsInstanceSpec } from "./core/state";
 
 export interface RunningEmulator {
     /** Serves IAM (/identity, /v1, /v2) AND KMS (/api/v2) on one origin. */

@@ -104,7 +104,7 @@ describe("package: what a consumer can import", function () {
         const internal = [
             "pulumi-ibmcloud-iam/dist/provider/validation.js",
             "pulumi-ibmcloud-iam/dist/client/http.js",
-            "pulumi-ibmcloud-iam/dist/emulator/state.js",
+            "pulumi-ibmcloud-iam/dist/emulator/core/state.js",
             "pulumi-ibmcloud-iam/dist/index.js",
             "pulumi-ibmcloud-iam/test/package.test.ts",
             "pulumi-ibmcloud-iam/scripts/ensure-pulumi.sh",

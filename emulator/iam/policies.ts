@@ -1,12 +1,13 @@
 // Policy Management v1 routes (access and authorization policies) and the v2 roles listing.
 import * as crypto from "crypto";
+import type { PolicyContext } from "../core/context";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { PolicyBody, PolicyRecord, randomHex } from "../core/state";
 import { may } from "./access";
-import type { Emulator } from "./app";
 import { ifMatchValue } from "./identityCommon";
 import { attr, canonical, etagOf, lockedSubject, P, parsePolicy, subjectIamId, targetOf } from "./policyBody";
 import { describeRole, rolesFor, rolesForServiceGroup, serviceTypeOf } from "./roles";
-import { Ctx, Router } from "./server";
-import { PolicyBody, PolicyRecord, randomHex } from "./state";
 
 const DEFAULT_LIMIT = 50;
 
@@ -30,8 +31,7 @@ export function renderPolicy(ctx: Ctx, p: PolicyRecord): Record<string, unknown>
 
 // routes ------------------------------------------------------------------------------------
 
-export function registerPolicyRoutes(router: Router, emu: Emulator): void {
-    const iam = { family: "iam" as const, auth: true };
+export function policyHandlers(emu: PolicyContext) {
     const callerOf = (ctx: Ctx) => ctx.caller!;
 
     const requireWrite = (ctx: Ctx, body: PolicyBody, action: string) => {
@@ -57,7 +57,7 @@ export function registerPolicyRoutes(router: Router, emu: Emulator): void {
         return parsePolicy(emu, callerOf(ctx), raw);
     };
 
-    router.add("POST", "/v1/policies", iam, (ctx) => {
+    const create: Handler = (ctx) => {
         const body = parseBody(ctx);
         requireWrite(ctx, body, "iam.policy.create");
         const locked = lockedSubject(emu, body);
@@ -80,9 +80,9 @@ export function registerPolicyRoutes(router: Router, emu: Emulator): void {
         emu.store.data.policies.push(p);
         emu.store.save();
         ctx.send(201, renderPolicy(ctx, p), { ETag: etagOf(p) });
-    });
+    };
 
-    router.add("GET", "/v1/policies", iam, (ctx) => {
+    const list: Handler = (ctx) => {
         const q = ctx.query;
         const accountId = q.get("account_id");
         if (!accountId) throw P.invalidQuery("The query parameter 'account_id' is required.");
@@ -131,14 +131,14 @@ export function registerPolicyRoutes(router: Router, emu: Emulator): void {
         }
         out.policies = list.slice(offset, offset + limit).map((p) => renderPolicy(ctx, p));
         ctx.send(200, out);
-    });
+    };
 
-    router.add("GET", "/v1/policies/:id", iam, (ctx) => {
+    const get: Handler = (ctx) => {
         const p = policyOr404(ctx);
         ctx.send(200, renderPolicy(ctx, p), { ETag: etagOf(p) });
-    });
+    };
 
-    router.add("PUT", "/v1/policies/:id", iam, (ctx) => {
+    const replace: Handler = (ctx) => {
         const p = policyOr404(ctx);
         // (choice) a policy left behind by a deleted service ID is read-only: 404 like a missing one
         if (p.state !== "active") throw P.notFound(p.id);
@@ -165,9 +165,9 @@ export function registerPolicyRoutes(router: Router, emu: Emulator): void {
         p.lastModifiedById = callerOf(ctx).iamId;
         emu.store.save();
         ctx.send(200, renderPolicy(ctx, p), { ETag: etagOf(p) });
-    });
+    };
 
-    router.add("DELETE", "/v1/policies/:id", iam, (ctx) => {
+    const remove: Handler = (ctx) => {
         const p = policyOr404(ctx);
         // (choice) deleting a policy orphaned by a service-ID delete fails like a missing policy
         if (p.state !== "active") throw P.notFound(p.id);
@@ -178,9 +178,9 @@ export function registerPolicyRoutes(router: Router, emu: Emulator): void {
         emu.store.data.policies = emu.store.data.policies.filter((x) => x.id !== p.id);
         emu.store.save();
         ctx.send(204);
-    });
+    };
 
-    router.add("PATCH", "/v1/policies/:id", iam, (ctx) => {
+    const setState: Handler = (ctx) => {
         const p = policyOr404(ctx);
         const tag = ifMatchValue(ctx);
         if (!tag) throw P.ifMatchMissing();
@@ -215,9 +215,9 @@ export function registerPolicyRoutes(router: Router, emu: Emulator): void {
             emu.store.save();
         }
         ctx.send(200, renderPolicy(ctx, p), { ETag: etagOf(p) });
-    });
+    };
 
-    router.add("GET", "/v2/roles", iam, (ctx) => {
+    const listRoles: Handler = (ctx) => {
         const accountId = ctx.query.get("account_id");
         if (accountId && accountId !== callerOf(ctx).accountId) throw P.forbidden();
         const serviceName = ctx.query.get("service_name") ?? undefined;
@@ -225,7 +225,9 @@ export function registerPolicyRoutes(router: Router, emu: Emulator): void {
         // IBM: "Both service_name and service_group_id attributes are mutually exclusive."
         if (serviceName && serviceGroup) throw P.invalidQuery("The query parameters 'service_name' and 'service_group_id' are mutually exclusive.");
         ctx.send(200, serviceGroup ? rolesForServiceGroup(serviceGroup) : rolesFor(serviceName));
-    });
+    };
+
+    return { create, list, get, replace, remove, setState, listRoles };
 }
 
 const SORT_FIELDS: Record<string, (p: PolicyRecord) => string> = {

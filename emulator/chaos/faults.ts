@@ -1,10 +1,11 @@
 // Fault injection and request counters, with the per-caller rate limit (rateLimit.ts): one middleware in front of every IBM route.
 import * as crypto from "crypto";
-import type { TokenSigner } from "./jwt";
-import { turnedAway, TURNED_AWAY_STATUSES } from "./errors";
+import { turnedAway, TURNED_AWAY_STATUSES } from "../core/errors";
+import type { TokenSigner } from "../core/jwt";
+import { Ctx, WireResponse } from "../core/request";
+import { Middleware } from "../core/server";
+import { TOKEN_PATHS } from "../iam/token";
 import { checkRateLimit, FaultConfigError, isWhole, RateLimit, RateLimiter } from "./rateLimit";
-import { Ctx, Middleware, WireResponse } from "./server";
-import { TOKEN_PATHS } from "./token";
 
 export { checkRateLimit, FaultConfigError } from "./rateLimit";
 export type { RateLimit } from "./rateLimit";

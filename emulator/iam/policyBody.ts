@@ -1,11 +1,11 @@
 // Policy Management v1 bodies: the error catalogue, attribute helpers and how a policy body is checked
 // (access and authorization types), compared (conflicts) and attributed to a subject.
 import { Target } from "./access";
-import type { Emulator } from "./app";
-import { IamError } from "./errors";
+import type { StoreContext } from "../core/context";
+import { IamError } from "../core/errors";
+import { Caller } from "../core/request";
+import { PolicyAttribute, PolicyBody, PolicyRecord } from "../core/state";
 import { findRole } from "./roles";
-import { Caller } from "./server";
-import { PolicyAttribute, PolicyBody, PolicyRecord } from "./state";
 
 // Policy Management answers in the common envelope without BXNIM message codes.
 export const P = {
@@ -75,7 +75,7 @@ function attributes(v: unknown, where: string, requireNonEmpty = true): PolicyAt
 }
 
 /** Parses and checks a policy body the way IBM does; returns it in the emulator's stored form. */
-export function parsePolicy(emu: Emulator, caller: Caller, raw: unknown): PolicyBody {
+export function parsePolicy(emu: StoreContext, caller: Caller, raw: unknown): PolicyBody {
     if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw P.invalid("The request body must be a JSON object.");
     const b = raw as Record<string, unknown>;
     if (b.type !== "access" && b.type !== "authorization") throw P.invalid("'type' is required and must be 'access' or 'authorization'.");
@@ -150,7 +150,7 @@ export function parsePolicy(emu: Emulator, caller: Caller, raw: unknown): Policy
  * owner, service IDs and trusted profiles get tokens. Service IDs and trusted profiles (`iam-Profile-<uuid>`, `iam-`
  * and the profile's id) must exist: IBM looks them up (a locked service ID fails the write).
  */
-function checkSubject(emu: Emulator, iamId: string): void {
+function checkSubject(emu: StoreContext, iamId: string): void {
     if (iamId.startsWith("IBMid-")) return;
     if (iamId.startsWith("iam-Profile-")) {
         if (!emu.store.profileById(iamId)) throw P.invalid(`The subject iam_id '${iamId}' does not exist.`);
@@ -162,7 +162,7 @@ function checkSubject(emu: Emulator, iamId: string): void {
     if (!emu.store.serviceIdByIamId(iamId)) throw P.invalid(`The subject iam_id '${iamId}' does not exist.`);
 }
 
-export function lockedSubject(emu: Emulator, body: PolicyBody): string | undefined {
+export function lockedSubject(emu: StoreContext, body: PolicyBody): string | undefined {
     const iamId = subjectIamId(body);
     if (!iamId) return undefined;
     const sid = emu.store.serviceIdByIamId(iamId);

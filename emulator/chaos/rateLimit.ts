@@ -1,9 +1,9 @@
 // The per-caller rate limit: a token bucket per caller, checked before any fault rule.
 import * as crypto from "crypto";
 import { performance } from "perf_hooks";
-import type { TokenSigner } from "./jwt";
-import type { Ctx } from "./server";
-import { TOKEN_PATHS } from "./token";
+import type { TokenSigner } from "../core/jwt";
+import type { Ctx } from "../core/request";
+import { TOKEN_PATHS } from "../iam/token";
 
 /** Bad fault or rate-limit configuration; the message names the field (`where` prefix) and what it must be. */
 export class FaultConfigError extends Error {}

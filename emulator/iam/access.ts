@@ -1,10 +1,10 @@
 // Access decisions: which actions a caller's ACTIVE, propagated policies grant on a target resource.
 // Users and service IDs are granted by `access` policies (subject `iam_id`); a source service acting
-// with a service-to-service token (see serviceToken.ts) by `authorization` policies (subject
+// with a service-to-service token (see ../admin/serviceToken.ts) by `authorization` policies (subject
 // `serviceName` [+ `serviceInstance`]). Both honour resources narrowed to a key ring or one key.
 import { actionsOf, serviceTypeOf } from "./roles";
-import { Caller } from "./server";
-import { PolicyAttribute, PolicyBody, StateStore } from "./state";
+import { Caller } from "../core/request";
+import { PolicyAttribute, PolicyBody, StateStore } from "../core/state";
 
 /** A part of an instance a policy may be narrowed to (`resourceType: key-ring|key`, `resource: <id>`). */
 export interface Scope {

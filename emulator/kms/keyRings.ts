@@ -1,7 +1,8 @@
 // Key rings (/api/v2/key_rings): the `default` ring always exists; others are created before keys go
 // in them, and a ring still holding keys (in any state) cannot be deleted.
-import { DEFAULT_RING, envelope, K, KmsRoutes, kmsTime, RING_ID } from "./kms";
-import { KmsError, Router } from "./server";
+import { KmsError } from "../core/errors";
+import type { Handler } from "../core/server";
+import { DEFAULT_RING, envelope, K, KmsRoutes, kmsTime, RING_ID } from "./keys";
 
 export const KEY_RING_TYPE = "application/vnd.ibm.kms.key_ring+json";
 
@@ -30,12 +31,11 @@ const R = {
         ),
 };
 
-export function registerKeyRingRoutes(router: Router, r: KmsRoutes): void {
-    const kms = { family: "kms" as const, auth: true };
+export function keyRingHandlers(r: KmsRoutes) {
     const emu = r.emu;
     const rings = () => (emu.store.data.kmsKeyRings ??= []);
 
-    router.add("GET", "/api/v2/key_rings", kms, (ctx) => {
+    const list: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         r.authorize(ctx, inst, "keyrings.list");
         // (choice) the default ring is dated by the first key put in it, else by now; created by the instance
@@ -47,9 +47,9 @@ export function registerKeyRingRoutes(router: Router, r: KmsRoutes): void {
                 .map((x) => ({ id: x.id, creationDate: x.creationDate, createdBy: x.createdBy })),
         ];
         r.send(ctx, 200, envelope(resources, KEY_RING_TYPE));
-    });
+    };
 
-    router.add("POST", "/api/v2/key_rings/:ring", kms, (ctx) => {
+    const create: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const id = ctx.params.ring;
         r.authorize(ctx, inst, "keyrings.create");
@@ -58,9 +58,9 @@ export function registerKeyRingRoutes(router: Router, r: KmsRoutes): void {
         rings().push({ instance: inst.guid, id, creationDate: kmsTime(), createdBy: ctx.caller!.iamId });
         emu.store.save();
         r.send(ctx, 201);
-    });
+    };
 
-    router.add("DELETE", "/api/v2/key_rings/:ring", kms, (ctx) => {
+    const remove: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const id = ctx.params.ring;
         const force = ctx.query.get("force");
@@ -75,5 +75,7 @@ export function registerKeyRingRoutes(router: Router, r: KmsRoutes): void {
         emu.store.data.kmsKeyRings = rings().filter((x) => !(x.instance === inst.guid && x.id === id));
         emu.store.save();
         r.send(ctx, 204);
-    });
+    };
+
+    return { list, create, remove };
 }

@@ -6,7 +6,7 @@
 // The GCM additional data binds the key id and the caller's AAD list, so another key, a changed AAD or
 // any flipped bit fails authentication.
 import * as crypto from "crypto";
-import { KmsKeyRecord, KmsKeyVersionRecord, StateStore } from "./state";
+import { KmsKeyRecord, KmsKeyVersionRecord, StateStore } from "../core/state";
 
 const FORMAT = 1;
 const HEADER = 1 + 16 + 12 + 16;

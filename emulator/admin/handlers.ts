@@ -1,15 +1,22 @@
 // Out-of-band admin API under /__emulator/ (no token): inspect, declare instances, reset, faults, rate limit, stats.
-import type { Emulator } from "./app";
-import { checkFaultRule, checkRateLimit, checkSeed, FaultConfigError, FaultRule } from "./faults";
-import { redactedApiKey } from "./apiKeys";
-import { renderServiceId } from "./serviceIds";
-import { AdminError, Ctx, Router } from "./server";
-import { KmsInstanceSpec, normalizeInstance } from "./state";
+import { checkFaultRule, checkRateLimit, checkSeed, FaultConfigError, FaultInjector, FaultRule } from "../chaos/faults";
+import type { EmulatorContext } from "../core/context";
+import { AdminError } from "../core/errors";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { InstanceRecord, KmsInstanceSpec, normalizeInstance } from "../core/state";
+import { redactedApiKey } from "../iam/apiKeys";
+import { renderServiceId } from "../iam/serviceIds";
 
-const admin = { family: "admin" as const, auth: false };
+/** The admin API sees more than IBM's routes do: the seed a reset returns to, and the fault injector it configures. */
+export interface AdminContext extends EmulatorContext {
+    readonly seedInstances: InstanceRecord[];
+    readonly faults: FaultInjector;
+}
 
-export function registerAdminRoutes(router: Router, emu: Emulator): void {
-    router.add("GET", "/__emulator/state", admin, (ctx) => {
+/** Inspect the account, declare instances, reset to the seed. */
+export function adminHandlers(emu: AdminContext) {
+    const state: Handler = (ctx) => {
         const d = emu.store.data;
         const policies = d.policies.map((p) => ({ id: p.id, state: p.state, ...p.body, created_at: p.createdAt, last_modified_at: p.lastModifiedAt }));
         // KMS payloads stay secret here too: the admin view is for assertions, not for extraction
@@ -32,9 +39,9 @@ export function registerAdminRoutes(router: Router, emu: Emulator): void {
                 tokenRequests: emu.tokenRequests,
             },
         });
-    });
+    };
 
-    router.add("POST", "/__emulator/instances", admin, (ctx) => {
+    const addInstance: Handler = (ctx) => {
         const b = parse(ctx);
         if (b.service !== "hs-crypto" && b.service !== "kms") throw new AdminError(400, "service must be 'hs-crypto' or 'kms'");
         for (const f of ["guid", "region", "name"] as const) {
@@ -46,24 +53,23 @@ export function registerAdminRoutes(router: Router, emu: Emulator): void {
         emu.store.data.instances.push(inst);
         emu.store.save();
         ctx.send(201, inst);
-    });
+    };
 
-    router.add("POST", "/__emulator/reset", admin, (ctx) => {
+    const reset: Handler = (ctx) => {
         emu.store.reset(emu.seedInstances);
         ctx.send(204);
-    });
+    };
 
-    registerFaultRoutes(router, emu);
+    return { state, addInstance, reset };
 }
 
 /** Faults, rate limit and stats; a bad body is a 400 naming the field, and changes nothing. */
-function registerFaultRoutes(router: Router, emu: Emulator): void {
-    const faults = emu.faults;
-    router.add("GET", "/__emulator/faults", admin, (ctx) => {
+export function faultConfigHandlers(faults: FaultInjector) {
+    const listFaults: Handler = (ctx) => {
         ctx.send(200, { rules: faults.list(), seed: faults.seed, rateLimit: faults.rateLimit });
-    });
+    };
 
-    router.add("POST", "/__emulator/faults", admin, (ctx) => {
+    const addFaults: Handler = (ctx) => {
         const b = parse(ctx);
         const { rules, seed } = configured(() => {
             for (const k of Object.keys(b)) {
@@ -75,37 +81,39 @@ function registerFaultRoutes(router: Router, emu: Emulator): void {
         });
         if (seed !== undefined) faults.reseed(seed);
         ctx.send(201, { ids: faults.add(rules) });
-    });
+    };
 
-    router.add("DELETE", "/__emulator/faults", admin, (ctx) => {
+    const clearFaults: Handler = (ctx) => {
         faults.clear();
         ctx.send(204);
-    });
+    };
 
-    router.add("DELETE", "/__emulator/faults/:id", admin, (ctx) => {
+    const removeFault: Handler = (ctx) => {
         if (!faults.remove(ctx.params.id)) throw new AdminError(404, `no fault rule ${ctx.params.id} (GET /__emulator/faults lists them)`);
         ctx.send(204);
-    });
+    };
 
-    router.add("PUT", "/__emulator/rate-limit", admin, (ctx) => {
+    const setRateLimit: Handler = (ctx) => {
         const b = parse(ctx);
         faults.setRateLimit(configured(() => checkRateLimit(b, "")));
         ctx.send(200, faults.rateLimit);
-    });
+    };
 
-    router.add("DELETE", "/__emulator/rate-limit", admin, (ctx) => {
+    const removeRateLimit: Handler = (ctx) => {
         faults.setRateLimit(null);
         ctx.send(204);
-    });
+    };
 
-    router.add("GET", "/__emulator/stats", admin, (ctx) => {
+    const stats: Handler = (ctx) => {
         ctx.send(200, faults.stats());
-    });
+    };
 
-    router.add("POST", "/__emulator/stats/reset", admin, (ctx) => {
+    const resetStats: Handler = (ctx) => {
         faults.resetStats();
         ctx.send(204);
-    });
+    };
+
+    return { listFaults, addFaults, clearFaults, removeFault, setRateLimit, removeRateLimit, stats, resetStats };
 }
 
 function configured<T>(check: () => T): T {

@@ -1,9 +1,11 @@
 // Key policies (GET/PUT /api/v2/keys/{id}/policies): a rotation interval in months (1-12) and dual
 // authorization delete, in Key Protect's policy envelope.
 import * as crypto from "crypto";
-import { envelope, K, KmsRoutes, kmsTime } from "./kms";
-import { Ctx, KmsError, Router } from "./server";
-import { InstanceRecord, KmsKeyPolicyRecord, KmsKeyRecord } from "./state";
+import { KmsError } from "../core/errors";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { InstanceRecord, KmsKeyPolicyRecord, KmsKeyRecord } from "../core/state";
+import { envelope, K, KmsRoutes, kmsTime } from "./keys";
 
 export const POLICY_TYPE = "application/vnd.ibm.kms.policy+json";
 type PolicyName = "rotation" | "dualAuthDelete";
@@ -94,20 +96,19 @@ function parsePut(ctx: Ctx, only: PolicyName | undefined): Wanted {
     return out;
 }
 
-export function registerKeyPolicyRoutes(router: Router, r: KmsRoutes): void {
-    const kms = { family: "kms" as const, auth: true };
+export function keyPolicyHandlers(r: KmsRoutes) {
     const emu = r.emu;
 
-    router.add("GET", "/api/v2/keys/:id/policies", kms, (ctx) => {
+    const list: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const only = policyParam(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.readpolicies");
         const names = only ? [only] : NAMES;
         const resources = names.map((n) => render(r, inst, k, n)).filter((x): x is Record<string, unknown> => x !== undefined);
         r.send(ctx, 200, envelope(resources, POLICY_TYPE));
-    });
+    };
 
-    router.add("PUT", "/api/v2/keys/:id/policies", kms, (ctx) => {
+    const replace: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const only = policyParam(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.setpolicies");
@@ -133,5 +134,7 @@ export function registerKeyPolicyRoutes(router: Router, r: KmsRoutes): void {
         emu.store.save();
         const set = NAMES.filter((n) => wanted[n] !== undefined).map((n) => render(r, inst, k, n)!);
         r.send(ctx, 200, envelope(set, POLICY_TYPE));
-    });
+    };
+
+    return { list, replace };
 }

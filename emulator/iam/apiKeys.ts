@@ -2,8 +2,11 @@
 // lock and disable, and the expiry rules.
 import * as crypto from "crypto";
 import { z } from "zod";
-import type { Emulator } from "./app";
-import { IamError } from "./errors";
+import type { StoreContext } from "../core/context";
+import { IamError } from "../core/errors";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { ApiKeyRecord, generateApiKeyValue, hashApiKey, identityTime, parseIdentityTime, randomHex, StateStore } from "../core/state";
 import {
     boolHeader,
     bumpTag,
@@ -12,7 +15,6 @@ import {
     entityTag,
     expiresAtField,
     fields,
-    IDENTITY_ROUTE,
     identityErrors as E,
     listAccount,
     paginate,
@@ -21,8 +23,6 @@ import {
     sortBy,
     withHistory,
 } from "./identityCommon";
-import { Ctx, Router } from "./server";
-import { ApiKeyRecord, generateApiKeyValue, hashApiKey, identityTime, parseIdentityTime, randomHex, StateStore } from "./state";
 
 /** IBM deletes a key for good once both its expiry and its last change are this far in the past. */
 const PURGE_AFTER_MS = 90 * 24 * 3600 * 1000;
@@ -98,7 +98,7 @@ export type ApiKeyInput = z.output<typeof apiKeyInput>;
 export const inlineApiKey = z.object(apiKeyInput.shape, { error: "The field 'apikey' must be an object." });
 
 /** Checks that depend on the state (value uniqueness) or on whose key it is (stored values: service IDs only). */
-export function checkApiKeyInput(emu: Emulator, input: ApiKeyInput, forServiceId: boolean): void {
+export function checkApiKeyInput(emu: StoreContext, input: ApiKeyInput, forServiceId: boolean): void {
     const value = input.apikey;
     if (value !== undefined) {
         if (value.length < 32 || /\s/.test(value)) throw E.invalid("The field 'apikey' must have at least 32 characters and no whitespace.");
@@ -113,7 +113,7 @@ export interface KeyFlags {
 }
 
 export function createApiKey(
-    emu: Emulator,
+    emu: StoreContext,
     createdBy: string,
     owner: { iamId: string; accountId: string },
     input: ApiKeyInput,
@@ -161,7 +161,7 @@ const updateBody = z.object({
     expires_at: expiresAtField,
 });
 
-export function registerApiKeyRoutes(router: Router, emu: Emulator): void {
+export function apiKeyHandlers(emu: StoreContext) {
     const keyOr404 = (ctx: Ctx, id: string): ApiKeyRecord => {
         purgeLongExpiredKeys(emu.store);
         const k = emu.store.apiKeyById(id);
@@ -178,7 +178,7 @@ export function registerApiKeyRoutes(router: Router, emu: Emulator): void {
         requireIdentityAction(emu, ctx, action, k.accountId);
     };
 
-    router.add("POST", "/v1/apikeys", IDENTITY_ROUTE, (ctx) => {
+    const create: Handler = (ctx) => {
         const b = parseBody(ctx, createBody);
         const me = caller(ctx);
         let owner: { iamId: string; accountId: string };
@@ -199,9 +199,9 @@ export function registerApiKeyRoutes(router: Router, emu: Emulator): void {
         const { record, value } = createApiKey(emu, me.iamId, owner, b, flags);
         emu.store.save();
         ctx.send(201, renderApiKey(record, value));
-    });
+    };
 
-    router.add("GET", "/v1/apikeys", IDENTITY_ROUTE, (ctx) => {
+    const list: Handler = (ctx) => {
         purgeLongExpiredKeys(emu.store);
         const me = caller(ctx);
         const accountId = listAccount(ctx, false);
@@ -219,23 +219,23 @@ export function registerApiKeyRoutes(router: Router, emu: Emulator): void {
         all = sortBy(ctx, all, { name: (k) => k.name, created_at: (k) => k.createdAt, modified_at: (k) => k.modifiedAt });
         const page = paginate(ctx, all, "/v1/apikeys");
         ctx.send(200, { ...page.envelope, apikeys: page.items.map((k) => withHistory(ctx, renderApiKey(k))) });
-    });
+    };
 
     // before /v1/apikeys/:id so "details" is not taken for an id
-    router.add("GET", "/v1/apikeys/details", IDENTITY_ROUTE, (ctx) => {
+    const details: Handler = (ctx) => {
         purgeLongExpiredKeys(emu.store);
         const value = ctx.header("iam-apikey");
         if (!value) throw E.invalid("The header 'IAM-ApiKey' is required.");
         const k = emu.store.apiKeyByValue(value);
         if (!k || k.accountId !== caller(ctx).accountId) throw new IamError(404, "not_found", "API key not found.", "BXNIM0102E");
         ctx.send(200, withHistory(ctx, renderApiKey(k, undefined, true)));
-    });
+    };
 
-    router.add("GET", "/v1/apikeys/:id", IDENTITY_ROUTE, (ctx) => {
+    const get: Handler = (ctx) => {
         ctx.send(200, withHistory(ctx, renderApiKey(keyOr404(ctx, ctx.params.id))));
-    });
+    };
 
-    router.add("PUT", "/v1/apikeys/:id", IDENTITY_ROUTE, (ctx) => {
+    const update: Handler = (ctx) => {
         const k = keyOr404(ctx, ctx.params.id);
         requireKeyWrite(ctx, k, "iam-identity.apikey.update");
         if (k.locked) throw E.locked(`API key '${k.id}' is locked and cannot be updated.`);
@@ -252,16 +252,16 @@ export function registerApiKeyRoutes(router: Router, emu: Emulator): void {
         bumpTag(k);
         emu.store.save();
         ctx.send(200, renderApiKey(k));
-    });
+    };
 
-    router.add("DELETE", "/v1/apikeys/:id", IDENTITY_ROUTE, (ctx) => {
+    const remove: Handler = (ctx) => {
         const k = keyOr404(ctx, ctx.params.id);
         requireKeyWrite(ctx, k, "iam-identity.apikey.delete");
         if (k.locked) throw E.locked(`API key '${k.id}' is locked and cannot be deleted.`);
         emu.store.data.apiKeys = emu.store.data.apiKeys.filter((x) => x.id !== k.id);
         emu.store.save();
         ctx.send(204);
-    });
+    };
 
     const setKeyFlag = (flag: "locked" | "disabled", on: boolean) => (ctx: Ctx) => {
         const k = keyOr404(ctx, ctx.params.id);
@@ -270,8 +270,10 @@ export function registerApiKeyRoutes(router: Router, emu: Emulator): void {
         emu.store.save();
         ctx.send(204);
     };
-    router.add("POST", "/v1/apikeys/:id/lock", IDENTITY_ROUTE, setKeyFlag("locked", true));
-    router.add("DELETE", "/v1/apikeys/:id/lock", IDENTITY_ROUTE, setKeyFlag("locked", false));
-    router.add("POST", "/v1/apikeys/:id/disable", IDENTITY_ROUTE, setKeyFlag("disabled", true));
-    router.add("DELETE", "/v1/apikeys/:id/disable", IDENTITY_ROUTE, setKeyFlag("disabled", false));
+    const lock = setKeyFlag("locked", true);
+    const unlock = setKeyFlag("locked", false);
+    const disable = setKeyFlag("disabled", true);
+    const enable = setKeyFlag("disabled", false);
+
+    return { create, list, details, get, update, remove, lock, unlock, disable, enable };
 }

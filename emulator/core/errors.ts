@@ -1,10 +1,7 @@
 // The error envelopes of the emulated services (IAM token, IAM Identity / Policy Management, KMS, admin) and how
 // a thrown error becomes one on the wire.
 import * as http from "http";
-import type { Ctx, Family } from "./server";
-
-/** Thrown when a body cannot be parsed; each family renders it in its own envelope. */
-export class BodyError extends Error {}
+import { BodyError, type Ctx, type Family } from "./request";
 
 /** Policy Management's paths (policies, roles); every other IAM path belongs to IAM Identity. */
 export function isPolicyPath(path: string): boolean {

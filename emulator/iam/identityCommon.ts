@@ -2,10 +2,10 @@
 // paging and sorting, and who may write.
 import { z } from "zod";
 import { may } from "./access";
-import type { Emulator } from "./app";
-import { IamError } from "./errors";
-import { Caller, Ctx } from "./server";
-import { identityTime, randomHex } from "./state";
+import type { StoreContext } from "../core/context";
+import { IamError } from "../core/errors";
+import { Caller, Ctx } from "../core/request";
+import { identityTime, randomHex } from "../core/state";
 
 // IAM Identity error catalogue. The BXNIM numbers other than BXNIM0308E are the emulator's choice.
 export const identityErrors = {
@@ -178,8 +178,6 @@ export function caller(ctx: Ctx): Caller {
     return ctx.caller!;
 }
 
-export function requireIdentityAction(emu: Emulator, ctx: Ctx, action: string, accountId: string): void {
+export function requireIdentityAction(emu: StoreContext, ctx: Ctx, action: string, accountId: string): void {
     if (!may(emu.store, caller(ctx), action, { accountId, serviceName: "iam-identity" })) throw E.forbidden();
 }
-
-export const IDENTITY_ROUTE = { family: "iam" as const, auth: true };

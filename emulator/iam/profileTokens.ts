@@ -5,18 +5,23 @@
 // profile's IAM token when a link or a Profile-CR claim rule of that profile matches the resource. The assume
 // grant trades an IAM token of an identity the profile trusts.
 import * as crypto from "crypto";
-import type { Emulator } from "./app";
-import { IamError, TokenError } from "./errors";
-import { ISSUER, JwtClaims } from "./jwt";
+import type { EmulatorContext } from "../core/context";
+import { AdminError, IamError, TokenError } from "../core/errors";
+import { ISSUER, JwtClaims } from "../core/jwt";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { ClaimRuleCondition, ComputeResourceType, ProfileRecord } from "../core/state";
 import { CR_TYPES, crnAccount, KUBERNETES_CR_TYPES, profileCrn } from "./profiles";
-import { AdminError, Ctx, Router } from "./server";
-import { ClaimRuleCondition, ComputeResourceType, ProfileRecord } from "./state";
+
+/** What the profile grants and the compute-resource routes use: state, signer and the token lifetime. */
+export type ProfileTokenContext = Pick<EmulatorContext, "store" | "signer" | "tokenLifetimeSeconds">;
 
 export const CR_TOKEN_GRANT = "urn:ibm:params:oauth:grant-type:cr-token";
 export const ASSUME_GRANT = "urn:ibm:params:oauth:grant-type:assume";
 /** Issuer of compute-resource tokens: not an IAM issuer, so one is never accepted as a bearer token. */
 export const CR_ISSUER = "https://compute-resource.emulator.invalid";
-const METADATA_VERSIONS: Record<string, { token: string; iamToken: string }> = {
+/** The VSI metadata service's versions and their paths (below `/metadata/:crn/`). */
+export const METADATA_VERSIONS: Readonly<Record<string, { token: string; iamToken: string }>> = {
     "2022-03-01": { token: "instance_identity/v1/token", iamToken: "instance_identity/v1/iam_token" },
     "2025-08-26": { token: "identity/v1/token", iamToken: "identity/v1/iam_tokens" },
 };
@@ -61,7 +66,7 @@ export function checkComputeResource(b: Record<string, unknown>): ComputeResourc
 
 /** A compute-resource token: what a platform would hand the resource, signed by the emulator. */
 export function mintComputeResourceToken(
-    emu: Emulator,
+    emu: ProfileTokenContext,
     cr: ComputeResource,
     lifetimeSeconds = emu.tokenLifetimeSeconds,
 ): { token: string; iat: number; exp: number } {
@@ -76,7 +81,7 @@ export function mintComputeResourceToken(
     return { token: emu.signer.sign(claims), iat, exp };
 }
 
-function computeResourceOf(emu: Emulator, token: string): { cr: ComputeResource; claims: JwtClaims } | undefined {
+function computeResourceOf(emu: ProfileTokenContext, token: string): { cr: ComputeResource; claims: JwtClaims } | undefined {
     const v = emu.signer.verify(token, undefined, CR_ISSUER);
     if (!v.ok || v.claims.iss !== CR_ISSUER || typeof v.claims.crn !== "string" || typeof v.claims.cr_type !== "string") return undefined;
     const c = v.claims;
@@ -151,7 +156,7 @@ function profileNotFound(what: string): TokenError {
 }
 
 /** The profile named by a token request: CRN, then id, then name (in `account`, else the resource's own account). */
-function profileFrom(emu: Emulator, form: URLSearchParams, defaultAccount: string | undefined, nameNeedsAccount: boolean): ProfileRecord {
+function profileFrom(emu: ProfileTokenContext, form: URLSearchParams, defaultAccount: string | undefined, nameNeedsAccount: boolean): ProfileRecord {
     const profiles = emu.store.profiles();
     const crn = form.get("profile_crn");
     const id = form.get("profile_id");
@@ -178,7 +183,7 @@ function profileFrom(emu: Emulator, form: URLSearchParams, defaultAccount: strin
     return p;
 }
 
-function profileClaims(emu: Emulator, p: ProfileRecord, grant: string, authn: Record<string, unknown>): JwtClaims {
+function profileClaims(emu: ProfileTokenContext, p: ProfileRecord, grant: string, authn: Record<string, unknown>): JwtClaims {
     const iat = Math.floor(Date.now() / 1000);
     return {
         iam_id: p.iamId,
@@ -203,7 +208,7 @@ function profileClaims(emu: Emulator, p: ProfileRecord, grant: string, authn: Re
 }
 
 /** The claims of a profile token for a compute resource, or the refusal IBM's token endpoint would give. */
-export function crTokenClaims(emu: Emulator, cr: ComputeResource, p: ProfileRecord, grant = CR_TOKEN_GRANT): JwtClaims {
+export function crTokenClaims(emu: ProfileTokenContext, cr: ComputeResource, p: ProfileRecord, grant = CR_TOKEN_GRANT): JwtClaims {
     const why = trustOf(p, cr);
     if (!why) {
         // (choice) 403: the caller proved who it is, but the profile does not trust it
@@ -228,7 +233,7 @@ function describe(cr: ComputeResource): string {
 }
 
 /** Claims for the cr-token and assume grants of `POST /identity/token`. */
-export function profileGrantClaims(emu: Emulator, form: URLSearchParams, grant: string): JwtClaims {
+export function profileGrantClaims(emu: ProfileTokenContext, form: URLSearchParams, grant: string): JwtClaims {
     if (grant === CR_TOKEN_GRANT) {
         const token = form.get("cr_token");
         if (!token) throw missing("cr_token");
@@ -259,7 +264,7 @@ export function profileGrantClaims(emu: Emulator, form: URLSearchParams, grant: 
 }
 
 /** A profile token dies with its profile (and a recreated profile of the same name is another profile). */
-export function stillValid(emu: Emulator, claims: JwtClaims): boolean {
+export function stillValid(emu: ProfileTokenContext, claims: JwtClaims): boolean {
     if (claims.sub_type !== "Profile") return true;
     const p = emu.store.profileById(String(claims.sub));
     return !!p && p.iamId === claims.iam_id;
@@ -278,9 +283,9 @@ function jsonObject(ctx: Ctx): Record<string, unknown> {
     return b as Record<string, unknown>;
 }
 
-export function registerComputeResourceRoutes(router: Router, emu: Emulator): void {
-    // an admin route: never faulted nor rate-limited (faults.ts lets every /__emulator/ path through)
-    router.add("POST", "/__emulator/compute-resource-token", { family: "admin", auth: false }, (ctx) => {
+export function computeResourceHandlers(emu: ProfileTokenContext) {
+    // an admin route: never faulted nor rate-limited (the fault middleware lets every /__emulator/ path through)
+    const mintToken: Handler = (ctx) => {
         const b = jsonObject(ctx);
         const cr = checkComputeResource(b);
         let lifetime = emu.tokenLifetimeSeconds;
@@ -291,12 +296,13 @@ export function registerComputeResourceRoutes(router: Router, emu: Emulator): vo
         }
         const { token } = mintComputeResourceToken(emu, cr, lifetime);
         ctx.send(200, { token });
-    });
+    };
 
     // The VSI metadata service (identity token, then a profile's IAM token) of the instance whose CRN is the
     // first segment: point VpcInstanceAuthenticator's `url` at `<emulator>/metadata/<url-encoded instance CRN>`.
-    for (const [version, paths] of Object.entries(METADATA_VERSIONS)) {
-        router.add("PUT", `/metadata/:crn/${paths.token}`, METADATA_ROUTE, (ctx) => {
+    const metadataToken =
+        (version: string): Handler =>
+        (ctx) => {
             const cr = metadataInstance(ctx, version);
             const b = optionalJson(ctx);
             const expiresIn = b.expires_in ?? 300;
@@ -310,9 +316,11 @@ export function registerComputeResourceRoutes(router: Router, emu: Emulator): vo
                 expires_at: new Date(exp * 1000).toISOString(),
                 expires_in: expiresIn,
             });
-        });
+        };
 
-        router.add("POST", `/metadata/:crn/${paths.iamToken}`, METADATA_ROUTE, (ctx) => {
+    const metadataIamToken =
+        (version: string): Handler =>
+        (ctx) => {
             const cr = metadataInstance(ctx, version);
             const m = /^Bearer\s+(\S+)$/i.exec(ctx.header("authorization") ?? "");
             const identity = m ? computeResourceOf(emu, m[1]) : undefined;
@@ -355,11 +363,10 @@ export function registerComputeResourceRoutes(router: Router, emu: Emulator): vo
                 expires_at: new Date(claims.exp * 1000).toISOString(),
                 expires_in: claims.exp - claims.iat,
             });
-        });
-    }
-}
+        };
 
-const METADATA_ROUTE = { family: "iam" as const, auth: false };
+    return { mintToken, metadataToken, metadataIamToken };
+}
 
 /** VPC's error envelope shares IAM's shape (`errors[{code, message, more_info}]`, `trace`). */
 function vpcError(status: number, code: string, message: string): IamError {

@@ -1,16 +1,17 @@
 // Source-service tokens: IBM services such as Cloud Object Storage reach a KMS instance with their own
 // service-to-service tokens, under `authorization` policies. No such service runs here, so a test or
 // a demo asks the emulator to act as one: POST /__emulator/service-token mints a token for a source
-// service (and instance) that the KMS routes judge by authorization policies only (access.ts).
+// service (and instance) that the KMS routes judge by authorization policies only (../iam/access.ts).
 import * as crypto from "crypto";
-import type { Emulator } from "./app";
-import { ISSUER } from "./jwt";
-import { AdminError, Router } from "./server";
+import type { EmulatorContext } from "../core/context";
+import { AdminError } from "../core/errors";
+import { ISSUER } from "../core/jwt";
+import type { Handler } from "../core/server";
 
 const NAME = /^[a-z][a-z0-9-]{1,63}$/;
 
-export function registerServiceTokenRoute(router: Router, emu: Emulator): void {
-    router.add("POST", "/__emulator/service-token", { family: "admin", auth: false }, (ctx) => {
+export function serviceTokenHandler(emu: Pick<EmulatorContext, "store" | "signer" | "tokenLifetimeSeconds">): Handler {
+    const mint: Handler = (ctx) => {
         let b: Record<string, unknown>;
         try {
             b = JSON.parse(ctx.body.toString("utf8") || "{}");
@@ -55,5 +56,6 @@ export function registerServiceTokenRoute(router: Router, emu: Emulator): void {
             client_id: "default",
         });
         ctx.send(200, { access_token: token, token_type: "Bearer", expires_in: emu.tokenLifetimeSeconds, expiration: exp, crn });
-    });
+    };
+    return mint;
 }

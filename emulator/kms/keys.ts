@@ -1,17 +1,15 @@
 // Key Protect / HPCS keys API (/api/v2/keys), enforcing IAM policies per instance, key ring, key and
-// action. The other KMS routes live beside it: key rings (kmsKeyRings.ts), key actions such as wrap and
-// rotate (kmsActions.ts), key policies (kmsPolicies.ts), the crypto (kmsCrypto.ts) and the source-service
-// tokens of service-to-service authorizations (serviceToken.ts); they share the helpers of `KmsRoutes`.
+// action. The other KMS handlers live beside it: key rings (keyRings.ts), key actions such as wrap and
+// rotate (keyActions.ts), key policies (keyPolicies.ts) and the key material (keyMaterial.ts); they share
+// the helpers of `KmsRoutes`. Source services reach KMS with tokens from ../admin/serviceToken.ts.
 import * as crypto from "crypto";
-import { may, mayInPart, Scope, Target } from "./access";
-import type { Emulator } from "./app";
-import { registerKeyActionRoutes } from "./kmsActions";
-import { KmsCrypto } from "./kmsCrypto";
-import { registerKeyPolicyRoutes } from "./kmsPolicies";
-import { registerKeyRingRoutes } from "./kmsKeyRings";
-import { correlationHeader, Ctx, KmsError, kmsUnauthorized, Router } from "./server";
-import { registerServiceTokenRoute } from "./serviceToken";
-import { InstanceRecord, KmsKeyRecord } from "./state";
+import type { StoreContext } from "../core/context";
+import { correlationHeader, KmsError, kmsUnauthorized } from "../core/errors";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { InstanceRecord, KmsKeyRecord } from "../core/state";
+import { may, mayInPart, Scope, Target } from "../iam/access";
+import { KmsCrypto } from "./keyMaterial";
 
 export const KEY_TYPE = "application/vnd.ibm.kms.key+json";
 export const DEFAULT_RING = "default";
@@ -49,7 +47,7 @@ export function kmsTime(d: Date = new Date()): string {
     return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-export function renderKey(emu: Emulator, inst: InstanceRecord, k: KmsKeyRecord, withPayload: boolean): Record<string, unknown> {
+export function renderKey(emu: StoreContext, inst: InstanceRecord, k: KmsKeyRecord, withPayload: boolean): Record<string, unknown> {
     const o: Record<string, unknown> = {
         type: KEY_TYPE,
         id: k.id,
@@ -87,7 +85,7 @@ export function envelope(resources: unknown[], collectionType: string = KEY_TYPE
 export class KmsRoutes {
     readonly crypto: KmsCrypto;
 
-    constructor(readonly emu: Emulator) {
+    constructor(readonly emu: StoreContext) {
         this.crypto = new KmsCrypto(emu.store);
     }
 
@@ -160,13 +158,12 @@ export class KmsRoutes {
     }
 }
 
-export function registerKmsRoutes(router: Router, emu: Emulator): void {
-    const kms = { family: "kms" as const, auth: true };
-    const r = new KmsRoutes(emu);
+export function keyHandlers(r: KmsRoutes) {
+    const emu = r.emu;
     const instanceOf = (ctx: Ctx) => r.instanceOf(ctx);
     const send = (ctx: Ctx, status: number, body?: unknown) => r.send(ctx, status, body);
 
-    router.add("POST", "/api/v2/keys", kms, (ctx) => {
+    const create: Handler = (ctx) => {
         const inst = instanceOf(ctx);
         const type = (ctx.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
         if (type !== KEY_TYPE && type !== "application/json") throw K.badBody(`Content-Type must be ${KEY_TYPE}`);
@@ -194,14 +191,14 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
         if (spec.description !== undefined) k.description = spec.description;
         if (spec.expirationDate !== undefined) k.expirationDate = spec.expirationDate;
         if (spec.extractable) k.payload = spec.payload ?? crypto.randomBytes(32).toString("base64");
-        // a root key's material is sealed at rest (kmsCrypto.ts) and never served
+        // a root key's material is sealed at rest (keyMaterial.ts) and never served
         else k.versions = [r.crypto.newVersion(id, now, spec.payload !== undefined ? Buffer.from(spec.payload, "base64") : undefined, id)];
         emu.store.data.kmsKeys.push(k);
         emu.store.save();
         send(ctx, 201, envelope([renderKey(emu, inst, k, false)]));
-    });
+    };
 
-    router.add("GET", "/api/v2/keys", kms, (ctx) => {
+    const list: Handler = (ctx) => {
         const inst = instanceOf(ctx);
         const ring = r.keyRingHeader(ctx);
         const inInstance = emu.store.data.kmsKeys.filter((k) => k.instance === inst.guid);
@@ -220,23 +217,23 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
                 (wholeInstance || r.may(ctx, inst, "secrets.list", KmsRoutes.scopesOf(k))),
         );
         send(ctx, 200, envelope(all.slice(offset, offset + limit).map((k) => renderKey(emu, inst, k, false))));
-    });
+    };
 
-    router.add("GET", "/api/v2/keys/:id", kms, (ctx) => {
+    const get: Handler = (ctx) => {
         const inst = instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.readmetadata");
         // only a standard key has a payload to reveal, and that needs ReaderPlus or more
         if (k.extractable) r.authorize(ctx, inst, "secrets.read", KmsRoutes.scopesOf(k));
         send(ctx, 200, envelope([renderKey(emu, inst, k, true)]));
-    });
+    };
 
-    router.add("GET", "/api/v2/keys/:id/metadata", kms, (ctx) => {
+    const metadata: Handler = (ctx) => {
         const inst = instanceOf(ctx);
         // (choice) metadata of a deleted key stays readable (state 5), as Key Protect keeps it
         send(ctx, 200, envelope([renderKey(emu, inst, r.authorizedKey(ctx, inst, "secrets.readmetadata", true), false)]));
-    });
+    };
 
-    router.add("DELETE", "/api/v2/keys/:id", kms, (ctx) => {
+    const remove: Handler = (ctx) => {
         const inst = instanceOf(ctx);
         const force = ctx.query.get("force");
         if (force !== null && force !== "true" && force !== "false") throw K.badParam("force must be true or false");
@@ -255,9 +252,9 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
         emu.store.save();
         if (prefersRepresentation(ctx)) send(ctx, 200, envelope([renderKey(emu, inst, k, false)]));
         else send(ctx, 204);
-    });
+    };
 
-    router.add("DELETE", "/api/v2/keys/:id/purge", kms, (ctx) => {
+    const purge: Handler = (ctx) => {
         const inst = instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.purge", true);
         // (choice) the cloud's 4-hour wait after delete is not modelled
@@ -266,12 +263,9 @@ export function registerKmsRoutes(router: Router, emu: Emulator): void {
         emu.store.save();
         if (prefersRepresentation(ctx)) send(ctx, 200, envelope([renderKey(emu, inst, k, false)]));
         else send(ctx, 204);
-    });
+    };
 
-    registerKeyActionRoutes(router, r);
-    registerKeyRingRoutes(router, r);
-    registerKeyPolicyRoutes(router, r);
-    registerServiceTokenRoute(router, emu);
+    return { create, list, get, metadata, remove, purge };
 }
 
 export const DUAL_AUTH_WINDOW_MS = 7 * 24 * 3600 * 1000;

@@ -1,9 +1,11 @@
 // IAM token service: API key (and refresh token) → RS256 access token; public signing keys.
 import * as crypto from "crypto";
-import { ISSUER, JwtClaims } from "./jwt";
-import { Ctx, Router, TokenError } from "./server";
-import { ApiKeyRecord, parseIdentityTime } from "./state";
-import type { Emulator } from "./app";
+import type { TokenContext } from "../core/context";
+import { TokenError } from "../core/errors";
+import { ISSUER, JwtClaims } from "../core/jwt";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { ApiKeyRecord, parseIdentityTime } from "../core/state";
 import { ASSUME_GRANT, CR_TOKEN_GRANT, profileGrantClaims } from "./profileTokens";
 
 const APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey";
@@ -42,16 +44,15 @@ function hasBxClient(ctx: Ctx): boolean {
     return !!m && Buffer.from(m[1], "base64").toString("utf8") === "bx:bx";
 }
 
-export function registerTokenRoutes(router: Router, emu: Emulator): void {
-    const exchange = (ctx: Ctx) => issueToken(ctx, emu);
-    router.add("POST", "/identity/token", { family: "token", auth: false }, exchange);
-    router.add("POST", "/oidc/token", { family: "token", auth: false }, exchange);
-    router.add("GET", "/identity/keys", { family: "token", auth: false }, (ctx) => {
+export function tokenHandlers(emu: TokenContext) {
+    const exchange: Handler = (ctx) => issueToken(ctx, emu);
+    const signingKeys: Handler = (ctx) => {
         ctx.send(200, { keys: [emu.signer.jwk()] });
-    });
+    };
+    return { exchange, signingKeys };
 }
 
-function issueToken(ctx: Ctx, emu: Emulator): void {
+function issueToken(ctx: Ctx, emu: TokenContext): void {
     emu.tokenRequests++;
     const form = parseForm(ctx);
     const grant = form.get("grant_type");
@@ -106,7 +107,7 @@ function issueToken(ctx: Ctx, emu: Emulator): void {
 }
 
 /** A token answer without a refresh token: profile tokens are never refreshed, only requested again. */
-export function sendToken(ctx: Ctx, emu: Emulator, claims: JwtClaims): void {
+export function sendToken(ctx: Ctx, emu: TokenContext, claims: JwtClaims): void {
     ctx.send(
         200,
         {
@@ -121,7 +122,7 @@ export function sendToken(ctx: Ctx, emu: Emulator, claims: JwtClaims): void {
     );
 }
 
-function claimsFor(emu: Emulator, key: ApiKeyRecord, grant: string): JwtClaims {
+function claimsFor(emu: TokenContext, key: ApiKeyRecord, grant: string): JwtClaims {
     const iat = Math.floor(Date.now() / 1000);
     const common = {
         jti: crypto.randomUUID(),

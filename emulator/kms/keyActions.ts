@@ -1,9 +1,11 @@
 // Key actions (POST /api/v2/keys/{id}/actions/{action}): wrap, unwrap, rewrap and rotate with real
-// AES-256-GCM (kmsCrypto.ts), and the two halves of a dual-authorization delete.
+// AES-256-GCM (keyMaterial.ts), and the two halves of a dual-authorization delete.
 import * as crypto from "crypto";
-import { envelope, K, KmsRoutes, kmsTime, prefersRepresentation, renderKey } from "./kms";
-import { Ctx, KmsError, Router } from "./server";
-import { KmsKeyRecord } from "./state";
+import { KmsError } from "../core/errors";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { KmsKeyRecord } from "../core/state";
+import { envelope, K, KmsRoutes, kmsTime, prefersRepresentation, renderKey } from "./keys";
 
 const MAX_PLAINTEXT_BYTES = 7500;
 const MAX_AAD_ITEMS = 126;
@@ -57,8 +59,7 @@ function aadOf(b: Record<string, unknown>): string[] {
     return b.aad as string[];
 }
 
-export function registerKeyActionRoutes(router: Router, r: KmsRoutes): void {
-    const kms = { family: "kms" as const, auth: true };
+export function keyActionHandlers(r: KmsRoutes) {
     const emu = r.emu;
     const rootKey = (ctx: Ctx, action: string, what: string): KmsKeyRecord => {
         const inst = r.instanceOf(ctx);
@@ -67,7 +68,7 @@ export function registerKeyActionRoutes(router: Router, r: KmsRoutes): void {
         return k;
     };
 
-    router.add("POST", "/api/v2/keys/:id/actions/wrap", kms, (ctx) => {
+    const wrap: Handler = (ctx) => {
         const k = rootKey(ctx, "secrets.wrap", "Key could not be wrapped");
         const b = bodyOf(ctx);
         const given = base64Field(b, "plaintext", false);
@@ -78,9 +79,9 @@ export function registerKeyActionRoutes(router: Router, r: KmsRoutes): void {
         const out: Record<string, unknown> = { ciphertext: w.ciphertext, keyVersion: { id: w.version.id } };
         if (!given) out.plaintext = plaintext.toString("base64");
         r.send(ctx, 200, out);
-    });
+    };
 
-    router.add("POST", "/api/v2/keys/:id/actions/unwrap", kms, (ctx) => {
+    const unwrap: Handler = (ctx) => {
         const k = rootKey(ctx, "secrets.unwrap", "Key could not be unwrapped");
         const b = bodyOf(ctx);
         base64Field(b, "ciphertext", true);
@@ -96,9 +97,9 @@ export function registerKeyActionRoutes(router: Router, r: KmsRoutes): void {
             out.rewrappedKeyVersion = { id: newest.id };
         }
         r.send(ctx, 200, out);
-    });
+    };
 
-    router.add("POST", "/api/v2/keys/:id/actions/rewrap", kms, (ctx) => {
+    const rewrap: Handler = (ctx) => {
         const k = rootKey(ctx, "secrets.rewrap", "Key could not be rewrapped");
         const b = bodyOf(ctx);
         base64Field(b, "ciphertext", true);
@@ -113,9 +114,9 @@ export function registerKeyActionRoutes(router: Router, r: KmsRoutes): void {
             );
         const w = r.crypto.wrap(k, u.plaintext, aad);
         r.send(ctx, 200, { ciphertext: w.ciphertext, keyVersion: { id: w.version.id }, rewrappedKeyVersion: { id: w.version.id } });
-    });
+    };
 
-    router.add("POST", "/api/v2/keys/:id/actions/rotate", kms, (ctx) => {
+    const rotate: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const k = rootKey(ctx, "secrets.rotate", "Key could not be rotated");
         const b = bodyOf(ctx);
@@ -132,23 +133,25 @@ export function registerKeyActionRoutes(router: Router, r: KmsRoutes): void {
         emu.store.save();
         if (prefersRepresentation(ctx)) r.send(ctx, 200, envelope([renderKey(emu, inst, k, false)]));
         else r.send(ctx, 204);
-    });
+    };
 
-    router.add("POST", "/api/v2/keys/:id/actions/setKeyForDeletion", kms, (ctx) => {
+    const setKeyForDeletion: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.setkeyfordeletion");
         if (!k.policies?.dualAuthDelete?.enabled) throw A.notDualAuth();
         k.deletionAuthorization = { by: ctx.caller!.iamId, at: Date.now() };
         emu.store.save();
         r.send(ctx, 204);
-    });
+    };
 
-    router.add("POST", "/api/v2/keys/:id/actions/unsetKeyForDeletion", kms, (ctx) => {
+    const unsetKeyForDeletion: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.unsetkeyfordeletion");
         if (!k.policies?.dualAuthDelete?.enabled) throw A.notDualAuth();
         delete k.deletionAuthorization;
         emu.store.save();
         r.send(ctx, 204);
-    });
+    };
+
+    return { wrap, unwrap, rewrap, rotate, setKeyForDeletion, unsetKeyForDeletion };
 }

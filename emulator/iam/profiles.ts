@@ -3,14 +3,13 @@
 // tokens in profileTokens.ts.
 import * as crypto from "crypto";
 import { z } from "zod";
-import type { Emulator } from "./app";
+import type { StoreContext } from "../core/context";
 import {
     bumpTag,
     caller,
     checkIfMatch,
     entityTag,
     fields,
-    IDENTITY_ROUTE,
     identityErrors as E,
     listAccount,
     paginate,
@@ -19,9 +18,10 @@ import {
     sortBy,
     withHistory,
 } from "./identityCommon";
-import { IamError } from "./errors";
-import { Ctx, Router } from "./server";
-import { ComputeResourceType, identityTime, ProfileRecord, randomHex, StateData } from "./state";
+import { IamError } from "../core/errors";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { ComputeResourceType, identityTime, ProfileRecord, randomHex, StateData } from "../core/state";
 
 export const CR_TYPES: readonly ComputeResourceType[] = ["VSI", "BMS", "PVS", "IKS_SA", "ROKS_SA", "CE"];
 export const KUBERNETES_CR_TYPES: readonly ComputeResourceType[] = ["IKS_SA", "ROKS_SA"];
@@ -97,16 +97,16 @@ function retirePolicies(d: StateData, iamId: string): void {
 }
 
 /** A profile of the caller's account, else IBM's 404 (another account's is indistinguishable from a missing one). */
-export function profileOr404(emu: Emulator, ctx: Ctx, id: string): ProfileRecord {
+export function profileOr404(emu: StoreContext, ctx: Ctx, id: string): ProfileRecord {
     const p = emu.store.profileById(id);
     if (!p || !id.startsWith("Profile-") || p.accountId !== caller(ctx).accountId) throw E.notFound("Trusted profile", id);
     return p;
 }
 
-export function registerProfileRoutes(router: Router, emu: Emulator): void {
+export function profileHandlers(emu: StoreContext) {
     const write = (ctx: Ctx, p: ProfileRecord, action = "iam-identity.profile.update") => requireIdentityAction(emu, ctx, action, p.accountId);
 
-    router.add("POST", "/v1/profiles", IDENTITY_ROUTE, (ctx) => {
+    const create: Handler = (ctx) => {
         const b = parseBody(ctx, createBody);
         if (!/^[0-9a-f]{32}$/.test(b.account_id)) throw E.invalid(`The field 'account_id' must be an account id (32 hex characters), not '${b.account_id}'.`);
         if (b.account_id !== caller(ctx).accountId) throw E.forbidden();
@@ -136,9 +136,9 @@ export function registerProfileRoutes(router: Router, emu: Emulator): void {
         emu.store.profiles().push(p);
         emu.store.save();
         ctx.send(201, renderProfile(p));
-    });
+    };
 
-    router.add("GET", "/v1/profiles", IDENTITY_ROUTE, (ctx) => {
+    const list: Handler = (ctx) => {
         const accountId = listAccount(ctx, true);
         const name = ctx.query.get("name");
         const filter = parseFilter(ctx.query.get("filter"));
@@ -151,13 +151,13 @@ export function registerProfileRoutes(router: Router, emu: Emulator): void {
         });
         const page = paginate(ctx, all, "/v1/profiles");
         ctx.send(200, { ...page.envelope, profiles: page.items.map((p) => withHistory(ctx, renderProfile(p))) });
-    });
+    };
 
-    router.add("GET", "/v1/profiles/:id", IDENTITY_ROUTE, (ctx) => {
+    const get: Handler = (ctx) => {
         ctx.send(200, withHistory(ctx, renderProfile(profileOr404(emu, ctx, ctx.params.id))));
-    });
+    };
 
-    router.add("PUT", "/v1/profiles/:id", IDENTITY_ROUTE, (ctx) => {
+    const update: Handler = (ctx) => {
         const p = profileOr404(emu, ctx, ctx.params.id);
         write(ctx, p);
         checkIfMatch(ctx, entityTag(p));
@@ -173,14 +173,16 @@ export function registerProfileRoutes(router: Router, emu: Emulator): void {
         bumpTag(p);
         emu.store.save();
         ctx.send(200, renderProfile(p));
-    });
+    };
 
-    router.add("DELETE", "/v1/profiles/:id", IDENTITY_ROUTE, (ctx) => {
+    const remove: Handler = (ctx) => {
         const p = profileOr404(emu, ctx, ctx.params.id);
         write(ctx, p, "iam-identity.profile.delete");
         emu.store.data.profiles = emu.store.profiles().filter((x) => x.id !== p.id);
         retirePolicies(emu.store.data, p.iamId);
         emu.store.save();
         ctx.send(204);
-    });
+    };
+
+    return { create, list, get, update, remove };
 }

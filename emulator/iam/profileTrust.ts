@@ -3,12 +3,13 @@
 // allowed to assume it (`/v1/profiles/{id}/identities`).
 import * as crypto from "crypto";
 import { z } from "zod";
-import type { Emulator } from "./app";
-import { IamError } from "./errors";
-import { bumpTag, checkIfMatch, entityTag, fields, IDENTITY_ROUTE, identityErrors as E, parseBody, requireIdentityAction } from "./identityCommon";
+import type { StoreContext } from "../core/context";
+import { IamError } from "../core/errors";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { ClaimRuleRecord, ComputeResourceType, identityTime, ProfileIdentityRecord, ProfileLinkRecord, ProfileRecord } from "../core/state";
+import { bumpTag, checkIfMatch, entityTag, fields, identityErrors as E, parseBody, requireIdentityAction } from "./identityCommon";
 import { CR_TYPES, crnAccount, KUBERNETES_CR_TYPES, newTag, profileOr404 as profileOfCaller } from "./profiles";
-import { Ctx, Router } from "./server";
-import { ClaimRuleRecord, ComputeResourceType, identityTime, ProfileIdentityRecord, ProfileLinkRecord, ProfileRecord } from "./state";
 
 const OPERATORS = ["EQUALS", "NOT_EQUALS", "EQUALS_IGNORE_CASE", "NOT_EQUALS_IGNORE_CASE", "CONTAINS", "IN"];
 /** IBM's documented limit of claim rules per profile. */
@@ -170,7 +171,7 @@ function ruleFrom(b: z.output<typeof ruleBody>): Omit<ClaimRuleRecord, "id" | "c
 }
 
 /** The IAM id an identity entry stands for, checked against what exists in the emulated account. */
-function identityRecord(emu: Emulator, b: z.output<typeof identityBody>): ProfileIdentityRecord {
+function identityRecord(emu: StoreContext, b: z.output<typeof identityBody>): ProfileIdentityRecord {
     let iamId: string;
     if (b.type === "serviceid") {
         if (!/^ServiceId-/.test(b.identifier))
@@ -197,7 +198,7 @@ function identityRecord(emu: Emulator, b: z.output<typeof identityBody>): Profil
     return r;
 }
 
-export function registerProfileTrustRoutes(router: Router, emu: Emulator): void {
+export function profileTrustHandlers(emu: StoreContext) {
     const write = (ctx: Ctx, p: ProfileRecord, action = "iam-identity.profile.update") => requireIdentityAction(emu, ctx, action, p.accountId);
     const profileOr404 = (ctx: Ctx, id: string) => profileOfCaller(emu, ctx, id);
 
@@ -209,7 +210,7 @@ export function registerProfileTrustRoutes(router: Router, emu: Emulator): void 
         return r;
     };
 
-    router.add("POST", "/v1/profiles/:id/rules", IDENTITY_ROUTE, (ctx) => {
+    const createRule: Handler = (ctx) => {
         const p = profileOr404(ctx, ctx.params.id);
         write(ctx, p);
         const rule = ruleFrom(parseBody(ctx, ruleBody));
@@ -219,17 +220,17 @@ export function registerProfileTrustRoutes(router: Router, emu: Emulator): void 
         p.rules.push(r);
         emu.store.save();
         ctx.send(201, renderRule(r));
-    });
+    };
 
-    router.add("GET", "/v1/profiles/:id/rules", IDENTITY_ROUTE, (ctx) => {
+    const listRules: Handler = (ctx) => {
         ctx.send(200, { rules: profileOr404(ctx, ctx.params.id).rules.map(renderRule) });
-    });
+    };
 
-    router.add("GET", "/v1/profiles/:id/rules/:ruleId", IDENTITY_ROUTE, (ctx) => {
+    const getRule: Handler = (ctx) => {
         ctx.send(200, renderRule(ruleOr404(profileOr404(ctx, ctx.params.id), ctx.params.ruleId)));
-    });
+    };
 
-    router.add("PUT", "/v1/profiles/:id/rules/:ruleId", IDENTITY_ROUTE, (ctx) => {
+    const updateRule: Handler = (ctx) => {
         const p = profileOr404(ctx, ctx.params.id);
         const r = ruleOr404(p, ctx.params.ruleId);
         write(ctx, p);
@@ -243,20 +244,20 @@ export function registerProfileTrustRoutes(router: Router, emu: Emulator): void 
         bumpTag(r);
         emu.store.save();
         ctx.send(200, renderRule(r));
-    });
+    };
 
-    router.add("DELETE", "/v1/profiles/:id/rules/:ruleId", IDENTITY_ROUTE, (ctx) => {
+    const removeRule: Handler = (ctx) => {
         const p = profileOr404(ctx, ctx.params.id);
         const r = ruleOr404(p, ctx.params.ruleId);
         write(ctx, p);
         p.rules = p.rules.filter((x) => x !== r);
         emu.store.save();
         ctx.send(204);
-    });
+    };
 
     // links ----------------------------------------------------------------------------------
 
-    router.add("POST", "/v1/profiles/:id/links", IDENTITY_ROUTE, (ctx) => {
+    const createLink: Handler = (ctx) => {
         const p = profileOr404(ctx, ctx.params.id);
         write(ctx, p, "iam-identity.profile.linkToResource");
         const b = parseBody(ctx, linkBody);
@@ -294,13 +295,13 @@ export function registerProfileTrustRoutes(router: Router, emu: Emulator): void 
         p.links.push(l);
         emu.store.save();
         ctx.send(201, renderLink(l));
-    });
+    };
 
-    router.add("GET", "/v1/profiles/:id/links", IDENTITY_ROUTE, (ctx) => {
+    const listLinks: Handler = (ctx) => {
         ctx.send(200, { links: profileOr404(ctx, ctx.params.id).links.map(renderLink) });
-    });
+    };
 
-    router.add("DELETE", "/v1/profiles/:id/links", IDENTITY_ROUTE, (ctx) => {
+    const removeLinksMatching: Handler = (ctx) => {
         const p = profileOr404(ctx, ctx.params.id);
         write(ctx, p, "iam-identity.profile.linkToResource");
         const q = ctx.query;
@@ -318,15 +319,15 @@ export function registerProfileTrustRoutes(router: Router, emu: Emulator): void 
         p.links = p.links.filter((l) => !match(l));
         emu.store.save();
         ctx.send(204);
-    });
+    };
 
-    router.add("GET", "/v1/profiles/:id/links/:linkId", IDENTITY_ROUTE, (ctx) => {
+    const getLink: Handler = (ctx) => {
         const l = profileOr404(ctx, ctx.params.id).links.find((x) => x.id === ctx.params.linkId);
         if (!l) throw E.notFound("Link", ctx.params.linkId);
         ctx.send(200, renderLink(l));
-    });
+    };
 
-    router.add("DELETE", "/v1/profiles/:id/links/:linkId", IDENTITY_ROUTE, (ctx) => {
+    const removeLink: Handler = (ctx) => {
         const p = profileOr404(ctx, ctx.params.id);
         const l = p.links.find((x) => x.id === ctx.params.linkId);
         if (!l) throw E.notFound("Link", ctx.params.linkId);
@@ -334,17 +335,17 @@ export function registerProfileTrustRoutes(router: Router, emu: Emulator): void 
         p.links = p.links.filter((x) => x !== l);
         emu.store.save();
         ctx.send(204);
-    });
+    };
 
     // identities trusted to assume the profile --------------------------------------------------
 
     const touchIdentities = (p: ProfileRecord) => bumpTag(p.identitiesEtag);
 
-    router.add("GET", "/v1/profiles/:id/identities", IDENTITY_ROUTE, (ctx) => {
+    const getIdentities: Handler = (ctx) => {
         ctx.send(200, renderIdentities(profileOr404(ctx, ctx.params.id)));
-    });
+    };
 
-    router.add("PUT", "/v1/profiles/:id/identities", IDENTITY_ROUTE, (ctx) => {
+    const setIdentities: Handler = (ctx) => {
         const p = profileOr404(ctx, ctx.params.id);
         write(ctx, p);
         checkIfMatch(ctx, entityTag(p.identitiesEtag));
@@ -360,9 +361,9 @@ export function registerProfileTrustRoutes(router: Router, emu: Emulator): void 
         touchIdentities(p);
         emu.store.save();
         ctx.send(200, renderIdentities(p));
-    });
+    };
 
-    router.add("POST", "/v1/profiles/:id/identities/:type", IDENTITY_ROUTE, (ctx) => {
+    const addIdentity: Handler = (ctx) => {
         const p = profileOr404(ctx, ctx.params.id);
         write(ctx, p);
         const b = parseBody(ctx, identityBody);
@@ -374,7 +375,7 @@ export function registerProfileTrustRoutes(router: Router, emu: Emulator): void 
         touchIdentities(p);
         emu.store.save();
         ctx.send(200, renderIdentity(rec));
-    });
+    };
 
     const identityOr404 = (p: ProfileRecord, type: string, identifier: string): ProfileIdentityRecord => {
         if (!(IDENTITY_TYPES as readonly string[]).includes(type)) throw E.invalid(`The identity type must be one of user, serviceid, crn, not '${type}'.`);
@@ -383,12 +384,12 @@ export function registerProfileTrustRoutes(router: Router, emu: Emulator): void 
         return i;
     };
 
-    router.add("GET", "/v1/profiles/:id/identities/:type/:identifier", IDENTITY_ROUTE, (ctx) => {
+    const getIdentity: Handler = (ctx) => {
         const p = profileOr404(ctx, ctx.params.id);
         ctx.send(200, renderIdentity(identityOr404(p, ctx.params.type, ctx.params.identifier)));
-    });
+    };
 
-    router.add("DELETE", "/v1/profiles/:id/identities/:type/:identifier", IDENTITY_ROUTE, (ctx) => {
+    const removeIdentity: Handler = (ctx) => {
         const p = profileOr404(ctx, ctx.params.id);
         const i = identityOr404(p, ctx.params.type, ctx.params.identifier);
         write(ctx, p);
@@ -396,5 +397,23 @@ export function registerProfileTrustRoutes(router: Router, emu: Emulator): void 
         touchIdentities(p);
         emu.store.save();
         ctx.send(204);
-    });
+    };
+
+    return {
+        createRule,
+        listRules,
+        getRule,
+        updateRule,
+        removeRule,
+        createLink,
+        listLinks,
+        removeLinksMatching,
+        getLink,
+        removeLink,
+        getIdentities,
+        setIdentities,
+        addIdentity,
+        getIdentity,
+        removeIdentity,
+    };
 }

@@ -110,7 +110,7 @@ export interface KmsKeyRecord {
     deleted: boolean;
     deletionDate?: string;
     deletedBy?: string;
-    /** Root keys: every version's material, sealed under `kmsSecret` (kmsCrypto.ts); newest last. */
+    /** Root keys: every version's material, sealed under `kmsSecret` (kms/keyMaterial.ts); newest last. */
     versions?: KmsKeyVersionRecord[];
     lastRotateDate?: string;
     policies?: { rotation?: KmsKeyPolicyRecord & { enabled: boolean; intervalMonth: number }; dualAuthDelete?: KmsKeyPolicyRecord & { enabled: boolean } };

@@ -3,7 +3,10 @@
 import * as crypto from "crypto";
 import { z } from "zod";
 import { checkApiKeyInput, createApiKey, inlineApiKey, purgeLongExpiredKeys, renderApiKey } from "./apiKeys";
-import type { Emulator } from "./app";
+import type { StoreContext } from "../core/context";
+import { Ctx } from "../core/request";
+import type { Handler } from "../core/server";
+import { identityTime, randomHex, ServiceIdRecord } from "../core/state";
 import {
     boolHeader,
     bumpTag,
@@ -11,7 +14,6 @@ import {
     checkIfMatch,
     entityTag,
     fields,
-    IDENTITY_ROUTE,
     identityErrors as E,
     listAccount,
     paginate,
@@ -20,8 +22,6 @@ import {
     sortBy,
     withHistory,
 } from "./identityCommon";
-import { Ctx, Router } from "./server";
-import { identityTime, randomHex, ServiceIdRecord } from "./state";
 
 export function renderServiceId(s: ServiceIdRecord): Record<string, unknown> {
     const o: Record<string, unknown> = {
@@ -54,7 +54,7 @@ const updateBody = z.object({
     unique_instance_crns: fields.strings("unique_instance_crns"),
 });
 
-export function registerServiceIdRoutes(router: Router, emu: Emulator): void {
+export function serviceIdHandlers(emu: StoreContext) {
     const serviceIdOr404 = (ctx: Ctx, id: string): ServiceIdRecord => {
         const s = emu.store.serviceIdById(id);
         // another account's entity is indistinguishable from a missing one
@@ -62,7 +62,7 @@ export function registerServiceIdRoutes(router: Router, emu: Emulator): void {
         return s;
     };
 
-    router.add("POST", "/v1/serviceids", IDENTITY_ROUTE, (ctx) => {
+    const create: Handler = (ctx) => {
         const b = parseBody(ctx, createBody);
         if (b.account_id !== caller(ctx).accountId) throw E.forbidden();
         requireIdentityAction(emu, ctx, "iam-identity.serviceid.create", b.account_id);
@@ -92,9 +92,9 @@ export function registerServiceIdRoutes(router: Router, emu: Emulator): void {
         }
         emu.store.save();
         ctx.send(201, out);
-    });
+    };
 
-    router.add("GET", "/v1/serviceids", IDENTITY_ROUTE, (ctx) => {
+    const list: Handler = (ctx) => {
         const accountId = listAccount(ctx, true);
         const name = ctx.query.get("name");
         let all = emu.store.data.serviceIds.filter((s) => s.accountId === accountId && (name === null || s.name === name));
@@ -106,13 +106,13 @@ export function registerServiceIdRoutes(router: Router, emu: Emulator): void {
         });
         const page = paginate(ctx, all, "/v1/serviceids/");
         ctx.send(200, { ...page.envelope, serviceids: page.items.map((s) => withHistory(ctx, renderServiceId(s))) });
-    });
+    };
 
-    router.add("GET", "/v1/serviceids/:id", IDENTITY_ROUTE, (ctx) => {
+    const get: Handler = (ctx) => {
         ctx.send(200, withHistory(ctx, renderServiceId(serviceIdOr404(ctx, ctx.params.id))));
-    });
+    };
 
-    router.add("PUT", "/v1/serviceids/:id", IDENTITY_ROUTE, (ctx) => {
+    const update: Handler = (ctx) => {
         const s = serviceIdOr404(ctx, ctx.params.id);
         requireIdentityAction(emu, ctx, "iam-identity.serviceid.update", s.accountId);
         if (s.locked) throw E.locked(`Service ID '${s.id}' is locked and cannot be updated.`);
@@ -125,9 +125,9 @@ export function registerServiceIdRoutes(router: Router, emu: Emulator): void {
         bumpTag(s);
         emu.store.save();
         ctx.send(200, renderServiceId(s));
-    });
+    };
 
-    router.add("DELETE", "/v1/serviceids/:id", IDENTITY_ROUTE, (ctx) => {
+    const remove: Handler = (ctx) => {
         const s = serviceIdOr404(ctx, ctx.params.id);
         requireIdentityAction(emu, ctx, "iam-identity.serviceid.delete", s.accountId);
         if (s.locked) throw E.locked(`Service ID '${s.id}' is locked and cannot be deleted.`);
@@ -148,7 +148,7 @@ export function registerServiceIdRoutes(router: Router, emu: Emulator): void {
         }
         emu.store.save();
         ctx.send(204);
-    });
+    };
 
     const setServiceIdLock = (locked: boolean) => (ctx: Ctx) => {
         const s = serviceIdOr404(ctx, ctx.params.id);
@@ -157,6 +157,8 @@ export function registerServiceIdRoutes(router: Router, emu: Emulator): void {
         emu.store.save();
         ctx.send(204);
     };
-    router.add("POST", "/v1/serviceids/:id/lock", IDENTITY_ROUTE, setServiceIdLock(true));
-    router.add("DELETE", "/v1/serviceids/:id/lock", IDENTITY_ROUTE, setServiceIdLock(false));
+    const lock = setServiceIdLock(true);
+    const unlock = setServiceIdLock(false);
+
+    return { create, list, get, update, remove, lock, unlock };
 }
