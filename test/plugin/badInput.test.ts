@@ -13,6 +13,8 @@ import {
     kmsKeyRingProvider,
     serviceApiKeyProvider,
     serviceIdProvider,
+    trustedProfileLinkProvider,
+    trustedProfileProvider,
 } from "../../provider";
 import { BAD_INPUTS, BASES, BadInputTarget, KNOWN_ARGUMENTS, rootArgument } from "../support/badInputs";
 import { RunningPlugin, startPlugin } from "./harness";
@@ -30,6 +32,8 @@ const PROVIDERS: Record<Exclude<BadInputTarget, "KmsAccess">, object> = {
     KmsAccessReady: kmsAccessReadyProvider,
     KmsKeyRing: kmsKeyRingProvider,
     AuthorizationPolicy: authorizationPolicyProvider,
+    TrustedProfile: trustedProfileProvider,
+    TrustedProfileLink: trustedProfileLinkProvider,
 };
 
 const ROWS = BAD_INPUTS.filter((r) => r.target !== "KmsAccess");
