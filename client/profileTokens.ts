@@ -34,11 +34,14 @@ interface CommonOptions {
 }
 
 export interface ComputeResourceTokenProviderOptions extends CommonOptions {
-    /** The trusted profile's id (`Profile-…`); and/or its name. At least one of the two. */
+    /** The trusted profile's id (`Profile-…`) and/or its name; or its CRN. At least one. */
     profileId?: string;
     profileName?: string;
+    profileCrn?: string;
     /** The compute resource's token file; default the first readable of `DEFAULT_CR_TOKEN_FILES`. Read again for every token. */
     crTokenFilename?: string;
+    /** The token itself, instead of a file (it is not renewed: once it expires, tokens are refused). */
+    crToken?: string;
 }
 
 export interface VpcInstanceTokenProviderOptions extends CommonOptions {
@@ -106,25 +109,35 @@ async function readCrToken(file: string | undefined): Promise<string> {
  * ```
  */
 export function computeResourceTokenProvider(options: ComputeResourceTokenProviderOptions): AccessTokenProvider {
+    return providerOf(computeResourceTokenManager(options));
+}
+
+/** The token manager behind `computeResourceTokenProvider` (the deployer's session uses it directly). */
+export function computeResourceTokenManager(options: ComputeResourceTokenProviderOptions): IamTokenManager {
     const fn = "computeResourceTokenProvider";
     const profileId = given(options?.profileId);
     const profileName = given(options?.profileName);
-    if (!profileId && !profileName) throw new Error(`${fn}: profileId or profileName is required (the trusted profile the compute resource is linked to)`);
+    const profileCrn = given(options?.profileCrn);
+    if (!profileId && !profileName && !profileCrn) {
+        throw new Error(`${fn}: profileId or profileName is required (the trusted profile the compute resource is linked to)`);
+    }
     checkProfileId(fn, profileId);
     const file = given(options.crTokenFilename);
+    const literal = given(options.crToken);
     const manager = managerFor(options, async (http, operation) => {
-        const crToken = await readCrToken(file);
+        const crToken = literal ?? (await readCrToken(file));
         http.addSecret(crToken);
         return http.request<Record<string, unknown>>({
             operation,
             method: "POST",
             url: `${manager.iamEndpoint}/identity/token`,
-            form: { grant_type: CR_TOKEN_GRANT, cr_token: crToken, profile_id: profileId, profile_name: profileName },
+            form: { grant_type: CR_TOKEN_GRANT, cr_token: crToken, profile_id: profileId, profile_name: profileName, profile_crn: profileCrn },
             idempotent: true,
             secrets: [crToken],
         });
     });
-    return providerOf(manager);
+    if (literal) manager.http.addSecret(literal);
+    return manager;
 }
 
 /** Tokens of a trusted profile for the VSI this runs on, from the instance metadata service. */

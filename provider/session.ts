@@ -1,8 +1,18 @@
 // What every dynamic provider holds between calls inside the plugin: the settings its `configure()`
 // received from stack config, and one IAM client (so one cached token) built from them on first use.
 // Credentials never travel in the serialized closure or in resource inputs; they arrive here.
-import { CloudSettings, ExplicitCloudSettings, ProviderConfigSource, resolveCloudSettings, settingsFromProviderConfig } from "../client/config";
+import {
+    CloudSettings,
+    ExplicitCloudSettings,
+    httpOptionsFromSettings,
+    ProviderConfigSource,
+    resolveCloudEndpoints,
+    resolveCloudSettings,
+    resolveProfileLogin,
+    settingsFromProviderConfig,
+} from "../client/config";
 import { IamClient } from "../client/iamClient";
+import { computeResourceTokenManager } from "../client/profileTokens";
 
 export class CloudSession {
     private explicit: ExplicitCloudSettings = {};
@@ -22,9 +32,29 @@ export class CloudSession {
         return this.resolved;
     }
 
-    /** The deployer's IAM client; its token is cached and refreshed for the life of the plugin. */
+    /**
+     * The deployer's IAM client; its token is cached and refreshed for the life of the plugin. With no API key and a
+     * trusted profile configured (`resolveProfileLogin`), the deployer is that profile, from a compute-resource token.
+     */
     iam(): IamClient {
-        if (!this.client) this.client = IamClient.fromSettings(this.settings());
+        if (!this.client) {
+            const login = resolveProfileLogin(this.explicit);
+            if (login) {
+                const endpoints = resolveCloudEndpoints(this.explicit);
+                const tokenManager = computeResourceTokenManager({
+                    profileId: login.profileId,
+                    profileName: login.profileName,
+                    profileCrn: login.profileCrn,
+                    crTokenFilename: login.crTokenFile,
+                    crToken: login.crToken,
+                    iamEndpoint: endpoints.iamEndpoint,
+                    http: httpOptionsFromSettings(endpoints),
+                });
+                this.client = new IamClient({ tokenManager });
+            } else {
+                this.client = IamClient.fromSettings(this.settings());
+            }
+        }
         return this.client;
     }
 }
