@@ -6,15 +6,18 @@ import * as crypto from "crypto";
 import { z } from "zod";
 import { accessTokenProvider, AccessTokenProvider } from "../client/accessToken";
 import { AccessPolicy } from "../provider/accessPolicy";
-import { checkAccessPolicy } from "../provider/accessPolicyCheck";
+import { checkAccessPolicy } from "../provider/policy/accessCheck";
 import { CONFIG_KEYS, ExplicitCloudSettings, KmsService, settingsFromProviderConfig } from "../client/config";
 import { DEFAULT_ACCESS_TIMEOUT_SECONDS, KmsAccessReady } from "../provider/kmsAccessReady";
 import { KmsKey, KmsKeyArgs } from "../provider/kmsKey";
 import { KmsKeyRing, KmsKeyRingArgs } from "../provider/kmsKeyRing";
-import { applyInstanceCrn, DEFAULT_KMS_SERVICE, kmsEndpointOf, kmsTargetShape } from "../provider/kmsTarget";
+import { kmsEndpointOf } from "../provider/kms/endpoint";
+import { applyInstanceCrn, DEFAULT_KMS_SERVICE, kmsInstanceShape } from "../provider/kms/instance";
 import { ServiceApiKey } from "../provider/serviceApiKey";
 import { ServiceId } from "../provider/serviceId";
-import { CheckFailure, compact, descriptionField, expiresAtField, nameField, rolesField, UNKNOWN, validate } from "../provider/validation";
+import { descriptionField, expiresAtField, nameField, rolesField } from "../provider/check/fields";
+import { CheckFailure, validate } from "../provider/check/validate";
+import { compact, UNKNOWN } from "../provider/core/props";
 
 /**
  * The KMS instance the identity gets access to: by its CRN (`crn`, which gives service, region and
@@ -289,7 +292,7 @@ function kmsAccessArgsSchema() {
     return z
         .object({
             instance: z
-                .object(kmsTargetShape("instance.endpoint", "crn"), {
+                .object(kmsInstanceShape("instance.endpoint", "crn"), {
                     error: 'instance is required: { crn: "<instance CRN>" } or { instanceId: "<instance guid>", service: "kms" | "hs-crypto", region? | endpoint? }',
                 })
                 .strict(),

@@ -5,13 +5,14 @@
 // from the deployer's token.
 import * as pulumi from "@pulumi/pulumi";
 import { PolicyWithEtag } from "../client/iamClient";
-import { accessPolicySchema, checkAccessPolicy, given, NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./accessPolicyCheck";
+import { accessPolicySchema, checkAccessPolicy, given, NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./policy/accessCheck";
 import { providerForDeployment } from "./dynamicProvider";
-import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policyLifecycle";
-import { liveOutputs, policyBody, resolveRoles, resourceFromLive, rolesFromLive, subjectInputs } from "./policyMapping";
-import { canResolveOffline, normalizeRoleName, resolveRole } from "./roles";
-import { CloudSession } from "./session";
-import { compact, containsUnknown, schemaOnce, UNKNOWN, validate } from "./validation";
+import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policy/lifecycle";
+import { liveOutputs, policyBody, resolveRoles, resourceFromLive, rolesFromLive, subjectInputs } from "./policy/accessMapping";
+import { canResolveOffline, normalizeRoleName, resolveRole } from "./policy/roles";
+import { CloudSession } from "./core/session";
+import { schemaOnce, validate } from "./check/validate";
+import { compact, containsUnknown, UNKNOWN } from "./core/props";
 
 // ---------- arguments ----------
 

@@ -3,7 +3,7 @@
 // Protect or HPCS instance, or one root key in it, with `roles` (Reader by default: wrap and unwrap).
 // Terraform: `ibm_iam_authorization_policy`. Roles of kms / hs-crypto resolve offline, so a typo fails
 // at preview; the `accountId` attributes come from the deployer's token. Create, adopt-on-409, replace
-// and delete are AccessPolicy's (policyLifecycle.ts).
+// and delete are AccessPolicy's (policy/lifecycle.ts).
 //
 // No wait until the authorization is honoured: on IBM only the source service itself holds tokens of
 // that service (nobody can mint one to probe KMS with), so such a wait could only ever work against
@@ -12,12 +12,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { PolicyBody, PolicyWithEtag } from "../client/iamClient";
-import { checkRoles } from "./accessPolicyCheck";
+import { checkRoles } from "./policy/accessCheck";
 import { providerForDeployment } from "./dynamicProvider";
-import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policyLifecycle";
-import { attribute, liveOutputs, rolesFromLive } from "./policyMapping";
-import { CloudSession } from "./session";
-import { CheckFailure, compact, containsUnknown, descriptionField, rolesField, sameSet, schemaOnce, UNKNOWN, validate } from "./validation";
+import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policy/lifecycle";
+import { attribute, liveOutputs, rolesFromLive } from "./policy/accessMapping";
+import { CloudSession } from "./core/session";
+import { descriptionField, rolesField } from "./check/fields";
+import { CheckFailure, schemaOnce, validate } from "./check/validate";
+import { sameSet } from "./core/diff";
+import { compact, containsUnknown, UNKNOWN } from "./core/props";
 
 // ---------- arguments ----------
 

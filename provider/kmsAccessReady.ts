@@ -7,23 +7,16 @@ import { z } from "zod";
 import * as crypto from "crypto";
 import { KmsService } from "../client/config";
 import { appendErrorNote, IbmCloudError } from "../client/errors";
-import {
-    checkKmsResource,
-    DEFAULT_KMS_SERVICE,
-    holderOf,
-    KmsTargetArgs,
-    isApiKeyRejected,
-    KmsConnections,
-    kmsServiceField,
-    kmsTargetShape,
-    normalizeEndpoint,
-} from "./kmsTarget";
-import { compact, schemaOnce, UNKNOWN } from "./validation";
+import { checkKmsResource, DEFAULT_KMS_SERVICE, KmsInstanceFieldArgs, kmsServiceField, kmsInstanceShape, normalizeEndpoint } from "./kms/instance";
+import { holderOf, isApiKeyRejected } from "./kms/refusals";
+import { KmsSession } from "./kms/session";
+import { schemaOnce } from "./check/validate";
+import { compact, UNKNOWN } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------
 
-export interface KmsAccessReadyArgs extends KmsTargetArgs {
+export interface KmsAccessReadyArgs extends KmsInstanceFieldArgs {
     /** The API key whose access is awaited (stored secret). */
     apiKey: pulumi.Input<string>;
     /** The access policy granting it (a new id waits again). */
@@ -71,7 +64,7 @@ export const DEFAULT_ACCESS_TIMEOUT_SECONDS = 60;
 function kmsAccessReadySchema() {
     return z
         .object({
-            ...kmsTargetShape(),
+            ...kmsInstanceShape(),
             service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
             apiKey: z.string({ error: "apiKey must be the service ID's API key (a string)" }).min(1, { error: "apiKey must not be empty" }),
             policyId: z
@@ -109,7 +102,7 @@ export function diffKmsAccessReady(olds: Partial<KmsAccessReadyOutputs>, news: P
 // ---------- provider ----------
 
 export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
-    private readonly connections = new KmsConnections();
+    private readonly connections = new KmsSession();
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.connections.configure(req);

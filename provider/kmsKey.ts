@@ -9,27 +9,20 @@ import { KmsService } from "../client/config";
 import { appendErrorNote, isNotFound } from "../client/errors";
 import { KmsClient, KmsKeyPolicies, KmsKey as KmsKeyResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
-import { CloudSession } from "./session";
-import {
-    asServiceId,
-    checkKmsResource,
-    DEFAULT_KMS_SERVICE,
-    deployerTokensOf,
-    explainKmsRefusal,
-    KmsConnections,
-    kmsServiceField,
-    KmsTarget,
-    KmsTargetArgs,
-    kmsTargetShape,
-    targetInputsOf,
-} from "./kmsTarget";
-import { compact, dateTimeField, descriptionField, schemaOnce, UNKNOWN } from "./validation";
+import { CloudSession } from "./core/session";
+import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
+import { KmsInstance } from "./kms/endpoint";
+import { checkKmsResource, DEFAULT_KMS_SERVICE, kmsServiceField, KmsInstanceFieldArgs, kmsInstanceShape, instanceInputsOf } from "./kms/instance";
+import { KmsSession } from "./kms/session";
+import { dateTimeField, descriptionField } from "./check/fields";
+import { schemaOnce } from "./check/validate";
+import { compact, UNKNOWN } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
-import { diffKmsKey, policiesToSet, rotatesOnUpdate } from "./kmsKeyDiff";
+import { diffKmsKey, policiesToSet, rotatesOnUpdate } from "./kms/keyDiff";
 
 // ---------- arguments ----------
 
-export interface KmsKeyArgs extends KmsTargetArgs {
+export interface KmsKeyArgs extends KmsInstanceFieldArgs {
     /** Key name, 2–90 characters. KMS cannot rename keys: changing it replaces the key. */
     name: pulumi.Input<string>;
     /** Up to 240 characters. KMS cannot change it: changing it replaces the key. */
@@ -156,7 +149,7 @@ function apiKeyField() {
 function kmsKeySchema(expirationMustBeFuture: boolean) {
     return z
         .object({
-            ...kmsTargetShape(),
+            ...kmsInstanceShape(),
             service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
             // IBM's Key Protect docs ("Creating standard keys"): a key name is 2 to 90 characters, need not be unique.
             name: z
@@ -243,7 +236,7 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
 export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     // The deployer's client (a fallback for refresh and destroy); endpoints and the service ID's tokens.
     private readonly session = new CloudSession();
-    private readonly connections = new KmsConnections();
+    private readonly connections = new KmsSession();
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.session.configure(req);
@@ -418,21 +411,21 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         return deployerTokensOf(this.session);
     }
 
-    private asServiceId<T>(apiKey: string | undefined, target: KmsTarget, what: "refresh" | "destroy", fn: (client: KmsClient) => Promise<T>): Promise<T> {
+    private asServiceId<T>(apiKey: string | undefined, target: KmsInstance, what: "refresh" | "destroy", fn: (client: KmsClient) => Promise<T>): Promise<T> {
         return asServiceId(this.connections, () => this.deployerTokens(), "KmsKey", apiKey, target, what, fn);
     }
 
-    private explain(err: unknown, tokens: IamTokenManager, target: KmsTarget, needs: string, extra?: string): Promise<Error> {
+    private explain(err: unknown, tokens: IamTokenManager, target: KmsInstance, needs: string, extra?: string): Promise<Error> {
         return explainKmsRefusal(err, "KmsKey", tokens, target, needs, extra);
     }
 
     // ---------- endpoints ----------
 
-    private targetFor(inputs: Partial<KmsKeyInputs>): KmsTarget {
+    private targetFor(inputs: Partial<KmsKeyInputs>): KmsInstance {
         return this.connections.targetOf(inputs, inputs.keyRing);
     }
 
-    private targetFromState(p: Partial<KmsKeyOutputs>): KmsTarget {
+    private targetFromState(p: Partial<KmsKeyOutputs>): KmsInstance {
         return this.connections.targetFromState(p, p.keyRing);
     }
 
@@ -456,7 +449,7 @@ function policyOutputs(p: KmsKeyPolicies): Pick<KmsKeyOutputs, "rotation" | "dua
 function outputsOf(
     key: KmsKeyResource,
     inputs: Partial<KmsKeyInputs>,
-    target: KmsTarget,
+    target: KmsInstance,
     region: string | undefined,
     policies: KmsKeyPolicies | undefined,
 ): KmsKeyOutputs {
@@ -496,7 +489,7 @@ function outputsOf(
 /** The inputs a stored state corresponds to (for read's `inputs` and for a static get()). */
 function inputsOf(p: Partial<KmsKeyOutputs>): Partial<KmsKeyInputs> {
     return compact({
-        ...targetInputsOf(p),
+        ...instanceInputsOf(p),
         name: p.name,
         description: p.description,
         keyRing: p.keyRing,
@@ -516,7 +509,7 @@ export const kmsKeyProvider = new KmsKeyProvider();
 // ---------- resource ----------
 
 /** Identifies an existing key for `KmsKey.get`. */
-export interface KmsKeyLookup extends KmsTargetArgs {
+export interface KmsKeyLookup extends KmsInstanceFieldArgs {
     keyRing?: pulumi.Input<string>;
     /** The service ID's API key the key is managed with. */
     apiKey: pulumi.Input<string>;

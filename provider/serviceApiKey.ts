@@ -5,25 +5,17 @@
 // The value is a secret output; it never appears in an error or a log.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CloudSession } from "./session";
+import { CloudSession } from "./core/session";
 import { isNotFound } from "../client/errors";
 import { ActionWhenLeaked, ApiKey, newApiKeyValue, serviceIamId, UpdateApiKeyBody } from "../client/iamClient";
-import {
-    compact,
-    containsUnknown,
-    descriptionField,
-    differs,
-    expiresAtField,
-    formatIbmDateTime,
-    nameField,
-    parseIbmDateTime,
-    schemaOnce,
-    validate,
-    withoutProvider,
-} from "./validation";
+import { formatIbmDateTime, parseIbmDateTime } from "./check/dateTime";
+import { descriptionField, expiresAtField, nameField } from "./check/fields";
+import { schemaOnce, validate } from "./check/validate";
+import { differs } from "./core/diff";
+import { compact, containsUnknown, withoutProvider } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
-import { deleteLockable, iamEntity, updateLockable } from "./lockableEntity";
-import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./apiKeyFile";
+import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEntity";
+import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./identity/apiKeyFile";
 
 // ---------- arguments ----------
 

@@ -3,11 +3,14 @@
 // refuse to overwrite a change made elsewhere (If-Match with the entity tag held in state).
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CloudSession } from "./session";
+import { CloudSession } from "./core/session";
 import { isNotFound } from "../client/errors";
 import { ServiceId as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
-import { deleteLockable, iamEntity, updateLockable } from "./lockableEntity";
-import { compact, crnField, descriptionField, differs, nameField, sameSet, schemaOnce, validate, withoutProvider } from "./validation";
+import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEntity";
+import { crnField, descriptionField, nameField } from "./check/fields";
+import { schemaOnce, validate } from "./check/validate";
+import { differs, sameSet } from "./core/diff";
+import { compact, withoutProvider } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
 
 // ---------- arguments ----------

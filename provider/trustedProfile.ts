@@ -8,9 +8,12 @@ import { z } from "zod";
 import { isNotFound } from "../client/errors";
 import { TrustedProfileClient, TrustedProfile as TrustedProfileWire, UpdateTrustedProfileBody } from "../client/profileClient";
 import { providerForDeployment } from "./dynamicProvider";
-import { entityTagFromState, explainIdentityWriteError } from "./lockableEntity";
-import { CloudSession } from "./session";
-import { compact, descriptionField, differs, nameField, schemaOnce, validate, withoutProvider } from "./validation";
+import { descriptionField, nameField } from "./check/fields";
+import { schemaOnce, validate } from "./check/validate";
+import { differs } from "./core/diff";
+import { compact, withoutProvider } from "./core/props";
+import { CloudSession } from "./core/session";
+import { entityTagFromState, explainIdentityWriteError } from "./identity/lockableEntity";
 
 // ---------- arguments ----------
 

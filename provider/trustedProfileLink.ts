@@ -8,8 +8,11 @@ import { z } from "zod";
 import { isNotFound } from "../client/errors";
 import { ComputeResourceType, CreateProfileLinkBody, ProfileLink, TrustedProfileClient } from "../client/profileClient";
 import { providerForDeployment } from "./dynamicProvider";
-import { CloudSession } from "./session";
-import { compact, crnField, differs, schemaOnce, validate, withoutProvider } from "./validation";
+import { crnField } from "./check/fields";
+import { schemaOnce, validate } from "./check/validate";
+import { differs } from "./core/diff";
+import { compact, withoutProvider } from "./core/props";
+import { CloudSession } from "./core/session";
 
 const CR_TYPES = ["VSI", "BMS", "PVS", "IKS_SA", "ROKS_SA", "CE"] as const;
 const FIELDS = ["profileId", "crType", "crn", "namespace", "serviceAccount", "componentType", "componentName", "linkName", "isCrossAccount"] as const;

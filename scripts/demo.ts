@@ -19,7 +19,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { startEmulator, RunningEmulator } from "../emulator";
 import { IamClient, IamTokenManager, IbmCloudError, KmsClient, PUBLIC_IAM_ENDPOINT, kmsEndpointFor } from "../client";
-import { parseKmsInstanceCrn } from "../provider/kmsTarget";
+import { parseKmsInstanceCrn } from "../provider/kms/instance";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const CONSUMER_DIR = path.join(REPO, "examples", "kms-consumer");

@@ -102,7 +102,7 @@ describe("package: what a consumer can import", function () {
 
     it("internals are not importable: dist/provider plumbing, the client's modules, tests, bench, scripts", async () => {
         const internal = [
-            "pulumi-ibmcloud-iam/dist/provider/validation.js",
+            "pulumi-ibmcloud-iam/dist/provider/check/validate.js",
             "pulumi-ibmcloud-iam/dist/client/http.js",
             "pulumi-ibmcloud-iam/dist/emulator/core/state.js",
             "pulumi-ibmcloud-iam/dist/index.js",

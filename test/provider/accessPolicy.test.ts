@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { AccessPolicyOutputs, AccessPolicyProvider } from "../../provider/accessPolicy";
-import { policyBody } from "../../provider/policyMapping";
-import { UNKNOWN } from "../../provider/validation";
+import { policyBody } from "../../provider/policy/accessMapping";
+import { UNKNOWN } from "../../provider/core/props";
 
 const SID = "ServiceId-0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
 const INSTANCE = "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d";

@@ -1,7 +1,7 @@
 // AuthorizationPolicy's check, body and diff called directly (no network).
 import * as assert from "assert";
 import { authorizationPolicyBody, AuthorizationPolicyProvider, diffAuthorizationPolicy } from "../../provider/authorizationPolicy";
-import { UNKNOWN } from "../../provider/validation";
+import { UNKNOWN } from "../../provider/core/props";
 
 const INSTANCE = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
 const KEY_ID = "8a2f0c1e-3d4b-4a5c-9e6f-7a8b9c0d1e2f";

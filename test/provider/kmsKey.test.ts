@@ -1,7 +1,7 @@
 // KmsKey's check and diff called directly (no network): what a user sees at preview.
 import * as assert from "assert";
 import { KmsKeyOutputs, KmsKeyProvider } from "../../provider/kmsKey";
-import { UNKNOWN } from "../../provider/validation";
+import { UNKNOWN } from "../../provider/core/props";
 
 const INSTANCE = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
 const KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyzAB";
@@ -204,7 +204,7 @@ describe("provider/kmsKey: check and diff", function () {
         });
 
         it("rotates only for a new trigger value, and sends only the policies KMS does not hold", async () => {
-            const { rotatesOnUpdate, policiesToSet } = await import("../../provider/kmsKeyDiff");
+            const { rotatesOnUpdate, policiesToSet } = await import("../../provider/kms/keyDiff");
             assert.strictEqual(rotatesOnUpdate({ rotationTrigger: 1 }, { rotationTrigger: 2 }), true);
             assert.strictEqual(rotatesOnUpdate({ rotationTrigger: 1 }, { rotationTrigger: 1 }), false);
             assert.strictEqual(rotatesOnUpdate({ rotationTrigger: 1 }, {}), false, "removing the trigger rotates nothing");

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { knownRoles, resolveRole, canResolveOffline, isRoleCrn } from "../../provider/roles";
+import { knownRoles, resolveRole, canResolveOffline, isRoleCrn } from "../../provider/policy/roles";
 
 describe("role resolution", () => {
     it("resolves generic, platform and service-specific names to IBM's CRNs", () => {

@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import { serviceApiKeyProvider, ServiceApiKeyOutputs } from "../../provider";
 import { serviceIamId } from "../../client";
-import { UNKNOWN } from "../../provider/validation";
+import { UNKNOWN } from "../../provider/core/props";
 
 const p = serviceApiKeyProvider;
 const SID = "ServiceId-11111111-2222-3333-4444-555555555555";

@@ -1,7 +1,7 @@
 // ServiceId check and diff, called directly (no network): what a user sees at preview.
 import { strict as assert } from "assert";
 import { serviceIdProvider, ServiceIdOutputs } from "../../provider";
-import { UNKNOWN } from "../../provider/validation";
+import { UNKNOWN } from "../../provider/core/props";
 
 const CRN_A = "crn:v1:bluemix:public:hs-crypto:us-south:a/0123456789abcdef0123456789abcdef:11111111-2222-3333-4444-555555555555::";
 const CRN_B = "crn:v1:bluemix:public:kms:eu-de:a/0123456789abcdef0123456789abcdef:66666666-2222-3333-4444-555555555555::";

@@ -4,7 +4,7 @@ import { strict as assert } from "assert";
 import { serializeProvider } from "../plugin/harness";
 import { outputValue, setupMocks } from "../support/mocks";
 import { TrustedProfile, TrustedProfileLink, trustedProfileLinkProvider, trustedProfileProvider } from "../../provider";
-import { UNKNOWN } from "../../provider/validation";
+import { UNKNOWN } from "../../provider/core/props";
 
 const PROFILE = "Profile-7d2c4e6f-8a1b-4c3d-9e5f-0a1b2c3d4e5f";
 const CLUSTER = "crn:v1:bluemix:public:containers-kubernetes:us-south:a/0123456789abcdef0123456789abcdef:c1::";

@@ -1,18 +1,9 @@
 import * as assert from "assert";
 import { z } from "zod";
-import {
-    validate,
-    UNKNOWN,
-    nameField,
-    expiresAtField,
-    parseIbmDateTime,
-    formatIbmDateTime,
-    crnField,
-    compact,
-    closestName,
-    dateTimeField,
-    readDateTime,
-} from "../../provider/validation";
+import { parseIbmDateTime, formatIbmDateTime, readDateTime } from "../../provider/check/dateTime";
+import { nameField, expiresAtField, crnField, dateTimeField } from "../../provider/check/fields";
+import { validate, closestName } from "../../provider/check/validate";
+import { UNKNOWN, compact } from "../../provider/core/props";
 
 function schema() {
     return z

@@ -1,5 +1,5 @@
-// Property-based tests of the validators (issue 6): each resource's `check` (called directly, as the
-// plugin would) and provider/validation.ts, over inputs drawn with fast-check. Properties:
+// Property-based tests of the validators: each resource's `check` (called directly, as the
+// plugin would) and provider/check/, over inputs drawn with fast-check. Properties:
 //   1. check never throws: it answers with failures or with checked inputs, whatever it is given;
 //   2. every failure names an argument the resource takes (or the unknown one that was given);
 //   3. valid generated inputs pass, and values still unknown at preview are never judged;
@@ -21,8 +21,10 @@ import {
     trustedProfileLinkProvider,
     trustedProfileProvider,
 } from "../../provider";
-import { knownRoles } from "../../provider/roles";
-import { closestName, formatIbmDateTime, parseIbmDateTime, readDateTime, UNKNOWN } from "../../provider/validation";
+import { knownRoles } from "../../provider/policy/roles";
+import { formatIbmDateTime, parseIbmDateTime, readDateTime } from "../../provider/check/dateTime";
+import { closestName } from "../../provider/check/validate";
+import { UNKNOWN } from "../../provider/core/props";
 import { BadInputTarget, KNOWN_ARGUMENTS, rootArgument } from "../support/badInputs";
 
 type Target = Exclude<BadInputTarget, "KmsAccess">;
@@ -479,7 +481,7 @@ describe(`validators, property-based (seed ${BASE_SEED}, ${RUNS} cases per prope
         });
     }
 
-    describe("provider/validation date-times", function () {
+    describe("provider/check date-times", function () {
         it("IBM's format round-trips to the minute, for any instant", async function () {
             await forAll("round trip", RUNS * 3, (g) => {
                 const ms = g.int(0, Date.UTC(9999, 11, 31));
@@ -520,7 +522,7 @@ describe(`validators, property-based (seed ${BASE_SEED}, ${RUNS} cases per prope
         });
     });
 
-    describe("provider/validation closestName", function () {
+    describe("provider/check closestName", function () {
         it("only ever suggests a known name, and always the one that differs by case or separators alone", async function () {
             await forAll("closestName", RUNS * 3, (g) => {
                 const known = [...new Set(Array.from({ length: g.int(1, 8) }, () => g.string(LETTERS, 2, 14)))];

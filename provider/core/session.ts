@@ -10,9 +10,9 @@ import {
     resolveCloudSettings,
     resolveProfileLogin,
     settingsFromProviderConfig,
-} from "../client/config";
-import { IamClient } from "../client/iamClient";
-import { computeResourceTokenManager } from "../client/profileTokens";
+} from "../../client/config";
+import { IamClient } from "../../client/iamClient";
+import { computeResourceTokenManager } from "../../client/profileTokens";
 
 export class CloudSession {
     private explicit: ExplicitCloudSettings = {};

@@ -2,8 +2,8 @@
 // body is built: create, adopting an identical policy on 409 when asked; read, where a policy left
 // `deleted` is gone; replace with the ETag held in state; delete, where already gone is success.
 // `kind` ("access", "authorization") and `resource` (the resource type) only shape the messages.
-import { appendErrorNote, isEntityLocked, isEtagMismatch, isNotFound, isPolicyConflict } from "../client/errors";
-import { IamClient, PolicyBody, PolicyWithEtag } from "../client/iamClient";
+import { appendErrorNote, isEntityLocked, isEtagMismatch, isNotFound, isPolicyConflict } from "../../client/errors";
+import { IamClient, PolicyBody, PolicyWithEtag } from "../../client/iamClient";
 
 export interface PolicyKind {
     /** `access` or `authorization`, as in "an identical access policy". */

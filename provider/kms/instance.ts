@@ -1,26 +1,12 @@
-// Where a KMS instance is and how to reach it as a given identity: the one module behind every KMS
-// resource (KmsKey, KmsKeyRing, KmsAccessReady) and the KmsAccess component. The instance fields and
-// their validation (by GUID, or by CRN from which service, region and GUID are taken), the endpoint
-// (given, else stack config / environment, else derived from service, instance and region), the KMS
-// client as an API key's holder (with the deployer as fallback for refresh and destroy), and how IAM
-// and KMS refusals read.
+// The KMS instance every KMS resource (KmsKey, KmsKeyRing, KmsAccessReady) and the KmsAccess component
+// names: its fields and their validation (by GUID, or by CRN from which service, region and GUID are
+// taken), the arguments and state they make, and how a stored instance differs from new inputs. Where its
+// calls go is endpoint.ts; reaching it as an identity is session.ts and asServiceId.ts.
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import {
-    ExplicitCloudSettings,
-    httpOptionsFromSettings,
-    KmsService,
-    kmsEndpointFromSettings,
-    ProviderConfigSource,
-    resolveCloudEndpoints,
-    resolveCloudSettings,
-    settingsFromProviderConfig,
-    validateEndpoint,
-} from "../client/config";
-import { appendErrorNote, isNotFound } from "../client/errors";
-import { KmsClient } from "../client/kmsClient";
-import { IamTokenManager, TokenManagerPool } from "../client/tokenManager";
-import { CheckFailure, compact, UNKNOWN, validate } from "./validation";
+import { KmsService, validateEndpoint } from "../../client/config";
+import { CheckFailure, validate } from "../check/validate";
+import { compact, UNKNOWN } from "../core/props";
 
 /** `hs-crypto` until HPCS's end of marketing made Key Protect the first path; kept so state and stacks written before read the same. */
 export const DEFAULT_KMS_SERVICE: KmsService = "hs-crypto";
@@ -73,7 +59,7 @@ export function kmsRegionField() {
  * the key's own) and `crn` inside KmsAccess's `instance`. Run `applyInstanceCrn` first: it fills
  * instanceId, service and region from the CRN, so instanceId is present whenever a CRN was given.
  */
-export function kmsTargetShape(endpointField = "endpoint", crnKey: "instanceCrn" | "crn" = "instanceCrn") {
+export function kmsInstanceShape(endpointField = "endpoint", crnKey: "instanceCrn" | "crn" = "instanceCrn") {
     const crnName = endpointField.endsWith(".endpoint") ? `${endpointField.slice(0, -".endpoint".length)}.${crnKey}` : crnKey;
     return {
         instanceId: kmsInstanceIdField(crnName),
@@ -179,7 +165,7 @@ export function applyInstanceCrn(
 // ---------- arguments ----------
 
 /** The instance arguments of every KMS resource (KmsKey, KmsKeyRing, KmsAccessReady). */
-export interface KmsTargetArgs {
+export interface KmsInstanceFieldArgs {
     /** GUID of the Key Protect or HPCS instance (the last-but-two segment of its CRN); or give `instanceCrn`. Changing it replaces the resource. */
     instanceId?: pulumi.Input<string>;
     /**
@@ -196,7 +182,7 @@ export interface KmsTargetArgs {
 }
 
 /** The instance fields as state holds them (outputs of every KMS resource). */
-export interface KmsTargetState {
+export interface KmsInstanceFields {
     instanceId?: string;
     instanceCrn?: string;
     service?: KmsService;
@@ -205,8 +191,8 @@ export interface KmsTargetState {
 }
 
 /** The instance inputs a stored state corresponds to (read's `inputs`, a static get()): region if recorded, else the endpoint. */
-export function targetInputsOf(p: KmsTargetState): KmsTargetState {
-    const out: KmsTargetState = compact({ instanceId: p.instanceId, service: p.service ?? DEFAULT_KMS_SERVICE, instanceCrn: p.instanceCrn });
+export function instanceInputsOf(p: KmsInstanceFields): KmsInstanceFields {
+    const out: KmsInstanceFields = compact({ instanceId: p.instanceId, service: p.service ?? DEFAULT_KMS_SERVICE, instanceCrn: p.instanceCrn });
     if (p.region !== undefined) out.region = p.region;
     else if (p.endpoint !== undefined) out.endpoint = p.endpoint;
     return out;
@@ -216,7 +202,7 @@ export function targetInputsOf(p: KmsTargetState): KmsTargetState {
  * How a resource's stored instance differs from new inputs: `replaces` for another instance or service
  * (KMS objects cannot move), `updates` for a new endpoint or region (the same object, re-pointed).
  */
-export function diffKmsTarget(olds: KmsTargetState, news: KmsTargetState): { replaces: string[]; updates: string[] } {
+export function diffKmsInstance(olds: KmsInstanceFields, news: KmsInstanceFields): { replaces: string[]; updates: string[] } {
     const replaces: string[] = [];
     const updates: string[] = [];
     const newId = typeof news.instanceId === "string" && news.instanceId !== UNKNOWN ? news.instanceId.toLowerCase() : news.instanceId;
@@ -228,118 +214,12 @@ export function diffKmsTarget(olds: KmsTargetState, news: KmsTargetState): { rep
     return { replaces, updates };
 }
 
-// ---------- endpoints ----------
-
-/** The instance as a resource's inputs give it. */
-export interface KmsInstanceRef {
-    instanceId: string;
-    service?: KmsService;
-    region?: string;
-    endpoint?: string;
-}
-
-/** Where the calls go. */
-export interface KmsTarget {
-    instanceId: string;
-    service: KmsService;
-    /** KMS base URL. */
-    endpoint: string;
-    keyRing?: string;
-}
-
 /** An endpoint as it is stored (validated and normalised); an invalid one unchanged, for diff to compare. */
 export function normalizeEndpoint(v: string): string {
     try {
         return validateEndpoint("endpoint", v);
     } catch {
         return v;
-    }
-}
-
-/** The instance's KMS base URL: `endpoint`, else the stack/env override, else derived from service, instance and region. */
-export function kmsEndpointOf(explicit: ExplicitCloudSettings, ref: KmsInstanceRef, endpointField = "endpoint"): string {
-    if (ref.endpoint !== undefined && ref.endpoint !== "") return validateEndpoint(endpointField, ref.endpoint);
-    return kmsEndpointFromSettings(resolveCloudEndpoints(explicit), {
-        service: ref.service ?? DEFAULT_KMS_SERVICE,
-        instanceId: ref.instanceId,
-        region: ref.region,
-    });
-}
-
-// ---------- connections ----------
-
-/**
- * What a KMS provider keeps between calls inside the plugin: the `ibmcloud:*` settings from
- * configure() and one token manager per (IAM endpoint, API key), so every call as the same service
- * ID shares one cached token.
- */
-export class KmsConnections {
-    private explicit: ExplicitCloudSettings = {};
-    private readonly tokenPool = new TokenManagerPool();
-
-    /** From a provider's `configure(req)`. */
-    configure(req: ProviderConfigSource): void {
-        this.explicit = settingsFromProviderConfig(req);
-        this.tokenPool.clear();
-    }
-
-    /** The region the endpoint is derived from when neither region nor endpoint is given. */
-    defaultRegion(): string {
-        return resolveCloudEndpoints(this.explicit).region;
-    }
-
-    /** Where `ref` lives (and `keyRing`, if any). */
-    target(ref: KmsInstanceRef, keyRing?: string): KmsTarget {
-        return compact({
-            instanceId: ref.instanceId,
-            service: ref.service ?? DEFAULT_KMS_SERVICE,
-            endpoint: kmsEndpointOf(this.explicit, ref),
-            keyRing,
-        }) as KmsTarget;
-    }
-
-    /** The token manager of `apiKey` (the service ID's), shared by every call with that key. */
-    tokensFor(apiKey: string, what = "the resource"): IamTokenManager {
-        if (typeof apiKey !== "string" || apiKey === "") {
-            throw new Error(`${what}: no apiKey in state; pass the service ID's API key as apiKey and run \`pulumi up\``);
-        }
-        const settings = resolveCloudSettings({ ...this.explicit, apiKey });
-        return this.tokenPool.get(apiKey, settings.iamEndpoint, httpOptionsFromSettings(settings));
-    }
-
-    /** Where a resource lives according to its (new) inputs: endpoint given, else derived from region and settings. */
-    targetOf(inputs: KmsTargetState, keyRing?: string): KmsTarget {
-        return this.target({ instanceId: String(inputs.instanceId ?? ""), service: inputs.service, region: inputs.region, endpoint: inputs.endpoint }, keyRing);
-    }
-
-    /** For an update: with neither endpoint nor region given, the endpoint derived at create stays. */
-    targetForUpdate(news: KmsTargetState, storedEndpoint: string | undefined, keyRing?: string): KmsTarget {
-        const t = this.targetOf(news, keyRing);
-        return news.endpoint === undefined && news.region === undefined && storedEndpoint !== undefined ? { ...t, endpoint: storedEndpoint } : t;
-    }
-
-    /** Where a stored resource lives: the endpoint recorded in state (a static get() may give only region or endpoint). */
-    targetFromState(p: KmsTargetState, keyRing?: string): KmsTarget {
-        if (p.endpoint === undefined) return this.targetOf(targetInputsOf(p), keyRing);
-        return compact({ instanceId: String(p.instanceId ?? ""), service: p.service ?? DEFAULT_KMS_SERVICE, endpoint: p.endpoint, keyRing }) as KmsTarget;
-    }
-
-    /** The region recorded in outputs: the given one, else (no endpoint given) the configured one the endpoint was derived from. */
-    regionUsed(inputs: KmsTargetState): string | undefined {
-        if (inputs.region !== undefined) return inputs.region;
-        if (inputs.endpoint !== undefined) return undefined;
-        return this.defaultRegion();
-    }
-
-    /** A KMS client for `target` that authenticates with `tokens`. */
-    client(target: KmsTarget, tokens: IamTokenManager): KmsClient {
-        return new KmsClient({
-            endpoint: target.endpoint,
-            instanceId: target.instanceId,
-            keyRing: target.keyRing,
-            tokenSource: () => tokens.getToken(),
-            httpClient: tokens.http,
-        });
     }
 }
 
@@ -354,106 +234,4 @@ export function checkKmsResource(news: Record<string, unknown>, schema: z.ZodTyp
     const r = validate(schema, fromCrn.fields);
     if (!r.ok) return { inputs: news, failures: r.failures };
     return { inputs: { ...news, ...compact(r.value as Record<string, unknown>) }, failures: [] };
-}
-
-// ---------- acting as the service ID ----------
-
-/** The deployer's token manager (stack config / environment), or undefined when no deployer key is set. */
-export function deployerTokensOf(session: { iam(): { tokens: IamTokenManager } }): IamTokenManager | undefined {
-    try {
-        return session.iam().tokens;
-    } catch (err) {
-        if ((err as Error)?.name === "InputError") return undefined;
-        throw err;
-    }
-}
-
-/**
- * Runs `fn` as the service ID of `apiKey` (as stored in state); if IAM rejects that key (rotated or
- * deleted outside Pulumi), or for a destroy KMS refuses it, runs it again with the deployer's
- * credentials when configured. `resource` names the resource type in messages.
- */
-export async function asServiceId<T>(
-    connections: KmsConnections,
-    deployer: () => IamTokenManager | undefined,
-    resource: string,
-    apiKey: string | undefined,
-    target: KmsTarget,
-    what: "refresh" | "destroy",
-    fn: (client: KmsClient) => Promise<T>,
-): Promise<T> {
-    if (typeof apiKey === "string" && apiKey !== "") {
-        try {
-            return await fn(connections.client(target, connections.tokensFor(apiKey, resource)));
-        } catch (err) {
-            const keyRejected = isApiKeyRejected(err);
-            if (!keyRejected && !(what === "destroy" && isKmsUnauthorized(err))) throw err;
-            const tokens = deployer();
-            const why = keyRejected
-                ? "IAM rejected the service ID's API key stored in state (rotated or deleted outside Pulumi?)"
-                : "KMS refused the service ID stored in state (its access policy removed?)";
-            if (!tokens) {
-                throw appendErrorNote(
-                    err,
-                    `${why}, and no deployer credentials are configured to ${what} with instead: ` +
-                        "set `pulumi config set --secret ibmcloud:apiKey <key>` (or IC_API_KEY), or run `pulumi up` with the service ID's current API key first",
-                );
-            }
-            try {
-                return await fn(connections.client(target, tokens));
-            } catch (err2) {
-                if (isNotFound(err2)) throw err2;
-                throw appendErrorNote(err2, `${why}; the ${what} was retried with the deployer's credentials, which failed too`);
-            }
-        }
-    }
-    const tokens = deployer();
-    if (!tokens) throw new Error(`${resource}: no apiKey in state and no deployer credentials to ${what} with; set ibmcloud:apiKey or IC_API_KEY`);
-    return fn(connections.client(target, tokens));
-}
-
-/** A KMS 401/403 or IAM refusal of the `apiKey` given to `resource`, told in terms of the identity and the access it lacks. */
-export async function explainKmsRefusal(
-    err: unknown,
-    resource: string,
-    tokens: IamTokenManager,
-    target: KmsTarget,
-    needs: string,
-    extra?: string,
-): Promise<Error> {
-    const tail = extra ? `; ${extra}` : "";
-    if (isApiKeyRejected(err)) {
-        return appendErrorNote(err, `IAM rejected the apiKey given to the ${resource}: pass the service ID's current API key${tail}`);
-    }
-    if (!isKmsUnauthorized(err)) return extra ? appendErrorNote(err, extra) : (err as Error);
-    const who = await holderOf(tokens, "the service ID of apiKey");
-    return appendErrorNote(
-        err,
-        `${who} may not ${needs} on ${target.service} instance ${target.instanceId}: give it an access policy ` +
-            `(AccessPolicy, or KmsAccess with roles ["Writer"]) on serviceName=${target.service} serviceInstance=${target.instanceId}; ` +
-            `a policy created moments ago takes a while to apply (KmsAccess waitForAccess waits for it)${tail}`,
-    );
-}
-
-// ---------- refusals ----------
-
-/** IAM refused to exchange the API key for a token (deleted, disabled, expired or unknown key). */
-export function isApiKeyRejected(err: unknown): boolean {
-    const e = err as { name?: unknown; operation?: unknown; status?: unknown } | undefined;
-    return !!e && e.name === "IbmCloudError" && e.operation === "get IAM access token" && (e.status === 400 || e.status === 401);
-}
-
-/** KMS refused the caller (no policy on the instance, or one that has not applied yet). */
-export function isKmsUnauthorized(err: unknown): boolean {
-    const e = err as { name?: unknown; operation?: unknown; status?: unknown } | undefined;
-    return !!e && e.name === "IbmCloudError" && e.operation !== "get IAM access token" && (e.status === 401 || e.status === 403);
-}
-
-/** Who holds `tokens`, for messages: the token's `iam_id`, else `fallback`. */
-export async function holderOf(tokens: IamTokenManager, fallback: string): Promise<string> {
-    try {
-        return (await tokens.getTokenInfo()).iamId || fallback;
-    } catch {
-        return fallback;
-    }
 }

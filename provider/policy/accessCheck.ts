@@ -2,10 +2,12 @@
 // alone (subject, resource scope, attribute and tag names) and offline role resolution. Pure: the
 // provider, the KmsAccess component and tests call it.
 import { z } from "zod";
-import { serviceIamId } from "../client/iamClient";
-import type { AccessPolicyResource } from "./accessPolicy";
+import { serviceIamId } from "../../client/iamClient";
+import type { AccessPolicyResource } from "../accessPolicy";
 import { canResolveOffline, KNOWN_ROLE_SERVICES, knownRoles, normalizeRoleName, resolveRole, RoleInfo } from "./roles";
-import { CheckFailure, closestName, containsUnknown, descriptionField, rolesField, UNKNOWN } from "./validation";
+import { descriptionField, rolesField } from "../check/fields";
+import { CheckFailure, closestName } from "../check/validate";
+import { containsUnknown, UNKNOWN } from "../core/props";
 
 // The `resource` fields that are IAM attributes of the same name, in the order they are sent.
 export const NAMED_ATTRIBUTES: ReadonlyArray<keyof AccessPolicyResource> = Object.freeze([

@@ -1,10 +1,10 @@
 // Between AccessPolicy's arguments and Policy Management v1: the request body for the arguments, role
 // names resolved to CRNs (offline, else through `GET /v2/roles`), and a live policy read back in the
 // shape of the arguments (so refresh shows drift in the program's own terms).
-import { InputError } from "../client/errors";
-import { IamClient, Policy, PolicyAttribute, PolicyBody, PolicyWithEtag, RoleList } from "../client/iamClient";
-import type { AccessPolicyInputs, AccessPolicyOutputs, AccessPolicyResource } from "./accessPolicy";
-import { NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./accessPolicyCheck";
+import { InputError } from "../../client/errors";
+import { IamClient, Policy, PolicyAttribute, PolicyBody, PolicyWithEtag, RoleList } from "../../client/iamClient";
+import type { AccessPolicyInputs, AccessPolicyOutputs, AccessPolicyResource } from "../accessPolicy";
+import { NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./accessCheck";
 import { canResolveOffline, describeRoles, knownRoles, resolveRole, RoleInfo } from "./roles";
 
 /** A `stringEquals` attribute. */

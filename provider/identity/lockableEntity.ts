@@ -1,8 +1,8 @@
 // The lock-aware update and delete of IBM identity entities, written once for ServiceId and
 // ServiceApiKey (the same IBM semantics: a lock refuses updates and deletes with 409 `entity_locked`;
 // If-Match updates carry the entity tag held in state; lock, unlock, disable and enable take none).
-import { isEntityLocked, isEtagMismatch, isNotFound } from "../client/errors";
-import { ApiKey, IamClient, ServiceId } from "../client/iamClient";
+import { isEntityLocked, isEtagMismatch, isNotFound } from "../../client/errors";
+import { ApiKey, IamClient, ServiceId } from "../../client/iamClient";
 
 /** A service ID or API key as the algorithms below see it. */
 export interface LockableEntity<W extends { entity_tag: string }> {

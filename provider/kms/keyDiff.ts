@@ -1,10 +1,11 @@
 // What KmsKey's diff and update decide, as pure functions of the stored outputs and the new inputs
 // (tests call them directly): which changes replace the key (KMS cannot change them), which apply in
 // place, which key policies to send and whether to rotate.
-import { KmsKeyPolicies } from "../client/kmsClient";
-import type { KmsKeyInputs, KmsKeyOutputs } from "./kmsKey";
-import { DEFAULT_KMS_SERVICE, diffKmsTarget } from "./kmsTarget";
-import { differs, UNKNOWN } from "./validation";
+import { KmsKeyPolicies } from "../../client/kmsClient";
+import type { KmsKeyInputs, KmsKeyOutputs } from "../kmsKey";
+import { DEFAULT_KMS_SERVICE, diffKmsInstance } from "./instance";
+import { differs } from "../core/diff";
+import { UNKNOWN } from "../core/props";
 
 // Fields whose change replaces the key (KMS has no API to change them), compared input → stored output.
 const REPLACE_FIELDS: ReadonlyArray<"instanceId" | "service" | "name" | "description" | "keyRing" | "expirationDate" | "type" | "payload"> = Object.freeze([
@@ -38,7 +39,7 @@ export function diffKmsKey(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInp
     }
     if (news.apiKey === UNKNOWN || news.apiKey !== olds.apiKey) updates.push("apiKey");
     if ((news.force ?? false) !== (olds.force ?? false)) updates.push("force");
-    updates.push(...diffKmsTarget(olds, news).updates);
+    updates.push(...diffKmsInstance(olds, news).updates);
     // Policies are managed when given; left out, KMS keeps what it holds.
     const policies = policiesToSet(olds, news);
     if (policies?.rotation) updates.push("rotation");

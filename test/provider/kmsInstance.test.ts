@@ -1,15 +1,15 @@
-// Instances by CRN (issue 13): what provider/kmsTarget.ts reads from an instance CRN, and how a
+// Instances by CRN: what provider/kms/instance.ts reads from an instance CRN, and how a
 // malformed CRN or one that contradicts a given field is refused (the one place every KMS resource
 // and KmsAccess use).
 import * as assert from "assert";
-import { applyInstanceCrn, parseKmsInstanceCrn } from "../../provider/kmsTarget";
-import { UNKNOWN } from "../../provider/validation";
+import { applyInstanceCrn, parseKmsInstanceCrn } from "../../provider/kms/instance";
+import { UNKNOWN } from "../../provider/core/props";
 
 const GUID = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
 const KP = `crn:v1:bluemix:public:kms:us-south:a/${ACCOUNT}:${GUID}::`;
 
-describe("provider/kmsTarget: KMS instances by CRN", function () {
+describe("provider/kms/instance: KMS instances by CRN", function () {
     it("reads service, region, account and GUID from Key Protect and HPCS CRNs", () => {
         assert.deepStrictEqual(parseKmsInstanceCrn(KP), { ok: true, value: { service: "kms", region: "us-south", accountId: ACCOUNT, instanceId: GUID } });
         const hpcs = parseKmsInstanceCrn(`crn:v1:bluemix:public:hs-crypto:eu-de:a/${ACCOUNT}:${GUID.toUpperCase()}::`);

@@ -1,0 +1,85 @@
+// Acting as the service ID whose API key a KMS resource holds in state, with the deployer's credentials as
+// the fallback for refresh and destroy when that key or its access is gone; and what a refusal means.
+import { appendErrorNote, isNotFound } from "../../client/errors";
+import { KmsClient } from "../../client/kmsClient";
+import { IamTokenManager } from "../../client/tokenManager";
+import { KmsInstance } from "./endpoint";
+import { holderOf, isApiKeyRejected, isKmsUnauthorized } from "./refusals";
+import { KmsSession } from "./session";
+
+/** The deployer's token manager (stack config / environment), or undefined when no deployer key is set. */
+export function deployerTokensOf(session: { iam(): { tokens: IamTokenManager } }): IamTokenManager | undefined {
+    try {
+        return session.iam().tokens;
+    } catch (err) {
+        if ((err as Error)?.name === "InputError") return undefined;
+        throw err;
+    }
+}
+
+/**
+ * Runs `fn` as the service ID of `apiKey` (as stored in state); if IAM rejects that key (rotated or
+ * deleted outside Pulumi), or for a destroy KMS refuses it, runs it again with the deployer's
+ * credentials when configured. `resource` names the resource type in messages.
+ */
+export async function asServiceId<T>(
+    connections: KmsSession,
+    deployer: () => IamTokenManager | undefined,
+    resource: string,
+    apiKey: string | undefined,
+    target: KmsInstance,
+    what: "refresh" | "destroy",
+    fn: (client: KmsClient) => Promise<T>,
+): Promise<T> {
+    if (typeof apiKey === "string" && apiKey !== "") {
+        try {
+            return await fn(connections.client(target, connections.tokensFor(apiKey, resource)));
+        } catch (err) {
+            const keyRejected = isApiKeyRejected(err);
+            if (!keyRejected && !(what === "destroy" && isKmsUnauthorized(err))) throw err;
+            const tokens = deployer();
+            const why = keyRejected
+                ? "IAM rejected the service ID's API key stored in state (rotated or deleted outside Pulumi?)"
+                : "KMS refused the service ID stored in state (its access policy removed?)";
+            if (!tokens) {
+                throw appendErrorNote(
+                    err,
+                    `${why}, and no deployer credentials are configured to ${what} with instead: ` +
+                        "set `pulumi config set --secret ibmcloud:apiKey <key>` (or IC_API_KEY), or run `pulumi up` with the service ID's current API key first",
+                );
+            }
+            try {
+                return await fn(connections.client(target, tokens));
+            } catch (err2) {
+                if (isNotFound(err2)) throw err2;
+                throw appendErrorNote(err2, `${why}; the ${what} was retried with the deployer's credentials, which failed too`);
+            }
+        }
+    }
+    const tokens = deployer();
+    if (!tokens) throw new Error(`${resource}: no apiKey in state and no deployer credentials to ${what} with; set ibmcloud:apiKey or IC_API_KEY`);
+    return fn(connections.client(target, tokens));
+}
+
+/** A KMS 401/403 or IAM refusal of the `apiKey` given to `resource`, told in terms of the identity and the access it lacks. */
+export async function explainKmsRefusal(
+    err: unknown,
+    resource: string,
+    tokens: IamTokenManager,
+    target: KmsInstance,
+    needs: string,
+    extra?: string,
+): Promise<Error> {
+    const tail = extra ? `; ${extra}` : "";
+    if (isApiKeyRejected(err)) {
+        return appendErrorNote(err, `IAM rejected the apiKey given to the ${resource}: pass the service ID's current API key${tail}`);
+    }
+    if (!isKmsUnauthorized(err)) return extra ? appendErrorNote(err, extra) : (err as Error);
+    const who = await holderOf(tokens, "the service ID of apiKey");
+    return appendErrorNote(
+        err,
+        `${who} may not ${needs} on ${target.service} instance ${target.instanceId}: give it an access policy ` +
+            `(AccessPolicy, or KmsAccess with roles ["Writer"]) on serviceName=${target.service} serviceInstance=${target.instanceId}; ` +
+            `a policy created moments ago takes a while to apply (KmsAccess waitForAccess waits for it)${tail}`,
+    );
+}
