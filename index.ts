@@ -2,6 +2,7 @@
 // dynamic resources and the components. The local IBM Cloud is `pulumi-ibmcloud-iam/emulator`.
 export * from "./client";
 export * from "./provider";
-// The resources, not the client's wire types of the same names (import those from "./client").
-export { KmsKey, KmsKeyRing, ServiceId, TrustedProfile } from "./provider";
+// The client's wire types are ServiceIdEntity, KmsKeyResource and KmsKeyRingResource; their old names
+// live on as deprecated type aliases, so at the root these names mean the resources.
+export { KmsKey, KmsKeyRing, ServiceId } from "./provider";
 export * from "./components";

@@ -10,12 +10,12 @@
 // `create` and `delete` only (no check, diff, configure: the plugin's defaults). Its outputs are ours,
 // copied from a calibration deployment of one triple: the same keys, values of the same length, a fresh
 // id of the same length per resource, the same secret outputs (`additionalSecretOutputs`).
-import * as childProcess from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "./support";
+import { runChecked } from "../scripts/lib/process";
 
 export type Project = "ours" | "noop";
 /** The three resource types of a triple, in the order a program makes them. */
@@ -53,34 +53,9 @@ export function node24Bin(): { dir: string; version: string } {
     return { dir: path.dirname(process.execPath), version: process.version };
 }
 
-function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliRun> {
-    return new Promise((resolve, reject) => {
-        const t0 = Date.now();
-        const child = childProcess.spawn(cmd, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        const timer = setTimeout(
-            () => {
-                try {
-                    process.kill(-(child.pid as number), "SIGKILL");
-                } catch {
-                    /* gone */
-                }
-            },
-            opts.timeoutMs ?? 60 * 60 * 1000,
-        );
-        child.on("error", (e) => {
-            clearTimeout(timer);
-            reject(e);
-        });
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            if (code === 0) resolve({ ms: Date.now() - t0, stdout });
-            else reject(new Error(`${path.basename(cmd)} ${args.join(" ")} failed (${code}) in ${opts.cwd}:\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`));
-        });
-    });
+async function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliRun> {
+    const r = await runChecked(cmd, args, { cwd: opts.cwd, env: opts.env, timeoutMs: opts.timeoutMs ?? 60 * 60 * 1000 });
+    return { ms: r.ms, stdout: r.stdout };
 }
 
 /** The floor's provider modules, each `module.exports = provider`; outputs from shapes.json beside them. */

@@ -26,7 +26,7 @@ export interface ProvisioningOptions {
     rounds?: number;
 }
 
-/** The limit of issue 7: 20 requests per second per caller (the emulator's token bucket, burst 20). */
+/** The limit the provisioning target is measured under: 20 requests per second per caller (the emulator's token bucket, burst 20). */
 const RATE_LIMIT = Object.freeze({ requestsPerSecond: 20, burst: 20 });
 
 type Pulumi = typeof pulumiTypes;
@@ -353,7 +353,7 @@ interface StatsSample {
 
 async function emulatorStats(url: string): Promise<{ requests: number; rateLimited: number }> {
     const res = await fetch(`${url}/__emulator/stats`);
-    if (!res.ok) throw new Error(`GET /__emulator/stats: ${res.status} (the emulator has no fault injection and rate limit: issue 6)`);
+    if (!res.ok) throw new Error(`GET /__emulator/stats: ${res.status} (this emulator has no fault injection and rate limit)`);
     return (await res.json()) as { requests: number; rateLimited: number };
 }
 

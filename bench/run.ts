@@ -7,6 +7,7 @@
 // the provisioning section (default 100,500; 10 with --quick). --rate-limit-triples: triples deployed and destroyed under
 // the emulator's 20 requests/s limit (default 50, 20 with --quick; 0 skips that run). --rounds: rounds per
 // provisioning size (default 2 at 100 triples, 1 at 500).
+import { parseArgs } from "util";
 import { Results } from "./support";
 import { benchTokenPath } from "./tokenPath";
 import { benchIamClient } from "./iamClient";
@@ -16,11 +17,22 @@ import { benchKms } from "./kms";
 interface Section {
     key: string;
     title: string;
-    run(results: Results, quick: boolean, args: string[]): Promise<void>;
+    run(results: Results, quick: boolean, args: BenchArgs): Promise<void>;
 }
 
-function scaleOf(args: string[], quick: boolean): number[] {
-    const v = args.find((a) => a.startsWith("--scale="))?.slice("--scale=".length);
+/** The command line, as `parseArgs` reads it (`--scale=10,100` and `--scale 10,100` alike). */
+interface BenchArgs {
+    quick?: boolean;
+    only?: string;
+    scale?: string;
+    rounds?: string;
+    "rate-limit-triples"?: string;
+}
+
+const USAGE = "  node build/bench/run.js [--quick] [--only=token,iam,kms,provisioning] [--scale=100,500] [--rounds=N] [--rate-limit-triples=50]";
+
+function scaleOf(args: BenchArgs, quick: boolean): number[] {
+    const v = args.scale;
     const sizes = (v ?? (quick ? "10" : "100,500"))
         .split(",")
         .map(Number)
@@ -29,16 +41,16 @@ function scaleOf(args: string[], quick: boolean): number[] {
     return sizes;
 }
 
-function rateLimitTriplesOf(args: string[]): number | undefined {
-    const v = args.find((a) => a.startsWith("--rate-limit-triples="))?.slice("--rate-limit-triples=".length);
+function rateLimitTriplesOf(args: BenchArgs): number | undefined {
+    const v = args["rate-limit-triples"];
     if (v === undefined) return undefined;
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new Error(`--rate-limit-triples wants a whole number (0 skips the run), e.g. --rate-limit-triples=50`);
     return n;
 }
 
-function roundsOf(args: string[]): number | undefined {
-    const v = args.find((a) => a.startsWith("--rounds="))?.slice("--rounds=".length);
+function roundsOf(args: BenchArgs): number | undefined {
+    const v = args.rounds;
     if (v === undefined) return undefined;
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) throw new Error(`--rounds wants a positive whole number, e.g. --rounds=3`);
@@ -58,20 +70,28 @@ const SECTIONS: Section[] = [
 ];
 
 async function main(): Promise<void> {
-    const args = process.argv.slice(2);
-    const known = ["--quick", "--only=", "--scale=", "--rounds=", "--rate-limit-triples="];
-    const unknown = args.filter((a) => !known.some((k) => (k.endsWith("=") ? a.startsWith(k) : a === k)));
-    if (unknown.length > 0) {
+    let args: BenchArgs;
+    try {
+        args = parseArgs({
+            args: process.argv.slice(2),
+            options: {
+                quick: { type: "boolean" },
+                only: { type: "string" },
+                scale: { type: "string" },
+                rounds: { type: "string" },
+                "rate-limit-triples": { type: "string" },
+            },
+            strict: true,
+            allowPositionals: false,
+        }).values;
+    } catch (err) {
         // A typo must not start a 35-minute run with the defaults.
-        console.error(`bench: unknown argument(s) ${unknown.join(" ")}; the usage is at the top of bench/run.ts:`);
-        console.error("  node build/bench/run.js [--quick] [--only=token,iam,kms,provisioning] [--scale=100,500] [--rounds=N] [--rate-limit-triples=50]");
+        console.error(`bench: ${(err as Error).message}; the usage is at the top of bench/run.ts:`);
+        console.error(USAGE);
         process.exit(2);
     }
-    const quick = args.includes("--quick");
-    const only = args
-        .find((a) => a.startsWith("--only="))
-        ?.slice("--only=".length)
-        .split(",");
+    const quick = args.quick === true;
+    const only = args.only?.split(",");
     const results = new Results();
     let failed = false;
     for (const s of SECTIONS) {

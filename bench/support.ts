@@ -13,17 +13,9 @@ import * as v8 from "v8";
 import * as vm from "vm";
 import { AddressInfo } from "net";
 import type { EmulatorOptions, KmsInstanceSpec } from "../emulator";
+import { REPO_ROOT } from "../scripts/lib/repoRoot";
 
-/** The repository root: the nearest folder above this file whose package.json is ours. */
-export const REPO_ROOT: string = findRepoRoot(__dirname);
-
-function findRepoRoot(start: string): string {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-        const pkg = path.join(dir, "package.json");
-        if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, "utf8")).name === "pulumi-ibmcloud-iam") return dir;
-        if (path.dirname(dir) === dir) throw new Error(`no pulumi-ibmcloud-iam package.json above ${start}`);
-    }
-}
+export { REPO_ROOT };
 
 // ---------- statistics ----------
 

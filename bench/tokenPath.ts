@@ -170,7 +170,7 @@ async function warmTokenCalls(results: Results, emu: EmulatorProcess, opts: Toke
             better: "higher",
             ours: tm.ours.map(rate),
             ibm: tm.ibm.map(rate),
-            // No target: issue 14 retired it. Both hand out a cached token in well under a microsecond, which
+            // No target any more: both hand out a cached token in well under a microsecond, which
             // no caller can tell apart; the row stays so a regression (a lock, a copy per call) shows.
             note: "no target (retired: both hand out a cached token in well under a microsecond)",
         });

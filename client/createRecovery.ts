@@ -9,6 +9,7 @@
 //
 // Closure-serialized with the client (plain functions and constants only).
 import { IbmCloudError } from "./errors";
+import { retrying } from "./backoff";
 
 /** Sends after the first (so at most 1 + this many create POSTs per create). */
 export const MAX_CREATE_RESENDS = 2;
@@ -91,15 +92,19 @@ export async function createWithRecovery<T>(r: CreateRecovery<T>): Promise<T> {
  * times; a refusal (403: no right to list, 400) is final at once.
  */
 async function lookupPatiently<T>(r: CreateRecovery<T>, since: number): Promise<{ found: T[] } | { cause: unknown; lookups: number }> {
-    const sleep = r.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    for (let lookups = 1; ; lookups++) {
-        try {
-            return { found: await r.lookup(since) };
-        } catch (cause) {
-            const mayPass = cause instanceof IbmCloudError && cause.retryable;
-            if (!mayPass || lookups > MAX_LOOKUP_RETRIES) return { cause, lookups };
-            await sleep(LOOKUP_RETRY_PAUSE_MS * lookups);
-        }
+    let lookups = 0;
+    try {
+        const found = await retrying(
+            (n) => {
+                lookups = n;
+                return r.lookup(since);
+            },
+            (cause, n) => (cause instanceof IbmCloudError && cause.retryable && n <= MAX_LOOKUP_RETRIES ? LOOKUP_RETRY_PAUSE_MS * n : undefined),
+            r.sleep,
+        );
+        return { found };
+    } catch (cause) {
+        return { cause, lookups };
     }
 }
 

@@ -11,6 +11,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { hideField, IbmCloudError, isRetryableStatus, parseErrorBody, redact } from "./errors";
+import { backoffDelayMs, BackoffSchedule, sleep, withJitter } from "./backoff";
+
+export { backoffDelayMs };
 
 export const CLIENT_NAME = "pulumi-ibmcloud-iam";
 /** The package's version, read from its package.json: the one place it is written. */
@@ -28,13 +31,9 @@ function packageVersion(): string {
 
 export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
-export interface RetryPolicy {
+export interface RetryPolicy extends BackoffSchedule {
     /** Retries after the first attempt (so at most maxRetries + 1 attempts). */
     maxRetries: number;
-    /** Backoff before retry n (0-based); past the end the last value doubles. */
-    delaysMs: ReadonlyArray<number>;
-    /** Cap on any computed backoff. */
-    maxDelayMs: number;
     /** A Retry-After longer than this fails the request instead of waiting. */
     maxRetryAfterMs: number;
     /** Random extra delay as a fraction of the backoff (0 = none); spreads out retry storms. */
@@ -178,16 +177,6 @@ export function parseRetryAfter(value: string | undefined, nowMs: number = Date.
     return Math.max(0, at - nowMs);
 }
 
-/** Backoff before retry `retryIndex` (0-based), without jitter. */
-export function backoffDelayMs(policy: RetryPolicy, retryIndex: number): number {
-    const list = policy.delaysMs;
-    let d: number;
-    if (list.length === 0) d = 0;
-    else if (retryIndex < list.length) d = list[retryIndex];
-    else d = list[list.length - 1] * 2 ** (retryIndex - list.length + 1);
-    return Math.min(d, policy.maxDelayMs);
-}
-
 // A PUT counts only with If-Match: then a replay can never overwrite someone else's later change.
 function defaultIdempotent(method: HttpMethod, headers: HttpRequest["headers"]): boolean {
     if (method === "PUT") return Object.keys(headers ?? {}).some((k) => k.toLowerCase() === "if-match" && !!headers?.[k]);
@@ -276,13 +265,11 @@ export class HttpClient {
     }
 
     private sleep(ms: number): Promise<void> {
-        if (this.options.sleep) return this.options.sleep(ms);
-        return new Promise((resolve) => setTimeout(resolve, ms));
+        return (this.options.sleep ?? sleep)(ms);
     }
 
     private delayFor(retryIndex: number): number {
-        const base = backoffDelayMs(this.policy, retryIndex);
-        return Math.round(base * (1 + Math.random() * Math.max(0, this.policy.jitter)));
+        return withJitter(backoffDelayMs(this.policy, retryIndex), this.policy.jitter);
     }
 
     /**
@@ -290,11 +277,39 @@ export class HttpClient {
      * `IbmCloudError` (IBM's code, message code, message and trace kept; secrets removed).
      */
     async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
+        const call = this.prepare(req);
+        // Set once an attempt may have reached the server without us seeing its answer.
+        let earlierAttemptMayHaveApplied = false;
+        for (let attempt = 1; ; attempt++) {
+            const outcome: { response: HttpResponse<T> } | Verdict = await this.attempt<T>(call, {
+                attempt,
+                canRetryMore: attempt <= this.policy.maxRetries,
+                earlierAttemptMayHaveApplied,
+            });
+            if ("response" in outcome) return outcome.response;
+            earlierAttemptMayHaveApplied ||= outcome.mayHaveApplied;
+            this.options.onRetry?.({ operation: call.operation, attempt, delayMs: outcome.delayMs, reason: outcome.reason });
+            await this.sleep(outcome.delayMs);
+        }
+    }
+
+    /** One attempt, judged: the response, or when and why to try again; throws when it must not be retried. */
+    private async attempt<T>(call: PreparedCall, turn: Turn): Promise<{ response: HttpResponse<T> } | Verdict> {
+        let answer: Answer;
+        try {
+            answer = await this.send(call);
+        } catch (err) {
+            return this.afterTransportFailure(call, turn, err);
+        }
+        if (answer.status >= 200 && answer.status < 300) return this.afterSuccess<T>(call, turn, answer);
+        return this.afterErrorStatus(call, turn, answer);
+    }
+
+    /** What every attempt of `req` sends: URL, headers (one correlation id for all attempts), body. */
+    private prepare(req: HttpRequest): PreparedCall {
         const correlationId = req.correlationId ?? crypto.randomUUID();
-        const idempotent = req.idempotent ?? defaultIdempotent(req.method, req.headers);
         const secrets = [...this.secrets, ...(req.secrets ?? [])];
         const url = buildUrl(req.url, req.query);
-        const timeoutMs = req.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
         const headers: { [name: string]: string } = {
             accept: "application/json",
             "user-agent": `${CLIENT_NAME}/${CLIENT_VERSION}${this.options.userAgentSuffix ? ` ${this.options.userAgentSuffix}` : ""}`,
@@ -314,123 +329,160 @@ export class HttpClient {
         for (const [k, v] of Object.entries(req.headers ?? {})) {
             if (v !== undefined) headers[k.toLowerCase()] = v;
         }
-
-        const fail = (init: Omit<ConstructorParameters<typeof IbmCloudError>[0], "operation" | "secrets" | "method" | "url">) =>
-            new IbmCloudError({ operation: req.operation, method: req.method, url: withoutQuery(url), secrets, ...init });
-
-        // Set once an attempt may have reached the server without us seeing its answer.
-        let earlierAttemptMayHaveApplied = false;
-        for (let attempt = 1; ; attempt++) {
-            const canRetryMore = attempt <= this.policy.maxRetries;
-            let status: number;
-            let resHeaders: { [name: string]: string };
-            let text: string;
-            try {
-                const res = await request(url, {
-                    method: req.method,
-                    headers,
-                    body,
-                    dispatcher: this.dispatcher(),
-                    headersTimeout: timeoutMs,
-                    bodyTimeout: timeoutMs,
-                });
-                status = res.statusCode;
-                resHeaders = normalizeHeaders(res.headers as Record<string, string | string[] | undefined>);
-                text = await res.body.text();
-            } catch (err) {
-                const t = classifyTransport(err);
-                const mayRetry = t.transient && canRetryMore && (idempotent || !t.maybeSent);
-                if (mayRetry) {
-                    const delayMs = this.delayFor(attempt - 1);
-                    if (t.maybeSent) earlierAttemptMayHaveApplied = true;
-                    this.options.onRetry?.({ operation: req.operation, attempt, delayMs, reason: t.code });
-                    await this.sleep(delayMs);
-                    continue;
-                }
-                const outcomeUnknown = !idempotent && t.maybeSent;
-                throw fail({
-                    status: 0,
-                    code: t.code,
-                    ibmMessage: t.text,
-                    traceId: correlationId,
-                    retryable: t.transient,
-                    outcomeUnknown,
-                    attempts: attempt,
-                    note: outcomeUnknown
-                        ? "the request may have reached IBM Cloud, so the outcome is unknown: look the object up before creating it again"
-                        : attempt > 1
-                          ? `gave up after ${attempt} attempts`
-                          : undefined,
-                    cause: err,
-                });
-            }
-
-            if (status >= 200 && status < 300) {
-                const parsed = parseBody(text, resHeaders["content-type"]);
-                // A garbled body is a transport failure in practice (a proxy cut it short): safe to ask again only if asking twice is harmless.
-                if (!parsed.ok && idempotent && canRetryMore) {
-                    earlierAttemptMayHaveApplied = true; // it answered 2xx: a write was carried out
-                    const delayMs = this.delayFor(attempt - 1);
-                    this.options.onRetry?.({ operation: req.operation, attempt, delayMs, reason: "invalid_json" });
-                    await this.sleep(delayMs);
-                    continue;
-                }
-                if (!parsed.ok) {
-                    throw fail({
-                        status,
-                        code: "invalid_json",
-                        ibmMessage: "the response body is not valid JSON",
-                        traceId: traceFrom(resHeaders) ?? correlationId,
-                        outcomeUnknown: !idempotent,
-                        attempts: attempt,
-                    });
-                }
-                return { status, headers: resHeaders, body: parsed.value as T, correlationId, attempts: attempt };
-            }
-
-            const parsedBody = parseBody(text, resHeaders["content-type"]);
-            const info = parseErrorBody(parsedBody.ok ? parsedBody.value : text);
-            const retryable = isRetryableStatus(status);
-            // 429 and 503 mean the request was turned away before anything was done.
-            const turnedAway = status === 429 || status === 503;
-            const retryAfterMs = parseRetryAfter(resHeaders["retry-after"]);
-            const traceId = info.traceId ?? traceFrom(resHeaders) ?? correlationId;
-            const base = {
-                status,
-                ...info,
-                traceId,
-                attempts: attempt,
-                ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-            };
-            if (retryable && (idempotent || turnedAway)) {
-                if (retryAfterMs !== undefined && retryAfterMs > this.policy.maxRetryAfterMs) {
-                    throw fail({
-                        ...base,
-                        retryable: true,
-                        note: `IBM Cloud asked to retry after ${Math.round(retryAfterMs / 1000)} s, longer than the ${Math.round(this.policy.maxRetryAfterMs / 1000)} s this client waits; try again later`,
-                    });
-                }
-                if (canRetryMore) {
-                    const delayMs = retryAfterMs ?? this.delayFor(attempt - 1);
-                    if (!turnedAway) earlierAttemptMayHaveApplied = true;
-                    this.options.onRetry?.({ operation: req.operation, attempt, delayMs, reason: String(status) });
-                    await this.sleep(delayMs);
-                    continue;
-                }
-            }
-            // A create that failed with 500/502/504 may have been carried out anyway.
-            let outcomeUnknown = !idempotent && retryable && !turnedAway;
-            let note: string | undefined = outcomeUnknown
-                ? "the request may have been processed, so the outcome is unknown: look the object up before creating it again"
-                : retryable && attempt > 1
-                  ? `gave up after ${attempt} attempts`
-                  : undefined;
-            // A replayed write whose first attempt may have succeeded: its precondition or target is now gone.
-            if (earlierAttemptMayHaveApplied && (status === 412 || status === 409 || status === 404)) {
-                outcomeUnknown = true;
-                note = "an earlier attempt of this request may already have been applied (its answer was lost); read the object's current state";
-            }
-            throw fail({ ...base, retryable, outcomeUnknown, ...(note ? { note } : {}) });
-        }
+        return {
+            operation: req.operation,
+            method: req.method,
+            url,
+            headers,
+            body,
+            correlationId,
+            idempotent: req.idempotent ?? defaultIdempotent(req.method, req.headers),
+            timeoutMs: req.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+            fail: (init) => new IbmCloudError({ operation: req.operation, method: req.method, url: withoutQuery(url), secrets, ...init }),
+        };
     }
+
+    /** One attempt: the status, headers and body text, or a transport error thrown. */
+    private async send(call: PreparedCall): Promise<Answer> {
+        const res = await request(call.url, {
+            method: call.method,
+            headers: call.headers,
+            body: call.body,
+            dispatcher: this.dispatcher(),
+            headersTimeout: call.timeoutMs,
+            bodyTimeout: call.timeoutMs,
+        });
+        const headers = normalizeHeaders(res.headers as Record<string, string | string[] | undefined>);
+        return { status: res.statusCode, headers, text: await res.body.text() };
+    }
+
+    /** No answer: retry when it can help and cannot do harm (idempotent, or certainly never sent); else throw. */
+    private afterTransportFailure(call: PreparedCall, turn: Turn, err: unknown): Verdict {
+        const t = classifyTransport(err);
+        if (t.transient && turn.canRetryMore && (call.idempotent || !t.maybeSent)) {
+            return { delayMs: this.delayFor(turn.attempt - 1), reason: t.code, mayHaveApplied: t.maybeSent };
+        }
+        const outcomeUnknown = !call.idempotent && t.maybeSent;
+        throw call.fail({
+            status: 0,
+            code: t.code,
+            ibmMessage: t.text,
+            traceId: call.correlationId,
+            retryable: t.transient,
+            outcomeUnknown,
+            attempts: turn.attempt,
+            note: outcomeUnknown
+                ? "the request may have reached IBM Cloud, so the outcome is unknown: look the object up before creating it again"
+                : turn.attempt > 1
+                  ? `gave up after ${turn.attempt} attempts`
+                  : undefined,
+            cause: err,
+        });
+    }
+
+    /** A 2xx: the parsed response; a garbled body is retried when asking twice is harmless, else thrown. */
+    private afterSuccess<T>(call: PreparedCall, turn: Turn, answer: Answer): { response: HttpResponse<T> } | Verdict {
+        const parsed = parseBody(answer.text, answer.headers["content-type"]);
+        if (parsed.ok) {
+            return {
+                response: {
+                    status: answer.status,
+                    headers: answer.headers,
+                    body: parsed.value as T,
+                    correlationId: call.correlationId,
+                    attempts: turn.attempt,
+                },
+            };
+        }
+        // A garbled body is a transport failure in practice (a proxy cut it short).
+        if (call.idempotent && turn.canRetryMore) {
+            // it answered 2xx: a write was carried out
+            return { delayMs: this.delayFor(turn.attempt - 1), reason: "invalid_json", mayHaveApplied: true };
+        }
+        throw call.fail({
+            status: answer.status,
+            code: "invalid_json",
+            ibmMessage: "the response body is not valid JSON",
+            traceId: traceFrom(answer.headers) ?? call.correlationId,
+            outcomeUnknown: !call.idempotent,
+            attempts: turn.attempt,
+        });
+    }
+
+    /** A 4xx/5xx: retried when the status allows it (honouring Retry-After), else thrown with what is known of the outcome. */
+    private afterErrorStatus(call: PreparedCall, turn: Turn, answer: Answer): Verdict {
+        const { status, headers } = answer;
+        const parsedBody = parseBody(answer.text, headers["content-type"]);
+        const info = parseErrorBody(parsedBody.ok ? parsedBody.value : answer.text);
+        const retryable = isRetryableStatus(status);
+        // 429 and 503 mean the request was turned away before anything was done.
+        const turnedAway = status === 429 || status === 503;
+        const retryAfterMs = parseRetryAfter(headers["retry-after"]);
+        const base = {
+            status,
+            ...info,
+            traceId: info.traceId ?? traceFrom(headers) ?? call.correlationId,
+            attempts: turn.attempt,
+            ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        };
+        if (retryable && (call.idempotent || turnedAway)) {
+            if (retryAfterMs !== undefined && retryAfterMs > this.policy.maxRetryAfterMs) {
+                throw call.fail({
+                    ...base,
+                    retryable: true,
+                    note: `IBM Cloud asked to retry after ${Math.round(retryAfterMs / 1000)} s, longer than the ${Math.round(this.policy.maxRetryAfterMs / 1000)} s this client waits; try again later`,
+                });
+            }
+            if (turn.canRetryMore) {
+                return { delayMs: retryAfterMs ?? this.delayFor(turn.attempt - 1), reason: String(status), mayHaveApplied: !turnedAway };
+            }
+        }
+        // A create that failed with 500/502/504 may have been carried out anyway.
+        let outcomeUnknown = !call.idempotent && retryable && !turnedAway;
+        let note: string | undefined = outcomeUnknown
+            ? "the request may have been processed, so the outcome is unknown: look the object up before creating it again"
+            : retryable && turn.attempt > 1
+              ? `gave up after ${turn.attempt} attempts`
+              : undefined;
+        // A replayed write whose first attempt may have succeeded: its precondition or target is now gone.
+        if (turn.earlierAttemptMayHaveApplied && (status === 412 || status === 409 || status === 404)) {
+            outcomeUnknown = true;
+            note = "an earlier attempt of this request may already have been applied (its answer was lost); read the object's current state";
+        }
+        throw call.fail({ ...base, retryable, outcomeUnknown, ...(note ? { note } : {}) });
+    }
+}
+
+/** A request as every attempt sends it, and how its errors are made. */
+interface PreparedCall {
+    operation: string;
+    method: HttpMethod;
+    url: string;
+    headers: { [name: string]: string };
+    body: string | undefined;
+    correlationId: string;
+    idempotent: boolean;
+    timeoutMs: number;
+    fail(init: Omit<ConstructorParameters<typeof IbmCloudError>[0], "operation" | "secrets" | "method" | "url">): IbmCloudError;
+}
+
+/** Where the retry loop stands. */
+interface Turn {
+    attempt: number;
+    canRetryMore: boolean;
+    earlierAttemptMayHaveApplied: boolean;
+}
+
+/** What one attempt got back. */
+interface Answer {
+    status: number;
+    headers: { [name: string]: string };
+    text: string;
+}
+
+/** Try again after `delayMs`; `mayHaveApplied`: this attempt may have changed something at IBM. */
+interface Verdict {
+    delayMs: number;
+    reason: string;
+    mayHaveApplied: boolean;
 }

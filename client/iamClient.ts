@@ -1,9 +1,9 @@
 // IAM Identity (service IDs, API keys), Policy Management and roles: the client. Its wire types are in
 // ./iamWire (re-exported here). Options that are not part of IBM's body (headers such as Entity-Lock,
 // paging, the entity tag for If-Match) are camelCase method options.
-import { z } from "zod";
 import * as crypto from "crypto";
 import { HttpClient, HttpClientOptions, HttpMethod, HttpResponse, QueryValue } from "./http";
+import { BearerAuth, collectPages, pathSegment, ResponseReader } from "./authenticatedCall";
 import { IbmCloudError, isEtagMismatch, isNotFound, isPolicyConflict } from "./errors";
 import { createdSince, createWithRecovery } from "./createRecovery";
 import { IamTokenManager, TokenInfo } from "./tokenManager";
@@ -26,7 +26,7 @@ import {
     RoleList,
     roleSchema,
     sameGrant,
-    ServiceId,
+    ServiceIdEntity,
     serviceIamId,
     serviceIdSchema,
     UpdateApiKeyBody,
@@ -55,36 +55,21 @@ export interface ApiKeyCreateOptions extends EntityCreateOptions {
     disabled?: boolean;
 }
 
-const MAX_PAGES = 1000;
-
 export class IamClient {
     readonly tokens: IamTokenManager;
     readonly http: HttpClient;
     readonly iamEndpoint: string;
     private readonly pageSize: number;
-    /** Response schemas, built on first use per client: building a zod object schema costs far more than parsing with it, and none may live at module scope (closure serialization). */
-    private readonly schemas: { [name: string]: z.ZodType } = {};
+    private readonly auth: BearerAuth;
+    private readonly responses = new ResponseReader("IBM Cloud", "transaction-id");
 
     constructor(options: IamClientOptions) {
         this.tokens = options.tokenManager;
         this.http = options.httpClient ?? options.tokenManager.http;
         this.iamEndpoint = (options.iamEndpoint ?? options.tokenManager.iamEndpoint).replace(/\/+$/, "");
         this.pageSize = options.pageSize ?? 100;
-    }
-
-    private schemaFor<T extends z.ZodType>(name: string, build: () => T): T {
-        if (!this.schemas[name]) this.schemas[name] = build();
-        return this.schemas[name] as T;
-    }
-
-    /** A client (with its own token manager and HTTP client) for resolved settings. */
-    static fromSettings(settings: CloudSettings, http?: HttpClientOptions): IamClient {
-        const tokenManager = new IamTokenManager({
-            apiKey: settings.apiKey,
-            iamEndpoint: settings.iamEndpoint,
-            http: { ...httpOptionsFromSettings(settings), ...http },
-        });
-        return new IamClient({ tokenManager });
+        const tokens = options.tokenManager;
+        this.auth = new BearerAuth({ tokenSource: () => tokens.getToken(), invalidateToken: () => tokens.invalidate() });
     }
 
     /** The account of the configured API key (`account.bss` of its token). */
@@ -101,16 +86,26 @@ export class IamClient {
         return this.tokens.getTokenInfo();
     }
 
+    /** A client (with its own token manager and HTTP client) for resolved settings. */
+    static fromSettings(settings: CloudSettings, http?: HttpClientOptions): IamClient {
+        const tokenManager = new IamTokenManager({
+            apiKey: settings.apiKey,
+            iamEndpoint: settings.iamEndpoint,
+            http: { ...httpOptionsFromSettings(settings), ...http },
+        });
+        return new IamClient({ tokenManager });
+    }
+
     // ---------- service IDs ----------
 
     /**
      * Creates a service ID. When the answer is lost (`outcomeUnknown`), looks for a service ID of the same
      * name and description created since the first attempt: adopts exactly one, sends again if none.
      */
-    async createServiceId(body: CreateServiceIdBody, options: EntityCreateOptions = {}): Promise<ServiceId> {
+    async createServiceId(body: CreateServiceIdBody, options: EntityCreateOptions = {}): Promise<ServiceIdEntity> {
         const account_id = body.account_id ?? (await this.accountId());
-        const schema = this.schemaFor("serviceIdSchema", serviceIdSchema);
-        return createWithRecovery<ServiceId>({
+        const schema = this.responses.schema("serviceIdSchema", serviceIdSchema);
+        return createWithRecovery<ServiceIdEntity>({
             operation: "create service ID",
             send: async () => {
                 const res = await this.call("create service ID", "POST", "/v1/serviceids/", {
@@ -118,7 +113,7 @@ export class IamClient {
                     headers: options.locked ? { "Entity-Lock": "true" } : undefined,
                     secrets: [body.apikey?.apikey],
                 });
-                return this.parse(res, schema, "create service ID") as ServiceId;
+                return this.responses.parse(res, schema, "create service ID") as ServiceIdEntity;
             },
             lookup: async (since) =>
                 (await this.listServiceIds({ accountId: account_id, name: body.name })).filter(
@@ -129,44 +124,44 @@ export class IamClient {
     }
 
     /** All service IDs of the account (every page), optionally only those named exactly `name`. */
-    async listServiceIds(filter: { accountId?: string; name?: string } = {}): Promise<ServiceId[]> {
+    async listServiceIds(filter: { accountId?: string; name?: string } = {}): Promise<ServiceIdEntity[]> {
         const account_id = filter.accountId ?? (await this.accountId());
         const items = await this.listPages("list service IDs", "/v1/serviceids/", { account_id, name: filter.name }, "serviceids");
-        const schema = this.schemaFor("serviceIdSchema", serviceIdSchema);
-        const out = items.map((item, i) => this.check(schema, item, "list service IDs", `serviceids[${i}]`) as ServiceId);
+        const schema = this.responses.schema("serviceIdSchema", serviceIdSchema);
+        const out = items.map((item, i) => this.responses.check(schema, item, "list service IDs", `serviceids[${i}]`) as ServiceIdEntity);
         // IBM's `name` filter is documented as exact; enforce it in case the server matches loosely.
         return filter.name === undefined ? out : out.filter((s) => s.name === filter.name);
     }
 
-    async getServiceId(id: string): Promise<ServiceId> {
-        const res = await this.call("get service ID", "GET", `/v1/serviceids/${enc(id)}`);
-        return this.parse(res, this.schemaFor("serviceIdSchema", serviceIdSchema), "get service ID") as ServiceId;
+    async getServiceId(id: string): Promise<ServiceIdEntity> {
+        const res = await this.call("get service ID", "GET", `/v1/serviceids/${pathSegment(id)}`);
+        return this.responses.parse(res, this.responses.schema("serviceIdSchema", serviceIdSchema), "get service ID") as ServiceIdEntity;
     }
 
     /** Updates with `If-Match: etag` (the service ID's `entity_tag`, or `*`). A stale tag fails with 412 (or 409). */
-    async updateServiceId(id: string, etag: string, body: UpdateServiceIdBody): Promise<ServiceId> {
+    async updateServiceId(id: string, etag: string, body: UpdateServiceIdBody): Promise<ServiceIdEntity> {
         requireEtag(etag, "update service ID");
         return this.replayedWrite(
             body,
             () => this.getServiceId(id),
             async () => {
-                const res = await this.call("update service ID", "PUT", `/v1/serviceids/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
-                return this.parse(res, this.schemaFor("serviceIdSchema", serviceIdSchema), "update service ID") as ServiceId;
+                const res = await this.call("update service ID", "PUT", `/v1/serviceids/${pathSegment(id)}`, { json: body, headers: { "If-Match": etag } });
+                return this.responses.parse(res, this.responses.schema("serviceIdSchema", serviceIdSchema), "update service ID") as ServiceIdEntity;
             },
         );
     }
 
     /** Deletes the service ID (and its API keys). Returns false when it was already gone. */
     async deleteServiceId(id: string): Promise<boolean> {
-        return this.deleteIdempotent("delete service ID", `/v1/serviceids/${enc(id)}`);
+        return this.deleteIdempotent("delete service ID", `/v1/serviceids/${pathSegment(id)}`);
     }
 
     async lockServiceId(id: string): Promise<void> {
-        await this.call("lock service ID", "POST", `/v1/serviceids/${enc(id)}/lock`, { idempotent: true });
+        await this.call("lock service ID", "POST", `/v1/serviceids/${pathSegment(id)}/lock`, { idempotent: true });
     }
 
     async unlockServiceId(id: string): Promise<void> {
-        await this.call("unlock service ID", "DELETE", `/v1/serviceids/${enc(id)}/lock`);
+        await this.call("unlock service ID", "DELETE", `/v1/serviceids/${pathSegment(id)}/lock`);
     }
 
     // ---------- API keys ----------
@@ -182,12 +177,12 @@ export class IamClient {
         if (options.locked) headers["Entity-Lock"] = "true";
         if (options.disabled) headers["Entity-Disable"] = "true";
         if (body.apikey) this.http.addSecret(body.apikey);
-        const schema = this.schemaFor("apiKeySchema", apiKeySchema);
+        const schema = this.responses.schema("apiKeySchema", apiKeySchema);
         const key = await createWithRecovery<ApiKey>({
             operation: "create API key",
             send: async () => {
                 const res = await this.call("create API key", "POST", "/v1/apikeys", { json: body, headers, secrets: [body.apikey] });
-                return this.parse(res, schema, "create API key") as ApiKey;
+                return this.responses.parse(res, schema, "create API key") as ApiKey;
             },
             lookup: async (since) => {
                 if (body.apikey) {
@@ -224,13 +219,13 @@ export class IamClient {
     async listApiKeys(filter: { iamId: string; accountId?: string }): Promise<ApiKey[]> {
         const account_id = filter.accountId ?? (await this.accountId());
         const items = await this.listPages("list API keys", "/v1/apikeys", { account_id, iam_id: filter.iamId }, "apikeys");
-        const schema = this.schemaFor("apiKeySchema", apiKeySchema);
-        return items.map((item, i) => this.check(schema, item, "list API keys", `apikeys[${i}]`) as ApiKey);
+        const schema = this.responses.schema("apiKeySchema", apiKeySchema);
+        return items.map((item, i) => this.responses.check(schema, item, "list API keys", `apikeys[${i}]`) as ApiKey);
     }
 
     async getApiKey(id: string): Promise<ApiKey> {
-        const res = await this.call("get API key", "GET", `/v1/apikeys/${enc(id)}`);
-        const key = this.parse(res, this.schemaFor("apiKeySchema", apiKeySchema), "get API key") as ApiKey;
+        const res = await this.call("get API key", "GET", `/v1/apikeys/${pathSegment(id)}`);
+        const key = this.responses.parse(res, this.responses.schema("apiKeySchema", apiKeySchema), "get API key") as ApiKey;
         if (key.apikey) this.http.addSecret(key.apikey);
         return key;
     }
@@ -239,7 +234,7 @@ export class IamClient {
     async getApiKeyDetailsByValue(value: string): Promise<ApiKey> {
         this.http.addSecret(value);
         const res = await this.call("get API key details", "GET", "/v1/apikeys/details", { headers: { "IAM-ApiKey": value }, secrets: [value] });
-        return this.parse(res, this.schemaFor("apiKeySchema", apiKeySchema), "get API key details") as ApiKey;
+        return this.responses.parse(res, this.responses.schema("apiKeySchema", apiKeySchema), "get API key details") as ApiKey;
     }
 
     async updateApiKey(id: string, etag: string, body: UpdateApiKeyBody): Promise<ApiKey> {
@@ -248,31 +243,31 @@ export class IamClient {
             body,
             () => this.getApiKey(id),
             async () => {
-                const res = await this.call("update API key", "PUT", `/v1/apikeys/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
-                return this.parse(res, this.schemaFor("apiKeySchema", apiKeySchema), "update API key") as ApiKey;
+                const res = await this.call("update API key", "PUT", `/v1/apikeys/${pathSegment(id)}`, { json: body, headers: { "If-Match": etag } });
+                return this.responses.parse(res, this.responses.schema("apiKeySchema", apiKeySchema), "update API key") as ApiKey;
             },
         );
     }
 
     /** Returns false when the key was already gone. Tokens issued from it stay valid until they expire. */
     async deleteApiKey(id: string): Promise<boolean> {
-        return this.deleteIdempotent("delete API key", `/v1/apikeys/${enc(id)}`);
+        return this.deleteIdempotent("delete API key", `/v1/apikeys/${pathSegment(id)}`);
     }
 
     async lockApiKey(id: string): Promise<void> {
-        await this.call("lock API key", "POST", `/v1/apikeys/${enc(id)}/lock`, { idempotent: true });
+        await this.call("lock API key", "POST", `/v1/apikeys/${pathSegment(id)}/lock`, { idempotent: true });
     }
 
     async unlockApiKey(id: string): Promise<void> {
-        await this.call("unlock API key", "DELETE", `/v1/apikeys/${enc(id)}/lock`);
+        await this.call("unlock API key", "DELETE", `/v1/apikeys/${pathSegment(id)}/lock`);
     }
 
     async disableApiKey(id: string): Promise<void> {
-        await this.call("disable API key", "POST", `/v1/apikeys/${enc(id)}/disable`, { idempotent: true });
+        await this.call("disable API key", "POST", `/v1/apikeys/${pathSegment(id)}/disable`, { idempotent: true });
     }
 
     async enableApiKey(id: string): Promise<void> {
-        await this.call("enable API key", "DELETE", `/v1/apikeys/${enc(id)}/disable`);
+        await this.call("enable API key", "DELETE", `/v1/apikeys/${pathSegment(id)}/disable`);
     }
 
     // ---------- policies ----------
@@ -329,31 +324,23 @@ export class IamClient {
             state: filter.state,
             sort: filter.sort,
         };
-        const schema = this.schemaFor("policySchema", policySchema);
-        const out: Policy[] = [];
-        let start: string | undefined;
-        const seen = new Set<string>();
-        for (let page = 0; page < MAX_PAGES; page++) {
+        const schema = this.responses.schema("policySchema", policySchema);
+        return collectPages(undefined as string | undefined, async (start) => {
             const res = await this.call<Record<string, unknown>>("list access policies", "GET", "/v1/policies", {
                 query: { ...query, limit: Math.min(this.pageSize, 100), start },
             });
             const body = res.body ?? {};
-            const items = Array.isArray(body.policies) ? body.policies : [];
-            items.forEach((item, i) => {
-                out.push(this.check(schema, item, "list access policies", `policies[${i}]`) as Policy);
-            });
+            const raw = Array.isArray(body.policies) ? body.policies : [];
+            const items = raw.map((item, i) => this.responses.check(schema, item, "list access policies", `policies[${i}]`) as Policy);
             const next = body.next as { href?: unknown; start?: unknown } | string | undefined;
             const nextStart =
                 typeof next === "string" ? queryParamOf(next, "start") : typeof next?.start === "string" ? next.start : queryParamOf(next?.href, "start");
-            if (!nextStart || seen.has(nextStart) || items.length === 0) break;
-            seen.add(nextStart);
-            start = nextStart;
-        }
-        return out;
+            return { items, next: nextStart || undefined };
+        });
     }
 
     async getPolicy(id: string): Promise<PolicyWithEtag> {
-        const res = await this.call("get access policy", "GET", `/v1/policies/${enc(id)}`);
+        const res = await this.call("get access policy", "GET", `/v1/policies/${pathSegment(id)}`);
         return this.withEtag(res, "get access policy");
     }
 
@@ -364,7 +351,7 @@ export class IamClient {
             body,
             () => this.getPolicy(id),
             async () => {
-                const res = await this.call("replace access policy", "PUT", `/v1/policies/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
+                const res = await this.call("replace access policy", "PUT", `/v1/policies/${pathSegment(id)}`, { json: body, headers: { "If-Match": etag } });
                 return this.withEtag(res, "replace access policy");
             },
             (p) => p.policy,
@@ -373,7 +360,7 @@ export class IamClient {
 
     /** Returns false when the policy was already gone. */
     async deletePolicy(id: string): Promise<boolean> {
-        return this.deleteIdempotent("delete access policy", `/v1/policies/${enc(id)}`);
+        return this.deleteIdempotent("delete access policy", `/v1/policies/${pathSegment(id)}`);
     }
 
     // ---------- roles ----------
@@ -382,17 +369,17 @@ export class IamClient {
     async listRoles(args: { serviceName: string; accountId?: string }): Promise<RoleList> {
         const account_id = args.accountId ?? (await this.accountId());
         const res = await this.call<Record<string, unknown>>("list roles", "GET", "/v2/roles", { query: { service_name: args.serviceName, account_id } });
-        const schema = this.schemaFor("roleSchema", roleSchema);
+        const schema = this.responses.schema("roleSchema", roleSchema);
         const read = (key: keyof RoleList): Role[] => {
             const arr = res.body?.[key];
-            return Array.isArray(arr) ? arr.map((r, i) => this.check(schema, r, "list roles", `${key}[${i}]`) as Role) : [];
+            return Array.isArray(arr) ? arr.map((r, i) => this.responses.check(schema, r, "list roles", `${key}[${i}]`) as Role) : [];
         };
         return { custom_roles: read("custom_roles"), service_roles: read("service_roles"), system_roles: read("system_roles") };
     }
 
     // ---------- plumbing ----------
 
-    /** An authenticated IAM call. A 401 drops the cached token and is tried once more with a fresh one. */
+    /** An authenticated IAM call (a 401 gets one fresh token: see BearerAuth). */
     async call<T = unknown>(
         operation: string,
         method: HttpMethod,
@@ -405,27 +392,16 @@ export class IamClient {
             secrets?: ReadonlyArray<string | undefined>;
         } = {},
     ): Promise<HttpResponse<T>> {
-        for (let attempt = 0; ; attempt++) {
-            const token = await this.tokens.getToken();
-            try {
-                return await this.http.request<T>({
-                    operation,
-                    method,
-                    url: `${this.iamEndpoint}${path}`,
-                    query: extra.query,
-                    json: extra.json,
-                    headers: { ...(extra.headers ?? {}), Authorization: `Bearer ${token}` },
-                    ...(extra.idempotent !== undefined ? { idempotent: extra.idempotent } : {}),
-                    secrets: [token, ...(extra.secrets ?? [])],
-                });
-            } catch (err) {
-                if (attempt === 0 && err instanceof IbmCloudError && err.status === 401) {
-                    this.tokens.invalidate();
-                    continue;
-                }
-                throw err;
-            }
-        }
+        return this.auth.send<T>(this.http, () => ({
+            operation,
+            method,
+            url: `${this.iamEndpoint}${path}`,
+            query: extra.query,
+            json: extra.json,
+            headers: { ...(extra.headers ?? {}) },
+            ...(extra.idempotent !== undefined ? { idempotent: extra.idempotent } : {}),
+            secrets: extra.secrets ?? [],
+        }));
     }
 
     private async deleteIdempotent(operation: string, path: string): Promise<boolean> {
@@ -439,22 +415,14 @@ export class IamClient {
     }
 
     private async listPages(operation: string, path: string, query: { [k: string]: QueryValue }, field: string): Promise<unknown[]> {
-        const out: unknown[] = [];
-        let pagetoken: string | undefined;
-        const seen = new Set<string>();
-        for (let page = 0; page < MAX_PAGES; page++) {
+        return collectPages(undefined as string | undefined, async (pagetoken) => {
             const res = await this.call<Record<string, unknown>>(operation, "GET", path, {
                 query: { ...query, pagesize: Math.min(this.pageSize, 100), pagetoken },
             });
             const items = res.body?.[field];
-            if (!Array.isArray(items)) throw this.invalid(res, operation, `the response has no ${field} list`);
-            out.push(...items);
-            const next = queryParamOf(res.body?.next, "pagetoken");
-            if (!next || seen.has(next) || items.length === 0) break;
-            seen.add(next);
-            pagetoken = next;
-        }
-        return out;
+            if (!Array.isArray(items)) throw this.responses.invalid(res, operation, `the response has no ${field} list`);
+            return { items, next: queryParamOf(res.body?.next, "pagetoken") || undefined };
+        });
     }
 
     /**
@@ -474,48 +442,12 @@ export class IamClient {
     }
 
     private withEtag(res: HttpResponse<unknown>, operation: string): PolicyWithEtag {
-        const policy = this.parse(res, this.schemaFor("policySchema", policySchema), operation) as Policy;
+        const policy = this.responses.parse(res, this.responses.schema("policySchema", policySchema), operation) as Policy;
         return { policy, etag: res.headers["etag"] ?? "" };
     }
-
-    private parse<S extends z.ZodType>(res: HttpResponse<unknown>, schema: S, operation: string): z.infer<S> {
-        const r = schema.safeParse(res.body);
-        if (!r.success) throw this.invalid(res, operation, describeIssues(r.error));
-        return r.data;
-    }
-
-    private check<S extends z.ZodType>(schema: S, value: unknown, operation: string, where: string): z.infer<S> {
-        const r = schema.safeParse(value);
-        if (!r.success) {
-            throw new IbmCloudError({ operation, status: 200, code: "unexpected_response", ibmMessage: `${where}: ${describeIssues(r.error)}` });
-        }
-        return r.data;
-    }
-
-    private invalid(res: HttpResponse<unknown>, operation: string, why: string): IbmCloudError {
-        return new IbmCloudError({
-            operation,
-            status: res.status,
-            code: "unexpected_response",
-            ibmMessage: `IBM Cloud answered with an unexpected body: ${why}`,
-            traceId: res.headers["transaction-id"] ?? res.correlationId,
-        });
-    }
 }
 
-function describeIssues(error: z.ZodError): string {
-    return error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`)
-        .join("; ");
-}
-
-function enc(id: string): string {
-    if (typeof id !== "string" || id === "") throw new Error("an id is required");
-    return encodeURIComponent(id);
-}
-
-function requireEtag(etag: string, operation: string): void {
+export function requireEtag(etag: string, operation: string): void {
     if (typeof etag !== "string" || etag === "") {
         throw new IbmCloudError({
             operation,
@@ -524,14 +456,6 @@ function requireEtag(etag: string, operation: string): void {
             ibmMessage: 'an entity tag is required for If-Match (read the object first, or pass "*")',
         });
     }
-}
-
-/**
- * A fresh API key value shaped like IBM's own (44 characters of [A-Za-z0-9_-], 264 random bits). The
- * resources choose the value themselves so that a create whose answer is lost can be found again by it.
- */
-export function newApiKeyValue(): string {
-    return crypto.randomBytes(33).toString("base64url");
 }
 
 /**
@@ -555,4 +479,12 @@ export function holds(live: unknown, wanted: unknown): boolean {
         return Object.entries(wanted as Record<string, unknown>).every(([k, v]) => v === undefined || holds((live as Record<string, unknown>)[k], v));
     }
     return live === wanted || ((live === undefined || live === null) && wanted === "");
+}
+
+/**
+ * A fresh API key value shaped like IBM's own (44 characters of [A-Za-z0-9_-], 264 random bits). The
+ * resources choose the value themselves so that a create whose answer is lost can be found again by it.
+ */
+export function newApiKeyValue(): string {
+    return crypto.randomBytes(33).toString("base64url");
 }

@@ -6,7 +6,7 @@
 // emulator stores.
 import { z } from "zod";
 
-export interface ServiceId {
+export interface ServiceIdEntity {
     id: string;
     iam_id: string;
     entity_tag: string;
@@ -220,3 +220,6 @@ export function sameGrant(policy: PolicyBody, body: PolicyBody): boolean {
         });
     return key(policy) === key(body);
 }
+
+/** @deprecated Renamed `ServiceIdEntity` (the resource class `ServiceId` is the Pulumi resource). */
+export type ServiceId = ServiceIdEntity;

@@ -1,12 +1,13 @@
 // The KMS client for Key Protect (`kms`) and HPCS (`hs-crypto`): keys, key actions (wrap, unwrap,
 // rewrap, rotate), key rings and key policies. Its wire types are in ./kmsWire (re-exported here).
-import { z } from "zod";
 import * as crypto from "crypto";
 import { HttpClient, HttpMethod, HttpResponse, QueryValue } from "./http";
-import { hideField, IbmCloudError, isNotFound } from "./errors";
+import { IbmCloudError, isNotFound } from "./errors";
 import { createdSince, createWithRecovery } from "./createRecovery";
 import { CloudSettings, KmsService, kmsEndpointFromSettings } from "./config";
-import { decodeJwtPayload, IamTokenManager } from "./tokenManager";
+import { IamTokenManager } from "./tokenManager";
+import { BearerAuth, BearerTokenSource, collectPages, pathSegment, ResponseReader } from "./authenticatedCall";
+import { retrying, sleep as realSleep } from "./backoff";
 import {
     aadOf,
     bytesIn,
@@ -18,9 +19,9 @@ import {
     KMS_POLICY_TYPE,
     KmsActionOptions,
     KmsBytes,
-    KmsKey,
+    KmsKeyResource,
     KmsKeyPolicies,
-    KmsKeyRing,
+    KmsKeyRingResource,
     keySchema,
     UnwrapResult,
     versionOf,
@@ -28,19 +29,11 @@ import {
 
 export * from "./kmsWire";
 
-export interface KmsClientOptions {
+export interface KmsClientOptions extends BearerTokenSource {
     /** KMS base URL (see `kmsEndpointFor`). */
     endpoint: string;
     /** Instance GUID, sent as `bluemix-instance`. */
     instanceId: string;
-    /** Supplies a current IAM access token (usually `tokenManager.getToken()`). */
-    tokenSource: () => Promise<string>;
-    /**
-     * Drops the cached token (usually `tokenManager.invalidate()`). Given, a call refused with 401 gets
-     * one fresh token and is sent once more: a token the client still thought valid may have expired
-     * at IBM (clock skew). A token obtained that way and refused again is a missing grant, not expiry.
-     */
-    invalidateToken?: () => void;
     /** `x-kms-key-ring`; IBM's default ring when absent. */
     keyRing?: string;
     httpClient?: HttpClient;
@@ -58,37 +51,49 @@ export interface WaitUntilAuthorizedOptions {
     now?: () => number;
 }
 
-const MAX_PAGES = 1000;
+/** Where a KMS client points: the instance's endpoint and GUID, and the key ring its key calls use. */
+export interface KmsClientTarget {
+    endpoint: string;
+    instanceId: string;
+    keyRing?: string;
+}
 
 export class KmsClient {
     readonly endpoint: string;
     readonly instanceId: string;
     readonly keyRing: string | undefined;
     readonly http: HttpClient;
-    /** How often a 401 led to a fresh token and a second attempt (a token refused before the client thought it expired). */
-    readonly stats = { retriesAfter401: 0 };
-    private readonly tokenSource: () => Promise<string>;
-    private readonly invalidateToken: (() => void) | undefined;
-    /** The last token refused with 401 and the one fetched in its place (hidden: tokens). */
-    private after401!: After401 | undefined;
+    private readonly auth: BearerAuth;
     private readonly pageSize: number;
-    /** Response schemas, built on first use per client: building a zod object schema costs far more than parsing with it, and none may live at module scope (closure serialization). */
-    private readonly schemas: { [name: string]: z.ZodType } = {};
+    private readonly responses = new ResponseReader("KMS", "correlation-id");
 
     constructor(options: KmsClientOptions) {
         this.endpoint = options.endpoint.replace(/\/+$/, "");
         this.instanceId = options.instanceId;
         this.keyRing = options.keyRing;
-        this.tokenSource = options.tokenSource;
-        this.invalidateToken = options.invalidateToken;
-        hideField(this, "after401", undefined);
+        this.auth = new BearerAuth(options);
         this.http = options.httpClient ?? new HttpClient();
         this.pageSize = options.pageSize ?? 200;
     }
 
-    private schemaFor<T extends z.ZodType>(name: string, build: () => T): T {
-        if (!this.schemas[name]) this.schemas[name] = build();
-        return this.schemas[name] as T;
+    /** How often a 401 led to a fresh token and a second attempt (a token refused before the client thought it expired). */
+    get stats(): { retriesAfter401: number } {
+        return this.auth.stats;
+    }
+
+    /**
+     * A client for `target` that authenticates with `tokens` (sharing its HTTP client); a token refused
+     * with 401 is replaced once by a fresh one.
+     */
+    static withTokens(tokens: IamTokenManager, target: KmsClientTarget): KmsClient {
+        return new KmsClient({
+            endpoint: target.endpoint,
+            instanceId: target.instanceId,
+            tokenSource: () => tokens.getToken(),
+            invalidateToken: () => tokens.invalidate(),
+            httpClient: tokens.http,
+            ...(target.keyRing !== undefined ? { keyRing: target.keyRing } : {}),
+        });
     }
 
     /**
@@ -100,12 +105,9 @@ export class KmsClient {
         settings: CloudSettings,
         target: { service: KmsService; instanceId: string; region?: string; keyRing?: string },
     ): KmsClient {
-        return new KmsClient({
+        return KmsClient.withTokens(tokens, {
             endpoint: kmsEndpointFromSettings(settings, target),
             instanceId: target.instanceId,
-            tokenSource: () => tokens.getToken(),
-            invalidateToken: () => tokens.invalidate(),
-            httpClient: tokens.http,
             ...(target.keyRing !== undefined ? { keyRing: target.keyRing } : {}),
         });
     }
@@ -115,7 +117,7 @@ export class KmsClient {
      * When the answer is lost (`outcomeUnknown`), a live key of the same name, type and description
      * created since the first attempt is adopted; with none, the create is sent again.
      */
-    async createKey(input: CreateKeyInput): Promise<KmsKey> {
+    async createKey(input: CreateKeyInput): Promise<KmsKeyResource> {
         const resource: { [k: string]: unknown } = {
             type: KMS_KEY_TYPE,
             name: input.name,
@@ -124,7 +126,7 @@ export class KmsClient {
         if (input.description !== undefined) resource.description = input.description;
         if (input.expirationDate !== undefined) resource.expirationDate = input.expirationDate;
         if (input.payload !== undefined) resource.payload = input.payload;
-        return createWithRecovery<KmsKey>({
+        return createWithRecovery<KmsKeyResource>({
             operation: "create KMS key",
             send: async () => {
                 const res = await this.call("create KMS key", "POST", "/api/v2/keys", {
@@ -148,33 +150,30 @@ export class KmsClient {
     }
 
     /** All keys of the instance (and key ring), following offset paging. */
-    async listKeys(): Promise<KmsKey[]> {
-        const out: KmsKey[] = [];
-        for (let page = 0; page < MAX_PAGES; page++) {
-            const batch = await this.listPage(page * this.pageSize, this.pageSize);
-            out.push(...batch);
-            if (batch.length < this.pageSize) break;
-        }
-        return out;
+    async listKeys(): Promise<KmsKeyResource[]> {
+        return collectPages(0, async (offset: number) => {
+            const items = await this.listPage(offset, this.pageSize);
+            return items.length < this.pageSize ? { items } : { items, next: offset + this.pageSize };
+        });
     }
 
     /** One key, with its payload when it is a standard key the caller may read. */
-    async getKey(id: string): Promise<KmsKey> {
-        const res = await this.call("get KMS key", "GET", `/api/v2/keys/${enc(id)}`);
+    async getKey(id: string): Promise<KmsKeyResource> {
+        const res = await this.call("get KMS key", "GET", `/api/v2/keys/${pathSegment(id)}`);
         const key = this.firstKey(res, "get KMS key");
         if (typeof key.payload === "string") this.http.addSecret(key.payload);
         return key;
     }
 
-    async getKeyMetadata(id: string): Promise<KmsKey> {
-        const res = await this.call("get KMS key metadata", "GET", `/api/v2/keys/${enc(id)}/metadata`);
+    async getKeyMetadata(id: string): Promise<KmsKeyResource> {
+        const res = await this.call("get KMS key metadata", "GET", `/api/v2/keys/${pathSegment(id)}/metadata`);
         return this.firstKey(res, "get KMS key metadata");
     }
 
     /** Deletes a key; `force` also deletes keys still protecting resources. Returns false when already gone (404/410). */
     async deleteKey(id: string, options: { force?: boolean } = {}): Promise<boolean> {
         try {
-            await this.call("delete KMS key", "DELETE", `/api/v2/keys/${enc(id)}`, { query: { force: options.force ? "true" : undefined } });
+            await this.call("delete KMS key", "DELETE", `/api/v2/keys/${pathSegment(id)}`, { query: { force: options.force ? "true" : undefined } });
             return true;
         } catch (err) {
             if (isNotFound(err)) return false;
@@ -232,9 +231,9 @@ export class KmsClient {
      * its new `keyVersion` and `lastRotateDate`. An imported root key needs new material (`payload`, base64).
      * Not retried after a lost answer: a replay would rotate twice.
      */
-    async rotate(keyId: string, options: { payload?: string } = {}): Promise<KmsKey> {
+    async rotate(keyId: string, options: { payload?: string } = {}): Promise<KmsKeyResource> {
         const body = options.payload !== undefined ? { payload: options.payload } : undefined;
-        const res = await this.call("rotate KMS key", "POST", `/api/v2/keys/${enc(keyId)}/actions/rotate`, {
+        const res = await this.call("rotate KMS key", "POST", `/api/v2/keys/${pathSegment(keyId)}/actions/rotate`, {
             json: body,
             contentType: "application/vnd.ibm.kms.key_action_rotate+json",
             headers: { prefer: "return=representation" },
@@ -252,7 +251,7 @@ export class KmsClient {
      */
     async createKeyRing(id: string): Promise<boolean> {
         try {
-            await this.call("create KMS key ring", "POST", `/api/v2/key_rings/${enc(id)}`, { idempotent: true, noKeyRing: true });
+            await this.call("create KMS key ring", "POST", `/api/v2/key_rings/${pathSegment(id)}`, { idempotent: true, noKeyRing: true });
             return true;
         } catch (err) {
             if (err instanceof IbmCloudError && err.status === 409 && err.code === "KEY_RING_ALREADY_EXISTS_ERR") return (err.attempts ?? 1) > 1;
@@ -261,13 +260,13 @@ export class KmsClient {
     }
 
     /** The instance's key rings, `default` included. */
-    async listKeyRings(): Promise<KmsKeyRing[]> {
+    async listKeyRings(): Promise<KmsKeyRingResource[]> {
         const res = await this.call("list KMS key rings", "GET", "/api/v2/key_rings", { noKeyRing: true });
         const body = this.parseCollection(res, "list KMS key rings");
         return (body.resources ?? []).map((r, i) => {
             const o = r as { id?: unknown; creationDate?: unknown; createdBy?: unknown };
-            if (!o || typeof o.id !== "string") throw this.invalid(res, "list KMS key rings", `resources[${i}].id: expected a string`);
-            const ring: KmsKeyRing = { id: o.id };
+            if (!o || typeof o.id !== "string") throw this.responses.invalid(res, "list KMS key rings", `resources[${i}].id: expected a string`);
+            const ring: KmsKeyRingResource = { id: o.id };
             if (typeof o.creationDate === "string") ring.creationDate = o.creationDate;
             if (typeof o.createdBy === "string") ring.createdBy = o.createdBy;
             return ring;
@@ -280,7 +279,7 @@ export class KmsClient {
      */
     async deleteKeyRing(id: string, options: { force?: boolean } = {}): Promise<boolean> {
         try {
-            await this.call("delete KMS key ring", "DELETE", `/api/v2/key_rings/${enc(id)}`, {
+            await this.call("delete KMS key ring", "DELETE", `/api/v2/key_rings/${pathSegment(id)}`, {
                 query: { force: options.force ? "true" : undefined },
                 noKeyRing: true,
             });
@@ -295,7 +294,7 @@ export class KmsClient {
 
     /** The key's rotation and dual-authorization-delete policies (absent when never set). */
     async getKeyPolicies(keyId: string): Promise<KmsKeyPolicies> {
-        const res = await this.call("get KMS key policies", "GET", `/api/v2/keys/${enc(keyId)}/policies`);
+        const res = await this.call("get KMS key policies", "GET", `/api/v2/keys/${pathSegment(keyId)}/policies`);
         return this.parsePolicies(res, "get KMS key policies");
     }
 
@@ -307,7 +306,7 @@ export class KmsClient {
         }
         if (policies.dualAuthDelete) resources.push({ type: KMS_POLICY_TYPE, dualAuthDelete: { enabled: policies.dualAuthDelete.enabled } });
         if (resources.length === 0) throw new Error("setKeyPolicies: give rotation and/or dualAuthDelete");
-        const res = await this.call("set KMS key policies", "PUT", `/api/v2/keys/${enc(keyId)}/policies`, {
+        const res = await this.call("set KMS key policies", "PUT", `/api/v2/keys/${pathSegment(keyId)}/policies`, {
             json: { metadata: { collectionType: KMS_POLICY_TYPE, collectionTotal: resources.length }, resources },
             contentType: KMS_POLICY_TYPE,
             // setting the same policies twice leaves the same state
@@ -324,16 +323,13 @@ export class KmsClient {
     async waitUntilAuthorized(options: WaitUntilAuthorizedOptions = {}): Promise<void> {
         const timeoutMs = options.timeoutMs ?? 60_000;
         const maxInterval = options.maxIntervalMs ?? 5_000;
-        let interval = options.initialIntervalMs ?? 500;
+        const initialInterval = options.initialIntervalMs ?? 500;
         const now = options.now ?? (() => Date.now());
-        const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
         const deadline = now() + timeoutMs;
-        for (let attempt = 1; ; attempt++) {
-            try {
-                await this.listPage(0, 1);
-                return;
-            } catch (err) {
-                if (!(err instanceof IbmCloudError) || (err.status !== 401 && err.status !== 403)) throw err;
+        await retrying(
+            () => this.listPage(0, 1),
+            (err, attempt) => {
+                if (!(err instanceof IbmCloudError) || (err.status !== 401 && err.status !== 403)) return undefined;
                 const remaining = deadline - now();
                 if (remaining <= 0) {
                     throw err.withContext({
@@ -342,91 +338,49 @@ export class KmsClient {
                         note: `still not authorized after ${Math.round(timeoutMs / 1000)} s; check that an access policy grants this identity a role on instance ${this.instanceId}`,
                     });
                 }
-                await sleep(Math.min(interval, remaining));
-                interval = Math.min(interval * 2, maxInterval);
-            }
-        }
+                return Math.min(initialInterval * 2 ** (attempt - 1), maxInterval, remaining);
+            },
+            options.sleep ?? realSleep,
+        );
     }
 
     // ---------- plumbing ----------
 
-    private async listPage(offset: number, limit: number): Promise<KmsKey[]> {
+    private async listPage(offset: number, limit: number): Promise<KmsKeyResource[]> {
         const res = await this.call("list KMS keys", "GET", "/api/v2/keys", { query: { limit, offset } });
         const body = this.parseCollection(res, "list KMS keys");
-        const schema = this.schemaFor("keySchema", keySchema);
+        const schema = this.responses.schema("keySchema", keySchema);
         return (body.resources ?? []).map((r, i) => {
             const parsed = schema.safeParse(r);
-            if (!parsed.success) throw this.invalid(res, "list KMS keys", `resources[${i}]: ${parsed.error.issues[0]?.message ?? "invalid"}`);
-            return parsed.data as KmsKey;
+            if (!parsed.success) throw this.responses.invalid(res, "list KMS keys", `resources[${i}]: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+            return parsed.data as KmsKeyResource;
         });
     }
 
-    /** An authenticated KMS call with the instance headers; a 401 on a token that may have expired at IBM is retried once with a fresh one. */
+    /** An authenticated KMS call with the instance headers (a 401 gets one fresh token: see BearerAuth). */
     async call(operation: string, method: HttpMethod, path: string, extra: KmsCallExtra = {}): Promise<HttpResponse<unknown>> {
-        const token = await this.tokenSource();
-        try {
-            return await this.send(token, operation, method, path, extra);
-        } catch (err) {
-            if (!(err instanceof IbmCloudError) || err.status !== 401 || !this.invalidateToken) throw err;
-            const fresh = await this.freshTokenAfter401(token);
-            if (fresh === undefined) throw err;
-            this.stats.retriesAfter401++;
-            // a 401 is decided before the service acts, so even a create may be sent again
-            return this.send(fresh, operation, method, path, extra);
-        }
-    }
-
-    /**
-     * One new token per refused token, shared by every call refused with it; undefined when asking again
-     * cannot help: the token was itself fetched after a 401 and refused again within half its lifetime
-     * (then the identity lacks access; later, it may simply have expired too).
-     */
-    private async freshTokenAfter401(stale: string): Promise<string | undefined> {
-        const last = this.after401;
-        if (last && last.stale === stale) return last.fresh.then((v) => (v === stale ? undefined : v));
-        if (last && last.freshValue === stale && Date.now() - last.freshAt! < last.freshLifetimeMs! / 2) return undefined;
-        const entry: After401 = {
-            stale,
-            fresh: (async () => {
-                // a call sent just before a refresh may come back refused after it: then the new token is the answer
-                const current = await this.tokenSource();
-                if (current !== stale) return current;
-                this.invalidateToken!();
-                return this.tokenSource();
-            })(),
-        };
-        this.after401 = entry;
-        const v = await entry.fresh;
-        if (entry.freshValue === undefined) {
-            entry.freshValue = v;
-            entry.freshAt = Date.now();
-            entry.freshLifetimeMs = lifetimeMsOf(v);
-        }
-        return v === stale ? undefined : v;
-    }
-
-    private send(token: string, operation: string, method: HttpMethod, path: string, extra: KmsCallExtra): Promise<HttpResponse<unknown>> {
-        const correlationId = cryptoRandomId();
-        const headers: { [k: string]: string } = {
-            Authorization: `Bearer ${token}`,
-            "bluemix-instance": this.instanceId,
-            "correlation-id": correlationId,
-            ...(extra.headers ?? {}),
-        };
-        if (this.keyRing && !extra.noKeyRing) headers["x-kms-key-ring"] = this.keyRing;
-        const contentType = extra.contentType ?? KMS_KEY_TYPE;
-        if (extra.json !== undefined) headers["content-type"] = contentType;
-        return this.http.request({
-            operation,
-            method,
-            url: `${this.endpoint}${path}`,
-            query: extra.query,
-            json: extra.json,
-            headers,
-            ...(extra.json !== undefined ? { contentType } : {}),
-            ...(extra.idempotent !== undefined ? { idempotent: extra.idempotent } : {}),
-            correlationId,
-            secrets: [token, ...(extra.secrets ?? [])],
+        return this.auth.send(this.http, () => {
+            const correlationId = crypto.randomUUID();
+            const headers: { [k: string]: string } = {
+                "bluemix-instance": this.instanceId,
+                "correlation-id": correlationId,
+                ...(extra.headers ?? {}),
+            };
+            if (this.keyRing && !extra.noKeyRing) headers["x-kms-key-ring"] = this.keyRing;
+            const contentType = extra.contentType ?? KMS_KEY_TYPE;
+            if (extra.json !== undefined) headers["content-type"] = contentType;
+            return {
+                operation,
+                method,
+                url: `${this.endpoint}${path}`,
+                query: extra.query,
+                json: extra.json,
+                headers,
+                ...(extra.json !== undefined ? { contentType } : {}),
+                ...(extra.idempotent !== undefined ? { idempotent: extra.idempotent } : {}),
+                correlationId,
+                secrets: extra.secrets ?? [],
+            };
         });
     }
 
@@ -438,7 +392,7 @@ export class KmsClient {
         body: { [k: string]: unknown },
         secrets: string[] = [],
     ): Promise<HttpResponse<unknown>> {
-        return this.call(operation, "POST", `/api/v2/keys/${enc(keyId)}/actions/${action}`, {
+        return this.call(operation, "POST", `/api/v2/keys/${pathSegment(keyId)}/actions/${action}`, {
             json: body,
             contentType: `application/vnd.ibm.kms.key_action_${action}+json`,
             idempotent: true,
@@ -448,7 +402,7 @@ export class KmsClient {
 
     private field(res: HttpResponse<unknown>, operation: string, name: string): string {
         const v = (res.body as { [k: string]: unknown } | null)?.[name];
-        if (typeof v !== "string" || v === "") throw this.invalid(res, operation, `${name}: expected a base64 string`);
+        if (typeof v !== "string" || v === "") throw this.responses.invalid(res, operation, `${name}: expected a base64 string`);
         return v;
     }
 
@@ -466,27 +420,17 @@ export class KmsClient {
     }
 
     private parseCollection(res: HttpResponse<unknown>, operation: string): { resources?: unknown[] } {
-        const r = this.schemaFor("collectionSchema", collectionSchema).safeParse(res.body);
-        if (!r.success) throw this.invalid(res, operation, r.error.issues[0]?.message ?? "not a KMS collection");
+        const r = this.responses.schema("collectionSchema", collectionSchema).safeParse(res.body);
+        if (!r.success) throw this.responses.invalid(res, operation, r.error.issues[0]?.message ?? "not a KMS collection");
         return r.data as { resources?: unknown[] };
     }
 
-    private firstKey(res: HttpResponse<unknown>, operation: string): KmsKey {
+    private firstKey(res: HttpResponse<unknown>, operation: string): KmsKeyResource {
         const body = this.parseCollection(res, operation);
         const first = body.resources?.[0];
-        const r = this.schemaFor("keySchema", keySchema).safeParse(first);
-        if (!r.success) throw this.invalid(res, operation, `resources[0]: ${r.error.issues[0]?.message ?? "missing"}`);
-        return r.data as KmsKey;
-    }
-
-    private invalid(res: HttpResponse<unknown>, operation: string, why: string): IbmCloudError {
-        return new IbmCloudError({
-            operation,
-            status: res.status,
-            code: "unexpected_response",
-            ibmMessage: `KMS answered with an unexpected body: ${why}`,
-            traceId: res.headers["correlation-id"] ?? res.correlationId,
-        });
+        const r = this.responses.schema("keySchema", keySchema).safeParse(first);
+        if (!r.success) throw this.responses.invalid(res, operation, `resources[0]: ${r.error.issues[0]?.message ?? "missing"}`);
+        return r.data as KmsKeyResource;
     }
 }
 
@@ -500,32 +444,4 @@ export interface KmsCallExtra {
     idempotent?: boolean;
     /** Instance-level calls (key rings) go without `x-kms-key-ring`. */
     noKeyRing?: boolean;
-}
-
-interface After401 {
-    stale: string;
-    fresh: Promise<string>;
-    freshValue?: string;
-    freshAt?: number;
-    freshLifetimeMs?: number;
-}
-
-/** A JWT's lifetime (exp - iat) in ms; unknown (not a JWT) counts as an hour. */
-function lifetimeMsOf(token: string): number {
-    try {
-        const c = decodeJwtPayload(token);
-        if (typeof c.exp === "number" && typeof c.iat === "number" && c.exp > c.iat) return (c.exp - c.iat) * 1000;
-    } catch {
-        // not a JWT: fall through
-    }
-    return 3_600_000;
-}
-
-function cryptoRandomId(): string {
-    return crypto.randomUUID();
-}
-
-function enc(id: string): string {
-    if (typeof id !== "string" || id === "") throw new Error("a key id is required");
-    return encodeURIComponent(id);
 }

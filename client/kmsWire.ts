@@ -5,7 +5,7 @@ import { z } from "zod";
 
 export const KMS_KEY_TYPE = "application/vnd.ibm.kms.key+json";
 
-export interface KmsKey {
+export interface KmsKeyResource {
     id: string;
     name: string;
     description?: string;
@@ -62,7 +62,7 @@ export interface UnwrapResult {
     rewrapped?: { ciphertext: Buffer; keyVersion: string };
 }
 
-export interface KmsKeyRing {
+export interface KmsKeyRingResource {
     id: string;
     creationDate?: string;
     createdBy?: string;
@@ -117,3 +117,8 @@ export function versionOf(body: unknown, field: string): string | undefined {
     const v = (body as { [k: string]: { id?: unknown } | undefined } | null)?.[field]?.id;
     return typeof v === "string" ? v : undefined;
 }
+
+/** @deprecated Renamed `KmsKeyResource` (the resource class `KmsKey` is the Pulumi resource). */
+export type KmsKey = KmsKeyResource;
+/** @deprecated Renamed `KmsKeyRingResource` (the resource class `KmsKeyRing` is the Pulumi resource). */
+export type KmsKeyRing = KmsKeyRingResource;

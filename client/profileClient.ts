@@ -7,7 +7,7 @@ import { IbmCloudError, isEtagMismatch, isNotFound } from "./errors";
 import { HttpResponse } from "./http";
 import { IamClient, queryParamOf } from "./iamClient";
 
-export interface TrustedProfile {
+export interface TrustedProfileEntity {
     id: string;
     iam_id: string;
     entity_tag: string;
@@ -127,14 +127,14 @@ const MAX_PAGES = 1000;
 export class TrustedProfileClient {
     constructor(readonly iam: IamClient) {}
 
-    async createProfile(body: CreateTrustedProfileBody): Promise<TrustedProfile> {
+    async createProfile(body: CreateTrustedProfileBody): Promise<TrustedProfileEntity> {
         const account_id = body.account_id ?? (await this.iam.accountId());
         const operation = "create trusted profile";
-        return createWithRecovery<TrustedProfile>({
+        return createWithRecovery<TrustedProfileEntity>({
             operation,
             send: async () => {
                 const res = await this.iam.call(operation, "POST", "/v1/profiles", { json: { ...body, account_id } });
-                return parse(res, trustedProfileSchema(), operation) as TrustedProfile;
+                return parse(res, trustedProfileSchema(), operation) as TrustedProfileEntity;
             },
             // names are unique in an account: what a lost attempt made carries our name
             lookup: async (since) => (await this.listProfiles({ accountId: account_id, name: body.name })).filter((p) => createdSince(p.created_at, since)),
@@ -143,10 +143,10 @@ export class TrustedProfileClient {
     }
 
     /** Every profile of the account (all pages), optionally only the one named exactly `name`. */
-    async listProfiles(filter: { accountId?: string; name?: string } = {}): Promise<TrustedProfile[]> {
+    async listProfiles(filter: { accountId?: string; name?: string } = {}): Promise<TrustedProfileEntity[]> {
         const operation = "list trusted profiles";
         const account_id = filter.accountId ?? (await this.iam.accountId());
-        const out: TrustedProfile[] = [];
+        const out: TrustedProfileEntity[] = [];
         let pagetoken: string | undefined;
         for (let page = 0; page < MAX_PAGES; page++) {
             const res = await this.iam.call<Record<string, unknown>>(operation, "GET", "/v1/profiles", {
@@ -154,7 +154,7 @@ export class TrustedProfileClient {
             });
             const items = res.body?.profiles;
             if (!Array.isArray(items)) throw unexpected(res, operation, "the response has no profiles list");
-            for (const item of items) out.push(parse(res, trustedProfileSchema(), operation, item) as TrustedProfile);
+            for (const item of items) out.push(parse(res, trustedProfileSchema(), operation, item) as TrustedProfileEntity);
             const next = queryParamOf(res.body?.next, "pagetoken");
             if (!next || next === pagetoken || items.length === 0) break;
             pagetoken = next;
@@ -162,17 +162,17 @@ export class TrustedProfileClient {
         return filter.name === undefined ? out : out.filter((p) => p.name === filter.name);
     }
 
-    async getProfile(id: string): Promise<TrustedProfile> {
+    async getProfile(id: string): Promise<TrustedProfileEntity> {
         const operation = "get trusted profile";
-        return parse(await this.iam.call(operation, "GET", `/v1/profiles/${enc(id)}`), trustedProfileSchema(), operation) as TrustedProfile;
+        return parse(await this.iam.call(operation, "GET", `/v1/profiles/${enc(id)}`), trustedProfileSchema(), operation) as TrustedProfileEntity;
     }
 
     /** Updates with `If-Match: etag`; a stale tag fails with 412 (or 409). A replay that finds its own write applied succeeds. */
-    async updateProfile(id: string, etag: string, body: UpdateTrustedProfileBody): Promise<TrustedProfile> {
+    async updateProfile(id: string, etag: string, body: UpdateTrustedProfileBody): Promise<TrustedProfileEntity> {
         const operation = "update trusted profile";
         try {
             const res = await this.iam.call(operation, "PUT", `/v1/profiles/${enc(id)}`, { json: body, headers: { "If-Match": etag } });
-            return parse(res, trustedProfileSchema(), operation) as TrustedProfile;
+            return parse(res, trustedProfileSchema(), operation) as TrustedProfileEntity;
         } catch (err) {
             if (!(err instanceof IbmCloudError) || !err.outcomeUnknown || !isEtagMismatch(err)) throw err;
             const live = await this.getProfile(id);

@@ -59,8 +59,7 @@ export function decodeJwtPayload(token: string): Record<string, unknown> {
     if (parts.length !== 3 || !parts[1]) throw new Error("the access token is not a JWT");
     let payload: unknown;
     try {
-        const b64 = parts[1].replace(/-/g, "+").replace(/_/g, "/");
-        payload = JSON.parse(Buffer.from(b64, "base64").toString("utf8"));
+        payload = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
     } catch {
         throw new Error("the access token's payload is not base64url JSON");
     }

@@ -13,6 +13,7 @@ import { canResolveOffline, normalizeRoleName, resolveRole } from "./policy/role
 import { CloudSession } from "./core/session";
 import { schemaOnce, validate } from "./check/validate";
 import { compact, containsUnknown, UNKNOWN } from "./core/props";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
 
@@ -285,6 +286,25 @@ export const accessPolicyProvider = new AccessPolicyProvider();
 
 // ---------- resource ----------
 
+/** AccessPolicy's type name and outputs: the props its constructor hands to Pulumi are derived from them. */
+const ACCESS_POLICY = resourceShape<AccessPolicyOutputs>("AccessPolicy", {
+    policyId: true,
+    etag: true,
+    href: true,
+    state: true,
+    roleCrns: true,
+    subjectIamId: true,
+    accountId: true,
+    createdAt: true,
+    lastModifiedAt: true,
+    serviceId: true,
+    iamId: true,
+    roles: true,
+    resource: true,
+    description: true,
+    adoptExisting: true,
+});
+
 /**
  * An IAM access policy granting `roles` on `resource` to a service ID (or any IAM id).
  *
@@ -297,7 +317,7 @@ export const accessPolicyProvider = new AccessPolicyProvider();
  * ```
  * Role and resource changes update the policy in place; a new subject replaces it.
  */
-export class AccessPolicy extends pulumi.dynamic.Resource {
+export class AccessPolicy extends pulumi.dynamic.Resource implements OutputsOf<AccessPolicyOutputs> {
     declare readonly policyId: pulumi.Output<string>;
     declare readonly etag: pulumi.Output<string>;
     declare readonly href: pulumi.Output<string>;
@@ -315,27 +335,14 @@ export class AccessPolicy extends pulumi.dynamic.Resource {
     declare readonly adoptExisting: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: AccessPolicyArgs, opts?: pulumi.CustomResourceOptions) {
-        // Every output key is listed, arguments included: a get() passes no arguments, and only the keys
-        // given here receive values from the engine.
-        const props: Record<string, unknown> = {
-            ...args,
-            serviceId: args.serviceId,
-            iamId: args.iamId,
-            roles: args.roles,
-            resource: args.resource,
-            description: args.description,
-            adoptExisting: args.adoptExisting,
-            policyId: undefined,
-            etag: undefined,
-            href: undefined,
-            state: undefined,
-            roleCrns: undefined,
-            subjectIamId: undefined,
-            accountId: undefined,
-            createdAt: undefined,
-            lastModifiedAt: undefined,
-        };
-        super(providerForDeployment(accessPolicyProvider), name, props, opts, "ibmcloud-iam", "AccessPolicy");
+        super(
+            providerForDeployment(accessPolicyProvider),
+            name,
+            resourceProps(ACCESS_POLICY, args),
+            resourceOptions(ACCESS_POLICY, opts),
+            "ibmcloud-iam",
+            ACCESS_POLICY.type,
+        );
     }
 
     /** Uses an existing policy by its id without managing it (the engine reads it; destroy leaves it alone). */

@@ -21,6 +21,7 @@ import { descriptionField, rolesField } from "./check/fields";
 import { CheckFailure, schemaOnce, validate } from "./check/validate";
 import { sameSet } from "./core/diff";
 import { compact, containsUnknown, UNKNOWN } from "./core/props";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
 
@@ -311,6 +312,29 @@ export const authorizationPolicyProvider = new AuthorizationPolicyProvider();
 
 // ---------- resource ----------
 
+/** AuthorizationPolicy's type name and outputs: the props its constructor hands to Pulumi are derived from them. */
+const AUTHORIZATION_POLICY = resourceShape<AuthorizationPolicyOutputs>("AuthorizationPolicy", {
+    sourceServiceName: true,
+    sourceServiceInstance: true,
+    sourceResourceGroupId: true,
+    sourceResourceType: true,
+    targetServiceName: true,
+    targetServiceInstance: true,
+    targetResourceType: true,
+    targetResource: true,
+    roles: true,
+    description: true,
+    adoptExisting: true,
+    policyId: true,
+    etag: true,
+    href: true,
+    state: true,
+    roleCrns: true,
+    accountId: true,
+    createdAt: true,
+    lastModifiedAt: true,
+});
+
 /**
  * A service-to-service authorization: the source service (or one instance of it) may use a Key Protect
  * or HPCS instance, or one key in it, with `roles` (default Reader).
@@ -324,7 +348,7 @@ export const authorizationPolicyProvider = new AuthorizationPolicyProvider();
  * ```
  * Roles and description update in place; a new source or target replaces the policy.
  */
-export class AuthorizationPolicy extends pulumi.dynamic.Resource {
+export class AuthorizationPolicy extends pulumi.dynamic.Resource implements OutputsOf<AuthorizationPolicyOutputs> {
     declare readonly policyId: pulumi.Output<string>;
     declare readonly etag: pulumi.Output<string>;
     declare readonly href: pulumi.Output<string>;
@@ -346,30 +370,14 @@ export class AuthorizationPolicy extends pulumi.dynamic.Resource {
     declare readonly adoptExisting: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: AuthorizationPolicyArgs, opts?: pulumi.CustomResourceOptions) {
-        // Every output key is listed: a get() passes no arguments, and only listed keys receive values.
-        const props: Record<string, unknown> = {
-            sourceServiceInstance: undefined,
-            sourceResourceGroupId: undefined,
-            sourceResourceType: undefined,
-            targetServiceInstance: undefined,
-            targetResourceType: undefined,
-            targetResource: undefined,
-            roles: undefined,
-            description: undefined,
-            adoptExisting: undefined,
-            policyId: undefined,
-            etag: undefined,
-            href: undefined,
-            state: undefined,
-            roleCrns: undefined,
-            accountId: undefined,
-            createdAt: undefined,
-            lastModifiedAt: undefined,
-            ...args,
-            sourceServiceName: args.sourceServiceName,
-            targetServiceName: args.targetServiceName,
-        };
-        super(providerForDeployment(authorizationPolicyProvider), name, props, opts, "ibmcloud-iam", "AuthorizationPolicy");
+        super(
+            providerForDeployment(authorizationPolicyProvider),
+            name,
+            resourceProps(AUTHORIZATION_POLICY, args),
+            resourceOptions(AUTHORIZATION_POLICY, opts),
+            "ibmcloud-iam",
+            AUTHORIZATION_POLICY.type,
+        );
     }
 
     /** Uses an existing authorization by its id without managing it (the engine reads it). */

@@ -1,40 +1,14 @@
 // What every dynamic resource hands to `pulumi.dynamic.Resource`: its provider, as small as Pulumi allows.
+// Pulumi serializes that object into every resource's state (`__provider`) and the plugin runs the text;
+// local modules would be copied by value (~105 KiB per resource). So, in order: **as a module** (installed
+// under node_modules: one `require` of `<package>/dist/provider/module/<resource>.js`), **by name** (this
+// repository, a linked checkout: a thin provider loading `<package>/dist/provider/<resource>.js` inside the
+// plugin), else **by value**. Why each works, and what it means for state: docs/dynamic-providers.md
+// ("How a provider travels to the plugin").
 //
-// Pulumi serializes the provider object into every resource's state (`__provider`, in its inputs and
-// its outputs) and the dynamic-provider plugin runs that text. Its closure serializer captures an object
-// by reference when the object is the `module.exports` of a module in Node's require cache whose path
-// (relative to the program's cwd) goes through node_modules: it emits `require("<package>/<path>")`,
-// the path mapped back through the package's `exports` (@pulumi/pulumi runtime/closure/createClosure.ts:
-// findNormalizedModuleNameAsync, captureModuleAsync; package.ts: getModuleFromPath). Local modules —
-// ours, whenever a program runs inside this repository: tests, examples, bench, a `file:` checkout —
-// are copied BY VALUE: the whole client layer, ~105 KiB per resource.
-//
-// So, in order:
-// 1. **as a module** (an installed package, the user's case): when the provider's file lies under
-//    node_modules and `<package>/dist/provider/module/<resource>.js` — a module whose whole export is the
-//    provider — resolves from the program's directory to that file, the real provider is handed over
-//    with that module loaded: Pulumi stores one `require(...)` of it, ~0.3 KiB;
-// 2. **by name** (this repository, a linked checkout): when `<package>/dist/provider/<resource>.js`
-//    resolves from the program's directory (through package self-reference, or a link) to the very file
-//    that defines the provider, a thin provider: an object with the same methods, each of which loads
-//    that module inside the plugin and calls the provider it exports, ~2.6 KiB;
-// 3. **by value**, anywhere else: the provider object itself.
-// The engine starts the plugin in the project directory, where the names of 1 and 2 were checked to
-// resolve. (An Automation API inline program runs in the calling process, whose working directory need
-// not be the workspace's; the plugin then resolves from the workspace's directory, as it already must for
-// undici, zod and anything else Pulumi captures by reference.) Both module paths are the state format.
-//
-// Consequences of 1 and 2 (CONTRIBUTING.md, serialization rules):
-// - the plugin runs the implementation INSTALLED where it runs, not a snapshot taken at deployment:
-//   a later `destroy` or `refresh` runs the newer code on state written by the older one (Pulumi's own
-//   rule for dynamic providers: every version must read the state of the previous ones), and fails
-//   with a message naming the package when it is no longer installed;
-// - the real provider is one object per plugin process per type (Node's module cache), so what it
-//   keeps between calls (CloudSession: settings, one IAM client, one cached token) is kept, and the
-//   plugin's configure() reaches it.
-//
-// The thin provider's functions reach nothing of this module but builtins (`path`, `module`, captured
-// by name) and the strings they close over; keep it so, or the serializer copies this module too.
+// This file stays directly in provider/: `locateProvider` looks for providers among the modules of its own
+// directory. The thin provider's functions reach nothing of this module but builtins (`path`, `module`,
+// captured by name) and the strings they close over; keep it so, or the serializer copies this module too.
 import * as fs from "fs";
 import * as path from "path";
 import * as nodeModule from "module";

@@ -13,6 +13,7 @@ import { KmsSession } from "./kms/session";
 import { schemaOnce } from "./check/validate";
 import { compact, UNKNOWN } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
 
@@ -182,12 +183,32 @@ export const kmsAccessReadyProvider = new KmsAccessReadyProvider();
 
 // ---------- resource ----------
 
+/** KmsAccessReady's type name and outputs: the props its constructor hands to Pulumi are derived from them. */
+const KMS_ACCESS_READY = resourceShape<KmsAccessReadyOutputs>(
+    "KmsAccessReady",
+    {
+        instanceId: true,
+        instanceCrn: true,
+        service: true,
+        endpoint: true,
+        apiKey: true,
+        policyId: true,
+        policyEtag: true,
+        timeoutSeconds: true,
+        iamId: true,
+        readyAt: true,
+        waitedMs: true,
+    },
+    ["apiKey"],
+);
+
 /**
  * Waits (at create, and when the key, policy or endpoint changes) until the KMS instance accepts
  * `apiKey`; fails with a timeout error naming the identity and the instance. Used by `KmsAccess`.
  */
-export class KmsAccessReady extends pulumi.dynamic.Resource {
+export class KmsAccessReady extends pulumi.dynamic.Resource implements OutputsOf<KmsAccessReadyOutputs> {
     declare readonly instanceId: pulumi.Output<string>;
+    declare readonly instanceCrn: pulumi.Output<string | undefined>;
     declare readonly service: pulumi.Output<KmsService>;
     declare readonly endpoint: pulumi.Output<string>;
     declare readonly apiKey: pulumi.Output<string>;
@@ -199,25 +220,13 @@ export class KmsAccessReady extends pulumi.dynamic.Resource {
     declare readonly waitedMs: pulumi.Output<number>;
 
     constructor(name: string, args: KmsAccessReadyArgs, opts?: pulumi.CustomResourceOptions) {
-        const props: Record<string, unknown> = {
-            service: undefined,
-            endpoint: undefined,
-            policyId: undefined,
-            policyEtag: undefined,
-            timeoutSeconds: undefined,
-            iamId: undefined,
-            readyAt: undefined,
-            waitedMs: undefined,
-            ...args,
-            apiKey: pulumi.secret(args.apiKey),
-        };
         super(
             providerForDeployment(kmsAccessReadyProvider),
             name,
-            props,
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }),
+            resourceProps(KMS_ACCESS_READY, args),
+            resourceOptions(KMS_ACCESS_READY, opts),
             "ibmcloud-iam",
-            "KmsAccessReady",
+            KMS_ACCESS_READY.type,
         );
     }
 }

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { KmsService } from "../client/config";
 import { appendErrorNote, isNotFound } from "../client/errors";
-import { KmsClient, KmsKeyPolicies, KmsKey as KmsKeyResource } from "../client/kmsClient";
+import { KmsClient, KmsKeyPolicies, KmsKeyResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./core/session";
 import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
@@ -19,6 +19,7 @@ import { schemaOnce } from "./check/validate";
 import { compact, UNKNOWN } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
 import { diffKmsKey, policiesToSet, rotatesOnUpdate } from "./kms/keyDiff";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
 
@@ -508,6 +509,39 @@ export const kmsKeyProvider = new KmsKeyProvider();
 
 // ---------- resource ----------
 
+/** KmsKey's type name and outputs: the props its constructor hands to Pulumi are derived from them. */
+const KMS_KEY = resourceShape<KmsKeyOutputs>(
+    "KmsKey",
+    {
+        keyId: true,
+        crn: true,
+        state: true,
+        name: true,
+        description: true,
+        keyRing: true,
+        extractable: true,
+        type: true,
+        imported: true,
+        expirationDate: true,
+        creationDate: true,
+        createdBy: true,
+        instanceId: true,
+        service: true,
+        region: true,
+        endpoint: true,
+        force: true,
+        apiKey: true,
+        payload: true,
+        instanceCrn: true,
+        rotation: true,
+        dualAuthDelete: true,
+        rotationTrigger: true,
+        keyVersion: true,
+        lastRotateDate: true,
+    },
+    ["apiKey", "payload"],
+);
+
 /** Identifies an existing key for `KmsKey.get`. */
 export interface KmsKeyLookup extends KmsInstanceFieldArgs {
     keyRing?: pulumi.Input<string>;
@@ -525,7 +559,7 @@ export interface KmsKeyLookup extends KmsInstanceFieldArgs {
  * // or { instanceId, service: "kms", region: "us-south", … }; HPCS: service "hs-crypto" (the default when neither service nor a CRN is given)
  * ```
  */
-export class KmsKey extends pulumi.dynamic.Resource {
+export class KmsKey extends pulumi.dynamic.Resource implements OutputsOf<KmsKeyOutputs> {
     declare readonly keyId: pulumi.Output<string>;
     declare readonly crn: pulumi.Output<string>;
     declare readonly state: pulumi.Output<number>;
@@ -556,47 +590,7 @@ export class KmsKey extends pulumi.dynamic.Resource {
     declare readonly lastRotateDate: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: KmsKeyArgs, opts?: pulumi.CustomResourceOptions) {
-        // Every output key is listed (undefined when not an argument) so each declared Output exists,
-        // also for get(), whose values all come from read.
-        const outputKeys: Record<string, undefined> = {
-            keyId: undefined,
-            crn: undefined,
-            state: undefined,
-            name: undefined,
-            description: undefined,
-            keyRing: undefined,
-            extractable: undefined,
-            type: undefined,
-            imported: undefined,
-            expirationDate: undefined,
-            creationDate: undefined,
-            createdBy: undefined,
-            instanceId: undefined,
-            service: undefined,
-            region: undefined,
-            endpoint: undefined,
-            force: undefined,
-            instanceCrn: undefined,
-            rotation: undefined,
-            dualAuthDelete: undefined,
-            rotationTrigger: undefined,
-            keyVersion: undefined,
-            lastRotateDate: undefined,
-        };
-        const props: Record<string, unknown> = {
-            ...outputKeys,
-            ...args,
-            apiKey: pulumi.secret(args.apiKey),
-            payload: args.payload === undefined ? undefined : pulumi.secret(args.payload),
-        };
-        super(
-            providerForDeployment(kmsKeyProvider),
-            name,
-            props,
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "payload"] }),
-            "ibmcloud-iam",
-            "KmsKey",
-        );
+        super(providerForDeployment(kmsKeyProvider), name, resourceProps(KMS_KEY, args), resourceOptions(KMS_KEY, opts), "ibmcloud-iam", KMS_KEY.type);
     }
 
     /** Adopts an existing key by its id (the engine reads it; nothing is created). */

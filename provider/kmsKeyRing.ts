@@ -6,11 +6,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { KmsService } from "../client/config";
 import { appendErrorNote } from "../client/errors";
-import { KmsClient, KmsKeyRing as KmsKeyRingResource } from "../client/kmsClient";
+import { KmsClient, KmsKeyRingResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { providerForDeployment } from "./dynamicProvider";
 import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 import {
     checkKmsResource,
     DEFAULT_KMS_SERVICE,
@@ -231,6 +232,24 @@ export const kmsKeyRingProvider = new KmsKeyRingProvider();
 
 // ---------- resource ----------
 
+/** KmsKeyRing's type name and outputs: the props its constructor hands to Pulumi are derived from them. */
+const KMS_KEY_RING = resourceShape<KmsKeyRingOutputs>(
+    "KmsKeyRing",
+    {
+        keyRingId: true,
+        instanceId: true,
+        service: true,
+        region: true,
+        endpoint: true,
+        force: true,
+        apiKey: true,
+        instanceCrn: true,
+        creationDate: true,
+        createdBy: true,
+    },
+    ["apiKey"],
+);
+
 /** Identifies an existing ring for `KmsKeyRing.get` (its id is the resource id). */
 export type KmsKeyRingLookup = Omit<KmsKeyRingArgs, "keyRingId">;
 
@@ -243,7 +262,7 @@ export type KmsKeyRingLookup = Omit<KmsKeyRingArgs, "keyRingId">;
  * const key = access.createKey("app-root", { name: "app-root", keyRing: ring.keyRingId });
  * ```
  */
-export class KmsKeyRing extends pulumi.dynamic.Resource {
+export class KmsKeyRing extends pulumi.dynamic.Resource implements OutputsOf<KmsKeyRingOutputs> {
     declare readonly keyRingId: pulumi.Output<string>;
     declare readonly instanceId: pulumi.Output<string>;
     declare readonly service: pulumi.Output<KmsService>;
@@ -257,25 +276,13 @@ export class KmsKeyRing extends pulumi.dynamic.Resource {
     declare readonly createdBy: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: KmsKeyRingArgs, opts?: pulumi.CustomResourceOptions) {
-        const props: Record<string, unknown> = {
-            instanceId: undefined,
-            service: undefined,
-            region: undefined,
-            endpoint: undefined,
-            force: undefined,
-            instanceCrn: undefined,
-            creationDate: undefined,
-            createdBy: undefined,
-            ...args,
-            apiKey: pulumi.secret(args.apiKey),
-        };
         super(
             providerForDeployment(kmsKeyRingProvider),
             name,
-            props,
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }),
+            resourceProps(KMS_KEY_RING, args),
+            resourceOptions(KMS_KEY_RING, opts),
             "ibmcloud-iam",
-            "KmsKeyRing",
+            KMS_KEY_RING.type,
         );
     }
 

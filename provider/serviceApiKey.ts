@@ -16,6 +16,7 @@ import { compact, containsUnknown, withoutProvider } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
 import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEntity";
 import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./identity/apiKeyFile";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
 
@@ -404,8 +405,35 @@ export const serviceApiKeyProvider = new ServiceApiKeyProvider();
 
 // ---------- resource ----------
 
+/** ServiceApiKey's type name and outputs: the props its constructor hands to Pulumi are derived from them. */
+const SERVICE_API_KEY = resourceShape<ServiceApiKeyOutputs>(
+    "ServiceApiKey",
+    {
+        apiKeyId: true,
+        apikey: true,
+        iamId: true,
+        serviceId: true,
+        crn: true,
+        accountId: true,
+        entityTag: true,
+        createdAt: true,
+        modifiedAt: true,
+        name: true,
+        description: true,
+        expiresAt: true,
+        actionWhenLeaked: true,
+        supportSessions: true,
+        locked: true,
+        disabled: true,
+        storeValue: true,
+        rotationTrigger: true,
+        outputFile: true,
+    },
+    ["apikey"],
+);
+
 /** An API key of an IBM Cloud IAM service ID. The value (`apikey`) is a secret output. */
-export class ServiceApiKey extends pulumi.dynamic.Resource {
+export class ServiceApiKey extends pulumi.dynamic.Resource implements OutputsOf<ServiceApiKeyOutputs> {
     /** `ApiKey-<uuid>` (also `id`). */
     declare readonly apiKeyId: pulumi.Output<string>;
     /** The key value: secret. Undefined for a key adopted with `get` whose value IBM does not store. */
@@ -429,35 +457,13 @@ export class ServiceApiKey extends pulumi.dynamic.Resource {
     declare readonly outputFile: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: ServiceApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
-        const a: Partial<ServiceApiKeyArgs> = args ?? {};
         super(
             providerForDeployment(serviceApiKeyProvider),
             name,
-            {
-                serviceId: a.serviceId,
-                name: a.name,
-                description: a.description,
-                expiresAt: a.expiresAt,
-                actionWhenLeaked: a.actionWhenLeaked,
-                supportSessions: a.supportSessions,
-                locked: a.locked,
-                disabled: a.disabled,
-                storeValue: a.storeValue,
-                // A bring-your-own value is secret from the start (and the engine keeps the input secret).
-                apikey: a.apikey === undefined ? undefined : pulumi.secret(a.apikey),
-                rotationTrigger: a.rotationTrigger,
-                outputFile: a.outputFile,
-                apiKeyId: undefined,
-                iamId: undefined,
-                crn: undefined,
-                accountId: undefined,
-                entityTag: undefined,
-                createdAt: undefined,
-                modifiedAt: undefined,
-            },
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apikey"] }),
+            resourceProps(SERVICE_API_KEY, args),
+            resourceOptions(SERVICE_API_KEY, opts),
             "ibmcloud-iam",
-            "ServiceApiKey",
+            SERVICE_API_KEY.type,
         );
     }
 

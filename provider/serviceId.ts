@@ -5,13 +5,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CloudSession } from "./core/session";
 import { isNotFound } from "../client/errors";
-import { ServiceId as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
+import { ServiceIdEntity as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
 import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEntity";
 import { crnField, descriptionField, nameField } from "./check/fields";
 import { schemaOnce, validate } from "./check/validate";
 import { differs, sameSet } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
 
@@ -193,8 +194,23 @@ export const serviceIdProvider = new ServiceIdProvider();
 
 // ---------- resource ----------
 
+/** ServiceId's type name and outputs: the props its constructor hands to Pulumi are derived from them. */
+const SERVICE_ID = resourceShape<ServiceIdOutputs>("ServiceId", {
+    serviceId: true,
+    iamId: true,
+    crn: true,
+    accountId: true,
+    entityTag: true,
+    createdAt: true,
+    modifiedAt: true,
+    name: true,
+    description: true,
+    uniqueInstanceCrns: true,
+    locked: true,
+});
+
 /** An IBM Cloud IAM service ID. */
-export class ServiceId extends pulumi.dynamic.Resource {
+export class ServiceId extends pulumi.dynamic.Resource implements OutputsOf<ServiceIdOutputs> {
     /** `ServiceId-<uuid>` (also `id`). */
     declare readonly serviceId: pulumi.Output<string>;
     /** `iam-ServiceId-<uuid>`: use it as a policy subject. */
@@ -210,26 +226,13 @@ export class ServiceId extends pulumi.dynamic.Resource {
     declare readonly locked: pulumi.Output<boolean>;
 
     constructor(name: string, args: ServiceIdArgs, opts?: pulumi.CustomResourceOptions) {
-        const a: Partial<ServiceIdArgs> = args ?? {};
         super(
             providerForDeployment(serviceIdProvider),
             name,
-            {
-                name: a.name,
-                description: a.description,
-                uniqueInstanceCrns: a.uniqueInstanceCrns,
-                locked: a.locked,
-                serviceId: undefined,
-                iamId: undefined,
-                crn: undefined,
-                accountId: undefined,
-                entityTag: undefined,
-                createdAt: undefined,
-                modifiedAt: undefined,
-            },
-            opts,
+            resourceProps(SERVICE_ID, args),
+            resourceOptions(SERVICE_ID, opts),
             "ibmcloud-iam",
-            "ServiceId",
+            SERVICE_ID.type,
         );
     }
 

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { isNotFound } from "../client/errors";
-import { TrustedProfileClient, TrustedProfile as TrustedProfileWire, UpdateTrustedProfileBody } from "../client/profileClient";
+import { TrustedProfileClient, TrustedProfileEntity as TrustedProfileWire, UpdateTrustedProfileBody } from "../client/profileClient";
 import { providerForDeployment } from "./dynamicProvider";
 import { descriptionField, nameField } from "./check/fields";
 import { schemaOnce, validate } from "./check/validate";

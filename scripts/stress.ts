@@ -1,4 +1,4 @@
-// Proof of no flakes (issue 15): runs test layers N times in a row, each run a fresh mocha process
+// Proof of no flakes: runs test layers N times in a row, each run a fresh mocha process
 // (with the root hooks of test/support/rootHooks.ts), optionally while CPU-burning child processes keep
 // cores busy so timing is worse than CI's; prints the failures of each run and a summary. Not part of
 // `npm test`.
@@ -14,6 +14,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { killProcessGroup } from "./lib/process";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const LAYERS: Record<string, string[]> = {
@@ -112,14 +113,6 @@ function commandOf(pid: number): string {
     }
 }
 
-function killGroup(child: ChildProcess): void {
-    try {
-        if (child.pid) process.kill(-child.pid, "SIGKILL");
-    } catch {
-        // gone
-    }
-}
-
 /** The mocha run in progress: killed with its process group if the stress script is stopped. */
 let current: { child: ChildProcess; marker: string } | undefined;
 
@@ -138,7 +131,7 @@ async function runOnce(n: number, opts: Options, outDir: string): Promise<RunRes
         detached: true, // its own process group, killed as a whole if it overruns
     });
     current = { child, marker };
-    const limit = setTimeout(() => killGroup(child), RUN_LIMIT_MS);
+    const limit = setTimeout(() => killProcessGroup(child.pid), RUN_LIMIT_MS);
     const [exitCode, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
     clearTimeout(limit);
     current = undefined;
@@ -186,7 +179,7 @@ async function main(): Promise<void> {
     process.on("exit", () => {
         stopBurners();
         if (!current) return;
-        killGroup(current.child);
+        killProcessGroup(current.child.pid);
         // and what left its group (plugins run detached): everything carrying the run's marker
         for (const pid of pidsWithEnv(STRESS_MARKER, current.marker)) {
             try {

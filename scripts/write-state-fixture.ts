@@ -21,6 +21,9 @@ import * as fs from "fs";
 import * as nodeModule from "module";
 import * as os from "os";
 import * as path from "path";
+import { parseArgs } from "util";
+import { REPO_ROOT } from "./lib/repoRoot";
+import { runChecked } from "./lib/process";
 
 // ---------- fixed inputs: a run differs from another only in ids, timestamps, keys and the port ----------
 
@@ -197,16 +200,7 @@ function log(message: string): void {
     process.stderr.write(`write-state-fixture: ${redact(message)}\n`);
 }
 
-/** The repository root: the nearest folder above this file whose package.json is ours. */
-function findRepoRoot(start: string): string {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-        const pkg = path.join(dir, "package.json");
-        if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, "utf8")).name === "pulumi-ibmcloud-iam") return dir;
-        if (path.dirname(dir) === dir) throw new Error(`no pulumi-ibmcloud-iam package.json above ${start}`);
-    }
-}
-
-const REPO = findRepoRoot(__dirname);
+const REPO = REPO_ROOT;
 const FIXTURES_DIR = path.join(REPO, "test", "fixtures", "state");
 
 /** Pids of live processes (not this one) whose environment holds `MARKER_ENV=<value>`. */
@@ -239,28 +233,12 @@ interface RunOptions {
 }
 
 /** Runs a command in its own process group to completion; resolves to stdout, rejects with redacted output. */
-function run(cmd: string, args: string[], opts: RunOptions): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const child = childProcess.spawn(cmd, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        const what = `${path.basename(cmd)} ${args.join(" ")}`;
-        const timer = setTimeout(() => {
-            signal(-(child.pid as number), "SIGKILL");
-            reject(new Error(redact(`${what} timed out after ${opts.timeoutMs ?? OP_TIMEOUT_MS} ms\n${stdout}\n${stderr}`)));
-        }, opts.timeoutMs ?? OP_TIMEOUT_MS);
-        child.on("error", (e) => {
-            clearTimeout(timer);
-            reject(e);
-        });
-        child.on("close", (code, sig) => {
-            clearTimeout(timer);
-            if (code === 0) resolve(stdout);
-            else reject(new Error(redact(`${what} failed (${code ?? sig}):\n${stdout}\n${stderr}`)));
-        });
-    });
+async function run(cmd: string, args: string[], opts: RunOptions): Promise<string> {
+    try {
+        return (await runChecked(cmd, args, { cwd: opts.cwd, env: opts.env, timeoutMs: opts.timeoutMs ?? OP_TIMEOUT_MS })).stdout;
+    } catch (err) {
+        throw new Error(redact((err as Error).message));
+    }
 }
 
 function isExecutable(p: string): boolean {
@@ -354,20 +332,28 @@ interface Options {
     keepTemp: boolean;
 }
 
-function parseArgs(argv: string[]): Options {
+function parseOptions(argv: string[]): Options {
     const usage = "usage: node build/scripts/write-state-fixture.js <name> [--allow-dirty] [--keep-temp]   (e.g. v0.1.0-installed)";
-    const flags = argv.filter((a) => a.startsWith("-"));
-    const names = argv.filter((a) => !a.startsWith("-"));
-    const unknown = flags.filter((f) => f !== "--allow-dirty" && f !== "--keep-temp");
-    if (flags.includes("--help") || flags.includes("-h")) {
+    let parsed: { values: { "allow-dirty"?: boolean; "keep-temp"?: boolean; help?: boolean }; positionals: string[] };
+    try {
+        parsed = parseArgs({
+            args: argv,
+            options: { "allow-dirty": { type: "boolean" }, "keep-temp": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+            allowPositionals: true,
+            strict: true,
+        });
+    } catch (err) {
+        throw new Refusal(`${(err as Error).message}; ${usage}`);
+    }
+    if (parsed.values.help) {
         process.stdout.write(`${usage}\n`);
         process.exit(0);
     }
-    if (unknown.length > 0 || names.length !== 1) throw new Refusal(`${unknown.length > 0 ? `unknown option ${unknown[0]}; ` : ""}${usage}`);
-    const name = names[0];
+    if (parsed.positionals.length !== 1) throw new Refusal(usage);
+    const name = parsed.positionals[0];
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/.test(name))
         throw new Refusal(`name ${JSON.stringify(name)}: letters, digits, '.', '_' and '-' only, starting with a letter or digit`);
-    return { name, allowDirty: flags.includes("--allow-dirty"), keepTemp: flags.includes("--keep-temp") };
+    return { name, allowDirty: parsed.values["allow-dirty"] === true, keepTemp: parsed.values["keep-temp"] === true };
 }
 
 async function main(opts: Options, top: string, runId: string, emulator: { child?: childProcess.ChildProcess }): Promise<string> {
@@ -646,7 +632,7 @@ committed fixture: it is what users' state looks like.
 if (require.main === module) {
     let opts: Options;
     try {
-        opts = parseArgs(process.argv.slice(2));
+        opts = parseOptions(process.argv.slice(2));
     } catch (e) {
         log(String((e as Error).message));
         process.exit(2);

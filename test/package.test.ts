@@ -7,31 +7,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { locateProvider, moduleLocation } from "../provider/dynamicProvider";
-import {
-    accessPolicyProvider,
-    authorizationPolicyProvider,
-    kmsAccessReadyProvider,
-    kmsKeyProvider,
-    kmsKeyRingProvider,
-    serviceApiKeyProvider,
-    serviceIdProvider,
-    trustedProfileLinkProvider,
-    trustedProfileProvider,
-} from "../provider";
+import { PROVIDER_BY_EXPORT } from "./support/resources";
 
 const REPO_ROOT = path.resolve(__dirname, "../..");
 /** Every resource's provider: state names each by its module path and export (both forms below). */
-const PROVIDERS = {
-    serviceIdProvider,
-    serviceApiKeyProvider,
-    accessPolicyProvider,
-    kmsKeyProvider,
-    kmsAccessReadyProvider,
-    kmsKeyRingProvider,
-    authorizationPolicyProvider,
-    trustedProfileProvider,
-    trustedProfileLinkProvider,
-};
+const PROVIDERS = PROVIDER_BY_EXPORT;
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
 
 /** How each specifier resolves from a consumer project whose node_modules holds the package. */

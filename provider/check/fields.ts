@@ -19,15 +19,14 @@ export function rolesField(example: "Reader" | "Writer", defaultsToReader: boole
 }
 
 // IAM identity names and descriptions: 1–1000 characters. IBM's API docs and SDKs state no limit;
-// 1000 is what the emulator enforces (see ../../shared/reference/ibm-cloud-api.md, "name longer than
-// 1000 chars → 400") and what our Args document.
+// 1000 is the emulator's choice (emulator/README.md) and what our Args document.
 export function nameField(what: string, max = 1000) {
     return z
         .string({ error: `${what} name must be a string` })
         .trim()
         .min(1, { error: `${what} name must not be empty; give it a name such as "my-app"` })
         .max(max, { error: `${what} name must be at most ${max} characters` });
-    // No rule on the characters of a name: IBM states none, and a name can always be changed (issue 12).
+    // No rule on the characters of a name: IBM states none, and a name can always be changed.
 }
 
 export function descriptionField(max = 1000) {

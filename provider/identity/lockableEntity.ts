@@ -2,7 +2,7 @@
 // ServiceApiKey (the same IBM semantics: a lock refuses updates and deletes with 409 `entity_locked`;
 // If-Match updates carry the entity tag held in state; lock, unlock, disable and enable take none).
 import { isEntityLocked, isEtagMismatch, isNotFound } from "../../client/errors";
-import { ApiKey, IamClient, ServiceId } from "../../client/iamClient";
+import { ApiKey, IamClient, ServiceIdEntity } from "../../client/iamClient";
 
 /** A service ID or API key as the algorithms below see it. */
 export interface LockableEntity<W extends { entity_tag: string }> {
@@ -17,9 +17,9 @@ export interface LockableEntity<W extends { entity_tag: string }> {
 }
 
 /** A service ID or an API key, through the deployer's IAM client. */
-export function iamEntity(iam: IamClient, what: "service ID", id: string): LockableEntity<ServiceId>;
+export function iamEntity(iam: IamClient, what: "service ID", id: string): LockableEntity<ServiceIdEntity>;
 export function iamEntity(iam: IamClient, what: "API key", id: string): LockableEntity<ApiKey>;
-export function iamEntity(iam: IamClient, what: "service ID" | "API key", id: string): LockableEntity<ServiceId> | LockableEntity<ApiKey> {
+export function iamEntity(iam: IamClient, what: "service ID" | "API key", id: string): LockableEntity<ServiceIdEntity> | LockableEntity<ApiKey> {
     if (what === "service ID") {
         return {
             what,

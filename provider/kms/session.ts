@@ -77,14 +77,8 @@ export class KmsSession {
         return this.defaultRegion();
     }
 
-    /** A KMS client for `target` that authenticates with `tokens`. */
+    /** A KMS client for `target` that authenticates with `tokens` (a token refused with 401 is replaced once). */
     client(target: KmsInstance, tokens: IamTokenManager): KmsClient {
-        return new KmsClient({
-            endpoint: target.endpoint,
-            instanceId: target.instanceId,
-            keyRing: target.keyRing,
-            tokenSource: () => tokens.getToken(),
-            httpClient: tokens.http,
-        });
+        return KmsClient.withTokens(tokens, target);
     }
 }

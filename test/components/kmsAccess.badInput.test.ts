@@ -1,4 +1,4 @@
-// Bad input to the KmsAccess component (issue 6): every KmsAccess row of test/support/badInputs.ts
+// Bad input to the KmsAccess component: every KmsAccess row of test/support/badInputs.ts
 // makes the constructor throw, naming the argument and what is wrong, before anything is registered
 // (no component, no child: nothing half-created). Values still unknown (Outputs) are left to the
 // children's check, which judges them once known.

@@ -8,14 +8,13 @@ import { outputDetails, outputValue, RecordingMocks, setupMocks } from "../suppo
 import { KmsAccess } from "../../components";
 import { startEmulator, RunningEmulator } from "../../emulator";
 import { decodeJwtPayload, IamClient, IamTokenManager } from "../../client";
+import { secretInput } from "../support/pulumiWire";
 
 const T = (type: string) => `pulumi-nodejs:dynamic/ibmcloud-iam:${type}`;
 const COMPONENT = "ibmcloud-iam:index:KmsAccess";
 const INSTANCE = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
 const SID = "ServiceId-11111111-2222-3333-4444-555555555555";
 const FAKE_KEY = "fake-apikey-value-0123456789abcdefghijklmnop";
-/** How a secret input reaches the engine (and the mock monitor). */
-const secretInput = (value: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });
 
 interface Answers {
     serviceId: string;

@@ -1,4 +1,4 @@
-// Bad input through the real engine (issue 6): a few rows of test/support/badInputs.ts, one per
+// Bad input through the real engine: a few rows of test/support/badInputs.ts, one per
 // resource kind and the component, each in a stack of its own: `pulumi preview` fails, the engine's
 // output names the argument and gives the reason, a secret input stays out of that output, and the
 // emulator (the stacks' IBM Cloud) received no request at all. The program (test/e2e/programs/badInput.ts)

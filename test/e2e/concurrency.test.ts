@@ -1,4 +1,4 @@
-// Concurrency through the real engine (issue 6): after `pulumi up`, a colleague changes an object with
+// Concurrency through the real engine: after `pulumi up`, a colleague changes an object with
 // the CLI; the next `pulumi up` WITHOUT a refresh fails with a message naming the object, saying it
 // was changed outside Pulumi since it was last read and to run `pulumi refresh` — and the colleague's
 // change is still there. Then `pulumi refresh` + `pulumi up` converge (a preview afterwards has nothing

@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ENSURE_PULUMI_TIMEOUT_MS, ensurePulumi, PulumiBinaries, REPO_ROOT } from "./support/engine";
+import { runCommand } from "../../scripts/lib/process";
 
 const PASSPHRASE = "consumer-e2e-passphrase";
 const INSTANCE = "7d0c3b1e-5a6f-4c2d-9e8b-0a1b2c3d4e5f";
@@ -25,29 +26,7 @@ interface Run {
 
 /** Runs a command to completion in its own process group (killed whole on timeout). */
 function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
-    return new Promise((resolve, reject) => {
-        const child = childProcess.spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        const timer = setTimeout(() => {
-            try {
-                process.kill(-(child.pid as number), "SIGKILL");
-            } catch {
-                // gone
-            }
-            reject(new Error(`${cmd} ${args.join(" ")} timed out after ${opts.timeoutMs ?? OP_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
-        }, opts.timeoutMs ?? OP_TIMEOUT_MS);
-        child.on("error", (e) => {
-            clearTimeout(timer);
-            reject(e);
-        });
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            resolve({ code, stdout, stderr });
-        });
-    });
+    return runCommand(cmd, args, { ...opts, timeoutMs: opts.timeoutMs ?? OP_TIMEOUT_MS });
 }
 
 /** Values that must never reach test output (the emulator's owner key, the service ID's key). */
@@ -276,7 +255,7 @@ describe("e2e: the packed package in a fresh project outside the repository (the
             assert.ok(dynamic.length > 0);
             for (const r of dynamic) {
                 const provider = String(r.inputs.__provider);
-                // Installed under node_modules: one require of the module whose whole export is the provider (issue 14).
+                // Installed under node_modules: one require of the module whose whole export is the provider.
                 assert.match(provider, /require\("pulumi-ibmcloud-iam\/dist\/provider\/module\/[A-Za-z]+\.js"\)/, `${r.urn} names its provider module`);
                 assert.ok(provider.length <= 512, `${r.urn}: one require, not a thin provider or the serialized client (${provider.length} bytes)`);
                 assert.doesNotMatch(provider, /IamTokenManager|undici|createWithRecovery/, `${r.urn}: no client code by value`);

@@ -1,10 +1,10 @@
-// Issue 13 through the real engine: the producer example (root Pulumi.yaml → examples/hpcs-identity) on
-// a Key Protect instance given by its CRN makes a key ring, a root key in it with a rotation policy,
-// and a COS authorization scoped to that key; the application (examples/kms-app, a plain Node program
-// reading the stack's outputs with `pulumi stack output --show-secrets`) encrypts with a data key
-// wrapped by the root key; a new `rootKeyRotation` rotates the key in place; the old file still
-// decrypts and rewrap moves it to the new version; with its policy removed the application is refused;
-// destroy leaves nothing behind.
+// KMS by instance CRN, key rings and service-to-service authorization through the real engine: the producer
+// example (root Pulumi.yaml → examples/hpcs-identity) on a Key Protect instance given by its CRN makes a key
+// ring, a root key in it with a rotation policy, and a COS authorization scoped to that key; the application
+// (examples/kms-app, a plain Node program reading the stack's outputs with `pulumi stack output
+// --show-secrets`) encrypts with a data key wrapped by the root key; a new `rootKeyRotation` rotates the key
+// in place; the old file still decrypts and rewrap moves it to the new version; with its policy removed the
+// application is refused; destroy leaves nothing behind.
 import * as assert from "assert";
 import { execFile } from "child_process";
 import * as crypto from "crypto";

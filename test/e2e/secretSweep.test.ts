@@ -1,4 +1,4 @@
-// Secrets hygiene through the real engine (issue 6): a stack holding every kind of secret the project
+// Secrets hygiene through the real engine: a stack holding every kind of secret the project
 // handles — the deployer's key (stack config), a bring-your-own API key value, generated keys, the
 // KmsAccess key and the tokens minted with it, imported KMS key material — goes through up, failing
 // updates, a failing refresh, a preview whose component token call fails, a preview refused by check
@@ -22,6 +22,7 @@ import * as path from "path";
 import { startEmulator, RunningEmulator } from "../../emulator";
 import { describeLeaks, Leak, needlesFor, SecretTap, startSecretTap, distinctive } from "../support/secretTap";
 import { createSandbox, EngineError, EngineSandbox, EngineStack, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS, REPO_ROOT } from "./support/engine";
+import { SECRET_SIG, SIG_KEY } from "../support/pulumiWire";
 
 const OWNER_KEY = distinctive("e2eSweepOwnerKey-");
 const BYO_KEY = distinctive("e2eSweepByoKey-");
@@ -224,7 +225,7 @@ describe("e2e: secrets stay out of everything the engine prints and stores, at f
 });
 
 /** How Pulumi's Node.js SDK prints a secret value when it dumps an RPC response at --debug. */
-const PULUMI_SDK_SECRET_DUMP = "4dabf18193072939515e22adb298388d,,,1b47061264138c4ac30d75fd1eb44270,value,,,";
+const PULUMI_SDK_SECRET_DUMP = `${SIG_KEY},,,${SECRET_SIG},value,,,`;
 
 /** The occurrence at `index` is a value in Pulumi's `… RPC finished: …; resp: …` debug dump, printed as a secret-wrapped protobuf value. */
 function isPulumiSdkSecretDump(text: string, index: number): boolean {

@@ -1,4 +1,4 @@
-// State is a contract (issue 16): checkpoints written by earlier versions of this package must still
+// State is a contract: checkpoints written by earlier versions of this package must still
 // refresh and destroy with the code of this checkout, through the real engine.
 //
 // Every folder under test/fixtures/state/ is one such checkpoint, written by the code its name says
@@ -22,11 +22,11 @@ import * as nodeModule from "module";
 import * as path from "path";
 import { startEmulator, RunningEmulator } from "../../emulator";
 import { createSandbox, EngineSandbox, EngineStack, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS, REPO_ROOT } from "./support/engine";
+import { SIG_KEY } from "../support/pulumiWire";
 
 const FIXTURES_DIR = path.join(REPO_ROOT, "test", "fixtures", "state");
 const DYNAMIC_TYPE_PREFIX = "pulumi-nodejs:dynamic/ibmcloud-iam:";
 /** The secret envelope of a checkpoint exported without --show-secrets. */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /** fixture.json */
 interface FixtureManifest {
@@ -143,7 +143,7 @@ function secretPlaintexts(node: unknown, out: string[] = []): string[] {
         for (const v of node) secretPlaintexts(v, out);
     } else if (node && typeof node === "object") {
         const o = node as Record<string, unknown>;
-        if (o[SECRET_SIG] !== undefined && typeof o.plaintext === "string") {
+        if (o[SIG_KEY] !== undefined && typeof o.plaintext === "string") {
             let v: unknown = o.plaintext;
             try {
                 v = JSON.parse(o.plaintext);

@@ -268,7 +268,7 @@ describe("emulator: IAM Identity", () => {
 
         it("validates expires_at (seconds optional, past accepted), action_when_leaked and store_value for user keys", async () => {
             expectStatus(await createKey({ name: "e", expires_at: "2099-01-01T00:00:00Z" }), 400);
-            // a past expiry is accepted, as IBM accepts it (issue 12): the key exists but cannot be exchanged
+            // a past expiry is accepted, as IBM accepts it: the key exists but cannot be exchanged
             const past = await createKey({ name: "e", expires_at: "2001-01-01T00:00+0000" });
             expectStatus(past, 201);
             expectStatus(await tokenRequest(emu.url, { grant_type: APIKEY_GRANT, apikey: past.body.apikey }), 400);

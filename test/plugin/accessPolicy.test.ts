@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import "../support/failFast";
 import { RunningEmulator } from "../../emulator";
-import { IamClient, Policy, PolicyBody, ServiceId } from "../../client/iamClient";
+import { IamClient, Policy, PolicyBody, ServiceIdEntity } from "../../client/iamClient";
 import { accessPolicyProvider } from "../../provider/accessPolicy";
 import { PluginCallError, Props, RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
@@ -34,7 +34,7 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
     const p = accessPolicyProvider;
 
     /** A fresh service ID to be the subject, made directly with IAM (the ServiceId resource is tested elsewhere). */
-    async function subject(name: string): Promise<ServiceId> {
+    async function subject(name: string): Promise<ServiceIdEntity> {
         return owner.createServiceId({ name });
     }
 

@@ -1,4 +1,4 @@
-// AuthorizationPolicy (service-to-service, issue 13) through the REAL dynamic-provider plugin against
+// AuthorizationPolicy (service-to-service) through the REAL dynamic-provider plugin against
 // the emulator: create → KMS honours it for the source service (a token minted by the emulator's
 // /__emulator/service-token, after the propagation delay) → read → roles updated in place → drift →
 // adopt-on-409 → scoped to one key → delete revokes.

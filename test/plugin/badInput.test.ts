@@ -1,21 +1,12 @@
-// Bad input (issue 6), through the REAL dynamic-provider plugin against the emulator: every row of
-// test/support/badInputs.ts for every resource is refused by `check` — which is what makes
+// Bad input, through the REAL dynamic-provider plugin against the emulator: every row of
+// test/support/badInputs.ts for the seven resources is refused by `check` — which is what makes
 // `pulumi preview` fail — with a failure naming the argument and saying what is wrong, while the
 // emulator sees no request at all (so certainly no write): these rules are all judged offline.
 import { strict as assert } from "assert";
 import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import {
-    accessPolicyProvider,
-    authorizationPolicyProvider,
-    kmsAccessReadyProvider,
-    kmsKeyProvider,
-    kmsKeyRingProvider,
-    serviceApiKeyProvider,
-    serviceIdProvider,
-    trustedProfileLinkProvider,
-    trustedProfileProvider,
-} from "../../provider";
+import { PROVIDER_OF } from "../support/resources";
+import { serviceIdProvider } from "../../provider";
 import { BAD_INPUTS, BASES, BadInputTarget, KNOWN_ARGUMENTS, rootArgument } from "../support/badInputs";
 import { RunningPlugin, startPlugin } from "./harness";
 
@@ -24,17 +15,7 @@ interface Stats {
     writes: number;
 }
 
-const PROVIDERS: Record<Exclude<BadInputTarget, "KmsAccess">, object> = {
-    ServiceId: serviceIdProvider,
-    ServiceApiKey: serviceApiKeyProvider,
-    AccessPolicy: accessPolicyProvider,
-    KmsKey: kmsKeyProvider,
-    KmsAccessReady: kmsAccessReadyProvider,
-    KmsKeyRing: kmsKeyRingProvider,
-    AuthorizationPolicy: authorizationPolicyProvider,
-    TrustedProfile: trustedProfileProvider,
-    TrustedProfileLink: trustedProfileLinkProvider,
-};
+const PROVIDERS: Record<Exclude<BadInputTarget, "KmsAccess">, object> = PROVIDER_OF;
 
 const ROWS = BAD_INPUTS.filter((r) => r.target !== "KmsAccess");
 
@@ -67,7 +48,7 @@ describe("plugin: bad input is refused at check, naming the argument, before any
         await emu?.stop();
     });
 
-    it(`has at least 50 rows over the ${Object.keys(PROVIDERS).length} resources (${ROWS.length}), plus the component's (${BAD_INPUTS.length - ROWS.length}) in test/components`, function () {
+    it(`has at least 50 rows over the seven resources (${ROWS.length}), plus the component's (${BAD_INPUTS.length - ROWS.length}) in test/components`, function () {
         assert.ok(BAD_INPUTS.length >= 50, `${BAD_INPUTS.length} rows`);
         for (const target of Object.keys(PROVIDERS)) assert.ok(ROWS.filter((r) => r.target === target).length >= 5, `rows for ${target}`);
     });

@@ -1,4 +1,4 @@
-// Concurrency through the REAL dynamic-provider plugin (issue 6): a change made outside Pulumi
+// Concurrency through the REAL dynamic-provider plugin: a change made outside Pulumi
 // between refresh and update (a stale entity tag / ETag) is reported with a clear message naming the
 // object and telling the user to run `pulumi refresh`, and is never overwritten.
 //

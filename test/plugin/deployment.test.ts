@@ -11,26 +11,18 @@ import * as os from "os";
 import * as path from "path";
 import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { accessPolicyProvider } from "../../provider/accessPolicy";
 import { locateProvider, providerForDeployment } from "../../provider/dynamicProvider";
-import { kmsAccessReadyProvider } from "../../provider/kmsAccessReady";
-import { kmsKeyProvider } from "../../provider/kmsKey";
 import { serviceApiKeyProvider } from "../../provider/serviceApiKey";
 import { serviceIdProvider } from "../../provider/serviceId";
 import { PluginCallError, Props, REPO_ROOT, RunningPlugin, serializeExactly, serializeProvider, startPlugin } from "./harness";
+import { RESOURCES } from "../support/resources";
 
 /** Upper bound for a thin provider's text; the by-value ones are over ten times bigger. */
 const THIN_MAX_CHARS = 8 * 1024;
-/** Upper bound for a module-shaped provider's text (issue 14: at most 0.5 KiB per resource). */
+/** Upper bound for a module-shaped provider's text (at most 0.5 KiB per resource). */
 const MODULE_MAX_CHARS = 512;
 
-const PROVIDERS: Array<[string, object, string]> = [
-    ["ServiceId", serviceIdProvider, "serviceId"],
-    ["ServiceApiKey", serviceApiKeyProvider, "serviceApiKey"],
-    ["AccessPolicy", accessPolicyProvider, "accessPolicy"],
-    ["KmsKey", kmsKeyProvider, "kmsKey"],
-    ["KmsAccessReady", kmsAccessReadyProvider, "kmsAccessReady"],
-];
+const PROVIDERS: Array<[string, object, string]> = RESOURCES.map((r) => [r.type, r.provider, r.file]);
 
 /**
  * A project directory outside the repository whose node_modules is the repository's (so @pulumi/pulumi,

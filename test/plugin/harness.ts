@@ -35,8 +35,6 @@
 //   comes back as pulumirpc.ErrorResourceInitFailed in the `grpc-status-details-bin` trailer.
 import { ChildProcess, spawn } from "child_process";
 import { createRequire } from "module";
-import * as fs from "fs";
-import * as path from "path";
 import type * as SerializeClosureModule from "@pulumi/pulumi/runtime/closure/serializeClosure";
 import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
@@ -45,6 +43,9 @@ import type * as GrpcModule from "@grpc/grpc-js";
 import type * as StructModule from "google-protobuf/google/protobuf/struct_pb";
 import type { ResourceProvider } from "@pulumi/pulumi/dynamic";
 import { providerForDeployment } from "../../provider/dynamicProvider";
+import { secretInput } from "../support/pulumiWire";
+import { REPO_ROOT } from "../../scripts/lib/repoRoot";
+import { killProcessGroup } from "../../scripts/lib/process";
 
 // Load grpc-js and google-protobuf exactly as @pulumi/pulumi resolves them (they are its
 // dependencies, not ours): credentials and Struct must be the instances the proto classes use.
@@ -57,9 +58,6 @@ const structproto: typeof StructModule = pulumiRequire("google-protobuf/google/p
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** The input key carrying the serialized provider. */
 export const PROVIDER_KEY = "__provider";
-/** Signature Pulumi uses on the wire to wrap a secret value (`{[SIG]: SECRET_SIG, value}`). */
-const SPECIAL_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 export type Props = Record<string, unknown>;
 
@@ -248,40 +246,23 @@ export interface RunningPlugin {
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-    if (child.pid === undefined) return;
-    try {
-        process.kill(-child.pid, signal);
-    } catch {
-        /* the group is already gone */
-    }
-}
-
 function installExitHook(): void {
     if (exitHookInstalled) return;
     exitHookInstalled = true;
     process.on("exit", () => {
-        for (const child of live) killGroup(child, "SIGKILL");
+        for (const child of live) killProcessGroup(child.pid, "SIGKILL");
     });
     // Node's default SIGINT/SIGTERM handling skips "exit" listeners: kill the plugins, then let the
     // default action happen if nobody else handles the signal.
     for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
         process.once(sig, () => {
-            for (const child of live) killGroup(child, "SIGKILL");
+            for (const child of live) killProcessGroup(child.pid, "SIGKILL");
             if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
         });
     }
 }
 
-function findRepoRoot(): string {
-    for (let dir = __dirname; ; dir = path.dirname(dir)) {
-        if (fs.existsSync(path.join(dir, "package.json"))) return dir;
-        if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
-    }
-}
-
-/** The directory holding package.json (the project root, where the engine starts the plugin). */
-export const REPO_ROOT = findRepoRoot();
+export { REPO_ROOT };
 
 /** Path of the plugin entry point the `pulumi-resource-pulumi-nodejs` script runs. */
 export const PLUGIN_ENTRY = require.resolve("@pulumi/pulumi/cmd/dynamic-provider");
@@ -351,7 +332,7 @@ export async function startPlugin(opts: StartPluginOptions = {}): Promise<Runnin
             });
         });
     } catch (e) {
-        killGroup(child, "SIGKILL");
+        killProcessGroup(child.pid, "SIGKILL");
         await waitForExit(child, 5_000);
         throw e;
     }
@@ -363,12 +344,12 @@ export async function startPlugin(opts: StartPluginOptions = {}): Promise<Runnin
         if (stopped) return;
         stopped = true;
         client.close();
-        killGroup(child, "SIGTERM");
+        killProcessGroup(child.pid, "SIGTERM");
         if (!(await waitForExit(child, 3_000))) {
-            killGroup(child, "SIGKILL");
+            killProcessGroup(child.pid, "SIGKILL");
             await waitForExit(child, 5_000);
         }
-        killGroup(child, "SIGKILL"); // anything the provider spawned into the group
+        killProcessGroup(child.pid, "SIGKILL"); // anything the provider spawned into the group
         live.delete(child);
     }
 
@@ -395,7 +376,7 @@ export async function startPlugin(opts: StartPluginOptions = {}): Promise<Runnin
     const args: Props = {};
     const creq = new provproto.ConfigureRequest();
     for (const [k, v] of Object.entries(opts.config ?? {})) {
-        args[k] = secretKeys.has(k) ? { [SPECIAL_SIG_KEY]: SECRET_SIG, value: v } : v;
+        args[k] = secretKeys.has(k) ? secretInput(v) : v;
         creq.getVariablesMap().set(`pulumi-nodejs:config:${k}`, v);
     }
     creq.setArgs(toStruct(args)); // never omitted: without args the plugin never answers

@@ -1,4 +1,4 @@
-// KmsKeyRing, and KmsKey in a ring with its rotation and key policies (issue 13), through the REAL
+// KmsKeyRing, and KmsKey in a ring with its rotation and key policies, through the REAL
 // dynamic-provider plugin against the emulator, as a service ID with Manager on a Key Protect instance
 // given by its CRN: create → read → update → drift → delete, a key refused in a ring that does not
 // exist, policies set in place, a rotation from code (a new key version, never a new key), adopt with get.

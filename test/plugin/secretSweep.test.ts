@@ -1,4 +1,4 @@
-// Secrets hygiene of the dynamic providers through the REAL plugin (issue 6): the deployer's key
+// Secrets hygiene of the dynamic providers through the REAL plugin: the deployer's key
 // (stack config), bring-your-own API key values, service-ID keys handed to KmsKey / KmsAccessReady,
 // imported key material and every token the emulator mints are driven through the error paths of
 // check, create, read, update and delete — the emulator's real refusals, and a proxy in front of it

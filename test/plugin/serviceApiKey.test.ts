@@ -9,7 +9,7 @@ import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
 import { serviceApiKeyProvider } from "../../provider";
 import { IamClient, IamTokenManager } from "../../client";
-import { ServiceId as ServiceIdWire } from "../../client/iamClient";
+import { ServiceIdEntity as ServiceIdWire } from "../../client/iamClient";
 import { PluginCallError, Props, RunningPlugin, startPlugin, UNKNOWN } from "./harness";
 
 interface LiveKey {

@@ -6,11 +6,11 @@ import "../support/failFast";
 import { outputValue, setupMocks } from "../support/mocks";
 import { serializeProvider } from "../plugin/harness";
 import { KmsKey, kmsKeyProvider } from "../../provider/kmsKey";
+import { secretInput } from "../support/pulumiWire";
 
 const TYPE = "pulumi-nodejs:dynamic/ibmcloud-iam:KmsKey";
 const INSTANCE = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
 const KEY = "service-id-key-0123456789abcdefghijklmnopq";
-const secretInput = (value: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });
 
 describe("provider/kmsKey (shape): what a program registers", function () {
     this.timeout(20_000);

@@ -162,7 +162,7 @@ describe("provider/kmsKey: check and diff", function () {
         });
     });
 
-    describe("rings, rotation and key policies (issue 13)", function () {
+    describe("rings, rotation and key policies", function () {
         const CRN = `crn:v1:bluemix:public:kms:eu-de:a/0123456789abcdef0123456789abcdef:${INSTANCE}::`;
 
         it("takes instanceId, service and region from instanceCrn; refuses a CRN that contradicts a given field", async () => {

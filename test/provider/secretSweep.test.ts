@@ -1,4 +1,4 @@
-// Secrets hygiene of the client layer and the component (issue 6): distinctive API keys, the tokens
+// Secrets hygiene of the client layer and the component: distinctive API keys, the tokens
 // the emulator mints for them and KMS key material are driven through every error path of http.ts,
 // errors.ts, tokenManager.ts, iamClient.ts, kmsClient.ts, accessToken.ts, config.ts and KmsAccess's
 // token methods — the emulator's real refusals, and a proxy in front of it that echoes every

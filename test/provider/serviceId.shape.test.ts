@@ -5,9 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { outputDetails, outputValue, setupMocks } from "../support/mocks";
 import { serializeProvider } from "../plugin/harness";
 import { ServiceApiKey, serviceApiKeyProvider, ServiceId, serviceIdProvider } from "../../provider";
+import { secretInput } from "../support/pulumiWire";
 
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const BYO = "bring-your-own-0123456789abcdefghijklmnop";
 
 describe("serviceId.shape: what ServiceId and ServiceApiKey register", function () {
@@ -63,7 +62,7 @@ describe("serviceId.shape: what ServiceId and ServiceApiKey register", function 
 
         const reg = mocks.byName("key");
         assert.strictEqual(reg.type, "pulumi-nodejs:dynamic/ibmcloud-iam:ServiceApiKey");
-        assert.deepStrictEqual(reg.inputs.apikey, { [SECRET_SIG_KEY]: SECRET_SIG, value: BYO }, "a plain string given as apikey is sent secret");
+        assert.deepStrictEqual(reg.inputs.apikey, secretInput(BYO), "a plain string given as apikey is sent secret");
         const { __provider, apikey: _secret, ...rest } = reg.inputs;
         assert.deepStrictEqual(rest, { serviceId: "ServiceId-1", name: "orders-key", rotationTrigger: 3 });
         const serialized = await serializeProvider(serviceApiKeyProvider);

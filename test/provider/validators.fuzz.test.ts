@@ -18,14 +18,13 @@ import {
     kmsKeyRingProvider,
     serviceApiKeyProvider,
     serviceIdProvider,
-    trustedProfileLinkProvider,
-    trustedProfileProvider,
 } from "../../provider";
 import { knownRoles } from "../../provider/policy/roles";
 import { formatIbmDateTime, parseIbmDateTime, readDateTime } from "../../provider/check/dateTime";
 import { closestName } from "../../provider/check/validate";
 import { UNKNOWN } from "../../provider/core/props";
 import { BadInputTarget, KNOWN_ARGUMENTS, rootArgument } from "../support/badInputs";
+import { PROVIDER_OF } from "../support/resources";
 
 type Target = Exclude<BadInputTarget, "KmsAccess">;
 type Inputs = Record<string, unknown>;
@@ -37,17 +36,7 @@ interface Checker {
     check(olds: Inputs, news: Inputs): Promise<{ inputs?: unknown; failures?: Failure[] }>;
 }
 
-const PROVIDERS: Record<Target, Checker> = {
-    ServiceId: serviceIdProvider as unknown as Checker,
-    ServiceApiKey: serviceApiKeyProvider as unknown as Checker,
-    AccessPolicy: accessPolicyProvider as unknown as Checker,
-    KmsKey: kmsKeyProvider as unknown as Checker,
-    KmsAccessReady: kmsAccessReadyProvider as unknown as Checker,
-    KmsKeyRing: kmsKeyRingProvider as unknown as Checker,
-    AuthorizationPolicy: authorizationPolicyProvider as unknown as Checker,
-    TrustedProfile: trustedProfileProvider as unknown as Checker,
-    TrustedProfileLink: trustedProfileLinkProvider as unknown as Checker,
-};
+const PROVIDERS = PROVIDER_OF as unknown as Record<Target, Checker>;
 const TARGETS = Object.keys(PROVIDERS) as Target[];
 
 const BASE_SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 0x1b4d1e;

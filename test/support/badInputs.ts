@@ -1,4 +1,4 @@
-// The bad-input table (issue 6): malformed arguments for every resource and for the KmsAccess
+// The bad-input table: malformed arguments for every resource and for the KmsAccess
 // component, each with the argument its failure must name and what the reason must say. Used by
 // test/plugin/badInput.test.ts (check through the real plugin, against the emulator: no request),
 // test/components/kmsAccess.badInput.test.ts (construction throws, nothing registered) and

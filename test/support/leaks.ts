@@ -1,4 +1,4 @@
-// What a test run leaves behind (issue 15), read from Linux /proc: processes started by the run,
+// What a test run leaves behind, read from Linux /proc: processes started by the run,
 // sockets this process still listens on, and Node's active handles. Used by ./rootHooks.ts at the end
 // of every mocha run, by its watchdogs, and by scripts/stress.ts.
 import * as fs from "fs";

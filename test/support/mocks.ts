@@ -1,7 +1,7 @@
 // setMocks-based resource-shape tests: what a program registers (types, names, inputs, and for
 // dynamic resources the serialized `__provider`), without an engine or a plugin.
 //
-// What mocks cannot show (see ../../../shared/reference/pulumi-dynamic-providers.md): check, diff
+// What mocks cannot show (docs/dynamic-providers.md, "Secrets"): check, diff
 // and the provider's methods never run, and `additionalSecretOutputs` is not applied. Use
 // test/plugin/harness for the provider itself.
 //

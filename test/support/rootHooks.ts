@@ -1,5 +1,5 @@
 // Root hooks of every mocha run of this repository (.mocharc.json `require`): the suite always ends,
-// and ends clean (issue 15).
+// and ends clean.
 // - At the end of the run, nothing may be left running or listening: no process started by the run
 //   (a child of this process, or any process carrying this run's RUN_MARKER in its environment:
 //   plugins, emulator CLIs, engines, language hosts, programs, even when reparented), no TCP socket this

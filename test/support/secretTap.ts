@@ -1,4 +1,4 @@
-// A recording proxy in front of the emulator, for the secrets-hygiene sweeps (issue 6).
+// A recording proxy in front of the emulator, for the secrets-hygiene sweeps.
 //
 // - It forwards every request to the emulator and RECORDS every secret that crosses the wire in
 //   either direction: API key values (token form `apikey`, `IAM-ApiKey` header, `apikey` fields of
@@ -8,7 +8,7 @@
 // - It can answer in the emulator's place, by rule, with what a hostile or careless server does:
 //   an error ECHOING every credential the request carried (in the message, details, trace, headers
 //   or a plain-text page), a reset connection, a hung request, or the emulator's real answer with a
-//   truncated JSON body. The emulator's own fault injection (issue 6) covers the ordinary faults;
+//   truncated JSON body. The emulator's own fault injection covers the ordinary faults;
 //   the echo is what only a proxy can do, and is the strongest test of redaction.
 import * as crypto from "crypto";
 import * as http from "http";

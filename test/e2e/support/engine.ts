@@ -8,7 +8,7 @@
 //   const stack = await sandbox.programStack("smoke", { module: "lifecycle", export: "identity" }, { params: { name: "app" } });
 //   await stack.up(); await stack.setParams({ name: "renamed" }); await stack.up(); await stack.destroy(); await stack.remove();
 //
-// Programs run in their own process, as users run them (issue 15): a program is a function exported by
+// Programs run in their own process, as users run them: a program is a function exported by
 // a module of test/e2e/programs/ (compiled into build/ like the rest), the sandbox writes a tiny project
 // (Pulumi.yaml, `runtime: nodejs`, and an index.js whose export is that function) and the engine runs it
 // through pulumi-language-nodejs. Its parameters travel as stack config (`e2e:<key>`, programs/params.ts).
@@ -40,6 +40,7 @@ import {
     DestroyResult,
 } from "@pulumi/pulumi/automation";
 import { PARAMS_NAMESPACE, ParamValue } from "../programs/params";
+import { REPO_ROOT } from "../../../scripts/lib/repoRoot";
 
 /** Long enough for a cold build of the CLI from Go modules on 2 cores. */
 export const ENSURE_PULUMI_TIMEOUT_MS = 40 * 60 * 1000;
@@ -48,26 +49,7 @@ export const ENGINE_OP_TIMEOUT_MS = 120 * 1000;
 /** Passphrase of the test stacks' secrets provider (a test value, not a secret). */
 export const TEST_PASSPHRASE = "e2e-test-passphrase";
 
-/** The repository root: the nearest folder above this file with our package.json. */
-export const REPO_ROOT: string = findRepoRoot(__dirname);
-
-function findRepoRoot(start: string): string {
-    for (let dir = start; ; dir = path.dirname(dir)) {
-        const pkg = path.join(dir, "package.json");
-        if (fs.existsSync(pkg)) {
-            try {
-                if (JSON.parse(fs.readFileSync(pkg, "utf8")).name === "pulumi-ibmcloud-iam") {
-                    return dir;
-                }
-            } catch {
-                // not ours; keep going up
-            }
-        }
-        if (path.dirname(dir) === dir) {
-            throw new Error(`could not find the pulumi-ibmcloud-iam package root above ${start}`);
-        }
-    }
-}
+export { REPO_ROOT };
 
 export const TOOLS_BIN = path.join(REPO_ROOT, ".tools", "bin");
 /** Where `pulumi-resource-pulumi-nodejs` (the dynamic-provider plugin launcher) ships. */
