@@ -8,14 +8,23 @@ export type KmsService = "hs-crypto" | "kms";
 
 /** Settings as given (stack config); every field optional. */
 export interface ExplicitCloudSettings {
+    /** The deployer's IBM Cloud API key (secret); default `IC_API_KEY`, then `IBMCLOUD_API_KEY`. */
     apiKey?: string;
+    /** IAM base URL (https, or http on loopback for the emulator); default `IBMCLOUD_IAM_API_ENDPOINT`, else derived from visibility. */
     iamEndpoint?: string;
+    /** KMS base URL for Key Protect and HPCS instances alike; default `IBMCLOUD_KP_API_ENDPOINT` / `IBMCLOUD_HPCS_API_ENDPOINT`, else derived from region. */
     kmsEndpoint?: string;
+    /** `public` (default), `private` or `public-and-private`; default `IC_VISIBILITY`, then `IBMCLOUD_VISIBILITY`. */
     visibility?: string;
+    /** Region, e.g. `us-south` (default); default `IC_REGION`, then `IBMCLOUD_REGION`. */
     region?: string;
-    /** Seconds to wait for each IBM Cloud request (`ibmcloud:timeout`). */
+    /** Seconds to wait for each IBM Cloud request; default `IC_TIMEOUT`, then `IBMCLOUD_TIMEOUT`, else the HTTP client's default. */
     timeout?: string;
-    /** With no API key: deploy as this trusted profile (`ibmcloud:iamProfileId` / `ibmcloud:iamProfileName`) … */
+}
+
+/** The dynamic resources' way to log the deployer in with no API key (see `resolveProfileLogin`). */
+export interface ProfileLoginSettings {
+    /** Deploy as this trusted profile (`ibmcloud:iamProfileId` / `ibmcloud:iamProfileName`) … */
     iamProfileId?: string;
     iamProfileName?: string;
     /** … with this compute-resource token file (`ibmcloud:crTokenFile`; default: IBM's SDK paths). */
@@ -205,8 +214,8 @@ export interface ProviderConfigSource {
 }
 
 /** Reads a dynamic provider's `configure()` request into explicit settings (empty values are absent). */
-export function settingsFromProviderConfig(req: ProviderConfigSource): ExplicitCloudSettings {
-    const out: ExplicitCloudSettings = {};
+export function settingsFromProviderConfig(req: ProviderConfigSource): ExplicitCloudSettings & ProfileLoginSettings {
+    const out: ExplicitCloudSettings & ProfileLoginSettings = {};
     const read = (key: string) => {
         const v = req?.config?.get(key);
         return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
@@ -250,7 +259,7 @@ export interface ProfileLogin {
  * `IBMCLOUD_IAM_PROFILE_ID` and `IC_IAM_PROFILE_NAME` / `IBMCLOUD_IAM_PROFILE_NAME`. Without a token setting the
  * token is read from the paths IBM's SDK reads. Undefined when an API key is configured (it wins) or no profile is.
  */
-export function resolveProfileLogin(explicit: ExplicitCloudSettings = {}, env: Env = process.env): ProfileLogin | undefined {
+export function resolveProfileLogin(explicit: ExplicitCloudSettings & ProfileLoginSettings = {}, env: Env = process.env): ProfileLogin | undefined {
     if (firstSet(explicit.apiKey, env.IC_API_KEY, env.IBMCLOUD_API_KEY) !== undefined) return undefined;
     const envToken = firstSet(env.IBMCLOUD_CR_TOKEN);
     const token: Pick<ProfileLogin, "crToken" | "crTokenFile"> =
@@ -333,4 +342,75 @@ export function kmsEndpointFromSettings(settings: CloudEndpoints, args: { servic
 /** The HTTP client options the settings ask for (the request timeout). */
 export function httpOptionsFromSettings(settings: { timeoutSeconds?: number }): { timeoutMs?: number } {
     return settings.timeoutSeconds !== undefined ? { timeoutMs: Math.round(settings.timeoutSeconds * 1000) } : {};
+}
+
+/**
+ * The provider plugin's configuration keys (namespace `ibmcloud-iam`: stack config `ibmcloud-iam:apiKey`, or the
+ * arguments of an explicit provider), each with the stack config key the dynamic resources read for the same setting.
+ */
+export const PLUGIN_CONFIG_KEYS = Object.freeze({
+    apiKey: CONFIG_KEYS.apiKey,
+    iamEndpoint: CONFIG_KEYS.iamEndpoint,
+    kmsEndpoint: CONFIG_KEYS.kmsEndpoint,
+    visibility: CONFIG_KEYS.visibility,
+    region: CONFIG_KEYS.region,
+    timeout: CONFIG_KEYS.timeout,
+} satisfies Record<keyof ExplicitCloudSettings, string>);
+
+/** A plugin setting as given: strings as they are, numbers (a timeout) as their text; anything else is not a setting. */
+function settingText(v: unknown): string | undefined {
+    if (typeof v === "number" && Number.isFinite(v)) return String(v);
+    return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
+}
+
+/**
+ * The provider plugin's configuration (`{apiKey, iamEndpoint, …}` with plain values: the caller has unwrapped
+ * secrets) as the `configure()` request every provider reads, so a resource served by the plugin resolves its
+ * settings exactly as its dynamic twin does (explicit values, then IBM's environment variables).
+ */
+export function providerConfigFromPlugin(values: Record<string, unknown>): ProviderConfigSource {
+    const byStackKey = new Map<string, string>();
+    for (const [name, stackKey] of Object.entries(PLUGIN_CONFIG_KEYS)) {
+        const v = settingText(values[name]);
+        if (v !== undefined) byStackKey.set(stackKey, v);
+    }
+    return { config: { get: (key: string) => byStackKey.get(key) } };
+}
+
+/**
+ * Judges the plugin's configuration before anything uses it: each failure names the plugin key (`iamEndpoint`) and
+ * the fix. Only the values given are judged (the environment is read when a resource needs the settings), and a
+ * value still unknown (`isUnknown`) is not judged at all.
+ */
+export function checkPluginConfig(
+    values: Record<string, unknown>,
+    isUnknown: (v: unknown) => boolean = () => false,
+): Array<{ property: string; reason: string }> {
+    const failures: Array<{ property: string; reason: string }> = [];
+    const known: Record<string, unknown> = {};
+    for (const [name, v] of Object.entries(values)) {
+        if (!(name in PLUGIN_CONFIG_KEYS)) {
+            if (name === "version" || name.startsWith("__")) continue;
+            failures.push({ property: name, reason: `${name} is not a setting of this provider; use ${Object.keys(PLUGIN_CONFIG_KEYS).join(", ")}` });
+            continue;
+        }
+        if (v === undefined || v === null || isUnknown(v)) continue;
+        if (typeof v !== "string" && !(name === "timeout" && typeof v === "number")) {
+            failures.push({ property: name, reason: `${name} must be a string` });
+            continue;
+        }
+        known[name] = v;
+    }
+    const explicit = settingsFromProviderConfig(providerConfigFromPlugin(known));
+    // One setting at a time, so every bad one is named, not only the first.
+    for (const name of Object.keys(explicit) as Array<keyof ExplicitCloudSettings>) {
+        if (name === "apiKey") continue;
+        try {
+            resolveCloudEndpoints({ [name]: explicit[name] }, {});
+        } catch (err) {
+            const reason = err instanceof InputError ? err.message.replace(PLUGIN_CONFIG_KEYS[name], name) : String(err);
+            failures.push({ property: name, reason });
+        }
+    }
+    return failures;
 }

@@ -30,6 +30,11 @@ export interface CreateRecovery<T> {
      * `since` (epoch ms, already allowing for clock skew). Reads only; its requests are retried as usual.
      */
     lookup: (since: number) => Promise<T[]>;
+    /**
+     * What a lost attempt leaves behind, for the user to look for when the lookup itself keeps failing:
+     * `a service ID named "orders"` (names and ids only, never a secret).
+     */
+    leftover?: string;
     /** Identifies a match in messages (`ServiceId-…`). */
     idOf: (found: T) => string;
     /** Told when a lost attempt is recovered (for logs; never given secrets). */
@@ -64,7 +69,9 @@ export async function createWithRecovery<T>(r: CreateRecovery<T>): Promise<T> {
                 throw recoveryNoted(
                     err,
                     `looking for what it may have created failed too${lookups > 1 ? `, ${lookups} times` : ""} (${cause instanceof Error ? cause.message : String(cause)}); ` +
-                        "check IBM Cloud for a new object before running `pulumi up` again, and import it instead of creating a second one",
+                        `once IBM Cloud answers again, look for ${r.leftover ?? "an object this request would have made"} created at ${new Date(since + CREATE_CLOCK_SKEW_MS).toISOString()} or later ` +
+                        "that this stack does not track (`pulumi stack --show-ids` lists the ids it does), delete it if there is one, and then run `pulumi up` again: " +
+                        "it creates the resource anew (a dynamic resource cannot be imported, and running it without looking could leave that object behind)",
                 );
             }
             const found = lookup.found;

@@ -107,6 +107,7 @@ export class IamClient {
         const schema = this.responses.schema("serviceIdSchema", serviceIdSchema);
         return createWithRecovery<ServiceIdEntity>({
             operation: "create service ID",
+            leftover: `a service ID named ${JSON.stringify(body.name)}`,
             send: async () => {
                 const res = await this.call("create service ID", "POST", "/v1/serviceids/", {
                     json: { ...body, account_id },
@@ -180,6 +181,7 @@ export class IamClient {
         const schema = this.responses.schema("apiKeySchema", apiKeySchema);
         const key = await createWithRecovery<ApiKey>({
             operation: "create API key",
+            leftover: `an API key named ${JSON.stringify(body.name)} of ${body.iam_id}`,
             send: async () => {
                 const res = await this.call("create API key", "POST", "/v1/apikeys", { json: body, headers, secrets: [body.apikey] });
                 return this.responses.parse(res, schema, "create API key") as ApiKey;
@@ -285,6 +287,7 @@ export class IamClient {
         try {
             return await createWithRecovery<PolicyWithEtag>({
                 operation,
+                leftover: `an ${body.type} policy with this one's subject, resource and roles`,
                 send: async () => this.withEtag(await this.call(operation, "POST", "/v1/policies", { json: body }), operation),
                 lookup: async (since) => {
                     lostAttemptSince ??= since;

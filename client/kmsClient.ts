@@ -27,7 +27,28 @@ import {
     versionOf,
 } from "./kmsWire";
 
+import {
+    instancePoliciesBody,
+    KmsInstancePolicies,
+    KmsKeyAlias,
+    KmsKeyVersion,
+    KmsRegistration,
+    parseAlias,
+    parseInstancePolicies,
+    parseRegistrations,
+    parseVersions,
+} from "./kmsLifecycle";
+
 export * from "./kmsWire";
+export type { KmsInstancePolicies, KmsKeyAlias, KmsKeyVersion, KmsRegistration } from "./kmsLifecycle";
+
+export interface RewrapResult {
+    ciphertext: Buffer;
+    /** The root key version that had wrapped the ciphertext given. */
+    keyVersion: string;
+    /** The (newest) version that wraps the ciphertext returned. */
+    rewrappedKeyVersion: string;
+}
 
 export interface KmsClientOptions extends BearerTokenSource {
     /** KMS base URL (see `kmsEndpointFor`). */
@@ -128,6 +149,7 @@ export class KmsClient {
         if (input.payload !== undefined) resource.payload = input.payload;
         return createWithRecovery<KmsKeyResource>({
             operation: "create KMS key",
+            leftover: `a KMS key named ${JSON.stringify(input.name)} in instance ${this.instanceId}`,
             send: async () => {
                 const res = await this.call("create KMS key", "POST", "/api/v2/keys", {
                     json: { metadata: { collectionType: KMS_KEY_TYPE, collectionTotal: 1 }, resources: [resource] },
@@ -181,6 +203,104 @@ export class KmsClient {
         }
     }
 
+    // ---------- key lifecycle ----------
+
+    /** The root key's versions, newest first (IBM: `GET /api/v2/keys/{id}/versions`). */
+    async listKeyVersions(keyId: string): Promise<KmsKeyVersion[]> {
+        return collectPages(0, async (offset: number) => {
+            const res = await this.call("list KMS key versions", "GET", `/api/v2/keys/${pathSegment(keyId)}/versions`, {
+                query: { limit: this.pageSize, offset },
+            });
+            const items = parseVersions(res, "list KMS key versions");
+            return items.length < this.pageSize ? { items } : { items, next: offset + this.pageSize };
+        });
+    }
+
+    /** Disables root key `keyId` (state 2): it stays readable and refuses wrap and unwrap until enabled. */
+    async disableKey(keyId: string): Promise<void> {
+        await this.call("disable KMS key", "POST", `/api/v2/keys/${pathSegment(keyId)}/actions/disable`, {
+            contentType: "application/vnd.ibm.kms.key_action_disable+json",
+        });
+    }
+
+    /** Enables a disabled root key; IBM refuses it (409 REQ_TOO_EARLY_ERR) within 30 s of the disable. */
+    async enableKey(keyId: string): Promise<void> {
+        await this.call("enable KMS key", "POST", `/api/v2/keys/${pathSegment(keyId)}/actions/enable`, {
+            contentType: "application/vnd.ibm.kms.key_action_enable+json",
+        });
+    }
+
+    /** Restores a deleted key (30 s to 30 days after its deletion) with its versions and policies; returns it. */
+    async restoreKey(keyId: string): Promise<KmsKeyResource> {
+        const res = await this.call("restore KMS key", "POST", `/api/v2/keys/${pathSegment(keyId)}/restore`, { headers: { prefer: "return=representation" } });
+        if (res.status === 204 || res.body === null) return this.getKeyMetadata(keyId);
+        return this.firstKey(res, "restore KMS key");
+    }
+
+    /** Purges a deleted key for good (KeyPurge role, 4 h after the delete). Returns false when it was already gone. */
+    async purgeKey(keyId: string): Promise<boolean> {
+        try {
+            await this.call("purge KMS key", "DELETE", `/api/v2/keys/${pathSegment(keyId)}/purge`);
+            return true;
+        } catch (err) {
+            if (err instanceof IbmCloudError && err.status === 404) return false;
+            throw err;
+        }
+    }
+
+    /** Gives key `keyId` another name, usable wherever an id is (at most 5 per key, unique in the instance). */
+    async createKeyAlias(keyId: string, alias: string): Promise<KmsKeyAlias> {
+        const res = await this.call("create KMS key alias", "POST", `/api/v2/keys/${pathSegment(keyId)}/aliases/${pathSegment(alias)}`, { idempotent: true });
+        return parseAlias(res, "create KMS key alias");
+    }
+
+    /** Removes an alias; false when the key did not have it (404). */
+    async deleteKeyAlias(keyId: string, alias: string): Promise<boolean> {
+        try {
+            await this.call("delete KMS key alias", "DELETE", `/api/v2/keys/${pathSegment(keyId)}/aliases/${pathSegment(alias)}`);
+            return true;
+        } catch (err) {
+            if (err instanceof IbmCloudError && err.status === 404) return false;
+            throw err;
+        }
+    }
+
+    /** Other services' registrations of key `keyId`, or of every key of the instance when no key is given. */
+    async listRegistrations(keyId?: string): Promise<KmsRegistration[]> {
+        const path = keyId === undefined ? "/api/v2/keys/registrations" : `/api/v2/keys/${pathSegment(keyId)}/registrations`;
+        return collectPages(0, async (offset: number) => {
+            const res = await this.call("list KMS registrations", "GET", path, { query: { limit: this.pageSize, offset } });
+            const items = parseRegistrations(res, "list KMS registrations");
+            return items.length < this.pageSize ? { items } : { items, next: offset + this.pageSize };
+        });
+    }
+
+    /** The first half of a dual-authorization delete: this identity authorizes another one to delete the key (7 days). */
+    async setKeyForDeletion(keyId: string): Promise<void> {
+        await this.call("set KMS key for deletion", "POST", `/api/v2/keys/${pathSegment(keyId)}/actions/setKeyForDeletion`, { idempotent: true });
+    }
+
+    /** Withdraws an authorization to delete. */
+    async unsetKeyForDeletion(keyId: string): Promise<void> {
+        await this.call("unset KMS key for deletion", "POST", `/api/v2/keys/${pathSegment(keyId)}/actions/unsetKeyForDeletion`, { idempotent: true });
+    }
+
+    /** The instance's policies (each present only when set). */
+    async getInstancePolicies(): Promise<KmsInstancePolicies> {
+        const res = await this.call("get KMS instance policies", "GET", "/api/v2/instance/policies", { noKeyRing: true });
+        return parseInstancePolicies(res, "get KMS instance policies");
+    }
+
+    /** Sets the policies given (the others stay as they are). */
+    async setInstancePolicies(policies: KmsInstancePolicies): Promise<void> {
+        await this.call("set KMS instance policies", "PUT", "/api/v2/instance/policies", {
+            json: instancePoliciesBody(policies),
+            contentType: KMS_POLICY_TYPE,
+            idempotent: true,
+            noKeyRing: true,
+        });
+    }
+
     // ---------- envelope encryption (root keys) ----------
 
     /** Wraps `plaintext` (a data key, up to 7,500 bytes) with root key `keyId`; returns the ciphertext bytes. */
@@ -221,9 +341,16 @@ export class KmsClient {
 
     /** `ciphertext` wrapped again by the newest version of root key `keyId` (after a rotation). */
     async rewrap(keyId: string, ciphertext: KmsBytes, options: KmsActionOptions = {}): Promise<Buffer> {
+        return (await this.rewrapDetailed(keyId, ciphertext, options)).ciphertext;
+    }
+
+    /** As `rewrap`, with the version that had wrapped the ciphertext given and the (newest) one that wraps the result. */
+    async rewrapDetailed(keyId: string, ciphertext: KmsBytes, options: KmsActionOptions = {}): Promise<RewrapResult> {
         const ct = bytesIn(ciphertext, "ciphertext", true);
         const res = await this.action("rewrap KMS data key", keyId, "rewrap", { ciphertext: ct, ...aadOf(options) });
-        return bytesOut(this.field(res, "rewrap KMS data key", "ciphertext"));
+        const out = bytesOut(this.field(res, "rewrap KMS data key", "ciphertext"));
+        const rewrapped = versionOf(res.body, "rewrappedKeyVersion") ?? "";
+        return { ciphertext: out, keyVersion: versionOf(res.body, "keyVersion") ?? "", rewrappedKeyVersion: rewrapped };
     }
 
     /**

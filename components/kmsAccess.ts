@@ -105,14 +105,18 @@ export class KmsAccess extends pulumi.ComponentResource {
     readonly apiKey: pulumi.Output<string>;
     /** The access policy's id. */
     readonly policyId: pulumi.Output<string>;
+    /** The KMS instance's GUID (from `instance.instanceId` or its CRN). */
     readonly instanceId: pulumi.Output<string>;
+    /** `kms` (Key Protect) or `hs-crypto` (HPCS), from `instance.service` or its CRN. */
     readonly service: pulumi.Output<KmsService>;
     /** KMS base URL of the instance. */
     readonly kmsEndpoint: pulumi.Output<string>;
 
     /** The children, for `dependsOn` and for reading their other outputs. */
     readonly serviceIdResource: ServiceId;
+    /** The API key resource (its `rotationTrigger`, `locked`, `expiresAt`…). */
     readonly apiKeyResource: ServiceApiKey;
+    /** The access policy resource granting `roles` on the instance. */
     readonly policy: AccessPolicy;
     /** The propagation gate; undefined when `waitForAccess.timeoutSeconds` is 0. */
     readonly accessReady: KmsAccessReady | undefined;

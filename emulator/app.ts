@@ -4,6 +4,7 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import type { AdminContext } from "./admin/handlers";
 import { checkFaultRule, checkRateLimit, checkSeed, FaultConfigError, FaultInjector, FaultRule, RateLimit } from "./chaos/faults";
+import { Binding, isLoopbackHost, requestGuard } from "./core/guard";
 import { TokenSigner } from "./core/jwt";
 import { Middleware, Router } from "./core/server";
 import { InstanceRecord, KmsInstanceSpec, StateStore } from "./core/state";
@@ -13,6 +14,11 @@ import { routeTable } from "./routes";
 export interface EmulatorOptions {
     port?: number; // 0 = free port (default 0)
     host?: string; // default 127.0.0.1
+    /**
+     * Needed to bind `host` to an address other machines can reach: the admin routes need no token (anyone who
+     * reaches them can reset the account, inject faults, mint service tokens) and the owner key is printed.
+     */
+    allowRemote?: boolean;
     tokenLifetimeSeconds?: number; // default 3600
     stateFile?: string; // JSON file: loaded at start if present, written after every change
     accountId?: string; // default: generated 32 hex
@@ -40,6 +46,8 @@ export class Emulator implements AdminContext {
     readonly seedInstances: InstanceRecord[];
     readonly faults: FaultInjector;
     tokenRequests = 0;
+    /** Address and port once listening: the guard answers only to `Host` names that reach them. */
+    bound?: Binding;
     private server?: http.Server;
 
     constructor(opts: EmulatorOptions) {
@@ -55,7 +63,9 @@ export class Emulator implements AdminContext {
             () => this.signer,
             (claims) => stillValid(this, claims),
         );
-        // first middleware: a request turned away by a fault or the rate limit never reaches later ones
+        // first: a request from a browser page or to a rebound DNS name is refused before anything counts it
+        this.use(requestGuard(() => this.bound));
+        // then faults: a request turned away by a fault or the rate limit never reaches later ones
         this.faults = new FaultInjector(opts, () => this.signer);
         this.use(this.faults.middleware);
         for (const [method, path, opts, handler] of routeTable(this)) this.router.add(method, path, opts, handler);
@@ -78,6 +88,7 @@ export class Emulator implements AdminContext {
             server.listen(port, host, () => {
                 server.off("error", reject);
                 const addr = server.address() as AddressInfo;
+                this.bound = { address: addr.address, port: addr.port };
                 const shownHost = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
                 resolve(`http://${shownHost}:${addr.port}`);
             });
@@ -101,6 +112,11 @@ function checkOptions(o: EmulatorOptions): void {
     const fail = (m: string) => {
         throw new Error(`startEmulator: ${m}`);
     };
+    if (o.host !== undefined && !isLoopbackHost(o.host) && o.allowRemote !== true) {
+        fail(
+            `host ${o.host} is not a loopback address: other machines could then reach the admin routes (no token: reset the account, inject faults, mint service tokens, read the state) and use the owner API key it prints; keep the default 127.0.0.1, or pass allowRemote: true (CLI: --allow-remote) to accept that`,
+        );
+    }
     if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) fail("port must be an integer 0..65535");
     if (o.tokenLifetimeSeconds !== undefined && (!Number.isInteger(o.tokenLifetimeSeconds) || o.tokenLifetimeSeconds < 1)) {
         fail("tokenLifetimeSeconds must be a whole number of seconds, at least 1");

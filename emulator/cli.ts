@@ -6,20 +6,40 @@ import { parseArgs as parseArgsUtil } from "node:util";
 import { startEmulator } from "./index";
 import { EmulatorOptions } from "./app";
 import { checkFaultRule, checkSeed, FaultConfigError, FaultRule } from "./chaos/faults";
+import { isLoopbackHost } from "./core/guard";
 import { KmsInstanceSpec } from "./core/state";
 
-const USAGE = `usage: emulator [--port N] [--host H] [--state-file PATH] [--token-lifetime SECONDS]
+const USAGE = `usage: pulumi-ibmcloud-iam-emulator [--port N] [--host H [--allow-remote]] [--state-file PATH] [--token-lifetime SECONDS]
                 [--policy-propagation-delay MS] [--instance service:region[:guid]]...
                 [--fault SPEC]... [--faults-file PATH] [--fault-seed N]
-                [--rate-limit RPS] [--rate-limit-burst N] [--json]
+                [--rate-limit RPS] [--rate-limit-burst N] [--save-env PATH] [--json]
+
+A local IBM Cloud (IAM and Key Protect / HPCS) for Pulumi stacks and tests. It prints its URL, the
+owner API key and each instance's CRN, and the lines to paste into your Pulumi project:
+
+  pulumi config set ibmcloud:iamEndpoint <url>
+  pulumi config set ibmcloud:kmsEndpoint <url>
+  pulumi config set --secret ibmcloud:apiKey -- <owner API key>
+  pulumi config set instanceCrn <the instance's CRN>
+
+With --save-env emulator.env the same values are written to that file, so the lines can be pasted as is:
+
+  . ./emulator.env
+  pulumi config set ibmcloud:iamEndpoint "$IBMCLOUD_EMULATOR_URL"
+  pulumi config set ibmcloud:kmsEndpoint "$IBMCLOUD_EMULATOR_URL"
+  pulumi config set --secret ibmcloud:apiKey -- "$IBMCLOUD_EMULATOR_API_KEY"
+  pulumi config set instanceCrn "$IBMCLOUD_EMULATOR_INSTANCE_CRN"
 
   --port N                      listen port; 0 (default) picks a free one
-  --host H                      listen address (default 127.0.0.1)
+  --host H                      listen address (default 127.0.0.1); an address other machines can
+                                reach (e.g. 0.0.0.0) also needs --allow-remote
+  --allow-remote                accept a non-loopback --host: whoever reaches it can use the admin
+                                routes (no token: reset, faults, service tokens) and the owner key
   --state-file PATH             keep state in PATH (loaded at start, rewritten after each change)
   --token-lifetime S            access token lifetime in seconds (default 3600)
   --policy-propagation-delay MS new policies take effect after MS milliseconds (default 0)
-  --instance SPEC               KMS instance, e.g. hs-crypto:us-south or kms:eu-de:<guid> (repeatable;
-                                default: one hs-crypto instance in us-south)
+  --instance SPEC               KMS instance, e.g. kms:eu-de:<guid> or hs-crypto:us-south (repeatable;
+                                default: one Key Protect instance, kms:us-south)
   --fault SPEC                  inject a fault on IBM paths (repeatable; rules are tried in order):
                                   '[METHOD] [PATH] KIND [p=0..1] [count=N]'
                                 KIND: status=429|500|502|503|504 [retry-after=S], reset-before,
@@ -35,7 +55,11 @@ const USAGE = `usage: emulator [--port N] [--host H] [--state-file PATH] [--toke
   --rate-limit RPS              token bucket per caller (token's iam_id, API key, or address);
                                 excess requests get 429 with Retry-After
   --rate-limit-burst N          bucket size (default RPS rounded up)
-  --json                        print one JSON line {"url","accountId","apiKey"} and nothing else
+  --save-env PATH               write IBMCLOUD_EMULATOR_URL, _ACCOUNT_ID, _API_KEY, _INSTANCE_CRN and
+                                _INSTANCE_ID (the first instance) to PATH as shell assignments (mode 0600,
+                                removed when the emulator stops), for \`. PATH\`
+  --json                        print one JSON line {"url","accountId","apiKey","instances":[{"service",
+                                "region","guid","name","crn"}]} and nothing else
 
 Faults, rate limit and counters can also be changed while running: /__emulator/faults,
 /__emulator/rate-limit, /__emulator/stats (see emulator/README.md).`;
@@ -45,6 +69,20 @@ class UsageError extends Error {}
 interface CliArgs {
     opts: EmulatorOptions;
     json: boolean;
+    envFile?: string;
+}
+
+/** The instance the CLI starts when none is given: Key Protect, the service IBM takes new instances for. */
+export const DEFAULT_INSTANCE: KmsInstanceSpec = { service: "kms", region: "us-south" };
+
+/** The CRN of a KMS instance of the emulator's account, as IBM writes it (what `instanceCrn` takes). */
+export function instanceCrn(accountId: string, i: { service: string; region: string; guid: string }): string {
+    return `crn:v1:bluemix:public:${i.service}:${i.region}:a/${accountId}:${i.guid}::`;
+}
+
+/** A value quoted for a POSIX shell (single quotes; a quote inside is closed, escaped and reopened). */
+function shellQuote(v: string): string {
+    return `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
 function parseInstance(spec: string): KmsInstanceSpec {
@@ -151,6 +189,7 @@ function nonNegativeInt(flag: string, v: string | undefined): number {
 const FLAGS = {
     port: { type: "string" },
     host: { type: "string" },
+    "allow-remote": { type: "boolean" },
     "state-file": { type: "string" },
     "token-lifetime": { type: "string" },
     "policy-propagation-delay": { type: "string" },
@@ -160,6 +199,7 @@ const FLAGS = {
     "fault-seed": { type: "string" },
     "rate-limit": { type: "string" },
     "rate-limit-burst": { type: "string" },
+    "save-env": { type: "string" },
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
 } as const;
@@ -174,6 +214,7 @@ export function parseArgs(argv: string[]): CliArgs {
     let fileSeed: number | undefined;
     let burst: number | undefined;
     let json = false;
+    let envFile: string | undefined;
     for (const t of tokens) {
         if (t.kind === "positional") throw new UsageError(`unknown argument ${t.value}`);
         if (t.kind !== "option") continue;
@@ -191,6 +232,9 @@ export function parseArgs(argv: string[]): CliArgs {
                 break;
             case "host":
                 opts.host = value();
+                break;
+            case "allow-remote":
+                opts.allowRemote = true;
                 break;
             case "state-file":
                 opts.stateFile = value();
@@ -225,6 +269,9 @@ export function parseArgs(argv: string[]): CliArgs {
                 burst = nonNegativeInt(flag, value());
                 if (burst < 1) throw new UsageError("--rate-limit-burst must be at least 1");
                 break;
+            case "save-env":
+                envFile = value();
+                break;
             case "json":
                 json = true;
                 break;
@@ -232,7 +279,7 @@ export function parseArgs(argv: string[]): CliArgs {
                 throw new UsageError("");
         }
     }
-    if (instances.length > 0) opts.instances = instances;
+    opts.instances = instances.length > 0 ? instances : [{ ...DEFAULT_INSTANCE }];
     if (faults.length > 0) {
         opts.faults = faults;
         // chosen here when not given, so the summary can print it for a replay
@@ -240,11 +287,16 @@ export function parseArgs(argv: string[]): CliArgs {
     } else if (fileSeed !== undefined) {
         opts.faultSeed ??= fileSeed;
     }
+    if (opts.host !== undefined && !isLoopbackHost(opts.host) && !opts.allowRemote) {
+        throw new UsageError(
+            `--host ${opts.host} is not a loopback address: other machines could reach the admin routes (no token: reset the account, inject faults, mint service tokens) and use the owner API key; add --allow-remote to accept that`,
+        );
+    }
     if (burst !== undefined) {
         if (!opts.rateLimit) throw new UsageError("--rate-limit-burst needs --rate-limit");
         opts.rateLimit.burst = burst;
     }
-    return { opts, json };
+    return { opts, json, ...(envFile !== undefined ? { envFile } : {}) };
 }
 
 async function main(): Promise<void> {
@@ -253,18 +305,31 @@ async function main(): Promise<void> {
         args = parseArgs(process.argv.slice(2));
     } catch (e) {
         if (e instanceof UsageError) {
-            if (e.message) process.stderr.write(`emulator: ${e.message}\n`);
-            process.stderr.write(USAGE + "\n");
-            process.exit(e.message ? 2 : 0);
+            // --help: the usage on stdout, exit 0; a mistake: the message and the usage on stderr, exit 2
+            if (!e.message) {
+                process.stdout.write(USAGE + "\n");
+                process.exit(0);
+            }
+            process.stderr.write(`emulator: ${e.message}\n${USAGE}\n`);
+            process.exit(2);
         }
         throw e;
     }
     const emu = await startEmulator(args.opts);
+    const instances = emu.instances.map((i) => ({ service: i.service, region: i.region, guid: i.guid, name: i.name, crn: instanceCrn(emu.accountId, i) }));
+    const first = instances[0];
+    if (args.envFile) writeEnvFile(args.envFile, emu.url, emu.accountId, emu.apiKey, first);
+    if (args.opts.host !== undefined && !isLoopbackHost(args.opts.host)) {
+        process.stderr.write(
+            `emulator: WARNING listening on ${args.opts.host} (--allow-remote): anyone who can reach ${emu.url} can reset this account, inject faults and mint service tokens through /__emulator/ without a token, and use the owner API key\n`,
+        );
+    }
     let stopping = false;
     const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
         if (!args.json) process.stderr.write(`emulator: ${signal}, stopping\n`);
+        if (args.envFile) fs.rmSync(args.envFile, { force: true });
         emu.stop().then(
             () => process.exit(0),
             () => process.exit(1),
@@ -275,7 +340,7 @@ async function main(): Promise<void> {
 
     if (args.json) {
         // machine-readable: exactly one line on stdout, nothing else ever
-        process.stdout.write(JSON.stringify({ url: emu.url, accountId: emu.accountId, apiKey: emu.apiKey }) + "\n");
+        process.stdout.write(JSON.stringify({ url: emu.url, accountId: emu.accountId, apiKey: emu.apiKey, instances }) + "\n");
         return;
     }
     const lines = [
@@ -283,8 +348,9 @@ async function main(): Promise<void> {
         `  account id     ${emu.accountId}`,
         `  owner API key  ${emu.apiKey}`,
         `  instances`,
-        ...emu.instances.map((i) => `    ${i.service.padEnd(9)} ${i.region.padEnd(9)} ${i.guid}  (${i.name})`),
+        ...instances.flatMap((i) => [`    ${i.service.padEnd(9)} ${i.region.padEnd(9)} ${i.guid}  (${i.name})`, `      ${i.crn}`]),
         args.opts.stateFile ? `  state file     ${args.opts.stateFile}` : `  state          in memory (use --state-file to keep it)`,
+        ...(args.envFile ? [`  env file       ${args.envFile} (for \`. ${args.envFile}\`; removed on stop)`] : []),
         ...(args.opts.faults
             ? [`  faults         ${args.opts.faults.length} rule(s), seed ${args.opts.faultSeed} (replay: --fault-seed ${args.opts.faultSeed})`]
             : []),
@@ -294,15 +360,39 @@ async function main(): Promise<void> {
               ]
             : []),
         ``,
-        `Point clients at it:`,
+        `Point a Pulumi stack at it (run these in your project):`,
+        `  pulumi config set ibmcloud:iamEndpoint ${emu.url}`,
+        `  pulumi config set ibmcloud:kmsEndpoint ${emu.url}`,
+        `  pulumi config set --secret ibmcloud:apiKey -- ${shellQuote(emu.apiKey)}`,
+        ...(first ? [`  pulumi config set instanceCrn ${first.crn}`] : []),
+        ``,
+        `Point other clients (IBM's SDKs, the ibmcloud CLI, pulumi-ibmcloud-iam/client) at it:`,
         `  export IBMCLOUD_IAM_API_ENDPOINT=${emu.url}`,
-        `  export IBMCLOUD_HPCS_API_ENDPOINT=${emu.url}`,
         `  export IBMCLOUD_KP_API_ENDPOINT=${emu.url}`,
-        `  export IC_API_KEY=${emu.apiKey}`,
+        `  export IBMCLOUD_HPCS_API_ENDPOINT=${emu.url}`,
+        `  export IC_API_KEY=${shellQuote(emu.apiKey)}`,
         ``,
         `Inspect: curl ${emu.url}/__emulator/state  (faults: /__emulator/faults, counters: /__emulator/stats)    Stop: Ctrl-C`,
     ];
     process.stdout.write(lines.join("\n") + "\n");
+}
+
+/** `--save-env`: the values a stack needs, as shell assignments (the owner key is in it: mode 0600). */
+function writeEnvFile(file: string, url: string, accountId: string, apiKey: string, first: { crn: string; guid: string } | undefined): void {
+    const vars: Array<[string, string]> = [
+        ["IBMCLOUD_EMULATOR_URL", url],
+        ["IBMCLOUD_EMULATOR_ACCOUNT_ID", accountId],
+        ["IBMCLOUD_EMULATOR_API_KEY", apiKey],
+        ...(first
+            ? ([
+                  ["IBMCLOUD_EMULATOR_INSTANCE_CRN", first.crn],
+                  ["IBMCLOUD_EMULATOR_INSTANCE_ID", first.guid],
+              ] as Array<[string, string]>)
+            : []),
+    ];
+    const text = `# Written by pulumi-ibmcloud-iam-emulator (removed when it stops). Use: . ${file}\n${vars.map(([k, v]) => `${k}=${shellQuote(v)}`).join("\n")}\n`;
+    fs.writeFileSync(file, text, { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
 }
 
 if (require.main === module) {

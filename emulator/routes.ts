@@ -3,6 +3,7 @@
 // match wins, which matters only where a literal segment and a parameter meet: `/v1/apikeys/details` comes
 // before `/v1/apikeys/:id`. Handlers are built here from the narrow context each concern needs (core/context.ts).
 import { adminHandlers, type AdminContext, faultConfigHandlers } from "./admin/handlers";
+import { kmsAdminHandlers } from "./admin/kms";
 import { serviceTokenHandler } from "./admin/serviceToken";
 import type { Handler, RouteOptions } from "./core/server";
 import { apiKeyHandlers } from "./iam/apiKeys";
@@ -12,12 +13,16 @@ import { profileHandlers } from "./iam/profiles";
 import { profileTrustHandlers } from "./iam/profileTrust";
 import { serviceIdHandlers } from "./iam/serviceIds";
 import { tokenHandlers } from "./iam/token";
+import { aliasHandlers } from "./kms/aliases";
+import { instancePolicyHandlers } from "./kms/instancePolicies";
 import { keyActionHandlers } from "./kms/keyActions";
 import { keyPolicyHandlers } from "./kms/keyPolicies";
 import { keyRingHandlers } from "./kms/keyRings";
 import { keyHandlers, KmsRoutes } from "./kms/keys";
+import { keyLifecycleHandlers } from "./kms/lifecycle";
+import { registrationHandlers } from "./kms/registrations";
 
-export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+export type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 export type RouteRow = readonly [Method, string, RouteOptions, Handler];
 
 /** `/__emulator/**`: the emulator's own API, no token, never faulted or rate-limited. */
@@ -46,6 +51,11 @@ export function routeTable(emu: AdminContext): RouteRow[] {
     const keyActions = keyActionHandlers(kms);
     const keyRings = keyRingHandlers(kms);
     const keyPolicies = keyPolicyHandlers(kms);
+    const lifecycle = keyLifecycleHandlers(kms);
+    const aliases = aliasHandlers(kms);
+    const registrations = registrationHandlers(kms);
+    const instancePolicies = instancePolicyHandlers(kms);
+    const kmsAdmin = kmsAdminHandlers(kms);
 
     return [
         // admin: inspect, declare instances, reset (admin/handlers.ts)
@@ -65,6 +75,11 @@ export function routeTable(emu: AdminContext): RouteRow[] {
         ["POST", "/__emulator/service-token", ADMIN, serviceTokenHandler(emu)],
         // admin: the token a platform hands a compute resource (iam/profileTokens.ts)
         ["POST", "/__emulator/compute-resource-token", ADMIN, computeResources.mintToken],
+        // admin: another IBM service registering its use of a key; KMS's clock moved forward (admin/kms.ts)
+        ["POST", "/__emulator/kms/registrations", ADMIN, kmsAdmin.register],
+        ["DELETE", "/__emulator/kms/registrations", ADMIN, kmsAdmin.unregister],
+        ["GET", "/__emulator/kms/clock", ADMIN, kmsAdmin.clock],
+        ["POST", "/__emulator/kms/clock", ADMIN, kmsAdmin.advanceClock],
 
         // IAM token service (iam/token.ts)
         ["POST", "/identity/token", TOKEN, token.exchange],
@@ -133,6 +148,10 @@ export function routeTable(emu: AdminContext): RouteRow[] {
         // KMS keys (kms/keys.ts)
         ["POST", "/api/v2/keys", KMS, keys.create],
         ["GET", "/api/v2/keys", KMS, keys.list],
+        ["HEAD", "/api/v2/keys", KMS, keys.count],
+        // KMS registrations (kms/registrations.ts): before /api/v2/keys/:id, "registrations" is not an id
+        ["GET", "/api/v2/keys/registrations", KMS, registrations.listAll],
+        ["GET", "/api/v2/keys/:id/registrations", KMS, registrations.listForKey],
         ["GET", "/api/v2/keys/:id", KMS, keys.get],
         ["GET", "/api/v2/keys/:id/metadata", KMS, keys.metadata],
         ["DELETE", "/api/v2/keys/:id", KMS, keys.remove],
@@ -146,6 +165,15 @@ export function routeTable(emu: AdminContext): RouteRow[] {
         ["POST", "/api/v2/keys/:id/actions/setKeyForDeletion", KMS, keyActions.setKeyForDeletion],
         ["POST", "/api/v2/keys/:id/actions/unsetKeyForDeletion", KMS, keyActions.unsetKeyForDeletion],
 
+        // KMS key lifecycle (kms/lifecycle.ts) and aliases (kms/aliases.ts)
+        ["GET", "/api/v2/keys/:id/versions", KMS, lifecycle.versions],
+        ["POST", "/api/v2/keys/:id/actions/disable", KMS, lifecycle.disable],
+        ["POST", "/api/v2/keys/:id/actions/enable", KMS, lifecycle.enable],
+        ["POST", "/api/v2/keys/:id/actions/sync", KMS, lifecycle.sync],
+        ["POST", "/api/v2/keys/:id/restore", KMS, lifecycle.restore],
+        ["POST", "/api/v2/keys/:id/aliases/:alias", KMS, aliases.create],
+        ["DELETE", "/api/v2/keys/:id/aliases/:alias", KMS, aliases.remove],
+
         // KMS key rings (kms/keyRings.ts)
         ["GET", "/api/v2/key_rings", KMS, keyRings.list],
         ["POST", "/api/v2/key_rings/:ring", KMS, keyRings.create],
@@ -154,5 +182,9 @@ export function routeTable(emu: AdminContext): RouteRow[] {
         // KMS key policies (kms/keyPolicies.ts)
         ["GET", "/api/v2/keys/:id/policies", KMS, keyPolicies.list],
         ["PUT", "/api/v2/keys/:id/policies", KMS, keyPolicies.replace],
+
+        // KMS instance policies (kms/instancePolicies.ts)
+        ["GET", "/api/v2/instance/policies", KMS, instancePolicies.list],
+        ["PUT", "/api/v2/instance/policies", KMS, instancePolicies.replace],
     ];
 }

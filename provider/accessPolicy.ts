@@ -25,11 +25,13 @@ export interface AccessPolicyResourceArgs {
     serviceType?: pulumi.Input<"service" | "platform_service">;
     /** Instance GUID within `serviceName` (needs `serviceName`). */
     serviceInstance?: pulumi.Input<string>;
+    /** A region (e.g. `us-south`) the covered resources must be in; default: every region. */
     region?: pulumi.Input<string>;
     /** e.g. `key`, `bucket`, `resource-group`. */
     resourceType?: pulumi.Input<string>;
     /** A resource id within `resourceType`, e.g. a key id. */
     resource?: pulumi.Input<string>;
+    /** A resource group's id: the roles cover the resources in that group (alone, or with `serviceName`). */
     resourceGroupId?: pulumi.Input<string>;
     /** Further attributes, name → value (e.g. `{ keyRing: "app" }`); the named fields above and `accountId` are refused here. */
     attributes?: pulumi.Input<{ [name: string]: pulumi.Input<string> }>;
@@ -79,9 +81,11 @@ export interface AccessPolicyResource {
 
 /** What state holds for a policy. */
 export interface AccessPolicyOutputs {
+    /** The policy's id, as `ibmcloud iam service-policies` shows it. */
     policyId: string;
     /** ETag of the policy as last written or read; sent with If-Match on update. */
     etag: string;
+    /** The policy's URL in the IAM Policy Management API. */
     href: string;
     /** `active` (a policy left `deleted` by its subject's deletion reads as gone). */
     state: string;
@@ -91,7 +95,9 @@ export interface AccessPolicyOutputs {
     subjectIamId: string;
     /** The deployer's account (from the token), the policy's `accountId` attribute. */
     accountId: string;
+    /** When IAM created the policy (ISO 8601). */
     createdAt: string;
+    /** When IAM last changed the policy (ISO 8601). */
     lastModifiedAt: string;
     // the arguments as given
     serviceId?: string;

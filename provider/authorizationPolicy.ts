@@ -70,16 +70,21 @@ export interface AuthorizationPolicyFields {
 
 /** What state holds: the live identity and the arguments as given. */
 export interface AuthorizationPolicyOutputs extends AuthorizationPolicyFields {
+    /** The authorization's id (an IAM policy of type `authorization`). */
     policyId: string;
     /** ETag as last written or read; sent with If-Match on update. */
     etag: string;
+    /** The policy's URL in the IAM Policy Management API. */
     href: string;
+    /** `active` (one IAM left `deleted` reads as gone). */
     state: string;
     /** The granted roles' CRNs, in the order of `roles`. */
     roleCrns: string[];
     /** The deployer's account: the `accountId` of subject and resource. */
     accountId: string;
+    /** When IAM created the authorization (ISO 8601). */
     createdAt: string;
+    /** When IAM last changed it (ISO 8601). */
     lastModifiedAt: string;
 }
 

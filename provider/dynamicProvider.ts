@@ -13,6 +13,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as nodeModule from "module";
 import type * as pulumi from "@pulumi/pulumi";
+import { exitWithParent } from "./core/parentWatch";
+
+// Every provider module loads this one, in the plugin and in the program: neither outlives the engine that started it.
+exitWithParent();
 
 /** The methods the dynamic-provider plugin looks for; the thin provider has exactly those the real one has. */
 const PROVIDER_METHODS = Object.freeze(["configure", "check", "diff", "create", "read", "update", "delete"]);

@@ -52,6 +52,7 @@ export interface KmsKeyRingOutputs {
     /** Secret. */
     apiKey: string;
     instanceCrn?: string;
+    /** When KMS created the ring (ISO 8601); absent for a ring read back without it. */
     creationDate?: string;
     /** Who created the ring (the service ID's `iam-ServiceId-…`). */
     createdBy?: string;
@@ -184,11 +185,14 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
             await this.asServiceId(props.apiKey, target, "destroy", (client) => client.deleteKeyRing(id, { force: props.force === true })); // false: already gone
         } catch (err) {
             if ((err as { status?: unknown }).status === 409) {
+                // IBM tells the two apart: keys not yet deleted (KEY_RING_KEYS_NOT_DELETED_ERR), or only deleted
+                // ones left without force (KEY_RING_NOT_EMPTY_ERR)
+                const onlyDeletedLeft = (err as { code?: unknown }).code === "KEY_RING_NOT_EMPTY_ERR";
                 throw appendErrorNote(
                     err,
-                    props.force === true
-                        ? `key ring ${id} still holds keys that are not deleted: delete them (or move them to another ring) first`
-                        : `key ring ${id} still holds keys: delete them first; when only deleted keys are left, set force: true on the KmsKeyRing and run \`pulumi up\``,
+                    onlyDeletedLeft
+                        ? `key ring ${id} holds only deleted keys: set force: true on the KmsKeyRing and run \`pulumi up\`, then destroy again`
+                        : `key ring ${id} still holds keys that are not deleted: delete them (or move them to another ring) first`,
                 );
             }
             throw err;

@@ -66,11 +66,15 @@ export interface ServiceApiKeyOutputs {
     iamId: string;
     /** The owning service ID (`ServiceId-…`). */
     serviceId: string;
+    /** The API key's CRN (`crn:v1:bluemix:public:iam-identity::a/<account>::apikey:ApiKey-…`). */
     crn: string;
+    /** The account the key belongs to. */
     accountId: string;
     /** IBM's entity tag when last read; sent with If-Match on update. */
     entityTag: string;
+    /** When IAM created the current key (ISO 8601); a rotation makes a new one. */
     createdAt: string;
+    /** When IAM last changed it (ISO 8601). */
     modifiedAt: string;
     name: string;
     description: string;

@@ -38,11 +38,15 @@ export interface ServiceIdOutputs {
     serviceId: string;
     /** `iam-ServiceId-<uuid>`: the subject of access policies. */
     iamId: string;
+    /** The service ID's CRN (`crn:v1:bluemix:public:iam-identity::a/<account>::serviceid:ServiceId-…`). */
     crn: string;
+    /** The account the service ID belongs to. */
     accountId: string;
     /** IBM's entity tag when last read; sent with If-Match on update. */
     entityTag: string;
+    /** When IAM created it (ISO 8601). */
     createdAt: string;
+    /** When IAM last changed it (ISO 8601). */
     modifiedAt: string;
     name: string;
     description: string;

@@ -58,8 +58,10 @@ function runApp(env: NodeJS.ProcessEnv, target: Target, file: string, args: stri
 function say(line = ""): void {
     process.stdout.write(line + "\n");
 }
-function step(title: string): void {
+/** A step: what it does, then (indented) what it shows. */
+function step(title: string, shows?: string): void {
     say(`\n== ${title}`);
+    if (shows) say(`   shows: ${shows}`);
 }
 
 function makeEnv(dir: string): NodeJS.ProcessEnv {
@@ -78,12 +80,10 @@ function makeEnv(dir: string): NodeJS.ProcessEnv {
         // the stacks take their credentials from stack config only
         IC_API_KEY: "",
         IBMCLOUD_API_KEY: "",
-        PATH: [
-            path.join(REPO, ".tools", "bin"),
-            path.join(REPO, "node_modules", "@pulumi", "pulumi"),
-            path.dirname(process.execPath),
-            process.env.PATH ?? "",
-        ].join(path.delimiter),
+        // Not node_modules/@pulumi/pulumi: the engine takes a plugin it finds on PATH with a warning at every
+        // start ("using pulumi-resource-pulumi-nodejs from $PATH"); scripts/ensure-pulumi.sh puts the
+        // launcher next to the CLI, where the engine takes it as bundled.
+        PATH: [path.join(REPO, ".tools", "bin"), path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter),
     };
 }
 
@@ -141,9 +141,9 @@ async function main(): Promise<void> {
         } else {
             target = { apiKey, iamEndpoint, instanceId: hpcs as string, service: "hs-crypto", region: process.env.HPCS_REGION ?? "us-south" };
         }
-        step(`Target: real IBM Cloud, ${target.service} instance ${target.instanceId} in ${target.region}`);
+        step(`Target: real IBM Cloud, ${target.service} instance ${target.instanceId} in ${target.region}`, "the same steps against your account");
     } else {
-        step("Starting the IBM Cloud emulator (in this process)");
+        step("Starting the IBM Cloud emulator (in this process)", "a local IAM and Key Protect with one instance, given to the stack by its CRN");
         emu = await startEmulator({ port: 0, instances: [{ service: "kms", region: "us-south", name: "demo-key-protect" }] });
         const inst = emu.instances[0];
         const instanceCrn = `crn:v1:bluemix:public:kms:${inst.region}:a/${emu.accountId}:${inst.guid}::`;
@@ -162,7 +162,10 @@ async function main(): Promise<void> {
     let failed: unknown;
     let appFile: string | undefined;
     try {
-        step("Producer stack (root Pulumi.yaml → examples/hpcs-identity): pulumi up");
+        step(
+            "Producer stack (root Pulumi.yaml → examples/hpcs-identity): pulumi up",
+            "KmsAccess makes a service ID, its API key and an access policy, waits until KMS honours the policy, then creates a key ring and a root key as that service ID",
+        );
         await pulumi(env, REPO, ["stack", "init", STACK]);
         stacksUp.push(REPO);
         await pulumi(env, REPO, ["config", "set", "--secret", "ibmcloud:apiKey", "--stack", STACK], { secretStdin: target.apiKey });
@@ -179,19 +182,22 @@ async function main(): Promise<void> {
               ];
         if (target.kmsEndpoint) settings.push(["ibmcloud:kmsEndpoint", target.kmsEndpoint]);
         for (const [k, v] of settings) await pulumi(env, REPO, ["config", "set", k, v, "--stack", STACK]);
-        await pulumi(env, REPO, ["up", "--yes", "--skip-preview", "--stack", STACK, "--color", "never"], { echo: true });
+        await pulumi(env, REPO, ["up", "--yes", "--skip-preview", "--suppress-progress", "--stack", STACK, "--color", "never"], { echo: true });
         const p = await stackOutputs(env, REPO);
 
-        step("Consumer stack (examples/kms-consumer): pulumi up");
+        step(
+            "Consumer stack (examples/kms-consumer): pulumi up",
+            "a second stack reads the first one's outputs through a StackReference and creates its own key with the first one's identity",
+        );
         const producerRef = `organization/${PROJECT}/${STACK}`;
         await pulumi(env, CONSUMER_DIR, ["stack", "init", STACK]);
         stacksUp.push(CONSUMER_DIR);
         await pulumi(env, CONSUMER_DIR, ["config", "set", "producerStack", producerRef, "--stack", STACK]);
         await pulumi(env, CONSUMER_DIR, ["config", "set", "ibmcloud:iamEndpoint", target.iamEndpoint, "--stack", STACK]);
-        await pulumi(env, CONSUMER_DIR, ["up", "--yes", "--skip-preview", "--stack", STACK, "--color", "never"], { echo: true });
+        await pulumi(env, CONSUMER_DIR, ["up", "--yes", "--skip-preview", "--suppress-progress", "--stack", STACK, "--color", "never"], { echo: true });
         const c = await stackOutputs(env, CONSUMER_DIR);
 
-        step("What was created");
+        step("What was created", "the stacks' outputs; the API key and the token stay [secret]");
         const secretShown = (name: string) => {
             const v = p[name];
             if (v !== "[secret]") throw new Error(`output ${name} is not shown as [secret] by pulumi stack output`);
@@ -213,7 +219,10 @@ async function main(): Promise<void> {
             throw new Error("the keys and the consumer's token should all belong to the producer's service ID");
         }
 
-        step("The service ID can use the instance (its key, read from the stack with --show-secrets, kept in memory only)");
+        step(
+            "The service ID can use the instance (its key, read from the stack with --show-secrets, kept in memory only)",
+            "KMS lists both keys to the service ID",
+        );
         const secrets = JSON.parse(await pulumi(env, REPO, ["stack", "output", "--json", "--show-secrets", "--stack", STACK]));
         const svcTokens = new IamTokenManager({ apiKey: String(secrets.apiKey), iamEndpoint: target.iamEndpoint });
         const svcKms = new KmsClient({
@@ -228,7 +237,7 @@ async function main(): Promise<void> {
         if (names.length !== 2) throw new Error("the service ID should see both keys");
         await svcTokens.http.close();
 
-        step("A service ID WITHOUT the policy is refused");
+        step("A service ID WITHOUT the policy is refused", "KMS enforces the policy: the same call as another identity gets 401");
         const sid = await iam.createServiceId({ name: "demo-no-policy", description: "pulumi-ibmcloud-iam demo: no access policy" });
         extraServiceId = sid.id;
         const key = await iam.createApiKey({ name: "demo-no-policy-key", iam_id: sid.iam_id });
@@ -252,7 +261,10 @@ async function main(): Promise<void> {
         extraServiceId = undefined;
         say(`   (deleted ${sid.id} again)`);
 
-        step("The application (examples/kms-app, plain Node, reads the stack's outputs): envelope encryption with the root key");
+        step(
+            "The application (examples/kms-app, plain Node, reads the stack's outputs): envelope encryption with the root key",
+            "a message sealed with a data key that KMS wraps with the root key, and opened again",
+        );
         const file = path.join(dir, "message.json");
         const enc = await runApp(env, target, file, ["encrypt", "--message", "order 42: ship it"]);
         if (enc.code !== 0) throw new Error(`kms-app encrypt failed: ${enc.err}`);
@@ -263,9 +275,12 @@ async function main(): Promise<void> {
         say(`   decrypt: "${dec.out.message}"`);
         if (dec.out.message !== "order 42: ship it") throw new Error(`kms-app decrypt failed: ${dec.err}`);
 
-        step("Rotate the root key from the stack: pulumi config set rootKeyRotation 1 && pulumi up (in place, the same key)");
+        step(
+            "Rotate the root key from the stack: pulumi config set rootKeyRotation 1 && pulumi up (in place, the same key)",
+            "the key gets a new version; data wrapped before still opens, and is rewrapped to the new version",
+        );
         await pulumi(env, REPO, ["config", "set", "rootKeyRotation", "1", "--stack", STACK]);
-        await pulumi(env, REPO, ["up", "--yes", "--skip-preview", "--stack", STACK, "--color", "never"], { echo: true });
+        await pulumi(env, REPO, ["up", "--yes", "--skip-preview", "--suppress-progress", "--stack", STACK, "--color", "never"], { echo: true });
         const rotated = await stackOutputs(env, REPO);
         say(`   root key ${rotated.rootKeyId}: version ${p.rootKeyVersion} → ${rotated.rootKeyVersion}, last rotated ${rotated.rootKeyLastRotateDate}`);
         if (rotated.rootKeyId !== p.rootKeyId || rotated.rootKeyVersion === p.rootKeyVersion)
@@ -282,12 +297,12 @@ async function main(): Promise<void> {
     }
 
     // Teardown runs even after a failure, consumer first (it reads the producer).
-    step("pulumi destroy and stack rm (consumer, then producer)");
+    step("pulumi destroy and stack rm (consumer, then producer)", "everything the stacks made is deleted");
     for (const cwd of [...stacksUp].reverse()) {
         const label = cwd === REPO ? "producer" : "consumer";
         if (cwd === REPO && appFile && !failed) {
             // The consumer (which has no deployer credentials of its own) is gone: now revoke the application.
-            step("The application is refused once its access policy is removed");
+            step("The application is refused once its access policy is removed", "revoking the policy cuts the application off (exit 3)");
             try {
                 const p = await stackOutputs(env, REPO);
                 await iam.deletePolicy(String(p.policyId));
@@ -318,7 +333,7 @@ async function main(): Promise<void> {
     await ownerTokens.http.close();
 
     if (emu) {
-        step("The emulator after destroy");
+        step("The emulator after destroy", "nothing of the stacks is left: no service ID, key, active policy or live KMS key");
         const s = await adminState(emu);
         const ownerKeys = s.apiKeys.filter((k: any) => k.iam_id === s.owner.iam_id).length;
         const left = {

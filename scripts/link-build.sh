@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mkdir -p build
-for name in client provider components emulator; do ln -sfn "../dist/$name" "build/$name"; done
+for name in client provider components emulator plugin; do ln -sfn "../dist/$name" "build/$name"; done
 for f in index.js index.d.ts; do ln -sfn "../dist/$f" "build/$f"; done

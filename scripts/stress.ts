@@ -7,6 +7,7 @@
 //   npm run test:stress -- --runs 3 --layers all     # the whole suite
 //   npm run test:stress -- --runs 5 --busy 2 --layers e2e
 //   npm run test:stress -- --runs 20 --files build/test/e2e/kmsAccess.test.js   # one file
+//   npm run test:stress -- --runs 1 --crash-rounds 20 [--crash-seed N]   # test/e2e/crash.test.ts, 20 kill rounds
 //
 // A run fails when a test fails, when mocha exits non-zero without a failing test (a watchdog of the
 // root hooks, a crash), or when a process it started outlives it. Each run's output and mocha's JSON
@@ -33,6 +34,9 @@ interface Options {
     layers: string[];
     /** Test files instead of layers. */
     files: string[];
+    /** Kill-and-recover rounds of test/e2e/crash.test.ts (its figures are printed per round). */
+    crashRounds?: number;
+    crashSeed?: number;
 }
 
 function usage(): never {
@@ -60,9 +64,12 @@ function parseArgs(argv: string[]): Options {
         else if (a === "--busy") opts.busy = argv[i + 1] && /^\d+$/.test(argv[i + 1]) ? positive(next(), a) : 1;
         else if (a === "--layers") opts.layers = next().split(",");
         else if (a === "--files") opts.files.push(next());
+        else if (a === "--crash-rounds") opts.crashRounds = positive(next(), a);
+        else if (a === "--crash-seed") opts.crashSeed = positive(next(), a);
         else if (a === "-h" || a === "--help") usage();
         else throw new Error(`unknown argument ${a} (see --help)`);
     }
+    if (opts.crashRounds !== undefined && opts.files.length === 0) opts.files.push("build/test/e2e/crash.test.js");
     for (const l of opts.layers) if (!LAYERS[l]) throw new Error(`--layers: unknown layer ${l} (${Object.keys(LAYERS).join(", ")})`);
     return opts;
 }
@@ -126,7 +133,12 @@ async function runOnce(n: number, opts: Options, outDir: string): Promise<RunRes
     const out = fs.openSync(log, "w");
     const child = spawn(process.execPath, [mocha, "--reporter", "json", "--reporter-option", `output=${report}`, ...globs], {
         cwd: ROOT,
-        env: { ...process.env, [STRESS_MARKER]: marker },
+        env: {
+            ...process.env,
+            [STRESS_MARKER]: marker,
+            ...(opts.crashRounds !== undefined ? { CRASH_ROUNDS: String(opts.crashRounds) } : {}),
+            ...(opts.crashSeed !== undefined ? { CRASH_SEED: String(opts.crashSeed) } : {}),
+        },
         stdio: ["ignore", out, out],
         detached: true, // its own process group, killed as a whole if it overruns
     });
@@ -202,6 +214,10 @@ async function main(): Promise<void> {
             `run ${n}/${opts.runs}: ${r.failures.length} failure(s), ${r.passes}/${r.tests} passing, ${r.seconds} s, exit ${r.exitCode ?? r.signal}\n`,
         );
         for (const f of r.failures) process.stdout.write(`    ✗ ${f}\n`);
+        // the crash test's figures: one line per kill round, and the totals
+        for (const line of fs.readFileSync(path.join(outDir, `run-${n}.log`), "utf8").split("\n")) {
+            if (/^\s*crash (round|total)/.test(line)) process.stdout.write(`    ${line.trim()}\n`);
+        }
         fs.writeFileSync(path.join(outDir, "summary.json"), JSON.stringify({ setting, opts, results }, null, 2));
     }
     stopBurners();

@@ -116,6 +116,41 @@ export interface KmsKeyRecord {
     policies?: { rotation?: KmsKeyPolicyRecord & { enabled: boolean; intervalMonth: number }; dualAuthDelete?: KmsKeyPolicyRecord & { enabled: boolean } };
     /** Dual authorization delete: who set the key for deletion, and when (epoch ms). */
     deletionAuthorization?: { by: string; at: number };
+    /** Names the key also answers to (up to 5, unique in the instance). */
+    aliases?: KmsAliasRecord[];
+    /** Other services' registrations of their use of the key (made through the admin API). */
+    registrations?: KmsRegistrationRecord[];
+    /** When the key last changed state (disable, enable, delete, restore), in the KMS clock's epoch ms. */
+    stateChangedAt?: number;
+}
+
+export interface KmsAliasRecord {
+    alias: string;
+    creationDate: string;
+    createdBy: string;
+}
+
+export interface KmsRegistrationRecord {
+    resourceCrn: string;
+    description?: string;
+    preventKeyDeletion: boolean;
+    /** The key version the registered resource uses. */
+    keyVersion: string;
+    createdBy: string;
+    creationDate: string;
+    updatedBy: string;
+    lastUpdated: string;
+}
+
+export interface KmsInstancePolicyRecord {
+    instance: string;
+    policyType: string;
+    /** As set: `{enabled, attributes?}`. */
+    policyData: { enabled: boolean; attributes?: Record<string, unknown> };
+    createdBy: string;
+    creationDate: string;
+    updatedBy: string;
+    lastUpdated: string;
 }
 
 export interface KmsKeyVersionRecord {
@@ -226,6 +261,10 @@ export interface StateData {
     kmsKeys: KmsKeyRecord[];
     /** Key rings other than `default` (which every instance always has). */
     kmsKeyRings?: KmsKeyRingRecord[];
+    /** Instance policies of the KMS instances (one per instance and type). */
+    kmsInstancePolicies?: KmsInstancePolicyRecord[];
+    /** How far KMS's clock runs ahead of real time (`POST /__emulator/kms/clock`), in ms. */
+    kmsClockOffsetMs?: number;
     /** 32 random bytes (base64) sealing root key material at rest; made on first use, never served. */
     kmsSecret?: string;
     /** Trusted profiles (absent in state files written before they were modelled). */
@@ -380,6 +419,7 @@ export class StateStore {
             policies: [],
             kmsKeys: [],
             kmsKeyRings: [],
+            kmsInstancePolicies: [],
             profiles: [],
         };
         this.save();

@@ -123,6 +123,8 @@ function identityWrites(s: string): string[] {
 // | delete keys, set key policies            |        |            |        | yes     |          |
 // | set / unset a key for deletion (dual auth)|       |            |        | yes     |          |
 // | enable, disable, restore keys            |        |            |        | yes     |          |
+// | aliases, sync, set instance policies     |        |            |        | yes     |          |
+// | key versions, registrations, inst. pols. | yes    | yes        | yes    | yes     |          |
 // | create, delete key rings                 |        |            |        | yes     |          |
 // | purge a deleted key                      |        |            |        |         | yes      |
 const kmsReader = (s: string) => [
@@ -132,6 +134,9 @@ const kmsReader = (s: string) => [
     `${s}.secrets.unwrap`,
     `${s}.secrets.rewrap`,
     `${s}.secrets.readpolicies`,
+    `${s}.secrets.listkeyversions`,
+    `${s}.registrations.list`,
+    `${s}.instancepolicies.read`,
     `${s}.keyrings.list`,
 ];
 const kmsWriter = (s: string) => [...kmsReader(s), `${s}.secrets.create`, `${s}.secrets.import`, `${s}.secrets.rotate`];
@@ -166,6 +171,10 @@ const genericServiceDefs: Def[] = [
                       `${s}.secrets.restore`,
                       `${s}.secrets.setkeyfordeletion`,
                       `${s}.secrets.unsetkeyfordeletion`,
+                      `${s}.secrets.createalias`,
+                      `${s}.secrets.deletealias`,
+                      `${s}.secrets.sync`,
+                      `${s}.instancepolicies.write`,
                       `${s}.keyrings.create`,
                       `${s}.keyrings.delete`,
                   ]

@@ -5,7 +5,7 @@ import { KmsError } from "../core/errors";
 import { Ctx } from "../core/request";
 import type { Handler } from "../core/server";
 import { KmsKeyRecord } from "../core/state";
-import { envelope, K, KmsRoutes, kmsTime, prefersRepresentation, renderKey } from "./keys";
+import { envelope, K, KmsRoutes, prefersRepresentation, renderKey } from "./keys";
 
 const MAX_PLAINTEXT_BYTES = 7500;
 const MAX_AAD_ITEMS = 126;
@@ -13,12 +13,21 @@ const MAX_AAD_LENGTH = 255;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 const A = {
-    ciphertext: () =>
+    ciphertext: (what: string) =>
         new KmsError(
             422,
             "UNPROCESSABLE_CIPHERTEXT_ERR",
             "The provided ciphertext is invalid or corrupted",
-            "Unprocessable Entity: Key could not be unwrapped. Please see `reasons` for more details.",
+            `Unprocessable Entity: ${what}. Please see \`reasons\` for more details.`,
+        ),
+    /** What Key Protect answers when the AAD given is not the wrap's (missing, partial, reordered or other). */
+    aadMismatch: (what: string) =>
+        new KmsError(
+            400,
+            "INVALID_FIELD_ERR",
+            "The field `ciphertext` must be: the original base64 encoded ciphertext from the wrap operation",
+            `Bad Request: ${what}: Please see \`reasons\` for more details (INVALID_FIELD_ERR)`,
+            { type: "field", name: "ciphertext" },
         ),
     payloadRequired: () =>
         new KmsError(
@@ -65,7 +74,19 @@ export function keyActionHandlers(r: KmsRoutes) {
         const inst = r.instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, action);
         if (k.extractable) throw K.rootRequired(what);
+        // a disabled (suspended) key keeps its metadata readable and does no cryptography
+        if (k.state !== 1) throw K.invalidState(what);
         return k;
+    };
+    /**
+     * The data key in the body's ciphertext. A ciphertext of this key that fails to authenticate is taken as
+     * unwrapped with other AAD (400 INVALID_FIELD_ERR, as Key Protect answers); one that is not this key's at all 422.
+     */
+    const opened = (k: KmsKeyRecord, b: Record<string, unknown>, aad: string[], what: string) => {
+        const u = r.crypto.unwrap(k, b.ciphertext as string, aad);
+        if (u) return u;
+        if (r.crypto.versionNamed(k, b.ciphertext as string)) throw A.aadMismatch(what);
+        throw A.ciphertext(what);
     };
 
     const wrap: Handler = (ctx) => {
@@ -86,8 +107,7 @@ export function keyActionHandlers(r: KmsRoutes) {
         const b = bodyOf(ctx);
         base64Field(b, "ciphertext", true);
         const aad = aadOf(b);
-        const u = r.crypto.unwrap(k, b.ciphertext as string, aad);
-        if (!u) throw A.ciphertext();
+        const u = opened(k, b, aad, "Unwrap with key could not be performed");
         const out: Record<string, unknown> = { plaintext: u.plaintext.toString("base64"), keyVersion: { id: u.version.id } };
         const versions = r.crypto.versionsOf(k);
         const newest = versions[versions.length - 1];
@@ -104,16 +124,10 @@ export function keyActionHandlers(r: KmsRoutes) {
         const b = bodyOf(ctx);
         base64Field(b, "ciphertext", true);
         const aad = aadOf(b);
-        const u = r.crypto.unwrap(k, b.ciphertext as string, aad);
-        if (!u)
-            throw new KmsError(
-                422,
-                "UNPROCESSABLE_CIPHERTEXT_ERR",
-                "The provided ciphertext is invalid or corrupted",
-                "Unprocessable Entity: Key could not be rewrapped. Please see `reasons` for more details.",
-            );
+        const u = opened(k, b, aad, "Rewrap with key could not be performed");
         const w = r.crypto.wrap(k, u.plaintext, aad);
-        r.send(ctx, 200, { ciphertext: w.ciphertext, keyVersion: { id: w.version.id }, rewrappedKeyVersion: { id: w.version.id } });
+        // IBM: keyVersion is the version that wrapped the ciphertext given, rewrappedKeyVersion the newest
+        r.send(ctx, 200, { ciphertext: w.ciphertext, keyVersion: { id: u.version.id }, rewrappedKeyVersion: { id: w.version.id } });
     };
 
     const rotate: Handler = (ctx) => {
@@ -124,7 +138,7 @@ export function keyActionHandlers(r: KmsRoutes) {
         if (k.imported && !payload) throw A.payloadRequired();
         if (!k.imported && payload) throw K.badBody("a generated root key is rotated without a payload");
         if (payload && ![16, 24, 32].includes(payload.length)) throw K.badBody("an imported root key must be 128, 192 or 256 bits");
-        const now = kmsTime();
+        const now = r.time();
         const v = r.crypto.newVersion(k.id, now, payload);
         r.crypto.versionsOf(k).push(v);
         k.keyVersion = { id: v.id, creationDate: now };
@@ -138,8 +152,9 @@ export function keyActionHandlers(r: KmsRoutes) {
     const setKeyForDeletion: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.setkeyfordeletion");
+        if (k.state !== 1) throw K.invalidState("Key could not be set for deletion");
         if (!k.policies?.dualAuthDelete?.enabled) throw A.notDualAuth();
-        k.deletionAuthorization = { by: ctx.caller!.iamId, at: Date.now() };
+        k.deletionAuthorization = { by: ctx.caller!.iamId, at: r.nowMs() };
         emu.store.save();
         r.send(ctx, 204);
     };
@@ -147,6 +162,7 @@ export function keyActionHandlers(r: KmsRoutes) {
     const unsetKeyForDeletion: Handler = (ctx) => {
         const inst = r.instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.unsetkeyfordeletion");
+        if (k.state !== 1) throw K.invalidState("Key could not be unset for deletion");
         if (!k.policies?.dualAuthDelete?.enabled) throw A.notDualAuth();
         delete k.deletionAuthorization;
         emu.store.save();

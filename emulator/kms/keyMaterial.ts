@@ -84,6 +84,14 @@ export class KmsCrypto {
         return { ciphertext: Buffer.concat([Buffer.from([FORMAT]), uuidBytes(v.id), s.nonce, s.tag, s.ct]).toString("base64"), version: v };
     }
 
+    /** The version of this key a ciphertext names in its header, whether or not it then authenticates. */
+    versionNamed(k: KmsKeyRecord, ciphertext: string): KmsKeyVersionRecord | undefined {
+        const raw = Buffer.from(ciphertext, "base64");
+        if (raw.length <= HEADER || raw[0] !== FORMAT) return undefined;
+        const versionId = uuidOf(raw.subarray(1, 17));
+        return this.versionsOf(k).find((x) => x.id === versionId);
+    }
+
     /** The data key inside `ciphertext` and the version that wrapped it; undefined when it is not this key's or was altered. */
     unwrap(k: KmsKeyRecord, ciphertext: string, aad: string[]): { plaintext: Buffer; version: KmsKeyVersionRecord } | undefined {
         const raw = Buffer.from(ciphertext, "base64");

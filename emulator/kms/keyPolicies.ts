@@ -5,7 +5,7 @@ import { KmsError } from "../core/errors";
 import { Ctx } from "../core/request";
 import type { Handler } from "../core/server";
 import { InstanceRecord, KmsKeyPolicyRecord, KmsKeyRecord } from "../core/state";
-import { envelope, K, KmsRoutes, kmsTime } from "./keys";
+import { envelope, K, KmsRoutes } from "./keys";
 
 export const POLICY_TYPE = "application/vnd.ibm.kms.policy+json";
 type PolicyName = "rotation" | "dualAuthDelete";
@@ -115,7 +115,7 @@ export function keyPolicyHandlers(r: KmsRoutes) {
         const wanted = parsePut(ctx, only);
         // (choice) a standard key is never rotated, so it takes no rotation policy
         if (wanted.rotation && k.extractable) throw K.rootRequired("Key policy could not be set");
-        const now = kmsTime();
+        const now = r.time();
         const stamp = (old: KmsKeyPolicyRecord | undefined): KmsKeyPolicyRecord => ({
             id: old?.id ?? crypto.randomUUID(),
             creationDate: old?.creationDate ?? now,

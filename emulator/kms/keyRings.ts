@@ -2,7 +2,7 @@
 // in them, and a ring still holding keys (in any state) cannot be deleted.
 import { KmsError } from "../core/errors";
 import type { Handler } from "../core/server";
-import { DEFAULT_RING, envelope, K, KmsRoutes, kmsTime, RING_ID } from "./keys";
+import { DEFAULT_RING, envelope, K, KmsRoutes, RING_ID } from "./keys";
 
 export const KEY_RING_TYPE = "application/vnd.ibm.kms.key_ring+json";
 
@@ -20,6 +20,13 @@ const R = {
             409,
             "KEY_RING_NOT_EMPTY_ERR",
             "The specified key ring contains at least one key (in any state)",
+            "Conflict: Key ring could not be deleted. Please see `reasons` for more details.",
+        ),
+    keysNotDeleted: () =>
+        new KmsError(
+            409,
+            "KEY_RING_KEYS_NOT_DELETED_ERR",
+            "The key ring cannot be deleted because it contains at least one key that is not deleted",
             "Conflict: Key ring could not be deleted. Please see `reasons` for more details.",
         ),
     defaultRing: () =>
@@ -41,7 +48,7 @@ export function keyRingHandlers(r: KmsRoutes) {
         // (choice) the default ring is dated by the first key put in it, else by now; created by the instance
         const first = emu.store.data.kmsKeys.find((k) => k.instance === inst.guid && k.keyRing === DEFAULT_RING);
         const resources = [
-            { id: DEFAULT_RING, creationDate: first?.creationDate ?? kmsTime(), createdBy: "IBM" },
+            { id: DEFAULT_RING, creationDate: first?.creationDate ?? r.time(), createdBy: "IBM" },
             ...rings()
                 .filter((x) => x.instance === inst.guid)
                 .map((x) => ({ id: x.id, creationDate: x.creationDate, createdBy: x.createdBy })),
@@ -55,7 +62,7 @@ export function keyRingHandlers(r: KmsRoutes) {
         r.authorize(ctx, inst, "keyrings.create");
         if (!RING_ID.test(id)) throw R.badId();
         if (r.ringExists(inst, id)) throw R.exists();
-        rings().push({ instance: inst.guid, id, creationDate: kmsTime(), createdBy: ctx.caller!.iamId });
+        rings().push({ instance: inst.guid, id, creationDate: r.time(), createdBy: ctx.caller!.iamId });
         emu.store.save();
         r.send(ctx, 201);
     };
@@ -69,8 +76,10 @@ export function keyRingHandlers(r: KmsRoutes) {
         if (id === DEFAULT_RING) throw R.defaultRing();
         if (!r.ringExists(inst, id)) throw K.ringNotFound("Key ring could not be deleted");
         const keys = emu.store.data.kmsKeys.filter((k) => k.instance === inst.guid && k.keyRing === id);
-        // force: a ring holding only deleted (state 5) keys goes, and they move to the default ring
-        if (keys.length > 0 && !(force === "true" && keys.every((k) => k.state === 5))) throw R.notEmpty();
+        // a key not yet deleted keeps its ring; a ring holding only deleted (state 5) keys goes with force,
+        // and they move to the default ring
+        if (keys.some((k) => k.state !== 5)) throw R.keysNotDeleted();
+        if (keys.length > 0 && force !== "true") throw R.notEmpty();
         for (const k of keys) k.keyRing = DEFAULT_RING;
         emu.store.data.kmsKeyRings = rings().filter((x) => !(x.instance === inst.guid && x.id === id));
         emu.store.save();

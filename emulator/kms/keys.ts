@@ -4,48 +4,40 @@
 // the helpers of `KmsRoutes`. Source services reach KMS with tokens from ../admin/serviceToken.ts.
 import * as crypto from "crypto";
 import type { StoreContext } from "../core/context";
-import { correlationHeader, KmsError, kmsUnauthorized } from "../core/errors";
+import { correlationHeader, kmsUnauthorized } from "../core/errors";
 import { Ctx } from "../core/request";
 import type { Handler } from "../core/server";
-import { InstanceRecord, KmsKeyRecord } from "../core/state";
+import { InstanceRecord, KmsKeyRecord, StateStore } from "../core/state";
 import { may, mayInPart, Scope, Target } from "../iam/access";
+import { createAllowed, inheritInstancePolicies } from "./instancePolicies";
+import { K } from "./errors";
 import { KmsCrypto } from "./keyMaterial";
 
 export const KEY_TYPE = "application/vnd.ibm.kms.key+json";
 export const DEFAULT_RING = "default";
 export const RING_ID = /^[a-zA-Z0-9-]{2,100}$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_LIMIT = 5000;
 const DEFAULT_LIMIT = 200;
 
-export const K = {
-    badBody: (message: string) => new KmsError(400, "BAD_BODY_ERR", message, "Bad Request: Invalid body data"),
-    badParam: (message: string) => new KmsError(400, "INVALID_QUERY_PARAM_ERR", message, "Bad Request: Invalid query parameter"),
-    badHeader: (message: string, name: string) => new KmsError(400, "BAD_HEADERS_ERR", message, "Bad Request: Invalid header", { type: "header", name }),
-    notFound: () => new KmsError(404, "KEY_NOT_FOUND_ERR", "Key does not exist", "Not Found: Key could not be found"),
-    gone: () => new KmsError(410, "KEY_DELETED_ERR", "The key has been deleted and is no longer available", "Gone: The key was deleted"),
-    /** IBM's error catalogue: wrap, unwrap, rotate (and enable, disable, restore) need a root key. */
-    rootRequired: (what: string) =>
-        new KmsError(
-            400,
-            "KEY_ROOT_REQ_ERR",
-            "Requested action can only be completed with a root key.",
-            `Bad Request: ${what}. Please see \`reasons\` for more details.`,
-        ),
-    ringNotFound: (what: string) =>
-        new KmsError(404, "KEY_RING_NOT_FOUND_ERR", "The key ring could not be found.", `Not Found: ${what}. Please see \`reasons\` for more details.`),
-    authorizationsNotMet: () =>
-        new KmsError(
-            409,
-            "AUTHORIZATIONS_NOT_MET",
-            "Number of authorizations required to delete is not met",
-            "Conflict: Key could not be deleted. Please see `reasons` for more details.",
-        ),
-    notDeleted: () => new KmsError(409, "KEY_NOT_DELETED_ERR", "Only a deleted key can be purged", "Conflict: The key is not deleted"),
-};
+export { K };
 
 export function kmsTime(d: Date = new Date()): string {
     return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
+
+/**
+ * KMS's clock: real time plus the offset `POST /__emulator/kms/clock` added, so the documented waits (30 s
+ * before enable or restore, 4 h before purge, 30 days of restore, 7 days of a deletion authorization) can be
+ * tested without waiting. Kept in the state so a restarted emulator keeps its time.
+ */
+export function kmsNow(store: StateStore): number {
+    return Date.now() + (store.data.kmsClockOffsetMs ?? 0);
+}
+
+export const PURGE_WAIT_MS = 4 * 3600 * 1000;
+export const RESTORE_WINDOW_MS = 30 * 24 * 3600 * 1000;
+export const AUTO_PURGE_MS = 90 * 24 * 3600 * 1000;
 
 export function renderKey(emu: StoreContext, inst: InstanceRecord, k: KmsKeyRecord, withPayload: boolean): Record<string, unknown> {
     const o: Record<string, unknown> = {
@@ -73,6 +65,16 @@ export function renderKey(emu: StoreContext, inst: InstanceRecord, k: KmsKeyReco
     if (k.expirationDate) o.expirationDate = k.expirationDate;
     if (k.deletionDate) o.deletionDate = k.deletionDate;
     if (k.deletedBy) o.deletedBy = k.deletedBy;
+    if (k.deleted && k.deletionDate) {
+        const at = Date.parse(k.deletionDate);
+        const now = kmsNow(emu.store);
+        o.restoreAllowed = now - at <= RESTORE_WINDOW_MS;
+        o.restoreExpirationDate = kmsTime(new Date(at + RESTORE_WINDOW_MS));
+        o.purgeAllowed = now - at >= PURGE_WAIT_MS;
+        o.purgeAllowedFrom = kmsTime(new Date(at + PURGE_WAIT_MS));
+        o.purgeScheduledOn = kmsTime(new Date(at + AUTO_PURGE_MS));
+    }
+    if (k.aliases?.length) o.aliases = k.aliases.map((a) => a.alias);
     if (withPayload && k.payload !== undefined) o.payload = k.payload;
     return o;
 }
@@ -130,12 +132,38 @@ export class KmsRoutes {
         ];
     }
 
+    nowMs(): number {
+        return kmsNow(this.emu.store);
+    }
+
+    /** KMS's clock as Key Protect writes dates. */
+    time(): string {
+        return kmsTime(new Date(this.nowMs()));
+    }
+
     /**
-     * The key of `:id`, once the caller may do `action` on it. Access is decided before existence is
-     * revealed: an unknown key is judged as the instance, so a caller without access gets 401 either way.
+     * The key named by `idOrAlias` (an id, or one of its aliases: IBM takes an alias wherever it takes an id).
+     * A key deleted over 90 days ago is purged on the way, as IBM purges it automatically.
+     */
+    findKey(inst: InstanceRecord, idOrAlias: string): KmsKeyRecord | undefined {
+        const d = this.emu.store.data;
+        const k = UUID.test(idOrAlias)
+            ? d.kmsKeys.find((x) => x.instance === inst.guid && x.id === idOrAlias)
+            : d.kmsKeys.find((x) => x.instance === inst.guid && x.aliases?.some((a) => a.alias === idOrAlias));
+        if (k?.deleted && k.deletionDate && this.nowMs() - Date.parse(k.deletionDate) > AUTO_PURGE_MS) {
+            d.kmsKeys = d.kmsKeys.filter((x) => x !== k);
+            this.emu.store.save();
+            return undefined;
+        }
+        return k;
+    }
+
+    /**
+     * The key of `:id` (an id or an alias), once the caller may do `action` on it. Access is decided before
+     * existence is revealed: an unknown key is judged as the instance, so a caller without access gets 401 either way.
      */
     authorizedKey(ctx: Ctx, inst: InstanceRecord, action: string, allowDeleted = false): KmsKeyRecord {
-        const k = this.emu.store.data.kmsKeys.find((x) => x.instance === inst.guid && x.id === ctx.params.id);
+        const k = this.findKey(inst, ctx.params.id);
         this.authorize(ctx, inst, action, k ? KmsRoutes.scopesOf(k) : undefined);
         if (!k) throw K.notFound();
         if (k.deleted && !allowDeleted) throw K.gone();
@@ -168,11 +196,12 @@ export function keyHandlers(r: KmsRoutes) {
         const type = (ctx.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
         if (type !== KEY_TYPE && type !== "application/json") throw K.badBody(`Content-Type must be ${KEY_TYPE}`);
         const ring = r.keyRingHeader(ctx) ?? DEFAULT_RING;
-        const spec = parseCreate(ctx);
+        const spec = parseCreate(ctx, r.nowMs());
         r.authorize(ctx, inst, spec.payload !== undefined ? "secrets.import" : "secrets.create", [{ resourceType: "key-ring", resource: ring }]);
         // as on IBM, a ring must be created (POST /api/v2/key_rings/{id}) before a key goes in it
         if (!r.ringExists(inst, ring)) throw K.ringNotFound("Key could not be created");
-        const now = kmsTime();
+        if (!createAllowed(emu.store, inst, spec.extractable, spec.payload !== undefined)) throw K.createImportAccess();
+        const now = r.time();
         const id = crypto.randomUUID();
         const k: KmsKeyRecord = {
             id,
@@ -193,30 +222,44 @@ export function keyHandlers(r: KmsRoutes) {
         if (spec.extractable) k.payload = spec.payload ?? crypto.randomBytes(32).toString("base64");
         // a root key's material is sealed at rest (keyMaterial.ts) and never served
         else k.versions = [r.crypto.newVersion(id, now, spec.payload !== undefined ? Buffer.from(spec.payload, "base64") : undefined, id)];
+        // the instance's dual-authorization and rotation policies reach the keys created after them
+        inheritInstancePolicies(emu.store, inst, k, ctx.caller!.iamId, now);
         emu.store.data.kmsKeys.push(k);
         emu.store.save();
         send(ctx, 201, envelope([renderKey(emu, inst, k, false)]));
     };
 
-    const list: Handler = (ctx) => {
+    /** The keys a list (or its HEAD) shows: the filters of the query and header, and only what the caller may list. */
+    const listed = (ctx: Ctx): { inst: InstanceRecord; keys: KmsKeyRecord[] } => {
         const inst = instanceOf(ctx);
         const ring = r.keyRingHeader(ctx);
         const inInstance = emu.store.data.kmsKeys.filter((k) => k.instance === inst.guid);
         r.authorizeInPart(ctx, inst, "secrets.list", inInstance.map(KmsRoutes.scopesOf));
-        const limit = intParam(ctx, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT);
-        const offset = intParam(ctx, "offset", 0, 0, Number.MAX_SAFE_INTEGER);
         const states = stateParam(ctx);
         const extractable = ctx.query.get("extractable");
         if (extractable !== null && extractable !== "true" && extractable !== "false") throw K.badParam("extractable must be true or false");
         const wholeInstance = r.may(ctx, inst, "secrets.list");
-        const all = inInstance.filter(
+        const keys = inInstance.filter(
             (k) =>
                 states.includes(k.state) &&
                 (ring === undefined || k.keyRing === ring) &&
                 (extractable === null || String(k.extractable) === extractable) &&
                 (wholeInstance || r.may(ctx, inst, "secrets.list", KmsRoutes.scopesOf(k))),
         );
-        send(ctx, 200, envelope(all.slice(offset, offset + limit).map((k) => renderKey(emu, inst, k, false))));
+        return { inst, keys };
+    };
+
+    const list: Handler = (ctx) => {
+        const { inst, keys } = listed(ctx);
+        const limit = intParam(ctx, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT);
+        const offset = intParam(ctx, "offset", 0, 0, Number.MAX_SAFE_INTEGER);
+        send(ctx, 200, envelope(keys.slice(offset, offset + limit).map((k) => renderKey(emu, inst, k, false))));
+    };
+
+    // the key collection's metadata: no body, the count of the keys a list would show in `Key-Total`
+    const count: Handler = (ctx) => {
+        const { keys } = listed(ctx);
+        ctx.send(200, undefined, { ...correlationHeader(ctx), "Key-Total": String(keys.length) });
     };
 
     const get: Handler = (ctx) => {
@@ -238,17 +281,25 @@ export function keyHandlers(r: KmsRoutes) {
         const force = ctx.query.get("force");
         if (force !== null && force !== "true" && force !== "false") throw K.badParam("force must be true or false");
         const k = r.authorizedKey(ctx, inst, "secrets.delete");
+        const registrations = k.registrations ?? [];
+        // a key other services registered as protecting their data goes only with force, and never while a
+        // registration carries a retention policy
+        if (registrations.some((g) => g.preventKeyDeletion)) throw K.retentionPolicy();
+        if (registrations.length > 0 && force !== "true") throw K.protectedResource();
         if (k.policies?.dualAuthDelete?.enabled) {
             const auth = k.deletionAuthorization;
             // IBM: a second user deletes after a first one set the key for deletion (valid for 7 days)
-            if (!auth || auth.by === ctx.caller!.iamId || Date.now() - auth.at > DUAL_AUTH_WINDOW_MS) throw K.authorizationsNotMet();
+            if (!auth || auth.by === ctx.caller!.iamId || r.nowMs() - auth.at > DUAL_AUTH_WINDOW_MS) throw K.authorizationsNotMet();
         }
-        const now = kmsTime();
+        const now = r.time();
         k.deleted = true;
         k.state = 5;
         k.deletionDate = now;
         k.deletedBy = ctx.caller!.iamId;
         k.lastUpdateDate = now;
+        k.stateChangedAt = r.nowMs();
+        delete k.deletionAuthorization;
+        delete k.registrations;
         emu.store.save();
         if (prefersRepresentation(ctx)) send(ctx, 200, envelope([renderKey(emu, inst, k, false)]));
         else send(ctx, 204);
@@ -257,15 +308,16 @@ export function keyHandlers(r: KmsRoutes) {
     const purge: Handler = (ctx) => {
         const inst = instanceOf(ctx);
         const k = r.authorizedKey(ctx, inst, "secrets.purge", true);
-        // (choice) the cloud's 4-hour wait after delete is not modelled
-        if (!k.deleted) throw K.notDeleted();
+        if (!k.deleted) throw K.invalidState("Key could not be purged");
+        // IBM: a deleted key can be purged 4 hours after its deletion
+        if (r.nowMs() - Date.parse(k.deletionDate!) < PURGE_WAIT_MS) throw K.tooEarly("Key could not be purged");
         emu.store.data.kmsKeys = emu.store.data.kmsKeys.filter((x) => x !== k);
         emu.store.save();
         if (prefersRepresentation(ctx)) send(ctx, 200, envelope([renderKey(emu, inst, k, false)]));
         else send(ctx, 204);
     };
 
-    return { create, list, get, metadata, remove, purge };
+    return { create, list, count, get, metadata, remove, purge };
 }
 
 export const DUAL_AUTH_WINDOW_MS = 7 * 24 * 3600 * 1000;
@@ -298,7 +350,7 @@ interface CreateSpec {
     expirationDate?: string;
 }
 
-function parseCreate(ctx: Ctx): CreateSpec {
+function parseCreate(ctx: Ctx, nowMs: number): CreateSpec {
     const b = ctx.json<Record<string, unknown>>();
     const md = b?.metadata as Record<string, unknown> | undefined;
     if (!md || md.collectionType !== KEY_TYPE || md.collectionTotal !== 1) {
@@ -326,7 +378,7 @@ function parseCreate(ctx: Ctx): CreateSpec {
     let expirationDate: string | undefined;
     if (r.expirationDate !== undefined) {
         const d = typeof r.expirationDate === "string" ? new Date(r.expirationDate) : new Date(NaN);
-        if (Number.isNaN(d.getTime()) || d.getTime() <= Date.now()) throw K.badBody("expirationDate must be a future RFC 3339 date");
+        if (Number.isNaN(d.getTime()) || d.getTime() <= nowMs) throw K.badBody("expirationDate must be a future RFC 3339 date");
         expirationDate = kmsTime(d);
     }
     return { name: r.name, description: r.description as string | undefined, extractable, payload, expirationDate };

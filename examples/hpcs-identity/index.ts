@@ -13,8 +13,7 @@
 // ibmcloud:* provider settings (ibmcloud:apiKey as --secret, optionally ibmcloud:iamEndpoint / ibmcloud:kmsEndpoint).
 // (The folder keeps its historical name: the root Pulumi.yaml and stacks already point at it.)
 import * as pulumi from "@pulumi/pulumi";
-import { KmsAccess } from "../../components";
-import { AuthorizationPolicy } from "../../provider";
+import { AuthorizationPolicy, KmsAccess } from "pulumi-ibmcloud-iam";
 
 const config = new pulumi.Config();
 const instanceCrn = config.get("instanceCrn");
@@ -69,8 +68,9 @@ export const rootKeyId = rootKey.keyId;
 export const rootKeyCrn = rootKey.crn;
 export const rootKeyCreatedBy = rootKey.createdBy;
 export const rootKeyVersion = rootKey.keyVersion;
-export const rootKeyLastRotateDate = rootKey.lastRotateDate;
-export const cosAuthorizationPolicyId = cosAuthorization?.policyId;
+// null, not undefined, until the first rotation and without COS: an undefined output is dropped with a warning
+export const rootKeyLastRotateDate = rootKey.lastRotateDate.apply((d) => d ?? null);
+export const cosAuthorizationPolicyId = cosAuthorization?.policyId ?? null;
 /** Secret `{ accessToken, expiration }` (epoch seconds): a token of the service ID, valid about an hour. */
 export const token = accessTokenInfo;
 /** The token's expiry alone, not secret, for display. */

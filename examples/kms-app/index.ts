@@ -3,7 +3,8 @@
 //
 //   node build/examples/kms-app/index.js encrypt --file msg.json --message "hello"
 //   node build/examples/kms-app/index.js decrypt --file msg.json
-//   node build/examples/kms-app/index.js rewrap  --file msg.json
+//   node build/examples/kms-app/index.js rewrap  --file msg.json [--file other.json …]
+//   node build/examples/kms-app/index.js status  --file msg.json [--file other.json …]
 //
 // Where it finds its identity and key: `--from-stack <project dir> [--stack <name>]` runs
 // `pulumi stack output --json --show-secrets` there (outputs apiKey, instanceId, kmsEndpoint, rootKeyId
@@ -15,15 +16,15 @@
 //   96-bit nonce); the file keeps the wrapped data key, the sealed message and the context (AAD of both).
 // decrypt: unwraps the data key (any version of the root key: a rotation does not break old files) and
 //   opens the message; says when a newer root key version exists.
-// rewrap: has KMS wrap the same data key with the newest root key version and rewrites the file.
+// status: after a rotation, says for each file which root key version wrapped its data key (KMS reports it on
+//   unwrap) and whether that is the newest (the key's versions list, newest first): one line per file.
+// rewrap: for each file whose data key is on an older version, has KMS wrap the same data key with the newest
+//   version and rewrites the file; a file already on the newest version is left as it is.
 // Prints one JSON line per command on stdout; exit 3 when KMS refuses the identity (no policy), 1 on
 // other errors. Never prints a key, a data key or a token.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import type * as ClientModule from "../../client";
-
-// The package's public entry point, resolved as a user's program resolves it (package self-reference here).
-const client: typeof ClientModule = require("pulumi-ibmcloud-iam/client");
+import * as client from "pulumi-ibmcloud-iam/client";
 
 interface AppSettings {
     apiKey: string;
@@ -51,6 +52,11 @@ function arg(name: string): string | undefined {
     return i > 0 ? process.argv[i + 1] : undefined;
 }
 
+/** Every value of a repeatable flag (`--file a --file b`). */
+function args(name: string): string[] {
+    return process.argv.flatMap((a, i) => (a === `--${name}` && i + 1 < process.argv.length ? [process.argv[i + 1]] : []));
+}
+
 function settings(): AppSettings {
     const dir = arg("from-stack");
     if (dir !== undefined) {
@@ -71,9 +77,9 @@ function settings(): AppSettings {
 async function main(): Promise<void> {
     const command = process.argv[2];
     const file = arg("file");
-    if (!["encrypt", "decrypt", "rewrap"].includes(command ?? "") || !file) {
+    if (!["encrypt", "decrypt", "rewrap", "status"].includes(command ?? "") || !file) {
         throw new Error(
-            "usage: kms-app <encrypt|decrypt|rewrap> --file <envelope.json> [--message <text>] [--context <aad>] [--from-stack <dir> [--stack <name>]]",
+            "usage: kms-app <encrypt|decrypt|rewrap|status> --file <envelope.json> [--file …] [--message <text>] [--context <aad>] [--from-stack <dir> [--stack <name>]]",
         );
     }
     const s = settings();
@@ -103,23 +109,44 @@ async function main(): Promise<void> {
             print({ command, keyVersion: dataKey.keyVersion, bytes: sealed.length });
             return;
         }
-        const env = JSON.parse(fs.readFileSync(file, "utf8")) as EnvelopeFile;
-        if (env.format !== "kms-app/1") throw new Error(`${file} is not a kms-app envelope`);
-        const aad = { aad: [env.context] };
+        const read = (f: string): EnvelopeFile => {
+            const env = JSON.parse(fs.readFileSync(f, "utf8")) as EnvelopeFile;
+            if (env.format !== "kms-app/1") throw new Error(`${f} is not a kms-app envelope`);
+            return env;
+        };
         if (command === "decrypt") {
+            const env = read(file);
+            const aad = { aad: [env.context] };
             const unwrapped = await kms.unwrapDetailed(env.keyId, env.wrappedDataKey, aad);
             const message = client.envelope.open(unwrapped.plaintext, Buffer.from(env.sealed, "base64"), Buffer.from(env.context, "utf8")).toString("utf8");
             unwrapped.plaintext.fill(0);
             print({ command, message, keyVersion: unwrapped.keyVersion, ...(unwrapped.rewrapped ? { newerKeyVersion: unwrapped.rewrapped.keyVersion } : {}) });
             return;
         }
-        const rewrapped = await kms.rewrap(env.keyId, env.wrappedDataKey, aad);
-        const check = await kms.unwrapDetailed(env.keyId, rewrapped, aad);
-        check.plaintext.fill(0);
-        fs.writeFileSync(file, JSON.stringify({ ...env, keyVersion: check.keyVersion, wrappedDataKey: rewrapped.toString("base64") }, null, 2), {
-            mode: 0o600,
-        });
-        print({ command, fromKeyVersion: env.keyVersion, keyVersion: check.keyVersion });
+        // status and rewrap: the version that wrapped each data key, as KMS reports it, against the newest one
+        const newest = new Map<string, string>();
+        for (const f of args("file")) {
+            const env = read(f);
+            const aad = { aad: [env.context] };
+            if (!newest.has(env.keyId)) newest.set(env.keyId, (await kms.listKeyVersions(env.keyId))[0]?.id ?? "");
+            const latest = newest.get(env.keyId) as string;
+            const unwrapped = await kms.unwrapDetailed(env.keyId, env.wrappedDataKey, aad);
+            unwrapped.plaintext.fill(0);
+            const current = unwrapped.keyVersion === latest;
+            if (command === "status" || current) {
+                print({ command, file: f, keyVersion: unwrapped.keyVersion, newestKeyVersion: latest, onOldVersion: !current, rewrapped: false });
+                continue;
+            }
+            const moved = await kms.rewrapDetailed(env.keyId, env.wrappedDataKey, aad);
+            fs.writeFileSync(
+                f,
+                JSON.stringify({ ...env, keyVersion: moved.rewrappedKeyVersion, wrappedDataKey: moved.ciphertext.toString("base64") }, null, 2),
+                {
+                    mode: 0o600,
+                },
+            );
+            print({ command, file: f, fromKeyVersion: moved.keyVersion, keyVersion: moved.rewrappedKeyVersion, rewrapped: true });
+        }
     } finally {
         await kms.http.close();
         await tokens.close();

@@ -3,8 +3,8 @@
 // key created with that identity). Config: producerStack (e.g. organization/pulumi-ibmcloud-iam-example/dev),
 // ibmcloud:iamEndpoint (optional, for a non-public IAM such as the emulator).
 import * as pulumi from "@pulumi/pulumi";
-import { KmsKey } from "../../provider";
-import { accessTokenProvider } from "../../client";
+import { KmsKey } from "pulumi-ibmcloud-iam";
+import { accessTokenProvider } from "pulumi-ibmcloud-iam/client";
 
 const config = new pulumi.Config();
 const producer = new pulumi.StackReference(config.require("producerStack"));

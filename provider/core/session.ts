@@ -5,6 +5,7 @@ import {
     CloudSettings,
     ExplicitCloudSettings,
     httpOptionsFromSettings,
+    ProfileLoginSettings,
     ProviderConfigSource,
     resolveCloudEndpoints,
     resolveCloudSettings,
@@ -15,7 +16,7 @@ import { IamClient } from "../../client/iamClient";
 import { computeResourceTokenManager } from "../../client/profileTokens";
 
 export class CloudSession {
-    private explicit: ExplicitCloudSettings = {};
+    private explicit: ExplicitCloudSettings & ProfileLoginSettings = {};
     private resolved: CloudSettings | undefined;
     private client: IamClient | undefined;
 

@@ -174,6 +174,7 @@ describe("createWithRecovery", () => {
                     lookups++;
                     throw listUnavailable();
                 },
+                leftover: 'a service ID named "orders"',
                 idOf: (t) => t.id,
                 sleep: async () => {},
             }),
@@ -182,7 +183,13 @@ describe("createWithRecovery", () => {
                 assert.strictEqual(err.code, "ECONNRESET", "the create's own error");
                 assert.ok(err.outcomeUnknown);
                 assert.match(err.message, new RegExp(`looking for what it may have created failed too, ${1 + MAX_LOOKUP_RETRIES} times \\(`));
-                assert.match(err.message, /check IBM Cloud for a new object before running `pulumi up` again/);
+                // advice a user can follow: what to look for, from when, how to tell it is untracked, then what to run
+                assert.match(err.message, /once IBM Cloud answers again, look for a service ID named "orders" created at \d{4}-\d\d-\d\dT[\d:.]+Z or later/);
+                assert.match(
+                    err.message,
+                    /that this stack does not track \(`pulumi stack --show-ids` lists the ids it does\), delete it if there is one, and then run `pulumi up` again/,
+                );
+                assert.doesNotMatch(err.message, /import it/, "dynamic resources cannot be imported");
                 return true;
             },
         );

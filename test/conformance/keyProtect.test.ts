@@ -87,9 +87,11 @@ describe("conformance: IBM's Key Protect Node SDK against the emulator", functio
         await refused(kp.createKey({ bluemixInstance, xKmsKeyRing: "missing-ring", body: keyBody("lost") }), 404, "KEY_RING_NOT_FOUND_ERR");
         const k = (await kp.createKey({ bluemixInstance, xKmsKeyRing: "sdk-ring", body: keyBody("ringed") })).result.resources[0];
         assert.strictEqual(k.keyRingID, "sdk-ring");
-        await refused(kp.deleteKeyRing({ keyRingId: "sdk-ring", bluemixInstance }), 409, "KEY_RING_NOT_EMPTY_ERR");
+        // a key not yet deleted: IBM's KEY_RING_KEYS_NOT_DELETED_ERR; only deleted ones left: KEY_RING_NOT_EMPTY_ERR
+        await refused(kp.deleteKeyRing({ keyRingId: "sdk-ring", bluemixInstance }), 409, "KEY_RING_KEYS_NOT_DELETED_ERR");
         await kp.deleteKey({ id: k.id, bluemixInstance });
-        await kp.deleteKey({ id: k.id, bluemixInstance }).catch(() => undefined);
+        await refused(kp.deleteKeyRing({ keyRingId: "sdk-ring", bluemixInstance }), 409, "KEY_RING_NOT_EMPTY_ERR");
+        await fetch(`${emu.url}/__emulator/kms/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 4 * 3600 }) });
         const purge = await fetch(`${emu.url}/api/v2/keys/${k.id}/purge`, {
             method: "DELETE",
             headers: { authorization: `Bearer ${await tokenOf()}`, "bluemix-instance": bluemixInstance },
@@ -108,7 +110,7 @@ describe("conformance: IBM's Key Protect Node SDK against the emulator", functio
         return ((await r.json()) as { access_token: string }).access_token;
     }
 
-    it("wraps, unwraps, rotates and rewraps; a wrong AAD is 422 UNPROCESSABLE_CIPHERTEXT_ERR; a standard key 400 KEY_ROOT_REQ_ERR", async () => {
+    it("wraps, unwraps, rotates and rewraps; a wrong or missing AAD is 400 INVALID_FIELD_ERR; a standard key 400 KEY_ROOT_REQ_ERR", async () => {
         const key = (await kp.createKey({ bluemixInstance, body: keyBody("sdk-wrap") })).result.resources[0];
         const plaintext = Buffer.from("a data encryption key").toString("base64");
         const w = await kp.wrapKey({ id: key.id, bluemixInstance, keyActionWrapBody: { plaintext, aad: ["ctx"] } });
@@ -117,11 +119,14 @@ describe("conformance: IBM's Key Protect Node SDK against the emulator", functio
         const u = await kp.unwrapKey({ id: key.id, bluemixInstance, keyActionUnwrapBody: { ciphertext: w.result.ciphertext, aad: ["ctx"] } });
         assert.strictEqual(u.status, 200);
         assert.strictEqual(u.result.plaintext, plaintext);
-        await refused(
-            kp.unwrapKey({ id: key.id, bluemixInstance, keyActionUnwrapBody: { ciphertext: w.result.ciphertext, aad: ["other"] } }),
-            422,
-            "UNPROCESSABLE_CIPHERTEXT_ERR",
-        );
+        // what real Key Protect answers for an AAD other than the wrap's (missing, partial, reordered)
+        for (const aad of [["other"], undefined, []]) {
+            await refused(
+                kp.unwrapKey({ id: key.id, bluemixInstance, keyActionUnwrapBody: { ciphertext: w.result.ciphertext, ...(aad ? { aad } : {}) } }),
+                400,
+                "INVALID_FIELD_ERR",
+            );
+        }
 
         const gen = await kp.wrapKey({ id: key.id, bluemixInstance });
         assert.strictEqual(Buffer.from(gen.result.plaintext, "base64").length, 32);
@@ -136,7 +141,15 @@ describe("conformance: IBM's Key Protect Node SDK against the emulator", functio
         assert.strictEqual(old.result.rewrappedKeyVersion.id, md.keyVersion.id);
         const rw = await kp.rewrapKey({ id: key.id, bluemixInstance, keyActionRewrapBody: { ciphertext: w.result.ciphertext, aad: ["ctx"] } });
         assert.strictEqual(rw.status, 200);
-        assert.strictEqual(rw.result.keyVersion.id, md.keyVersion.id);
+        // IBM: keyVersion is the version that wrapped the ciphertext given, rewrappedKeyVersion the newest
+        assert.strictEqual(rw.result.keyVersion.id, key.keyVersion.id);
+        assert.strictEqual(rw.result.rewrappedKeyVersion.id, md.keyVersion.id);
+        const versions = (await kp.getKeyVersions({ id: key.id, bluemixInstance })).result.resources;
+        assert.deepStrictEqual(
+            versions.map((v: { id: string }) => v.id),
+            [rw.result.rewrappedKeyVersion.id, rw.result.keyVersion.id],
+            "the versions list, newest first, names the same two",
+        );
 
         const std = (await kp.createKey({ bluemixInstance, body: keyBody("sdk-std", { extractable: true }) })).result.resources[0];
         await refused(kp.rotateKey({ id: std.id, bluemixInstance }), 400, "KEY_ROOT_REQ_ERR");

@@ -7,42 +7,12 @@
 import { strict as assert } from "assert";
 import * as childProcess from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { ENSURE_PULUMI_TIMEOUT_MS, ensurePulumi, PulumiBinaries, REPO_ROOT } from "./support/engine";
-import { runCommand } from "../../scripts/lib/process";
+import { ok, run, SDK_VERSION, SECRETS, usePackedProject } from "./support/packedProject";
 
 const PASSPHRASE = "consumer-e2e-passphrase";
 const INSTANCE = "7d0c3b1e-5a6f-4c2d-9e8b-0a1b2c3d4e5f";
-const OP_TIMEOUT_MS = 180_000;
-/** The SDK version this leg runs (scripts/test-matrix.sh installs it into the repository). */
-const SDK_VERSION: string = JSON.parse(fs.readFileSync(require.resolve("@pulumi/pulumi/package.json"), "utf8")).version;
-
-interface Run {
-    code: number | null;
-    stdout: string;
-    stderr: string;
-}
-
-/** Runs a command to completion in its own process group (killed whole on timeout). */
-function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
-    return runCommand(cmd, args, { ...opts, timeoutMs: opts.timeoutMs ?? OP_TIMEOUT_MS });
-}
-
-/** Values that must never reach test output (the emulator's owner key, the service ID's key). */
-const SECRETS = new Set<string>();
-
-function redacted(text: string): string {
-    let out = text;
-    for (const s of SECRETS) if (s) out = out.split(s).join("[secret]");
-    return out;
-}
-
-async function ok(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<string> {
-    const r = await run(cmd, args, opts);
-    if (r.code !== 0) throw new Error(redacted(`${cmd} ${args.join(" ")} failed (${r.code}):\n${r.stdout}\n${r.stderr}`));
-    return r.stdout;
-}
 
 const PRODUCER_PROGRAM = `import * as pulumi from "@pulumi/pulumi";
 import { KmsAccess } from "pulumi-ibmcloud-iam";
@@ -96,6 +66,7 @@ describe("e2e: the packed package in a fresh project outside the repository (the
     let emulator: childProcess.ChildProcess | undefined;
     let emu: { url: string; accountId: string; apiKey: string };
     let env: NodeJS.ProcessEnv;
+    const packed = usePackedProject();
 
     const emulatorState = async (): Promise<Record<string, any>> => {
         const res = await fetch(`${emu.url}/__emulator/state`);
@@ -106,21 +77,9 @@ describe("e2e: the packed package in a fresh project outside the repository (the
     before(async function () {
         this.timeout(ENSURE_PULUMI_TIMEOUT_MS + 10 * 60 * 1000);
         binaries = await ensurePulumi();
-        top = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-ibmcloud-iam-consumer-"));
-        assert.ok(path.relative(REPO_ROOT, top).startsWith(".."), "the consumer project is outside the repository");
-        const packed = JSON.parse(await ok("npm", ["pack", "--json", "--pack-destination", top], { cwd: REPO_ROOT }));
-        tarball = path.join(top, packed[0].filename);
-        project = path.join(top, "app");
-        fs.mkdirSync(project);
-        fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "orders-infra", private: true, version: "1.0.0" }, null, 2));
-        await ok(
-            "npm",
-            ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball, `@pulumi/pulumi@${SDK_VERSION}`, "typescript@5.9.3", "@types/node@22"],
-            {
-                cwd: project,
-                timeoutMs: 10 * 60 * 1000,
-            },
-        );
+        ({ top, project, tarball } = packed());
+        top = path.join(top, "consumer-e2e");
+        fs.mkdirSync(top);
         env = {
             ...process.env,
             PULUMI_BACKEND_URL: `file://${path.join(top, "state")}`,
@@ -194,6 +153,7 @@ describe("e2e: the packed package in a fresh project outside the repository (the
             }
         }
         if (top && !process.env.E2E_KEEP_SANDBOX) fs.rmSync(top, { recursive: true, force: true });
+        for (const dir of ["producer", "consumer"]) if (project) fs.rmSync(path.join(project, dir), { recursive: true, force: true });
     });
 
     it("the tarball holds what a user needs and nothing else: no tests, bench, scripts or sources", async () => {
@@ -203,7 +163,7 @@ describe("e2e: the packed package in a fresh project outside the repository (the
             .map((f) => f.replace(/^package\//, ""));
         for (const f of files) {
             assert.ok(
-                /^(package\.json|README\.md|LICENSE|emulator\/README\.md|docs\/architecture\.md|dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map))$/.test(f),
+                /^(package\.json|README\.md|LICENSE|emulator\/README\.md|docs\/[\w-]+\.md|dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map))$/.test(f),
                 `unexpected file in the tarball: ${f}`,
             );
             assert.ok(!/^dist\/(test|bench|scripts|examples)\//.test(f), `${f} does not ship`);
@@ -213,6 +173,18 @@ describe("e2e: the packed package in a fresh project outside the repository (the
             assert.ok(fs.existsSync(path.join(REPO_ROOT, f.replace(/^dist\//, "").replace(/\.js$/, ".ts"))), `${f} has no source`);
         }
         assert.ok(files.includes("dist/provider/serviceId.js") && files.includes("dist/client/index.js") && files.includes("dist/emulator/cli.js"));
+        assert.ok(files.includes("LICENSE"), "the license the package.json names ships as a file");
+        // Source maps resolve without the sources: each carries them (stack traces and debuggers show the TypeScript).
+        const installed = path.join(project, "node_modules", "pulumi-ibmcloud-iam");
+        const maps = files.filter((f) => f.endsWith(".js.map"));
+        assert.ok(maps.length > 0);
+        for (const f of maps) {
+            const map = JSON.parse(fs.readFileSync(path.join(installed, f), "utf8")) as { sources: string[]; sourcesContent?: string[] };
+            assert.equal(map.sourcesContent?.length, map.sources.length, `${f} carries its sources`);
+        }
+        // Nothing runs in a user's project when it installs the package.
+        const scripts = JSON.parse(fs.readFileSync(path.join(installed, "package.json"), "utf8")).scripts ?? {};
+        for (const hook of ["preinstall", "install", "postinstall", "prepare"]) assert.equal(scripts[hook], undefined, `no ${hook} script`);
     });
 
     it("exactly one @pulumi/pulumi in the consumer's tree (the package takes it as a peer)", async () => {

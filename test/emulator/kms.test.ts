@@ -2,7 +2,7 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import { RunningEmulator, startEmulator } from "../../emulator";
-import { call, CallOptions, expectStatus, grant, Reply, ROLE, serviceIdWithKey, sleep, tokenFor } from "./helpers";
+import { advanceKmsClock, call, CallOptions, expectStatus, grant, Reply, ROLE, serviceIdWithKey, sleep, tokenFor } from "./helpers";
 
 const KEY_TYPE = "application/vnd.ibm.kms.key+json";
 const UNAUTHORIZED = "Unauthorized: The user does not have access to the specified resource";
@@ -176,8 +176,15 @@ describe("emulator: KMS keys", () => {
             expectStatus(await kms("POST", `/${k.id}/actions/rotate`, hpcs, owner), 204);
             const after = (await kms("GET", `/${k.id}/metadata`, hpcs, owner)).body.resources[0];
             assert.notStrictEqual(after.keyVersion.id, k.keyVersion.id);
-            expectStatus(await kms("DELETE", `/${k.id}/purge`, hpcs, owner), 409);
+            const notDeleted = await kms("DELETE", `/${k.id}/purge`, hpcs, owner);
+            expectStatus(notDeleted, 409);
+            assert.strictEqual(notDeleted.body.resources[0].reasons[0].code, "KEY_ACTION_INVALID_STATE_ERR");
             expectStatus(await kms("DELETE", `/${k.id}`, hpcs, owner), 204);
+            // IBM: purge waits 4 hours after the delete
+            const early = await kms("DELETE", `/${k.id}/purge`, hpcs, owner);
+            expectStatus(early, 409);
+            assert.strictEqual(early.body.resources[0].reasons[0].code, "REQ_TOO_EARLY_ERR");
+            await advanceKmsClock(emu.url, 4 * 3600);
             expectStatus(await kms("DELETE", `/${k.id}/purge`, hpcs, owner), 204);
             expectStatus(await kms("GET", `/${k.id}/metadata`, hpcs, owner), 404);
         });
@@ -256,6 +263,7 @@ describe("emulator: KMS keys", () => {
             assertUnauthorized(await kms("GET", "", hpcs, token));
             assertUnauthorized(await kms("DELETE", `/${k.id}`, hpcs, token));
             expectStatus(await kms("DELETE", `/${k.id}`, hpcs, owner), 204);
+            await advanceKmsClock(emu.url, 4 * 3600);
             expectStatus(await kms("DELETE", `/${k.id}/purge`, hpcs, token), 204);
         });
 

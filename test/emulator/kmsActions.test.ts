@@ -67,12 +67,18 @@ describe("emulator: KMS key rings, actions, policies and authorizations", () => 
             assert.strictEqual(listed.body.metadata.collectionTotal, 2);
 
             const k = await rootKey("in-ring", "team-a");
-            const busy = await kms("DELETE", "/key_rings/team-a", owner);
-            expectStatus(busy, 409);
-            assert.strictEqual(reason(busy).code, "KEY_RING_NOT_EMPTY_ERR");
-            assert.strictEqual(busy.body.resources[0].errorMsg, "Conflict: Key ring could not be deleted. Please see `reasons` for more details.");
+            // an active key: IBM's KEY_RING_KEYS_NOT_DELETED_ERR, with or without force
+            for (const q of ["", "?force=true"]) {
+                const busy = await kms("DELETE", `/key_rings/team-a${q}`, owner);
+                expectStatus(busy, 409);
+                assert.strictEqual(reason(busy).code, "KEY_RING_KEYS_NOT_DELETED_ERR");
+                assert.strictEqual(busy.body.resources[0].errorMsg, "Conflict: Key ring could not be deleted. Please see `reasons` for more details.");
+            }
             expectStatus(await kms("DELETE", `/keys/${k.id}`, owner), 204);
-            expectStatus(await kms("DELETE", "/key_rings/team-a", owner), 409); // a deleted key still counts
+            // only deleted keys left and no force: KEY_RING_NOT_EMPTY_ERR (a deleted key still counts)
+            const notEmpty = await kms("DELETE", "/key_rings/team-a", owner);
+            expectStatus(notEmpty, 409);
+            assert.strictEqual(reason(notEmpty).code, "KEY_RING_NOT_EMPTY_ERR");
             expectStatus(await kms("DELETE", "/key_rings/team-a?force=true", owner), 204);
             expectStatus(await kms("DELETE", "/key_rings/team-a", owner), 404);
             expectStatus(await kms("DELETE", "/key_rings/default", owner), 400);
@@ -80,7 +86,7 @@ describe("emulator: KMS key rings, actions, policies and authorizations", () => 
     });
 
     describe("wrap, unwrap, rewrap and rotate", () => {
-        it("round-trips a data key with AAD; a wrong AAD, a flipped bit or another key's ciphertext is 422", async () => {
+        it("round-trips a data key with AAD; a wrong or missing AAD (or a flipped bit) is 400 INVALID_FIELD_ERR, another key's ciphertext 422", async () => {
             const k = await rootKey("wrapper");
             const other = await rootKey("other");
             const w = await act(owner, k.id, "wrap", { plaintext: b64("data key 1"), aad: ["tenant-1"] });
@@ -92,17 +98,20 @@ describe("emulator: KMS key rings, actions, policies and authorizations", () => 
             assert.strictEqual(Buffer.from(u.body.plaintext, "base64").toString(), "data key 1");
             assert.strictEqual(u.body.rewrappedKeyVersion, undefined);
 
-            const bad = async (body: unknown, key = k.id) => {
+            const bad = async (body: unknown, status: number, code: string, key = k.id) => {
                 const r = await act(owner, key, "unwrap", body);
-                expectStatus(r, 422);
-                assert.strictEqual(reason(r).code, "UNPROCESSABLE_CIPHERTEXT_ERR");
+                expectStatus(r, status);
+                assert.strictEqual(reason(r).code, code);
             };
-            await bad({ ciphertext: w.body.ciphertext, aad: ["tenant-2"] });
-            await bad({ ciphertext: w.body.ciphertext });
+            await bad({ ciphertext: w.body.ciphertext, aad: ["tenant-2"] }, 400, "INVALID_FIELD_ERR");
+            await bad({ ciphertext: w.body.ciphertext }, 400, "INVALID_FIELD_ERR");
+            const two = await act(owner, k.id, "wrap", { plaintext: b64("data key 2"), aad: ["a", "b"] });
+            await bad({ ciphertext: two.body.ciphertext, aad: ["b", "a"] }, 400, "INVALID_FIELD_ERR");
+            await bad({ ciphertext: two.body.ciphertext, aad: ["a"] }, 400, "INVALID_FIELD_ERR");
             const raw = Buffer.from(w.body.ciphertext, "base64");
             raw[raw.length - 1] ^= 1;
-            await bad({ ciphertext: raw.toString("base64"), aad: ["tenant-1"] });
-            await bad({ ciphertext: w.body.ciphertext, aad: ["tenant-1"] }, other.id);
+            await bad({ ciphertext: raw.toString("base64"), aad: ["tenant-1"] }, 400, "INVALID_FIELD_ERR");
+            await bad({ ciphertext: w.body.ciphertext, aad: ["tenant-1"] }, 422, "UNPROCESSABLE_CIPHERTEXT_ERR", other.id);
             expectStatus(await act(owner, k.id, "unwrap", {}), 400);
         });
 
@@ -139,7 +148,9 @@ describe("emulator: KMS key rings, actions, policies and authorizations", () => 
 
             const rw = await act(owner, k.id, "rewrap", { ciphertext: w.ciphertext });
             expectStatus(rw, 200);
-            assert.strictEqual(rw.body.keyVersion.id, md.keyVersion.id);
+            // IBM: keyVersion wrapped the ciphertext given, rewrappedKeyVersion (the newest) the one returned
+            assert.strictEqual(rw.body.keyVersion.id, k.keyVersion.id);
+            assert.strictEqual(rw.body.rewrappedKeyVersion.id, md.keyVersion.id);
             const u2 = await act(owner, k.id, "unwrap", { ciphertext: rw.body.ciphertext });
             assert.strictEqual(u2.body.keyVersion.id, md.keyVersion.id);
             assert.strictEqual(u2.body.rewrappedKeyVersion, undefined);

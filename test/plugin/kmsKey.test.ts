@@ -14,6 +14,7 @@ interface AdminKmsKey {
     keyRing: string;
     createdBy: string;
     deleted: boolean;
+    state: number;
     deletedBy?: string;
     extractable: boolean;
 }
@@ -268,6 +269,49 @@ describe("plugin/kmsKey: KmsKey through the real plugin, as a service ID", funct
         kmsRequests.length = 0;
         await serviceOnly.delete(provider, plain.id, plain.outs);
         assert.deepStrictEqual(kmsRequests, [`DELETE /api/v2/keys/${plain.id}`]);
+    });
+
+    it("a key other services registered, under dual authorization: destroy names each fix and deletes once both are met", async () => {
+        const app = await identity("Manager");
+        const approver = await identity("Manager");
+        const key = await createKey(serviceOnly, { instanceId: hpcs, name: "registered", apiKey: app.apiKey });
+        const crn = "crn:v1:bluemix:public:cloud-object-storage:global:a/acct:cos-1:bucket:ledger";
+        const reg = await fetch(`${url}/__emulator/kms/registrations`, {
+            method: "POST",
+            body: JSON.stringify({ instance: hpcs, key: key.id, resourceCrn: crn }),
+        });
+        assert.strictEqual(reg.status, 201);
+        const kms = (apiKey: string) => {
+            const t = tokensFor(apiKey);
+            return new KmsClient({ endpoint: url, instanceId: hpcs, httpClient: t.http, tokenSource: () => t.getToken() });
+        };
+        await kms(app.apiKey).setKeyPolicies(key.id, { dualAuthDelete: { enabled: true } });
+
+        const protectedErr = (await rejection(serviceOnly.delete(provider, key.id, key.outs))) as PluginCallError;
+        assert.match(protectedErr.details, /PROTECTED_RESOURCE_ERR/);
+        assert.match(protectedErr.details, /protects resources other services registered with it/);
+        assert.match(protectedErr.details, /set force: true on the KmsKey and run `pulumi up`/);
+
+        const forced = await serviceOnly.update(
+            provider,
+            key.id,
+            key.outs,
+            (await serviceOnly.check(provider, key.inputs, { ...key.inputs, force: true })).inputs,
+        );
+        const dualErr = (await rejection(serviceOnly.delete(provider, key.id, forced.outs))) as PluginCallError;
+        assert.match(dualErr.details, /AUTHORIZATIONS_NOT_MET/);
+        assert.match(dualErr.details, /a second identity with Manager on the instance \(not the one destroying\) must authorize the deletion first/);
+        assert.ok(
+            (await adminKeys()).some((k) => k.id === key.id && k.state === 1),
+            "nothing was deleted",
+        );
+
+        await kms(approver.apiKey).setKeyForDeletion(key.id);
+        await serviceOnly.delete(provider, key.id, forced.outs);
+        assert.ok(
+            (await adminKeys()).some((k) => k.id === key.id && k.state === 5),
+            "deleted with the second identity's authorization and force",
+        );
     });
 
     it("replaces for an immutable change (new name) and both keys can coexist", async () => {

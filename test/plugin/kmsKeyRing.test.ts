@@ -92,9 +92,12 @@ describe("plugin/kmsKeyRing: key rings, and keys in them with rotation and polic
         const k = await created(kmsKeyProvider, { ...key, keyRing: r.outs.keyRingId });
         assert.strictEqual(k.outs.keyRing, "orders");
         const notEmpty = await rejection(plugin.delete(kmsKeyRingProvider, r.id, r.outs));
-        assert.match(notEmpty.details, /KEY_RING_NOT_EMPTY_ERR/);
-        assert.match(notEmpty.details, /still holds keys: delete them first/);
+        assert.match(notEmpty.details, /KEY_RING_KEYS_NOT_DELETED_ERR/);
+        assert.match(notEmpty.details, /still holds keys that are not deleted: delete them/);
         await plugin.delete(kmsKeyProvider, k.id, k.outs);
+        const onlyDeleted = await rejection(plugin.delete(kmsKeyRingProvider, r.id, r.outs));
+        assert.match(onlyDeleted.details, /KEY_RING_NOT_EMPTY_ERR/);
+        assert.match(onlyDeleted.details, /holds only deleted keys: set force: true/);
         // Only a deleted key left: force deletes the ring.
         const forced = await updated(kmsKeyRingProvider, r, { force: true });
         await plugin.delete(kmsKeyRingProvider, r.id, forced.outs);

@@ -16,7 +16,8 @@
 //
 // Protocol: started by the engine as `pulumi-language-nodejs [flags] <engine address>` with
 // cwd = the program directory; it prints its gRPC port on the first stdout line and serves until
-// the engine kills it (or until the engine stops answering health checks).
+// the engine kills it, the engine stops answering health checks, or the engine process is gone
+// (this host is then reparented: see watchParent). The program it runs goes with it.
 package main
 
 import (
@@ -29,6 +30,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -50,6 +52,55 @@ const bailExitCode = 32
 type host struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 	engineAddress string
+
+	mu       sync.Mutex
+	children map[*exec.Cmd]struct{}
+}
+
+// watchParent calls gone once the process that started this one has exited: on Linux and macOS
+// an orphan is reparented (to init or a subreaper), so its parent pid changes.
+func watchParent(ctx context.Context, parent int, every time.Duration, gone func()) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if os.Getppid() != parent {
+				gone()
+				return
+			}
+		}
+	}
+}
+
+// stopChildren asks every running program to stop (SIGTERM), and kills those still there after
+// grace.
+func (h *host) stopChildren(grace time.Duration) {
+	h.mu.Lock()
+	cmds := make([]*exec.Cmd, 0, len(h.children))
+	for c := range h.children {
+		cmds = append(cmds, c)
+	}
+	h.mu.Unlock()
+	for _, c := range cmds {
+		_ = c.Process.Signal(syscall.SIGTERM)
+	}
+	deadline := time.Now().Add(grace)
+	for _, c := range cmds {
+		for time.Now().Before(deadline) && c.Process.Signal(syscall.Signal(0)) == nil && !h.exited(c) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		_ = c.Process.Kill()
+	}
+}
+
+func (h *host) exited(c *exec.Cmd) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, running := h.children[c]
+	return !running
 }
 
 func main() {
@@ -68,12 +119,21 @@ func main() {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	h := &host{engineAddress: engineAddress, children: map[*exec.Cmd]struct{}{}}
+	// A killed engine (kill -9 of the CLI) closes nothing this host would notice for minutes: the
+	// health check below runs every 5 minutes, as upstream's. So the parent is watched too, and
+	// when it is gone the programs this host started are stopped before it exits.
+	parent := os.Getppid()
+	go watchParent(ctx, parent, time.Second, func() {
+		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: the engine (pid %d) is gone; stopping\n", parent)
+		h.stopChildren(5 * time.Second)
+		os.Exit(1)
+	})
 	if engineAddress != "" {
-		// Exit when the engine goes away, so that no host outlives it.
+		// Exit when the engine stops answering, so that no host outlives it.
 		go func() { _ = rpcutil.Healthcheck(ctx, engineAddress, 5*time.Minute, cancel) }()
 	}
 
-	h := &host{engineAddress: engineAddress}
 	cancelServe := make(chan bool)
 	go func() {
 		<-ctx.Done()
@@ -245,11 +305,23 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	cmd.Env = env
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
+	// Linux: the kernel stops the program if this host dies without a chance to (SIGKILL).
+	cmd.SysProcAttr = childAttributes()
+	h.mu.Lock()
 	if err := cmd.Start(); err != nil {
+		h.mu.Unlock()
 		return &pulumirpc.RunResponse{Error: "could not start node: " + err.Error()}, nil
 	}
+	h.children[cmd] = struct{}{}
+	h.mu.Unlock()
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait()
+		h.mu.Lock()
+		delete(h.children, cmd)
+		h.mu.Unlock()
+		done <- err
+	}()
 	select {
 	case err = <-done:
 	case <-ctx.Done():

@@ -1,0 +1,197 @@
+// Crash rounds through the real engine: each round starts an `up` of CRASH_TRIPLES service ID + API key + policy
+// triples and a KmsAccess while every create answer is held (the object is made at once, its answer comes late),
+// kills -9 the CLI or the dynamic-provider plugin at a seeded random moment, recovers as docs/crash-recovery.md
+// says (today: `pulumi cancel` when the stack is left locked, then `pulumi up`), and counts the round's objects in
+// the emulator against the stack's state. Asserted: nothing the engine started outlives the kill, and the state
+// names only objects that exist (all of the program's when the recovery exits 0). Measured and printed per round:
+// where the kill landed, the pending operations it left, the recovery's exit and time, duplicates and orphans after
+// it (docs/crash-recovery.md says why they are not yet 0, and why the recovery does not always exit 0). `CRASH_ROUNDS` (default 2), `CRASH_SEED`; scripts/stress.ts
+// `--crash-rounds N` runs N.
+import * as assert from "assert";
+import { RunningEmulator, startEmulator } from "../../emulator";
+import { sandboxProcesses, startOp, waitFor } from "./support/crash";
+import { createSandbox, EngineSandbox, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
+
+const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 2);
+const SEED = Number(process.env.CRASH_SEED ?? 20261206);
+const TRIPLES = Number(process.env.CRASH_TRIPLES ?? 3);
+/** How long each create's answer is held (the object exists from the start of it). */
+const HOLD_MS = 1500;
+const EXIT_BOUND_MS = 60_000;
+
+/** mulberry32: the same seed gives the same kill points and targets. */
+function prng(seed: number): () => number {
+    let a = seed >>> 0;
+    return () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+}
+
+interface AdminState {
+    serviceIds: Array<{ id: string; iam_id: string; name: string }>;
+    apiKeys: Array<{ id: string; iam_id: string; name: string }>;
+    policies: Array<{ id: string; state: string; subjects: Array<{ attributes: Array<{ name: string; value: string }> }> }>;
+    kmsKeys: Array<{ id: string; name: string; state: number }>;
+}
+
+interface Round {
+    round: number;
+    target: "cli" | "plugin";
+    killAtMs: number;
+    objectsAtKill: number;
+    pendingOps: number;
+    recoverExit: number | string;
+    recoverSeconds: number;
+    objects: number;
+    inState: number;
+    duplicates: number;
+    orphans: number;
+    missing: number;
+}
+
+describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds, seed ${SEED})`, function () {
+    this.timeout(ROUNDS * 6 * 60_000 + 60_000);
+    let sandbox: EngineSandbox;
+    let emu: RunningEmulator;
+    const rounds: Round[] = [];
+
+    before(async function () {
+        this.timeout(ENSURE_PULUMI_TIMEOUT_MS);
+        emu = await startEmulator({ port: 0 });
+        sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "" } });
+    });
+    after(async function () {
+        this.timeout(2 * 60_000);
+        for (const r of rounds) console.log(`      crash round ${JSON.stringify(r)}`);
+        const sum = (k: "duplicates" | "orphans") => rounds.reduce((n, r) => n + r[k], 0);
+        console.log(`      crash total: rounds ${rounds.length}, duplicates ${sum("duplicates")}, orphans ${sum("orphans")}`);
+        await sandbox?.cleanup();
+        await emu?.stop();
+    });
+
+    async function state(): Promise<AdminState> {
+        return (await (await fetch(`${emu.url}/__emulator/state`)).json()) as AdminState;
+    }
+    /** The round's objects: service IDs named with its prefix, their keys and active policies, its KMS keys. */
+    async function objectsOf(prefix: string) {
+        const s = await state();
+        const sids = s.serviceIds.filter((x) => x.name.startsWith(prefix));
+        const iamIds = new Set(sids.map((x) => x.iam_id));
+        const subject = (p: AdminState["policies"][number]) => p.subjects[0]?.attributes.find((a) => a.name === "iam_id")?.value ?? "";
+        return [
+            ...sids.map((x) => ({ id: x.id, what: `sid:${x.name}` })),
+            ...s.apiKeys.filter((k) => iamIds.has(k.iam_id)).map((k) => ({ id: k.id, what: `key:${k.name}` })),
+            ...s.policies.filter((p) => p.state === "active" && iamIds.has(subject(p))).map((p) => ({ id: p.id, what: `policy:${subject(p)}` })),
+            ...s.kmsKeys.filter((k) => k.name.startsWith(prefix) && k.state !== 5).map((k) => ({ id: k.id, what: `kms:${k.name}` })),
+        ];
+    }
+
+    const random = prng(SEED);
+    for (let i = 1; i <= ROUNDS; i++) {
+        it(`round ${i}: nothing outlives the kill; after the documented recovery the state names only what exists`, async function () {
+            const target = random() < 0.5 ? "cli" : "plugin";
+            const prefix = `crash${i}-${Math.floor(random() * 1e6).toString(36)}`;
+            // the first create goes out a few seconds into the up; the whole up takes about 6 hold times and the KMS wait
+            const killAfterFirstWriteMs = Math.floor(random() * 6 * HOLD_MS);
+            const stack = await sandbox.programStack(
+                `r${i}`,
+                { module: "crash", export: "crash" },
+                {
+                    projectName: "crash",
+                    params: { triples: TRIPLES, prefix, instanceId: emu.instances[0].guid },
+                    config: {
+                        "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
+                        "ibmcloud:iamEndpoint": { value: emu.url },
+                        "ibmcloud:kmsEndpoint": { value: emu.url },
+                    },
+                },
+            );
+            emu.addFaults(
+                ["/v1/serviceids", "/v1/apikeys", "/v1/policies", "/api/v2/keys"].map((path) => ({
+                    kind: "slow" as const,
+                    method: "POST" as const,
+                    path,
+                    delayMs: HOLD_MS,
+                })),
+            );
+            const writes = emu.stats().writes;
+            const op = startOp(sandbox, stack, "up");
+            assert.ok(await waitFor(() => emu.stats().writes > writes, 120_000), `the up never sent a create:\n${op.output()}`);
+            await new Promise((r) => setTimeout(r, killAfterFirstWriteMs));
+            const objectsAtKill = (await objectsOf(prefix)).length;
+            if (target === "cli") {
+                op.child.kill("SIGKILL");
+            } else {
+                const plugin = sandboxProcesses(sandbox).find((p) => p.role === "plugin");
+                if (plugin) process.kill(plugin.pid, "SIGKILL");
+                else op.child.kill("SIGKILL"); // the up had already finished with its plugin
+            }
+            await op.exited;
+            const gone = await waitFor(() => sandboxProcesses(sandbox).length === 0, EXIT_BOUND_MS, 200);
+            assert.ok(gone, `still running after the kill: ${JSON.stringify(sandboxProcesses(sandbox))}`);
+            emu.clearFaults();
+
+            // A kill while the CLI writes the checkpoint can leave it unreadable ("failed to load checkpoint: EOF"):
+            // recorded as the round's outcome, as is a recovery that fails (a lost policy create's object makes the
+            // next create of that policy a 409). Neither is asserted away: they are what the design has to fix.
+            const exported = await stack.exportState().catch((e: Error) => e);
+            const round: Round = {
+                round: i,
+                target,
+                killAtMs: killAfterFirstWriteMs,
+                objectsAtKill,
+                pendingOps: 0,
+                recoverExit: "not run",
+                recoverSeconds: 0,
+                objects: 0,
+                inState: 0,
+                duplicates: 0,
+                orphans: 0,
+                missing: 0,
+            };
+            rounds.push(round);
+            if (exported instanceof Error) {
+                round.recoverExit = `checkpoint unreadable: ${/failed to load checkpoint: \w+/.exec(exported.message)?.[0] ?? exported.message.split("\n")[0]}`;
+                round.objects = (await objectsOf(prefix)).length;
+                round.orphans = round.objects;
+                return;
+            }
+            round.pendingOps = (exported.deployment.pending_operations ?? []).length;
+
+            // the documented recovery
+            const started = Date.now();
+            // a killed CLI leaves the stack locked; with nothing to cancel this fails, harmlessly
+            await sandbox.pulumi(["cancel", "--yes", "--stack", stack.name], stack.workDir).catch(() => "");
+            const again = startOp(sandbox, stack, "up");
+            round.recoverExit = await again.exited;
+            round.recoverSeconds = Math.round((Date.now() - started) / 100) / 10;
+            if (round.recoverExit !== 0) {
+                round.recoverExit = `${round.recoverExit}: ${/\d{3} \w+_error/.exec(again.output())?.[0] ?? "see the log"}`;
+            }
+
+            const after = await stack.exportState();
+            const ids = new Set((after.deployment.resources ?? []).map((r: { id?: string }) => r.id).filter(Boolean));
+            const objects = await objectsOf(prefix);
+            const liveIds = new Set(objects.map((o) => o.id));
+            const byWhat = new Map<string, number>();
+            for (const o of objects) byWhat.set(o.what, (byWhat.get(o.what) ?? 0) + 1);
+            const tracked = (after.deployment.resources ?? []).filter(
+                (r: { type: string; id?: string }) => /ServiceId$|ServiceApiKey$|AccessPolicy$|KmsKey$/.test(r.type) && r.id,
+            ) as Array<{ id: string }>;
+            Object.assign(round, {
+                objects: objects.length,
+                inState: tracked.length,
+                duplicates: [...byWhat.values()].reduce((n, c) => n + c - 1, 0),
+                orphans: objects.filter((o) => !ids.has(o.id)).length,
+                missing: tracked.filter((r) => !liveIds.has(r.id)).length,
+            });
+            assert.strictEqual(round.missing, 0, "the state names only objects that exist");
+            if (round.recoverExit === 0)
+                assert.strictEqual(tracked.length, 3 * TRIPLES + 4, "a recovery that exits 0 has every resource of the program in the state");
+        });
+    }
+});

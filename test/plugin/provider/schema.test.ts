@@ -1,0 +1,40 @@
+// The plugin's schema is derived, not kept by hand: these fail when plugin/schema.json, the resources' own
+// definitions and the plugin's tables drift apart.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { deriveSchema } from "../../../scripts/plugin-schema";
+import { RESOURCES } from "../../../plugin/resources";
+import { KNOWN_ARGUMENTS, BadInputTarget } from "../../support/badInputs";
+import { REPO_ROOT } from "../harness";
+
+type Spec = Record<string, Record<string, unknown>>;
+
+describe("provider plugin: schema", function () {
+    this.timeout(120_000);
+    const file = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "plugin", "schema.json"), "utf8"));
+
+    it("plugin/schema.json is what the definitions give (run `npm run plugin:schema` after changing a resource)", () => {
+        assert.deepStrictEqual(deriveSchema(REPO_ROOT), file);
+    });
+
+    it("each resource's inputs are the arguments the bad-input table knows, and it is in the schema", () => {
+        for (const [token, r] of RESOURCES) {
+            const res = file.resources[token] as Spec;
+            assert.ok(res, `${token} missing from the schema`);
+            assert.deepStrictEqual(Object.keys(res.inputProperties).sort(), [...KNOWN_ARGUMENTS[r.name as BadInputTarget]].sort(), token);
+        }
+        assert.deepStrictEqual(Object.keys(file.resources).sort(), [...RESOURCES.keys()].sort());
+    });
+
+    it("the plugin's secret outputs and inputs are the ones the dynamic resource marks (additionalSecretOutputs, pulumi.secret)", () => {
+        for (const r of RESOURCES.values()) {
+            const src = fs.readFileSync(path.join(REPO_ROOT, "provider", `${r.name[0].toLowerCase()}${r.name.slice(1)}.ts`), "utf8");
+            const m = /additionalSecretOutputs: \[([^\]]*)\]/.exec(src);
+            const dynamic = m ? [...m[1].matchAll(/"([^"]+)"/g)].map((x) => x[1]) : [];
+            assert.deepStrictEqual([...r.secretOutputs].sort(), dynamic.sort(), `${r.name} outputs`);
+            const wrapped = [...src.matchAll(/^\s+(\w+): [^\n]*pulumi\.secret\(/gm)].map((x) => x[1]);
+            assert.deepStrictEqual([...r.secretInputs].sort(), wrapped.sort(), `${r.name} inputs`);
+        }
+    });
+});
