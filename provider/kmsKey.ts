@@ -12,12 +12,23 @@ import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./core/session";
 import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
-import { checkKmsResource, DEFAULT_KMS_SERVICE, kmsServiceField, KmsInstanceFieldArgs, kmsInstanceShape, instanceInputsOf } from "./kms/instance";
+import {
+    checkKmsResource,
+    DEFAULT_KMS_SERVICE,
+    keyRingIdField,
+    kmsApiKeyField,
+    kmsServiceField,
+    KmsInstanceFieldArgs,
+    kmsInstanceShape,
+    instanceInputsOf,
+} from "./kms/instance";
 import { KmsSession } from "./kms/session";
 import { dateTimeField, descriptionField } from "./check/fields";
 import { schemaOnce } from "./check/validate";
 import { compact, UNKNOWN } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
 import { diffKmsKey, policiesToSet, rotatesOnUpdate } from "./kms/keyDiff";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
@@ -142,14 +153,7 @@ export interface KmsKeyInputs {
 
 // ---------- validation ----------
 
-const KEY_RING_PATTERN = "^[a-zA-Z0-9-]{2,100}$";
 const BASE64_PATTERN = "^[A-Za-z0-9+/]+={0,2}$";
-
-function apiKeyField() {
-    return z
-        .string({ error: "apiKey must be the service ID's API key (a string), e.g. serviceApiKey.apikey" })
-        .min(1, { error: "apiKey must not be empty; pass the service ID's API key, e.g. serviceApiKey.apikey or kmsAccess.apiKey" });
-}
 
 function kmsKeySchema(expirationMustBeFuture: boolean) {
     return z
@@ -163,10 +167,7 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
                 .min(2, { error: 'name must be 2 to 90 characters; give the key a name such as "app-root-key"' })
                 .max(90, { error: "name must be at most 90 characters (a KMS limit)" }),
             description: descriptionField(240).optional(),
-            keyRing: z
-                .string({ error: "keyRing must be a string" })
-                .regex(new RegExp(KEY_RING_PATTERN), { error: 'keyRing must be 2 to 100 letters, digits or dashes, e.g. "default"' })
-                .optional(),
+            keyRing: keyRingIdField("keyRing", "default").optional(),
             // RFC 3339 as Key Protect documents expirationDate (and IBM's Terraform provider parses it with Go's time.RFC3339).
             expirationDate: dateTimeField("expirationDate", "rfc3339", expirationMustBeFuture).optional(),
             type: z.enum(["root", "standard"], { error: "type must be root (not extractable, the default) or standard (extractable)" }).default("root"),
@@ -175,7 +176,7 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
                 .refine((v) => new RegExp(BASE64_PATTERN).test(v) && v.length % 4 === 0, { error: "payload must be base64 (standard alphabet, padded)" })
                 .optional(),
             force: z.boolean({ error: "force must be true or false" }).default(false),
-            apiKey: apiKeyField(),
+            apiKey: kmsApiKeyField(),
             rotation: z
                 .object(
                     {
@@ -251,9 +252,11 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
         // A new date (or a new key) must lie in the future; an unchanged one that has since passed must not fail every run.
         const judgeFuture = !olds || Object.keys(olds).length === 0 || olds.expirationDate !== news.expirationDate;
-        return checkKmsResource(
-            news,
-            schemaOnce(`KmsKey:${judgeFuture}`, () => kmsKeySchema(judgeFuture)),
+        return finishCheck(
+            checkKmsResource(
+                news,
+                schemaOnce(`KmsKey:${judgeFuture}`, () => kmsKeySchema(judgeFuture)),
+            ),
         );
     }
 
@@ -589,6 +592,18 @@ export class KmsKey extends pulumi.dynamic.Resource implements OutputsOf<KmsKeyO
     declare readonly lastRotateDate: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: KmsKeyArgs, opts?: pulumi.CustomResourceOptions) {
+        // expirationDate is not judged for being in the future here: an unchanged one may have passed since (check knows).
+        refuseBadArguments(
+            "KmsKey",
+            name,
+            args,
+            opts,
+            (inputs) =>
+                checkKmsResource(
+                    inputs,
+                    schemaOnce("KmsKey:false", () => kmsKeySchema(false)),
+                ).failures,
+        );
         super(providerForDeployment(kmsKeyProvider), name, resourceProps(KMS_KEY, args), resourceOptions(KMS_KEY, opts), "ibmcloud-iam", KMS_KEY.type);
     }
 

@@ -9,6 +9,8 @@ import { appendErrorNote } from "../client/errors";
 import { KmsClient, KmsKeyRingResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { providerForDeployment } from "./dynamicProvider";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
 import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
@@ -16,6 +18,8 @@ import {
     checkKmsResource,
     DEFAULT_KMS_SERVICE,
     diffKmsInstance,
+    keyRingIdField,
+    kmsApiKeyField,
     kmsServiceField,
     KmsInstanceFieldArgs,
     kmsInstanceShape,
@@ -76,16 +80,11 @@ function kmsKeyRingSchema() {
         .object({
             ...kmsInstanceShape(),
             service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
-            keyRingId: z
-                .string({ error: 'keyRingId must be a string such as "app-keys"' })
-                .regex(/^[a-zA-Z0-9-]{2,100}$/, { error: 'keyRingId must be 2 to 100 letters, digits or dashes, e.g. "app-keys"' })
-                .refine((v) => v !== "default", {
-                    error: 'keyRingId "default" is the ring every instance has (it cannot be created or deleted): leave keyRing out of the KmsKey instead, or pick another id',
-                }),
+            keyRingId: keyRingIdField("keyRingId", "app-keys").refine((v) => v !== "default", {
+                error: 'keyRingId "default" is the ring every instance has (it cannot be created or deleted): leave keyRing out of the KmsKey instead, or pick another id',
+            }),
             force: z.boolean({ error: "force must be true or false" }).default(false),
-            apiKey: z
-                .string({ error: "apiKey must be the service ID's API key (a string), e.g. serviceApiKey.apikey" })
-                .min(1, { error: "apiKey must not be empty; pass the service ID's API key, e.g. serviceApiKey.apikey or kmsAccess.apiKey" }),
+            apiKey: kmsApiKeyField(),
         })
         .strict();
 }
@@ -114,7 +113,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        return checkKmsResource(news, schemaOnce("KmsKeyRing", kmsKeyRingSchema));
+        return finishCheck(checkKmsResource(news, schemaOnce("KmsKeyRing", kmsKeyRingSchema)));
     }
 
     async diff(_id: string, olds: KmsKeyRingOutputs, news: KmsKeyRingInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -280,6 +279,7 @@ export class KmsKeyRing extends pulumi.dynamic.Resource implements OutputsOf<Kms
     declare readonly createdBy: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: KmsKeyRingArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments("KmsKeyRing", name, args, opts, (inputs) => checkKmsResource(inputs, schemaOnce("KmsKeyRing", kmsKeyRingSchema)).failures);
         super(
             providerForDeployment(kmsKeyRingProvider),
             name,
