@@ -7,7 +7,15 @@ import { z } from "zod";
 import * as crypto from "crypto";
 import { KmsService } from "../client/config";
 import { appendErrorNote, IbmCloudError } from "../client/errors";
-import { checkKmsResource, DEFAULT_KMS_SERVICE, KmsInstanceFieldArgs, kmsServiceField, kmsInstanceShape, normalizeEndpoint } from "./kms/instance";
+import {
+    checkKmsResource,
+    DEFAULT_KMS_SERVICE,
+    kmsApiKeyField,
+    KmsInstanceFieldArgs,
+    kmsServiceField,
+    kmsInstanceShape,
+    normalizeEndpoint,
+} from "./kms/instance";
 import { holderOf, isApiKeyRejected, isKmsUnauthorized } from "./kms/refusals";
 import { KmsSession } from "./kms/session";
 import { deployerTokensOf } from "./kms/asServiceId";
@@ -72,7 +80,7 @@ function kmsAccessReadySchema() {
         .object({
             ...kmsInstanceShape(),
             service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
-            apiKey: z.string({ error: "apiKey must be the service ID's API key (a string)" }).min(1, { error: "apiKey must not be empty" }),
+            apiKey: kmsApiKeyField(),
             policyId: z
                 .string({ error: "policyId must be a string" })
                 .min(1, { error: "policyId must not be empty; pass the policy's id (e.g. policy.policyId) or leave it out" })

@@ -12,7 +12,16 @@ import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./core/session";
 import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
-import { checkKmsResource, DEFAULT_KMS_SERVICE, kmsServiceField, KmsInstanceFieldArgs, kmsInstanceShape, instanceInputsOf } from "./kms/instance";
+import {
+    checkKmsResource,
+    DEFAULT_KMS_SERVICE,
+    keyRingIdField,
+    kmsApiKeyField,
+    kmsServiceField,
+    KmsInstanceFieldArgs,
+    kmsInstanceShape,
+    instanceInputsOf,
+} from "./kms/instance";
 import { KmsSession } from "./kms/session";
 import { dateTimeField, descriptionField } from "./check/fields";
 import { schemaOnce } from "./check/validate";
@@ -144,14 +153,7 @@ export interface KmsKeyInputs {
 
 // ---------- validation ----------
 
-const KEY_RING_PATTERN = "^[a-zA-Z0-9-]{2,100}$";
 const BASE64_PATTERN = "^[A-Za-z0-9+/]+={0,2}$";
-
-function apiKeyField() {
-    return z
-        .string({ error: "apiKey must be the service ID's API key (a string), e.g. serviceApiKey.apikey" })
-        .min(1, { error: "apiKey must not be empty; pass the service ID's API key, e.g. serviceApiKey.apikey or kmsAccess.apiKey" });
-}
 
 function kmsKeySchema(expirationMustBeFuture: boolean) {
     return z
@@ -165,10 +167,7 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
                 .min(2, { error: 'name must be 2 to 90 characters; give the key a name such as "app-root-key"' })
                 .max(90, { error: "name must be at most 90 characters (a KMS limit)" }),
             description: descriptionField(240).optional(),
-            keyRing: z
-                .string({ error: "keyRing must be a string" })
-                .regex(new RegExp(KEY_RING_PATTERN), { error: 'keyRing must be 2 to 100 letters, digits or dashes, e.g. "default"' })
-                .optional(),
+            keyRing: keyRingIdField("keyRing", "default").optional(),
             // RFC 3339 as Key Protect documents expirationDate (and IBM's Terraform provider parses it with Go's time.RFC3339).
             expirationDate: dateTimeField("expirationDate", "rfc3339", expirationMustBeFuture).optional(),
             type: z.enum(["root", "standard"], { error: "type must be root (not extractable, the default) or standard (extractable)" }).default("root"),
@@ -177,7 +176,7 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
                 .refine((v) => new RegExp(BASE64_PATTERN).test(v) && v.length % 4 === 0, { error: "payload must be base64 (standard alphabet, padded)" })
                 .optional(),
             force: z.boolean({ error: "force must be true or false" }).default(false),
-            apiKey: apiKeyField(),
+            apiKey: kmsApiKeyField(),
             rotation: z
                 .object(
                     {

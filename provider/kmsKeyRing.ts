@@ -18,6 +18,8 @@ import {
     checkKmsResource,
     DEFAULT_KMS_SERVICE,
     diffKmsInstance,
+    keyRingIdField,
+    kmsApiKeyField,
     kmsServiceField,
     KmsInstanceFieldArgs,
     kmsInstanceShape,
@@ -78,16 +80,11 @@ function kmsKeyRingSchema() {
         .object({
             ...kmsInstanceShape(),
             service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
-            keyRingId: z
-                .string({ error: 'keyRingId must be a string such as "app-keys"' })
-                .regex(/^[a-zA-Z0-9-]{2,100}$/, { error: 'keyRingId must be 2 to 100 letters, digits or dashes, e.g. "app-keys"' })
-                .refine((v) => v !== "default", {
-                    error: 'keyRingId "default" is the ring every instance has (it cannot be created or deleted): leave keyRing out of the KmsKey instead, or pick another id',
-                }),
+            keyRingId: keyRingIdField("keyRingId", "app-keys").refine((v) => v !== "default", {
+                error: 'keyRingId "default" is the ring every instance has (it cannot be created or deleted): leave keyRing out of the KmsKey instead, or pick another id',
+            }),
             force: z.boolean({ error: "force must be true or false" }).default(false),
-            apiKey: z
-                .string({ error: "apiKey must be the service ID's API key (a string), e.g. serviceApiKey.apikey" })
-                .min(1, { error: "apiKey must not be empty; pass the service ID's API key, e.g. serviceApiKey.apikey or kmsAccess.apiKey" }),
+            apiKey: kmsApiKeyField(),
         })
         .strict();
 }

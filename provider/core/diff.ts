@@ -1,11 +1,12 @@
 // Comparisons every resource's `diff` makes between stored outputs and new inputs; a value still unknown
 // during preview always counts as a change.
+import { isDeepStrictEqual } from "util";
 import { containsUnknown } from "./props";
 
 /** True when `news` (possibly unknown during preview) differs from `olds`. */
 export function differs(olds: unknown, news: unknown): boolean {
     if (containsUnknown(news)) return true;
-    return JSON.stringify(olds) !== JSON.stringify(news);
+    return !isDeepStrictEqual(olds, news);
 }
 
 /** True when two lists hold the same strings in any order (never while `b` is unknown). */

@@ -53,6 +53,20 @@ export function kmsRegionField() {
         .regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, { error: "region must be an IBM Cloud region id such as us-south, eu-de or jp-tok" });
 }
 
+/** Zod field for the service ID's API key a KMS resource acts with (KmsKey, KmsKeyRing, KmsAccessReady). */
+export function kmsApiKeyField() {
+    return z
+        .string({ error: "apiKey must be the service ID's API key (a string), e.g. serviceApiKey.apikey" })
+        .min(1, { error: "apiKey must not be empty; pass the service ID's API key, e.g. serviceApiKey.apikey or kmsAccess.apiKey" });
+}
+
+/** Zod field for a key ring id as KMS accepts it: 2 to 100 letters, digits or dashes. */
+export function keyRingIdField(field: "keyRing" | "keyRingId", example: string) {
+    return z
+        .string({ error: `${field} must be a string such as "${example}"` })
+        .regex(/^[a-zA-Z0-9-]{2,100}$/, { error: `${field} must be 2 to 100 letters, digits or dashes, e.g. "${example}"` });
+}
+
 /**
  * The instance fields every KMS resource takes, as a zod shape (`prefix` names the object they sit in,
  * for messages: `instance.` in KmsAccess). The CRN is `instanceCrn` on resources (their `crn` output is

@@ -50,14 +50,15 @@ export function diffKmsKey(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInp
     return { changes: replaces.length > 0 || updates.length > 0, replaces, updates };
 }
 
-// Key order does not matter (state and the engine may reorder); a preview unknown stays unknown.
+// Defaults filled in, so that a policy given without `enabled` matches the one KMS holds; a preview
+// unknown stays unknown. (differs compares structurally: key order does not matter.)
 function rotationOf(r: unknown): unknown {
     if (r === UNKNOWN || r === null || typeof r !== "object") return r;
     const o = r as { enabled?: unknown; intervalMonth?: unknown };
-    return [o.enabled ?? true, o.intervalMonth];
+    return { enabled: o.enabled ?? true, intervalMonth: o.intervalMonth };
 }
 function dualAuthOf(d: unknown): unknown {
-    return d !== null && typeof d === "object" ? [(d as { enabled?: unknown }).enabled] : d;
+    return d !== null && typeof d === "object" ? { enabled: (d as { enabled?: unknown }).enabled } : d;
 }
 
 /** True when this update rotates the key: `rotationTrigger` given a new value. */

@@ -3,6 +3,7 @@
 import * as assert from "assert";
 import { startEmulator, RunningEmulator } from "../../emulator";
 import { accessTokenProvider, AccessTokenProvider, IamClient, IamTokenManager, decodeJwtPayload } from "../../client";
+import { kmsInstanceGrant } from "../support/grants";
 
 describe("provider/accessToken: accessTokenProvider for a service ID's key", function () {
     this.timeout(20_000);
@@ -30,20 +31,16 @@ describe("provider/accessToken: accessTokenProvider for a service ID's key", fun
         owner = new IamClient({ tokenManager: tm });
         const sid = await owner.createServiceId({ name: "token-app" });
         const key = await owner.createApiKey({ name: "token-app-key", iam_id: sid.iam_id });
-        await owner.createPolicy({
-            type: "access",
-            subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
-            roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Reader" }],
-            resources: [
-                {
-                    attributes: [
-                        { name: "accountId", value: emu.accountId, operator: "stringEquals" },
-                        { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
-                        { name: "serviceInstance", value: instanceId, operator: "stringEquals" },
-                    ],
-                },
-            ],
-        });
+        await owner.createPolicy(
+            kmsInstanceGrant({
+                accountId: emu.accountId,
+                iamId: sid.iam_id,
+                roleCrn: "crn:v1:bluemix:public:iam::::serviceRole:Reader",
+                service: "hs-crypto",
+                instance: instanceId,
+                operators: true,
+            }),
+        );
         app = { iamId: sid.iam_id, apiKey: key.apikey! };
     });
     after(async () => {

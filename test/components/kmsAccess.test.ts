@@ -9,6 +9,7 @@ import { KmsAccess } from "../../components";
 import { startEmulator, RunningEmulator } from "../../emulator";
 import { decodeJwtPayload, IamClient, IamTokenManager } from "../../client";
 import { secretInput } from "../support/pulumiWire";
+import { kmsInstanceGrant } from "../support/grants";
 
 const T = (type: string) => `pulumi-nodejs:dynamic/ibmcloud-iam:${type}`;
 const COMPONENT = "ibmcloud-iam:index:KmsAccess";
@@ -188,20 +189,16 @@ describe("components/kmsAccess: the KmsAccess component", function () {
             const owner = new IamClient({ tokenManager: tm });
             const sid = await owner.createServiceId({ name: "component-app" });
             const key = await owner.createApiKey({ name: "component-app-key", iam_id: sid.iam_id });
-            const { policy } = await owner.createPolicy({
-                type: "access",
-                subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
-                roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Reader" }],
-                resources: [
-                    {
-                        attributes: [
-                            { name: "accountId", value: emu.accountId, operator: "stringEquals" },
-                            { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
-                            { name: "serviceInstance", value: emu.instances[0].guid, operator: "stringEquals" },
-                        ],
-                    },
-                ],
-            });
+            const { policy } = await owner.createPolicy(
+                kmsInstanceGrant({
+                    accountId: emu.accountId,
+                    iamId: sid.iam_id,
+                    roleCrn: "crn:v1:bluemix:public:iam::::serviceRole:Reader",
+                    service: "hs-crypto",
+                    instance: emu.instances[0].guid,
+                    operators: true,
+                }),
+            );
             app = { serviceId: sid.id, iamId: sid.iam_id, apikey: key.apikey!, apiKeyId: key.id, policyId: policy.id };
         });
         after(async () => {

@@ -7,6 +7,7 @@ import { IamClient, IamTokenManager } from "../../client";
 import { kmsAccessReadyProvider } from "../../provider/kmsAccessReady";
 import { kmsKeyProvider } from "../../provider/kmsKey";
 import { PluginCallError, RunningPlugin, startPlugin } from "./harness";
+import { kmsInstanceGrant } from "../support/grants";
 
 const PROPAGATION_MS = 1500;
 
@@ -22,20 +23,16 @@ describe("plugin/kmsAccessReady: waiting out policy propagation", function () {
     async function freshlyGranted(): Promise<{ iamId: string; apiKey: string; policyId: string }> {
         const sid = await owner.createServiceId({ name: `gate-${Math.random().toString(16).slice(2, 8)}` });
         const key = await owner.createApiKey({ name: "gate-key", iam_id: sid.iam_id });
-        const { policy } = await owner.createPolicy({
-            type: "access",
-            subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
-            roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Writer" }],
-            resources: [
-                {
-                    attributes: [
-                        { name: "accountId", value: emu.accountId, operator: "stringEquals" },
-                        { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
-                        { name: "serviceInstance", value: instanceId, operator: "stringEquals" },
-                    ],
-                },
-            ],
-        });
+        const { policy } = await owner.createPolicy(
+            kmsInstanceGrant({
+                accountId: emu.accountId,
+                iamId: sid.iam_id,
+                roleCrn: "crn:v1:bluemix:public:iam::::serviceRole:Writer",
+                service: "hs-crypto",
+                instance: instanceId,
+                operators: true,
+            }),
+        );
         return { iamId: sid.iam_id, apiKey: key.apikey!, policyId: policy.id };
     }
 

@@ -10,6 +10,7 @@ import { kmsKeyRingProvider } from "../../provider/kmsKeyRing";
 import { rejection } from "../support/rejection";
 import { Props, RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
+import { kmsInstanceGrant } from "../support/grants";
 
 describe("plugin/kmsKeyRing: key rings, and keys in them with rotation and policies, as a service ID", function () {
     this.timeout(60_000);
@@ -42,20 +43,15 @@ describe("plugin/kmsKeyRing: key rings, and keys in them with rotation and polic
         const sid = await owner.createServiceId({ name: "ring-app" });
         iamId = sid.iam_id;
         apiKey = (await owner.createApiKey({ name: "ring-app-key", iam_id: sid.iam_id })).apikey!;
-        await owner.createPolicy({
-            type: "access",
-            subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
-            roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Manager" }],
-            resources: [
-                {
-                    attributes: [
-                        { name: "accountId", value: world.emu.accountId },
-                        { name: "serviceName", value: "kms" },
-                        { name: "serviceInstance", value: guid },
-                    ],
-                },
-            ],
-        });
+        await owner.createPolicy(
+            kmsInstanceGrant({
+                accountId: world.emu.accountId,
+                iamId: sid.iam_id,
+                roleCrn: "crn:v1:bluemix:public:iam::::serviceRole:Manager",
+                service: "kms",
+                instance: guid,
+            }),
+        );
         ownerKms = new KmsClient({ endpoint: world.emu.url, instanceId: guid, tokenSource: () => owner.tokens.getToken(), httpClient: owner.http });
     });
     after(async () => world?.stop());

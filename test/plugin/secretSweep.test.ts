@@ -26,6 +26,7 @@ import {
 import { IamClient, IamTokenManager } from "../../client";
 import { describeLeaks, SecretTap, startSecretTap, Sweep, TapRule, distinctive } from "../support/secretTap";
 import { PluginCallError, Props, RunningPlugin, startPlugin } from "./harness";
+import { kmsInstanceGrant } from "../support/grants";
 
 const OWNER_KEY = distinctive("pluginSweepOwner-");
 const UNKNOWN_KEY = distinctive("pluginSweepUnknown-");
@@ -280,20 +281,15 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
             ),
         );
 
-        await owner.createPolicy({
-            type: "access",
-            subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
-            roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Manager" }],
-            resources: [
-                {
-                    attributes: [
-                        { name: "accountId", value: emu.accountId },
-                        { name: "serviceName", value: "hs-crypto" },
-                        { name: "serviceInstance", value: instance },
-                    ],
-                },
-            ],
-        });
+        await owner.createPolicy(
+            kmsInstanceGrant({
+                accountId: emu.accountId,
+                iamId: sid.iam_id,
+                roleCrn: "crn:v1:bluemix:public:iam::::serviceRole:Manager",
+                service: "hs-crypto",
+                instance: instance,
+            }),
+        );
         for (const status of [400, 401, 403, 500, 503]) {
             await withRules([{ method: "POST", path: /^\/api\/v2\/keys$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
                 fails(`KmsKey create with imported material, KMS ${status} echo`, () => create(kmsKeyProvider, { ...key, type: "standard", payload: PAYLOAD })),
@@ -340,20 +336,15 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
         await fails("KmsKeyRing create, apiKey unknown to IAM", () => create(kmsKeyRingProvider, { ...ring, apiKey: UNKNOWN_KEY }));
         await fails("KmsKeyRing create, service ID without a policy (KMS 401, emulator)", () => create(kmsKeyRingProvider, ring));
 
-        await owner.createPolicy({
-            type: "access",
-            subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
-            roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Manager" }],
-            resources: [
-                {
-                    attributes: [
-                        { name: "accountId", value: emu.accountId },
-                        { name: "serviceName", value: "hs-crypto" },
-                        { name: "serviceInstance", value: instance },
-                    ],
-                },
-            ],
-        });
+        await owner.createPolicy(
+            kmsInstanceGrant({
+                accountId: emu.accountId,
+                iamId: sid.iam_id,
+                roleCrn: "crn:v1:bluemix:public:iam::::serviceRole:Manager",
+                service: "hs-crypto",
+                instance: instance,
+            }),
+        );
         for (const status of [400, 403, 500]) {
             await withRules([{ method: "POST", path: /^\/api\/v2\/key_rings\/[^/]+$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
                 fails(`KmsKeyRing create, KMS ${status} echo`, () => create(kmsKeyRingProvider, ring)),

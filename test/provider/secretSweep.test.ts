@@ -18,6 +18,7 @@ import { KmsAccess } from "../../components";
 import { describeLeaks, findLeaks, SecretTap, startSecretTap, Sweep, TapRule, distinctive } from "../support/secretTap";
 import { outputValue, setupMocks } from "../support/mocks";
 import { json, startLocalServer } from "../support/localServer";
+import { kmsInstanceGrant } from "../support/grants";
 
 const OWNER_KEY = distinctive("sweepOwnerKey-");
 const UNKNOWN_KEY = distinctive("sweepUnknownKey-");
@@ -331,20 +332,15 @@ describe("secrets hygiene: client layer and component errors, logs and debug out
         await sweep.fails("KMS 401 list keys without a policy (emulator)", () => kms().listKeys());
         await sweep.fails("KMS wait for access times out on 401 (emulator)", () => kms().waitUntilAuthorized({ timeoutMs: 200, initialIntervalMs: 20 }));
 
-        await owner.createPolicy({
-            type: "access",
-            subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
-            roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Manager" }],
-            resources: [
-                {
-                    attributes: [
-                        { name: "accountId", value: emu.accountId },
-                        { name: "serviceName", value: "hs-crypto" },
-                        { name: "serviceInstance", value: instanceId },
-                    ],
-                },
-            ],
-        });
+        await owner.createPolicy(
+            kmsInstanceGrant({
+                accountId: emu.accountId,
+                iamId: sid.iam_id,
+                roleCrn: "crn:v1:bluemix:public:iam::::serviceRole:Manager",
+                service: "hs-crypto",
+                instance: instanceId,
+            }),
+        );
         await kms().waitUntilAuthorized({ timeoutMs: 10_000, initialIntervalMs: 20 });
         const standard = await kms().createKey({ name: "sweep-standard", extractable: true, payload: PAYLOAD });
         await sweep.fails("KMS 404 get key (emulator)", () => kms().getKey("00000000-0000-0000-0000-000000000000"));

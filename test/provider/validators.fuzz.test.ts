@@ -10,15 +10,6 @@
 // raises the number of cases per property (default 300).
 import { strict as assert } from "assert";
 import * as fc from "fast-check";
-import {
-    accessPolicyProvider,
-    authorizationPolicyProvider,
-    kmsAccessReadyProvider,
-    kmsKeyProvider,
-    kmsKeyRingProvider,
-    serviceApiKeyProvider,
-    serviceIdProvider,
-} from "../../provider";
 import { knownRoles } from "../../provider/policy/roles";
 import { formatIbmDateTime, parseIbmDateTime, readDateTime } from "../../provider/check/dateTime";
 import { closestName } from "../../provider/check/validate";
