@@ -14,6 +14,7 @@ import { hideField, IbmCloudError, isRetryableStatus, parseErrorBody, redact } f
 import { backoffDelayMs, BackoffSchedule, sleep, withJitter } from "./backoff";
 
 export { backoffDelayMs };
+export type { BackoffSchedule };
 
 export const CLIENT_NAME = "pulumi-ibmcloud-iam";
 /** The package's version, read from its package.json: the one place it is written. */
