@@ -57,10 +57,15 @@ export function accessTokenProvider(options: AccessTokenProviderOptions): Access
         throw new Error("accessTokenProvider: apiKey is required (the service ID's API key, e.g. the KmsAccess apiKey output)");
     }
     const settings = resolveCloudSettings({ apiKey: options.apiKey.trim(), iamEndpoint: options.iamEndpoint, visibility: options.visibility });
+    // A connection failure names where the URL came from: this option, IBMCLOUD_IAM_API_ENDPOINT, or IBM's default.
+    const endpointOrigins =
+        options.iamEndpoint !== undefined && options.iamEndpoint.trim() !== ""
+            ? [{ url: settings.iamEndpoint, from: "the iamEndpoint option given to accessTokenProvider", fix: "correct that option" }]
+            : settings.endpointOrigins;
     const manager = new IamTokenManager({
         apiKey: settings.apiKey,
         iamEndpoint: settings.iamEndpoint,
-        http: options.http,
+        http: { ...(endpointOrigins ? { endpointOrigins } : {}), ...options.http },
         ...(options.now ? { now: options.now } : {}),
     });
     const info = async (): Promise<AccessTokenInfo> => {

@@ -37,6 +37,21 @@ export interface CloudSettings {
     region: string;
     /** Per-request limit in seconds, when set (`ibmcloud:timeout`, `IC_TIMEOUT`, `IBMCLOUD_TIMEOUT`); the HTTP client's default otherwise. */
     timeoutSeconds?: number;
+    /**
+     * Where each endpoint came from, in words a connection error can quote: `stack config ibmcloud:iamEndpoint`,
+     * `the environment variable IBMCLOUD_IAM_API_ENDPOINT`, or IBM Cloud's default. Keyed by base URL.
+     */
+    endpointOrigins?: EndpointOrigin[];
+}
+
+/** Where a base URL came from, and how to change it (for connection errors). */
+export interface EndpointOrigin {
+    /** Base URL, no trailing slash. */
+    url: string;
+    /** `stack config ibmcloud:iamEndpoint`, `the environment variable IBMCLOUD_IAM_API_ENDPOINT`, `IBM Cloud's default IAM endpoint …`. */
+    from: string;
+    /** The sentence that tells how to point it elsewhere. */
+    fix: string;
 }
 
 /** Stack config keys read by `settingsFromProviderConfig` (namespace `ibmcloud`). */
@@ -47,6 +62,17 @@ export const CONFIG_KEYS = Object.freeze({
     visibility: "ibmcloud:visibility",
     region: "ibmcloud:region",
     timeout: "ibmcloud:timeout",
+});
+
+/**
+ * The keys of `@pulumi/ibm`'s provider read as fallbacks, so a stack that already configures that
+ * provider does not hold the same key twice: after our own key, before the environment.
+ */
+export const IBM_PROVIDER_CONFIG_KEYS = Object.freeze({
+    apiKey: "ibm:ibmcloudApiKey",
+    region: "ibm:region",
+    visibility: "ibm:visibility",
+    timeout: "ibm:ibmcloudTimeout",
 });
 
 export const DEFAULT_REGION = "us-south";
@@ -152,14 +178,17 @@ export function iamEndpointFor(visibility: Visibility): string {
  */
 export function resolveCloudSettings(explicit: ExplicitCloudSettings = {}, env: Env = process.env): CloudSettings {
     const apiKey = firstSet(explicit.apiKey, env.IC_API_KEY, env.IBMCLOUD_API_KEY);
-    if (!apiKey) {
-        throw new InputError(
-            CONFIG_KEYS.apiKey,
-            "no IBM Cloud API key is configured (stack config ibmcloud:apiKey, or IC_API_KEY / IBMCLOUD_API_KEY in the environment)",
-            "Set it with `pulumi config set --secret ibmcloud:apiKey <your API key>` or export IC_API_KEY=<your API key>.",
-        );
-    }
+    if (!apiKey) throw missingApiKeyError();
     return { apiKey, ...resolveCloudEndpoints(explicit, env) };
+}
+
+/** The error for a deployer key set nowhere: names every place it is read from (never a value). */
+export function missingApiKeyError(): InputError {
+    return new InputError(
+        CONFIG_KEYS.apiKey,
+        `no IBM Cloud API key is configured (looked for stack config ${CONFIG_KEYS.apiKey}, then ${IBM_PROVIDER_CONFIG_KEYS.apiKey}, then IC_API_KEY and IBMCLOUD_API_KEY in the environment)`,
+        "Set it with `pulumi config set --secret ibmcloud:apiKey <your API key>` or export IC_API_KEY=<your API key>.",
+    );
 }
 
 /** Settings without the credential: where IAM and KMS are, for code that holds no key (a component in the program). */
@@ -181,7 +210,21 @@ export function resolveCloudEndpoints(explicit: ExplicitCloudSettings = {}, env:
               ? validateEndpoint("IBMCLOUD_IAM_API_ENDPOINT", iamEnv)
               : iamEndpointFor(visibility);
 
-    const settings: CloudEndpoints = { iamEndpoint, visibility, region };
+    const iamOrigin: EndpointOrigin =
+        iamOverride !== undefined
+            ? {
+                  url: iamEndpoint,
+                  from: `stack config ${CONFIG_KEYS.iamEndpoint}`,
+                  fix: `correct it with \`pulumi config set ${CONFIG_KEYS.iamEndpoint} <url>\`, or remove it to use IBM Cloud`,
+              }
+            : iamEnv !== undefined
+              ? { url: iamEndpoint, from: "the environment variable IBMCLOUD_IAM_API_ENDPOINT", fix: "correct or unset IBMCLOUD_IAM_API_ENDPOINT" }
+              : {
+                    url: iamEndpoint,
+                    from: `IBM Cloud's ${visibility === "private" ? "private" : "public"} IAM endpoint (the default: neither stack config ${CONFIG_KEYS.iamEndpoint} nor IBMCLOUD_IAM_API_ENDPOINT is set)`,
+                    fix: `check this machine's network and DNS, or point ${CONFIG_KEYS.iamEndpoint} at another IAM (e.g. the local emulator's URL)`,
+                };
+    const settings: CloudEndpoints = { iamEndpoint, visibility, region, endpointOrigins: [iamOrigin] };
     const timeoutField = explicit.timeout !== undefined ? CONFIG_KEYS.timeout : env.IC_TIMEOUT ? "IC_TIMEOUT" : "IBMCLOUD_TIMEOUT";
     const timeoutSeconds = parseTimeout(timeoutField, firstSet(explicit.timeout, env.IC_TIMEOUT, env.IBMCLOUD_TIMEOUT));
     if (timeoutSeconds !== undefined) settings.timeoutSeconds = timeoutSeconds;
@@ -191,6 +234,25 @@ export function resolveCloudEndpoints(explicit: ExplicitCloudSettings = {}, env:
     if (kp !== undefined) settings.kpEndpoint = validateEndpoint("IBMCLOUD_KP_API_ENDPOINT", kp);
     const hpcs = firstSet(env.IBMCLOUD_HPCS_API_ENDPOINT);
     if (hpcs !== undefined) settings.hpcsEndpoint = validateEndpoint("IBMCLOUD_HPCS_API_ENDPOINT", hpcs);
+    // Later entries lose to earlier ones for the same URL: the IAM origin first, then the KMS overrides by precedence.
+    if (settings.kmsEndpoint !== undefined)
+        settings.endpointOrigins!.push({
+            url: settings.kmsEndpoint,
+            from: `stack config ${CONFIG_KEYS.kmsEndpoint}`,
+            fix: `correct it with \`pulumi config set ${CONFIG_KEYS.kmsEndpoint} <url>\`, or remove it to use the instance's IBM Cloud endpoint`,
+        });
+    if (settings.kpEndpoint !== undefined)
+        settings.endpointOrigins!.push({
+            url: settings.kpEndpoint,
+            from: "the environment variable IBMCLOUD_KP_API_ENDPOINT",
+            fix: "correct or unset IBMCLOUD_KP_API_ENDPOINT",
+        });
+    if (settings.hpcsEndpoint !== undefined)
+        settings.endpointOrigins!.push({
+            url: settings.hpcsEndpoint,
+            from: "the environment variable IBMCLOUD_HPCS_API_ENDPOINT",
+            fix: "correct or unset IBMCLOUD_HPCS_API_ENDPOINT",
+        });
     return settings;
 }
 
@@ -199,24 +261,28 @@ export interface ProviderConfigSource {
     config: { get(key: string): string | undefined };
 }
 
-/** Reads a dynamic provider's `configure()` request into explicit settings (empty values are absent). */
+/**
+ * Reads a dynamic provider's `configure()` request into explicit settings (empty values are absent).
+ * Our `ibmcloud:*` keys first, then `@pulumi/ibm`'s (`ibm:ibmcloudApiKey`, `ibm:region`, `ibm:visibility`,
+ * `ibm:ibmcloudTimeout`) for a stack that already configures that provider.
+ */
 export function settingsFromProviderConfig(req: ProviderConfigSource): ExplicitCloudSettings {
     const out: ExplicitCloudSettings = {};
     const read = (key: string) => {
         const v = req?.config?.get(key);
         return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
     };
-    const apiKey = read(CONFIG_KEYS.apiKey);
+    const apiKey = read(CONFIG_KEYS.apiKey) ?? read(IBM_PROVIDER_CONFIG_KEYS.apiKey);
     if (apiKey !== undefined) out.apiKey = apiKey;
     const iamEndpoint = read(CONFIG_KEYS.iamEndpoint);
     if (iamEndpoint !== undefined) out.iamEndpoint = iamEndpoint;
     const kmsEndpoint = read(CONFIG_KEYS.kmsEndpoint);
     if (kmsEndpoint !== undefined) out.kmsEndpoint = kmsEndpoint;
-    const visibility = read(CONFIG_KEYS.visibility);
+    const visibility = read(CONFIG_KEYS.visibility) ?? read(IBM_PROVIDER_CONFIG_KEYS.visibility);
     if (visibility !== undefined) out.visibility = visibility;
-    const region = read(CONFIG_KEYS.region);
+    const region = read(CONFIG_KEYS.region) ?? read(IBM_PROVIDER_CONFIG_KEYS.region);
     if (region !== undefined) out.region = region;
-    const timeout = read(CONFIG_KEYS.timeout);
+    const timeout = read(CONFIG_KEYS.timeout) ?? read(IBM_PROVIDER_CONFIG_KEYS.timeout);
     if (timeout !== undefined) out.timeout = timeout;
     return out;
 }
@@ -271,9 +337,36 @@ export function kmsEndpointFromSettings(settings: CloudEndpoints, args: { servic
     });
 }
 
-/** The HTTP client options the settings ask for (the request timeout). */
-export function httpOptionsFromSettings(settings: { timeoutSeconds?: number }): { timeoutMs?: number } {
-    return settings.timeoutSeconds !== undefined ? { timeoutMs: Math.round(settings.timeoutSeconds * 1000) } : {};
+/** The HTTP client options the settings ask for: the request timeout, and where each endpoint came from (for connection errors). */
+export function httpOptionsFromSettings(settings: { timeoutSeconds?: number; endpointOrigins?: EndpointOrigin[] }): {
+    timeoutMs?: number;
+    endpointOrigins?: EndpointOrigin[];
+} {
+    return {
+        ...(settings.timeoutSeconds !== undefined ? { timeoutMs: Math.round(settings.timeoutSeconds * 1000) } : {}),
+        ...(settings.endpointOrigins !== undefined ? { endpointOrigins: settings.endpointOrigins } : {}),
+    };
+}
+
+/**
+ * Where the KMS endpoint of an instance came from: the resource's own argument, a setting, or derived
+ * (from service, instance and region). `given` is the resource's endpoint argument, if any.
+ */
+export function kmsEndpointOrigin(
+    settings: CloudEndpoints,
+    args: { service: KmsService; instanceId: string; region?: string; given?: string; givenField?: string },
+): EndpointOrigin {
+    const derived = kmsEndpointFromSettings(settings, args);
+    const fromSettings = (settings.endpointOrigins ?? []).find((o) => o.url === derived && o !== settings.endpointOrigins?.[0]);
+    const url = args.given !== undefined && args.given !== "" ? validateEndpoint(args.givenField ?? "endpoint", args.given) : derived;
+    // A component hands its children the endpoint it derived from the same settings: name the setting, not the argument.
+    if (url === derived && fromSettings) return fromSettings;
+    if (url !== derived) return { url, from: `the ${args.givenField ?? "endpoint"} argument`, fix: `correct the ${args.givenField ?? "endpoint"} argument` };
+    return {
+        url,
+        from: `the ${args.service === "kms" ? "Key Protect" : "HPCS"} endpoint derived from the instance's region ${args.region ?? settings.region} (no ibmcloud:kmsEndpoint, IBMCLOUD_KP_API_ENDPOINT or IBMCLOUD_HPCS_API_ENDPOINT set)`,
+        fix: `check the instance's region (its CRN) and this machine's network, or set ${CONFIG_KEYS.kmsEndpoint}`,
+    };
 }
 
 /**

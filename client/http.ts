@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { hideField, IbmCloudError, isRetryableStatus, parseErrorBody, redact } from "./errors";
 import { backoffDelayMs, BackoffSchedule, sleep, withJitter } from "./backoff";
+import type { EndpointOrigin } from "./config";
 
 export { backoffDelayMs };
 export type { BackoffSchedule };
@@ -67,6 +68,8 @@ export interface HttpClientOptions {
     secrets?: string[];
     /** Told about each retry (for logs); never given secrets. */
     onRetry?: (info: RetryInfo) => void;
+    /** Where the base URLs this client calls came from (a setting, a default): a connection failure names it. */
+    endpointOrigins?: ReadonlyArray<EndpointOrigin>;
 }
 
 export interface RetryInfo {
@@ -100,6 +103,8 @@ export interface HttpRequest {
     secrets?: ReadonlyArray<string | undefined>;
     /** Correlation id to send; a fresh UUID otherwise. The same id is sent on every retry. */
     correlationId?: string;
+    /** Where the request's base URL came from, when the caller knows better than the client's list. */
+    origin?: EndpointOrigin;
 }
 
 export interface HttpResponse<T = unknown> {
@@ -154,10 +159,21 @@ function transportCodeOf(err: unknown): string {
     return typeof e?.code === "string" ? e.code : "ERR_NETWORK";
 }
 
+// What a connection-level code means, for a reader who does not know Node's error codes.
+const CONNECT_MEANINGS: { readonly [code: string]: string } = Object.freeze({
+    ECONNREFUSED: "connection refused: nothing listens there",
+    ENOTFOUND: "no such host name",
+    EAI_AGAIN: "the host name could not be resolved just now",
+    ENETUNREACH: "network unreachable",
+    EHOSTUNREACH: "host unreachable",
+    UND_ERR_CONNECT_TIMEOUT: "no connection within the connect timeout",
+});
+
 function classifyTransport(err: unknown): TransportFailure {
     const code = transportCodeOf(err);
     if (NOT_SENT_CODES.includes(code)) {
-        return { code, maybeSent: false, transient: true, text: `could not connect (${code})` };
+        const meaning = Object.hasOwn(CONNECT_MEANINGS, code) ? CONNECT_MEANINGS[code] : undefined;
+        return { code, maybeSent: false, transient: true, text: `could not connect (${meaning ?? code})` };
     }
     if (code === "UND_ERR_HEADERS_TIMEOUT") return { code, maybeSent: true, transient: true, text: "no response within the timeout" };
     if (code === "UND_ERR_BODY_TIMEOUT") return { code, maybeSent: true, transient: true, text: "the response body stalled past the timeout" };
@@ -224,17 +240,60 @@ function traceFrom(headers: { [name: string]: string }): string | undefined {
 }
 
 /** undici-based client; one instance per configured provider, shared by the IAM and KMS clients. */
+// Connection failures that say the address itself is wrong (more often a setting than an outage).
+const WRONG_ADDRESS_CODES: ReadonlyArray<string> = Object.freeze(["ECONNREFUSED", "ENOTFOUND", "ENETUNREACH", "EHOSTUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/**
+ * Retries a request that could not connect deserves. To an origin that has answered this client before,
+ * the whole policy (an outage, a restart). To one that never has, what IBM's SDK (node-sdk-core with
+ * retries on: retry-axios's two retries without a response) does — two — and none for a host name DNS
+ * does not know: that address is most likely a wrong setting, and five attempts over 13 s only delay
+ * the error that names it.
+ */
+export function connectRetries(policy: RetryPolicy, code: string, originAnsweredBefore: boolean): number {
+    if (originAnsweredBefore || !WRONG_ADDRESS_CODES.includes(code)) return policy.maxRetries;
+    return code === "ENOTFOUND" ? 0 : Math.min(2, policy.maxRetries);
+}
+
+function originOf(url: string): string {
+    try {
+        return new URL(url).origin;
+    } catch {
+        return url;
+    }
+}
+
 export class HttpClient {
     readonly options: HttpClientOptions;
     readonly policy: RetryPolicy;
     private secrets!: string[];
     private agent: Agent | undefined;
+    /** Origins that have sent any HTTP answer: a refused connection there is an outage, not a wrong address. */
+    private answered: { [origin: string]: true } | undefined;
+    private origins: EndpointOrigin[] | undefined;
 
     constructor(options: HttpClientOptions = {}) {
         this.options = options;
         this.policy = { ...DEFAULT_RETRY_POLICY, ...(options.retry ?? {}) };
         // Hidden from util.inspect / JSON.stringify of the client (it holds keys and tokens).
         hideField(this, "secrets", [...(options.secrets ?? [])]);
+        if (options.endpointOrigins) for (const o of options.endpointOrigins) this.describeEndpoint(o);
+    }
+
+    /** Registers where a base URL came from; the first registration of a URL wins. */
+    describeEndpoint(origin: EndpointOrigin): void {
+        const url = origin.url.replace(/\/+$/, "");
+        if (!this.origins) this.origins = [];
+        if (!this.origins.some((o) => o.url === url)) this.origins.push({ ...origin, url });
+    }
+
+    /** Where `url`'s base came from: the longest registered base URL it starts with. */
+    endpointOriginOf(url: string): EndpointOrigin | undefined {
+        let best: EndpointOrigin | undefined;
+        for (const o of this.origins ?? []) {
+            if ((url === o.url || url.startsWith(`${o.url}/`)) && (!best || o.url.length > best.url.length)) best = o;
+        }
+        return best;
     }
 
     /** Registers a value that must never appear in an error (an API key, a token). */
@@ -339,6 +398,7 @@ export class HttpClient {
             correlationId,
             idempotent: req.idempotent ?? defaultIdempotent(req.method, req.headers),
             timeoutMs: req.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+            ...(req.origin ? { origin: req.origin } : {}),
             fail: (init) => new IbmCloudError({ operation: req.operation, method: req.method, url: withoutQuery(url), secrets, ...init }),
         };
     }
@@ -353,6 +413,8 @@ export class HttpClient {
             headersTimeout: call.timeoutMs,
             bodyTimeout: call.timeoutMs,
         });
+        if (!this.answered) this.answered = {};
+        this.answered[originOf(call.url)] = true;
         const headers = normalizeHeaders(res.headers as Record<string, string | string[] | undefined>);
         return { status: res.statusCode, headers, text: await res.body.text() };
     }
@@ -360,14 +422,20 @@ export class HttpClient {
     /** No answer: retry when it can help and cannot do harm (idempotent, or certainly never sent); else throw. */
     private afterTransportFailure(call: PreparedCall, turn: Turn, err: unknown): Verdict {
         const t = classifyTransport(err);
-        if (t.transient && turn.canRetryMore && (call.idempotent || !t.maybeSent)) {
+        const retriesAllowed = t.maybeSent ? this.policy.maxRetries : connectRetries(this.policy, t.code, this.answered?.[originOf(call.url)] === true);
+        if (t.transient && turn.attempt <= retriesAllowed && (call.idempotent || !t.maybeSent)) {
             return { delayMs: this.delayFor(turn.attempt - 1), reason: t.code, mayHaveApplied: t.maybeSent };
         }
         const outcomeUnknown = !call.idempotent && t.maybeSent;
+        const where = call.origin ?? this.endpointOriginOf(call.url);
+        const base = where?.url ?? originOf(call.url);
+        // The URL (scheme, host, port, base path: no query) and the setting it came from, so the fix is in the message.
+        const said = t.maybeSent ? `${t.text} (${withoutQuery(call.url)})` : t.text.replace(/^could not connect/, `could not connect to ${base}`);
+        const text = where && (!t.maybeSent || !t.transient) ? `${said}; that URL is ${where.from}: ${where.fix}` : said;
         throw call.fail({
             status: 0,
             code: t.code,
-            ibmMessage: t.text,
+            ibmMessage: text,
             traceId: call.correlationId,
             retryable: t.transient,
             outcomeUnknown,
@@ -464,6 +532,7 @@ interface PreparedCall {
     correlationId: string;
     idempotent: boolean;
     timeoutMs: number;
+    origin?: EndpointOrigin;
     fail(init: Omit<ConstructorParameters<typeof IbmCloudError>[0], "operation" | "secrets" | "method" | "url">): IbmCloudError;
 }
 

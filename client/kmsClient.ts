@@ -4,7 +4,7 @@ import * as crypto from "crypto";
 import { HttpClient, HttpMethod, HttpResponse, QueryValue } from "./http";
 import { IbmCloudError, isNotFound } from "./errors";
 import { createdSince, createWithRecovery } from "./createRecovery";
-import { CloudSettings, KmsService, kmsEndpointFromSettings } from "./config";
+import { CloudSettings, EndpointOrigin, KmsService, kmsEndpointFromSettings } from "./config";
 import { IamTokenManager } from "./tokenManager";
 import { BearerAuth, BearerTokenSource, collectPages, pathSegment, ResponseReader } from "./authenticatedCall";
 import { retrying, sleep as realSleep } from "./backoff";
@@ -58,6 +58,8 @@ export interface KmsClientOptions extends BearerTokenSource {
     /** `x-kms-key-ring`; IBM's default ring when absent. */
     keyRing?: string;
     httpClient?: HttpClient;
+    /** Where `endpoint` came from (a resource argument, a setting, derived): a connection failure names it. */
+    endpointOrigin?: EndpointOrigin;
     pageSize?: number;
 }
 
@@ -77,6 +79,8 @@ export interface KmsClientTarget {
     endpoint: string;
     instanceId: string;
     keyRing?: string;
+    /** Where `endpoint` came from, for connection errors. */
+    origin?: EndpointOrigin;
 }
 
 export class KmsClient {
@@ -87,6 +91,7 @@ export class KmsClient {
     private readonly auth: BearerAuth;
     private readonly pageSize: number;
     private readonly responses = new ResponseReader("KMS", "correlation-id");
+    private readonly endpointOrigin: EndpointOrigin | undefined;
 
     constructor(options: KmsClientOptions) {
         this.endpoint = options.endpoint.replace(/\/+$/, "");
@@ -95,6 +100,7 @@ export class KmsClient {
         this.auth = new BearerAuth(options);
         this.http = options.httpClient ?? new HttpClient();
         this.pageSize = options.pageSize ?? 200;
+        this.endpointOrigin = options.endpointOrigin;
     }
 
     /** How often a 401 led to a fresh token and a second attempt (a token refused before the client thought it expired). */
@@ -114,6 +120,7 @@ export class KmsClient {
             invalidateToken: () => tokens.invalidate(),
             httpClient: tokens.http,
             ...(target.keyRing !== undefined ? { keyRing: target.keyRing } : {}),
+            ...(target.origin !== undefined ? { endpointOrigin: target.origin } : {}),
         });
     }
 
@@ -484,6 +491,11 @@ export class KmsClient {
         });
     }
 
+    /** One read of the smallest kind (the first key, if any): throws what KMS says when the caller may not use the instance. */
+    async checkAccess(): Promise<void> {
+        await this.listPage(0, 1);
+    }
+
     /** An authenticated KMS call with the instance headers (a 401 gets one fresh token: see BearerAuth). */
     async call(operation: string, method: HttpMethod, path: string, extra: KmsCallExtra = {}): Promise<HttpResponse<unknown>> {
         return this.auth.send(this.http, () => {
@@ -507,6 +519,7 @@ export class KmsClient {
                 ...(extra.idempotent !== undefined ? { idempotent: extra.idempotent } : {}),
                 correlationId,
                 secrets: extra.secrets ?? [],
+                ...(this.endpointOrigin ? { origin: this.endpointOrigin } : {}),
             };
         });
     }

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { accessTokenProvider, AccessTokenProvider } from "../client/accessToken";
 import { AccessPolicy } from "../provider/accessPolicy";
 import { checkAccessPolicy } from "../provider/policy/accessCheck";
-import { CONFIG_KEYS, ExplicitCloudSettings, KmsService, settingsFromProviderConfig } from "../client/config";
+import { CONFIG_KEYS, ExplicitCloudSettings, IBM_PROVIDER_CONFIG_KEYS, KmsService, settingsFromProviderConfig } from "../client/config";
 import { DEFAULT_ACCESS_TIMEOUT_SECONDS, KmsAccessReady } from "../provider/kmsAccessReady";
 import { KmsKey, KmsKeyArgs } from "../provider/kmsKey";
 import { KmsKeyRing, KmsKeyRingArgs } from "../provider/kmsKeyRing";
@@ -17,7 +17,9 @@ import { ServiceApiKey } from "../provider/serviceApiKey";
 import { ServiceId } from "../provider/serviceId";
 import { descriptionField, expiresAtField, nameField, rolesField } from "../provider/check/fields";
 import { CheckFailure, validate } from "../provider/check/validate";
-import { compact, UNKNOWN } from "../provider/core/props";
+import { compact } from "../provider/core/props";
+import { plainView } from "../provider/check/argumentCheck";
+import { tidyFailures } from "../provider/check/failures";
 
 /**
  * The KMS instance the identity gets access to: by its CRN (`crn`, which gives service, region and
@@ -328,19 +330,6 @@ function kmsAccessArgsSchema() {
         .strict();
 }
 
-/** Outputs and promises are judged later by the children's check: here they stand for "unknown". */
-function plainView(v: unknown, depth = 0): unknown {
-    if (pulumi.Output.isInstance(v) || (v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function")) return UNKNOWN;
-    if (depth > 8) return v;
-    if (Array.isArray(v)) return v.map((e) => plainView(e, depth + 1));
-    if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-        const out: Record<string, unknown> = {};
-        for (const [k, e] of Object.entries(v)) if (e !== undefined) out[k] = plainView(e, depth + 1);
-        return out;
-    }
-    return v;
-}
-
 /**
  * The failures of KmsAccess arguments known at construction, each naming the argument (`instance.instanceId`,
  * `roles[1]`, …): types, names, the instance, role names for the instance's service, expiresAt, the wait.
@@ -369,7 +358,7 @@ export function kmsAccessArgsFailures(name: string, args: unknown): CheckFailure
         const roleCheck = checkAccessPolicy({ serviceId: "ServiceId-component", roles: view.roles, resource: { serviceName: service } });
         for (const f of roleCheck.failures) if (f.property.startsWith("roles[") && !failures.some((g) => g.property === f.property)) failures.push(f);
     }
-    return failures;
+    return tidyFailures(failures);
 }
 
 /** Throws one error naming every bad argument (nothing is registered before this passes). */
@@ -384,7 +373,7 @@ function stackCloudSettings(): ExplicitCloudSettings {
     const settings = settingsFromProviderConfig({
         config: {
             get(key: string): string | undefined {
-                if (key === CONFIG_KEYS.apiKey) return undefined;
+                if (key === CONFIG_KEYS.apiKey || key === IBM_PROVIDER_CONFIG_KEYS.apiKey) return undefined;
                 const [ns, name] = key.split(":");
                 return new pulumi.Config(ns).get(name);
             },

@@ -18,12 +18,10 @@ export interface ServedResource {
     name: string;
     provider: pulumi.dynamic.ResourceProvider;
     /**
-     * Outputs the engine stores encrypted: the same list the dynamic resource passes as `additionalSecretOutputs`
-     * (test/plugin-provider checks the two agree).
+     * Outputs the engine stores encrypted; an argument of the same name is secret too. The same list as the dynamic
+     * resource's shape (`resourceShape(…, secretOutputs)`; test/plugin/provider/schema.test.ts checks they agree).
      */
     secretOutputs: readonly string[];
-    /** Inputs that are secret whoever passes them (the dynamic resource wraps them in `pulumi.secret`). */
-    secretInputs: readonly string[];
     /** What `pulumi import` takes as the id, in words (docs/plugin.md and the schema repeat it). */
     importId: string;
     /**
@@ -49,21 +47,19 @@ function kmsImportId(kind: "key" | "key-ring") {
 }
 
 const served: ServedResource[] = [
-    { name: "ServiceId", provider: serviceIdProvider, secretOutputs: [], secretInputs: [], importId: "the service ID's id, `ServiceId-<uuid>`" },
+    { name: "ServiceId", provider: serviceIdProvider, secretOutputs: [], importId: "the service ID's id, `ServiceId-<uuid>`" },
     {
         name: "ServiceApiKey",
         provider: serviceApiKeyProvider,
         secretOutputs: ["apikey"],
-        secretInputs: ["apikey"],
         importId: "the API key's id, `ApiKey-<uuid>` (its value is not recovered unless IBM stores it)",
     },
-    { name: "AccessPolicy", provider: accessPolicyProvider, secretOutputs: [], secretInputs: [], importId: "the policy's id (a UUID)" },
-    { name: "AuthorizationPolicy", provider: authorizationPolicyProvider, secretOutputs: [], secretInputs: [], importId: "the policy's id (a UUID)" },
+    { name: "AccessPolicy", provider: accessPolicyProvider, secretOutputs: [], importId: "the policy's id (a UUID)" },
+    { name: "AuthorizationPolicy", provider: authorizationPolicyProvider, secretOutputs: [], importId: "the policy's id (a UUID)" },
     {
         name: "KmsKey",
         provider: kmsKeyProvider,
         secretOutputs: ["apiKey", "payload"],
-        secretInputs: ["apiKey", "payload"],
         importId: "the key's CRN, `crn:v1:bluemix:public:<kms|hs-crypto>:<region>:a/<account>:<instance guid>:key:<key id>`",
         fromImportId: kmsImportId("key"),
     },
@@ -71,7 +67,6 @@ const served: ServedResource[] = [
         name: "KmsKeyRing",
         provider: kmsKeyRingProvider,
         secretOutputs: ["apiKey"],
-        secretInputs: ["apiKey"],
         importId:
             "the instance CRN with `key-ring:<ring id>` as its last two segments, `crn:v1:bluemix:public:<kms|hs-crypto>:<region>:a/<account>:<instance guid>:key-ring:<ring id>`",
         fromImportId: kmsImportId("key-ring"),
@@ -80,7 +75,6 @@ const served: ServedResource[] = [
         name: "KmsAccessReady",
         provider: kmsAccessReadyProvider,
         secretOutputs: ["apiKey"],
-        secretInputs: ["apiKey"],
         importId: "not importable: a gate, not a cloud object",
     },
 ];

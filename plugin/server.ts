@@ -235,7 +235,7 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 const r = servedFor(req.getUrn());
                 const result = await r.provider.check!(fromStruct(req.getOlds()), fromStruct(req.getNews()));
                 const resp = new provproto.CheckResponse();
-                resp.setInputs(toStruct(markSecret((result.inputs ?? {}) as Props, r.secretInputs)));
+                resp.setInputs(toStruct(markSecret((result.inputs ?? {}) as Props, r.secretOutputs)));
                 resp.setFailuresList(failureList(result.failures));
                 return resp;
             });
@@ -291,7 +291,7 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 if (result.id) {
                     resp.setProperties(toStruct(markSecret((result.props ?? {}) as Props, r.secretOutputs)));
                     // What `pulumi import` needs: the inputs that reproduce the object, so the next preview shows no change.
-                    if (result.inputs) resp.setInputs(toStruct(markSecret(result.inputs as Props, r.secretInputs)));
+                    if (result.inputs) resp.setInputs(toStruct(markSecret(result.inputs as Props, r.secretOutputs)));
                 }
                 return resp;
             });

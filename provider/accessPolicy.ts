@@ -8,10 +8,12 @@ import { PolicyWithEtag } from "../client/iamClient";
 import { accessPolicySchema, checkAccessPolicy, given, NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./policy/accessCheck";
 import { providerForDeployment } from "./dynamicProvider";
 import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policy/lifecycle";
-import { liveOutputs, policyBody, resolveRoles, resourceFromLive, rolesFromLive, subjectInputs } from "./policy/accessMapping";
-import { canResolveOffline, normalizeRoleName, resolveRole } from "./policy/roles";
+import { catalogFromIam, liveOutputs, policyBody, resolveRoles, resourceFromLive, rolesFromLive, subjectInputs } from "./policy/accessMapping";
+import { canResolveOffline, normalizeRoleName, resolveRole, RoleInfo } from "./policy/roles";
 import { CloudSession } from "./core/session";
-import { schemaOnce, validate } from "./check/validate";
+import { CheckFailure, schemaOnce, validate } from "./check/validate";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
 import { compact, containsUnknown, UNKNOWN } from "./core/props";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
@@ -219,23 +221,63 @@ function inputsOf(outs: AccessPolicyOutputs): AccessPolicyInputs {
     }) as AccessPolicyInputs;
 }
 
+/**
+ * AccessPolicy's check, pure: the schema, the cross-field rules and roles resolved offline (or with
+ * `onlineCatalog`, IAM's list for a service the offline catalog does not know). The provider runs it,
+ * and the constructor on the arguments known then. `roleCrns` is added when every role resolved.
+ */
+export function checkAccessPolicyInputs(
+    news: Record<string, unknown>,
+    onlineCatalog?: RoleInfo[],
+): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+    const { __provider: _p, roleCrns: _derived, ...inputs } = news;
+    const r = validate(schemaOnce("AccessPolicy", accessPolicySchema), inputs);
+    const cross = checkAccessPolicy(inputs, onlineCatalog);
+    const failures = [...(r.ok ? [] : r.failures), ...cross.failures];
+    if (failures.length > 0) return { inputs: news, failures };
+    const { roleCrns: _stale, ...rest } = news;
+    return { inputs: cross.roleCrns ? { ...rest, roleCrns: cross.roleCrns } : rest, failures: [] };
+}
+
 // ---------- provider ----------
 
 export class AccessPolicyProvider implements pulumi.dynamic.ResourceProvider {
     private readonly session = new CloudSession();
+    /** IAM's role lists by service, read at check (roles change rarely; one read per service per plugin). */
+    private roleCatalogs: { [service: string]: RoleInfo[] } | undefined;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.session.configure(req);
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        const { __provider: _p, roleCrns: _derived, ...inputs } = news;
-        const r = validate(schemaOnce("AccessPolicy", accessPolicySchema), inputs);
-        const cross = checkAccessPolicy(inputs);
-        const failures = [...(r.ok ? [] : r.failures), ...cross.failures];
-        if (failures.length > 0) return { inputs: news, failures };
-        const { roleCrns: _stale, ...rest } = news;
-        return { inputs: cross.roleCrns ? { ...rest, roleCrns: cross.roleCrns } : rest, failures: [] };
+        const offline = checkAccessPolicyInputs(news);
+        const credentials = this.session.credentialFailures();
+        if (offline.failures.length > 0 || credentials.length > 0) return finishCheck(offline, credentials);
+        // Roles of a service the offline catalog does not know: asked of IAM now (a read), so a made-up
+        // role fails the preview rather than an `up` that has already created the service ID.
+        const online = await this.rolesFromIam(news);
+        if (online === undefined) return offline;
+        if ("failure" in online) return finishCheck(offline, [online.failure]);
+        return finishCheck(checkAccessPolicyInputs(news, online.catalog));
+    }
+
+    /** IAM's roles for the policy's service when only IAM can judge its role names; undefined when nothing needs asking. */
+    private async rolesFromIam(news: Record<string, unknown>): Promise<{ catalog: RoleInfo[] } | { failure: CheckFailure } | undefined> {
+        const resource = news.resource as { serviceName?: unknown } | undefined;
+        const svc = resource?.serviceName;
+        const roles = news.roles;
+        if (!this.session.isConfigured || typeof svc !== "string" || svc === UNKNOWN || canResolveOffline(svc) || !Array.isArray(roles)) return undefined;
+        if (!roles.some((r) => typeof r === "string" && r !== UNKNOWN && !r.trim().startsWith("crn:"))) return undefined;
+        try {
+            if (!this.roleCatalogs) this.roleCatalogs = {};
+            const cached = Object.hasOwn(this.roleCatalogs, svc) ? this.roleCatalogs[svc] : undefined;
+            const catalog = cached ?? catalogFromIam(await this.session.iam().listRoles({ serviceName: svc }));
+            this.roleCatalogs[svc] = catalog;
+            return { catalog };
+        } catch (err) {
+            return { failure: { property: "roles", reason: `the roles of ${svc} could not be read from IAM to check them: ${(err as Error).message}` } };
+        }
     }
 
     async diff(_id: string, olds: AccessPolicyOutputs, news: AccessPolicyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -341,6 +383,7 @@ export class AccessPolicy extends pulumi.dynamic.Resource implements OutputsOf<A
     declare readonly adoptExisting: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: AccessPolicyArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments("AccessPolicy", name, args, opts, (inputs) => checkAccessPolicyInputs(inputs).failures);
         super(
             providerForDeployment(accessPolicyProvider),
             name,

@@ -19,6 +19,8 @@ import { attribute, liveOutputs, rolesFromLive } from "./policy/accessMapping";
 import { CloudSession } from "./core/session";
 import { descriptionField, rolesField } from "./check/fields";
 import { CheckFailure, schemaOnce, validate } from "./check/validate";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
 import { sameSet } from "./core/diff";
 import { compact, containsUnknown, UNKNOWN } from "./core/props";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
@@ -239,6 +241,18 @@ function inputsOf(outs: AuthorizationPolicyOutputs): AuthorizationPolicyInputs {
     return args;
 }
 
+/** AuthorizationPolicy's check, pure: the provider runs it, and the constructor on the arguments known then. */
+export function checkAuthorizationPolicyInputs(news: Record<string, unknown>): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
+    const { __provider: _p, roleCrns: _derived, ...inputs } = news;
+    const r = validate(schemaOnce("AuthorizationPolicy", authorizationPolicySchema), inputs);
+    const cross = checkAuthorizationPolicy(inputs);
+    const failures = [...(r.ok ? [] : r.failures), ...cross.failures.filter((f) => r.ok || !r.failures.some((g) => g.property === f.property))];
+    if (failures.length > 0) return { inputs: news, failures };
+    const checked = { ...news, ...compact(r.ok ? (r.value as Record<string, unknown>) : {}) };
+    delete checked.roleCrns;
+    return { inputs: cross.roleCrns ? { ...checked, roleCrns: cross.roleCrns } : checked, failures: [] };
+}
+
 // ---------- provider ----------
 
 export class AuthorizationPolicyProvider implements pulumi.dynamic.ResourceProvider {
@@ -249,14 +263,7 @@ export class AuthorizationPolicyProvider implements pulumi.dynamic.ResourceProvi
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        const { __provider: _p, roleCrns: _derived, ...inputs } = news;
-        const r = validate(schemaOnce("AuthorizationPolicy", authorizationPolicySchema), inputs);
-        const cross = checkAuthorizationPolicy(inputs);
-        const failures = [...(r.ok ? [] : r.failures), ...cross.failures.filter((f) => r.ok || !r.failures.some((g) => g.property === f.property))];
-        if (failures.length > 0) return { inputs: news, failures };
-        const checked = { ...news, ...compact(r.ok ? (r.value as Record<string, unknown>) : {}) };
-        delete checked.roleCrns;
-        return { inputs: cross.roleCrns ? { ...checked, roleCrns: cross.roleCrns } : checked, failures: [] };
+        return finishCheck(checkAuthorizationPolicyInputs(news), this.session.credentialFailures());
     }
 
     async diff(_id: string, olds: AuthorizationPolicyOutputs, news: AuthorizationPolicyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -375,6 +382,7 @@ export class AuthorizationPolicy extends pulumi.dynamic.Resource implements Outp
     declare readonly adoptExisting: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: AuthorizationPolicyArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments("AuthorizationPolicy", name, args, opts, (inputs) => checkAuthorizationPolicyInputs(inputs).failures);
         super(
             providerForDeployment(authorizationPolicyProvider),
             name,

@@ -16,11 +16,16 @@ import {
     kmsInstanceShape,
     normalizeEndpoint,
 } from "./kms/instance";
-import { holderOf, isApiKeyRejected } from "./kms/refusals";
+import { holderOf, isApiKeyRejected, isKmsUnauthorized } from "./kms/refusals";
 import { KmsSession } from "./kms/session";
+import { deployerTokensOf } from "./kms/asServiceId";
+import { KmsInstance } from "./kms/endpoint";
+import { CloudSession } from "./core/session";
 import { schemaOnce } from "./check/validate";
-import { compact, UNKNOWN } from "./core/props";
+import { compact, containsUnknown, UNKNOWN } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
@@ -112,13 +117,36 @@ export function diffKmsAccessReady(olds: Partial<KmsAccessReadyOutputs>, news: P
 
 export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
     private readonly connections = new KmsSession();
+    /** The deployer's credentials, for the one probe that tells a missing instance from a policy still applying. */
+    private readonly session = new CloudSession();
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
         this.connections.configure(req);
+        this.session.configure(req);
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        return checkKmsResource(news, schemaOnce("KmsAccessReady", kmsAccessReadySchema));
+        const checked = finishCheck(checkKmsResource(news, schemaOnce("KmsAccessReady", kmsAccessReadySchema)));
+        if (checked.failures.length > 0) return checked;
+        // The preview of a new identity (its key not made yet): ask the instance once, as the deployer,
+        // so a CRN of an instance that does not exist fails before anything is created.
+        const inputs = checked.inputs as unknown as KmsAccessReadyInputs;
+        const known = (v: unknown) => v === undefined || (typeof v === "string" && !containsUnknown(v));
+        if (
+            !this.session.isConfigured ||
+            inputs.apiKey !== UNKNOWN ||
+            !known(inputs.instanceId) ||
+            !known(inputs.service) ||
+            !known(inputs.endpoint) ||
+            !known(inputs.region)
+        )
+            return checked;
+        try {
+            await this.deployerCanReach(this.connections.target(inputs), inputs);
+        } catch (err) {
+            return { inputs: checked.inputs, failures: [{ property: inputs.instanceCrn ? "instanceCrn" : "instanceId", reason: (err as Error).message }] };
+        }
+        return checked;
     }
 
     async diff(_id: string, olds: KmsAccessReadyOutputs, news: KmsAccessReadyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -145,6 +173,28 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
         // A gate has nothing to delete.
     }
 
+    /**
+     * One request as the deployer before waiting on the service ID: an instance that does not exist (or
+     * that the deployer cannot use, or an endpoint that does not answer) is reported within seconds,
+     * not after the whole propagation wait blamed on the policy. Skipped without deployer credentials,
+     * and when the deployer's answer says nothing about the instance (IBM busy, a 5xx).
+     */
+    private async deployerCanReach(target: KmsInstance, inputs: KmsAccessReadyInputs): Promise<void> {
+        const deployer = deployerTokensOf(this.session);
+        if (!deployer) return;
+        try {
+            await this.connections.client(target, deployer).checkAccess();
+        } catch (err) {
+            if (isApiKeyRejected(err)) throw appendErrorNote(err, "IAM rejected the deployer's API key (ibmcloud:apiKey, IC_API_KEY or IBMCLOUD_API_KEY)");
+            if (isKmsUnauthorized(err)) throw appendErrorNote(err, unreachableInstanceNote(target, inputs));
+            const e = err as { name?: unknown; status?: unknown; code?: unknown };
+            if (e?.name !== "IbmCloudError") throw err;
+            // No connection at all: the service ID cannot do better; the error names the URL and the setting it came from.
+            if (e.status === 0 && typeof e.code === "string" && NO_CONNECTION_CODES.includes(e.code)) throw err;
+            if (e.status === 404 || e.status === 400) throw appendErrorNote(err, unreachableInstanceNote(target, inputs));
+        }
+    }
+
     private async waitFor(inputs: KmsAccessReadyInputs): Promise<KmsAccessReadyOutputs> {
         const target = this.connections.target(inputs);
         const { service, endpoint } = target;
@@ -152,6 +202,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
         const client = this.connections.client(target, tokens);
         const timeoutSeconds = inputs.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS;
         const started = Date.now();
+        await this.deployerCanReach(target, inputs);
         try {
             await client.waitUntilAuthorized({ timeoutMs: Math.round(timeoutSeconds * 1000), initialIntervalMs: 250, maxIntervalMs: 5_000 });
         } catch (err) {
@@ -188,6 +239,18 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
 }
 
 export const kmsAccessReadyProvider = new KmsAccessReadyProvider();
+
+const NO_CONNECTION_CODES: ReadonlyArray<string> = Object.freeze(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/** The note for an instance that refuses the deployer as well as the new service ID. */
+function unreachableInstanceNote(target: KmsInstance, inputs: { instanceId: string; instanceCrn?: string }): string {
+    const which = inputs.instanceCrn ? `instanceCrn ${inputs.instanceCrn}` : `instanceId ${inputs.instanceId}, service ${target.service}`;
+    return (
+        `the deployer's own credentials (ibmcloud:apiKey) are refused by ${target.service} instance ${inputs.instanceId} at ${target.endpoint} too, ` +
+        `so this is not a policy still taking effect: the instance does not exist there (check ${which}, its region, and the KMS endpoint` +
+        `${target.origin ? `, which is ${target.origin.from}` : ""}) or the deployer has no service role on it (give it Reader there)`
+    );
+}
 
 // ---------- resource ----------
 
@@ -228,6 +291,13 @@ export class KmsAccessReady extends pulumi.dynamic.Resource implements OutputsOf
     declare readonly waitedMs: pulumi.Output<number>;
 
     constructor(name: string, args: KmsAccessReadyArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments(
+            "KmsAccessReady",
+            name,
+            args,
+            opts,
+            (inputs) => checkKmsResource(inputs, schemaOnce("KmsAccessReady", kmsAccessReadySchema)).failures,
+        );
         super(
             providerForDeployment(kmsAccessReadyProvider),
             name,

@@ -27,6 +27,8 @@ import { dateTimeField, descriptionField } from "./check/fields";
 import { schemaOnce } from "./check/validate";
 import { compact, UNKNOWN } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
 import { diffKmsKey, policiesToSet, rotatesOnUpdate } from "./kms/keyDiff";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
@@ -250,9 +252,11 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     async check(olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
         // A new date (or a new key) must lie in the future; an unchanged one that has since passed must not fail every run.
         const judgeFuture = !olds || Object.keys(olds).length === 0 || olds.expirationDate !== news.expirationDate;
-        return checkKmsResource(
-            news,
-            schemaOnce(`KmsKey:${judgeFuture}`, () => kmsKeySchema(judgeFuture)),
+        return finishCheck(
+            checkKmsResource(
+                news,
+                schemaOnce(`KmsKey:${judgeFuture}`, () => kmsKeySchema(judgeFuture)),
+            ),
         );
     }
 
@@ -588,6 +592,18 @@ export class KmsKey extends pulumi.dynamic.Resource implements OutputsOf<KmsKeyO
     declare readonly lastRotateDate: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: KmsKeyArgs, opts?: pulumi.CustomResourceOptions) {
+        // expirationDate is not judged for being in the future here: an unchanged one may have passed since (check knows).
+        refuseBadArguments(
+            "KmsKey",
+            name,
+            args,
+            opts,
+            (inputs) =>
+                checkKmsResource(
+                    inputs,
+                    schemaOnce("KmsKey:false", () => kmsKeySchema(false)),
+                ).failures,
+        );
         super(providerForDeployment(kmsKeyProvider), name, resourceProps(KMS_KEY, args), resourceOptions(KMS_KEY, opts), "ibmcloud-iam", KMS_KEY.type);
     }
 

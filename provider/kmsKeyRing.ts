@@ -9,6 +9,8 @@ import { appendErrorNote } from "../client/errors";
 import { KmsClient, KmsKeyRingResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { providerForDeployment } from "./dynamicProvider";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
 import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
@@ -111,7 +113,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-        return checkKmsResource(news, schemaOnce("KmsKeyRing", kmsKeyRingSchema));
+        return finishCheck(checkKmsResource(news, schemaOnce("KmsKeyRing", kmsKeyRingSchema)));
     }
 
     async diff(_id: string, olds: KmsKeyRingOutputs, news: KmsKeyRingInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -277,6 +279,7 @@ export class KmsKeyRing extends pulumi.dynamic.Resource implements OutputsOf<Kms
     declare readonly createdBy: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: KmsKeyRingArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments("KmsKeyRing", name, args, opts, (inputs) => checkKmsResource(inputs, schemaOnce("KmsKeyRing", kmsKeyRingSchema)).failures);
         super(
             providerForDeployment(kmsKeyRingProvider),
             name,

@@ -10,7 +10,9 @@ import { isNotFound } from "../client/errors";
 import { ActionWhenLeaked, ApiKey, newApiKeyValue, serviceIamId, UpdateApiKeyBody } from "../client/iamClient";
 import { formatIbmDateTime, parseIbmDateTime } from "./check/dateTime";
 import { descriptionField, expiresAtField, nameField } from "./check/fields";
-import { schemaOnce, validate } from "./check/validate";
+import { CheckFailure, schemaOnce, validate } from "./check/validate";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
 import { differs } from "./core/diff";
 import { compact, containsUnknown, withoutProvider } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
@@ -195,6 +197,38 @@ function keyOutputs(k: ApiKey, local: LocalFields): ServiceApiKeyOutputs {
     });
 }
 
+/**
+ * ServiceApiKey's check, pure: the provider runs it, and the constructor on the arguments known then.
+ * `unchangedExpiry`: an expiresAt the stack already had is not judged for being in the future (it may
+ * have passed since; the constructor, which cannot know, never judges it).
+ */
+export function checkServiceApiKeyInputs(news: unknown, unchangedExpiry: boolean): { inputs: ServiceApiKeyInputs; failures: CheckFailure[] } {
+    const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
+    const r = validate(
+        schemaOnce(`ServiceApiKey:${unchangedExpiry}`, () => serviceApiKeySchema(unchangedExpiry)),
+        raw,
+    );
+    if (!r.ok) return { inputs: raw as unknown as ServiceApiKeyInputs, failures: r.failures };
+    const v = r.value as Partial<ServiceApiKeyInputs>;
+    return {
+        inputs: compact({
+            serviceId: v.serviceId as string,
+            name: v.name as string,
+            description: v.description ?? "",
+            expiresAt: v.expiresAt,
+            actionWhenLeaked: v.actionWhenLeaked,
+            supportSessions: v.supportSessions ?? false,
+            locked: v.locked ?? false,
+            disabled: v.disabled ?? false,
+            storeValue: v.storeValue ?? false,
+            apikey: v.apikey,
+            rotationTrigger: v.rotationTrigger,
+            outputFile: v.outputFile,
+        }),
+        failures: [],
+    };
+}
+
 // ---------- provider ----------
 
 class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceApiKeyInputs, ServiceApiKeyOutputs> {
@@ -207,28 +241,7 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
     async check(oldInputs: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult<ServiceApiKeyInputs>> {
         const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
         const unchangedExpiry = typeof raw.expiresAt === "string" && raw.expiresAt === (oldInputs as { expiresAt?: unknown } | undefined)?.expiresAt;
-        const r = validate(
-            schemaOnce(`ServiceApiKey:${unchangedExpiry}`, () => serviceApiKeySchema(unchangedExpiry)),
-            raw,
-        );
-        if (!r.ok) return { inputs: raw as unknown as ServiceApiKeyInputs, failures: r.failures };
-        const v = r.value as Partial<ServiceApiKeyInputs>;
-        return {
-            inputs: compact({
-                serviceId: v.serviceId as string,
-                name: v.name as string,
-                description: v.description ?? "",
-                expiresAt: v.expiresAt,
-                actionWhenLeaked: v.actionWhenLeaked,
-                supportSessions: v.supportSessions ?? false,
-                locked: v.locked ?? false,
-                disabled: v.disabled ?? false,
-                storeValue: v.storeValue ?? false,
-                apikey: v.apikey,
-                rotationTrigger: v.rotationTrigger,
-                outputFile: v.outputFile,
-            }),
-        };
+        return finishCheck(checkServiceApiKeyInputs(news, unchangedExpiry), this.session.credentialFailures());
     }
 
     async diff(_id: string, olds: Partial<ServiceApiKeyOutputs>, news: ServiceApiKeyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -461,6 +474,7 @@ export class ServiceApiKey extends pulumi.dynamic.Resource implements OutputsOf<
     declare readonly outputFile: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: ServiceApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments("ServiceApiKey", name, args, opts, (inputs) => checkServiceApiKeyInputs(inputs, true).failures);
         super(
             providerForDeployment(serviceApiKeyProvider),
             name,

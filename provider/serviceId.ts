@@ -8,7 +8,9 @@ import { isNotFound } from "../client/errors";
 import { ServiceIdEntity as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
 import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEntity";
 import { crnField, descriptionField, nameField } from "./check/fields";
-import { schemaOnce, validate } from "./check/validate";
+import { CheckFailure, schemaOnce, validate } from "./check/validate";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
 import { differs, sameSet } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
@@ -89,6 +91,23 @@ function serviceIdSchema() {
         .strict();
 }
 
+/** ServiceId's check, pure: the provider runs it, and the constructor on the arguments known then. */
+export function checkServiceIdInputs(news: unknown): { inputs: ServiceIdInputs; failures: CheckFailure[] } {
+    const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
+    const r = validate(schemaOnce("ServiceId", serviceIdSchema), raw);
+    if (!r.ok) return { inputs: raw as unknown as ServiceIdInputs, failures: r.failures };
+    const v = r.value as Partial<ServiceIdInputs>;
+    return {
+        inputs: {
+            name: v.name as string,
+            description: v.description ?? "",
+            uniqueInstanceCrns: v.uniqueInstanceCrns ?? [],
+            locked: v.locked ?? false,
+        },
+        failures: [],
+    };
+}
+
 function serviceIdOutputs(s: ServiceIdWire): ServiceIdOutputs {
     return compact({
         serviceId: s.id,
@@ -119,18 +138,7 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
     }
 
     async check(_olds: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult<ServiceIdInputs>> {
-        const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
-        const r = validate(schemaOnce("ServiceId", serviceIdSchema), raw);
-        if (!r.ok) return { inputs: raw as unknown as ServiceIdInputs, failures: r.failures };
-        const v = r.value as Partial<ServiceIdInputs>;
-        return {
-            inputs: {
-                name: v.name as string,
-                description: v.description ?? "",
-                uniqueInstanceCrns: v.uniqueInstanceCrns ?? [],
-                locked: v.locked ?? false,
-            },
-        };
+        return finishCheck(checkServiceIdInputs(news), this.session.credentialFailures());
     }
 
     async diff(_id: string, olds: Partial<ServiceIdOutputs>, news: ServiceIdInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -230,6 +238,7 @@ export class ServiceId extends pulumi.dynamic.Resource implements OutputsOf<Serv
     declare readonly locked: pulumi.Output<boolean>;
 
     constructor(name: string, args: ServiceIdArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments("ServiceId", name, args, opts, (inputs) => checkServiceIdInputs(inputs).failures);
         super(
             providerForDeployment(serviceIdProvider),
             name,

@@ -136,7 +136,7 @@ export function deriveSchema(root: string): Spec {
         const args = findDecl(ctx, sf, ctx.ts.isInterfaceDeclaration, `${r.name}Args`);
         const outs = findDecl(ctx, sf, ctx.ts.isInterfaceDeclaration, `${r.name}Outputs`);
         const cls = findDecl(ctx, sf, ctx.ts.isClassDeclaration, r.name);
-        const inputs = propertiesOf(ctx, args, r.name, r.secretInputs);
+        const inputs = propertiesOf(ctx, args, r.name, r.secretOutputs);
         const outputs = propertiesOf(ctx, outs, `${r.name}Output`, r.secretOutputs);
         resources[token] = {
             description: `${docOf(ctx, cls)}\n\nImport id: ${r.importId}.`,
@@ -200,7 +200,8 @@ if (require.main === module) {
     const file = path.join(root, "plugin", "schema.json");
     const text = `${JSON.stringify(deriveSchema(root), null, 2)}\n`;
     if (process.argv.includes("--check")) {
-        if (fs.readFileSync(file, "utf8") !== text) {
+        // Compared as data: the file is kept formatted by Biome (npm run plugin:schema formats it).
+        if (!require("util").isDeepStrictEqual(JSON.parse(fs.readFileSync(file, "utf8")), JSON.parse(text))) {
             console.error("plugin/schema.json is stale: run npm run plugin:schema");
             process.exit(1);
         }

@@ -1,16 +1,13 @@
 // Instance policies (PUT/GET /api/v2/instance/policies): dual authorization delete, rotation, metrics, who may
 // create or import which keys (keyCreateImportAccess) and the allowed network. Key creation consults them:
 // keys created afterwards inherit dual authorization and rotation, and keyCreateImportAccess is enforced.
-import * as crypto from "crypto";
 import { KmsError } from "../core/errors";
 import { Ctx } from "../core/request";
 import type { Handler } from "../core/server";
-import { InstanceRecord, KmsInstancePolicyRecord, KmsKeyRecord, StateStore } from "../core/state";
+import { KmsInstancePolicyRecord, StateStore } from "../core/state";
+import { INSTANCE_POLICY_TYPES as TYPES, InstancePolicyType as PolicyType, policyOf } from "./instancePolicyRules";
 import { POLICY_TYPE } from "./keyPolicies";
 import { K, KmsRoutes } from "./keys";
-
-const TYPES = ["dualAuthDelete", "rotation", "metrics", "keyCreateImportAccess", "allowedNetwork"] as const;
-type PolicyType = (typeof TYPES)[number];
 const ACCESS_FIELDS = ["create_root_key", "create_standard_key", "import_root_key", "import_standard_key", "enforce_token"] as const;
 
 const P = {
@@ -40,34 +37,6 @@ const P = {
 function policies(store: StateStore): KmsInstancePolicyRecord[] {
     if (!store.data.kmsInstancePolicies) store.data.kmsInstancePolicies = [];
     return store.data.kmsInstancePolicies;
-}
-
-function policyOf(store: StateStore, inst: InstanceRecord, type: PolicyType): KmsInstancePolicyRecord | undefined {
-    return (store.data.kmsInstancePolicies ?? []).find((p) => p.instance === inst.guid && p.policyType === type);
-}
-
-/** Whether the instance's keyCreateImportAccess policy lets this kind of key be created or imported. */
-export function createAllowed(store: StateStore, inst: InstanceRecord, standard: boolean, imported: boolean): boolean {
-    const p = policyOf(store, inst, "keyCreateImportAccess");
-    if (!p?.policyData.enabled) return true;
-    const a = p.policyData.attributes ?? {};
-    // import tokens are not modelled, so an instance that enforces them refuses every import
-    if (imported && a.enforce_token === true) return false;
-    const field = `${imported ? "import" : "create"}_${standard ? "standard" : "root"}_key`;
-    return a[field] !== false;
-}
-
-/** Keys created under an enabled dual-authorization or rotation instance policy carry that policy themselves. */
-export function inheritInstancePolicies(store: StateStore, inst: InstanceRecord, k: KmsKeyRecord, by: string, now: string): void {
-    const stamp = () => ({ id: crypto.randomUUID(), creationDate: now, createdBy: by, lastUpdateDate: now, updatedBy: by });
-    const dual = policyOf(store, inst, "dualAuthDelete");
-    const rotation = policyOf(store, inst, "rotation");
-    const policies: NonNullable<KmsKeyRecord["policies"]> = { ...k.policies };
-    if (dual?.policyData.enabled) policies.dualAuthDelete = { ...stamp(), enabled: true };
-    if (rotation?.policyData.enabled && !k.extractable) {
-        policies.rotation = { ...stamp(), enabled: true, intervalMonth: rotation.policyData.attributes?.interval_month as number };
-    }
-    if (Object.keys(policies).length > 0) k.policies = policies;
 }
 
 function policyParam(ctx: Ctx): PolicyType | undefined {

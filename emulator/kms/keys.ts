@@ -9,7 +9,7 @@ import { Ctx } from "../core/request";
 import type { Handler } from "../core/server";
 import { InstanceRecord, KmsKeyRecord, StateStore } from "../core/state";
 import { may, mayInPart, Scope, Target } from "../iam/access";
-import { createAllowed, inheritInstancePolicies } from "./instancePolicies";
+import { createAllowed, inheritInstancePolicies } from "./instancePolicyRules";
 import { K } from "./errors";
 import { KmsCrypto } from "./keyMaterial";
 

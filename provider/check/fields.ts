@@ -25,12 +25,49 @@ export function nameField(what: string, max = 1000) {
         .string({ error: `${what} name must be a string` })
         .trim()
         .min(1, { error: `${what} name must not be empty; give it a name such as "my-app"` })
-        .max(max, { error: `${what} name must be at most ${max} characters` });
-    // No rule on the characters of a name: IBM states none, and a name can always be changed.
+        .max(max, { error: `${what} name must be at most ${max} characters` })
+        .superRefine((v, ctx) => {
+            const bad = unstorableCharacter(v, false);
+            if (bad) ctx.addIssue({ code: "custom", message: `${what} name contains ${bad}; a name is one line of printable text` });
+        });
+    // Otherwise no rule on the characters of a name: IBM states none, and a name can always be changed.
 }
 
 export function descriptionField(max = 1000) {
-    return z.string({ error: "description must be a string" }).max(max, { error: `description must be at most ${max} characters` });
+    return z
+        .string({ error: "description must be a string" })
+        .max(max, { error: `description must be at most ${max} characters` })
+        .superRefine((v, ctx) => {
+            const bad = unstorableCharacter(v, true);
+            if (bad) ctx.addIssue({ code: "custom", message: `description contains ${bad}; remove it (tabs and line breaks are fine)` });
+        });
+}
+
+/**
+ * The first character of `text` that would not come back from IBM as sent, described with its
+ * position: a control character (NUL and the rest of C0, DEL, C1; IBM's IAM documents no character
+ * rules, and its consoles, CLI tables and audit records cannot show them), or half of a UTF-16
+ * surrogate pair (no UTF-8 form: a server stores U+FFFD instead, and every run would show a change).
+ * `allowLineBreaks` lets tabs and line breaks through (descriptions). Undefined when all is well.
+ */
+export function unstorableCharacter(text: string, allowLineBreaks: boolean): string | undefined {
+    for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+            const next = text.charCodeAt(i + 1);
+            if (next >= 0xdc00 && next <= 0xdfff) {
+                i++;
+                continue;
+            }
+        }
+        const hex = `U+${c.toString(16).toUpperCase().padStart(4, "0")}`;
+        if (c >= 0xd800 && c <= 0xdfff) return `half of a surrogate pair (${hex}) at character ${i + 1}, which has no UTF-8 form`;
+        const lineBreak = c === 0x09 || c === 0x0a || c === 0x0d;
+        if ((c < 0x20 && !(allowLineBreaks && lineBreak)) || (c >= 0x7f && c <= 0x9f)) {
+            return `the control character ${hex}${c === 0 ? " (NUL)" : ""} at character ${i + 1}`;
+        }
+    }
+    return undefined;
 }
 
 /**

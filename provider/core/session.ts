@@ -3,14 +3,17 @@
 // Credentials never travel in the serialized closure or in resource inputs; they arrive here.
 import { CloudSettings, ExplicitCloudSettings, ProviderConfigSource, resolveCloudSettings, settingsFromProviderConfig } from "../../client/config";
 import { IamClient } from "../../client/iamClient";
+import type { CheckFailure } from "../check/validate";
 
 export class CloudSession {
     private explicit: ExplicitCloudSettings = {};
     private resolved: CloudSettings | undefined;
     private client: IamClient | undefined;
+    private configured = false;
 
     /** Called from a provider's `configure(req)`: reads `ibmcloud:*` stack config. */
     configure(req: ProviderConfigSource): void {
+        this.configured = true;
         this.explicit = settingsFromProviderConfig(req);
         this.resolved = undefined;
         this.client = undefined;
@@ -20,6 +23,28 @@ export class CloudSession {
     settings(): CloudSettings {
         if (!this.resolved) this.resolved = resolveCloudSettings(this.explicit);
         return this.resolved;
+    }
+
+    /** configure() has run (the engine always runs it first; a provider called directly, in a unit test, has no settings). */
+    get isConfigured(): boolean {
+        return this.configured;
+    }
+
+    /**
+     * For `check`: what is missing or wrong in the deployer's settings (no API key anywhere, an endpoint
+     * that is no URL), as a failure of the resource rather than of one argument, so `pulumi preview`
+     * stops on it before `up` creates anything. Never a value: the messages name settings only.
+     */
+    credentialFailures(): CheckFailure[] {
+        // The engine configures every provider before its first check; one called directly (a unit test) has no settings to judge.
+        if (!this.configured) return [];
+        try {
+            this.settings();
+            return [];
+        } catch (err) {
+            if ((err as Error)?.name === "InputError") return [{ property: "", reason: (err as Error).message }];
+            throw err;
+        }
     }
 
     /** The deployer's IAM client; its token is cached and refreshed for the life of the plugin. */

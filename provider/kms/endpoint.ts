@@ -1,6 +1,6 @@
 // Where a KMS instance's calls go: the endpoint given, else the stack / environment override, else the one
 // derived from service, instance and region.
-import { ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveCloudEndpoints, validateEndpoint } from "../../client/config";
+import { EndpointOrigin, ExplicitCloudSettings, KmsService, kmsEndpointFromSettings, resolveCloudEndpoints, validateEndpoint } from "../../client/config";
 import { DEFAULT_KMS_SERVICE, KmsInstanceFields } from "./instance";
 
 /** The instance as a resource's inputs give it, its GUID known. */
@@ -13,6 +13,8 @@ export interface KmsInstance {
     /** KMS base URL. */
     endpoint: string;
     keyRing?: string;
+    /** Where `endpoint` came from (for connection errors); absent for an endpoint read from state. */
+    origin?: EndpointOrigin;
 }
 
 /** The instance's KMS base URL: `endpoint`, else the stack/env override, else derived from service, instance and region. */

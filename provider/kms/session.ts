@@ -1,8 +1,10 @@
 // What a KMS provider keeps between calls inside the plugin, and how it reaches an instance as a given
 // identity: settings from configure(), one token manager per API key, and a KmsClient per call.
 import {
+    EndpointOrigin,
     ExplicitCloudSettings,
     httpOptionsFromSettings,
+    kmsEndpointOrigin,
     ProviderConfigSource,
     resolveCloudEndpoints,
     resolveCloudSettings,
@@ -36,12 +38,29 @@ export class KmsSession {
 
     /** Where `ref` lives (and `keyRing`, if any). */
     target(ref: KmsInstanceRef, keyRing?: string): KmsInstance {
+        const endpoint = kmsEndpointOf(this.explicit, ref);
         return compact({
             instanceId: ref.instanceId,
             service: ref.service ?? DEFAULT_KMS_SERVICE,
-            endpoint: kmsEndpointOf(this.explicit, ref),
+            endpoint,
             keyRing,
+            origin: this.originOf(ref, endpoint),
         }) as KmsInstance;
+    }
+
+    /** Where an endpoint came from, for connection errors; undefined when that cannot be told (never an error of its own). */
+    private originOf(ref: KmsInstanceRef, endpoint: string): EndpointOrigin | undefined {
+        try {
+            const o = kmsEndpointOrigin(resolveCloudEndpoints(this.explicit), {
+                service: ref.service ?? DEFAULT_KMS_SERVICE,
+                instanceId: ref.instanceId,
+                region: ref.region,
+                given: ref.endpoint,
+            });
+            return o.url === endpoint ? o : undefined;
+        } catch {
+            return undefined;
+        }
     }
 
     /** The token manager of `apiKey` (the service ID's), shared by every call with that key. */
@@ -61,7 +80,11 @@ export class KmsSession {
     /** For an update: with neither endpoint nor region given, the endpoint derived at create stays. */
     targetForUpdate(news: KmsInstanceFields, storedEndpoint: string | undefined, keyRing?: string): KmsInstance {
         const t = this.targetOf(news, keyRing);
-        return news.endpoint === undefined && news.region === undefined && storedEndpoint !== undefined ? { ...t, endpoint: storedEndpoint } : t;
+        if (news.endpoint === undefined && news.region === undefined && storedEndpoint !== undefined && storedEndpoint !== t.endpoint) {
+            const { origin: _derivedOrigin, ...rest } = t;
+            return { ...rest, endpoint: storedEndpoint };
+        }
+        return t;
     }
 
     /** Where a stored resource lives: the endpoint recorded in state (a static get() may give only region or endpoint). */

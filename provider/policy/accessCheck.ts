@@ -143,7 +143,7 @@ function duplicateReason(role: string, index: number, firstRole: string): string
  * Cross-field rules zod cannot express alone (subject, resource scope, attribute and tag names) and
  * offline role resolution. Pure: tests call it directly. `roleCrns` is set when every role resolved.
  */
-export function checkAccessPolicy(inputs: Record<string, unknown>): { failures: CheckFailure[]; roleCrns?: string[] } {
+export function checkAccessPolicy(inputs: Record<string, unknown>, onlineCatalog?: RoleInfo[]): { failures: CheckFailure[]; roleCrns?: string[] } {
     const failures: CheckFailure[] = [];
     const hasServiceId = given(inputs.serviceId);
     const hasIamId = given(inputs.iamId);
@@ -219,7 +219,7 @@ export function checkAccessPolicy(inputs: Record<string, unknown>): { failures: 
 
     // Roles: resolvable offline only once the service is known (not a preview unknown).
     if (!isPlainObject(res)) return { failures };
-    const roleCheck = checkRoles(inputs.roles, serviceName, serviceType);
+    const roleCheck = checkRoles(inputs.roles, serviceName, serviceType, onlineCatalog);
     failures.push(...roleCheck.failures);
     return roleCheck.roleCrns && failures.length === 0 ? { failures, roleCrns: roleCheck.roleCrns } : { failures };
 }
@@ -229,13 +229,19 @@ export function checkAccessPolicy(inputs: Record<string, unknown>): { failures: 
  * or by CRN) and, where the offline catalog knows the service, unknown roles. `roleCrns` is set when
  * every role resolved. Shared by AccessPolicy and AuthorizationPolicy (the target service's roles).
  */
-export function checkRoles(roles: unknown, serviceName: unknown, serviceType?: unknown): { failures: CheckFailure[]; roleCrns?: string[] } {
+export function checkRoles(
+    roles: unknown,
+    serviceName: unknown,
+    serviceType?: unknown,
+    onlineCatalog?: RoleInfo[],
+): { failures: CheckFailure[]; roleCrns?: string[] } {
     const failures: CheckFailure[] = [];
     if (!Array.isArray(roles) || containsUnknown(serviceName) || containsUnknown(serviceType)) return { failures };
     const svc = typeof serviceName === "string" ? serviceName : undefined;
     const type = typeof serviceType === "string" ? serviceType : undefined;
-    const offline = canResolveOffline(svc);
-    const catalog = offlineCatalog(svc, type);
+    // A service the offline catalog does not know is judged only with the list IAM gave for it.
+    const offline = canResolveOffline(svc) || onlineCatalog !== undefined;
+    const catalog = canResolveOffline(svc) || onlineCatalog === undefined ? offlineCatalog(svc, type) : onlineCatalog;
     const crns: string[] = [];
     let complete = true;
     const seenNames = new Map<string, number>();

@@ -33,7 +33,7 @@ export function policyBody(inputs: AccessPolicyInputs, roleCrns: string[], accou
 }
 
 /** The roles IAM lists for a service, as catalog entries `resolveRole` understands. */
-function catalogFromIam(list: RoleList): RoleInfo[] {
+export function catalogFromIam(list: RoleList): RoleInfo[] {
     const info =
         (kind: "platform" | "service") =>
         (r: { crn: string; display_name: string }): RoleInfo => ({

@@ -146,8 +146,50 @@ describe("config: resolveCloudEndpoints", () => {
         const { resolveCloudEndpoints } = require("../../client/config") as typeof import("../../client/config");
         const env = { IBMCLOUD_IAM_API_ENDPOINT: "http://127.0.0.1:9", IBMCLOUD_HPCS_API_ENDPOINT: "https://hpcs.example.test" };
         const e = resolveCloudEndpoints({ region: "eu-de" }, env);
-        assert.deepStrictEqual(e, { iamEndpoint: "http://127.0.0.1:9", visibility: "public", region: "eu-de", hpcsEndpoint: "https://hpcs.example.test" });
+        const { endpointOrigins, ...rest } = e;
+        assert.deepStrictEqual(rest, { iamEndpoint: "http://127.0.0.1:9", visibility: "public", region: "eu-de", hpcsEndpoint: "https://hpcs.example.test" });
+        // where each came from, for connection errors
+        assert.deepStrictEqual(
+            endpointOrigins?.map((o) => [o.url, o.from]),
+            [
+                ["http://127.0.0.1:9", "the environment variable IBMCLOUD_IAM_API_ENDPOINT"],
+                ["https://hpcs.example.test", "the environment variable IBMCLOUD_HPCS_API_ENDPOINT"],
+            ],
+        );
         assert.ok(!("apiKey" in e));
         assert.throws(() => resolveCloudEndpoints({ iamEndpoint: "http://iam.example.test" }, {}), /ibmcloud:iamEndpoint/);
+    });
+
+    it("names where each endpoint came from: stack config, the environment, or IBM's default", () => {
+        const { resolveCloudEndpoints } = require("../../client/config") as typeof import("../../client/config");
+        assert.deepStrictEqual(
+            resolveCloudEndpoints({ iamEndpoint: "http://127.0.0.1:9", kmsEndpoint: "http://127.0.0.1:9" }, {}).endpointOrigins?.map((o) => o.from),
+            ["stack config ibmcloud:iamEndpoint", "stack config ibmcloud:kmsEndpoint"],
+        );
+        const dflt = resolveCloudEndpoints({}, {}).endpointOrigins!;
+        assert.strictEqual(dflt[0].url, "https://iam.cloud.ibm.com");
+        assert.match(
+            dflt[0].from,
+            /IBM Cloud's public IAM endpoint \(the default: neither stack config ibmcloud:iamEndpoint nor IBMCLOUD_IAM_API_ENDPOINT is set\)/,
+        );
+    });
+
+    it("reads @pulumi/ibm's ibm:ibmcloudApiKey, ibm:region, ibm:visibility and ibm:ibmcloudTimeout after our own keys", () => {
+        const { settingsFromProviderConfig, resolveCloudSettings } = require("../../client/config") as typeof import("../../client/config");
+        const source = (values: Record<string, string>) => ({ config: { get: (k: string) => values[k] } });
+        const ibmOnly = settingsFromProviderConfig(
+            source({ "ibm:ibmcloudApiKey": "ibm-provider-key-0123456789", "ibm:region": "eu-de", "ibm:visibility": "private", "ibm:ibmcloudTimeout": "90" }),
+        );
+        assert.deepStrictEqual(ibmOnly, { apiKey: "ibm-provider-key-0123456789", region: "eu-de", visibility: "private", timeout: "90" });
+        const both = settingsFromProviderConfig(
+            source({ "ibmcloud:apiKey": "ours-0123456789", "ibm:ibmcloudApiKey": "theirs-0123456789", "ibmcloud:region": "us-east", "ibm:region": "eu-de" }),
+        );
+        assert.deepStrictEqual(both, { apiKey: "ours-0123456789", region: "us-east" });
+        // the environment comes after both
+        assert.strictEqual(resolveCloudSettings(ibmOnly, { IC_API_KEY: "env-key-0123456789" }).apiKey, "ibm-provider-key-0123456789");
+        assert.throws(
+            () => resolveCloudSettings({}, {}),
+            /ibmcloud:apiKey: no IBM Cloud API key is configured \(looked for stack config ibmcloud:apiKey, then ibm:ibmcloudApiKey, then IC_API_KEY and IBMCLOUD_API_KEY/,
+        );
     });
 });

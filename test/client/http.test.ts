@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { HttpClient, HttpClientOptions, IbmCloudError, parseRetryAfter, backoffDelayMs, DEFAULT_RETRY_POLICY } from "../../client";
+import { HttpClient, HttpClientOptions, IbmCloudError, parseRetryAfter, backoffDelayMs, DEFAULT_RETRY_POLICY, connectRetries } from "../../client";
 import { startLocalServer, LocalServer, json, reset, hang, closedPort, Handler } from "../support/localServer";
 
 const IAM_ERROR = (status: number, code: string) => ({
@@ -172,17 +172,49 @@ describe("http: the one request function", function () {
             assert.strictEqual(server.seen.length, 1);
         });
 
-        it("retries when the connection was refused (nothing was sent)", async () => {
+        it("retries a refused connection twice (IBM's SDK's count) when the address never answered, and names the URL and its setting", async () => {
             const port = await closedPort();
+            const base = `http://127.0.0.1:${port}`;
+            const c = client({ endpointOrigins: [{ url: base, from: "stack config ibmcloud:iamEndpoint", fix: "correct it" }] });
             await assert.rejects(
-                client().request({ operation: "create service ID", method: "POST", url: `http://127.0.0.1:${port}/v1/serviceids/`, json: {} }),
+                c.request({ operation: "create service ID", method: "POST", url: `${base}/v1/serviceids/?account_id=x`, json: {} }),
                 (err: unknown) => {
                     assert.ok(err instanceof IbmCloudError);
                     assert.strictEqual(err.code, "ECONNREFUSED");
                     assert.strictEqual(err.outcomeUnknown, false);
-                    assert.strictEqual(err.attempts, 5);
+                    assert.strictEqual(err.attempts, 3);
+                    assert.match(
+                        err.message,
+                        new RegExp(
+                            `^create service ID failed: ECONNREFUSED: could not connect to ${base} \\(connection refused: nothing listens there\\); that URL is stack config ibmcloud:iamEndpoint: correct it; gave up after 3 attempts`,
+                        ),
+                    );
                     return true;
                 },
+            );
+            assert.strictEqual(slept.length, 2);
+        });
+
+        it("a host name DNS does not know is not retried on first contact; other failures get the schedule", () => {
+            const policy = { ...DEFAULT_RETRY_POLICY };
+            assert.strictEqual(connectRetries(policy, "ENOTFOUND", false), 0);
+            assert.strictEqual(connectRetries(policy, "ECONNREFUSED", false), 2);
+            assert.strictEqual(connectRetries(policy, "UND_ERR_CONNECT_TIMEOUT", false), 2);
+            assert.strictEqual(connectRetries(policy, "EAI_AGAIN", false), 4, "a DNS answer that may change");
+            assert.strictEqual(connectRetries(policy, "ENOTFOUND", true), 4, "an address that answered before: an outage");
+            assert.strictEqual(connectRetries(policy, "ECONNREFUSED", true), 4);
+        });
+
+        it("once the address has answered, a refused connection is an outage: the whole retry schedule", async () => {
+            await script(json(200, { ok: true }));
+            const c = client();
+            await c.request({ operation: "get thing", method: "GET", url: server.url });
+            const origin = new URL(server.url).origin;
+            await server.stop();
+            slept.length = 0;
+            await assert.rejects(
+                c.request({ operation: "get thing", method: "GET", url: `${origin}/again` }),
+                (err: unknown) => err instanceof IbmCloudError && err.code === "ECONNREFUSED" && err.attempts === 5,
             );
             assert.strictEqual(slept.length, 4);
         });

@@ -84,6 +84,7 @@ describe("kmsClient: the key lifecycle", () => {
         const crn = "crn:v1:bluemix:public:cloud-object-storage:global:a/acct:cos:bucket:b1";
         const r = await fetch(`${emu.url}/__emulator/kms/registrations`, {
             method: "POST",
+            headers: { "content-type": "application/json" },
             body: JSON.stringify({ instance: emu.instances[0].guid, key: key.id, resourceCrn: crn }),
         });
         assert.strictEqual(r.status, 201);

@@ -49,10 +49,12 @@ describe("components/kmsAccess: bad arguments throw at construction, before anyt
             assert.ok(at, `the error names ${row.field}: ${message}`);
             assert.match(message.slice(at.index + at[0].length), row.reason);
             for (const s of row.secrets) assert.ok(!message.includes(s), "no secret in the error");
+            assert.ok(message.length < 4000, `a short error (${message.length} characters)`);
 
             // the same failures, structured: each names an argument of KmsAccess
             const failures = kmsAccessArgsFailures("orders", row.inputs);
             assert.ok(failures.some((f) => f.property === row.field && row.reason.test(f.reason)));
+            if (row.maxFailures !== undefined) assert.ok(failures.length <= row.maxFailures, `${failures.length} failures`);
             for (const f of failures)
                 assert.ok(KNOWN_ARGUMENTS.KmsAccess.includes(rootArgument(f.property)) || rootArgument(f.property) in row.inputs, f.property);
 

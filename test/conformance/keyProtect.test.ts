@@ -91,7 +91,11 @@ describe("conformance: IBM's Key Protect Node SDK against the emulator", functio
         await refused(kp.deleteKeyRing({ keyRingId: "sdk-ring", bluemixInstance }), 409, "KEY_RING_KEYS_NOT_DELETED_ERR");
         await kp.deleteKey({ id: k.id, bluemixInstance });
         await refused(kp.deleteKeyRing({ keyRingId: "sdk-ring", bluemixInstance }), 409, "KEY_RING_NOT_EMPTY_ERR");
-        await fetch(`${emu.url}/__emulator/kms/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: 4 * 3600 }) });
+        await fetch(`${emu.url}/__emulator/kms/clock`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ advanceSeconds: 4 * 3600 }),
+        });
         const purge = await fetch(`${emu.url}/api/v2/keys/${k.id}/purge`, {
             method: "DELETE",
             headers: { authorization: `Bearer ${await tokenOf()}`, "bluemix-instance": bluemixInstance },

@@ -54,12 +54,17 @@ describe("conformance: IBM's Key Protect SDK drives the key lifecycle", function
     const newKey = async (name: string, extra: Record<string, unknown> = {}) =>
         (await kp.createKey({ bluemixInstance, body: keyBody(name, extra) })).result.resources[0];
     const advance = async (seconds: number) => {
-        const r = await fetch(`${emu.url}/__emulator/kms/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: seconds }) });
+        const r = await fetch(`${emu.url}/__emulator/kms/clock`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ advanceSeconds: seconds }),
+        });
         assert.strictEqual(r.status, 200);
     };
     const register = async (key: string, resourceCrn: string, extra: Record<string, unknown> = {}) => {
         const r = await fetch(`${emu.url}/__emulator/kms/registrations`, {
             method: "POST",
+            headers: { "content-type": "application/json" },
             body: JSON.stringify({ instance: bluemixInstance, key, resourceCrn, ...extra }),
         });
         assert.strictEqual(r.status, 201, await r.text());

@@ -69,6 +69,7 @@ describe("e2e: destroying a registered key under dual authorization, through the
         keyId = String(result.outputs.keyId.value);
         const r = await fetch(`${emu.url}/__emulator/kms/registrations`, {
             method: "POST",
+            headers: { "content-type": "application/json" },
             body: JSON.stringify({ instance: instanceId, key: keyId, resourceCrn: CRN }),
         });
         assert.strictEqual(r.status, 201);

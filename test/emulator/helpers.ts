@@ -122,6 +122,10 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Moves the emulator's KMS clock forward (`POST /__emulator/kms/clock`), past IBM's documented waits. */
 export async function advanceKmsClock(base: string, seconds: number): Promise<void> {
-    const r = await fetch(`${base}/__emulator/kms/clock`, { method: "POST", body: JSON.stringify({ advanceSeconds: seconds }) });
+    const r = await fetch(`${base}/__emulator/kms/clock`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ advanceSeconds: seconds }),
+    });
     assert.strictEqual(r.status, 200, await r.text());
 }

@@ -311,11 +311,11 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
         assert.equal((await livePolicy(d.id)).policy.state, "deleted");
     });
 
-    it("roles of a service the offline catalog does not know resolve through IAM's /v2/roles at create; an unknown one lists what IAM offers", async function () {
+    it("roles of a service the offline catalog does not know resolve through IAM's /v2/roles at check (a read) and again at create; an unknown one lists what IAM offers", async function () {
         const sid = await subject("id-admin");
         const news = { serviceId: sid.id, roles: ["Service ID creator", "Viewer"], resource: { serviceName: "iam-identity" } };
         const d = await create(news);
-        assert.equal(d.inputs.roleCrns, undefined, "nothing resolved at check");
+        assert.deepStrictEqual(d.inputs.roleCrns, [ROLE.idCreator, ROLE.viewer], "resolved at check with IAM's list");
         assert.deepStrictEqual(d.outs.roleCrns, [ROLE.idCreator, ROLE.viewer]);
         assert.deepStrictEqual((await livePolicy(d.id)).policy.roles.map((r) => r.role_id).sort(), [ROLE.idCreator, ROLE.viewer].sort());
 
@@ -323,14 +323,19 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
         await unchanged(d, { ...news, roles: ["viewer", "ServiceIdCreator"] });
         assert.deepStrictEqual((await plugin.read(p, d.id, d.outs)).props.roles, ["Service ID creator", "Viewer"]);
 
-        // IAM's list for iam-identity has no generic Writer
+        // IAM's list for iam-identity has no generic Writer: the preview fails, naming what IAM offers
         const checked = await plugin.check(p, {}, { ...news, roles: ["Writer"], description: "typo" });
-        assert.deepStrictEqual(checked.failures, [], "cannot be judged offline");
+        assert.strictEqual(checked.failures.length, 1);
+        assert.strictEqual(checked.failures[0].property, "roles[0]");
+        assert.match(checked.failures[0].reason, /^unknown role "Writer" for iam-identity; valid roles: /);
+        for (const offered of ["Viewer", "Administrator", "Service ID creator", "User API key creator"])
+            assert.ok(checked.failures[0].reason.includes(offered), offered);
+        // and create, handed such inputs anyway, resolves again and refuses them before writing
         const err = await rejects(
-            plugin.create(p, checked.inputs),
+            plugin.create(p, { ...news, roles: ["Writer"], description: "typo" }),
             /^roles\[0\]: unknown role "Writer" for service iam-identity; IAM lists these roles for it: /,
         );
-        for (const offered of ["Viewer", "Administrator", "Service ID creator", "User API key creator"]) assert.ok(err.details.includes(offered), offered);
+        assert.ok(err.details.includes("Service ID creator"));
         assert.equal((await activePoliciesOf(sid.iam_id)).length, 1, "nothing created");
         await plugin.delete(p, d.id, d.outs);
     });

@@ -125,3 +125,71 @@ describe("plugin/kmsAccessReady: waiting out policy propagation", function () {
         assert.deepStrictEqual(bad.failures.map((f) => f.property).sort(), ["instanceId", "timeoutSeconds"]);
     });
 });
+
+describe("plugin/kmsAccessReady: an instance the deployer cannot reach either is reported at once, not waited for", function () {
+    this.timeout(60_000);
+    let emu: RunningEmulator;
+    let owner: IamClient;
+    let plugin: RunningPlugin;
+    let tm: IamTokenManager;
+
+    before(async () => {
+        emu = await startEmulator({ port: 0, policyPropagationDelayMs: 60_000 });
+        tm = new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url });
+        owner = new IamClient({ tokenManager: tm });
+        plugin = await startPlugin({
+            config: { "ibmcloud:apiKey": emu.apiKey, "ibmcloud:iamEndpoint": emu.url, "ibmcloud:kmsEndpoint": emu.url },
+            secretKeys: ["ibmcloud:apiKey"],
+            env: { IC_API_KEY: undefined, IBMCLOUD_API_KEY: undefined },
+        });
+    });
+    after(async () => {
+        await plugin?.stop();
+        await tm?.http.close();
+        await emu?.stop();
+    });
+
+    it("a well-formed instance GUID that does not exist: one probe as the deployer, and an error that says so", async () => {
+        const sid = await owner.createServiceId({ name: "gate-nowhere" });
+        const key = await owner.createApiKey({ name: "gate-nowhere-key", iam_id: sid.iam_id });
+        const missing = "11111111-2222-4333-8444-555555555555";
+        const checked = await plugin.check(kmsAccessReadyProvider, {}, { instanceId: missing, service: "kms", apiKey: key.apikey!, timeoutSeconds: 120 });
+        assert.deepStrictEqual(checked.failures, []);
+        const before = ((await (await fetch(`${emu.url}/__emulator/stats`)).json()) as { requests: number }).requests;
+        const err = await plugin.create(kmsAccessReadyProvider, checked.inputs).then(
+            () => undefined,
+            (e: PluginCallError) => e,
+        );
+        assert.ok(err instanceof PluginCallError);
+        assert.match(
+            err.details,
+            /list KMS keys failed: 401 .*the deployer's own credentials \(ibmcloud:apiKey\) are refused by kms instance 11111111-2222-4333-8444-555555555555 at http:\/\/127\.0\.0\.1:\d+ too, so this is not a policy still taking effect/,
+        );
+        assert.match(err.details, /the KMS endpoint, which is stack config ibmcloud:kmsEndpoint\)/);
+        assert.ok(!err.details.includes(emu.apiKey) && !err.details.includes(key.apikey!), "no key in the error");
+        // the deployer's token and one list; never the service ID's polling
+        const after = ((await (await fetch(`${emu.url}/__emulator/stats`)).json()) as { requests: number }).requests;
+        assert.ok(after - before <= 3, `${after - before} requests`);
+    });
+
+    it("at the preview of a new identity (its key still unknown), check asks the instance as the deployer: nothing is created before the refusal", async () => {
+        const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const writesBefore = ((await (await fetch(`${emu.url}/__emulator/stats`)).json()) as { writes: number }).writes;
+        const missing = await plugin.check(kmsAccessReadyProvider, {}, { instanceId: "11111111-2222-4333-8444-555555555555", service: "kms", apiKey: UNKNOWN });
+        assert.strictEqual(missing.failures.length, 1);
+        assert.strictEqual(missing.failures[0].property, "instanceId");
+        assert.match(
+            missing.failures[0].reason,
+            /refused by kms instance 11111111-2222-4333-8444-555555555555 .* too, so this is not a policy still taking effect/,
+        );
+        // an instance that exists passes, and a known key (a later preview, or the `up` itself) is not probed at check
+        const present = await plugin.check(
+            kmsAccessReadyProvider,
+            {},
+            { instanceId: emu.instances[0].guid, service: emu.instances[0].service, apiKey: UNKNOWN },
+        );
+        assert.deepStrictEqual(present.failures, []);
+        const writesAfter = ((await (await fetch(`${emu.url}/__emulator/stats`)).json()) as { writes: number }).writes;
+        assert.strictEqual(writesAfter, writesBefore, "check wrote nothing");
+    });
+});

@@ -278,6 +278,7 @@ describe("plugin/kmsKey: KmsKey through the real plugin, as a service ID", funct
         const crn = "crn:v1:bluemix:public:cloud-object-storage:global:a/acct:cos-1:bucket:ledger";
         const reg = await fetch(`${url}/__emulator/kms/registrations`, {
             method: "POST",
+            headers: { "content-type": "application/json" },
             body: JSON.stringify({ instance: hpcs, key: key.id, resourceCrn: crn }),
         });
         assert.strictEqual(reg.status, 201);

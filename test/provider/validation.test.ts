@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { z } from "zod";
 import { parseIbmDateTime, formatIbmDateTime, readDateTime } from "../../provider/check/dateTime";
-import { nameField, expiresAtField, crnField, dateTimeField } from "../../provider/check/fields";
+import { nameField, expiresAtField, crnField, dateTimeField, unstorableCharacter } from "../../provider/check/fields";
 import { validate, closestName } from "../../provider/check/validate";
 import { UNKNOWN, compact } from "../../provider/core/props";
 
@@ -126,8 +126,22 @@ describe("check-time validation", () => {
         assert.strictEqual(closestName("completely-different", ["name"]), undefined);
     });
 
-    it("a name's characters are IBM's business: control characters pass check (IBM states no rule; a name can be changed)", () => {
-        for (const name of ["a\nb", "tab\there", "Grüße – 名前 ✓"]) assert.ok(validate(schema(), { name }).ok, JSON.stringify(name));
+    it("a name is one line of printable text in any script; what cannot come back from IBM as sent is refused, naming the character", () => {
+        for (const name of ["Grüße – 名前 ✓", "emoji 🔑 ok", "quotes \"and\" 'more'"]) assert.ok(validate(schema(), { name }).ok, JSON.stringify(name));
+        const reason = (name: string) => {
+            const r = validate(schema(), { name });
+            return r.ok ? undefined : r.failures[0].reason;
+        };
+        assert.match(reason("a\nb")!, /control character U\+000A at character 2/);
+        assert.match(reason("tab\there")!, /control character U\+0009 at character 4/);
+        assert.match(reason("nul\u0000")!, /U\+0000 \(NUL\)/);
+        assert.match(reason("del\u007f")!, /U\+007F/);
+        assert.match(reason("c1\u0085")!, /U\+0085/);
+        assert.match(reason("half \ud800 pair")!, /half of a surrogate pair \(U\+D800\) at character 6/);
+        assert.match(reason("low \udc00")!, /half of a surrogate pair \(U\+DC00\)/);
+        // descriptions keep their tabs and line breaks
+        assert.strictEqual(unstorableCharacter("line one\n\tline two\r\n", true), undefined);
+        assert.match(unstorableCharacter("bell \u0007", true)!, /U\+0007/);
     });
 
     it("accepts expiresAt in IBM's form with seconds (what IBM's own SDK tests send)", () => {

@@ -21,6 +21,20 @@ export interface BadInputRow {
     reason: RegExp;
     /** Values that must appear in no failure reason (API keys, key material). */
     secrets: string[];
+    /** At most this many failures (many mistakes of one kind are summarized); default: no bound beyond the table's rule. */
+    maxFailures?: number;
+    /** Check may READ from IBM (the roles IAM lists for a service the offline catalog does not know); it never writes. */
+    reads?: boolean;
+    /** Why the resource's constructor cannot judge this row (only the provider's check can), if so. */
+    checkOnly?: string;
+}
+
+/** Options of a row beyond its reason. */
+export interface RowOptions {
+    secrets?: string[];
+    maxFailures?: number;
+    reads?: boolean;
+    checkOnly?: string;
 }
 
 export const INSTANCE = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
@@ -71,9 +85,25 @@ function apply(base: Record<string, unknown>, changes: Record<string, unknown>):
 }
 
 const rows: BadInputRow[] = [];
-function row(target: BadInputTarget, what: string, changes: Record<string, unknown>, field: string, reason: RegExp, secrets: string[] = []): void {
-    rows.push({ target, what, inputs: apply(BASES[target], changes), field, reason, secrets: [...BASE_SECRETS[target], ...secrets] });
+function row(target: BadInputTarget, what: string, changes: Record<string, unknown>, field: string, reason: RegExp, options: string[] | RowOptions = []): void {
+    const o: RowOptions = Array.isArray(options) ? { secrets: options } : options;
+    rows.push({
+        target,
+        what,
+        inputs: apply(BASES[target], changes),
+        field,
+        reason,
+        secrets: [...BASE_SECRETS[target], ...(o.secrets ?? [])],
+        ...(o.maxFailures !== undefined ? { maxFailures: o.maxFailures } : {}),
+        ...(o.reads ? { reads: true, checkOnly: "only IAM knows the roles of this service" } : {}),
+        ...(o.checkOnly ? { checkOnly: o.checkOnly } : {}),
+    });
 }
+
+/** A value far too long for any argument (1 MiB), to show that no error echoes more than a short prefix of it. */
+export const HUGE_TEXT = `BADINPUT-huge-${"x".repeat(1024 * 1024)}`;
+/** 500 roles no service has. */
+export const MADE_UP_ROLES = Array.from({ length: 500 }, (_v, i) => `MadeUpRole${i}`);
 
 const policyResource = (resource: Record<string, unknown>) => ({ resource });
 
@@ -101,6 +131,11 @@ row(
     /must be a CRN such as/,
 );
 row("ServiceId", "the same CRN twice", { uniqueInstanceCrns: [CRN, CRN] }, "uniqueInstanceCrns[1]", /twice \(also at \[0\]\); list each CRN once/);
+row("ServiceId", "a NUL character in the name", { name: "orders\u0000app" }, "name", /contains the control character U\+0000 \(NUL\) at character 7/);
+row("ServiceId", "a line break in the name", { name: "orders\napp" }, "name", /control character U\+000A .*one line of printable text/);
+row("ServiceId", "an escape character in the description", { description: "runs \u001b[31morders" }, "description", /control character U\+001B/);
+row("ServiceId", "half a surrogate pair in the description", { description: "orders \ud83d" }, "description", /half of a surrogate pair \(U\+D83D\)/);
+row("ServiceId", "a description of 1 MiB (not echoed)", { description: HUGE_TEXT }, "description", /^description must be at most 1000 characters$/);
 row("ServiceId", "locked as a string", { locked: "true" }, "locked", /locked must be true or false/);
 row("ServiceId", "a misspelt argument", { nmae: "orders" }, "nmae", /unknown argument "nmae"; did you mean "name"\?/);
 row(
@@ -123,8 +158,12 @@ row(
 row("ServiceApiKey", "serviceId of a trusted profile", { serviceId: "iam-Profile-5c3f5d1e" }, "serviceId", /must be a service ID/);
 row("ServiceApiKey", "empty name", { name: "" }, "name", /API key name must not be empty/);
 row("ServiceApiKey", "name of 1001 characters", { name: "k".repeat(1001) }, "name", /at most 1000 characters/);
+row("ServiceApiKey", "a tab in the name", { name: "orders\tkey" }, "name", /API key name contains the control character U\+0009/);
+row("ServiceApiKey", "a name of 1 MiB (not echoed)", { name: HUGE_TEXT }, "name", /^API key name must be at most 1000 characters$/);
 row("ServiceApiKey", "expiresAt unreadable", { expiresAt: "next tuesday" }, "expiresAt", /must be a date-time such as 2030-01-31T12:00\+0000/);
-row("ServiceApiKey", "expiresAt in the past", { expiresAt: "2020-01-01T00:00+0000" }, "expiresAt", /must be in the future/);
+row("ServiceApiKey", "expiresAt in the past", { expiresAt: "2020-01-01T00:00+0000" }, "expiresAt", /must be in the future/, {
+    checkOnly: "an unchanged date may have passed since the key was made; only check knows the stack's old inputs",
+});
 row("ServiceApiKey", "expiresAt on a day that does not exist", { expiresAt: "2099-02-30T12:00+0000" }, "expiresAt", /2099-02-30 does not exist/);
 row("ServiceApiKey", "expiresAt without a time zone", { expiresAt: "2099-01-31T12:00" }, "expiresAt", /no time zone: add Z \(UTC\) or an offset/);
 row("ServiceApiKey", "expiresAt as epoch seconds", { expiresAt: 4070908800 }, "expiresAt", /must be a date-time string/);
@@ -151,6 +190,39 @@ row(
     { roles: ["Wrtier"] },
     "roles[0]",
     /unknown role "Wrtier" for hs-crypto; valid roles: .*Writer.*Key Custodian - Creator/,
+);
+row(
+    "AccessPolicy",
+    "500 made-up roles (summarized)",
+    { roles: MADE_UP_ROLES },
+    "roles[3]",
+    /^and 497 more with the same problem as roles\[0\] \(roles\[3\], roles\[4\], roles\[5\] … roles\[499\]\)$/,
+    {
+        maxFailures: 4,
+    },
+);
+row(
+    "AccessPolicy",
+    "made-up roles of a service outside the offline catalog (asked of IAM at check)",
+    { roles: ["Reader", "BucketWizard"], ...policyResource({ serviceName: "cloud-object-storage" }) },
+    "roles[1]",
+    /unknown role "BucketWizard" for cloud-object-storage; valid roles: .*Reader, Writer, Manager/,
+    { reads: true },
+);
+row(
+    "AccessPolicy",
+    "500 made-up roles of a service outside the offline catalog (summarized)",
+    { roles: MADE_UP_ROLES, ...policyResource({ serviceName: "cloud-object-storage" }) },
+    "roles[0]",
+    /unknown role "MadeUpRole0" for cloud-object-storage/,
+    { reads: true, maxFailures: 4 },
+);
+row(
+    "AccessPolicy",
+    "a role name of 1 MiB (not echoed)",
+    { roles: [HUGE_TEXT] },
+    "roles[0]",
+    /^unknown role "BADINPUT-huge-x+…\(1048590 characters\)" for hs-crypto/,
 );
 row("AccessPolicy", "an empty role", { roles: ["Reader", ""] }, "roles[1]", /must not be empty/);
 row("AccessPolicy", "a role listed twice", { roles: ["Reader", "reader"] }, "roles[1]", /grants the same role as roles\[0\].*list each role once/);
@@ -292,7 +364,9 @@ row("KmsKey", "a name of 91 characters", { name: "k".repeat(91) }, "name", /at m
 row("KmsKey", "description of 241 characters", { description: "d".repeat(241) }, "description", /at most 240 characters/);
 row("KmsKey", "a key ring with a space", { keyRing: "my ring" }, "keyRing", /2 to 100 letters, digits or dashes/);
 row("KmsKey", "expirationDate on a day that does not exist", { expirationDate: "2099-02-30T00:00:00Z" }, "expirationDate", /2099-02-30 does not exist/);
-row("KmsKey", "expirationDate in the past", { expirationDate: "2001-01-01T00:00:00Z" }, "expirationDate", /must be in the future/);
+row("KmsKey", "expirationDate in the past", { expirationDate: "2001-01-01T00:00:00Z" }, "expirationDate", /must be in the future/, {
+    checkOnly: "an unchanged date may have passed since the key was made; only check knows the stack's old inputs",
+});
 row("KmsKey", "expirationDate without a time", { expirationDate: "2099-01-31" }, "expirationDate", /RFC 3339 date-time such as/);
 row("KmsKey", "an unknown key type", { type: "symmetric" }, "type", /root .* or standard/);
 row("KmsKey", "payload that is not base64", { payload: SECRET_PAYLOAD_NOT_BASE64 }, "payload", /must be base64/, [SECRET_PAYLOAD_NOT_BASE64]);
@@ -318,6 +392,7 @@ row("KmsAccessReady", "an ftp endpoint", { endpoint: "ftp://kms.example.com" }, 
 // ---------- KmsKeyRing ----------
 row("KmsKeyRing", "the default ring", { keyRingId: "default" }, "keyRingId", /cannot be created or deleted/);
 row("KmsKeyRing", "a ring id with a space", { keyRingId: "orders keys" }, "keyRingId", /2 to 100 letters, digits or dashes/);
+row("KmsKeyRing", "a ring id with a ! (the README's mistake)", { keyRingId: "orders_keys!" }, "keyRingId", /2 to 100 letters, digits or dashes/);
 row("KmsKeyRing", "keyRingId left out", { keyRingId: undefined }, "keyRingId", /keyRingId is required/);
 row("KmsKeyRing", "a malformed instanceCrn", { instanceCrn: "crn:v1:bluemix:public:kms:us-south" }, "instanceCrn", /10 colon-separated segments/);
 row("KmsKeyRing", "instanceCrn contradicting region (contradictory)", { region: "eu-de" }, "region", /contradicts instanceCrn, which says region us-south/);
@@ -390,6 +465,10 @@ row(
 );
 row("KmsAccess", "no roles", { roles: [] }, "roles", /at least one role/);
 row("KmsAccess", "a misspelt role", { roles: ["Wrtier"] }, "roles[0]", /unknown role "Wrtier" for hs-crypto; valid roles:/);
+row("KmsAccess", "500 made-up roles (summarized)", { roles: MADE_UP_ROLES }, "roles[3]", /^and 497 more with the same problem as roles\[0\]/, {
+    maxFailures: 4,
+});
+row("KmsAccess", "a NUL character in the description", { description: "orders\u0000" }, "description", /control character U\+0000 \(NUL\)/);
 row("KmsAccess", "a role listed twice", { roles: ["Writer", "writer"] }, "roles[1]", /grants the same role as roles\[0\]/);
 row(
     "KmsAccess",

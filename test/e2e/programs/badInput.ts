@@ -1,7 +1,10 @@
 // The program of test/e2e/badInput.test.ts: the resource of one row of test/support/badInputs.ts,
-// declared with the row's (bad) inputs as a user program would. Parameter: row (`<target>: <what>`).
+// declared with the row's (bad) inputs as a user program would. Parameters: row (`<target>: <what>`);
+// late (optional, true): every argument handed over as an Output, as values computed from other
+// resources are, so the constructor cannot judge them and the provider's check (preview) does.
+import * as pulumi from "@pulumi/pulumi";
 import { KmsAccess } from "../../../components";
-import { AccessPolicy, KmsKey, ServiceApiKey, ServiceId } from "../../../provider";
+import { AccessPolicy, AuthorizationPolicy, KmsAccessReady, KmsKey, KmsKeyRing, ServiceApiKey, ServiceId } from "../../../provider";
 import { BAD_INPUTS } from "../../support/badInputs";
 import { params } from "./params";
 
@@ -9,7 +12,8 @@ export async function badRow(): Promise<Record<string, unknown>> {
     const label = params().require("row");
     const row = BAD_INPUTS.find((r) => `${r.target}: ${r.what}` === label);
     if (!row) throw new Error(`no bad-input row "${label}"`);
-    const args = row.inputs as never;
+    const late = params().getBoolean("late") === true;
+    const args = (late ? Object.fromEntries(Object.entries(row.inputs).map(([k, v]) => [k, pulumi.output(v)])) : row.inputs) as never;
     switch (row.target) {
         case "ServiceId":
             new ServiceId("bad", args);
@@ -22,6 +26,15 @@ export async function badRow(): Promise<Record<string, unknown>> {
             break;
         case "KmsKey":
             new KmsKey("bad", args);
+            break;
+        case "KmsKeyRing":
+            new KmsKeyRing("bad", args);
+            break;
+        case "KmsAccessReady":
+            new KmsAccessReady("bad", args);
+            break;
+        case "AuthorizationPolicy":
+            new AuthorizationPolicy("bad", args);
             break;
         case "KmsAccess":
             new KmsAccess("orders", args);

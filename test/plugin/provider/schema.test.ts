@@ -27,14 +27,13 @@ describe("provider plugin: schema", function () {
         assert.deepStrictEqual(Object.keys(file.resources).sort(), [...RESOURCES.keys()].sort());
     });
 
-    it("the plugin's secret outputs and inputs are the ones the dynamic resource marks (additionalSecretOutputs, pulumi.secret)", () => {
+    it("the plugin's secret outputs are the ones the dynamic resource's shape marks (resourceShape's secretOutputs)", () => {
         for (const r of RESOURCES.values()) {
             const src = fs.readFileSync(path.join(REPO_ROOT, "provider", `${r.name[0].toLowerCase()}${r.name.slice(1)}.ts`), "utf8");
-            const m = /additionalSecretOutputs: \[([^\]]*)\]/.exec(src);
-            const dynamic = m ? [...m[1].matchAll(/"([^"]+)"/g)].map((x) => x[1]) : [];
-            assert.deepStrictEqual([...r.secretOutputs].sort(), dynamic.sort(), `${r.name} outputs`);
-            const wrapped = [...src.matchAll(/^\s+(\w+): [^\n]*pulumi\.secret\(/gm)].map((x) => x[1]);
-            assert.deepStrictEqual([...r.secretInputs].sort(), wrapped.sort(), `${r.name} inputs`);
+            const m = new RegExp(`resourceShape<\\w+>\\(\\s*"${r.name}",\\s*\\{[^}]*\\}(?:,\\s*\\[([^\\]]*)\\])?\\s*,?\\s*\\)`).exec(src);
+            assert.ok(m, `${r.name}: no resourceShape(...) found in its file`);
+            const dynamic = [...(m[1] ?? "").matchAll(/"([^"]+)"/g)].map((x) => x[1]);
+            assert.deepStrictEqual([...r.secretOutputs].sort(), dynamic.sort(), r.name);
         }
     });
 });

@@ -253,3 +253,43 @@ describe("provider plugin: configuration", function () {
         assert.equal((await pa.read("ServiceId", sb.id)).id, "", "account A's provider must not see account B's service ID");
     });
 });
+
+describe("provider plugin: a create whose answer is lost adopts what IBM made, as through the dynamic door", function () {
+    this.timeout(60_000);
+    let emu: RunningEmulator;
+    let plugin: ServedPlugin;
+    before(async () => {
+        emu = await startEmulator({ port: 0 });
+        plugin = await startServed();
+        // A short request timeout (the plugin's own `timeout` setting) so a held answer counts as lost quickly.
+        await plugin.configure({ apiKey: emu.apiKey, iamEndpoint: emu.url, timeout: "1" });
+    });
+    after(async () => {
+        await plugin?.stop();
+        await emu?.stop();
+    });
+
+    for (const kind of ["reset-after", "slow"] as const) {
+        it(`${kind}: ServiceId and ServiceApiKey each end with one object, the one returned`, async () => {
+            const name = `lost-${kind}`;
+            emu.addFaults([{ kind, ...(kind === "slow" ? { delayMs: 2500 } : {}), method: "POST", path: "/v1/serviceids", count: 1 }]);
+            const sid = await plugin.create("ServiceId", (await plugin.check("ServiceId", {}, { name })).inputs);
+            const st = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as {
+                serviceIds: Array<{ id: string; name: string }>;
+                apiKeys: Array<{ id: string; iam_id: string }>;
+            };
+            assert.deepStrictEqual(
+                st.serviceIds.filter((s) => s.name === name).map((s) => s.id),
+                [sid.id],
+            );
+            emu.addFaults([{ kind, ...(kind === "slow" ? { delayMs: 2500 } : {}), method: "POST", path: "/v1/apikeys", count: 1 }]);
+            const key = await plugin.create("ServiceApiKey", (await plugin.check("ServiceApiKey", {}, { name: `${name}-key`, serviceId: sid.id })).inputs);
+            const keys = ((await (await fetch(`${emu.url}/__emulator/state`)).json()) as { apiKeys: Array<{ id: string; iam_id: string }> }).apiKeys;
+            assert.deepStrictEqual(
+                keys.filter((k) => k.iam_id === sid.outs.iamId).map((k) => k.id),
+                [key.id],
+            );
+            assert.ok(isSecret(key.outs.apikey));
+        });
+    }
+});
