@@ -9,3 +9,5 @@ export * from "./kmsKeyRing";
 export * from "./authorizationPolicy";
 export * from "./trustedProfile";
 export * from "./trustedProfileLink";
+// The Outputs every resource class declares, one per key of its outputs type (the classes implement it).
+export type { OutputsOf } from "./core/resourceShape";
