@@ -15,6 +15,7 @@ import { backoffDelayMs, BackoffSchedule, sleep, withJitter } from "./backoff";
 import type { EndpointOrigin } from "./config";
 
 export { backoffDelayMs };
+export type { BackoffSchedule };
 
 export const CLIENT_NAME = "pulumi-ibmcloud-iam";
 /** The package's version, read from its package.json: the one place it is written. */
