@@ -68,6 +68,11 @@ export function accessTokenProvider(options: AccessTokenProviderOptions): Access
         http: { ...(endpointOrigins ? { endpointOrigins } : {}), ...options.http },
         ...(options.now ? { now: options.now } : {}),
     });
+    return providerOf(manager);
+}
+
+/** The provider face of a token manager, whatever grant it uses: shared by every token provider of this layer. */
+export function providerOf(manager: IamTokenManager): AccessTokenProvider {
     const info = async (): Promise<AccessTokenInfo> => {
         const t = await manager.getTokenInfo();
         return {
@@ -82,7 +87,7 @@ export function accessTokenProvider(options: AccessTokenProviderOptions): Access
         };
     };
     return {
-        iamEndpoint: settings.iamEndpoint,
+        iamEndpoint: manager.iamEndpoint,
         getAccessToken: () => manager.getToken(),
         getTokenInfo: info,
         async authHeaders(instanceId: string): Promise<KmsAuthHeaders> {

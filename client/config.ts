@@ -22,6 +22,15 @@ export interface ExplicitCloudSettings {
     timeout?: string;
 }
 
+/** The dynamic resources' way to log the deployer in with no API key (see `resolveProfileLogin`). */
+export interface ProfileLoginSettings {
+    /** Deploy as this trusted profile (`ibmcloud:iamProfileId` / `ibmcloud:iamProfileName`) … */
+    iamProfileId?: string;
+    iamProfileName?: string;
+    /** … with this compute-resource token file (`ibmcloud:crTokenFile`; default: IBM's SDK paths). */
+    crTokenFile?: string;
+}
+
 /** Resolved, validated settings. Endpoints carry no trailing slash. */
 export interface CloudSettings {
     apiKey: string;
@@ -62,6 +71,9 @@ export const CONFIG_KEYS = Object.freeze({
     visibility: "ibmcloud:visibility",
     region: "ibmcloud:region",
     timeout: "ibmcloud:timeout",
+    iamProfileId: "ibmcloud:iamProfileId",
+    iamProfileName: "ibmcloud:iamProfileName",
+    crTokenFile: "ibmcloud:crTokenFile",
 });
 
 /**
@@ -187,7 +199,9 @@ export function missingApiKeyError(): InputError {
     return new InputError(
         CONFIG_KEYS.apiKey,
         `no IBM Cloud API key is configured (looked for stack config ${CONFIG_KEYS.apiKey}, then ${IBM_PROVIDER_CONFIG_KEYS.apiKey}, then IC_API_KEY and IBMCLOUD_API_KEY in the environment)`,
-        "Set it with `pulumi config set --secret ibmcloud:apiKey <your API key>` or export IC_API_KEY=<your API key>.",
+        "Set it with `pulumi config set --secret ibmcloud:apiKey <your API key>` or export IC_API_KEY=<your API key>; " +
+            "or, with no API key, deploy as a trusted profile from a compute-resource token: `pulumi config set ibmcloud:iamProfileId <Profile-…>` " +
+            "(or IBMCLOUD_CR_PROFILE with IBMCLOUD_CR_TOKEN=@<token file>).",
     );
 }
 
@@ -266,8 +280,8 @@ export interface ProviderConfigSource {
  * Our `ibmcloud:*` keys first, then `@pulumi/ibm`'s (`ibm:ibmcloudApiKey`, `ibm:region`, `ibm:visibility`,
  * `ibm:ibmcloudTimeout`) for a stack that already configures that provider.
  */
-export function settingsFromProviderConfig(req: ProviderConfigSource): ExplicitCloudSettings {
-    const out: ExplicitCloudSettings = {};
+export function settingsFromProviderConfig(req: ProviderConfigSource): ExplicitCloudSettings & ProfileLoginSettings {
+    const out: ExplicitCloudSettings & ProfileLoginSettings = {};
     const read = (key: string) => {
         const v = req?.config?.get(key);
         return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
@@ -284,7 +298,61 @@ export function settingsFromProviderConfig(req: ProviderConfigSource): ExplicitC
     if (region !== undefined) out.region = region;
     const timeout = read(CONFIG_KEYS.timeout) ?? read(IBM_PROVIDER_CONFIG_KEYS.timeout);
     if (timeout !== undefined) out.timeout = timeout;
+    for (const k of ["iamProfileId", "iamProfileName", "crTokenFile"] as const) {
+        const v = read(CONFIG_KEYS[k]);
+        if (v !== undefined) out[k] = v;
+    }
     return out;
+}
+
+/** How the deployer logs in as a trusted profile with a compute-resource token (no API key). */
+export interface ProfileLogin {
+    profileId?: string;
+    profileName?: string;
+    profileCrn?: string;
+    /** The token file; absent with `crToken` or to read IBM's SDK default paths. */
+    crTokenFile?: string;
+    /** The token itself (IBMCLOUD_CR_TOKEN given as a value, not `@file`). */
+    crToken?: string;
+    /** Which settings named the profile, for messages. */
+    from: string;
+}
+
+/**
+ * The trusted-profile login, when no API key is configured and a profile is: stack config `ibmcloud:iamProfileId` /
+ * `ibmcloud:iamProfileName` (+ `ibmcloud:crTokenFile`), else the ibmcloud CLI's `IBMCLOUD_CR_PROFILE` (name, id or
+ * CRN) with `IBMCLOUD_CR_TOKEN` (the token, or `@file`), else IBM's Terraform provider's `IC_IAM_PROFILE_ID` /
+ * `IBMCLOUD_IAM_PROFILE_ID` and `IC_IAM_PROFILE_NAME` / `IBMCLOUD_IAM_PROFILE_NAME`. Without a token setting the
+ * token is read from the paths IBM's SDK reads. Undefined when an API key is configured (it wins) or no profile is.
+ */
+export function resolveProfileLogin(explicit: ExplicitCloudSettings & ProfileLoginSettings = {}, env: Env = process.env): ProfileLogin | undefined {
+    if (firstSet(explicit.apiKey, env.IC_API_KEY, env.IBMCLOUD_API_KEY) !== undefined) return undefined;
+    const envToken = firstSet(env.IBMCLOUD_CR_TOKEN);
+    const token: Pick<ProfileLogin, "crToken" | "crTokenFile"> =
+        explicit.crTokenFile !== undefined
+            ? { crTokenFile: explicit.crTokenFile }
+            : envToken === undefined
+              ? {}
+              : envToken.startsWith("@")
+                ? { crTokenFile: envToken.slice(1) }
+                : { crToken: envToken };
+    if (explicit.iamProfileId !== undefined || explicit.iamProfileName !== undefined) {
+        return {
+            ...token,
+            profileId: explicit.iamProfileId,
+            profileName: explicit.iamProfileName,
+            from: `${CONFIG_KEYS.iamProfileId} / ${CONFIG_KEYS.iamProfileName}`,
+        };
+    }
+    const cliProfile = firstSet(env.IBMCLOUD_CR_PROFILE);
+    if (cliProfile !== undefined) {
+        const kind = cliProfile.startsWith("crn:") ? "profileCrn" : /^Profile-/.test(cliProfile) ? "profileId" : "profileName";
+        return { ...token, [kind]: cliProfile, from: "IBMCLOUD_CR_PROFILE" };
+    }
+    const id = firstSet(env.IC_IAM_PROFILE_ID, env.IBMCLOUD_IAM_PROFILE_ID);
+    const name = firstSet(env.IC_IAM_PROFILE_NAME, env.IBMCLOUD_IAM_PROFILE_NAME);
+    if (id !== undefined || name !== undefined) return { ...token, profileId: id, profileName: name, from: "IC_IAM_PROFILE_ID / IC_IAM_PROFILE_NAME" };
+    return undefined;
 }
 
 export interface KmsEndpointArgs {

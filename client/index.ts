@@ -12,4 +12,6 @@ export * from "./tokenManager";
 export * from "./iamClient";
 export * from "./kmsClient";
 export * from "./accessToken";
+export * from "./profileTokens";
+export * from "./profileClient";
 export * as envelope from "./envelope";

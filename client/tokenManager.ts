@@ -1,12 +1,21 @@
-// API key → IAM access token, cached. Refresh policy follows IBM's node-sdk-core (expiry from the JWT,
-// refresh due at 80 % of the lifetime, expired 10 s before `exp`, one shared in-flight request) but,
-// unlike it, keeps IBM's error code and message (BXNIM0415E "Provided API key could not be found.").
+// API key (or another grant: a compute resource's token, an assumed trusted profile, a VSI's metadata service)
+// → IAM access token, cached. Refresh policy follows IBM's node-sdk-core (expiry from the JWT, refresh due at
+// 80 % of the lifetime, expired 10 s before `exp`, one shared in-flight request) but, unlike it, keeps IBM's
+// error code and message (BXNIM0415E "Provided API key could not be found.").
 import * as crypto from "crypto";
-import { HttpClient, HttpClientOptions } from "./http";
+import { HttpClient, HttpClientOptions, HttpResponse } from "./http";
 import { hideField, IbmCloudError } from "./errors";
 
+/**
+ * One token request of a grant other than the API key's: it answers with a body holding `access_token` (a JWT).
+ * It gets the manager's HTTP client and the operation name to use, and registers any secret it sends with it.
+ */
+export type TokenRequester = (http: HttpClient, operation: string) => Promise<HttpResponse<Record<string, unknown>>>;
+
 export interface IamTokenManagerOptions {
-    apiKey: string;
+    /** The API key to exchange; or `requestToken` for another grant (exactly one of the two). */
+    apiKey?: string;
+    requestToken?: TokenRequester;
     /** IAM base URL, e.g. https://iam.cloud.ibm.com (no trailing slash needed). */
     iamEndpoint: string;
     /** Shared HTTP client; one is made from `http` otherwise. The API key is registered with it as a secret. */
@@ -63,7 +72,8 @@ const OPERATION = "get IAM access token";
 export class IamTokenManager {
     readonly iamEndpoint: string;
     readonly http: HttpClient;
-    private readonly apiKey!: string;
+    private readonly apiKey!: string | undefined;
+    private readonly requester: TokenRequester | undefined;
     private readonly marginSeconds: number;
     private readonly refreshFraction: number;
     private readonly clock: () => number;
@@ -82,16 +92,17 @@ export class IamTokenManager {
     lastRefreshError: Error | undefined;
 
     constructor(options: IamTokenManagerOptions) {
-        if (!options.apiKey) throw new Error("IamTokenManager needs an API key");
+        if (!options.apiKey === !options.requestToken) throw new Error("IamTokenManager needs an API key or a requestToken function (one of the two)");
         // The key and the tokens are hidden from util.inspect / JSON.stringify of the manager.
         hideField(this, "apiKey", options.apiKey);
+        this.requester = options.requestToken;
         hideField(this, "cached", undefined);
         hideField(this, "inFlight", undefined);
         hideField(this, "warmToken", undefined);
         hideField(this, "warmFor", undefined);
         this.iamEndpoint = options.iamEndpoint.replace(/\/+$/, "");
         this.http = options.httpClient ?? new HttpClient(options.http);
-        this.http.addSecret(options.apiKey);
+        if (options.apiKey) this.http.addSecret(options.apiKey);
         this.marginSeconds = options.expiryMarginSeconds ?? 10;
         this.refreshFraction = options.refreshWindowFraction ?? 0.2;
         this.clock = options.now ?? (() => Date.now());
@@ -173,19 +184,21 @@ export class IamTokenManager {
     }
 
     private async requestToken(): Promise<TokenInfo> {
-        const res = await this.http.request<Record<string, unknown>>({
-            operation: OPERATION,
-            method: "POST",
-            url: `${this.iamEndpoint}/identity/token`,
-            form: {
-                grant_type: "urn:ibm:params:oauth:grant-type:apikey",
-                apikey: this.apiKey,
-                response_type: "cloud_iam",
-            },
-            // Exchanging a key for a token creates nothing: safe to replay.
-            idempotent: true,
-            secrets: [this.apiKey],
-        });
+        const res = this.requester
+            ? await this.requester(this.http, OPERATION)
+            : await this.http.request<Record<string, unknown>>({
+                  operation: OPERATION,
+                  method: "POST",
+                  url: `${this.iamEndpoint}/identity/token`,
+                  form: {
+                      grant_type: "urn:ibm:params:oauth:grant-type:apikey",
+                      apikey: this.apiKey,
+                      response_type: "cloud_iam",
+                  },
+                  // Exchanging a key for a token creates nothing: safe to replay.
+                  idempotent: true,
+                  secrets: [this.apiKey],
+              });
         const body = res.body;
         const accessToken = body && typeof body === "object" ? body.access_token : undefined;
         const invalid = (why: string) =>

@@ -8,6 +8,7 @@ import { Binding, isLoopbackHost, requestGuard } from "./core/guard";
 import { TokenSigner } from "./core/jwt";
 import { Middleware, Router } from "./core/server";
 import { InstanceRecord, KmsInstanceSpec, StateStore } from "./core/state";
+import { stillValid } from "./iam/profileTokens";
 import { routeTable } from "./routes";
 
 export interface EmulatorOptions {
@@ -60,6 +61,7 @@ export class Emulator implements AdminContext {
         this.router = new Router(
             () => this.store,
             () => this.signer,
+            (claims) => stillValid(this, claims),
         );
         // first: a request from a browser page or to a rebound DNS name is refused before anything counts it
         this.use(requestGuard(() => this.bound));

@@ -279,7 +279,7 @@ export function parseArgs(argv: string[]): CliArgs {
                 throw new UsageError("");
         }
     }
-    opts.instances = instances.length > 0 ? instances : [{ ...DEFAULT_INSTANCE }];
+    if (instances.length > 0) opts.instances = instances;
     if (faults.length > 0) {
         opts.faults = faults;
         // chosen here when not given, so the summary can print it for a replay
@@ -315,7 +315,8 @@ async function main(): Promise<void> {
         }
         throw e;
     }
-    const emu = await startEmulator(args.opts);
+    // The CLI's default is Key Protect (startEmulator's stays HPCS for the tests and stacks written before).
+    const emu = await startEmulator({ ...args.opts, instances: args.opts.instances ?? [{ ...DEFAULT_INSTANCE }] });
     const instances = emu.instances.map((i) => ({ service: i.service, region: i.region, guid: i.guid, name: i.name, crn: instanceCrn(emu.accountId, i) }));
     const first = instances[0];
     if (args.envFile) writeEnvFile(args.envFile, emu.url, emu.accountId, emu.apiKey, first);

@@ -8,6 +8,9 @@ import { serviceTokenHandler } from "./admin/serviceToken";
 import type { Handler, RouteOptions } from "./core/server";
 import { apiKeyHandlers } from "./iam/apiKeys";
 import { policyHandlers } from "./iam/policies";
+import { computeResourceHandlers, METADATA_VERSIONS } from "./iam/profileTokens";
+import { profileHandlers } from "./iam/profiles";
+import { profileTrustHandlers } from "./iam/profileTrust";
 import { serviceIdHandlers } from "./iam/serviceIds";
 import { tokenHandlers } from "./iam/token";
 import { aliasHandlers } from "./kms/aliases";
@@ -28,6 +31,8 @@ const ADMIN: RouteOptions = { family: "admin", auth: false };
 const TOKEN: RouteOptions = { family: "token", auth: false };
 /** IAM Identity and Policy Management: IAM's common envelope, a bearer token from this emulator. */
 const IAM: RouteOptions = { family: "iam", auth: true };
+/** The VSI metadata service: its own identity token instead of an IAM bearer token. */
+const METADATA: RouteOptions = { family: "iam", auth: false };
 /** Key Protect / HPCS: the KMS envelope, a bearer token from this emulator, `Bluemix-Instance` names the instance. */
 const KMS: RouteOptions = { family: "kms", auth: true };
 
@@ -38,6 +43,9 @@ export function routeTable(emu: AdminContext): RouteRow[] {
     const serviceIds = serviceIdHandlers(emu);
     const apiKeys = apiKeyHandlers(emu);
     const policies = policyHandlers(emu);
+    const profiles = profileHandlers(emu);
+    const trust = profileTrustHandlers(emu);
+    const computeResources = computeResourceHandlers(emu);
     const kms = new KmsRoutes(emu);
     const keys = keyHandlers(kms);
     const keyActions = keyActionHandlers(kms);
@@ -65,6 +73,8 @@ export function routeTable(emu: AdminContext): RouteRow[] {
         ["POST", "/__emulator/stats/reset", ADMIN, chaos.resetStats],
         // admin: act as a source service such as Cloud Object Storage (admin/serviceToken.ts)
         ["POST", "/__emulator/service-token", ADMIN, serviceTokenHandler(emu)],
+        // admin: the token a platform hands a compute resource (iam/profileTokens.ts)
+        ["POST", "/__emulator/compute-resource-token", ADMIN, computeResources.mintToken],
         // admin: another IBM service registering its use of a key; KMS's clock moved forward (admin/kms.ts)
         ["POST", "/__emulator/kms/registrations", ADMIN, kmsAdmin.register],
         ["DELETE", "/__emulator/kms/registrations", ADMIN, kmsAdmin.unregister],
@@ -84,7 +94,28 @@ export function routeTable(emu: AdminContext): RouteRow[] {
         ["DELETE", "/v1/serviceids/:id", IAM, serviceIds.remove],
         ["POST", "/v1/serviceids/:id/lock", IAM, serviceIds.lock],
         ["DELETE", "/v1/serviceids/:id/lock", IAM, serviceIds.unlock],
-        ["GET", "/v1/profiles", IAM, serviceIds.listProfiles],
+
+        // IAM Identity: trusted profiles (iam/profiles.ts), their claim rules, links and identities (iam/profileTrust.ts)
+        ["POST", "/v1/profiles", IAM, profiles.create],
+        ["GET", "/v1/profiles", IAM, profiles.list],
+        ["GET", "/v1/profiles/:id", IAM, profiles.get],
+        ["PUT", "/v1/profiles/:id", IAM, profiles.update],
+        ["DELETE", "/v1/profiles/:id", IAM, profiles.remove],
+        ["POST", "/v1/profiles/:id/rules", IAM, trust.createRule],
+        ["GET", "/v1/profiles/:id/rules", IAM, trust.listRules],
+        ["GET", "/v1/profiles/:id/rules/:ruleId", IAM, trust.getRule],
+        ["PUT", "/v1/profiles/:id/rules/:ruleId", IAM, trust.updateRule],
+        ["DELETE", "/v1/profiles/:id/rules/:ruleId", IAM, trust.removeRule],
+        ["POST", "/v1/profiles/:id/links", IAM, trust.createLink],
+        ["GET", "/v1/profiles/:id/links", IAM, trust.listLinks],
+        ["DELETE", "/v1/profiles/:id/links", IAM, trust.removeLinksMatching],
+        ["GET", "/v1/profiles/:id/links/:linkId", IAM, trust.getLink],
+        ["DELETE", "/v1/profiles/:id/links/:linkId", IAM, trust.removeLink],
+        ["GET", "/v1/profiles/:id/identities", IAM, trust.getIdentities],
+        ["PUT", "/v1/profiles/:id/identities", IAM, trust.setIdentities],
+        ["POST", "/v1/profiles/:id/identities/:type", IAM, trust.addIdentity],
+        ["GET", "/v1/profiles/:id/identities/:type/:identifier", IAM, trust.getIdentity],
+        ["DELETE", "/v1/profiles/:id/identities/:type/:identifier", IAM, trust.removeIdentity],
 
         // IAM Identity: API keys (iam/apiKeys.ts)
         ["POST", "/v1/apikeys", IAM, apiKeys.create],
@@ -97,6 +128,13 @@ export function routeTable(emu: AdminContext): RouteRow[] {
         ["DELETE", "/v1/apikeys/:id/lock", IAM, apiKeys.unlock],
         ["POST", "/v1/apikeys/:id/disable", IAM, apiKeys.disable],
         ["DELETE", "/v1/apikeys/:id/disable", IAM, apiKeys.enable],
+
+        // The VSI metadata service of the instance whose (URL-encoded) CRN follows /metadata/ (iam/profileTokens.ts):
+        // no token, IAM's envelope, which VPC's shares
+        ...Object.entries(METADATA_VERSIONS).flatMap(([version, paths]): RouteRow[] => [
+            ["PUT", `/metadata/:crn/${paths.token}`, METADATA, computeResources.metadataToken(version)],
+            ["POST", `/metadata/:crn/${paths.iamToken}`, METADATA, computeResources.metadataIamToken(version)],
+        ]),
 
         // IAM Policy Management: policies and roles (iam/policies.ts)
         ["POST", "/v1/policies", IAM, policies.create],

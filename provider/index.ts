@@ -7,5 +7,7 @@ export * from "./kmsKey";
 export * from "./kmsAccessReady";
 export * from "./kmsKeyRing";
 export * from "./authorizationPolicy";
+export * from "./trustedProfile";
+export * from "./trustedProfileLink";
 // The Outputs every resource class declares, one per key of its outputs type (the classes implement it).
 export type { OutputsOf } from "./core/resourceShape";

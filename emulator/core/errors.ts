@@ -166,7 +166,7 @@ export function turnedAway(ctx: Ctx, status: number, retryAfterSeconds?: number)
             return new AdminError(status, message);
         default: {
             // identity errors carry a BXNIM message code, policy management errors none
-            const identity = /^\/v1\/(serviceids|apikeys)(\/|$)/.test(ctx.path);
+            const identity = /^\/v1\/(serviceids|apikeys|profiles)(\/|$)/.test(ctx.path);
             const e = new IamError(status, t.iam, message, identity ? `BXNIM0${status}E` : undefined);
             e.retryAfterSeconds = retryAfterSeconds;
             return e;

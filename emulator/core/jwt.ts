@@ -37,7 +37,8 @@ export class TokenSigner {
         return `${input}.${b64url(sig)}`;
     }
 
-    verify(token: string, nowSeconds: number = Math.floor(Date.now() / 1000)): VerifyResult {
+    /** `issuerPrefix`: IAM tokens by default; compute-resource tokens (profileTokens.ts) have their own issuer. */
+    verify(token: string, nowSeconds: number = Math.floor(Date.now() / 1000), issuerPrefix = "https://iam"): VerifyResult {
         const parts = token.split(".");
         if (parts.length !== 3) return { ok: false, reason: "malformed" };
         let header: JwtHeader;
@@ -51,7 +52,7 @@ export class TokenSigner {
         if (header.alg !== "RS256" || header.kid !== this.kid) return { ok: false, reason: "signature" };
         const valid = crypto.verify("RSA-SHA256", Buffer.from(`${parts[0]}.${parts[1]}`), this.publicKey, Buffer.from(parts[2], "base64url"));
         if (!valid) return { ok: false, reason: "signature" };
-        if (typeof claims.iss !== "string" || !claims.iss.startsWith("https://iam")) return { ok: false, reason: "issuer" };
+        if (typeof claims.iss !== "string" || !claims.iss.startsWith(issuerPrefix)) return { ok: false, reason: "issuer" };
         if (typeof claims.exp !== "number" || claims.exp + SKEW_SECONDS <= nowSeconds) return { ok: false, reason: "expired" };
         return { ok: true, claims, header };
     }

@@ -2,7 +2,7 @@
 // the envelopes in errors.ts, the table of routes in ../routes.ts.
 import * as http from "http";
 import { IamError, kmsUnauthorized, notFoundFor, renderError } from "./errors";
-import { TokenSigner } from "./jwt";
+import { JwtClaims, TokenSigner } from "./jwt";
 import { BodyError, Caller, Ctx, Family } from "./request";
 import { StateStore } from "./state";
 
@@ -36,6 +36,8 @@ export class Router {
     constructor(
         private readonly store: () => StateStore,
         private readonly signer: () => TokenSigner,
+        /** False for a token whose subject is gone for good (a deleted trusted profile). */
+        private readonly stillValid: (claims: JwtClaims) => boolean = () => true,
     ) {}
 
     add(method: string, pattern: string, opts: RouteOptions, handler: Handler): void {
@@ -145,6 +147,10 @@ export class Router {
             throw new IamError(401, "unauthorized", "The provided token is invalid.", "BXNIM0302E");
         }
         const claims = result.claims;
+        if (!this.stillValid(claims)) {
+            if (kms) throw kmsUnauthorized();
+            throw new IamError(401, "unauthorized", "The provided token is invalid.", "BXNIM0302E");
+        }
         const account = claims.account as { bss?: string } | undefined;
         const store = this.store();
         return {

@@ -175,6 +175,72 @@ export interface KmsKeyRingRecord {
     createdBy: string;
 }
 
+/** A compute resource a trusted profile is linked to; the `link` fields IBM names for its `cr_type`. */
+export interface ProfileLinkRecord {
+    id: string;
+    crType: ComputeResourceType;
+    crn: string;
+    namespace?: string;
+    name?: string; // IKS_SA / ROKS_SA: the service account
+    componentType?: string; // CE
+    componentName?: string; // CE
+    linkName?: string;
+    isCrossAccount: boolean;
+    createdAt: string;
+    modifiedAt: string;
+    etagVersion: number;
+    etagHash: string;
+}
+
+export interface ClaimRuleCondition {
+    claim: string;
+    operator: string;
+    value: string; // JSON-encoded, as IBM stores it
+}
+
+export interface ClaimRuleRecord {
+    id: string;
+    type: "Profile-CR" | "Profile-SAML";
+    name?: string;
+    crType?: ComputeResourceType;
+    realmName?: string;
+    expiration: number;
+    conditions: ClaimRuleCondition[];
+    createdAt: string;
+    modifiedAt: string;
+    etagVersion: number;
+    etagHash: string;
+}
+
+export interface ProfileIdentityRecord {
+    iamId: string;
+    identifier: string;
+    type: "user" | "serviceid" | "crn";
+    accounts?: string[];
+    description?: string;
+}
+
+export type ComputeResourceType = "VSI" | "BMS" | "PVS" | "IKS_SA" | "ROKS_SA" | "CE";
+
+export interface ProfileRecord {
+    id: string;
+    iamId: string;
+    accountId: string;
+    name: string;
+    description?: string;
+    email?: string;
+    createdAt: string;
+    modifiedAt: string;
+    createdBy: string;
+    etagVersion: number;
+    etagHash: string;
+    rules: ClaimRuleRecord[];
+    links: ProfileLinkRecord[];
+    identities: ProfileIdentityRecord[];
+    /** The identities list has its own entity tag. */
+    identitiesEtag: { etagVersion: number; etagHash: string; modifiedAt: string };
+}
+
 export interface SigningKeyRecord {
     kid: string;
     privateKeyPem: string;
@@ -201,6 +267,8 @@ export interface StateData {
     kmsClockOffsetMs?: number;
     /** 32 random bytes (base64) sealing root key material at rest; made on first use, never served. */
     kmsSecret?: string;
+    /** Trusted profiles (absent in state files written before they were modelled). */
+    profiles?: ProfileRecord[];
 }
 
 export interface SeedOptions {
@@ -352,6 +420,7 @@ export class StateStore {
             kmsKeys: [],
             kmsKeyRings: [],
             kmsInstancePolicies: [],
+            profiles: [],
         };
         this.save();
     }
@@ -384,6 +453,17 @@ export class StateStore {
     apiKeyByValue(value: string): ApiKeyRecord | undefined {
         const h = hashApiKey(value);
         return this.data.apiKeys.find((k) => k.valueHash === h);
+    }
+
+    profiles(): ProfileRecord[] {
+        this.data.profiles ??= [];
+        return this.data.profiles;
+    }
+
+    /** Accepts both `iam-Profile-…` and `Profile-…`. */
+    profileById(id: string): ProfileRecord | undefined {
+        const plain = id.startsWith("iam-") ? id.slice(4) : id;
+        return this.profiles().find((p) => p.id === plain);
     }
 
     policyById(id: string): PolicyRecord | undefined {

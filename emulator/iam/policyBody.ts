@@ -147,12 +147,17 @@ export function parsePolicy(emu: StoreContext, caller: Caller, raw: unknown): Po
 /**
  * IBM accepts any user (`IBMid-…`) without checking that the user is in the account (its SDK tests create
  * policies for made-up IBMids); a policy for a user nobody can log in as grants nothing here, since only the
- * owner and service IDs get tokens. Service IDs must exist: IBM looks them up (a locked one fails the write).
+ * owner, service IDs and trusted profiles get tokens. Service IDs and trusted profiles (`iam-Profile-<uuid>`, `iam-`
+ * and the profile's id) must exist: IBM looks them up (a locked service ID fails the write).
  */
 function checkSubject(emu: StoreContext, iamId: string): void {
     if (iamId.startsWith("IBMid-")) return;
+    if (iamId.startsWith("iam-Profile-")) {
+        if (!emu.store.profileById(iamId)) throw P.invalid(`The subject iam_id '${iamId}' does not exist.`);
+        return;
+    }
     if (!iamId.startsWith("iam-ServiceId-")) {
-        throw P.invalid(`The subject iam_id '${iamId}' is not valid: service IDs are written iam-ServiceId-<uuid>.`);
+        throw P.invalid(`The subject iam_id '${iamId}' is not valid: service IDs are written iam-ServiceId-<uuid>, trusted profiles iam-Profile-<uuid>.`);
     }
     if (!emu.store.serviceIdByIamId(iamId)) throw P.invalid(`The subject iam_id '${iamId}' does not exist.`);
 }

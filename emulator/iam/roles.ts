@@ -91,7 +91,7 @@ const platformDefs: Def[] = [
 ];
 
 function identityReads(s: string): string[] {
-    return s === "iam-identity" ? ["iam-identity.serviceid.get", "iam-identity.apikey.get"] : [];
+    return s === "iam-identity" ? ["iam-identity.serviceid.get", "iam-identity.apikey.get", "iam-identity.profile.get"] : [];
 }
 
 function identityWrites(s: string): string[] {
@@ -103,6 +103,10 @@ function identityWrites(s: string): string[] {
               "iam-identity.apikey.create",
               "iam-identity.apikey.update",
               "iam-identity.apikey.delete",
+              "iam-identity.profile.create",
+              "iam-identity.profile.update",
+              "iam-identity.profile.delete",
+              "iam-identity.profile.linkToResource",
           ]
         : [];
 }

@@ -1,5 +1,5 @@
 // IAM Identity v1 service IDs (create with an optional inline API key, list, get, update, delete with its keys,
-// lock), and the empty trusted-profiles list.
+// lock).
 import * as crypto from "crypto";
 import { z } from "zod";
 import { checkApiKeyInput, createApiKey, inlineApiKey, purgeLongExpiredKeys, renderApiKey } from "./apiKeys";
@@ -160,12 +160,5 @@ export function serviceIdHandlers(emu: StoreContext) {
     const lock = setServiceIdLock(true);
     const unlock = setServiceIdLock(false);
 
-    // Trusted profiles are not modelled; an IBM client that lists them during its setup gets IBM's empty list.
-    const listProfiles: Handler = (ctx) => {
-        listAccount(ctx, true);
-        const page = paginate(ctx, [], "/v1/profiles");
-        ctx.send(200, { ...page.envelope, profiles: [] });
-    };
-
-    return { create, list, get, update, remove, lock, unlock, listProfiles };
+    return { create, list, get, update, remove, lock, unlock };
 }

@@ -6,6 +6,7 @@ import { ISSUER, JwtClaims } from "../core/jwt";
 import { Ctx } from "../core/request";
 import type { Handler } from "../core/server";
 import { ApiKeyRecord, parseIdentityTime } from "../core/state";
+import { ASSUME_GRANT, CR_TOKEN_GRANT, profileGrantClaims } from "./profileTokens";
 
 const APIKEY_GRANT = "urn:ibm:params:oauth:grant-type:apikey";
 const REFRESH_GRANT = "refresh_token";
@@ -79,6 +80,9 @@ function issueToken(ctx: Ctx, emu: TokenContext): void {
         key = emu.store.apiKeyById(payload.k);
         // a refresh token dies with the key it came from
         if (!keyUsable(key)) throw apiKeyNotFound();
+    } else if (grant === CR_TOKEN_GRANT || grant === ASSUME_GRANT) {
+        sendToken(ctx, emu, profileGrantClaims(emu, form, grant));
+        return;
     } else if (!grant) {
         throw new TokenError(400, "BXNIM0106E", "Property validation failed: property 'grant_type' is missing.");
     } else {
@@ -100,6 +104,22 @@ function issueToken(ctx: Ctx, emu: TokenContext): void {
     };
     if (key.iamId === emu.store.data.owner.iamId) body.ims_user_id = emu.store.data.owner.imsUserId;
     ctx.send(200, body, NO_STORE);
+}
+
+/** A token answer without a refresh token: profile tokens are never refreshed, only requested again. */
+export function sendToken(ctx: Ctx, emu: TokenContext, claims: JwtClaims): void {
+    ctx.send(
+        200,
+        {
+            access_token: emu.signer.sign(claims),
+            refresh_token: "not_supported",
+            token_type: "Bearer",
+            expires_in: claims.exp - claims.iat,
+            expiration: claims.exp,
+            scope: "ibm openid",
+        },
+        NO_STORE,
+    );
 }
 
 function claimsFor(emu: TokenContext, key: ApiKeyRecord, grant: string): JwtClaims {

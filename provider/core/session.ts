@@ -1,12 +1,23 @@
 // What every dynamic provider holds between calls inside the plugin: the settings its `configure()`
 // received from stack config, and one IAM client (so one cached token) built from them on first use.
 // Credentials never travel in the serialized closure or in resource inputs; they arrive here.
-import { CloudSettings, ExplicitCloudSettings, ProviderConfigSource, resolveCloudSettings, settingsFromProviderConfig } from "../../client/config";
+import {
+    CloudSettings,
+    ExplicitCloudSettings,
+    httpOptionsFromSettings,
+    ProfileLoginSettings,
+    ProviderConfigSource,
+    resolveCloudEndpoints,
+    resolveCloudSettings,
+    resolveProfileLogin,
+    settingsFromProviderConfig,
+} from "../../client/config";
 import { IamClient } from "../../client/iamClient";
+import { computeResourceTokenManager } from "../../client/profileTokens";
 import type { CheckFailure } from "../check/validate";
 
 export class CloudSession {
-    private explicit: ExplicitCloudSettings = {};
+    private explicit: ExplicitCloudSettings & ProfileLoginSettings = {};
     private resolved: CloudSettings | undefined;
     private client: IamClient | undefined;
     private configured = false;
@@ -39,7 +50,9 @@ export class CloudSession {
         // The engine configures every provider before its first check; one called directly (a unit test) has no settings to judge.
         if (!this.configured) return [];
         try {
-            this.settings();
+            // a deployer logging in as a trusted profile has no API key: only its endpoints are judged here
+            if (resolveProfileLogin(this.explicit)) resolveCloudEndpoints(this.explicit);
+            else this.settings();
             return [];
         } catch (err) {
             if ((err as Error)?.name === "InputError") return [{ property: "", reason: (err as Error).message }];
@@ -47,9 +60,29 @@ export class CloudSession {
         }
     }
 
-    /** The deployer's IAM client; its token is cached and refreshed for the life of the plugin. */
+    /**
+     * The deployer's IAM client; its token is cached and refreshed for the life of the plugin. With no API key and a
+     * trusted profile configured (`resolveProfileLogin`), the deployer is that profile, from a compute-resource token.
+     */
     iam(): IamClient {
-        if (!this.client) this.client = IamClient.fromSettings(this.settings());
+        if (!this.client) {
+            const login = resolveProfileLogin(this.explicit);
+            if (login) {
+                const endpoints = resolveCloudEndpoints(this.explicit);
+                const tokenManager = computeResourceTokenManager({
+                    profileId: login.profileId,
+                    profileName: login.profileName,
+                    profileCrn: login.profileCrn,
+                    crTokenFilename: login.crTokenFile,
+                    crToken: login.crToken,
+                    iamEndpoint: endpoints.iamEndpoint,
+                    http: httpOptionsFromSettings(endpoints),
+                });
+                this.client = new IamClient({ tokenManager });
+            } else {
+                this.client = IamClient.fromSettings(this.settings());
+            }
+        }
         return this.client;
     }
 }

@@ -295,15 +295,6 @@ describe("conformance: IAM token and Identity v1 through IBM's SDK", function ()
     });
 
     describe("what IBM answers that the emulator does not model", () => {
-        it("trusted profiles: listProfiles is 200 with an empty, well-formed list", async () => {
-            const r = await c.identity.listProfiles({ accountId: c.emu.accountId, pagesize: 100, includeHistory: false });
-            assert.strictEqual(r.status, 200);
-            assert.deepStrictEqual(r.result.profiles, []);
-            assert.strictEqual(r.result.limit, 100);
-            assert.strictEqual(r.result.offset, 0);
-            assert.strictEqual(r.result.next, undefined);
-        });
-
         it("an unknown identity path: 404 with the identity (not Policy Management) more_info link", async () => {
             const token = await new IamTokenManager({ apikey: c.emu.apiKey, url: c.emu.url }).getToken();
             const res = await fetch(`${c.emu.url}/v1/serviceids/x/nothing-here`, { headers: { Authorization: `Bearer ${token}` } });

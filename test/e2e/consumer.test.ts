@@ -163,7 +163,9 @@ describe("e2e: the packed package in a fresh project outside the repository (the
             .map((f) => f.replace(/^package\//, ""));
         for (const f of files) {
             assert.ok(
-                /^(package\.json|README\.md|LICENSE|emulator\/README\.md|docs\/[\w-]+\.md|dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map))$/.test(f),
+                /^(package\.json|README\.md|LICENSE|emulator\/README\.md|docs\/[\w-]+\.md|plugin\/(schema\.json|bin\/[\w.-]+)|dist\/plugin\/schema\.json|dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map))$/.test(
+                    f,
+                ),
                 `unexpected file in the tarball: ${f}`,
             );
             assert.ok(!/^dist\/(test|bench|scripts|examples)\//.test(f), `${f} does not ship`);

@@ -9,6 +9,9 @@ import { authorizationPolicyProvider } from "../../provider/authorizationPolicy"
 import { kmsKeyRingProvider } from "../../provider/kmsKeyRing";
 import { serviceApiKeyProvider } from "../../provider/serviceApiKey";
 import { serviceIdProvider } from "../../provider/serviceId";
+import { trustedProfileProvider } from "../../provider/trustedProfile";
+import { trustedProfileLinkProvider } from "../../provider/trustedProfileLink";
+import { TrustedProfileClient } from "../../client";
 import { Props, RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
 
@@ -93,6 +96,30 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
             ] as const) {
                 await plugin.delete(provider, d.id, d.outs);
             }
+        });
+    }
+
+    for (const rule of LOST_AFTER_WRITE) {
+        it(`${rule.kind}: TrustedProfile and TrustedProfileLink each end with one object, the one in state`, async function () {
+            const profiles = new TrustedProfileClient(world.owner);
+            const name = `lost-profile-${rule.kind}-${Math.random().toString(16).slice(2, 8)}`;
+            const fired = emu.stats().faultsInjected.total;
+            emu.addFaults([{ ...rule, method: "POST", path: "/v1/profiles", count: 1 }]);
+            const profile = await created(trustedProfileProvider, { name });
+            assert.deepStrictEqual(
+                (await profiles.listProfiles({ name })).map((p) => p.id),
+                [profile.id],
+            );
+            emu.addFaults([{ ...rule, method: "POST", path: "/v1/profiles/*/links", count: 1 }]);
+            const crn = `crn:v1:bluemix:public:is:us-south-1:a/${emu.accountId}::instance:${name}`;
+            const link = await created(trustedProfileLinkProvider, { profileId: profile.id, crType: "VSI", crn });
+            assert.deepStrictEqual(
+                (await profiles.listLinks(profile.id)).map((l) => `${profile.id}/${l.id}`),
+                [link.id],
+            );
+            assert.equal(emu.stats().faultsInjected.total, fired + 2, "each create met its fault");
+            await plugin.delete(trustedProfileLinkProvider, link.id, link.outs);
+            await plugin.delete(trustedProfileProvider, profile.id, profile.outs);
         });
     }
 

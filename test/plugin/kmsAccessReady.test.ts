@@ -167,9 +167,9 @@ describe("plugin/kmsAccessReady: an instance the deployer cannot reach either is
         );
         assert.match(err.details, /the KMS endpoint, which is stack config ibmcloud:kmsEndpoint\)/);
         assert.ok(!err.details.includes(emu.apiKey) && !err.details.includes(key.apikey!), "no key in the error");
-        // the deployer's token and one list; never the service ID's polling
+        // the deployer's token and one list (a 401 earns the list one fresh token and one retry); never the service ID's polling
         const after = ((await (await fetch(`${emu.url}/__emulator/stats`)).json()) as { requests: number }).requests;
-        assert.ok(after - before <= 3, `${after - before} requests`);
+        assert.ok(after - before <= 5, `${after - before} requests`);
     });
 
     it("at the preview of a new identity (its key still unknown), check asks the instance as the deployer: nothing is created before the refusal", async () => {

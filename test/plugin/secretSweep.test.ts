@@ -22,8 +22,10 @@ import {
     kmsKeyRingProvider,
     serviceApiKeyProvider,
     serviceIdProvider,
+    trustedProfileLinkProvider,
+    trustedProfileProvider,
 } from "../../provider";
-import { IamClient, IamTokenManager } from "../../client";
+import { IamClient, IamTokenManager, TrustedProfileClient } from "../../client";
 import { describeLeaks, SecretTap, startSecretTap, Sweep, TapRule, distinctive } from "../support/secretTap";
 import { PluginCallError, Props, RunningPlugin, startPlugin } from "./harness";
 import { kmsInstanceGrant } from "../support/grants";
@@ -170,6 +172,45 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
         );
         await plugin.delete(p, d.id, d.outs);
         assertClean("ServiceId");
+    });
+
+    it("TrustedProfile and TrustedProfileLink: the deployer's key and tokens through token and IAM refusals, a stale entity tag and timeouts", async function () {
+        const p = trustedProfileProvider;
+        const l = trustedProfileLinkProvider;
+        const profiles = new TrustedProfileClient(owner);
+        for (const status of [400, 401, 403, 500]) {
+            await withRules([{ path: TOKEN, action: { kind: "echo", status, retryAfter: "0" } }], () =>
+                fails(`TrustedProfile create, token ${status} echo`, () => create(p, { name: `sweep-tp-token-${status}` })),
+            );
+        }
+        for (const status of [400, 401, 403, 409, 429, 500, 502, 503]) {
+            await withRules([{ method: "POST", path: /^\/v1\/profiles$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
+                fails(`TrustedProfile create, IAM ${status} echo`, () => create(p, { name: `sweep-tp-${status}` })),
+            );
+        }
+        const d = await create(p, { name: "sweep-tp-live" });
+        for (const status of [401, 403, 500]) {
+            await withRules([{ method: "GET", path: /^\/v1\/profiles\/[^/]+$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
+                fails(`TrustedProfile read, IAM ${status} echo`, () => plugin.read(p, d.id, d.outs)),
+            );
+        }
+        const live = await profiles.getProfile(d.id);
+        await profiles.updateProfile(d.id, live.entity_tag, { description: "by a colleague" });
+        await fails("TrustedProfile update, stale entity tag (emulator)", () => plugin.update(p, d.id, d.outs, { ...d.inputs, name: "x" }));
+        await withRules([{ method: "DELETE", path: /^\/v1\/profiles\/[^/]+$/, action: { kind: "echo", status: 500, retryAfter: "0" } }], () =>
+            fails("TrustedProfile delete, IAM 500 echo", () => plugin.delete(p, d.id, d.outs)),
+        );
+        const crn = `crn:v1:bluemix:public:is:us-south-1:a/${emu.accountId}::instance:sweep`;
+        for (const status of [400, 403, 500]) {
+            await withRules([{ method: "POST", path: /^\/v1\/profiles\/[^/]+\/links$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
+                fails(`TrustedProfileLink create, IAM ${status} echo`, () => create(l, { profileId: d.id, crType: "VSI", crn })),
+            );
+        }
+        await withRules([{ method: "POST", path: /^\/v1\/profiles\/[^/]+\/links$/, action: { kind: "hang" } }], () =>
+            fails("TrustedProfileLink create, no answer within ibmcloud:timeout", () => create(l, { profileId: d.id, crType: "VSI", crn: `${crn}-hang` })),
+        );
+        await plugin.delete(p, d.id, d.outs);
+        assertClean("TrustedProfile");
     });
 
     it("ServiceApiKey: bring-your-own values refused by check, by IAM and by an echoing server; the value held in state through read, update and delete", async function () {

@@ -251,6 +251,33 @@ function validInputs(g: Gen, target: Target, secret: string): Inputs {
             if (g.bool()) o.adoptExisting = g.bool();
             return o;
         }
+        case "TrustedProfile": {
+            const o: Inputs = { name: name(g, 1, g.pick([10, 100, 1000])) };
+            if (g.bool()) o.description = g.string(PRINTABLE + "\n", 0, g.pick([20, 1000]));
+            return o;
+        }
+        case "TrustedProfileLink": {
+            const crType = g.pick(["VSI", "BMS", "PVS", "IKS_SA", "ROKS_SA", "CE"]);
+            const account = g.hex(32);
+            const o: Inputs = {
+                profileId: `Profile-${g.uuid()}`,
+                crType,
+                crn: `crn:v1:bluemix:public:is:${g.pick(REGIONS)}-1:a/${account}::instance:${g.uuid()}`,
+            };
+            if (crType === "IKS_SA" || crType === "ROKS_SA") {
+                o.crn = `crn:v1:bluemix:public:containers-kubernetes:${g.pick(REGIONS)}:a/${account}:${g.hex(20)}::`;
+                o.namespace = g.string(`${LETTERS}0123456789-`, 1, 63);
+                o.serviceAccount = g.string(`${LETTERS}0123456789-`, 1, 63);
+            }
+            if (crType === "CE") {
+                o.crn = `crn:v1:bluemix:public:codeengine:${g.pick(REGIONS)}:a/${account}:${g.uuid()}::`;
+                o.componentType = g.pick(["application", "job"]);
+                o.componentName = g.string(`${LETTERS}0123456789-`, 1, 63);
+            }
+            if (g.bool()) o.linkName = g.string(`${LETTERS}0123456789-`, 1, 40);
+            if (g.bool()) o.isCrossAccount = g.bool();
+            return o;
+        }
         case "KmsAccessReady": {
             const o: Inputs = { instanceId: g.uuid(), apiKey: secret };
             if (g.bool()) o.service = g.pick(["hs-crypto", "kms"]);
@@ -272,6 +299,8 @@ const SECRET_FIELDS: Record<Target, string[]> = {
     KmsAccessReady: ["apiKey"],
     KmsKeyRing: ["apiKey"],
     AuthorizationPolicy: [],
+    TrustedProfile: [],
+    TrustedProfileLink: [],
 };
 
 /** 1 to 3 random changes: an argument set to any value, removed, added under an unknown name, or made unknown. */

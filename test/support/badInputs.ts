@@ -7,7 +7,17 @@
 // A row's inputs are a valid base with the row's changes applied (`undefined` removes an argument),
 // so each row fails for the one reason it is about; the tests prove every base passes.
 
-export type BadInputTarget = "ServiceId" | "ServiceApiKey" | "AccessPolicy" | "KmsKey" | "KmsAccessReady" | "KmsKeyRing" | "AuthorizationPolicy" | "KmsAccess";
+export type BadInputTarget =
+    | "ServiceId"
+    | "ServiceApiKey"
+    | "AccessPolicy"
+    | "KmsKey"
+    | "KmsAccessReady"
+    | "KmsKeyRing"
+    | "AuthorizationPolicy"
+    | "TrustedProfile"
+    | "TrustedProfileLink"
+    | "KmsAccess";
 
 export interface BadInputRow {
     target: BadInputTarget;
@@ -42,6 +52,9 @@ export const SERVICE_ID = "ServiceId-5c3f5d1e-2f4a-4b6c-8d7e-9f0a1b2c3d4e";
 export const CRN = `crn:v1:bluemix:public:hs-crypto:us-south:a/0123456789abcdef0123456789abcdef:${INSTANCE}::`;
 /** A Key Protect instance CRN (instance GUID INSTANCE, us-south). */
 export const KP_CRN = `crn:v1:bluemix:public:kms:us-south:a/0123456789abcdef0123456789abcdef:${INSTANCE}::`;
+export const PROFILE_ID = "Profile-7d2c4e6f-8a1b-4c3d-9e5f-0a1b2c3d4e5f";
+/** An IKS cluster's CRN (a Kubernetes service account is linked by its cluster, namespace and name). */
+export const CLUSTER_CRN = "crn:v1:bluemix:public:containers-kubernetes:us-south:a/0123456789abcdef0123456789abcdef:c0ffee0123456789abcd::";
 export const KEY_ID = "8a2f0c1e-3d4b-4a5c-9e6f-7a8b9c0d1e2f";
 /** Distinctive values standing for secrets: the tests search every reason (and the plugin's output) for them. */
 export const SECRET_API_KEY = "BADINPUT-secret-apikey-0123456789abcdefghijklm";
@@ -60,6 +73,8 @@ export const BASES: Readonly<Record<BadInputTarget, Record<string, unknown>>> = 
     KmsAccessReady: { instanceId: INSTANCE, apiKey: SECRET_API_KEY, timeoutSeconds: 60 },
     KmsKeyRing: { instanceCrn: KP_CRN, keyRingId: "orders-keys", apiKey: SECRET_API_KEY },
     AuthorizationPolicy: { sourceServiceName: "cloud-object-storage", targetServiceName: "kms", targetServiceInstance: INSTANCE, roles: ["Reader"] },
+    TrustedProfile: { name: "orders-runtime", description: "what the orders pods run as" },
+    TrustedProfileLink: { profileId: PROFILE_ID, crType: "IKS_SA", crn: CLUSTER_CRN, namespace: "orders", serviceAccount: "api" },
     KmsAccess: { instance: { instanceId: INSTANCE, region: "us-south" }, roles: ["Writer"], serviceIdName: "orders-app" },
 };
 
@@ -72,6 +87,8 @@ const BASE_SECRETS: Readonly<Record<BadInputTarget, string[]>> = {
     KmsAccessReady: [SECRET_API_KEY],
     KmsKeyRing: [SECRET_API_KEY],
     AuthorizationPolicy: [],
+    TrustedProfile: [],
+    TrustedProfileLink: [],
     KmsAccess: [],
 };
 
@@ -488,6 +505,44 @@ row("KmsAccess", "a misspelt argument", { role: ["Writer"] }, "role", /did you m
 row("KmsAccess", "an empty outputFile", { outputFile: "" }, "outputFile", /must not be empty/);
 row("KmsAccess", "rotationTrigger as a boolean", { rotationTrigger: true }, "rotationTrigger", /a string or a number/);
 
+// ---------- TrustedProfile ----------
+row("TrustedProfile", "name left out", { name: undefined }, "name", /name is required: trusted profile name must be a string/);
+row("TrustedProfile", "empty name", { name: "" }, "name", /trusted profile name must not be empty/);
+row("TrustedProfile", "name of 1001 characters", { name: "p".repeat(1001) }, "name", /at most 1000 characters/);
+row("TrustedProfile", "description of the wrong type", { description: 7 }, "description", /description must be a string/);
+row("TrustedProfile", "a misspelt argument", { descripton: "x" }, "descripton", /did you mean "description"\?/);
+row("TrustedProfile", "Terraform's email argument (not modelled here)", { email: "a@example.com" }, "email", /unknown argument "email"/);
+
+// ---------- TrustedProfileLink ----------
+row("TrustedProfileLink", "profileId left out", { profileId: undefined }, "profileId", /profileId is required/);
+row(
+    "TrustedProfileLink",
+    "profileId given as a name",
+    { profileId: "orders-runtime" },
+    "profileId",
+    /trusted profile's id \(Profile-<uuid>\), e\.g\. profileId: profile\.profileId/,
+);
+row("TrustedProfileLink", "crType unknown", { crType: "POD" }, "crType", /crType must be one of VSI, BMS, PVS, IKS_SA, ROKS_SA, CE/);
+row("TrustedProfileLink", "crn that is not a CRN", { crn: "my-cluster" }, "crn", /crn must be a CRN such as/);
+row("TrustedProfileLink", "a service account without its namespace", { namespace: undefined }, "namespace", /namespace is required for IKS_SA/);
+row("TrustedProfileLink", "a service account without its name", { serviceAccount: undefined }, "serviceAccount", /serviceAccount is required for IKS_SA/);
+row(
+    "TrustedProfileLink",
+    "a VSI with a namespace",
+    { crType: "VSI", serviceAccount: undefined },
+    "namespace",
+    /applies only to IKS_SA and ROKS_SA links; remove it for VSI/,
+);
+row(
+    "TrustedProfileLink",
+    "a Code Engine link without its component",
+    { crType: "CE", namespace: undefined, serviceAccount: undefined },
+    "componentType",
+    /componentType is required for CE links/,
+);
+row("TrustedProfileLink", "isCrossAccount as a string", { isCrossAccount: "yes" }, "isCrossAccount", /true or false/);
+row("TrustedProfileLink", "Terraform's cr_type", { cr_type: "IKS_SA", crType: undefined }, "cr_type", /did you mean "crType"\?/);
+
 /** Every row, in table order. */
 export const BAD_INPUTS: ReadonlyArray<BadInputRow> = Object.freeze(rows);
 
@@ -534,6 +589,8 @@ export const KNOWN_ARGUMENTS: Readonly<Record<BadInputTarget, string[]>> = {
     ],
     KmsAccessReady: ["instanceId", "instanceCrn", "service", "region", "endpoint", "apiKey", "policyId", "policyEtag", "timeoutSeconds"],
     KmsKeyRing: ["instanceId", "instanceCrn", "service", "region", "endpoint", "keyRingId", "force", "apiKey"],
+    TrustedProfile: ["name", "description"],
+    TrustedProfileLink: ["profileId", "crType", "crn", "namespace", "serviceAccount", "componentType", "componentName", "linkName", "isCrossAccount"],
     AuthorizationPolicy: [
         "sourceServiceName",
         "sourceServiceInstance",

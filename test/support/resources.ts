@@ -1,4 +1,4 @@
-// The seven resources and their providers, listed once for every test that walks all of them.
+// The resources and their providers, listed once for every test that walks all of them.
 import {
     accessPolicyProvider,
     authorizationPolicyProvider,
@@ -7,9 +7,20 @@ import {
     kmsKeyRingProvider,
     serviceApiKeyProvider,
     serviceIdProvider,
+    trustedProfileLinkProvider,
+    trustedProfileProvider,
 } from "../../provider";
 
-export type ResourceType = "ServiceId" | "ServiceApiKey" | "AccessPolicy" | "AuthorizationPolicy" | "KmsKey" | "KmsKeyRing" | "KmsAccessReady";
+export type ResourceType =
+    | "ServiceId"
+    | "ServiceApiKey"
+    | "AccessPolicy"
+    | "AuthorizationPolicy"
+    | "KmsKey"
+    | "KmsKeyRing"
+    | "KmsAccessReady"
+    | "TrustedProfile"
+    | "TrustedProfileLink";
 
 export interface ResourceEntry {
     /** The name in the type token `pulumi-nodejs:dynamic/ibmcloud-iam:<type>`. */
@@ -30,6 +41,8 @@ export const RESOURCES: ReadonlyArray<ResourceEntry> = [
     { type: "KmsAccessReady", provider: kmsAccessReadyProvider, file: "kmsAccessReady", exportName: "kmsAccessReadyProvider" },
     { type: "KmsKeyRing", provider: kmsKeyRingProvider, file: "kmsKeyRing", exportName: "kmsKeyRingProvider" },
     { type: "AuthorizationPolicy", provider: authorizationPolicyProvider, file: "authorizationPolicy", exportName: "authorizationPolicyProvider" },
+    { type: "TrustedProfile", provider: trustedProfileProvider, file: "trustedProfile", exportName: "trustedProfileProvider" },
+    { type: "TrustedProfileLink", provider: trustedProfileLinkProvider, file: "trustedProfileLink", exportName: "trustedProfileLinkProvider" },
 ];
 
 /** Each resource's provider by type. */

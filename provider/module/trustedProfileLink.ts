@@ -1,0 +1,5 @@
+// The TrustedProfileLink provider as a whole module (its only export), so Pulumi names it in state as one
+// `require("pulumi-ibmcloud-iam/dist/provider/module/trustedProfileLink.js")` when the package is installed under
+// node_modules (provider/dynamicProvider.ts). State names this path: never rename or move it.
+import { trustedProfileLinkProvider } from "../trustedProfileLink";
+export = trustedProfileLinkProvider;

@@ -1,0 +1,258 @@
+// TrustedProfileLink: lets one compute resource act as a trusted profile with no API key — a VSI, bare metal
+// server or PowerVS instance by its CRN, a Kubernetes service account (IKS_SA, ROKS_SA) by its cluster's CRN,
+// namespace and name, a Code Engine component (CE) by its project's CRN, type and name. IBM has no update for a
+// link: every change replaces it (the old one first, since IBM refuses a second link to the same resource).
+// Terraform: `ibm_iam_trusted_profile_link`, whose id is also `<profile id>/<link id>`.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { isNotFound } from "../client/errors";
+import { ComputeResourceType, CreateProfileLinkBody, ProfileLink, TrustedProfileClient } from "../client/profileClient";
+import { providerForDeployment } from "./dynamicProvider";
+import { crnField } from "./check/fields";
+import { schemaOnce, validate } from "./check/validate";
+import { differs } from "./core/diff";
+import { compact, withoutProvider } from "./core/props";
+import { CloudSession } from "./core/session";
+
+const CR_TYPES = ["VSI", "BMS", "PVS", "IKS_SA", "ROKS_SA", "CE"] as const;
+const FIELDS = ["profileId", "crType", "crn", "namespace", "serviceAccount", "componentType", "componentName", "linkName", "isCrossAccount"] as const;
+
+// ---------- arguments ----------
+
+export interface TrustedProfileLinkArgs {
+    /** The profile (`Profile-…`, e.g. a TrustedProfile's `profileId`). */
+    profileId: pulumi.Input<string>;
+    /** `VSI`, `BMS`, `PVS`, `IKS_SA`, `ROKS_SA` or `CE`. */
+    crType: pulumi.Input<"VSI" | "BMS" | "PVS" | "IKS_SA" | "ROKS_SA" | "CE">;
+    /** The compute resource's CRN: the instance (VSI, BMS, PVS), the cluster (IKS_SA, ROKS_SA) or the project (CE). */
+    crn: pulumi.Input<string>;
+    /** IKS_SA / ROKS_SA only (and required there): the service account's namespace. */
+    namespace?: pulumi.Input<string>;
+    /** IKS_SA / ROKS_SA only (and required there): the service account's name. */
+    serviceAccount?: pulumi.Input<string>;
+    /** CE only (and required there): e.g. `application` or `job`. */
+    componentType?: pulumi.Input<string>;
+    /** CE only (and required there): the component's name. */
+    componentName?: pulumi.Input<string>;
+    /** The link's own display name (optional). */
+    linkName?: pulumi.Input<string>;
+    /** Allow a compute resource of another account (default false: the CRN's account must be the profile's). */
+    isCrossAccount?: pulumi.Input<boolean>;
+}
+
+export interface TrustedProfileLinkOutputs {
+    profileId: string;
+    /** `ProfileLink-…`. The resource id is `<profileId>/<linkId>`. */
+    linkId: string;
+    crType: ComputeResourceType;
+    crn: string;
+    namespace?: string;
+    serviceAccount?: string;
+    componentType?: string;
+    componentName?: string;
+    linkName?: string;
+    isCrossAccount: boolean;
+    entityTag: string;
+    createdAt: string;
+}
+
+export interface TrustedProfileLinkInputs {
+    profileId: string;
+    crType: ComputeResourceType;
+    crn: string;
+    namespace?: string;
+    serviceAccount?: string;
+    componentType?: string;
+    componentName?: string;
+    linkName?: string;
+    isCrossAccount: boolean;
+}
+
+// ---------- validation ----------
+
+function linkSchema() {
+    const text = (field: string, example: string) =>
+        z
+            .string({ error: `${field} must be a string such as "${example}"` })
+            .trim()
+            .min(1, { error: `${field} must not be empty, e.g. "${example}"` });
+    return z
+        .object({
+            profileId: z
+                .string({ error: "profileId must be a trusted profile's id such as Profile-1a2b3c4d-…, e.g. profileId: profile.profileId" })
+                .regex(/^Profile-[0-9a-fA-F-]{36}$/, { error: "profileId must be a trusted profile's id (Profile-<uuid>), e.g. profileId: profile.profileId" }),
+            crType: z.enum(CR_TYPES, { error: `crType must be one of ${CR_TYPES.join(", ")}` }),
+            crn: crnField("crn"),
+            namespace: text("namespace", "orders").optional(),
+            serviceAccount: text("serviceAccount", "orders-api").optional(),
+            componentType: text("componentType", "application").optional(),
+            componentName: text("componentName", "orders").optional(),
+            linkName: text("linkName", "orders-api").optional(),
+            isCrossAccount: z.boolean({ error: "isCrossAccount must be true or false" }).optional(),
+        })
+        .strict()
+        .superRefine((v, ctx) => {
+            const k8s = v.crType === "IKS_SA" || v.crType === "ROKS_SA";
+            for (const f of ["namespace", "serviceAccount"] as const) {
+                if (k8s && v[f] === undefined)
+                    ctx.addIssue({
+                        code: "custom",
+                        path: [f],
+                        message: `${f} is required for ${v.crType}: the service account's ${f === "namespace" ? "namespace" : "name"}`,
+                    });
+                if (!k8s && v[f] !== undefined)
+                    ctx.addIssue({ code: "custom", path: [f], message: `${f} applies only to IKS_SA and ROKS_SA links; remove it for ${v.crType}` });
+            }
+            for (const f of ["componentType", "componentName"] as const) {
+                if (v.crType === "CE" && v[f] === undefined)
+                    ctx.addIssue({ code: "custom", path: [f], message: `${f} is required for CE links (the Code Engine component)` });
+                if (v.crType !== "CE" && v[f] !== undefined)
+                    ctx.addIssue({ code: "custom", path: [f], message: `${f} applies only to CE links; remove it for ${v.crType}` });
+            }
+        });
+}
+
+function outputsOf(profileId: string, l: ProfileLink): TrustedProfileLinkOutputs {
+    return compact({
+        profileId,
+        linkId: l.id,
+        crType: l.cr_type as ComputeResourceType,
+        crn: l.link.crn,
+        namespace: l.link.namespace,
+        serviceAccount: l.link.name,
+        componentType: l.link.component_type,
+        componentName: l.link.component_name,
+        linkName: l.name,
+        isCrossAccount: l.is_cross_account ?? false,
+        entityTag: l.entity_tag,
+        createdAt: l.created_at ?? "",
+    });
+}
+
+function inputsOf(o: TrustedProfileLinkOutputs): TrustedProfileLinkInputs {
+    const out: Record<string, unknown> = {};
+    for (const f of FIELDS) out[f] = o[f];
+    return compact(out) as unknown as TrustedProfileLinkInputs;
+}
+
+/** `Profile-…/ProfileLink-…` → its two ids; a bare id is refused with the form to use. */
+function splitId(id: string): { profileId: string; linkId: string } {
+    const m = /^(Profile-[^/]+)\/([^/]+)$/.exec(id);
+    if (!m) throw new Error(`a TrustedProfileLink id is <profile id>/<link id> (e.g. Profile-…/ProfileLink-…), not '${id}'`);
+    return { profileId: m[1], linkId: m[2] };
+}
+
+// ---------- provider ----------
+
+class TrustedProfileLinkProvider implements pulumi.dynamic.ResourceProvider<TrustedProfileLinkInputs, TrustedProfileLinkOutputs> {
+    private readonly session = new CloudSession();
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.session.configure(req);
+    }
+
+    private profiles(): TrustedProfileClient {
+        return new TrustedProfileClient(this.session.iam());
+    }
+
+    async check(_olds: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult<TrustedProfileLinkInputs>> {
+        const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
+        const r = validate(schemaOnce("TrustedProfileLink", linkSchema), raw);
+        if (!r.ok) return { inputs: raw as unknown as TrustedProfileLinkInputs, failures: r.failures };
+        const v = r.value as TrustedProfileLinkInputs;
+        return { inputs: compact({ ...v, isCrossAccount: v.isCrossAccount ?? false }) };
+    }
+
+    async diff(_id: string, olds: Partial<TrustedProfileLinkOutputs>, news: TrustedProfileLinkInputs): Promise<pulumi.dynamic.DiffResult> {
+        const replaces = FIELDS.filter((f) => differs(olds[f] ?? (f === "isCrossAccount" ? false : undefined), news[f]));
+        // IBM refuses a second link to the same compute resource: the old one goes first
+        return { changes: replaces.length > 0, replaces: [...replaces], deleteBeforeReplace: true };
+    }
+
+    async create(inputs: TrustedProfileLinkInputs): Promise<pulumi.dynamic.CreateResult<TrustedProfileLinkOutputs>> {
+        const body: CreateProfileLinkBody = compact({
+            cr_type: inputs.crType,
+            link: compact({
+                crn: inputs.crn,
+                namespace: inputs.namespace,
+                name: inputs.serviceAccount,
+                component_type: inputs.componentType,
+                component_name: inputs.componentName,
+            }),
+            name: inputs.linkName,
+            is_cross_account: inputs.isCrossAccount || undefined,
+        });
+        const link = await this.profiles().createLink(inputs.profileId, body);
+        return { id: `${inputs.profileId}/${link.id}`, outs: outputsOf(inputs.profileId, link) };
+    }
+
+    async read(id: string): Promise<pulumi.dynamic.ReadResult<TrustedProfileLinkOutputs>> {
+        const { profileId, linkId } = splitId(id);
+        let live: ProfileLink;
+        try {
+            live = await this.profiles().getLink(profileId, linkId);
+        } catch (err) {
+            // the link, or its whole profile, deleted elsewhere
+            if (isNotFound(err)) return { id: "" };
+            throw err;
+        }
+        const outs = outputsOf(profileId, live);
+        return { id, props: outs, inputs: inputsOf(outs) as unknown as TrustedProfileLinkOutputs };
+    }
+
+    async delete(id: string): Promise<void> {
+        const { profileId, linkId } = splitId(id);
+        await this.profiles().deleteLink(profileId, linkId);
+    }
+}
+
+/** The one provider object for TrustedProfileLink. */
+export const trustedProfileLinkProvider = new TrustedProfileLinkProvider();
+
+// ---------- resource ----------
+
+/** A link from an IBM Cloud IAM trusted profile to one compute resource. */
+export class TrustedProfileLink extends pulumi.dynamic.Resource {
+    declare readonly profileId: pulumi.Output<string>;
+    declare readonly linkId: pulumi.Output<string>;
+    declare readonly crType: pulumi.Output<ComputeResourceType>;
+    declare readonly crn: pulumi.Output<string>;
+    declare readonly namespace: pulumi.Output<string | undefined>;
+    declare readonly serviceAccount: pulumi.Output<string | undefined>;
+    declare readonly componentType: pulumi.Output<string | undefined>;
+    declare readonly componentName: pulumi.Output<string | undefined>;
+    declare readonly linkName: pulumi.Output<string | undefined>;
+    declare readonly isCrossAccount: pulumi.Output<boolean>;
+    declare readonly entityTag: pulumi.Output<string>;
+    declare readonly createdAt: pulumi.Output<string>;
+
+    constructor(name: string, args: TrustedProfileLinkArgs, opts?: pulumi.CustomResourceOptions) {
+        const a: Partial<TrustedProfileLinkArgs> = args ?? {};
+        super(
+            providerForDeployment(trustedProfileLinkProvider),
+            name,
+            {
+                profileId: a.profileId,
+                crType: a.crType,
+                crn: a.crn,
+                namespace: a.namespace,
+                serviceAccount: a.serviceAccount,
+                componentType: a.componentType,
+                componentName: a.componentName,
+                linkName: a.linkName,
+                isCrossAccount: a.isCrossAccount,
+                linkId: undefined,
+                entityTag: undefined,
+                createdAt: undefined,
+            },
+            opts,
+            "ibmcloud-iam",
+            "TrustedProfileLink",
+        );
+    }
+
+    /** Adopts an existing link by `<profile id>/<link id>` (the engine reads it; nothing is created). */
+    static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): TrustedProfileLink {
+        return new TrustedProfileLink(name, undefined as unknown as TrustedProfileLinkArgs, { ...opts, id });
+    }
+}
