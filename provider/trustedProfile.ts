@@ -31,11 +31,15 @@ export interface TrustedProfileOutputs {
     profileId: string;
     /** `iam-Profile-<uuid>`: the subject of access policies. */
     iamId: string;
+    /** The profile's CRN (`crn:v1:bluemix:public:iam-identity::a/<account>::profile:Profile-<uuid>`). */
     crn: string;
+    /** The account the profile belongs to. */
     accountId: string;
     /** IBM's entity tag when last read; sent with If-Match on update. */
     entityTag: string;
+    /** When IAM created the profile (IBM's date-time format). */
     createdAt: string;
+    /** When IAM last changed the profile. */
     modifiedAt: string;
     name: string;
     description: string;

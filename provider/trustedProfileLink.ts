@@ -52,7 +52,9 @@ export interface TrustedProfileLinkOutputs {
     componentName?: string;
     linkName?: string;
     isCrossAccount: boolean;
+    /** IBM's entity tag of the link when last read. */
     entityTag: string;
+    /** When IAM created the link. */
     createdAt: string;
 }
 
