@@ -8,7 +8,18 @@ import * as path from "path";
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 /** The resources and the component: each class, its `<Name>Args` and `<Name>Outputs`, must be documented. */
-const RESOURCES = ["ServiceId", "ServiceApiKey", "AccessPolicy", "AuthorizationPolicy", "KmsKey", "KmsKeyRing", "KmsAccessReady", "TrustedProfile", "TrustedProfileLink", "KmsAccess"];
+const RESOURCES = [
+    "ServiceId",
+    "ServiceApiKey",
+    "AccessPolicy",
+    "AuthorizationPolicy",
+    "KmsKey",
+    "KmsKeyRing",
+    "KmsAccessReady",
+    "TrustedProfile",
+    "TrustedProfileLink",
+    "KmsAccess",
+];
 /** Argument types nested in the ones above. */
 const NESTED_ARGS = ["KmsInstanceArgs", "AccessPolicyResourceArgs"];
 
