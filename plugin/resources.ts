@@ -9,6 +9,8 @@ import { authorizationPolicyProvider } from "../provider/authorizationPolicy";
 import { kmsKeyProvider } from "../provider/kmsKey";
 import { kmsKeyRingProvider } from "../provider/kmsKeyRing";
 import { kmsAccessReadyProvider } from "../provider/kmsAccessReady";
+import { trustedProfileProvider } from "../provider/trustedProfile";
+import { trustedProfileLinkProvider } from "../provider/trustedProfileLink";
 
 /** The plugin's package name: `pulumi-resource-ibmcloud-iam`, type tokens `ibmcloud-iam:index:<Resource>`, config `ibmcloud-iam:<key>`. */
 export const PACKAGE = "ibmcloud-iam";
@@ -76,6 +78,13 @@ const served: ServedResource[] = [
         provider: kmsAccessReadyProvider,
         secretOutputs: ["apiKey"],
         importId: "not importable: a gate, not a cloud object",
+    },
+    { name: "TrustedProfile", provider: trustedProfileProvider, secretOutputs: [], importId: "the trusted profile's id, `Profile-<uuid>`" },
+    {
+        name: "TrustedProfileLink",
+        provider: trustedProfileLinkProvider,
+        secretOutputs: [],
+        importId: "the profile's id and the link's id, `Profile-<uuid>/ProfileLink-<uuid>`",
     },
 ];
 

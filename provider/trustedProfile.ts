@@ -14,6 +14,7 @@ import { differs } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { CloudSession } from "./core/session";
 import { entityTagFromState, explainIdentityWriteError } from "./identity/lockableEntity";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
 
@@ -137,8 +138,20 @@ export const trustedProfileProvider = new TrustedProfileProvider();
 
 // ---------- resource ----------
 
+const TRUSTED_PROFILE = resourceShape<TrustedProfileOutputs>("TrustedProfile", {
+    profileId: true,
+    iamId: true,
+    crn: true,
+    accountId: true,
+    entityTag: true,
+    createdAt: true,
+    modifiedAt: true,
+    name: true,
+    description: true,
+});
+
 /** An IBM Cloud IAM trusted profile. */
-export class TrustedProfile extends pulumi.dynamic.Resource {
+export class TrustedProfile extends pulumi.dynamic.Resource implements OutputsOf<TrustedProfileOutputs> {
     /** `Profile-<uuid>` (also `id`). */
     declare readonly profileId: pulumi.Output<string>;
     /** `iam-Profile-<uuid>`: use it as a policy subject (AccessPolicy `iamId`). */
@@ -152,24 +165,13 @@ export class TrustedProfile extends pulumi.dynamic.Resource {
     declare readonly description: pulumi.Output<string>;
 
     constructor(name: string, args: TrustedProfileArgs, opts?: pulumi.CustomResourceOptions) {
-        const a: Partial<TrustedProfileArgs> = args ?? {};
         super(
             providerForDeployment(trustedProfileProvider),
             name,
-            {
-                name: a.name,
-                description: a.description,
-                profileId: undefined,
-                iamId: undefined,
-                crn: undefined,
-                accountId: undefined,
-                entityTag: undefined,
-                createdAt: undefined,
-                modifiedAt: undefined,
-            },
-            opts,
+            resourceProps(TRUSTED_PROFILE, args),
+            resourceOptions(TRUSTED_PROFILE, opts),
             "ibmcloud-iam",
-            "TrustedProfile",
+            TRUSTED_PROFILE.type,
         );
     }
 

@@ -13,6 +13,7 @@ import { schemaOnce, validate } from "./check/validate";
 import { differs } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { CloudSession } from "./core/session";
+import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 const CR_TYPES = ["VSI", "BMS", "PVS", "IKS_SA", "ROKS_SA", "CE"] as const;
 const FIELDS = ["profileId", "crType", "crn", "namespace", "serviceAccount", "componentType", "componentName", "linkName", "isCrossAccount"] as const;
@@ -213,8 +214,23 @@ export const trustedProfileLinkProvider = new TrustedProfileLinkProvider();
 
 // ---------- resource ----------
 
+const TRUSTED_PROFILE_LINK = resourceShape<TrustedProfileLinkOutputs>("TrustedProfileLink", {
+    profileId: true,
+    linkId: true,
+    crType: true,
+    crn: true,
+    namespace: true,
+    serviceAccount: true,
+    componentType: true,
+    componentName: true,
+    linkName: true,
+    isCrossAccount: true,
+    entityTag: true,
+    createdAt: true,
+});
+
 /** A link from an IBM Cloud IAM trusted profile to one compute resource. */
-export class TrustedProfileLink extends pulumi.dynamic.Resource {
+export class TrustedProfileLink extends pulumi.dynamic.Resource implements OutputsOf<TrustedProfileLinkOutputs> {
     declare readonly profileId: pulumi.Output<string>;
     declare readonly linkId: pulumi.Output<string>;
     declare readonly crType: pulumi.Output<ComputeResourceType>;
@@ -229,27 +245,13 @@ export class TrustedProfileLink extends pulumi.dynamic.Resource {
     declare readonly createdAt: pulumi.Output<string>;
 
     constructor(name: string, args: TrustedProfileLinkArgs, opts?: pulumi.CustomResourceOptions) {
-        const a: Partial<TrustedProfileLinkArgs> = args ?? {};
         super(
             providerForDeployment(trustedProfileLinkProvider),
             name,
-            {
-                profileId: a.profileId,
-                crType: a.crType,
-                crn: a.crn,
-                namespace: a.namespace,
-                serviceAccount: a.serviceAccount,
-                componentType: a.componentType,
-                componentName: a.componentName,
-                linkName: a.linkName,
-                isCrossAccount: a.isCrossAccount,
-                linkId: undefined,
-                entityTag: undefined,
-                createdAt: undefined,
-            },
-            opts,
+            resourceProps(TRUSTED_PROFILE_LINK, args),
+            resourceOptions(TRUSTED_PROFILE_LINK, opts),
             "ibmcloud-iam",
-            "TrustedProfileLink",
+            TRUSTED_PROFILE_LINK.type,
         );
     }
 
