@@ -29,7 +29,7 @@ import {
 
 import {
     instancePoliciesBody,
-    KmsInstancePolicies,
+    KmsInstancePolicySettings,
     KmsKeyAlias,
     KmsKeyVersion,
     KmsRegistration,
@@ -40,7 +40,9 @@ import {
 } from "./kmsLifecycle";
 
 export * from "./kmsWire";
-export type { KmsInstancePolicies, KmsKeyAlias, KmsKeyVersion, KmsRegistration } from "./kmsLifecycle";
+export type { KmsInstancePolicySettings, KmsKeyAlias, KmsKeyVersion, KmsRegistration } from "./kmsLifecycle";
+/** @deprecated Renamed `KmsInstancePolicySettings` (the resource class `KmsInstancePolicies` is the Pulumi resource). */
+export type KmsInstancePolicies = KmsInstancePolicySettings;
 
 export interface RewrapResult {
     ciphertext: Buffer;
@@ -293,13 +295,13 @@ export class KmsClient {
     }
 
     /** The instance's policies (each present only when set). */
-    async getInstancePolicies(): Promise<KmsInstancePolicies> {
+    async getInstancePolicies(): Promise<KmsInstancePolicySettings> {
         const res = await this.call("get KMS instance policies", "GET", "/api/v2/instance/policies", { noKeyRing: true });
         return parseInstancePolicies(res, "get KMS instance policies");
     }
 
     /** Sets the policies given (the others stay as they are). */
-    async setInstancePolicies(policies: KmsInstancePolicies): Promise<void> {
+    async setInstancePolicies(policies: KmsInstancePolicySettings): Promise<void> {
         await this.call("set KMS instance policies", "PUT", "/api/v2/instance/policies", {
             json: instancePoliciesBody(policies),
             contentType: KMS_POLICY_TYPE,

@@ -33,7 +33,7 @@ export interface KmsKeyAlias {
 }
 
 /** Instance policies (`/api/v2/instance/policies`), each present only when set. */
-export interface KmsInstancePolicies {
+export interface KmsInstancePolicySettings {
     dualAuthDelete?: { enabled: boolean };
     rotation?: { enabled: boolean; intervalMonth?: number };
     metrics?: { enabled: boolean };
@@ -48,7 +48,7 @@ export interface KmsInstancePolicies {
     allowedNetwork?: { enabled: boolean; allowedNetwork: "public-and-private" | "private-only" };
 }
 
-const ACCESS: [keyof NonNullable<KmsInstancePolicies["keyCreateImportAccess"]>, string][] = [
+const ACCESS: [keyof NonNullable<KmsInstancePolicySettings["keyCreateImportAccess"]>, string][] = [
     ["createRootKey", "create_root_key"],
     ["createStandardKey", "create_standard_key"],
     ["importRootKey", "import_root_key"],
@@ -103,8 +103,8 @@ export function parseAlias(res: HttpResponse<unknown>, operation: string): KmsKe
     return a;
 }
 
-export function parseInstancePolicies(res: HttpResponse<unknown>, operation: string): KmsInstancePolicies {
-    const out: KmsInstancePolicies = {};
+export function parseInstancePolicies(res: HttpResponse<unknown>, operation: string): KmsInstancePolicySettings {
+    const out: KmsInstancePolicySettings = {};
     for (const r of resourcesOf(res, operation)) {
         const data = (r.policy_data ?? {}) as { enabled?: unknown; attributes?: Record<string, unknown> };
         const enabled = data.enabled === true;
@@ -121,7 +121,7 @@ export function parseInstancePolicies(res: HttpResponse<unknown>, operation: str
                 out.allowedNetwork = { enabled, allowedNetwork: a.allowed_network === "private-only" ? "private-only" : "public-and-private" };
                 break;
             case "keyCreateImportAccess": {
-                const p: NonNullable<KmsInstancePolicies["keyCreateImportAccess"]> = { enabled };
+                const p: NonNullable<KmsInstancePolicySettings["keyCreateImportAccess"]> = { enabled };
                 for (const [ours, ibm] of ACCESS) if (typeof a[ibm] === "boolean") p[ours] = a[ibm] as boolean;
                 out.keyCreateImportAccess = p;
                 break;
@@ -132,7 +132,7 @@ export function parseInstancePolicies(res: HttpResponse<unknown>, operation: str
 }
 
 /** The PUT body for the policies given (IBM's `policy_type` / `policy_data` form). */
-export function instancePoliciesBody(p: KmsInstancePolicies): { metadata: { collectionType: string; collectionTotal: number }; resources: unknown[] } {
+export function instancePoliciesBody(p: KmsInstancePolicySettings): { metadata: { collectionType: string; collectionTotal: number }; resources: unknown[] } {
     const resources: unknown[] = [];
     if (p.dualAuthDelete) resources.push({ policy_type: "dualAuthDelete", policy_data: { enabled: p.dualAuthDelete.enabled } });
     if (p.metrics) resources.push({ policy_type: "metrics", policy_data: { enabled: p.metrics.enabled } });

@@ -8,6 +8,7 @@ import { accessPolicyProvider } from "../provider/accessPolicy";
 import { authorizationPolicyProvider } from "../provider/authorizationPolicy";
 import { kmsKeyProvider } from "../provider/kmsKey";
 import { kmsKeyRingProvider } from "../provider/kmsKeyRing";
+import { kmsInstancePoliciesProvider } from "../provider/kmsInstancePolicies";
 import { kmsAccessReadyProvider } from "../provider/kmsAccessReady";
 import { trustedProfileProvider } from "../provider/trustedProfile";
 import { trustedProfileLinkProvider } from "../provider/trustedProfileLink";
@@ -48,6 +49,15 @@ function kmsImportId(kind: "key" | "key-ring") {
     };
 }
 
+/** An instance CRN (`crn:v1:<cloud>:<type>:<kms|hs-crypto>:<region>:a/<account>:<instance guid>::`): its policies. */
+function kmsInstanceImportId(id: string): { id: string; props: Record<string, unknown> } | undefined {
+    const parts = id.split(":");
+    if (parts.length !== 10 || parts[0] !== "crn" || parts[8] !== "" || parts[9] !== "") return undefined;
+    const [, , , , service, region, , instanceId] = parts;
+    if ((service !== "kms" && service !== "hs-crypto") || instanceId === "") return undefined;
+    return { id: instanceId, props: { instanceId, service, region } };
+}
+
 const served: ServedResource[] = [
     { name: "ServiceId", provider: serviceIdProvider, secretOutputs: [], importId: "the service ID's id, `ServiceId-<uuid>`" },
     {
@@ -72,6 +82,13 @@ const served: ServedResource[] = [
         importId:
             "the instance CRN with `key-ring:<ring id>` as its last two segments, `crn:v1:bluemix:public:<kms|hs-crypto>:<region>:a/<account>:<instance guid>:key-ring:<ring id>`",
         fromImportId: kmsImportId("key-ring"),
+    },
+    {
+        name: "KmsInstancePolicies",
+        provider: kmsInstancePoliciesProvider,
+        secretOutputs: ["apiKey"],
+        importId: "the instance CRN, `crn:v1:bluemix:public:<kms|hs-crypto>:<region>:a/<account>:<instance guid>::` (every policy KMS holds is adopted)",
+        fromImportId: kmsInstanceImportId,
     },
     {
         name: "KmsAccessReady",

@@ -6,6 +6,7 @@ export * from "./accessPolicy";
 export * from "./kmsKey";
 export * from "./kmsAccessReady";
 export * from "./kmsKeyRing";
+export * from "./kmsInstancePolicies";
 export * from "./authorizationPolicy";
 export * from "./trustedProfile";
 export * from "./trustedProfileLink";

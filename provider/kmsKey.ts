@@ -29,7 +29,7 @@ import { compact, UNKNOWN } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
 import { refuseBadArguments } from "./check/argumentCheck";
 import { finishCheck } from "./check/failures";
-import { diffKmsKey, policiesToSet, rotatesOnUpdate } from "./kms/keyDiff";
+import { aliasChanges, diffKmsKey, policiesToSet, rotatesOnUpdate } from "./kms/keyDiff";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
@@ -72,6 +72,18 @@ export interface KmsKeyArgs extends KmsInstanceFieldArgs {
      * Not for imported keys (their rotation needs new material) nor standard keys.
      */
     rotationTrigger?: pulumi.Input<string | number>;
+    /**
+     * Other names of the key (up to 5, unique in the instance; 2–90 letters, digits, `-` or `_`, not a UUID),
+     * usable wherever KMS takes a key id. Added and removed in place (needs Manager); an alias another key of
+     * the instance holds is refused before anything is created. Left out: the aliases stay as KMS holds them.
+     */
+    aliases?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * `false` disables the root key in place (it stays, readable, but wraps and unwraps nothing: a way to find
+     * what still uses a key before deleting it); `true` enables it again (IBM refuses that within 30 seconds
+     * of a disable). Needs Manager. Left out: as KMS holds it.
+     */
+    enabled?: pulumi.Input<boolean>;
     /**
      * The SERVICE ID's API key (e.g. `ServiceApiKey.apikey` or `KmsAccess.apiKey`): the key is created,
      * read and deleted as that service ID. Always stored as a secret. A new value (rotation) is an
@@ -129,6 +141,13 @@ export interface KmsKeyOutputs {
     keyVersion?: string;
     /** When the key was last rotated (absent when never). */
     lastRotateDate?: string;
+    /**
+     * The key's aliases as KMS holds them. State written before this field existed gets it, with `enabled`,
+     * at the key's next update.
+     */
+    aliases?: string[];
+    /** false while the key is disabled (state 2). */
+    enabled?: boolean;
 }
 
 /** Inputs after `check`: defaults applied. */
@@ -149,9 +168,42 @@ export interface KmsKeyInputs {
     rotation?: { enabled: boolean; intervalMonth: number };
     dualAuthDelete?: { enabled: boolean };
     rotationTrigger?: string | number;
+    aliases?: string[];
+    enabled?: boolean;
 }
 
 // ---------- validation ----------
+
+/** IBM's limit of aliases per key. */
+export const MAX_KEY_ALIASES = 5;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Words of KMS's own paths, which it does not take as aliases.
+const RESERVED_ALIASES = new Set([
+    "allowed_ip_port",
+    "aliases",
+    "instance",
+    "keys",
+    "metadata",
+    "policies",
+    "registrations",
+    "rings",
+    "versions",
+    "wrap",
+    "unwrap",
+    "rewrap",
+    "rotate",
+    "restore",
+    "import_token",
+    "key_rings",
+]);
+
+function aliasField() {
+    return z
+        .string({ error: 'each alias must be a string such as "orders-root"' })
+        .regex(/^[A-Za-z0-9_-]{2,90}$/, { error: 'an alias is 2 to 90 letters, digits, "-" or "_", e.g. "orders-root"' })
+        .refine((v) => !UUID_PATTERN.test(v), { error: "an alias must not look like a key id (a UUID): KMS would read it as one" })
+        .refine((v) => !RESERVED_ALIASES.has(v.toLowerCase()), { error: "this alias is a word of KMS's own paths: pick another" });
+}
 
 const BASE64_PATTERN = "^[A-Za-z0-9+/]+={0,2}$";
 
@@ -201,11 +253,24 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
             rotationTrigger: z
                 .union([z.string(), z.number()], { error: "rotationTrigger must be a string or a number (a new value rotates the key)" })
                 .optional(),
+            aliases: z
+                .array(aliasField(), { error: 'aliases must be a list of names such as ["orders-root"]' })
+                .max(MAX_KEY_ALIASES, { error: `a key has at most ${MAX_KEY_ALIASES} aliases (a KMS limit)` })
+                .refine((v) => new Set(v).size === v.length, { error: "aliases must not repeat a name" })
+                .optional(),
+            enabled: z.boolean({ error: "enabled must be true or false (false disables the key)" }).optional(),
         })
         .strict()
         .superRefine((v, ctx) => {
             if (v.type === "standard" && v.rotation !== undefined) {
                 ctx.addIssue({ code: "custom", path: ["rotation"], message: "only root keys rotate: remove rotation, or make the key type root" });
+            }
+            if (v.type === "standard" && v.enabled === false) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["enabled"],
+                    message: "only root keys can be disabled: remove enabled, or make the key type root",
+                });
             }
             if (v.type === "standard" && v.rotationTrigger !== undefined) {
                 ctx.addIssue({
@@ -269,6 +334,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         const target = this.targetFor(inputs);
         const tokens = this.tokensFor(inputs.apiKey);
         const client = this.connections.client(target, tokens);
+        if (inputs.aliases !== undefined && inputs.aliases.length > 0) await this.refuseTakenAliases(client, inputs.aliases, tokens, target);
         let key: KmsKeyResource;
         try {
             key = await client.createKey(
@@ -290,7 +356,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
             }
             throw e;
         }
-        const outs = outputsOf(key, inputs, target, this.regionUsed(inputs), {});
+        const outs = outputsOf(key, inputs, target, this.regionUsed(inputs), {}, true);
         const policies = policiesToSet({}, inputs);
         if (policies) {
             try {
@@ -307,7 +373,43 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
                 throw Object.assign(new Error(e.message), { id: key.id, properties: outs, reasons: [e.message] });
             }
         }
+        if ((inputs.aliases ?? []).length > 0 || inputs.enabled === false) {
+            try {
+                for (const alias of inputs.aliases ?? []) await client.createKeyAlias(key.id, alias);
+                if (inputs.enabled === false) await client.disableKey(key.id);
+            } catch (err) {
+                // The key exists: record what KMS holds, so the next `pulumi up` adds what is missing.
+                Object.assign(outs, lifecycleOutputs(await client.getKeyMetadata(key.id).catch(() => key)));
+                const e = await this.explain(
+                    err,
+                    tokens,
+                    target,
+                    "add aliases and disable keys (Manager)",
+                    `the key ${key.id} was created and is kept in state; run \`pulumi up\` again to finish its aliases and state`,
+                );
+                throw Object.assign(new Error(e.message), { id: key.id, properties: outs, reasons: [e.message] });
+            }
+            Object.assign(outs, lifecycleOutputs(await client.getKeyMetadata(key.id)));
+        }
         return { id: key.id, outs };
+    }
+
+    /** Refuses, before anything is created, an alias that already names a key of the instance (aliases are unique in it). */
+    private async refuseTakenAliases(client: KmsClient, aliases: readonly string[], tokens: IamTokenManager, target: KmsInstance): Promise<void> {
+        for (const alias of aliases) {
+            let holder: KmsKeyResource;
+            try {
+                holder = await client.getKeyMetadata(alias);
+            } catch (err) {
+                if (isNotFound(err)) continue;
+                throw await this.explain(err, tokens, target, "read keys (Reader or more)", "nothing was created");
+            }
+            throw new Error(
+                `alias "${alias}" already names key ${holder.id} in ${target.service} instance ${target.instanceId} (aliases are unique in an instance; ` +
+                    `a deleted key keeps its aliases until it is purged): pick another alias, or remove it from that key first ` +
+                    `(KmsClient.deleteKeyAlias("${holder.id}", "${alias}")); nothing was created`,
+            );
+        }
     }
 
     async read(id: string, props: Partial<KmsKeyOutputs> & { region?: string }): Promise<pulumi.dynamic.ReadResult> {
@@ -327,7 +429,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         const recordsVersions = Object.hasOwn(p, "keyVersion");
         let policies: KmsKeyPolicies = {};
         if (recordsVersions) policies = await this.asServiceId(p.apiKey, target, "refresh", (client) => client.getKeyPolicies(id));
-        const outs = outputsOf(key, inputs, target, p.region ?? this.regionUsed(inputs), recordsVersions ? policies : undefined);
+        const outs = outputsOf(key, inputs, target, p.region ?? this.regionUsed(inputs), recordsVersions ? policies : undefined, Object.hasOwn(p, "enabled"));
         // Material imported by the program stays what state had (KMS never returns a root key's payload).
         if (p.payload !== undefined) outs.payload = p.payload;
         return { id, props: outs, inputs: inputsOf(outs) };
@@ -370,24 +472,43 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
                 "the new apiKey was not stored; the previous one is kept in state",
             );
         }
-        if (rotatesOnUpdate(olds, news)) {
-            try {
+        // Enabled before a rotation (a disabled key does not rotate), disabled after it; aliases removed before
+        // they are added (a key holds at most five).
+        const aliases = aliasChanges(aliasesOf(key), news.aliases);
+        const lifecycleChanges = aliases.add.length + aliases.remove.length > 0 || (news.enabled !== undefined && news.enabled !== (key.state !== 2));
+        let rotated = false;
+        try {
+            if (news.enabled === true && key.state === 2) await client.enableKey(id);
+            for (const alias of aliases.remove) await client.deleteKeyAlias(id, alias);
+            for (const alias of aliases.add) await client.createKeyAlias(id, alias);
+            if (rotatesOnUpdate(olds, news)) {
                 key = await client.rotate(id);
-            } catch (err) {
-                // What KMS holds now, with the previous trigger, so the next `pulumi up` rotates again.
-                const outs = outputsOf(key, { ...news, rotationTrigger: olds.rotationTrigger }, target, region, policies);
-                if (news.payload !== undefined) outs.payload = news.payload;
-                const e = await this.explain(
-                    err,
-                    tokens,
-                    target,
-                    "rotate keys (Writer or Manager)",
-                    "the key was not rotated; run `pulumi up` again to rotate it",
-                );
-                throw Object.assign(new Error(e.message), { id, properties: outs, reasons: [e.message] });
+                rotated = true;
             }
+            if (news.enabled === false && key.state !== 2) await client.disableKey(id);
+        } catch (err) {
+            // What KMS holds now (with the previous trigger unless rotated), so the next `pulumi up` finishes the rest.
+            const now = await client.getKeyMetadata(id).catch(() => key);
+            const outs = outputsOf(now, rotated ? news : { ...news, rotationTrigger: olds.rotationTrigger }, target, region, policies, true);
+            if (news.payload !== undefined) outs.payload = news.payload;
+            const rotating = !rotated && rotatesOnUpdate(olds, news) && !lifecycleChanges;
+            let e = await this.explain(
+                err,
+                tokens,
+                target,
+                rotating ? "rotate keys (Writer or Manager)" : "rotate, enable or disable keys and change their aliases (Manager)",
+                rotating ? "the key was not rotated; run `pulumi up` again to rotate it" : "the change was not finished; run `pulumi up` again to finish it",
+            );
+            const code = (err as { code?: unknown }).code;
+            if (code === "REQ_TOO_EARLY_ERR")
+                e = appendErrorNote(e, "IBM enables a key no sooner than 30 seconds after it was disabled: wait, then run `pulumi up` again");
+            if (code === "KEY_ALIAS_NOT_UNIQUE_ERR")
+                e = appendErrorNote(e, "an alias is unique in the instance: another key holds one of these; pick another alias");
+            throw Object.assign(new Error(e.message), { id, properties: outs, reasons: [e.message] });
         }
-        const outs = outputsOf(key, news, target, region, policies);
+        // The state and aliases KMS holds after the changes (a rotation's answer already has them otherwise).
+        if (lifecycleChanges) key = await client.getKeyMetadata(id);
+        const outs = outputsOf(key, news, target, region, policies, true);
         if (news.payload !== undefined) outs.payload = news.payload;
         return { outs };
     }
@@ -437,6 +558,16 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     }
 }
 
+/** The aliases KMS lists for a key. */
+function aliasesOf(key: KmsKeyResource): string[] {
+    return Array.isArray(key.aliases) ? key.aliases.filter((a): a is string => typeof a === "string") : [];
+}
+
+/** The aliases and enabled state as outputs. */
+function lifecycleOutputs(key: KmsKeyResource): Pick<KmsKeyOutputs, "aliases" | "enabled"> {
+    return { aliases: aliasesOf(key), enabled: key.state !== 2 };
+}
+
 /** The key policies as outputs (absent ones left out). */
 function policyOutputs(p: KmsKeyPolicies): Pick<KmsKeyOutputs, "rotation" | "dualAuthDelete"> {
     return compact({
@@ -455,6 +586,7 @@ function outputsOf(
     target: KmsInstance,
     region: string | undefined,
     policies: KmsKeyPolicies | undefined,
+    lifecycle: boolean,
 ): KmsKeyOutputs {
     const ring = typeof key.keyRingID === "string" && key.keyRingID !== "" ? key.keyRingID : (target.keyRing ?? "default");
     return compact({
@@ -486,6 +618,7 @@ function outputsOf(
                   keyVersion: typeof key.keyVersion?.id === "string" ? key.keyVersion.id : "",
                   lastRotateDate: typeof key.lastRotateDate === "string" ? key.lastRotateDate : undefined,
               }),
+        ...(lifecycle ? lifecycleOutputs(key) : {}),
     }) as KmsKeyOutputs;
 }
 
@@ -504,6 +637,8 @@ function inputsOf(p: Partial<KmsKeyOutputs>): Partial<KmsKeyInputs> {
         rotation: p.rotation,
         dualAuthDelete: p.dualAuthDelete,
         rotationTrigger: p.rotationTrigger,
+        aliases: p.aliases,
+        enabled: p.enabled,
     }) as Partial<KmsKeyInputs>;
 }
 
@@ -540,6 +675,8 @@ const KMS_KEY = resourceShape<KmsKeyOutputs>(
         rotationTrigger: true,
         keyVersion: true,
         lastRotateDate: true,
+        aliases: true,
+        enabled: true,
     },
     ["apiKey", "payload"],
 );
@@ -590,6 +727,10 @@ export class KmsKey extends pulumi.dynamic.Resource implements OutputsOf<KmsKeyO
     /** The current key version (a new one after each rotation). */
     declare readonly keyVersion: pulumi.Output<string | undefined>;
     declare readonly lastRotateDate: pulumi.Output<string | undefined>;
+    /** The key's aliases as KMS holds them. */
+    declare readonly aliases: pulumi.Output<string[] | undefined>;
+    /** false while the key is disabled. */
+    declare readonly enabled: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: KmsKeyArgs, opts?: pulumi.CustomResourceOptions) {
         // expirationDate is not judged for being in the future here: an unchanged one may have passed since (check knows).

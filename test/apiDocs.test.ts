@@ -15,6 +15,7 @@ const RESOURCES = [
     "AuthorizationPolicy",
     "KmsKey",
     "KmsKeyRing",
+    "KmsInstancePolicies",
     "KmsAccessReady",
     "TrustedProfile",
     "TrustedProfileLink",

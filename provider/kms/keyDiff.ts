@@ -4,7 +4,7 @@
 import { KmsKeyPolicies } from "../../client/kmsClient";
 import type { KmsKeyInputs, KmsKeyOutputs } from "../kmsKey";
 import { DEFAULT_KMS_SERVICE, diffKmsInstance } from "./instance";
-import { differs } from "../core/diff";
+import { differs, sameSet } from "../core/diff";
 import { UNKNOWN } from "../core/props";
 
 // Fields whose change replaces the key (KMS has no API to change them), compared input → stored output.
@@ -44,6 +44,10 @@ export function diffKmsKey(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInp
     const policies = policiesToSet(olds, news);
     if (policies?.rotation) updates.push("rotation");
     if (policies?.dualAuthDelete) updates.push("dualAuthDelete");
+    // Aliases and enabled are managed when given; left out, KMS keeps what it holds. A state written before
+    // they were recorded holds an enabled key's (the only kind earlier versions made) and no aliases.
+    if (news.aliases !== undefined && !sameSet(olds.aliases ?? [], news.aliases)) updates.push("aliases");
+    if (news.enabled !== undefined && (news.enabled === (UNKNOWN as unknown) || news.enabled !== (olds.enabled ?? true))) updates.push("enabled");
     if (news.rotationTrigger === UNKNOWN || news.rotationTrigger !== olds.rotationTrigger) {
         if (news.rotationTrigger !== undefined || olds.rotationTrigger !== undefined) updates.push("rotationTrigger");
     }
@@ -59,6 +63,12 @@ function rotationOf(r: unknown): unknown {
 }
 function dualAuthOf(d: unknown): unknown {
     return d !== null && typeof d === "object" ? { enabled: (d as { enabled?: unknown }).enabled } : d;
+}
+
+/** The aliases to add and remove so that KMS holds `wanted` (removals first: a key holds at most five). */
+export function aliasChanges(held: ReadonlyArray<string>, wanted: ReadonlyArray<string> | undefined): { add: string[]; remove: string[] } {
+    if (wanted === undefined) return { add: [], remove: [] };
+    return { add: wanted.filter((a) => !held.includes(a)), remove: held.filter((a) => !wanted.includes(a)) };
 }
 
 /** True when this update rotates the key: `rotationTrigger` given a new value. */

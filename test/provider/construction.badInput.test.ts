@@ -6,7 +6,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import "../support/failFast";
-import { AccessPolicy, AuthorizationPolicy, KmsAccessReady, KmsKey, KmsKeyRing, ServiceApiKey, ServiceId } from "../../provider";
+import { AccessPolicy, AuthorizationPolicy, KmsAccessReady, KmsInstancePolicies, KmsKey, KmsKeyRing, ServiceApiKey, ServiceId } from "../../provider";
 import { BAD_INPUTS, BASES, BadInputTarget, INSTANCE } from "../support/badInputs";
 import { outputValue, RecordingMocks, setupMocks } from "../support/mocks";
 
@@ -19,6 +19,7 @@ const CONSTRUCTORS: Record<ResourceTarget, new (name: string, args: never, opts?
     AuthorizationPolicy,
     KmsKey,
     KmsKeyRing,
+    KmsInstancePolicies,
     KmsAccessReady,
 };
 

@@ -85,7 +85,7 @@ describe("provider/kmsKey: check and diff", function () {
             );
             assert.match(
                 r.failures![0].reason,
-                /^unknown argument "extractable"; remove it or check its spelling \(arguments: instanceId, .*type, .*apiKey, rotation, dualAuthDelete, rotationTrigger\)$/,
+                /^unknown argument "extractable"; remove it or check its spelling \(arguments: instanceId, .*type, .*apiKey, rotation, dualAuthDelete, rotationTrigger, aliases, enabled\)$/,
             );
         });
 

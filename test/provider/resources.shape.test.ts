@@ -13,6 +13,7 @@ import { AuthorizationPolicy, authorizationPolicyProvider, AuthorizationPolicyOu
 import { KmsAccessReady, kmsAccessReadyProvider, KmsAccessReadyOutputs } from "../../provider/kmsAccessReady";
 import { KmsKey, kmsKeyProvider, KmsKeyOutputs } from "../../provider/kmsKey";
 import { KmsKeyRing, kmsKeyRingProvider, KmsKeyRingOutputs } from "../../provider/kmsKeyRing";
+import { KmsInstancePolicies, kmsInstancePoliciesProvider, KmsInstancePoliciesOutputs } from "../../provider/kmsInstancePolicies";
 import { ServiceApiKey, serviceApiKeyProvider, ServiceApiKeyOutputs } from "../../provider/serviceApiKey";
 import { ServiceId, serviceIdProvider, ServiceIdOutputs } from "../../provider/serviceId";
 import { secretInput } from "../support/pulumiWire";
@@ -139,6 +140,29 @@ const kmsKeyState: Required<KmsKeyOutputs> = {
     rotationTrigger: "r1",
     keyVersion: "v-1",
     lastRotateDate: WHEN,
+    aliases: ["orders-root"],
+    enabled: true,
+};
+
+const kmsInstancePoliciesState: Required<KmsInstancePoliciesOutputs> = {
+    instanceId: INSTANCE,
+    service: "kms",
+    region: "us-south",
+    endpoint: "https://us-south.kms.cloud.ibm.com",
+    instanceCrn: CRN,
+    apiKey: API_KEY,
+    dualAuthDelete: { enabled: true },
+    rotation: { enabled: true, intervalMonth: 3 },
+    metrics: { enabled: false },
+    keyCreateImportAccess: {
+        enabled: true,
+        createRootKey: true,
+        createStandardKey: false,
+        importRootKey: true,
+        importStandardKey: false,
+        enforceToken: false,
+    },
+    allowedNetwork: { enabled: true, allowedNetwork: "public-and-private" },
 };
 
 const kmsKeyRingState: Required<KmsKeyRingOutputs> = {
@@ -218,6 +242,14 @@ const ROWS: Row[] = [
         secretInputs: { apiKey: API_KEY },
     },
     {
+        type: "KmsInstancePolicies",
+        provider: kmsInstancePoliciesProvider,
+        make: (opts) => new KmsInstancePolicies("res", { instanceCrn: CRN, dualAuthDelete: { enabled: true }, apiKey: API_KEY }, opts),
+        state: kmsInstancePoliciesState,
+        secrets: ["apiKey"],
+        secretInputs: { apiKey: API_KEY },
+    },
+    {
         type: "KmsAccessReady",
         provider: kmsAccessReadyProvider,
         make: (opts) => new KmsAccessReady("res", { instanceCrn: CRN, apiKey: API_KEY }, opts),
@@ -230,11 +262,12 @@ const ROWS: Row[] = [
 describe("provider (shape): every resource registers its provider, its secrets and all its outputs", function () {
     this.timeout(30_000);
 
-    it("covers the seven resources", () => {
+    it("covers the eight resources", () => {
         assert.deepEqual(ROWS.map((r) => r.type).sort(), [
             "AccessPolicy",
             "AuthorizationPolicy",
             "KmsAccessReady",
+            "KmsInstancePolicies",
             "KmsKey",
             "KmsKeyRing",
             "ServiceApiKey",

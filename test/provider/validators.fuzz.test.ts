@@ -229,6 +229,29 @@ function validInputs(g: Gen, target: Target, secret: string): Inputs {
             if (g.bool()) o.force = g.bool();
             return o;
         }
+        case "KmsInstancePolicies": {
+            const o: Inputs = {};
+            if (g.bool()) o.instanceCrn = crn(g);
+            else {
+                o.instanceId = g.uuid();
+                if (g.bool()) o.service = g.pick(["hs-crypto", "kms"]);
+                if (g.bool()) o.region = g.pick(REGIONS);
+            }
+            if (g.bool()) o.apiKey = secret;
+            // At least one policy.
+            const policies = g.some(["dualAuthDelete", "rotation", "metrics", "keyCreateImportAccess", "allowedNetwork"]);
+            if (policies.length === 0) policies.push("dualAuthDelete");
+            for (const p of policies) {
+                if (p === "rotation") o.rotation = g.bool() ? { intervalMonth: g.int(1, 12) } : { enabled: false };
+                else if (p === "keyCreateImportAccess") {
+                    const a: Inputs = { enabled: g.bool() };
+                    for (const f of g.some(["createRootKey", "createStandardKey", "importRootKey", "importStandardKey", "enforceToken"])) a[f] = g.bool();
+                    o.keyCreateImportAccess = a;
+                } else if (p === "allowedNetwork") o.allowedNetwork = { enabled: g.bool(), allowedNetwork: g.pick(["public-and-private", "private-only"]) };
+                else o[p] = { enabled: g.bool() };
+            }
+            return o;
+        }
         case "AuthorizationPolicy": {
             const target = g.pick(["kms", "hs-crypto"]);
             const catalog = knownRoles(target).filter((r) => r.kind === "service");
@@ -298,6 +321,7 @@ const SECRET_FIELDS: Record<Target, string[]> = {
     KmsKey: ["apiKey", "payload"],
     KmsAccessReady: ["apiKey"],
     KmsKeyRing: ["apiKey"],
+    KmsInstancePolicies: ["apiKey"],
     AuthorizationPolicy: [],
     TrustedProfile: [],
     TrustedProfileLink: [],
@@ -425,6 +449,9 @@ describe(`validators, property-based (seed ${BASE_SEED}, ${RUNS} cases per prope
                         region: ["instanceCrn"],
                         rotation: ["type"],
                         rotationTrigger: ["type", "payload"],
+                        enabled: ["type"],
+                        // KmsInstancePolicies names dualAuthDelete when no policy is left at all
+                        dualAuthDelete: ["rotation", "metrics", "keyCreateImportAccess", "allowedNetwork"],
                         targetResource: ["targetResourceType", "targetServiceInstance"],
                         targetResourceType: ["targetResource"],
                         targetServiceInstance: ["targetResource", "targetResourceType"],

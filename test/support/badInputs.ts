@@ -14,6 +14,7 @@ export type BadInputTarget =
     | "KmsKey"
     | "KmsAccessReady"
     | "KmsKeyRing"
+    | "KmsInstancePolicies"
     | "AuthorizationPolicy"
     | "TrustedProfile"
     | "TrustedProfileLink"
@@ -72,6 +73,7 @@ export const BASES: Readonly<Record<BadInputTarget, Record<string, unknown>>> = 
     KmsKey: { instanceId: INSTANCE, name: "orders-root", apiKey: SECRET_API_KEY, expirationDate: "2099-01-31T12:00:00Z" },
     KmsAccessReady: { instanceId: INSTANCE, apiKey: SECRET_API_KEY, timeoutSeconds: 60 },
     KmsKeyRing: { instanceCrn: KP_CRN, keyRingId: "orders-keys", apiKey: SECRET_API_KEY },
+    KmsInstancePolicies: { instanceCrn: KP_CRN, dualAuthDelete: { enabled: true }, apiKey: SECRET_API_KEY },
     AuthorizationPolicy: { sourceServiceName: "cloud-object-storage", targetServiceName: "kms", targetServiceInstance: INSTANCE, roles: ["Reader"] },
     TrustedProfile: { name: "orders-runtime", description: "what the orders pods run as" },
     TrustedProfileLink: { profileId: PROFILE_ID, crType: "IKS_SA", crn: CLUSTER_CRN, namespace: "orders", serviceAccount: "api" },
@@ -86,6 +88,7 @@ const BASE_SECRETS: Readonly<Record<BadInputTarget, string[]>> = {
     KmsKey: [SECRET_API_KEY],
     KmsAccessReady: [SECRET_API_KEY],
     KmsKeyRing: [SECRET_API_KEY],
+    KmsInstancePolicies: [SECRET_API_KEY],
     AuthorizationPolicy: [],
     TrustedProfile: [],
     TrustedProfileLink: [],
@@ -394,6 +397,14 @@ row("KmsKey", "an empty apiKey", { apiKey: "" }, "apiKey", /must not be empty; p
 row("KmsKey", "apiKey left out", { apiKey: undefined }, "apiKey", /apiKey is required/);
 row("KmsKey", "force as a string", { force: "yes" }, "force", /true or false/);
 row("KmsKey", "the key under ServiceApiKey's spelling", { apikey: SECRET_API_KEY }, "apikey", /did you mean "apiKey"\?/);
+row("KmsKey", "aliases as one string", { aliases: "orders-root" }, "aliases", /must be a list of names such as/);
+row("KmsKey", "an alias with a space", { aliases: ["orders root"] }, "aliases[0]", /2 to 90 letters, digits, "-" or "_"/);
+row("KmsKey", "an alias that is a UUID", { aliases: ["ok-alias", KEY_ID] }, "aliases[1]", /must not look like a key id/);
+row("KmsKey", "an alias that is a word of KMS's paths", { aliases: ["metadata"] }, "aliases[0]", /a word of KMS's own paths/);
+row("KmsKey", "six aliases (over IBM's limit)", { aliases: ["a1", "a2", "a3", "a4", "a5", "a6"] }, "aliases", /at most 5 aliases \(a KMS limit\)/);
+row("KmsKey", "an alias given twice", { aliases: ["orders", "orders"] }, "aliases", /must not repeat a name/);
+row("KmsKey", "enabled as a string", { enabled: "no" }, "enabled", /true or false \(false disables the key\)/);
+row("KmsKey", "a disabled standard key (contradictory)", { type: "standard", enabled: false }, "enabled", /only root keys can be disabled/);
 
 // ---------- KmsAccessReady ----------
 row("KmsAccessReady", "instanceId not a GUID", { instanceId: "nope" }, "instanceId", /instance GUID/);
@@ -417,6 +428,37 @@ row("KmsKeyRing", "no instance at all", { instanceCrn: undefined }, "instanceId"
 row("KmsKeyRing", "an empty apiKey", { apiKey: "" }, "apiKey", /must not be empty/);
 row("KmsKeyRing", "force as a string", { force: "yes" }, "force", /true or false/);
 row("KmsKeyRing", "Terraform's force_delete", { force_delete: true }, "force_delete", /unknown argument "force_delete"/);
+
+// ---------- KmsInstancePolicies ----------
+row("KmsInstancePolicies", "no policy at all", { dualAuthDelete: undefined }, "dualAuthDelete", /give at least one policy \(dualAuthDelete, rotation/);
+row("KmsInstancePolicies", "dualAuthDelete as a boolean", { dualAuthDelete: true }, "dualAuthDelete", /must be an object such as \{ enabled: true \}/);
+row("KmsInstancePolicies", "Terraform's dual_auth_delete", { dual_auth_delete: [{ enabled: true }] }, "dual_auth_delete", /did you mean "dualAuthDelete"\?/);
+row("KmsInstancePolicies", "a rotation without its interval", { rotation: { enabled: true } }, "rotation.intervalMonth", /required when rotation is enabled/);
+row("KmsInstancePolicies", "a rotation interval of 0 months", { rotation: { intervalMonth: 0 } }, "rotation.intervalMonth", /1 to 12 months/);
+row("KmsInstancePolicies", "Terraform's interval_month", { rotation: { interval_month: 3 } }, "rotation.interval_month", /interval_month/);
+row("KmsInstancePolicies", "metrics.enabled as a string", { metrics: { enabled: "true" } }, "metrics.enabled", /true or false/);
+row(
+    "KmsInstancePolicies",
+    "keyCreateImportAccess without enabled",
+    { keyCreateImportAccess: { importRootKey: false } },
+    "keyCreateImportAccess.enabled",
+    /keyCreateImportAccess.enabled must be true or false/,
+);
+row(
+    "KmsInstancePolicies",
+    "an unknown allowed network",
+    { allowedNetwork: { enabled: true, allowedNetwork: "private" } },
+    "allowedNetwork.allowedNetwork",
+    /public-and-private or private-only/,
+);
+row(
+    "KmsInstancePolicies",
+    "an empty apiKey",
+    { apiKey: "" },
+    "apiKey",
+    /must not be empty: pass an API key whose identity has Manager on the instance, or leave apiKey out/,
+);
+row("KmsInstancePolicies", "instanceCrn of a key", { instanceCrn: `${KP_CRN.slice(0, -2)}:key:${KEY_ID}` }, "instanceCrn", /CRN of a key inside the instance/);
 
 // ---------- AuthorizationPolicy ----------
 row("AuthorizationPolicy", "sourceServiceName left out", { sourceServiceName: undefined }, "sourceServiceName", /sourceServiceName is required/);
@@ -586,9 +628,24 @@ export const KNOWN_ARGUMENTS: Readonly<Record<BadInputTarget, string[]>> = {
         "rotation",
         "dualAuthDelete",
         "rotationTrigger",
+        "aliases",
+        "enabled",
     ],
     KmsAccessReady: ["instanceId", "instanceCrn", "service", "region", "endpoint", "apiKey", "policyId", "policyEtag", "timeoutSeconds"],
     KmsKeyRing: ["instanceId", "instanceCrn", "service", "region", "endpoint", "keyRingId", "force", "apiKey"],
+    KmsInstancePolicies: [
+        "instanceId",
+        "instanceCrn",
+        "service",
+        "region",
+        "endpoint",
+        "dualAuthDelete",
+        "rotation",
+        "metrics",
+        "keyCreateImportAccess",
+        "allowedNetwork",
+        "apiKey",
+    ],
     TrustedProfile: ["name", "description"],
     TrustedProfileLink: ["profileId", "crType", "crn", "namespace", "serviceAccount", "componentType", "componentName", "linkName", "isCrossAccount"],
     AuthorizationPolicy: [

@@ -5,6 +5,7 @@ import {
     kmsAccessReadyProvider,
     kmsKeyProvider,
     kmsKeyRingProvider,
+    kmsInstancePoliciesProvider,
     serviceApiKeyProvider,
     serviceIdProvider,
     trustedProfileLinkProvider,
@@ -18,6 +19,7 @@ export type ResourceType =
     | "AuthorizationPolicy"
     | "KmsKey"
     | "KmsKeyRing"
+    | "KmsInstancePolicies"
     | "KmsAccessReady"
     | "TrustedProfile"
     | "TrustedProfileLink";
@@ -40,6 +42,7 @@ export const RESOURCES: ReadonlyArray<ResourceEntry> = [
     { type: "KmsKey", provider: kmsKeyProvider, file: "kmsKey", exportName: "kmsKeyProvider" },
     { type: "KmsAccessReady", provider: kmsAccessReadyProvider, file: "kmsAccessReady", exportName: "kmsAccessReadyProvider" },
     { type: "KmsKeyRing", provider: kmsKeyRingProvider, file: "kmsKeyRing", exportName: "kmsKeyRingProvider" },
+    { type: "KmsInstancePolicies", provider: kmsInstancePoliciesProvider, file: "kmsInstancePolicies", exportName: "kmsInstancePoliciesProvider" },
     { type: "AuthorizationPolicy", provider: authorizationPolicyProvider, file: "authorizationPolicy", exportName: "authorizationPolicyProvider" },
     { type: "TrustedProfile", provider: trustedProfileProvider, file: "trustedProfile", exportName: "trustedProfileProvider" },
     { type: "TrustedProfileLink", provider: trustedProfileLinkProvider, file: "trustedProfileLink", exportName: "trustedProfileLinkProvider" },
