@@ -281,7 +281,7 @@ export class KmsInstancePoliciesProvider implements pulumi.dynamic.ResourceProvi
         const held = await this.asIdentity(p.apiKey, target, "refresh", (client) => client.getInstancePolicies());
         // Only the policies this resource manages (present in state); none given (an import): every one KMS holds.
         const managed = INSTANCE_POLICY_FIELDS.filter((f) => p[f] !== undefined);
-        const outs = this.outputsOf(inputs, target, held, p.region, managed.length > 0 ? managed : undefined);
+        const outs = this.outputsOf(inputs, target, held, p.region, managed.length > 0 ? managed : INSTANCE_POLICY_FIELDS.filter((f) => held[f] !== undefined));
         return { id, props: outs, inputs: inputsOf(outs) };
     }
 

@@ -358,6 +358,11 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         }
         const outs = outputsOf(key, inputs, target, this.regionUsed(inputs), {}, true);
         const policies = policiesToSet({}, inputs);
+        if (!policies) {
+            // Policies the key took from the instance's (dual authorization, rotation): recorded now, or the
+            // first refresh would report them as a change. Refresh reads them anyway, so a failure here is no error.
+            Object.assign(outs, policyOutputs(await client.getKeyPolicies(key.id).catch(() => ({}))));
+        }
         if (policies) {
             try {
                 Object.assign(outs, policyOutputs(await client.setKeyPolicies(key.id, policies)));
@@ -389,7 +394,8 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
                 );
                 throw Object.assign(new Error(e.message), { id: key.id, properties: outs, reasons: [e.message] });
             }
-            Object.assign(outs, lifecycleOutputs(await client.getKeyMetadata(key.id)));
+            const now = await client.getKeyMetadata(key.id);
+            Object.assign(outs, lifecycleOutputs(now), { state: now.state });
         }
         return { id: key.id, outs };
     }
