@@ -20,6 +20,7 @@ import {
     kmsAccessReadyProvider,
     kmsKeyProvider,
     kmsKeyRingProvider,
+    kmsInstancePoliciesProvider,
     serviceApiKeyProvider,
     serviceIdProvider,
     trustedProfileLinkProvider,
@@ -430,6 +431,57 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
         await fails("AuthorizationPolicy create, identical exists (emulator)", () => create(authorizationPolicyProvider, auth));
         await plugin.delete(authorizationPolicyProvider, a.id, a.outs);
         assertClean("KmsKeyRing, KmsKey rotation and policies, AuthorizationPolicy");
+    });
+
+    it("KmsInstancePolicies, KmsKey aliases and enabled: service-ID keys through check, KMS refusals and echoes", async function () {
+        const sid = await owner.createServiceId({ name: "sweep-lifecycle" });
+        const sidKey = distinctive("pluginSweepLifecycleKey-");
+        chosen.push(sidKey);
+        await owner.createApiKey({ iam_id: sid.iam_id, name: "sid-key", apikey: sidKey });
+        const policies = { instanceId: instance, endpoint: tap.url, metrics: { enabled: true }, apiKey: sidKey };
+        await checkRefuses("KmsInstancePolicies check, the key given as the allowed network", kmsInstancePoliciesProvider, {
+            ...policies,
+            allowedNetwork: { enabled: true, allowedNetwork: sidKey },
+        });
+        await checkRefuses("KmsKey check, the key given as an alias", kmsKeyProvider, {
+            instanceId: instance,
+            endpoint: tap.url,
+            name: "k",
+            aliases: [`${sidKey} x`],
+            apiKey: sidKey,
+        });
+        await fails("KmsInstancePolicies create, apiKey unknown to IAM", () => create(kmsInstancePoliciesProvider, { ...policies, apiKey: UNKNOWN_KEY }));
+        await fails("KmsInstancePolicies create, service ID without a policy (KMS 401, emulator)", () => create(kmsInstancePoliciesProvider, policies));
+        await owner.createPolicy(
+            kmsInstanceGrant({
+                accountId: emu.accountId,
+                iamId: sid.iam_id,
+                roleCrn: "crn:v1:bluemix:public:iam::::serviceRole:Manager",
+                service: "hs-crypto",
+                instance: instance,
+            }),
+        );
+        for (const status of [400, 403, 500]) {
+            await withRules([{ method: "PUT", path: /^\/api\/v2\/instance\/policies$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
+                fails(`KmsInstancePolicies create, KMS ${status} echo`, () => create(kmsInstancePoliciesProvider, policies)),
+            );
+        }
+        const p = await create(kmsInstancePoliciesProvider, policies);
+        await withRules([{ method: "GET", path: /^\/api\/v2\/instance\/policies$/, action: { kind: "echo", status: 500, retryAfter: "0" } }], () =>
+            fails("KmsInstancePolicies read, KMS 500 echo", () => plugin.read(kmsInstancePoliciesProvider, p.id, p.outs)),
+        );
+        const key = { instanceId: instance, endpoint: tap.url, name: "sweep-aliased", apiKey: sidKey };
+        await withRules([{ method: "POST", path: /^\/api\/v2\/keys\/[^/]+\/aliases\/[^/]+$/, action: { kind: "echo", status: 409 } }], () =>
+            fails("KmsKey create with aliases, alias POST 409 echo (partial failure)", () => create(kmsKeyProvider, { ...key, aliases: ["sweep-a"] })),
+        );
+        const k = await create(kmsKeyProvider, { ...key, name: "sweep-switched" });
+        await withRules([{ method: "POST", path: /^\/api\/v2\/keys\/[^/]+\/actions\/disable$/, action: { kind: "echo", status: 500, retryAfter: "0" } }], () =>
+            fails("KmsKey update disabling, KMS 500 echo (partial failure)", () =>
+                plugin.update(kmsKeyProvider, k.id, k.outs, { ...k.inputs, enabled: false }),
+            ),
+        );
+        await plugin.delete(kmsKeyProvider, k.id, k.outs);
+        assertClean("KmsInstancePolicies, KmsKey aliases and enabled");
     });
 
     it("configuration mistakes: the key pasted as the IAM endpoint, no key at all", async function () {
