@@ -12,6 +12,7 @@ import {
     AccessPolicy,
     AuthorizationPolicy,
     KmsAccess,
+    KmsInstancePolicies,
     KmsKey,
     KmsKeyRing,
     ServiceApiKey,
@@ -45,6 +46,8 @@ const rootKey = access.createKey("app-root", {
     keyRing: appRing.keyRingId,
     rotation: { enabled: true, intervalMonth: 3 },
     rotationTrigger: "rot-1",
+    aliases: ["fixture-app-root", "fixture-root-v1"],
+    enabled: true,
 });
 
 // ---------- ServiceId + ServiceApiKey: a standalone, locked service ID with a locked API key of its own
@@ -107,6 +110,22 @@ const standard = new KmsKey(
     { dependsOn: [access] },
 );
 
+// ---------- KmsInstancePolicies: the instance's policies, set as the app's service ID (Manager). Dual authorization
+// stays off (given, so managed): the fixture test destroys the keys with one identity.
+
+const instancePolicies = new KmsInstancePolicies(
+    "instance-policies",
+    {
+        instanceCrn,
+        dualAuthDelete: { enabled: false },
+        rotation: { enabled: true, intervalMonth: 6 },
+        metrics: { enabled: true },
+        keyCreateImportAccess: { enabled: true, importStandardKey: false },
+        apiKey: access.apiKey,
+    },
+    { dependsOn: [access] },
+);
+
 // ---------- TrustedProfile + TrustedProfileLink: a profile a Kubernetes service account of a cluster assumes
 
 const runtime = new TrustedProfile("runtime", {
@@ -137,3 +156,4 @@ export const directRingId = directRing.keyRingId;
 export const standardKeyId = standard.keyId;
 export const runtimeProfileId = runtime.profileId;
 export const runtimeLinkId = runtimeLink.linkId;
+export const instanceRotation = instancePolicies.rotation;
