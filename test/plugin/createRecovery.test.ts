@@ -7,6 +7,8 @@ import { RunningEmulator, FaultRule } from "../../emulator";
 import { accessPolicyProvider } from "../../provider/accessPolicy";
 import { authorizationPolicyProvider } from "../../provider/authorizationPolicy";
 import { kmsKeyRingProvider } from "../../provider/kmsKeyRing";
+import { kmsKeyProvider } from "../../provider/kmsKey";
+import { kmsInstancePoliciesProvider } from "../../provider/kmsInstancePolicies";
 import { serviceApiKeyProvider } from "../../provider/serviceApiKey";
 import { serviceIdProvider } from "../../provider/serviceId";
 import { trustedProfileProvider } from "../../provider/trustedProfile";
@@ -148,6 +150,45 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
             assert.equal(emu.stats().faultsInjected.total, fired + 2, "each create met its fault");
             await plugin.delete(kmsKeyRingProvider, ring.id, ring.outs);
             await plugin.delete(authorizationPolicyProvider, auth.id, auth.outs);
+        });
+    }
+
+    for (const rule of LOST_AFTER_WRITE) {
+        it(`${rule.kind}: a KmsKey with aliases and KmsInstancePolicies end with one key holding its aliases, and the policies set`, async function () {
+            const guid = emu.instances[0].guid;
+            const fired = emu.stats().faultsInjected.total;
+            const tag = rule.kind.replace(/[^a-z0-9]/g, "");
+            const headers = { authorization: `Bearer ${await world.owner.tokens.getToken()}`, "bluemix-instance": guid };
+            // The key's create and then its alias's create each lose their answer once.
+            emu.addFaults([
+                { ...rule, method: "POST", path: "/api/v2/keys", count: 1 },
+                { ...rule, method: "POST", path: "/api/v2/keys/*/aliases/*", count: 1 },
+            ]);
+            const key = await created(kmsKeyProvider, {
+                instanceId: guid,
+                endpoint: emu.url,
+                name: `lost-${tag}`,
+                aliases: [`lost-${tag}`],
+                apiKey: emu.apiKey,
+            });
+            const keys = ((await (await fetch(`${emu.url}/api/v2/keys`, { headers })).json()) as { resources: Array<{ id: string; name: string }> }).resources;
+            assert.deepStrictEqual(
+                keys.filter((k) => k.name === `lost-${tag}`).map((k) => k.id),
+                [key.id],
+            );
+            assert.deepStrictEqual(key.outs.aliases, [`lost-${tag}`]);
+
+            emu.addFaults([{ ...rule, method: "PUT", path: "/api/v2/instance/policies", count: 1 }]);
+            const policies = await created(kmsInstancePoliciesProvider, {
+                instanceId: guid,
+                endpoint: emu.url,
+                metrics: { enabled: true },
+                apiKey: emu.apiKey,
+            });
+            assert.deepStrictEqual(policies.outs.metrics, { enabled: true });
+            assert.equal(emu.stats().faultsInjected.total, fired + 3, "each create met its fault");
+            await plugin.delete(kmsKeyProvider, key.id, key.outs);
+            await plugin.delete(kmsInstancePoliciesProvider, policies.id, policies.outs);
         });
     }
 });
