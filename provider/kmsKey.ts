@@ -53,7 +53,11 @@ export interface KmsKeyArgs extends KmsInstanceFieldArgs {
      * 7500 bytes). Kept secret. Changing it replaces the key.
      */
     payload?: pulumi.Input<string>;
-    /** Delete the key even when it still protects resources (`?force=true`). Changes in place. */
+    /**
+     * Delete the key even when other services registered resources with it (`?force=true`; their data becomes
+     * unreadable). Changes in place. It authorizes nothing: under dual authorization a second identity must still
+     * call `setKeyForDeletion` before the destroy, and a retention policy blocks the delete even so.
+     */
     force?: pulumi.Input<boolean>;
     /**
      * The key's rotation policy (root keys; Terraform `ibm_kms_key_policies` `rotation`): `enabled`
@@ -697,7 +701,9 @@ export interface KmsKeyLookup extends KmsInstanceFieldArgs {
 
 /**
  * A root or standard key in an HPCS or Key Protect instance, created and managed as a service ID
- * (`apiKey`). `createdBy` shows the service ID's IAM id.
+ * (`apiKey`). `createdBy` shows the service ID's IAM id. Deleting a root key (a destroy, or a replacement)
+ * makes the data it wraps unreadable once IBM's restore window ends: give root keys `protect: true`, or
+ * `retainOnDelete: true` while data is still wrapped by a key Pulumi would delete (docs/kms-key-lifecycle.md).
  *
  * ```ts
  * const key = new KmsKey("app-root", { instanceCrn, name: "app-root", keyRing: ring.keyRingId, rotation: { intervalMonth: 3 }, apiKey: access.apiKey });
