@@ -52,7 +52,8 @@ describe("e2e: a key with aliases under an instance's dual-authorization policy,
         } catch (err) {
             assert.ok(err instanceof EngineError, String(err));
             // The engine's first error line, printed for the record.
-            console.log(`      [${err.output.split("\n").find((l) => /error:/.test(l))?.trim().slice(0, 400)}]`);
+            const first = err.output.split("\n").find((l) => /error:/.test(l)) ?? "";
+            console.log(`      [${first.trim().slice(0, 400)}]`);
             return err.output;
         }
         throw new assert.AssertionError({ message: "destroy succeeded; a refusal was expected" });
