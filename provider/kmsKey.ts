@@ -260,7 +260,14 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
             aliases: z
                 .array(aliasField(), { error: 'aliases must be a list of names such as ["orders-root"]' })
                 .max(MAX_KEY_ALIASES, { error: `a key has at most ${MAX_KEY_ALIASES} aliases (a KMS limit)` })
-                .refine((v) => new Set(v).size === v.length, { error: "aliases must not repeat a name" })
+                // Values not known yet (preview) are judged when known.
+                .refine(
+                    (v) => {
+                        const known = v.filter((a) => a !== UNKNOWN);
+                        return new Set(known).size === known.length;
+                    },
+                    { error: "aliases must not repeat a name" },
+                )
                 .optional(),
             enabled: z.boolean({ error: "enabled must be true or false (false disables the key)" }).optional(),
         })

@@ -2,6 +2,7 @@
 import * as assert from "assert";
 import { KmsKeyOutputs, KmsKeyProvider } from "../../provider/kmsKey";
 import { UNKNOWN } from "../../provider/core/props";
+import { aliasChanges } from "../../provider/kms/keyDiff";
 
 const INSTANCE = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
 const KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyzAB";
@@ -216,6 +217,33 @@ describe("provider/kmsKey: check and diff", function () {
                 { dualAuthDelete: { enabled: true } },
             );
             assert.strictEqual(policiesToSet({ dualAuthDelete: { enabled: false } }, { dualAuthDelete: { enabled: false } }), undefined);
+        });
+    });
+
+    describe("aliases and enabled", function () {
+        it("preview: unknown aliases are judged when known, never as repeats", async () => {
+            const r = await provider.check({}, args({ aliases: [UNKNOWN, UNKNOWN] }));
+            assert.deepStrictEqual(r.failures, []);
+        });
+
+        it("diff: aliases and enabled change in place when given and different; left out, or old state without them, no change", async () => {
+            const base = { ...args(), service: "hs-crypto", type: "root", force: false };
+            const old = stored();
+            assert.strictEqual((await provider.diff("k-1", old, base as never)).changes, false, "old state, program without them");
+            assert.strictEqual((await provider.diff("k-1", old, { ...base, enabled: true } as never)).changes, false, "old state held an enabled key");
+            const disabled = await provider.diff("k-1", old, { ...base, enabled: false } as never);
+            assert.deepStrictEqual([disabled.changes, disabled.replaces], [true, []]);
+            const withAliases = stored({ aliases: ["a1", "a2"], enabled: true });
+            assert.strictEqual((await provider.diff("k-1", withAliases, { ...base, aliases: ["a2", "a1"] } as never)).changes, false, "order does not matter");
+            const changed = await provider.diff("k-1", withAliases, { ...base, aliases: ["a1"] } as never);
+            assert.deepStrictEqual([changed.changes, changed.replaces], [true, []]);
+            assert.strictEqual((await provider.diff("k-1", withAliases, base as never)).changes, false, "left out: as KMS holds them");
+            assert.strictEqual((await provider.diff("k-1", withAliases, { ...base, aliases: [UNKNOWN] } as never)).changes, true, "unknown at preview");
+        });
+
+        it("aliasChanges removes before it adds, and leaves everything when not given", () => {
+            assert.deepStrictEqual(aliasChanges(["a", "b"], ["b", "c"]), { add: ["c"], remove: ["a"] });
+            assert.deepStrictEqual(aliasChanges(["a"], undefined), { add: [], remove: [] });
         });
     });
 });
