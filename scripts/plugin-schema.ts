@@ -6,6 +6,7 @@
 // check schema through `z.toJSONSchema`. `npm run plugin:schema` writes plugin/schema.json; a test fails when the
 // file and this derivation disagree. Build-time only: the plugin reads the written file.
 import * as path from "path";
+import { parseArgs } from "util";
 import type * as TS from "typescript";
 import { z } from "zod";
 import { FUNCTIONS, getAccessTokenArgsSchema } from "../plugin/functions";
@@ -199,7 +200,7 @@ if (require.main === module) {
     const root = path.resolve(__dirname, "..", "..");
     const file = path.join(root, "plugin", "schema.json");
     const text = `${JSON.stringify(deriveSchema(root), null, 2)}\n`;
-    if (process.argv.includes("--check")) {
+    if (parseArgs({ args: process.argv.slice(2), options: { check: { type: "boolean", default: false } } }).values.check) {
         // Compared as data: the file is kept formatted by Biome (npm run plugin:schema formats it).
         if (!require("util").isDeepStrictEqual(JSON.parse(fs.readFileSync(file, "utf8")), JSON.parse(text))) {
             console.error("plugin/schema.json is stale: run npm run plugin:schema");
