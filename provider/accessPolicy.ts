@@ -75,7 +75,7 @@ export interface AccessPolicyArgs {
 // ---------- diff ----------
 
 /** `resource` reduced to what IAM compares: sorted attribute and tag pairs (empty maps = absent). */
-export function canonicalResource(r: AccessPolicyResource | undefined): string {
+function canonicalResource(r: AccessPolicyResource | undefined): string {
     const attrs: Array<[string, string]> = [];
     const tags: Array<[string, string]> = [];
     if (r) {
@@ -95,7 +95,7 @@ export function canonicalResource(r: AccessPolicyResource | undefined): string {
  * catalog, or (for services resolved online) the name → CRN pairs already in state. `undefined` for a
  * role only IAM can resolve, or one still unknown.
  */
-export function plannedRoleCrns(olds: Partial<AccessPolicyOutputs>, news: Partial<AccessPolicyInputs>): Array<string | undefined> {
+function plannedRoleCrns(olds: Partial<AccessPolicyOutputs>, news: Partial<AccessPolicyInputs>): Array<string | undefined> {
     if (!Array.isArray(news.roles)) return [undefined];
     if (Array.isArray(news.roleCrns) && news.roleCrns.length === news.roles.length) return news.roleCrns;
     const svc = typeof news.resource?.serviceName === "string" ? news.resource.serviceName : undefined;
@@ -120,7 +120,7 @@ export function plannedRoleCrns(olds: Partial<AccessPolicyOutputs>, news: Partia
 }
 
 /** What `diff` decides, as a pure function of stored outputs and checked inputs. */
-export function diffAccessPolicy(olds: Partial<AccessPolicyOutputs>, news: Partial<AccessPolicyInputs>): { changes: boolean; replaces: string[]; updates: string[] } {
+function diffAccessPolicy(olds: Partial<AccessPolicyOutputs>, news: Partial<AccessPolicyInputs>): { changes: boolean; replaces: string[]; updates: string[] } {
     const replaces: string[] = [];
     const updates: string[] = [];
 

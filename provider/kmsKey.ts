@@ -555,7 +555,7 @@ export class KmsKey extends pulumi.dynamic.Resource implements OutputsOf<KmsKeyO
  * services protecting data with the key) yield only to `force`; a retention policy not even to that; dual
  * authorization needs another identity's `setKeyForDeletion` first.
  */
-export function deleteRefusalNote(id: string, err: unknown, force: boolean): string | undefined {
+function deleteRefusalNote(id: string, err: unknown, force: boolean): string | undefined {
     const e = err as { status?: unknown; code?: unknown };
     if (e.status !== 409) return undefined;
     switch (e.code) {
