@@ -104,11 +104,18 @@ function propertiesOf(ctx: Ctx, node: TS.Node, nameHint: string, secrets: readon
     return { properties, required };
 }
 
+/** The declaration `file` has, or exports from elsewhere (a resource module re-exports its state shapes), named `name`. */
 function findDecl<T extends TS.Node>(ctx: Ctx, file: TS.SourceFile, test: (n: TS.Node) => n is T, name: string): T {
     let found: T | undefined;
     ctx.ts.forEachChild(file, (n) => {
         if (test(n) && (n as unknown as { name?: TS.Identifier }).name?.text === name) found = n;
     });
+    if (!found) {
+        const moduleSymbol = ctx.checker.getSymbolAtLocation(file);
+        let sym = moduleSymbol ? ctx.checker.getExportsOfModule(moduleSymbol).find((e) => e.name === name) : undefined;
+        if (sym && sym.flags & ctx.ts.SymbolFlags.Alias) sym = ctx.checker.getAliasedSymbol(sym);
+        found = sym?.declarations?.find((d): d is TS.Declaration & T => test(d));
+    }
     if (!found) throw new Error(`plugin schema: ${name} not found in ${path.basename(file.fileName)}`);
     return found;
 }
