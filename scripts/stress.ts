@@ -16,7 +16,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { killProcessGroup } from "./lib/process";
+import { killProcessGroup, pidsWithEnv } from "./lib/process";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const LAYERS: Record<string, string[]> = {
@@ -100,23 +100,6 @@ interface RunResult {
     tests: number;
     passes: number;
     failures: string[];
-}
-
-function pidsWithEnv(key: string, value: string): number[] {
-    const needle = Buffer.from(`\0${key}=${value}\0`);
-    const out: number[] = [];
-    for (const e of fs.readdirSync("/proc")) {
-        if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-        try {
-            const env = Buffer.concat([Buffer.from([0]), fs.readFileSync(`/proc/${e}/environ`)]);
-            const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
-            if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z") continue;
-            if (env.includes(needle)) out.push(Number(e));
-        } catch {
-            // gone
-        }
-    }
-    return out;
 }
 
 function commandOf(pid: number): string {
