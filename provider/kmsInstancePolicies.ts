@@ -30,8 +30,8 @@ import {
 import { KmsSession } from "./kms/session";
 import { CloudSession } from "./core/session";
 import { schemaOnce } from "./check/validate";
-import { compact, UNKNOWN } from "./core/props";
-import { differs } from "./core/diff";
+import { compact } from "./core/props";
+import { diffKmsInstancePolicies, INSTANCE_POLICY_FIELDS, instancePoliciesToSet, PolicyField } from "./kms/instancePoliciesDiff";
 
 // ---------- arguments ----------
 
@@ -107,7 +107,7 @@ export interface KmsInstancePoliciesOutputs {
 }
 
 /** Inputs after `check` (defaults applied). */
-export interface KmsInstancePoliciesInputs extends KmsInstancePolicySet {
+interface KmsInstancePoliciesInputs extends KmsInstancePolicySet {
     instanceId: string;
     service: KmsService;
     region?: string;
@@ -115,10 +115,6 @@ export interface KmsInstancePoliciesInputs extends KmsInstancePolicySet {
     instanceCrn?: string;
     apiKey?: string;
 }
-
-/** The policy arguments, in the order they are told. */
-export const INSTANCE_POLICY_FIELDS = ["dualAuthDelete", "rotation", "metrics", "keyCreateImportAccess", "allowedNetwork"] as const;
-type PolicyField = (typeof INSTANCE_POLICY_FIELDS)[number];
 
 // ---------- validation ----------
 
@@ -199,52 +195,6 @@ function kmsInstancePoliciesSchema() {
                 });
             }
         });
-}
-
-// ---------- diff ----------
-
-/** A policy with its defaults, as KMS answers it; a rotation turned off compares by `enabled` alone. */
-function normalized(field: PolicyField, v: unknown): unknown {
-    if (v === UNKNOWN || v === null || typeof v !== "object") return v;
-    const o = v as Record<string, unknown>;
-    switch (field) {
-        case "rotation":
-            return o.enabled === false ? { enabled: false } : { enabled: o.enabled ?? true, intervalMonth: o.intervalMonth };
-        case "keyCreateImportAccess":
-            return {
-                enabled: o.enabled,
-                createRootKey: o.createRootKey ?? true,
-                createStandardKey: o.createStandardKey ?? true,
-                importRootKey: o.importRootKey ?? true,
-                importStandardKey: o.importStandardKey ?? true,
-                enforceToken: o.enforceToken ?? false,
-            };
-        default:
-            return o;
-    }
-}
-
-/** The policies given that KMS (as `olds` last saw it) does not already hold. */
-export function instancePoliciesToSet(olds: Partial<KmsInstancePoliciesOutputs>, news: Partial<KmsInstancePoliciesInputs>): KmsInstancePolicySet {
-    const out: Record<string, unknown> = {};
-    for (const f of INSTANCE_POLICY_FIELDS) {
-        if (news[f] !== undefined && differs(normalized(f, olds[f]), normalized(f, news[f]))) out[f] = news[f];
-    }
-    return out as KmsInstancePolicySet;
-}
-
-/** What `diff` decides (pure): another instance replaces; policies, credential and endpoint change in place. */
-export function diffKmsInstancePolicies(
-    olds: Partial<KmsInstancePoliciesOutputs>,
-    news: Partial<KmsInstancePoliciesInputs>,
-): { changes: boolean; replaces: string[]; updates: string[] } {
-    const target = diffKmsInstance(olds, news);
-    const updates = [
-        ...Object.keys(instancePoliciesToSet(olds, news)),
-        ...(news.apiKey === UNKNOWN || (news.apiKey ?? "") !== (olds.apiKey ?? "") ? ["apiKey"] : []),
-        ...target.updates,
-    ];
-    return { changes: target.replaces.length > 0 || updates.length > 0, replaces: target.replaces, updates };
 }
 
 // ---------- provider ----------

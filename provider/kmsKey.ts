@@ -107,7 +107,7 @@ export interface KmsKeyArgs extends KmsInstanceFieldArgs {
 // ---------- validation ----------
 
 /** IBM's limit of aliases per key. */
-export const MAX_KEY_ALIASES = 5;
+const MAX_KEY_ALIASES = 5;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Words of KMS's own paths, which it does not take as aliases.
 const RESERVED_ALIASES = new Set([

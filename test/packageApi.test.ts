@@ -67,6 +67,7 @@ const CLIENT = [
     "KmsEndpointArgs",
     "KmsErrorReason",
     "KmsInstancePolicies",
+    "KmsInstancePolicySettings",
     "KmsKey",
     "KmsKeyAlias",
     "KmsKeyPolicies",
@@ -188,6 +189,15 @@ const RESOURCE_MODULES: Record<string, string[]> = {
         "kmsAccessReadyProvider",
     ],
     kmsKeyRing: ["KmsKeyRing", "KmsKeyRingArgs", "KmsKeyRingLookup", "KmsKeyRingOutputs", "KmsKeyRingProvider", "kmsKeyRingProvider"],
+    kmsInstancePolicies: [
+        "KmsInstancePolicies",
+        "KmsInstancePoliciesArgs",
+        "KmsInstancePoliciesLookup",
+        "KmsInstancePoliciesOutputs",
+        "KmsInstancePoliciesProvider",
+        "KmsKeyCreateImportAccessArgs",
+        "kmsInstancePoliciesProvider",
+    ],
     authorizationPolicy: [
         "AuthorizationPolicy",
         "AuthorizationPolicyArgs",

@@ -1,7 +1,8 @@
 // KmsInstancePolicies' check and diff called directly (no network): what a user sees at preview.
 import * as assert from "assert";
 import { UNKNOWN } from "../../provider/core/props";
-import { diffKmsInstancePolicies, instancePoliciesToSet, KmsInstancePoliciesOutputs, KmsInstancePoliciesProvider } from "../../provider/kmsInstancePolicies";
+import { KmsInstancePoliciesOutputs, KmsInstancePoliciesProvider } from "../../provider/kmsInstancePolicies";
+import { diffKmsInstancePolicies, instancePoliciesToSet } from "../../provider/kms/instancePoliciesDiff";
 
 const INSTANCE = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
 const CRN = `crn:v1:bluemix:public:kms:us-south:a/0123456789abcdef0123456789abcdef:${INSTANCE}::`;
