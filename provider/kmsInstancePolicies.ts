@@ -18,15 +18,7 @@ import { finishCheck } from "./check/failures";
 import { deployerTokensOf, explainKmsRefusal, asServiceId } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
-import {
-    checkKmsResource,
-    DEFAULT_KMS_SERVICE,
-    diffKmsInstance,
-    KmsInstanceFieldArgs,
-    kmsInstanceShape,
-    kmsServiceField,
-    instanceInputsOf,
-} from "./kms/instance";
+import { checkKmsResource, DEFAULT_KMS_SERVICE, KmsInstanceFieldArgs, kmsInstanceShape, kmsServiceField, instanceInputsOf } from "./kms/instance";
 import { KmsSession } from "./kms/session";
 import { CloudSession } from "./core/session";
 import { schemaOnce } from "./check/validate";
