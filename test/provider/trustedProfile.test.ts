@@ -18,7 +18,7 @@ const linkP = trustedProfileLinkProvider as unknown as typeof profileP;
 describe("trustedProfile: check and diff", function () {
     it("TrustedProfile: defaults the description to empty; every change is in place", async function () {
         const c = await profileP.check({}, { name: " orders-runtime " });
-        assert.deepStrictEqual(c, { inputs: { name: "orders-runtime", description: "" } });
+        assert.deepStrictEqual(c, { inputs: { name: "orders-runtime", description: "" }, failures: [] });
         const olds = { profileId: PROFILE, name: "orders-runtime", description: "", entityTag: "1-a" };
         assert.deepStrictEqual(await profileP.diff(PROFILE, olds, c.inputs), { changes: false, replaces: [], deleteBeforeReplace: false });
         assert.deepStrictEqual(await profileP.diff(PROFILE, olds, { ...c.inputs, description: "d" }), {
@@ -35,7 +35,7 @@ describe("trustedProfile: check and diff", function () {
     it("TrustedProfileLink: isCrossAccount defaults to false; any change replaces, the old link first", async function () {
         const base = { profileId: PROFILE, crType: "IKS_SA", crn: CLUSTER, namespace: "orders", serviceAccount: "api" };
         const c = await linkP.check({}, base);
-        assert.deepStrictEqual(c, { inputs: { ...base, isCrossAccount: false } });
+        assert.deepStrictEqual(c, { inputs: { ...base, isCrossAccount: false }, failures: [] });
         const olds = { ...c.inputs, linkId: "ProfileLink-1", entityTag: "1-a", createdAt: "" };
         assert.deepStrictEqual(await linkP.diff(`${PROFILE}/ProfileLink-1`, olds, c.inputs), { changes: false, replaces: [], deleteBeforeReplace: true });
         for (const [field, value] of [
