@@ -176,8 +176,13 @@ export function constructMethod(opts: ConstructOptions) {
                 const component = new Served(req.getName(), inputs as unknown as KmsAccessArgs, resourceOpts);
                 // The outputs the schema declares, read off the component (the schema takes them from its fields).
                 const outputs: Record<string, unknown> = {};
-                for (const name of Object.keys(resourcesSchema[COMPONENT_TOKEN].properties))
-                    outputs[name] = (component as unknown as Record<string, unknown>)[name];
+                for (const name of Object.keys(resourcesSchema[COMPONENT_TOKEN].properties)) {
+                    try {
+                        outputs[name] = (component as unknown as Record<string, unknown>)[name];
+                    } catch {
+                        // A getter of an output the component's mode does not have: the output stays unset.
+                    }
+                }
 
                 const resp = new provproto.ConstructResponse();
                 resp.setUrn(await outputValue(component.urn));

@@ -123,8 +123,8 @@ const COMPONENT_SOURCE = "components/kmsAccess.ts";
 const COMPONENT_SECRETS = ["apiKey"];
 
 /**
- * The KmsAccess component (served by Construct): inputs from `KmsAccessArgs`, outputs from the component's
- * `readonly x: pulumi.Output<…>` fields (the child resources and methods stay TypeScript's).
+ * The KmsAccess component (served by Construct): inputs from `KmsAccessArgs`, outputs from the component's public
+ * `pulumi.Output<…>` fields and getters (the child resources and methods stay TypeScript's).
  */
 function componentSpec(ctx: Ctx, sf: TS.SourceFile): Spec {
     const { ts } = ctx;
@@ -133,7 +133,8 @@ function componentSpec(ctx: Ctx, sf: TS.SourceFile): Spec {
     const inputs = propertiesOf(ctx, args, "KmsAccess", []);
     const properties: Spec = {};
     for (const m of cls.members) {
-        if (!ts.isPropertyDeclaration(m) || !m.type || !ts.isIdentifier(m.name)) continue;
+        // Fields, and getters (an output that only exists in one mode of the component).
+        if (!(ts.isPropertyDeclaration(m) || ts.isGetAccessorDeclaration(m)) || !m.type || !ts.isIdentifier(m.name)) continue;
         if (m.modifiers?.some((x) => x.kind === ts.SyntaxKind.PrivateKeyword || x.kind === ts.SyntaxKind.ProtectedKeyword)) continue;
         if (!ts.isTypeReferenceNode(m.type) || !/^(pulumi\.)?Output$/.test(m.type.typeName.getText())) continue;
         const spec = typeSpec(ctx, m.type, `KmsAccess${m.name.text}`);
