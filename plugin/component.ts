@@ -121,6 +121,8 @@ export interface ConstructOptions {
     engineAddress: () => string | undefined;
     /** The provider's configuration as Configure gave it. */
     settings: () => ExplicitCloudSettings;
+    /** An error message as the plugin reports it: redacted, naming the plugin's own settings. */
+    errorText: (message: string) => string;
 }
 
 /** The Construct method of the ResourceProvider service. */
@@ -134,7 +136,8 @@ export function constructMethod(opts: ConstructOptions) {
             if (answered) return;
             answered = true;
             inFlight.delete(onUncaught);
-            callback(err ? Object.assign(new Error(redact(err.message)), { code: 2, details: redact(err.message) }) : null, resp);
+            const text = err ? opts.errorText(err.message) : "";
+            callback(err ? Object.assign(new Error(text), { code: 2, details: text }) : null, resp);
         };
         const onUncaught = (err: Error) => reply(err);
         inFlight.add(onUncaught);

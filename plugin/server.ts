@@ -417,7 +417,11 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
             });
         },
 
-        construct: constructMethod({ engineAddress: () => opts.engineAddress, settings: () => settingsFromProviderConfig(config) }),
+        construct: constructMethod({
+            engineAddress: () => opts.engineAddress,
+            settings: () => settingsFromProviderConfig(config),
+            errorText: (message) => inPluginTerms(redact(message)),
+        }),
 
         cancel(_call: Call<unknown>, callback: Callback<EmptyModule.Empty>) {
             callback(null, new emptyproto.Empty());

@@ -322,6 +322,49 @@ outputs:
         if (process.env.E2E_TIMINGS)
             timings.push(`outputs: ${JSON.stringify({ ...Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])) })}`);
     });
+
+    it("a bad argument fails the preview at Construct, naming the argument and the fix, before anything is made", async () => {
+        const workDir = path.join(sandbox.dir, "work", "plugin-construct-bad");
+        fs.mkdirSync(workDir, { recursive: true });
+        fs.writeFileSync(
+            path.join(workDir, "Pulumi.yaml"),
+            `name: plugin-construct-bad
+runtime: yaml
+plugins:
+  providers:
+    - name: ibmcloud-iam
+      path: ${PLUGIN_DIR}
+resources:
+  access:
+    type: ibmcloud-iam:index:KmsAccess
+    properties:
+      instance:
+        instanceId: 0f3c8e4e-6a3b-4e8e-9c5d-1b2a3c4d5e6f
+        service: kms
+      roles: [Wrter]
+`,
+        );
+        const stack = await sandbox.projectStack("dev", workDir, {
+            config: { "ibmcloud-iam:apiKey": { value: emu.apiKey, secret: true }, "ibmcloud-iam:iamEndpoint": { value: emu.url } },
+        });
+        const err = await stack.preview().then(
+            () => undefined,
+            (e: unknown) => e as Error & { output?: string },
+        );
+        assert.ok(err, "the preview must fail");
+        const text = `${err.message}\n${err.output ?? ""}`;
+        timings.push(
+            `bad argument: ${text
+                .split("\n")
+                .find((l) => l.includes("roles[0]"))
+                ?.trim()}`,
+        );
+        assert.match(text, /roles\[0\]/, text);
+        assert.match(text, /Writer/, "the valid role names, so the fix is plain");
+        assert.ok(!text.includes(emu.apiKey));
+        const state = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as { serviceIds: unknown[] };
+        assert.equal(state.serviceIds.length, 0, "nothing made");
+    });
 });
 
 describe("provider plugin through the engine: two accounts through two explicit providers in one YAML stack", function () {
