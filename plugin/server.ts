@@ -2,8 +2,10 @@
 // `@pulumi/pulumi/provider`'s `main()` because that server drops the provider configuration: its Configure ignores
 // the request and CheckConfig/DiffConfig answer UNIMPLEMENTED, so neither stack config nor the arguments of an
 // explicit provider (one per account) would ever reach the resources. Modelled on the SDK's dynamic-provider
-// server: secrets are not accepted (the engine sends plain values and keeps the secret bit of every input it
-// sent as secret), resource references arrive as ids, and previews are planned by the engine.
+// server: resource references arrive as ids and previews are planned by the engine. Secrets are accepted, because
+// the engine lets only such a provider construct components (KmsAccess, plugin/component.ts): they are unwrapped
+// for the providers, and every answer keeps the secret bit of each property the request had secret, as the
+// engine itself does for providers that refuse secrets.
 //
 // One plugin process serves one provider configuration: the engine starts a process per provider (the default
 // one and each explicit one), so the per-resource provider objects, each with its CloudSession, are configured
@@ -19,6 +21,7 @@ import type * as EmptyModule from "google-protobuf/google/protobuf/empty_pb";
 import type * as AnyModule from "google-protobuf/google/protobuf/any_pb";
 import {
     checkPluginConfig,
+    IBM_PROVIDER_CONFIG_KEYS,
     PLUGIN_CONFIG_KEYS,
     ProviderConfigSource,
     providerConfigFromPlugin,
@@ -29,6 +32,7 @@ import { redact } from "../client/errors";
 import { containsUnknown } from "../provider/core/props";
 import { PACKAGE, RESOURCES, ServedResource, servedFor } from "./resources";
 import { FUNCTIONS } from "./functions";
+import { constructMethod } from "./component";
 
 // grpc-js and google-protobuf as @pulumi/pulumi resolves them (its dependencies): the generated stubs and
 // Struct must be the very instances the SDK loads.
@@ -68,6 +72,46 @@ export function markSecret(props: Props, names: readonly string[]): Props {
     return out;
 }
 
+function isSecretValue(v: unknown): boolean {
+    return v !== null && typeof v === "object" && !Array.isArray(v) && (v as Props)[SIG] === SECRET_SIG;
+}
+
+function isPlainObject(v: unknown): v is Props {
+    return v !== null && typeof v === "object" && !Array.isArray(v) && (v as Props)[SIG] === undefined;
+}
+
+/**
+ * `outs` with the secret bit of every property of the same name in `ins` (the request, secrets wrapped), recursing
+ * into objects. The engine does this itself for a provider that refuses secrets; this one accepts them (the engine
+ * lets only such a provider construct components), so it keeps what the program marked secret the same way.
+ */
+export function annotateSecrets(outs: Props, ins: unknown): Props {
+    if (!isPlainObject(ins)) return outs;
+    const result: Props = { ...outs };
+    for (const [k, inValue] of Object.entries(ins)) {
+        if (!(k in result)) continue;
+        const outValue = result[k];
+        if (isSecretValue(inValue)) {
+            if (!isSecretValue(outValue) && outValue !== undefined) result[k] = { [SIG]: SECRET_SIG, value: outValue };
+        } else if (isPlainObject(inValue) && isPlainObject(outValue)) {
+            result[k] = annotateSecrets(outValue, inValue);
+        }
+    }
+    return result;
+}
+
+/** The request's properties as sent, secret envelopes kept. */
+function rawStruct(s: StructModule.Struct | undefined): Props {
+    return s ? (s.toJavaScript() as Props) : {};
+}
+
+function containsSecret(v: unknown): boolean {
+    if (isSecretValue(v)) return true;
+    if (Array.isArray(v)) return v.some(containsSecret);
+    if (v !== null && typeof v === "object") return Object.values(v).some(containsSecret);
+    return false;
+}
+
 function fromStruct(s: StructModule.Struct | undefined): Props {
     return s ? (unwrapSecrets(s.toJavaScript()) as Props) : {};
 }
@@ -77,11 +121,25 @@ function toStruct(o: Props): StructModule.Struct {
     return structproto.Struct.fromJavaScript(JSON.parse(JSON.stringify(o ?? {})));
 }
 
+/**
+ * The resources' messages name the settings as the dynamic resources read them (`ibmcloud:apiKey`, then `@pulumi/ibm`'s
+ * `ibm:ibmcloudApiKey`). Served by the plugin, the same setting is the plugin's `ibmcloud-iam:apiKey` (or an explicit
+ * provider's `apiKey`), and no `ibm:*` key is read: a message must name the key of the front door in use.
+ */
+function inPluginTerms(text: string): string {
+    let out = text;
+    for (const ibmKey of Object.values(IBM_PROVIDER_CONFIG_KEYS)) out = out.split(`, then ${ibmKey}`).join("");
+    for (const [name, stackKey] of Object.entries(PLUGIN_CONFIG_KEYS)) {
+        out = out.replace(new RegExp(`${stackKey.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![A-Za-z0-9])`, "g"), `${PACKAGE}:${name}`);
+    }
+    return out;
+}
+
 function failureList(failures: ReadonlyArray<{ property: string; reason: string }> | undefined): provproto.CheckFailure[] {
     return (failures ?? []).map((f) => {
         const failure = new provproto.CheckFailure();
         failure.setProperty(f.property);
-        failure.setReason(f.reason);
+        failure.setReason(inPluginTerms(f.reason));
         return failure;
     });
 }
@@ -92,7 +150,7 @@ function failureList(failures: ReadonlyArray<{ property: string; reason: string 
  */
 function grpcError(e: unknown, secretOutputs: readonly string[] = []): GrpcModule.ServiceError {
     const err = e as Error & { id?: string; properties?: Props; reasons?: string[] };
-    const message = redact(err?.message ?? String(e));
+    const message = inPluginTerms(redact(err?.message ?? String(e)));
     const metadata = new grpc.Metadata();
     if (err && typeof err.id === "string" && err.id !== "") {
         const status = new statusproto.Status();
@@ -101,7 +159,7 @@ function grpcError(e: unknown, secretOutputs: readonly string[] = []): GrpcModul
         const detail = new provproto.ErrorResourceInitFailed();
         detail.setId(err.id);
         detail.setProperties(toStruct(markSecret(err.properties ?? {}, secretOutputs)));
-        detail.setReasonsList((err.reasons ?? []).map((r) => redact(r)));
+        detail.setReasonsList((err.reasons ?? []).map((r) => inPluginTerms(redact(r))));
         const any = new anyproto.Any();
         any.pack(detail.serializeBinary(), "pulumirpc.ErrorResourceInitFailed");
         status.addDetails(any);
@@ -130,6 +188,8 @@ export interface PluginOptions {
     version: string;
     /** The Pulumi schema, as GetSchema returns it. */
     schema: string;
+    /** The engine's address (the plugin's last argument), which Construct reports the component's children to. */
+    engineAddress?: string;
 }
 
 /** The ResourceProvider service implementation: dispatch by type token to the providers in plugin/resources.ts. */
@@ -220,7 +280,9 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 if (failures.length > 0) throw new Error(`${PACKAGE} provider configuration: ${failures.map((f) => f.reason).join("; ")}`);
                 configureAll(values);
                 const resp = new provproto.ConfigureResponse();
-                resp.setAcceptsecrets(false);
+                // Secrets arrive wrapped and are unwrapped for the providers; the answers keep their secret bits
+                // (annotateSecrets). The engine lets only a provider accepting secrets construct components.
+                resp.setAcceptsecrets(true);
                 resp.setAcceptresources(false);
                 resp.setAcceptoutputs(false);
                 resp.setSupportspreview(false);
@@ -235,7 +297,7 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 const r = servedFor(req.getUrn());
                 const result = await r.provider.check!(fromStruct(req.getOlds()), fromStruct(req.getNews()));
                 const resp = new provproto.CheckResponse();
-                resp.setInputs(toStruct(markSecret((result.inputs ?? {}) as Props, r.secretOutputs)));
+                resp.setInputs(toStruct(annotateSecrets(markSecret((result.inputs ?? {}) as Props, r.secretOutputs), rawStruct(req.getNews()))));
                 resp.setFailuresList(failureList(result.failures));
                 return resp;
             });
@@ -268,7 +330,9 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                     const result = await served.provider.create!(fromStruct(req.getProperties()));
                     const resp = new provproto.CreateResponse();
                     resp.setId(result.id);
-                    resp.setProperties(toStruct(markSecret((result.outs ?? {}) as Props, served.secretOutputs)));
+                    resp.setProperties(
+                        toStruct(annotateSecrets(markSecret((result.outs ?? {}) as Props, served.secretOutputs), rawStruct(req.getProperties()))),
+                    );
                     return resp;
                 },
                 () => served?.secretOutputs ?? [],
@@ -289,9 +353,10 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 // An imported object keeps the id it was imported by (the engine keeps that id in state).
                 resp.setId(result.id ? (imported ? req.getId() : result.id) : "");
                 if (result.id) {
-                    resp.setProperties(toStruct(markSecret((result.props ?? {}) as Props, r.secretOutputs)));
+                    resp.setProperties(toStruct(annotateSecrets(markSecret((result.props ?? {}) as Props, r.secretOutputs), rawStruct(req.getProperties()))));
                     // What `pulumi import` needs: the inputs that reproduce the object, so the next preview shows no change.
-                    if (result.inputs) resp.setInputs(toStruct(markSecret(result.inputs as Props, r.secretOutputs)));
+                    if (result.inputs)
+                        resp.setInputs(toStruct(annotateSecrets(markSecret(result.inputs as Props, r.secretOutputs), rawStruct(req.getInputs()))));
                 }
                 return resp;
             });
@@ -307,7 +372,7 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                     served = servedFor(req.getUrn());
                     const result = await served.provider.update!(objectId(served, req.getId()), fromStruct(req.getOlds()), fromStruct(req.getNews()));
                     const resp = new provproto.UpdateResponse();
-                    resp.setProperties(toStruct(markSecret((result?.outs ?? {}) as Props, served.secretOutputs)));
+                    resp.setProperties(toStruct(annotateSecrets(markSecret((result?.outs ?? {}) as Props, served.secretOutputs), rawStruct(req.getNews()))));
                     return resp;
                 },
                 () => served?.secretOutputs ?? [],
@@ -335,11 +400,28 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 if (result.failures?.length) {
                     resp.setFailuresList(failureList(result.failures));
                 } else {
-                    resp.setReturn(toStruct(markSecret(result.outputs ?? {}, fn.secretOutputs)));
+                    const outputs = markSecret(result.outputs ?? {}, fn.secretOutputs);
+                    // What the engine does for a provider that refuses secrets: results of secret arguments are secret.
+                    resp.setReturn(
+                        toStruct(
+                            containsSecret(rawStruct(req.getArgs()))
+                                ? markSecret(
+                                      outputs,
+                                      Object.keys(outputs).filter((k) => !isSecretValue(outputs[k])),
+                                  )
+                                : outputs,
+                        ),
+                    );
                 }
                 return resp;
             });
         },
+
+        construct: constructMethod({
+            engineAddress: () => opts.engineAddress,
+            settings: () => settingsFromProviderConfig(config),
+            errorText: (message) => inPluginTerms(redact(message)),
+        }),
 
         cancel(_call: Call<unknown>, callback: Callback<EmptyModule.Empty>) {
             callback(null, new emptyproto.Empty());

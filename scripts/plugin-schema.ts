@@ -6,10 +6,12 @@
 // check schema through `z.toJSONSchema`. `npm run plugin:schema` writes plugin/schema.json; a test fails when the
 // file and this derivation disagree. Build-time only: the plugin reads the written file.
 import * as path from "path";
+import { parseArgs } from "util";
 import type * as TS from "typescript";
 import { z } from "zod";
 import { FUNCTIONS, getAccessTokenArgsSchema } from "../plugin/functions";
 import { PACKAGE, RESOURCES } from "../plugin/resources";
+import { COMPONENT_TOKEN } from "../plugin/component";
 
 type Spec = Record<string, unknown>;
 
@@ -103,11 +105,18 @@ function propertiesOf(ctx: Ctx, node: TS.Node, nameHint: string, secrets: readon
     return { properties, required };
 }
 
+/** The declaration `file` has, or exports from elsewhere (a resource module re-exports its state shapes), named `name`. */
 function findDecl<T extends TS.Node>(ctx: Ctx, file: TS.SourceFile, test: (n: TS.Node) => n is T, name: string): T {
     let found: T | undefined;
     ctx.ts.forEachChild(file, (n) => {
         if (test(n) && (n as unknown as { name?: TS.Identifier }).name?.text === name) found = n;
     });
+    if (!found) {
+        const moduleSymbol = ctx.checker.getSymbolAtLocation(file);
+        let sym = moduleSymbol ? ctx.checker.getExportsOfModule(moduleSymbol).find((e) => e.name === name) : undefined;
+        if (sym && sym.flags & ctx.ts.SymbolFlags.Alias) sym = ctx.checker.getAliasedSymbol(sym);
+        found = sym?.declarations?.find((d): d is TS.Declaration & T => test(d));
+    }
     if (!found) throw new Error(`plugin schema: ${name} not found in ${path.basename(file.fileName)}`);
     return found;
 }
@@ -117,11 +126,49 @@ function sourceFileOf(name: string): string {
     return `provider/${name[0].toLowerCase()}${name.slice(1)}.ts`;
 }
 
+const COMPONENT_SOURCE = "components/kmsAccess.ts";
+/** Outputs of the component that are secrets. */
+const COMPONENT_SECRETS = ["apiKey"];
+
+/**
+ * The KmsAccess component (served by Construct): inputs from `KmsAccessArgs`, outputs from the component's public
+ * `pulumi.Output<…>` fields and getters (the child resources and methods stay TypeScript's).
+ */
+function componentSpec(ctx: Ctx, sf: TS.SourceFile): Spec {
+    const { ts } = ctx;
+    const args = findDecl(ctx, sf, ts.isInterfaceDeclaration, "KmsAccessArgs");
+    const cls = findDecl(ctx, sf, ts.isClassDeclaration, "KmsAccess");
+    const inputs = propertiesOf(ctx, args, "KmsAccess", []);
+    const properties: Spec = {};
+    for (const m of cls.members) {
+        // Fields, and getters (an output that only exists in one mode of the component).
+        if (!(ts.isPropertyDeclaration(m) || ts.isGetAccessorDeclaration(m)) || !m.type || !ts.isIdentifier(m.name)) continue;
+        if (m.modifiers?.some((x) => x.kind === ts.SyntaxKind.PrivateKeyword || x.kind === ts.SyntaxKind.ProtectedKeyword)) continue;
+        if (!ts.isTypeReferenceNode(m.type) || !/^(pulumi\.)?Output$/.test(m.type.typeName.getText())) continue;
+        const spec = typeSpec(ctx, m.type, `KmsAccess${m.name.text}`);
+        const sym = ctx.checker.getSymbolAtLocation(m.name);
+        const description = sym ? propDoc(ctx, sym) : "";
+        if (description) spec.description = description;
+        if (COMPONENT_SECRETS.includes(m.name.text)) spec.secret = true;
+        properties[m.name.text] = spec;
+    }
+    return {
+        isComponent: true,
+        description: `${docOf(ctx, cls)}\n\nA component: its children are this provider's ServiceId, ServiceApiKey, AccessPolicy and KmsAccessReady.`,
+        inputProperties: inputs.properties,
+        requiredInputs: inputs.required,
+        properties,
+        required: Object.keys(properties),
+    };
+}
+
 /** The schema, derived from the sources under `root` (the repository). Deterministic: the same sources give the same text. */
 export function deriveSchema(root: string): Spec {
     // The compiler is a development dependency: loaded here only, never by the plugin at run time.
     const ts: typeof TS = require("typescript");
-    const files = [...[...RESOURCES.values()].map((r) => sourceFileOf(r.name)), "client/config.ts", "plugin/functions.ts"].map((f) => path.join(root, f));
+    const files = [...[...RESOURCES.values()].map((r) => sourceFileOf(r.name)), "client/config.ts", "plugin/functions.ts", COMPONENT_SOURCE].map((f) =>
+        path.join(root, f),
+    );
     const program = ts.createProgram(files, { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, strict: true, skipLibCheck: true, noEmit: true });
     const ctx: Ctx = { ts, checker: program.getTypeChecker(), types: new Map() };
     const source = (f: string) => {
@@ -146,6 +193,8 @@ export function deriveSchema(root: string): Spec {
             required: outputs.required,
         };
     }
+
+    resources[COMPONENT_TOKEN] = componentSpec(ctx, source(COMPONENT_SOURCE));
 
     const settings = findDecl(ctx, source("client/config.ts"), ctx.ts.isInterfaceDeclaration, "ExplicitCloudSettings");
     const config = propertiesOf(ctx, settings, "Provider", ["apiKey"]);
@@ -199,7 +248,7 @@ if (require.main === module) {
     const root = path.resolve(__dirname, "..", "..");
     const file = path.join(root, "plugin", "schema.json");
     const text = `${JSON.stringify(deriveSchema(root), null, 2)}\n`;
-    if (process.argv.includes("--check")) {
+    if (parseArgs({ args: process.argv.slice(2), options: { check: { type: "boolean", default: false } } }).values.check) {
         // Compared as data: the file is kept formatted by Biome (npm run plugin:schema formats it).
         if (!require("util").isDeepStrictEqual(JSON.parse(fs.readFileSync(file, "utf8")), JSON.parse(text))) {
             console.error("plugin/schema.json is stale: run npm run plugin:schema");

@@ -102,7 +102,7 @@ function providerReference(serialized: unknown): ProviderReference | undefined {
     if (typeof serialized !== "string") return undefined;
     // Installed from npm: Pulumi captured the module whose whole export is the provider by reference.
     const whole = /require\("(pulumi-ibmcloud-iam\/dist\/provider\/module\/[A-Za-z]+\.js)"\)/.exec(serialized);
-    // update() is optional: a resource whose every change replaces it (a link, a trusted identity) has none
+    // No update(): a resource whose every change replaces it (TrustedProfileLink) has none, and the engine never asks for it.
     if (whole) return { spec: whole[1], methods: ["check", "diff", "create", "read", "delete"] };
     const where = /with\(\{ spec: "([^"]+)", exportName: "([^"]+)"/.exec(serialized);
     const table = /var __provider = \{([^}]*)\}/.exec(serialized);
