@@ -45,10 +45,15 @@ export interface AccessPolicyArgs {
     /**
      * The subject as a service ID: `ServiceId-…` or its IAM id `iam-ServiceId-…`. Pass the ServiceId resource's `id` (`app.id`),
      * which stays known while a preview plans an update of the service ID (its `serviceId` output does not, and the preview
-     * would show the policy replaced). Exactly one of serviceId / iamId. Changing the subject replaces the policy.
+     * would show the policy replaced). Exactly one of serviceId / profileId / iamId. Changing the subject replaces the policy.
      */
     serviceId?: pulumi.Input<string>;
-    /** The subject as any IAM id (`iam-ServiceId-…`, `iam-Profile-…`, `IBMid-…`). Exactly one of serviceId / iamId. Changing the subject replaces the policy. */
+    /**
+     * The subject as a trusted profile: `Profile-…` or its IAM id `iam-Profile-…`. Pass the TrustedProfile resource's `id`
+     * (`profile.id`), which stays known while a preview plans an update of the profile. Exactly one of serviceId / profileId / iamId.
+     */
+    profileId?: pulumi.Input<string>;
+    /** The subject as any IAM id (`iam-ServiceId-…`, `iam-Profile-…`, `IBMid-…`). Exactly one of serviceId / profileId / iamId. Changing the subject replaces the policy. */
     iamId?: pulumi.Input<string>;
     /**
      * Roles to grant, each a display name (`Writer`, `Key Custodian - Creator`), id (`KeyCustodianCreator`)
@@ -93,7 +98,7 @@ export interface AccessPolicyOutputs {
     state: string;
     /** The granted roles' CRNs, in the order of `roles`. */
     roleCrns: string[];
-    /** The subject's IAM id (`iam-ServiceId-…`). */
+    /** The subject's IAM id (`iam-ServiceId-…`, `iam-Profile-…`, …). */
     subjectIamId: string;
     /** The deployer's account (from the token), the policy's `accountId` attribute. */
     accountId: string;
@@ -104,6 +109,7 @@ export interface AccessPolicyOutputs {
     // the arguments as given
     serviceId?: string;
     iamId?: string;
+    profileId?: string;
     roles: string[];
     resource: AccessPolicyResource;
     description?: string;
@@ -114,6 +120,7 @@ export interface AccessPolicyOutputs {
 export interface AccessPolicyInputs {
     serviceId?: string;
     iamId?: string;
+    profileId?: string;
     roles: string[];
     resource: AccessPolicyResource;
     description?: string;
@@ -181,7 +188,8 @@ export function diffAccessPolicy(
     const after = subjectIamIdOf(news);
     if (after === UNKNOWN || after !== before) {
         if (given(news.iamId)) replaces.push("iamId");
-        if (given(news.serviceId) || !given(news.iamId)) replaces.push("serviceId");
+        if (given(news.profileId)) replaces.push("profileId");
+        if (given(news.serviceId) || (!given(news.iamId) && !given(news.profileId))) replaces.push("serviceId");
     }
 
     const planned = plannedRoleCrns(olds, news);
@@ -202,6 +210,7 @@ function outputsOf(got: PolicyWithEtag, inputs: AccessPolicyInputs, roleCrns: st
         roleCrns,
         serviceId: inputs.serviceId,
         iamId: inputs.iamId,
+        profileId: inputs.profileId,
         roles: inputs.roles,
         resource: compact({ ...(inputs.resource ?? {}) }) as AccessPolicyResource,
         description: inputs.description,
@@ -214,6 +223,7 @@ function inputsOf(outs: AccessPolicyOutputs): AccessPolicyInputs {
     return compact({
         serviceId: outs.serviceId,
         iamId: outs.iamId,
+        profileId: outs.profileId,
         roles: outs.roles,
         resource: outs.resource,
         description: outs.description,
@@ -347,6 +357,7 @@ const ACCESS_POLICY = resourceShape<AccessPolicyOutputs>("AccessPolicy", {
     lastModifiedAt: true,
     serviceId: true,
     iamId: true,
+    profileId: true,
     roles: true,
     resource: true,
     description: true,
@@ -354,7 +365,7 @@ const ACCESS_POLICY = resourceShape<AccessPolicyOutputs>("AccessPolicy", {
 });
 
 /**
- * An IAM access policy granting `roles` on `resource` to a service ID (or any IAM id).
+ * An IAM access policy granting `roles` on `resource` to a service ID, a trusted profile (or any IAM id).
  *
  * ```ts
  * new AccessPolicy("app-keys", {
@@ -377,6 +388,7 @@ export class AccessPolicy extends pulumi.dynamic.Resource implements OutputsOf<A
     declare readonly lastModifiedAt: pulumi.Output<string>;
     declare readonly serviceId: pulumi.Output<string | undefined>;
     declare readonly iamId: pulumi.Output<string | undefined>;
+    declare readonly profileId: pulumi.Output<string | undefined>;
     declare readonly roles: pulumi.Output<string[]>;
     declare readonly resource: pulumi.Output<AccessPolicyResource>;
     declare readonly description: pulumi.Output<string | undefined>;

@@ -85,6 +85,7 @@ const accessPolicyState: Required<AccessPolicyOutputs> = {
     lastModifiedAt: WHEN,
     serviceId: SID,
     iamId: IAM_ID,
+    profileId: "Profile-0b9f4c2e-6a4d-4f0e-9a57-3f3b7a1c2d4e",
     roles: ["Writer"],
     resource: { serviceName: "kms", serviceInstance: INSTANCE },
     description: "app keys",

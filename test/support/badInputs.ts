@@ -198,6 +198,20 @@ row("AccessPolicy", "no subject", { serviceId: undefined }, "serviceId", /needs 
 row("AccessPolicy", "both serviceId and iamId (contradictory)", { iamId: `iam-${SERVICE_ID}` }, "serviceId", /not both/);
 row("AccessPolicy", "serviceId given as a name", { serviceId: "orders-app" }, "serviceId", /must be a service ID such as ServiceId-/);
 row("AccessPolicy", "a bare ServiceId-… as iamId", { serviceId: undefined, iamId: SERVICE_ID }, "iamId", /a bare ServiceId-… goes in serviceId/);
+row(
+    "AccessPolicy",
+    "profileId given as a profile's name",
+    { serviceId: undefined, profileId: "orders-runtime" },
+    "profileId",
+    /must be a trusted profile such as Profile-/,
+);
+row(
+    "AccessPolicy",
+    "both serviceId and profileId",
+    { profileId: "Profile-5c4b3a29-1807-4f6e-8d5c-4b3a29180766" },
+    "serviceId",
+    /not both serviceId and profileId/,
+);
 row("AccessPolicy", "roles left out", { roles: undefined }, "roles", /roles is required: roles must be a list/);
 row("AccessPolicy", "no roles", { roles: [] }, "roles", /at least one role/);
 row("AccessPolicy", "roles as one string", { roles: "Writer" }, "roles", /must be a list of role names/);
@@ -568,7 +582,7 @@ export const KNOWN_ARGUMENTS: Readonly<Record<BadInputTarget, string[]>> = {
         "rotationTrigger",
         "outputFile",
     ],
-    AccessPolicy: ["serviceId", "iamId", "roles", "resource", "description", "adoptExisting"],
+    AccessPolicy: ["serviceId", "iamId", "profileId", "roles", "resource", "description", "adoptExisting"],
     KmsKey: [
         "instanceId",
         "instanceCrn",
