@@ -10,7 +10,7 @@ import { appendErrorNote, isNotFound } from "../client/errors";
 import { KmsClient, KmsKeyPolicies, KmsKeyResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./core/session";
-import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
+import { asServiceId, credentialOf, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
 import {
     checkKmsResource,
@@ -78,10 +78,13 @@ export interface KmsKeyArgs extends KmsInstanceFieldArgs {
      * in-place update that only checks the new key can see the KMS key and stores it, so later refresh
      * and destroy use the current credential.
      *
+     * Left out: the key is created and managed with the deployer's credentials (`ibmcloud:apiKey`, or the
+     * trusted profile the deployer logs in as), e.g. for an application that runs on a trusted profile and holds no key.
+     *
      * Replacing name, description, keyRing, expirationDate, type, payload, instanceId or service DELETES
      * the old key, and with it access to all data it wraps: consider `protect: true` on root keys.
      */
-    apiKey: pulumi.Input<string>;
+    apiKey?: pulumi.Input<string>;
 }
 
 /** What state holds for a key. */
@@ -112,7 +115,7 @@ export interface KmsKeyOutputs {
     /** KMS base URL used for every call. */
     endpoint: string;
     force: boolean;
-    /** The service ID's API key (secret), so refresh and destroy run as the service ID. */
+    /** The service ID's API key (secret), so refresh and destroy run as the service ID; "" when the key is managed as the deployer. */
     apiKey: string;
     /** Imported key material (secret), only when `payload` was given. */
     payload?: string;
@@ -144,7 +147,7 @@ export interface KmsKeyInputs {
     type: "root" | "standard";
     payload?: string;
     force: boolean;
-    apiKey: string;
+    apiKey?: string;
     instanceCrn?: string;
     rotation?: { enabled: boolean; intervalMonth: number };
     dualAuthDelete?: { enabled: boolean };
@@ -176,7 +179,7 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
                 .refine((v) => new RegExp(BASE64_PATTERN).test(v) && v.length % 4 === 0, { error: "payload must be base64 (standard alphabet, padded)" })
                 .optional(),
             force: z.boolean({ error: "force must be true or false" }).default(false),
-            apiKey: kmsApiKeyField(),
+            apiKey: kmsApiKeyField().optional(),
             rotation: z
                 .object(
                     {
@@ -267,7 +270,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
 
     async create(inputs: KmsKeyInputs): Promise<pulumi.dynamic.CreateResult<KmsKeyOutputs>> {
         const target = this.targetFor(inputs);
-        const tokens = this.tokensFor(inputs.apiKey);
+        const tokens = this.credentialOf(inputs.apiKey);
         const client = this.connections.client(target, tokens);
         let key: KmsKeyResource;
         try {
@@ -338,7 +341,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         // replaces the stored one, or a later destroy would be left with a key that cannot.
         // Neither endpoint nor region given: keep the endpoint derived at create.
         const target = this.connections.targetForUpdate(news, olds.endpoint, news.keyRing);
-        const tokens = this.tokensFor(news.apiKey);
+        const tokens = this.credentialOf(news.apiKey);
         let key: KmsKeyResource;
         try {
             key = await this.connections.client(target, tokens).getKeyMetadata(id);
@@ -408,6 +411,11 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
 
     private tokensFor(apiKey: string): IamTokenManager {
         return this.connections.tokensFor(apiKey, "KmsKey");
+    }
+
+    /** The service ID of `apiKey`, or with none the deployer (the key is then created and managed as the deployer). */
+    private credentialOf(apiKey: string | undefined): IamTokenManager {
+        return credentialOf(this.connections, () => this.deployerTokens(), "KmsKey", apiKey);
     }
 
     private deployerTokens(): IamTokenManager | undefined {

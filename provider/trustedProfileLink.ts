@@ -9,7 +9,7 @@ import { isNotFound } from "../client/errors";
 import { ComputeResourceType, CreateProfileLinkBody, ProfileLink, TrustedProfileClient } from "../client/profileClient";
 import { providerForDeployment } from "./dynamicProvider";
 import { crnField } from "./check/fields";
-import { schemaOnce, validate } from "./check/validate";
+import { CheckFailure, schemaOnce, validate } from "./check/validate";
 import { differs } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { CloudSession } from "./core/session";
@@ -113,6 +113,12 @@ function linkSchema() {
                     ctx.addIssue({ code: "custom", path: [f], message: `${f} applies only to CE links; remove it for ${v.crType}` });
             }
         });
+}
+
+/** What is wrong with a link's arguments (plain values), field by field; for components that make links. */
+export function trustedProfileLinkFailures(inputs: Record<string, unknown>): CheckFailure[] {
+    const r = validate(schemaOnce("TrustedProfileLink", linkSchema), inputs);
+    return r.ok ? [] : [...r.failures];
 }
 
 function outputsOf(profileId: string, l: ProfileLink): TrustedProfileLinkOutputs {

@@ -161,6 +161,8 @@ const kmsAccessReadyState: Required<KmsAccessReadyOutputs> = {
     service: "kms",
     endpoint: "https://us-south.kms.cloud.ibm.com",
     apiKey: API_KEY,
+    profileId: "Profile-0b9f4c2e-6a4d-4f0e-9a57-3f3b7a1c2d4e",
+    crTokenFile: "/var/run/secrets/tokens/sa-token",
     policyId: "policy-1",
     policyEtag: "1-c",
     timeoutSeconds: 60,
