@@ -115,8 +115,8 @@ export interface KmsKeyOutputs {
     /** KMS base URL used for every call. */
     endpoint: string;
     force: boolean;
-    /** The service ID's API key (secret), so refresh and destroy run as the service ID; "" when the key is managed as the deployer. */
-    apiKey: string;
+    /** The service ID's API key (secret), so refresh and destroy run as the service ID; absent when the key is managed as the deployer. */
+    apiKey?: string;
     /** Imported key material (secret), only when `payload` was given. */
     payload?: string;
     /** The instance CRN, when the instance was given by it. */
@@ -483,7 +483,7 @@ function outputsOf(
         region,
         endpoint: target.endpoint,
         force: inputs.force ?? false,
-        apiKey: inputs.apiKey ?? "",
+        apiKey: inputs.apiKey,
         payload: inputs.payload,
         instanceCrn: inputs.instanceCrn,
         ...(policies === undefined

@@ -56,8 +56,8 @@ export interface KmsKeyRingOutputs {
     region?: string;
     endpoint: string;
     force: boolean;
-    /** Secret; "" when the ring is managed as the deployer. */
-    apiKey: string;
+    /** Secret; absent when the ring is managed as the deployer. */
+    apiKey?: string;
     instanceCrn?: string;
     /** When KMS created the ring (ISO 8601); absent for a ring read back without it. */
     creationDate?: string;
@@ -97,7 +97,7 @@ export function diffKmsKeyRing(olds: Partial<KmsKeyRingOutputs>, news: Partial<K
     const target = diffKmsInstance(olds, news);
     const replaces = [...(news.keyRingId === UNKNOWN || olds.keyRingId !== news.keyRingId ? ["keyRingId"] : []), ...target.replaces];
     const updates = [
-        // No apiKey (the deployer's credentials) is stored as "".
+        // No apiKey: the deployer's credentials (absent, or "" in a state read back without it).
         ...(news.apiKey === UNKNOWN || (olds.apiKey ?? "") !== (news.apiKey ?? "") ? ["apiKey"] : []),
         ...((news.force ?? false) !== (olds.force ?? false) ? ["force"] : []),
         ...target.updates,
@@ -222,7 +222,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
             region: region ?? this.connections.regionUsed(inputs),
             endpoint: target.endpoint,
             force: inputs.force ?? false,
-            apiKey: inputs.apiKey ?? "",
+            apiKey: inputs.apiKey,
             instanceCrn: inputs.instanceCrn,
             creationDate: ring?.creationDate,
             createdBy: ring?.createdBy,

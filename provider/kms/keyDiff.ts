@@ -37,7 +37,7 @@ export function diffKmsKey(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInp
         // An unknown (preview) value may turn out different: report the replacement it could cause.
         if (after === UNKNOWN || !sameValue(before, after, field)) replaces.push(field);
     }
-    // No apiKey (the deployer's credentials) is stored as "".
+    // No apiKey: the deployer's credentials (absent, or "" in a state read back without it).
     if (news.apiKey === UNKNOWN || (news.apiKey ?? "") !== (olds.apiKey ?? "")) updates.push("apiKey");
     if ((news.force ?? false) !== (olds.force ?? false)) updates.push("force");
     updates.push(...diffKmsInstance(olds, news).updates);
