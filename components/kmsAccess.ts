@@ -138,6 +138,18 @@ export type KmsAccessKeyRingArgs = Omit<KmsKeyRingArgs, "instanceId" | "instance
  * export const apiKey = access.apiKey;                                    // secret; another stack can read it
  * export const token = access.getAccessTokenInfo();                       // secret { accessToken, expiration }
  * ```
+ *
+ * With `trustedProfile`, a `TrustedProfile`, its `TrustedProfileLink`s and an `AccessPolicy` naming the profile
+ * instead: no key, nothing secret in state or outputs; the application gets its tokens from its compute resource.
+ *
+ * ```ts
+ * const access = new KmsAccess("orders", {
+ *     instance: { crn },
+ *     roles: ["Writer"],
+ *     trustedProfile: { links: [{ crType: "IKS_SA", crn: clusterCrn, namespace: "orders", serviceAccount: "api" }] },
+ * });
+ * export const profileId = access.profileId; // in the pod: computeResourceTokenProvider({ profileId })
+ * ```
  */
 export class KmsAccess extends pulumi.ComponentResource {
     /** `iam-ServiceId-<uuid>` (or with `trustedProfile`, `iam-Profile-<uuid>`): the `iam_id` of the identity's tokens, and KMS's `createdBy`. */

@@ -207,8 +207,13 @@ async function secretless(emu: RunningEmulator, iam: IamClient, baseEnv: NodeJS.
         ])
             await pulumi(env, PROFILE_DIR, ["config", "set", k, v, "--stack", STACK, ...(k === "crTokenFile" ? ["--plaintext"] : [])]);
         const started = Date.now();
-        await pulumi(env, PROFILE_DIR, ["up", "--yes", "--skip-preview", "--suppress-progress", "--stack", STACK, "--color", "never"], { echo: true });
-        say(`   pulumi up took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        const up = await pulumi(env, PROFILE_DIR, ["up", "--yes", "--skip-preview", "--suppress-progress", "--stack", STACK, "--color", "never"]);
+        const created =
+            up
+                .split("\n")
+                .find((l) => /^\s*\+\s*\d+ created/.test(l))
+                ?.trim() ?? "done";
+        say(`   pulumi up (as ${deployer.id}, no API key): ${created} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         out = await stackOutputs(env, PROFILE_DIR);
         say(`   profile ${out.profileId} (${out.profileName}), root key ${out.rootKeyId} created by ${out.rootKeyCreatedBy} (the deployer)`);
 
