@@ -169,8 +169,9 @@ export class KmsAccess extends pulumi.ComponentResource {
     /** KMS base URL of the instance. */
     readonly kmsEndpoint: pulumi.Output<string>;
 
-    /** With `trustedProfile`: the profile and its links; else undefined and empty. */
+    /** With `trustedProfile`: the profile; else undefined. */
     readonly profileResource: TrustedProfile | undefined;
+    /** With `trustedProfile`: one link per `trustedProfile.links` entry, in that order; else empty. */
     readonly linkResources: TrustedProfileLink[];
     /** The access policy resource granting `roles` on the instance. */
     readonly policy: AccessPolicy;
