@@ -1,24 +1,14 @@
 // Every process a state-fixture run starts (the CLI, its language host and plugins, the emulator) inherits a
 // marker in its environment, so the run can end all of them at the end, even those that left their process
 // group, by scanning /proc for the marker.
-import * as fs from "fs";
 import { setTimeout as sleep } from "timers/promises";
+import { pidsWithEnv } from "../lib/process";
 
 export const MARKER_ENV = "PULUMI_IBMCLOUD_IAM_STATE_FIXTURE_RUN";
 
 /** Pids of live processes (not this one) whose environment holds `MARKER_ENV=<value>`. */
 export function markedProcesses(value: string): number[] {
-    const needle = Buffer.from(`\0${MARKER_ENV}=${value}\0`);
-    const pids: number[] = [];
-    for (const entry of fs.readdirSync("/proc")) {
-        if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-        try {
-            if (Buffer.concat([Buffer.from([0]), fs.readFileSync(`/proc/${entry}/environ`)]).includes(needle)) pids.push(Number(entry));
-        } catch {
-            // gone, or not ours
-        }
-    }
-    return pids;
+    return pidsWithEnv(MARKER_ENV, value);
 }
 
 /** Sends `sig` to one process; one that is already gone is fine. */
