@@ -18,7 +18,8 @@ import { applyInstanceCrn, DEFAULT_KMS_SERVICE, kmsInstanceShape } from "../prov
 import { ServiceApiKey } from "../provider/serviceApiKey";
 import { ServiceId } from "../provider/serviceId";
 import { TrustedProfile } from "../provider/trustedProfile";
-import { TrustedProfileLink, trustedProfileLinkFailures } from "../provider/trustedProfileLink";
+import { TrustedProfileLink } from "../provider/trustedProfileLink";
+import { trustedProfileLinkFailures } from "../provider/identity/profileLinkArgs";
 import { descriptionField, expiresAtField, nameField, rolesField } from "../provider/check/fields";
 import { CheckFailure, validate } from "../provider/check/validate";
 import { compact } from "../provider/core/props";

@@ -4,18 +4,16 @@
 // link: every change replaces it (the old one first, since IBM refuses a second link to the same resource).
 // Terraform: `ibm_iam_trusted_profile_link`, whose id is also `<profile id>/<link id>`.
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
 import { isNotFound } from "../client/errors";
 import { ComputeResourceType, CreateProfileLinkBody, ProfileLink, TrustedProfileClient } from "../client/profileClient";
 import { providerForDeployment } from "./dynamicProvider";
-import { crnField } from "./check/fields";
-import { CheckFailure, schemaOnce, validate } from "./check/validate";
+import { schemaOnce, validate } from "./check/validate";
+import { linkSchema } from "./identity/profileLinkArgs";
 import { differs } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { CloudSession } from "./core/session";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
-const CR_TYPES = ["VSI", "BMS", "PVS", "IKS_SA", "ROKS_SA", "CE"] as const;
 const FIELDS = ["profileId", "crType", "crn", "namespace", "serviceAccount", "componentType", "componentName", "linkName", "isCrossAccount"] as const;
 
 // ---------- arguments ----------
@@ -73,53 +71,7 @@ export interface TrustedProfileLinkInputs {
 
 // ---------- validation ----------
 
-function linkSchema() {
-    const text = (field: string, example: string) =>
-        z
-            .string({ error: `${field} must be a string such as "${example}"` })
-            .trim()
-            .min(1, { error: `${field} must not be empty, e.g. "${example}"` });
-    return z
-        .object({
-            profileId: z
-                .string({ error: "profileId must be a trusted profile's id such as Profile-1a2b3c4d-…, e.g. profileId: profile.profileId" })
-                .regex(/^Profile-[0-9a-fA-F-]{36}$/, { error: "profileId must be a trusted profile's id (Profile-<uuid>), e.g. profileId: profile.profileId" }),
-            crType: z.enum(CR_TYPES, { error: `crType must be one of ${CR_TYPES.join(", ")}` }),
-            crn: crnField("crn"),
-            namespace: text("namespace", "orders").optional(),
-            serviceAccount: text("serviceAccount", "orders-api").optional(),
-            componentType: text("componentType", "application").optional(),
-            componentName: text("componentName", "orders").optional(),
-            linkName: text("linkName", "orders-api").optional(),
-            isCrossAccount: z.boolean({ error: "isCrossAccount must be true or false" }).optional(),
-        })
-        .strict()
-        .superRefine((v, ctx) => {
-            const k8s = v.crType === "IKS_SA" || v.crType === "ROKS_SA";
-            for (const f of ["namespace", "serviceAccount"] as const) {
-                if (k8s && v[f] === undefined)
-                    ctx.addIssue({
-                        code: "custom",
-                        path: [f],
-                        message: `${f} is required for ${v.crType}: the service account's ${f === "namespace" ? "namespace" : "name"}`,
-                    });
-                if (!k8s && v[f] !== undefined)
-                    ctx.addIssue({ code: "custom", path: [f], message: `${f} applies only to IKS_SA and ROKS_SA links; remove it for ${v.crType}` });
-            }
-            for (const f of ["componentType", "componentName"] as const) {
-                if (v.crType === "CE" && v[f] === undefined)
-                    ctx.addIssue({ code: "custom", path: [f], message: `${f} is required for CE links (the Code Engine component)` });
-                if (v.crType !== "CE" && v[f] !== undefined)
-                    ctx.addIssue({ code: "custom", path: [f], message: `${f} applies only to CE links; remove it for ${v.crType}` });
-            }
-        });
-}
-
-/** What is wrong with a link's arguments (plain values), field by field; for components that make links. */
-export function trustedProfileLinkFailures(inputs: Record<string, unknown>): CheckFailure[] {
-    const r = validate(schemaOnce("TrustedProfileLink", linkSchema), inputs);
-    return r.ok ? [] : [...r.failures];
-}
+// The arguments' schema lives in identity/profileLinkArgs.ts, where KmsAccess judges the links it will make.
 
 function outputsOf(profileId: string, l: ProfileLink): TrustedProfileLinkOutputs {
     return compact({
