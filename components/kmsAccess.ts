@@ -18,8 +18,7 @@ import { applyInstanceCrn, DEFAULT_KMS_SERVICE, kmsInstanceShape } from "../prov
 import { ServiceApiKey } from "../provider/serviceApiKey";
 import { ServiceId } from "../provider/serviceId";
 import { TrustedProfile } from "../provider/trustedProfile";
-import { TrustedProfileLink } from "../provider/trustedProfileLink";
-import { trustedProfileLinkFailures } from "../provider/identity/profileLinkArgs";
+import { checkTrustedProfileLinkInputs, TrustedProfileLink } from "../provider/trustedProfileLink";
 import { descriptionField, expiresAtField, nameField, rolesField } from "../provider/check/fields";
 import { CheckFailure, validate } from "../provider/check/validate";
 import { compact } from "../provider/core/props";
@@ -603,7 +602,7 @@ export function kmsAccessArgsFailures(name: string, args: unknown): CheckFailure
         links.forEach((l, i) => {
             if (l === null || typeof l !== "object" || Array.isArray(l)) return;
             const { profileId: _p, ...link } = l as Record<string, unknown>;
-            for (const f of trustedProfileLinkFailures({ ...link, profileId: UNCHECKED_PROFILE_ID })) {
+            for (const f of checkTrustedProfileLinkInputs({ ...link, profileId: UNCHECKED_PROFILE_ID }).failures) {
                 failures.push({ property: `trustedProfile.links[${i}].${f.property}`, reason: f.reason });
             }
         });

@@ -4,11 +4,15 @@
 // link: every change replaces it (the old one first, since IBM refuses a second link to the same resource).
 // Terraform: `ibm_iam_trusted_profile_link`, whose id is also `<profile id>/<link id>`.
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { isNotFound } from "../client/errors";
 import { ComputeResourceType, CreateProfileLinkBody, ProfileLink, TrustedProfileClient } from "../client/profileClient";
 import { providerForDeployment } from "./dynamicProvider";
-import { schemaOnce, validate } from "./check/validate";
-import { linkSchema } from "./identity/profileLinkArgs";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
+import { crnField } from "./check/fields";
+import { crTypeField, profileIdField, textField } from "./check/profileFields";
+import { CheckFailure, schemaOnce, validate } from "./check/validate";
 import { differs } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { CloudSession } from "./core/session";
@@ -71,7 +75,50 @@ export interface TrustedProfileLinkInputs {
 
 // ---------- validation ----------
 
-// The arguments' schema lives in identity/profileLinkArgs.ts, where KmsAccess judges the links it will make.
+function linkSchema() {
+    const text = textField;
+    return z
+        .object({
+            profileId: profileIdField(),
+            crType: crTypeField(),
+            crn: crnField("crn"),
+            namespace: text("namespace", "orders").optional(),
+            serviceAccount: text("serviceAccount", "orders-api").optional(),
+            componentType: text("componentType", "application").optional(),
+            componentName: text("componentName", "orders").optional(),
+            linkName: text("linkName", "orders-api").optional(),
+            isCrossAccount: z.boolean({ error: "isCrossAccount must be true or false" }).optional(),
+        })
+        .strict()
+        .superRefine((v, ctx) => {
+            const k8s = v.crType === "IKS_SA" || v.crType === "ROKS_SA";
+            for (const f of ["namespace", "serviceAccount"] as const) {
+                if (k8s && v[f] === undefined)
+                    ctx.addIssue({
+                        code: "custom",
+                        path: [f],
+                        message: `${f} is required for ${v.crType}: the service account's ${f === "namespace" ? "namespace" : "name"}`,
+                    });
+                if (!k8s && v[f] !== undefined)
+                    ctx.addIssue({ code: "custom", path: [f], message: `${f} applies only to IKS_SA and ROKS_SA links; remove it for ${v.crType}` });
+            }
+            for (const f of ["componentType", "componentName"] as const) {
+                if (v.crType === "CE" && v[f] === undefined)
+                    ctx.addIssue({ code: "custom", path: [f], message: `${f} is required for CE links (the Code Engine component)` });
+                if (v.crType !== "CE" && v[f] !== undefined)
+                    ctx.addIssue({ code: "custom", path: [f], message: `${f} applies only to CE links; remove it for ${v.crType}` });
+            }
+        });
+}
+
+/** TrustedProfileLink's check, pure: the provider runs it, and the constructor on the arguments known then. */
+export function checkTrustedProfileLinkInputs(news: unknown): { inputs: TrustedProfileLinkInputs; failures: CheckFailure[] } {
+    const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
+    const r = validate(schemaOnce("TrustedProfileLink", linkSchema), raw);
+    if (!r.ok) return { inputs: raw as unknown as TrustedProfileLinkInputs, failures: r.failures };
+    const v = r.value as TrustedProfileLinkInputs;
+    return { inputs: compact({ ...v, isCrossAccount: v.isCrossAccount ?? false }), failures: [] };
+}
 
 function outputsOf(profileId: string, l: ProfileLink): TrustedProfileLinkOutputs {
     return compact({
@@ -117,11 +164,7 @@ class TrustedProfileLinkProvider implements pulumi.dynamic.ResourceProvider<Trus
     }
 
     async check(_olds: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult<TrustedProfileLinkInputs>> {
-        const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
-        const r = validate(schemaOnce("TrustedProfileLink", linkSchema), raw);
-        if (!r.ok) return { inputs: raw as unknown as TrustedProfileLinkInputs, failures: r.failures };
-        const v = r.value as TrustedProfileLinkInputs;
-        return { inputs: compact({ ...v, isCrossAccount: v.isCrossAccount ?? false }) };
+        return finishCheck(checkTrustedProfileLinkInputs(news), this.session.credentialFailures());
     }
 
     async diff(_id: string, olds: Partial<TrustedProfileLinkOutputs>, news: TrustedProfileLinkInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -203,6 +246,7 @@ export class TrustedProfileLink extends pulumi.dynamic.Resource implements Outpu
     declare readonly createdAt: pulumi.Output<string>;
 
     constructor(name: string, args: TrustedProfileLinkArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments("TrustedProfileLink", name, args, opts, (inputs) => checkTrustedProfileLinkInputs(inputs).failures);
         super(
             providerForDeployment(trustedProfileLinkProvider),
             name,

@@ -17,6 +17,8 @@ import {
     ServiceApiKey,
     ServiceId,
     TrustedProfile,
+    TrustedProfileClaimRule,
+    TrustedProfileIdentity,
     TrustedProfileLink,
 } from "pulumi-ibmcloud-iam";
 
@@ -137,6 +139,27 @@ const secretless = new KmsAccess("orders", {
 });
 const deployerKey = secretless.createKey("orders-root", { name: "fixture-orders-root", description: "root key made as the deployer", force: true });
 
+// ---------- TrustedProfileClaimRule + TrustedProfileIdentity: service accounts of two namespaces of any cluster, and the
+// app's service ID trusted to assume the profile
+
+const runtimeRule = new TrustedProfileClaimRule("runtime-rule", {
+    profileId: runtime.profileId,
+    type: "Profile-CR",
+    crType: "IKS_SA",
+    name: "fixture-namespaces",
+    conditions: [
+        { claim: "namespace", operator: "IN", value: ["fixture", "fixture-batch"] },
+        { claim: "name", operator: "NOT_EQUALS", value: "default" },
+    ],
+    expiration: 7200,
+});
+const runtimeTrust = new TrustedProfileIdentity("runtime-trust", {
+    profileId: runtime.profileId,
+    identityType: "serviceid",
+    identifier: access.serviceId,
+    description: "the fixture app's service ID may assume the runtime profile",
+});
+
 // ---------- outputs
 
 export const appServiceId = access.serviceId;
@@ -155,3 +178,6 @@ export const runtimeLinkId = runtimeLink.linkId;
 export const ordersProfileId = secretless.profileId;
 export const ordersPolicyId = secretless.policyId;
 export const deployerKeyId = deployerKey.keyId;
+
+export const runtimeRuleId = runtimeRule.ruleId;
+export const runtimeTrustIamId = runtimeTrust.iamId;
