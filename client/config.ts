@@ -24,10 +24,11 @@ export interface ExplicitCloudSettings {
 
 /** The dynamic resources' way to log the deployer in with no API key (see `resolveProfileLogin`). */
 export interface ProfileLoginSettings {
-    /** Deploy as this trusted profile (`ibmcloud:iamProfileId` / `ibmcloud:iamProfileName`) … */
+    /** With no API key: deploy as this trusted profile (`Profile-…`), from a compute-resource token; default `IBMCLOUD_CR_PROFILE`, then `IC_IAM_PROFILE_ID` / `IBMCLOUD_IAM_PROFILE_ID`. */
     iamProfileId?: string;
+    /** With no API key: deploy as the trusted profile of this name; default `IBMCLOUD_CR_PROFILE`, then `IC_IAM_PROFILE_NAME` / `IBMCLOUD_IAM_PROFILE_NAME`. */
     iamProfileName?: string;
-    /** … with this compute-resource token file (`ibmcloud:crTokenFile`; default: IBM's SDK paths). */
+    /** The compute-resource token file the profile's tokens are traded from; default `IBMCLOUD_CR_TOKEN` (`@<file>` or the token), else the paths IBM's SDK reads. */
     crTokenFile?: string;
 }
 
@@ -448,7 +449,10 @@ export const PLUGIN_CONFIG_KEYS = Object.freeze({
     visibility: CONFIG_KEYS.visibility,
     region: CONFIG_KEYS.region,
     timeout: CONFIG_KEYS.timeout,
-} satisfies Record<keyof ExplicitCloudSettings, string>);
+    iamProfileId: CONFIG_KEYS.iamProfileId,
+    iamProfileName: CONFIG_KEYS.iamProfileName,
+    crTokenFile: CONFIG_KEYS.crTokenFile,
+} satisfies Record<keyof (ExplicitCloudSettings & ProfileLoginSettings), string>);
 
 /** A plugin setting as given: strings as they are, numbers (a timeout) as their text; anything else is not a setting. */
 function settingText(v: unknown): string | undefined {
@@ -496,8 +500,8 @@ export function checkPluginConfig(
     }
     const explicit = settingsFromProviderConfig(providerConfigFromPlugin(known));
     // One setting at a time, so every bad one is named, not only the first.
-    for (const name of Object.keys(explicit) as Array<keyof ExplicitCloudSettings>) {
-        if (name === "apiKey") continue;
+    for (const name of Object.keys(explicit) as Array<keyof (ExplicitCloudSettings & ProfileLoginSettings)>) {
+        if (name === "apiKey" || name === "iamProfileId" || name === "iamProfileName" || name === "crTokenFile") continue;
         try {
             resolveCloudEndpoints({ [name]: explicit[name] }, {});
         } catch (err) {

@@ -77,6 +77,8 @@ function servedKmsAccessClass(settings: () => ExplicitCloudSettings) {
         ServiceApiKey: servedChildClass("ServiceApiKey"),
         AccessPolicy: servedChildClass("AccessPolicy"),
         KmsAccessReady: servedChildClass("KmsAccessReady"),
+        TrustedProfile: servedChildClass("TrustedProfile"),
+        TrustedProfileLink: servedChildClass("TrustedProfileLink"),
     } as unknown as KmsAccessChildClasses;
     return class ServedKmsAccess extends KmsAccess {
         protected override childClasses(): KmsAccessChildClasses {

@@ -49,10 +49,15 @@ export interface AccessPolicyArgs {
     /**
      * The subject as a service ID: `ServiceId-…` or its IAM id `iam-ServiceId-…`. Pass the ServiceId resource's `id` (`app.id`),
      * which stays known while a preview plans an update of the service ID (its `serviceId` output does not, and the preview
-     * would show the policy replaced). Exactly one of serviceId / iamId. Changing the subject replaces the policy.
+     * would show the policy replaced). Exactly one of serviceId / profileId / iamId. Changing the subject replaces the policy.
      */
     serviceId?: pulumi.Input<string>;
-    /** The subject as any IAM id (`iam-ServiceId-…`, `iam-Profile-…`, `IBMid-…`). Exactly one of serviceId / iamId. Changing the subject replaces the policy. */
+    /**
+     * The subject as a trusted profile: `Profile-…` or its IAM id `iam-Profile-…`. Pass the TrustedProfile resource's `id`
+     * (`profile.id`), which stays known while a preview plans an update of the profile. Exactly one of serviceId / profileId / iamId.
+     */
+    profileId?: pulumi.Input<string>;
+    /** The subject as any IAM id (`iam-ServiceId-…`, `iam-Profile-…`, `IBMid-…`). Exactly one of serviceId / profileId / iamId. Changing the subject replaces the policy. */
     iamId?: pulumi.Input<string>;
     /**
      * Roles to grant, each a display name (`Writer`, `Key Custodian - Creator`), id (`KeyCustodianCreator`)
@@ -129,7 +134,8 @@ function diffAccessPolicy(olds: Partial<AccessPolicyOutputs>, news: Partial<Acce
     const after = subjectIamIdOf(news);
     if (after === UNKNOWN || after !== before) {
         if (given(news.iamId)) replaces.push("iamId");
-        if (given(news.serviceId) || !given(news.iamId)) replaces.push("serviceId");
+        if (given(news.profileId)) replaces.push("profileId");
+        if (given(news.serviceId) || (!given(news.iamId) && !given(news.profileId))) replaces.push("serviceId");
     }
 
     const planned = plannedRoleCrns(olds, news);
@@ -150,6 +156,7 @@ function outputsOf(got: PolicyWithEtag, inputs: AccessPolicyInputs, roleCrns: st
         roleCrns,
         serviceId: inputs.serviceId,
         iamId: inputs.iamId,
+        profileId: inputs.profileId,
         roles: inputs.roles,
         resource: compact({ ...(inputs.resource ?? {}) }) as AccessPolicyResource,
         description: inputs.description,
@@ -162,6 +169,7 @@ function inputsOf(outs: AccessPolicyOutputs): AccessPolicyInputs {
     return compact({
         serviceId: outs.serviceId,
         iamId: outs.iamId,
+        profileId: outs.profileId,
         roles: outs.roles,
         resource: outs.resource,
         description: outs.description,
@@ -295,6 +303,7 @@ const ACCESS_POLICY = resourceShape<AccessPolicyOutputs>("AccessPolicy", {
     lastModifiedAt: true,
     serviceId: true,
     iamId: true,
+    profileId: true,
     roles: true,
     resource: true,
     description: true,
@@ -302,7 +311,7 @@ const ACCESS_POLICY = resourceShape<AccessPolicyOutputs>("AccessPolicy", {
 });
 
 /**
- * An IAM access policy granting `roles` on `resource` to a service ID (or any IAM id).
+ * An IAM access policy granting `roles` on `resource` to a service ID, a trusted profile (or any IAM id).
  *
  * ```ts
  * new AccessPolicy("app-keys", {
@@ -325,6 +334,7 @@ export class AccessPolicy extends pulumi.dynamic.Resource implements OutputsOf<A
     declare readonly lastModifiedAt: pulumi.Output<string>;
     declare readonly serviceId: pulumi.Output<string | undefined>;
     declare readonly iamId: pulumi.Output<string | undefined>;
+    declare readonly profileId: pulumi.Output<string | undefined>;
     declare readonly roles: pulumi.Output<string[]>;
     declare readonly resource: pulumi.Output<AccessPolicyResource>;
     declare readonly description: pulumi.Output<string | undefined>;

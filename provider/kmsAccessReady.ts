@@ -1,5 +1,6 @@
 // A gate, not a cloud object: its create (and update, when the credential, policy or endpoint changes)
-// waits, bounded, until a KMS instance actually accepts an API key. IBM applies a new access policy
+// waits, bounded, until a KMS instance actually accepts an API key, or a trusted profile's token traded
+// from a compute-resource token file (a deployer running on a compute resource linked to the profile). IBM applies a new access policy
 // with a delay during which KMS answers 401; resources that use the key depend on this gate so they
 // never run into that window. Delete does nothing.
 import * as pulumi from "@pulumi/pulumi";
@@ -31,8 +32,15 @@ import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core
 // ---------- arguments ----------
 
 export interface KmsAccessReadyArgs extends KmsInstanceFieldArgs {
-    /** The API key whose access is awaited (stored secret). */
-    apiKey: pulumi.Input<string>;
+    /** The API key whose access is awaited (stored secret). Exactly one of apiKey / profileId. */
+    apiKey?: pulumi.Input<string>;
+    /**
+     * A trusted profile (`Profile-…`) whose access is awaited, with `crTokenFile`: the token of a compute resource the
+     * profile trusts, traded for the profile's IAM token (IBM's cr-token grant) at every probe. Exactly one of apiKey / profileId.
+     */
+    profileId?: pulumi.Input<string>;
+    /** The compute-resource token file the profile's tokens are traded from (only with profileId; read again for every token). */
+    crTokenFile?: pulumi.Input<string>;
     /** The access policy granting it (a new id waits again). */
     policyId?: pulumi.Input<string>;
     /** The policy's ETag: it changes when the policy's roles or resource change in place, which also takes a while to apply. */
@@ -46,12 +54,16 @@ export interface KmsAccessReadyOutputs {
     instanceCrn?: string;
     service: KmsService;
     endpoint: string;
-    /** Secret. */
-    apiKey: string;
+    /** Secret (absent for a trusted profile). */
+    apiKey?: string;
+    /** The trusted profile awaited (absent for an API key). */
+    profileId?: string;
+    /** The compute-resource token file it was awaited with (a path; the token itself is never stored). */
+    crTokenFile?: string;
     policyId?: string;
     policyEtag?: string;
     timeoutSeconds: number;
-    /** The identity that was let in (`iam-ServiceId-…`). */
+    /** The identity that was let in (`iam-ServiceId-…`, `iam-Profile-…`). */
     iamId: string;
     /** When KMS first accepted the key (ISO 8601). */
     readyAt: string;
@@ -65,7 +77,9 @@ interface KmsAccessReadyInputs {
     service: KmsService;
     region?: string;
     endpoint?: string;
-    apiKey: string;
+    apiKey?: string;
+    profileId?: string;
+    crTokenFile?: string;
     policyId?: string;
     policyEtag?: string;
     timeoutSeconds: number;
@@ -80,7 +94,15 @@ function kmsAccessReadySchema() {
         .object({
             ...kmsInstanceShape(),
             service: kmsServiceField().default(DEFAULT_KMS_SERVICE),
-            apiKey: kmsApiKeyField(),
+            apiKey: kmsApiKeyField().optional(),
+            profileId: z
+                .string({ error: "profileId must be a string" })
+                .regex(/^Profile-[A-Za-z0-9-]+$/, { error: "profileId must be a trusted profile's id such as Profile-1a2b…, e.g. profile.id" })
+                .optional(),
+            crTokenFile: z
+                .string({ error: "crTokenFile must be a file path" })
+                .min(1, { error: "crTokenFile must not be empty; give the compute-resource token file, e.g. /var/run/secrets/tokens/sa-token" })
+                .optional(),
             policyId: z
                 .string({ error: "policyId must be a string" })
                 .min(1, { error: "policyId must not be empty; pass the policy's id (e.g. policy.policyId) or leave it out" })
@@ -95,7 +117,33 @@ function kmsAccessReadySchema() {
                 .max(3600, { error: "timeoutSeconds must be at most 3600" })
                 .default(DEFAULT_ACCESS_TIMEOUT_SECONDS),
         })
-        .strict();
+        .strict()
+        .superRefine((v, ctx) => {
+            // Whose access is awaited: one identity, and a profile only with the token it is traded from.
+            const hasKey = v.apiKey !== undefined;
+            const hasProfile = v.profileId !== undefined;
+            if (hasKey === hasProfile) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["apiKey"],
+                    message: hasKey
+                        ? "give apiKey or profileId, not both: the gate waits for one identity"
+                        : "apiKey is required (the service ID's API key), or profileId with crTokenFile for a trusted profile",
+                });
+            } else if (hasProfile && v.crTokenFile === undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["crTokenFile"],
+                    message: "crTokenFile is required with profileId: the token file of a compute resource linked to the profile, traded for its IAM token",
+                });
+            } else if (hasKey && v.crTokenFile !== undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["crTokenFile"],
+                    message: "crTokenFile goes with profileId only; remove it (the API key is the credential)",
+                });
+            }
+        });
 }
 
 /** Changes that make the gate wait again (nothing is ever replaced: there is no cloud object). */
@@ -103,6 +151,8 @@ function diffKmsAccessReady(olds: Partial<KmsAccessReadyOutputs>, news: Partial<
     const changed: string[] = [];
     const differs = (a: unknown, b: unknown) => b === UNKNOWN || a !== b;
     if (differs(olds.apiKey, news.apiKey)) changed.push("apiKey");
+    if (differs(olds.profileId, news.profileId)) changed.push("profileId");
+    if (differs(olds.crTokenFile, news.crTokenFile)) changed.push("crTokenFile");
     if (differs(olds.policyId, news.policyId)) changed.push("policyId");
     if (differs(olds.policyEtag, news.policyEtag)) changed.push("policyEtag");
     if (differs((olds.instanceId ?? "").toLowerCase(), typeof news.instanceId === "string" ? news.instanceId.toLowerCase() : news.instanceId))
@@ -134,7 +184,7 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
         const known = (v: unknown) => v === undefined || (typeof v === "string" && !containsUnknown(v));
         if (
             !this.session.isConfigured ||
-            inputs.apiKey !== UNKNOWN ||
+            (inputs.apiKey !== UNKNOWN && inputs.profileId !== UNKNOWN) ||
             !known(inputs.instanceId) ||
             !known(inputs.service) ||
             !known(inputs.endpoint) ||
@@ -198,17 +248,32 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
     private async waitFor(inputs: KmsAccessReadyInputs): Promise<KmsAccessReadyOutputs> {
         const target = this.connections.target(inputs);
         const { service, endpoint } = target;
-        const tokens = this.connections.tokensFor(inputs.apiKey, "KmsAccessReady");
+        const profile = typeof inputs.profileId === "string" && inputs.profileId !== "";
+        const tokens = profile
+            ? this.connections.profileTokensFor(inputs.profileId as string, inputs.crTokenFile as string)
+            : this.connections.tokensFor(inputs.apiKey as string, "KmsAccessReady");
         const client = this.connections.client(target, tokens);
         const timeoutSeconds = inputs.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS;
         const started = Date.now();
         await this.deployerCanReach(target, inputs);
+        if (profile) {
+            // IAM's refusal to trade the token is not a policy still applying: reported now, not after the whole wait.
+            try {
+                await tokens.getTokenInfo();
+            } catch (err) {
+                throw appendErrorNote(
+                    err,
+                    `IAM would not trade the compute-resource token in ${inputs.crTokenFile} for trusted profile ${inputs.profileId}'s token, so KMS access cannot be checked: ` +
+                        "the token must be one of a compute resource linked to the profile (see its links), readable and not expired",
+                );
+            }
+        }
         try {
             await client.waitUntilAuthorized({ timeoutMs: Math.round(timeoutSeconds * 1000), initialIntervalMs: 250, maxIntervalMs: 5_000 });
         } catch (err) {
             if (isApiKeyRejected(err)) throw appendErrorNote(err, "IAM rejected the service ID's API key, so KMS access cannot be checked");
             if (err instanceof Error && err.name === "IbmCloudError" && ((err as IbmCloudError).status === 401 || (err as IbmCloudError).status === 403)) {
-                const who = await holderOf(tokens, "the service ID");
+                const who = await holderOf(tokens, profile ? `trusted profile ${inputs.profileId}` : "the service ID");
                 throw new Error(
                     `Timed out after ${timeoutSeconds} s waiting for ${service} instance ${inputs.instanceId} to accept ${who}: KMS still answers ` +
                         `${(err as IbmCloudError).status} ${(err as IbmCloudError).code ?? ""}`.trimEnd() +
@@ -228,6 +293,8 @@ export class KmsAccessReadyProvider implements pulumi.dynamic.ResourceProvider {
             service,
             endpoint,
             apiKey: inputs.apiKey,
+            profileId: inputs.profileId,
+            crTokenFile: inputs.crTokenFile,
             policyId: inputs.policyId,
             policyEtag: inputs.policyEtag,
             timeoutSeconds,
@@ -263,6 +330,8 @@ const KMS_ACCESS_READY = resourceShape<KmsAccessReadyOutputs>(
         service: true,
         endpoint: true,
         apiKey: true,
+        profileId: true,
+        crTokenFile: true,
         policyId: true,
         policyEtag: true,
         timeoutSeconds: true,
@@ -275,14 +344,17 @@ const KMS_ACCESS_READY = resourceShape<KmsAccessReadyOutputs>(
 
 /**
  * Waits (at create, and when the key, policy or endpoint changes) until the KMS instance accepts
- * `apiKey`; fails with a timeout error naming the identity and the instance. Used by `KmsAccess`.
+ * `apiKey` (or trusted profile `profileId`'s token from `crTokenFile`); fails with a timeout error naming
+ * the identity and the instance. Used by `KmsAccess`.
  */
 export class KmsAccessReady extends pulumi.dynamic.Resource implements OutputsOf<KmsAccessReadyOutputs> {
     declare readonly instanceId: pulumi.Output<string>;
     declare readonly instanceCrn: pulumi.Output<string | undefined>;
     declare readonly service: pulumi.Output<KmsService>;
     declare readonly endpoint: pulumi.Output<string>;
-    declare readonly apiKey: pulumi.Output<string>;
+    declare readonly apiKey: pulumi.Output<string | undefined>;
+    declare readonly profileId: pulumi.Output<string | undefined>;
+    declare readonly crTokenFile: pulumi.Output<string | undefined>;
     declare readonly policyId: pulumi.Output<string | undefined>;
     declare readonly policyEtag: pulumi.Output<string | undefined>;
     declare readonly timeoutSeconds: pulumi.Output<number>;

@@ -10,7 +10,7 @@ import { appendErrorNote, isNotFound } from "../client/errors";
 import { KmsClient, KmsKeyPolicies, KmsKeyResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./core/session";
-import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
+import { asServiceId, credentialOf, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
 import {
     checkKmsResource,
@@ -98,10 +98,13 @@ export interface KmsKeyArgs extends KmsInstanceFieldArgs {
      * in-place update that only checks the new key can see the KMS key and stores it, so later refresh
      * and destroy use the current credential.
      *
+     * Left out: the key is created and managed with the deployer's credentials (`ibmcloud:apiKey`, or the
+     * trusted profile the deployer logs in as), e.g. for an application that runs on a trusted profile and holds no key.
+     *
      * Replacing name, description, keyRing, expirationDate, type, payload, instanceId or service DELETES
      * the old key, and with it access to all data it wraps: consider `protect: true` on root keys.
      */
-    apiKey: pulumi.Input<string>;
+    apiKey?: pulumi.Input<string>;
 }
 
 // ---------- validation ----------
@@ -160,7 +163,7 @@ function kmsKeySchema(expirationMustBeFuture: boolean) {
                 .refine((v) => new RegExp(BASE64_PATTERN).test(v) && v.length % 4 === 0, { error: "payload must be base64 (standard alphabet, padded)" })
                 .optional(),
             force: z.boolean({ error: "force must be true or false" }).default(false),
-            apiKey: kmsApiKeyField(),
+            apiKey: kmsApiKeyField().optional(),
             rotation: z
                 .object(
                     {
@@ -271,7 +274,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
 
     async create(inputs: KmsKeyInputs): Promise<pulumi.dynamic.CreateResult<KmsKeyOutputs>> {
         const target = this.targetFor(inputs);
-        const tokens = this.tokensFor(inputs.apiKey);
+        const tokens = this.credentialOf(inputs.apiKey);
         const client = this.connections.client(target, tokens);
         if (inputs.aliases !== undefined && inputs.aliases.length > 0) await this.refuseTakenAliases(client, inputs.aliases, tokens, target);
         let key: KmsKeyResource;
@@ -385,7 +388,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         // replaces the stored one, or a later destroy would be left with a key that cannot.
         // Neither endpoint nor region given: keep the endpoint derived at create.
         const target = this.connections.targetForUpdate(news, olds.endpoint, news.keyRing);
-        const tokens = this.tokensFor(news.apiKey);
+        const tokens = this.credentialOf(news.apiKey);
         let key: KmsKeyResource;
         try {
             key = await this.connections.client(target, tokens).getKeyMetadata(id);
@@ -476,6 +479,11 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         return this.connections.tokensFor(apiKey, "KmsKey");
     }
 
+    /** The service ID of `apiKey`, or with none the deployer (the key is then created and managed as the deployer). */
+    private credentialOf(apiKey: string | undefined): IamTokenManager {
+        return credentialOf(this.connections, () => this.deployerTokens(), "KmsKey", apiKey);
+    }
+
     private deployerTokens(): IamTokenManager | undefined {
         return deployerTokensOf(this.session);
     }
@@ -552,7 +560,7 @@ function outputsOf(
         region,
         endpoint: target.endpoint,
         force: inputs.force ?? false,
-        apiKey: inputs.apiKey ?? "",
+        apiKey: inputs.apiKey,
         payload: inputs.payload,
         instanceCrn: inputs.instanceCrn,
         ...(policies === undefined

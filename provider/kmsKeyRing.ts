@@ -11,7 +11,7 @@ import { IamTokenManager } from "../client/tokenManager";
 import { providerForDeployment } from "./dynamicProvider";
 import { refuseBadArguments } from "./check/argumentCheck";
 import { finishCheck } from "./check/failures";
-import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
+import { asServiceId, credentialOf, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 import { diffKmsKeyRing } from "./kms/keyRingDiff";
@@ -40,8 +40,11 @@ export interface KmsKeyRingArgs extends KmsInstanceFieldArgs {
      * Without it a ring holding keys in any state cannot be deleted. Changes in place.
      */
     force?: pulumi.Input<boolean>;
-    /** The SERVICE ID's API key (secret; it needs Manager on the instance). A new value is an in-place update. */
-    apiKey: pulumi.Input<string>;
+    /**
+     * The SERVICE ID's API key (secret; it needs Manager on the instance). A new value is an in-place update.
+     * Left out: the ring is created and managed with the deployer's credentials.
+     */
+    apiKey?: pulumi.Input<string>;
 }
 
 /** What state holds for a ring. */
@@ -53,8 +56,8 @@ export interface KmsKeyRingOutputs {
     region?: string;
     endpoint: string;
     force: boolean;
-    /** Secret. */
-    apiKey: string;
+    /** Secret; absent when the ring is managed as the deployer. */
+    apiKey?: string;
     instanceCrn?: string;
     /** When KMS created the ring (ISO 8601); absent for a ring read back without it. */
     creationDate?: string;
@@ -69,7 +72,7 @@ interface KmsKeyRingInputs {
     region?: string;
     endpoint?: string;
     force: boolean;
-    apiKey: string;
+    apiKey?: string;
     instanceCrn?: string;
 }
 
@@ -84,7 +87,7 @@ function kmsKeyRingSchema() {
                 error: 'keyRingId "default" is the ring every instance has (it cannot be created or deleted): leave keyRing out of the KmsKey instead, or pick another id',
             }),
             force: z.boolean({ error: "force must be true or false" }).default(false),
-            apiKey: kmsApiKeyField(),
+            apiKey: kmsApiKeyField().optional(),
         })
         .strict();
 }
@@ -112,7 +115,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
 
     async create(inputs: KmsKeyRingInputs): Promise<pulumi.dynamic.CreateResult<KmsKeyRingOutputs>> {
         const target = this.targetOf(inputs);
-        const tokens = this.connections.tokensFor(inputs.apiKey, "KmsKeyRing");
+        const tokens = credentialOf(this.connections, () => this.deployerTokens(), "KmsKeyRing", inputs.apiKey);
         const client = this.connections.client(target, tokens);
         let ring: KmsKeyRingResource | undefined;
         try {
@@ -145,7 +148,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
     async update(id: string, olds: KmsKeyRingOutputs, news: KmsKeyRingInputs): Promise<pulumi.dynamic.UpdateResult<KmsKeyRingOutputs>> {
         // Credential, force and endpoint change in place; the new credential must see the ring before it is stored.
         const target = this.connections.targetForUpdate(news, olds.endpoint);
-        const tokens = this.connections.tokensFor(news.apiKey, "KmsKeyRing");
+        const tokens = credentialOf(this.connections, () => this.deployerTokens(), "KmsKeyRing", news.apiKey);
         let ring: KmsKeyRingResource | undefined;
         try {
             ring = (await this.connections.client(target, tokens).listKeyRings()).find((r) => r.id === id);
@@ -206,7 +209,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
             region: region ?? this.connections.regionUsed(inputs),
             endpoint: target.endpoint,
             force: inputs.force ?? false,
-            apiKey: inputs.apiKey ?? "",
+            apiKey: inputs.apiKey,
             instanceCrn: inputs.instanceCrn,
             creationDate: ring?.creationDate,
             createdBy: ring?.createdBy,

@@ -9,7 +9,13 @@
 //     the root key, rotates the root key from the stack (`rootKeyRotation`), decrypts the old file,
 //     rewraps it to the new version; after the consumer is destroyed, removes the app's access policy
 //     and shows the application refused,
-//   - destroys both stacks, removes them, shows the emulator holds nothing of theirs any more.
+//   - destroys both stacks, removes them;
+//   - secretless (emulator only: it mints the compute-resource tokens a platform would mount): a CI
+//     deployer that is a trusted profile runs `pulumi up` of examples/kms-profile with only a
+//     compute-resource token (no API key anywhere), which gives the orders service a trusted profile
+//     instead of a service ID + key; state and outputs hold no secret; the app (examples/kms-profile-app)
+//     trades its own token and wraps and unwraps with the root key; an unlinked service account is refused;
+//   - shows the emulator holds nothing of theirs any more.
 // `npm run demo -- --real` (with IC_API_KEY and KMS_INSTANCE_CRN — a Key Protect instance, or an HPCS
 // one by its CRN — or the older HPCS_INSTANCE_ID with optional HPCS_REGION) does the same against real
 // IBM Cloud, without the emulator and without the negative check's extra service ID left behind.
@@ -19,11 +25,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { startEmulator, RunningEmulator } from "../emulator";
-import { IamClient, IamTokenManager, IbmCloudError, KmsClient, PUBLIC_IAM_ENDPOINT, kmsEndpointFor } from "../client";
+import { IamClient, IamTokenManager, IbmCloudError, KmsClient, PUBLIC_IAM_ENDPOINT, TrustedProfileClient, kmsEndpointFor } from "../client";
 import { parseKmsInstanceCrn } from "../provider/kms/instance";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const CONSUMER_DIR = path.join(REPO, "examples", "kms-consumer");
+const PROFILE_DIR = path.join(REPO, "examples", "kms-profile");
+const PROFILE_APP = path.join(REPO, "build", "examples", "kms-profile-app", "index.js");
 const APP = path.join(REPO, "build", "examples", "kms-app", "index.js");
 const PROJECT = "pulumi-ibmcloud-iam-example";
 const STACK = "demo";
@@ -122,6 +130,150 @@ async function stackOutputs(env: NodeJS.ProcessEnv, cwd: string): Promise<Record
 
 async function adminState(emu: RunningEmulator): Promise<any> {
     return (await fetch(`${emu.url}/__emulator/state`)).json();
+}
+
+/** The secretless path against the emulator: a deployer and an application that hold no API key. */
+async function secretless(emu: RunningEmulator, iam: IamClient, baseEnv: NodeJS.ProcessEnv): Promise<void> {
+    const inst = emu.instances[0];
+    const cluster = (name: string) => `crn:v1:bluemix:public:containers-kubernetes:us-south:a/${emu.accountId}:${name}::`;
+    const tokenDir = fs.mkdtempSync(path.join(path.dirname(baseEnv.PULUMI_HOME as string), "tokens-"));
+    const tokens: string[] = [];
+    // What the platform would mount into a pod; the emulator's admin route mints it.
+    const mint = async (clusterName: string, namespace: string, name: string): Promise<string> => {
+        const res = await fetch(`${emu.url}/__emulator/compute-resource-token`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ crType: "IKS_SA", crn: cluster(clusterName), namespace, name }),
+        });
+        const { token } = (await res.json()) as { token: string };
+        tokens.push(token);
+        const file = path.join(tokenDir, `${namespace}-${name}`);
+        fs.writeFileSync(file, token, { mode: 0o600 });
+        return file;
+    };
+    const profiles = new TrustedProfileClient(iam);
+    const grants: string[] = [];
+    const grant = async (iamId: string, role: string, attributes: Array<{ name: string; value: string }>) => {
+        const { policy } = await iam.createPolicy({
+            type: "access",
+            subjects: [{ attributes: [{ name: "iam_id", value: iamId }] }],
+            roles: [{ role_id: role }],
+            resources: [{ attributes: [{ name: "accountId", value: emu.accountId }, ...attributes] }],
+        });
+        grants.push(policy.id);
+    };
+
+    step(
+        "Secretless: a CI deployer that is a trusted profile",
+        "an administrator links the CI job's service account (ci/pulumi) to a profile with the access the deployment needs; the job gets no API key",
+    );
+    const deployer = await profiles.createProfile({ name: "ci-deployer" });
+    await profiles.createLink(deployer.id, { cr_type: "IKS_SA", link: { crn: cluster("ci-cluster"), namespace: "ci", name: "pulumi" } });
+    const instance = [
+        { name: "serviceName", value: inst.service },
+        { name: "serviceInstance", value: inst.guid },
+    ];
+    await grant(deployer.iam_id, "crn:v1:bluemix:public:iam::::role:Administrator", [{ name: "serviceName", value: "iam-identity" }]);
+    await grant(deployer.iam_id, "crn:v1:bluemix:public:iam::::role:Administrator", instance);
+    await grant(deployer.iam_id, "crn:v1:bluemix:public:iam::::serviceRole:Manager", instance);
+    const deployerToken = await mint("ci-cluster", "ci", "pulumi");
+    const appToken = await mint("orders-cluster", "orders", "api");
+    say(`   ${deployer.id} (ci-deployer), linked to IKS_SA ci/pulumi; its token file ${path.relative(REPO, deployerToken)}`);
+
+    step(
+        "Trusted-profile stack (examples/kms-profile): pulumi up with only a compute-resource token",
+        "IBMCLOUD_CR_PROFILE + IBMCLOUD_CR_TOKEN=@file, no API key in config or environment; KmsAccess makes a profile for the orders pods, waits until KMS accepts it, and a root key",
+    );
+    const env: NodeJS.ProcessEnv = {
+        ...baseEnv,
+        IC_API_KEY: "",
+        IBMCLOUD_API_KEY: "",
+        IBMCLOUD_CR_PROFILE: deployer.id,
+        IBMCLOUD_CR_TOKEN: `@${deployerToken}`,
+    };
+    await pulumi(env, PROFILE_DIR, ["stack", "init", STACK]);
+    let out: Record<string, unknown> = {};
+    try {
+        // A path, though its name says token (the CLI would take it for a secret).
+        for (const [k, v] of [
+            ["ibmcloud:iamEndpoint", emu.url],
+            ["ibmcloud:kmsEndpoint", emu.url],
+            ["instanceId", inst.guid],
+            ["service", inst.service],
+            ["region", inst.region],
+            ["clusterCrn", cluster("orders-cluster")],
+            ["namespace", "orders"],
+            ["serviceAccount", "api"],
+            ["crTokenFile", appToken],
+        ])
+            await pulumi(env, PROFILE_DIR, ["config", "set", k, v, "--stack", STACK, ...(k === "crTokenFile" ? ["--plaintext"] : [])]);
+        const started = Date.now();
+        const up = await pulumi(env, PROFILE_DIR, ["up", "--yes", "--skip-preview", "--suppress-progress", "--stack", STACK, "--color", "never"]);
+        const created =
+            up
+                .split("\n")
+                .find((l) => /^\s*\+\s*\d+ created/.test(l))
+                ?.trim() ?? "done";
+        say(`   pulumi up (as ${deployer.id}, no API key): ${created} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        out = await stackOutputs(env, PROFILE_DIR);
+        say(`   profile ${out.profileId} (${out.profileName}), root key ${out.rootKeyId} created by ${out.rootKeyCreatedBy} (the deployer)`);
+
+        step(
+            "No secret anywhere",
+            "the exported state (secrets decrypted) holds no token, no key and no secret value; the account has no API key for the profile",
+        );
+        const state = await pulumi(env, PROFILE_DIR, ["stack", "export", "--show-secrets", "--stack", STACK]);
+        const hits = [emu.apiKey, ...tokens].filter((t) => state.includes(t)).length;
+        const secretValues = state.split("4dabf18193072939515e22adb298388d").length - 1;
+        const keysOfProfile = (await iam.listApiKeys({ iamId: String(out.iamId) })).length;
+        say(`   tokens or keys in state: ${hits}; secret values in state: ${secretValues}; API keys of ${out.iamId}: ${keysOfProfile}`);
+        if (hits || secretValues || keysOfProfile) throw new Error("the secretless stack holds a secret");
+
+        const appEnv = {
+            ...process.env,
+            IC_API_KEY: "",
+            IBMCLOUD_API_KEY: "",
+            IBMCLOUD_IAM_API_ENDPOINT: emu.url,
+            KMS_APP_PROFILE_ID: String(out.profileId),
+            KMS_APP_INSTANCE_ID: String(out.instanceId),
+            KMS_APP_ENDPOINT: String(out.kmsEndpoint),
+            KMS_APP_KEY_ID: String(out.rootKeyId),
+        };
+        const runProfileApp = (tokenFile: string) =>
+            new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+                childProcess.execFile(process.execPath, [PROFILE_APP], { env: { ...appEnv, KMS_APP_CR_TOKEN_FILE: tokenFile } }, (e, stdout, stderr) =>
+                    resolve({ code: e ? Number((e as { code?: unknown }).code ?? 1) : 0, stdout: stdout.trim(), stderr: stderr.trim() }),
+                ),
+            );
+        step(
+            "The application on the profile (examples/kms-profile-app)",
+            "it trades its pod's token for the profile's IAM token and wraps and unwraps a data key with the root key",
+        );
+        const ok = await runProfileApp(appToken);
+        say(`   exit ${ok.code}: ${ok.stdout || ok.stderr}`);
+        if (ok.code !== 0 || !/"unwrappedIntact":true/.test(ok.stdout)) throw new Error("the application on the profile should wrap and unwrap");
+
+        step("A service account the profile is not linked to is refused", "IAM will not trade orders/batch's token for the profile's (exit 3)");
+        const refused = await runProfileApp(await mint("orders-cluster", "orders", "batch"));
+        say(`   exit ${refused.code}: ${refused.stderr.split("\n")[0]}`);
+        if (refused.code !== 3) throw new Error("an unlinked service account should be refused (exit 3)");
+    } finally {
+        step("pulumi destroy and stack rm (trusted-profile stack, still with no API key)", "the profile, its link, its policy and the key are deleted");
+        const destroyed = await pulumi(env, PROFILE_DIR, ["destroy", "--yes", "--skip-preview", "--stack", STACK, "--color", "never"]);
+        say(
+            `   ${
+                destroyed
+                    .split("\n")
+                    .find((l) => /^\s*-\s*\d+ deleted/.test(l))
+                    ?.trim() ?? "destroyed"
+            }`,
+        );
+        await pulumi(env, PROFILE_DIR, ["stack", "rm", "--yes", STACK]);
+        for (const id of grants) await iam.deletePolicy(id);
+        await profiles.deleteProfile(deployer.id);
+        fs.rmSync(tokenDir, { recursive: true, force: true });
+        say("   the ci-deployer profile and its grants removed");
+    }
 }
 
 async function main(): Promise<void> {
@@ -328,6 +480,13 @@ async function main(): Promise<void> {
         } catch (e) {
             failed ??= e;
             say(`   ${label}: FAILED`);
+        }
+    }
+    if (emu && !failed) {
+        try {
+            await secretless(emu, iam, env);
+        } catch (e) {
+            failed = e;
         }
     }
     if (extraServiceId) await iam.deleteServiceId(extraServiceId).catch(() => undefined);

@@ -198,6 +198,9 @@ export function deriveSchema(root: string): Spec {
 
     const settings = findDecl(ctx, source("client/config.ts"), ctx.ts.isInterfaceDeclaration, "ExplicitCloudSettings");
     const config = propertiesOf(ctx, settings, "Provider", ["apiKey"]);
+    // The deployer as a trusted profile (no API key): the same settings as the dynamic providers read.
+    const profileLogin = propertiesOf(ctx, findDecl(ctx, source("client/config.ts"), ctx.ts.isInterfaceDeclaration, "ProfileLoginSettings"), "Provider", []);
+    Object.assign(config.properties, profileLogin.properties);
 
     const functions: Spec = {};
     for (const [token, f] of FUNCTIONS) {

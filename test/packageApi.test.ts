@@ -256,7 +256,17 @@ const RESOURCE_MODULES: Record<string, string[]> = {
 };
 
 /** The root adds the components and what every resource class implements. */
-const ROOT_ONLY = ["AccessTokenInfoOutput", "KmsAccess", "KmsAccessArgs", "KmsAccessKeyArgs", "KmsAccessKeyRingArgs", "KmsInstanceArgs", "OutputsOf"];
+const ROOT_ONLY = [
+    "AccessTokenInfoOutput",
+    "KmsAccess",
+    "KmsAccessArgs",
+    "KmsAccessKeyArgs",
+    "KmsAccessKeyRingArgs",
+    "KmsAccessProfileLinkArgs",
+    "KmsAccessTrustedProfileArgs",
+    "KmsInstanceArgs",
+    "OutputsOf",
+];
 
 const EMULATOR = ["EmulatorOptions", "EmulatorStats", "FaultKind", "FaultRule", "KmsInstanceSpec", "RateLimit", "RunningEmulator", "startEmulator"];
 

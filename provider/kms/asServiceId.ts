@@ -18,6 +18,27 @@ export function deployerTokensOf(session: { iam(): { tokens: IamTokenManager } }
 }
 
 /**
+ * The credential a KMS resource creates and updates with: the service ID of `apiKey`, or with none given the
+ * deployer (stack config / environment, an API key or a trusted profile's compute-resource token).
+ */
+export function credentialOf(
+    connections: KmsSession,
+    deployer: () => IamTokenManager | undefined,
+    resource: string,
+    apiKey: string | undefined,
+): IamTokenManager {
+    if (typeof apiKey === "string" && apiKey !== "") return connections.tokensFor(apiKey, resource);
+    const tokens = deployer();
+    if (!tokens) {
+        throw new Error(
+            `${resource}: no apiKey given and no deployer credentials configured: pass the service ID's API key as apiKey, ` +
+                "or configure the deployer (ibmcloud:apiKey / IC_API_KEY, or a trusted profile: ibmcloud:iamProfileId with a compute-resource token)",
+        );
+    }
+    return tokens;
+}
+
+/**
  * Runs `fn` as the service ID of `apiKey` (as stored in state); if IAM rejects that key (rotated or
  * deleted outside Pulumi), or for a destroy KMS refuses it, runs it again with the deployer's
  * credentials when configured. `resource` names the resource type in messages.

@@ -37,7 +37,8 @@ export function diffKmsKey(olds: Partial<KmsKeyOutputs>, news: Partial<KmsKeyInp
         // An unknown (preview) value may turn out different: report the replacement it could cause.
         if (after === UNKNOWN || !sameValue(before, after, field)) replaces.push(field);
     }
-    if (news.apiKey === UNKNOWN || news.apiKey !== olds.apiKey) updates.push("apiKey");
+    // No apiKey: the deployer's credentials (absent, or "" in a state read back without it).
+    if (news.apiKey === UNKNOWN || (news.apiKey ?? "") !== (olds.apiKey ?? "")) updates.push("apiKey");
     if ((news.force ?? false) !== (olds.force ?? false)) updates.push("force");
     updates.push(...diffKmsInstance(olds, news).updates);
     // Policies are managed when given; left out, KMS keeps what it holds.

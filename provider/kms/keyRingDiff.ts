@@ -15,7 +15,8 @@ export function diffKmsKeyRing(olds: KeyRingDiffFields, news: KeyRingDiffFields)
     const target = diffKmsInstance(olds, news);
     const replaces = [...(news.keyRingId === UNKNOWN || olds.keyRingId !== news.keyRingId ? ["keyRingId"] : []), ...target.replaces];
     const updates = [
-        ...(news.apiKey === UNKNOWN || olds.apiKey !== news.apiKey ? ["apiKey"] : []),
+        // No apiKey: the deployer's credentials (absent, or "" in a state read back without it).
+        ...(news.apiKey === UNKNOWN || (olds.apiKey ?? "") !== (news.apiKey ?? "") ? ["apiKey"] : []),
         ...((news.force ?? false) !== (olds.force ?? false) ? ["force"] : []),
         ...target.updates,
     ];

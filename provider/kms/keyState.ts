@@ -31,8 +31,8 @@ export interface KmsKeyOutputs {
     /** KMS base URL used for every call. */
     endpoint: string;
     force: boolean;
-    /** The service ID's API key (secret), so refresh and destroy run as the service ID. */
-    apiKey: string;
+    /** The service ID's API key (secret), so refresh and destroy run as the service ID; absent when the key is managed as the deployer. */
+    apiKey?: string;
     /** Imported key material (secret), only when `payload` was given. */
     payload?: string;
     /** The instance CRN, when the instance was given by it. */
@@ -70,7 +70,7 @@ export interface KmsKeyInputs {
     type: "root" | "standard";
     payload?: string;
     force: boolean;
-    apiKey: string;
+    apiKey?: string;
     instanceCrn?: string;
     rotation?: { enabled: boolean; intervalMonth: number };
     dualAuthDelete?: { enabled: boolean };

@@ -11,6 +11,7 @@ import {
     settingsFromProviderConfig,
 } from "../../client/config";
 import { KmsClient } from "../../client/kmsClient";
+import { computeResourceTokenManager } from "../../client/profileTokens";
 import { IamTokenManager, TokenManagerPool } from "../../client/tokenManager";
 import { compact } from "../core/props";
 import { kmsEndpointOf, KmsInstanceRef, KmsInstance } from "./endpoint";
@@ -24,11 +25,13 @@ import { DEFAULT_KMS_SERVICE, KmsInstanceFields, instanceInputsOf } from "./inst
 export class KmsSession {
     private explicit: ExplicitCloudSettings = {};
     private readonly tokenPool = new TokenManagerPool();
+    private readonly profilePool = new Map<string, IamTokenManager>();
 
     /** From a provider's `configure(req)`. */
     configure(req: ProviderConfigSource): void {
         this.explicit = settingsFromProviderConfig(req);
         this.tokenPool.clear();
+        this.profilePool.clear();
     }
 
     /** The region the endpoint is derived from when neither region nor endpoint is given. */
@@ -61,6 +64,26 @@ export class KmsSession {
         } catch {
             return undefined;
         }
+    }
+
+    /**
+     * The token manager of trusted profile `profileId` from the compute-resource token in `crTokenFile` (read again for
+     * every token, as projected tokens rotate), shared by every call with the same pair.
+     */
+    profileTokensFor(profileId: string, crTokenFile: string): IamTokenManager {
+        const endpoints = resolveCloudEndpoints(this.explicit);
+        const key = `${endpoints.iamEndpoint} ${profileId} ${crTokenFile}`;
+        let m = this.profilePool.get(key);
+        if (!m) {
+            m = computeResourceTokenManager({
+                profileId,
+                crTokenFilename: crTokenFile,
+                iamEndpoint: endpoints.iamEndpoint,
+                http: httpOptionsFromSettings(endpoints),
+            });
+            this.profilePool.set(key, m);
+        }
+        return m;
     }
 
     /** The token manager of `apiKey` (the service ID's), shared by every call with that key. */

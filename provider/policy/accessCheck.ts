@@ -26,6 +26,7 @@ const TAG_PART_PATTERN = "^[A-Za-z0-9 _.-]+$";
 const MAX_TAG = 128;
 const SERVICE_ID_PATTERN = "^(iam-)?ServiceId-[A-Za-z0-9-]+$";
 const IAM_ID_PATTERN = "^(IBMid-|iam-)[^\\s]+$";
+const PROFILE_ID_PATTERN = "^(iam-)?Profile-[A-Za-z0-9-]+$";
 
 function attributeValue(what: string) {
     return z
@@ -74,7 +75,13 @@ export function accessPolicySchema() {
             iamId: z
                 .string({ error: "iamId must be a string" })
                 .regex(new RegExp(IAM_ID_PATTERN), {
-                    error: "iamId must be an IAM id such as iam-ServiceId-…, iam-Profile-… or IBMid-…; a bare ServiceId-… goes in serviceId",
+                    error: "iamId must be an IAM id such as iam-ServiceId-…, iam-Profile-… or IBMid-…; a bare ServiceId-… goes in serviceId, a bare Profile-… in profileId",
+                })
+                .optional(),
+            profileId: z
+                .string({ error: "profileId must be a string" })
+                .regex(new RegExp(PROFILE_ID_PATTERN), {
+                    error: "profileId must be a trusted profile such as Profile-1a2b3c4d-… (or its IAM id iam-Profile-…), e.g. profile.id; for another kind of subject use serviceId or iamId",
                 })
                 .optional(),
             roles: rolesField("Writer", false),
@@ -93,11 +100,17 @@ export function given(v: unknown): boolean {
     return v !== undefined && v !== null;
 }
 
-/** The subject's IAM id from `serviceId` / `iamId`; UNKNOWN while either is unknown, undefined when neither is given. */
-export function subjectIamIdOf(inputs: { serviceId?: unknown; iamId?: unknown }): string | undefined {
-    if (inputs.serviceId === UNKNOWN || inputs.iamId === UNKNOWN) return UNKNOWN;
+/** `Profile-x` or `iam-Profile-x` → `iam-Profile-x` (a trusted profile's IAM id is its id with `iam-` before it). */
+export function profileIamId(profileId: string): string {
+    return profileId.startsWith("iam-") ? profileId : `iam-${profileId}`;
+}
+
+/** The subject's IAM id from `serviceId` / `iamId` / `profileId`; UNKNOWN while any is unknown, undefined when none is given. */
+export function subjectIamIdOf(inputs: { serviceId?: unknown; iamId?: unknown; profileId?: unknown }): string | undefined {
+    if (inputs.serviceId === UNKNOWN || inputs.iamId === UNKNOWN || inputs.profileId === UNKNOWN) return UNKNOWN;
     if (typeof inputs.iamId === "string") return inputs.iamId;
     if (typeof inputs.serviceId === "string") return serviceIamId(inputs.serviceId);
+    if (typeof inputs.profileId === "string") return profileIamId(inputs.profileId);
     return undefined;
 }
 
@@ -145,17 +158,16 @@ function duplicateReason(role: string, index: number, firstRole: string): string
  */
 export function checkAccessPolicy(inputs: Record<string, unknown>, onlineCatalog?: RoleInfo[]): { failures: CheckFailure[]; roleCrns?: string[] } {
     const failures: CheckFailure[] = [];
-    const hasServiceId = given(inputs.serviceId);
-    const hasIamId = given(inputs.iamId);
-    if (hasServiceId && hasIamId) {
+    const subjects = (["serviceId", "iamId", "profileId"] as const).filter((f) => given(inputs[f]));
+    if (subjects.length > 1) {
         failures.push({
-            property: "serviceId",
-            reason: "give the subject as serviceId or as iamId, not both: serviceId takes a service ID (ServiceId-… or iam-ServiceId-…), iamId any IAM id",
+            property: subjects[0],
+            reason: `give the subject in one field, not both ${subjects[0]} and ${subjects[1]}: serviceId takes a service ID (ServiceId-… or iam-ServiceId-…), profileId a trusted profile (Profile-… or iam-Profile-…), iamId any IAM id`,
         });
-    } else if (!hasServiceId && !hasIamId) {
+    } else if (subjects.length === 0) {
         failures.push({
             property: "serviceId",
-            reason: "the policy needs a subject: set serviceId (a service ID such as ServiceId-…, e.g. serviceId: app.id) or iamId (any IAM id such as iam-ServiceId-… or IBMid-…)",
+            reason: "the policy needs a subject: set serviceId (a service ID such as ServiceId-…, e.g. serviceId: app.id), profileId (a trusted profile such as Profile-…, e.g. profileId: profile.id) or iamId (any IAM id such as iam-ServiceId-… or IBMid-…)",
         });
     }
 

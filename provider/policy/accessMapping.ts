@@ -123,10 +123,12 @@ export function rolesFromLive(policy: Policy, props: Partial<AccessPolicyOutputs
 }
 
 /** The subject argument for a live subject: the form the program used when it still names it. */
-export function subjectInputs(liveIamId: string, props: Partial<AccessPolicyOutputs>): { serviceId?: string; iamId?: string } {
+export function subjectInputs(liveIamId: string, props: Partial<AccessPolicyOutputs>): { serviceId?: string; iamId?: string; profileId?: string } {
     if (typeof props.iamId === "string") return { iamId: liveIamId };
     if (typeof props.serviceId === "string" && subjectIamIdOf({ serviceId: props.serviceId }) === liveIamId) return { serviceId: props.serviceId };
-    return liveIamId.startsWith("iam-ServiceId-") ? { serviceId: liveIamId.slice("iam-".length) } : { iamId: liveIamId };
+    if (typeof props.profileId === "string" && subjectIamIdOf({ profileId: props.profileId }) === liveIamId) return { profileId: props.profileId };
+    if (liveIamId.startsWith("iam-ServiceId-")) return { serviceId: liveIamId.slice("iam-".length) };
+    return liveIamId.startsWith("iam-Profile-") ? { profileId: liveIamId.slice("iam-".length) } : { iamId: liveIamId };
 }
 
 export function liveOutputs(

@@ -27,7 +27,7 @@ export interface AccessPolicyOutputs {
     state: string;
     /** The granted roles' CRNs, in the order of `roles`. */
     roleCrns: string[];
-    /** The subject's IAM id (`iam-ServiceId-…`). */
+    /** The subject's IAM id (`iam-ServiceId-…`, `iam-Profile-…`, …). */
     subjectIamId: string;
     /** The deployer's account (from the token), the policy's `accountId` attribute. */
     accountId: string;
@@ -38,6 +38,7 @@ export interface AccessPolicyOutputs {
     // the arguments as given
     serviceId?: string;
     iamId?: string;
+    profileId?: string;
     roles: string[];
     resource: AccessPolicyResource;
     description?: string;
@@ -48,6 +49,7 @@ export interface AccessPolicyOutputs {
 export interface AccessPolicyInputs {
     serviceId?: string;
     iamId?: string;
+    profileId?: string;
     roles: string[];
     resource: AccessPolicyResource;
     description?: string;

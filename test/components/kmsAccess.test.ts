@@ -16,6 +16,10 @@ const COMPONENT = "ibmcloud-iam:index:KmsAccess";
 const INSTANCE = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
 const SID = "ServiceId-11111111-2222-3333-4444-555555555555";
 const FAKE_KEY = "fake-apikey-value-0123456789abcdefghijklmnop";
+const PROFILE = "Profile-66666666-7777-4888-9999-aaaaaaaaaaaa";
+const PROFILE_CRN = `crn:v1:bluemix:public:iam-identity::a/acct::profile:${PROFILE}`;
+const CLUSTER = "crn:v1:bluemix:public:containers-kubernetes:us-south:a/acct:orders-cluster::";
+const POD = { crType: "IKS_SA" as const, crn: CLUSTER, namespace: "orders", serviceAccount: "api" };
 
 interface Answers {
     serviceId: string;
@@ -37,6 +41,10 @@ function answering(a: Answers): (args: pulumi.runtime.MockResourceArgs) => { id:
                 return { id: a.policyId, state: { ...args.inputs, policyId: a.policyId, etag: "1-abc" } };
             case T("KmsAccessReady"):
                 return { id: "gate-1", state: { ...args.inputs, iamId: a.iamId, readyAt: "2026-01-01T00:00:00.000Z", waitedMs: 5 } };
+            case T("TrustedProfile"):
+                return { id: PROFILE, state: { ...args.inputs, profileId: PROFILE, iamId: `iam-${PROFILE}`, crn: PROFILE_CRN } };
+            case T("TrustedProfileLink"):
+                return { id: `${PROFILE}/ProfileLink-${args.name}`, state: { ...args.inputs, linkId: `ProfileLink-${args.name}` } };
             case T("KmsKey"):
                 return { id: "key-1", state: { ...args.inputs, keyId: "key-1", createdBy: a.iamId } };
             default:
@@ -174,6 +182,95 @@ describe("components/kmsAccess: the KmsAccess component", function () {
                 "the service ID's key is sent as a secret input",
             );
             assert.strictEqual((await outputDetails(key.apiKey)).isSecret, true);
+        });
+    });
+
+    describe("trustedProfile: no service ID, no API key", function () {
+        let mocks: RecordingMocks;
+        beforeEach(async () => {
+            pulumi.runtime.setAllConfig({});
+            mocks = await setupMocks({ newResource: answering(FAKE) });
+        });
+
+        it("makes a profile, its links and a policy naming the profile; no service ID, key or (without a token file) gate", async () => {
+            const access = new KmsAccess("orders", { instance: { instanceId: INSTANCE, service: "kms" }, roles: ["Writer"], trustedProfile: { links: [POD] } });
+            assert.strictEqual(await outputValue(access.profileId), PROFILE);
+            assert.strictEqual(await outputValue(access.iamId), `iam-${PROFILE}`);
+            assert.strictEqual(await outputValue(access.profileName), "orders");
+            assert.strictEqual(await outputValue(access.profileCrn), PROFILE_CRN);
+            await outputValue(access.policyId);
+            assert.deepStrictEqual(mocks.resources.map((r) => r.name).sort(), ["orders", "orders-link-0", "orders-policy", "orders-profile"]);
+            assert.strictEqual(access.accessReady, undefined);
+            const { __provider: _l, ...link } = mocks.byName("orders-link-0").inputs;
+            assert.deepStrictEqual(link, { profileId: PROFILE, ...POD });
+            const policy = mocks.byName("orders-policy").inputs;
+            assert.strictEqual(policy.profileId, PROFILE);
+            assert.strictEqual(policy.serviceId, undefined);
+            assert.deepStrictEqual(policy.roles, ["Writer"]);
+            assert.deepStrictEqual(policy.resource, { serviceName: "kms", serviceInstance: INSTANCE });
+            assert.strictEqual(mocks.byName("orders-profile").inputs.name, "orders");
+            for (const r of mocks.resources) assert.ok(!JSON.stringify(r.inputs).includes("apikey"), `${r.name} carries no key`);
+        });
+
+        it("the service-ID parts say they do not exist, and what to use instead", async () => {
+            const access = new KmsAccess("orders", { instance: { instanceId: INSTANCE }, trustedProfile: { name: "orders-runtime", links: [POD] } });
+            for (const use of [
+                () => access.apiKey,
+                () => access.serviceId,
+                () => access.apiKeyResource,
+                () => access.getAccessToken(),
+                () => access.authHeaders(),
+            ]) {
+                assert.throws(use, /KmsAccess orders: .* does not exist: this component was made with trustedProfile .*computeResourceTokenProvider/);
+            }
+            assert.strictEqual(await outputValue(access.profileName), "orders-runtime");
+        });
+
+        it("with waitForAccess.crTokenFile the gate waits for the profile; createKey runs as the deployer (no apiKey)", async () => {
+            const access = new KmsAccess("orders", {
+                instance: { instanceId: INSTANCE, service: "kms", region: "us-south" },
+                roles: ["Writer"],
+                trustedProfile: { links: [POD, { crType: "VSI", crn: "crn:v1:bluemix:public:is:us-south-1:a/acct::instance:0717-aaaa" }] },
+                waitForAccess: { crTokenFile: "/var/run/secrets/tokens/sa-token", timeoutSeconds: 30 },
+            });
+            const key = access.createKey("orders-root", { name: "orders-root" });
+            await outputValue(key.keyId);
+            const { __provider: _g, ...gate } = mocks.byName("orders-ready").inputs;
+            assert.deepStrictEqual(gate, {
+                instanceId: INSTANCE,
+                service: "kms",
+                endpoint: "https://us-south.kms.cloud.ibm.com",
+                profileId: PROFILE,
+                crTokenFile: "/var/run/secrets/tokens/sa-token",
+                policyId: "policy-1",
+                policyEtag: "1-abc",
+                timeoutSeconds: 30,
+            });
+            const { __provider: _k, ...keyInputs } = mocks.byName("orders-root").inputs;
+            assert.deepStrictEqual(keyInputs, { name: "orders-root", instanceId: INSTANCE, service: "kms", endpoint: "https://us-south.kms.cloud.ibm.com" });
+        });
+
+        it("refuses at construction what describes a key, a token file without a profile, no links and a bad link", function () {
+            const base = { instance: { instanceId: INSTANCE } };
+            const cases: Array<[Record<string, unknown>, RegExp]> = [
+                [
+                    { trustedProfile: { links: [POD] }, rotationTrigger: 1 },
+                    /rotationTrigger: rotationTrigger describes the service ID's API key, and with trustedProfile there is none/,
+                ],
+                [{ trustedProfile: { links: [POD] }, serviceIdName: "x" }, /serviceIdName: .*remove serviceIdName/],
+                [{ waitForAccess: { crTokenFile: "/t" } }, /waitForAccess.crTokenFile: crTokenFile is how the deployer acts as a trusted profile/],
+                [{ trustedProfile: { links: [] } }, /trustedProfile.links: trustedProfile.links needs at least one compute resource/],
+                [{ trustedProfile: {} }, /trustedProfile.links/],
+                [
+                    { trustedProfile: { links: [{ crType: "IKS_SA", crn: CLUSTER, namespace: "orders" }] } },
+                    /trustedProfile.links\[0\].serviceAccount: serviceAccount is required for IKS_SA/,
+                ],
+                [{ trustedProfile: { links: [{ ...POD, crType: "POD" }] } }, /trustedProfile.links\[0\].crType: crType must be one of/],
+            ];
+            for (const [over, pattern] of cases) {
+                assert.throws(() => new KmsAccess("bad", { ...base, ...over } as never), pattern, JSON.stringify(over));
+            }
+            assert.strictEqual(mocks.resources.length, 0, "nothing registered");
         });
     });
 

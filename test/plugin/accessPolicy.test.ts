@@ -5,6 +5,7 @@ import { strict as assert } from "assert";
 import "../support/failFast";
 import { RunningEmulator } from "../../emulator";
 import { IamClient, Policy, PolicyBody, ServiceIdEntity } from "../../client/iamClient";
+import { TrustedProfileClient } from "../../client/profileClient";
 import { accessPolicyProvider } from "../../provider/accessPolicy";
 import { PluginCallError, Props, RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
@@ -204,6 +205,27 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
         await plugin.delete(p, replacement.id, replacement.outs);
     });
 
+    it("a trusted profile as the subject (profileId): IAM holds its iam-Profile-… id, refresh keeps the program's form, a new profile replaces the policy", async function () {
+        const profiles = new TrustedProfileClient(owner);
+        const [first, second] = [await profiles.createProfile({ name: "orders-runtime" }), await profiles.createProfile({ name: "billing-runtime" })];
+        const d = await create(hpcs("", { serviceId: undefined, profileId: first.id, roles: ["Reader"] }));
+        assert.equal(d.outs.subjectIamId, first.iam_id);
+        assert.equal(first.iam_id, `iam-${first.id}`, "the profile's IAM id is its id after iam-");
+        assert.equal((await livePolicy(d.id)).policy.subjects[0].attributes[0].value, first.iam_id);
+        const refreshed = await refresh(d);
+        assert.equal(refreshed?.inputs.profileId, first.id);
+        await unchanged(d, hpcs("", { serviceId: undefined, profileId: first.iam_id, roles: ["Reader"] }));
+        await unchanged(d, hpcs("", { serviceId: undefined, iamId: first.iam_id, roles: ["Reader"] }));
+
+        const checked = await plugin.check(p, d.inputs, hpcs("", { serviceId: undefined, profileId: second.id, roles: ["Reader"] }));
+        assert.deepStrictEqual(await plugin.diff(p, d.id, d.outs, checked.inputs), { changes: "some", replaces: ["profileId"], deleteBeforeReplace: false });
+        await plugin.delete(p, d.id, d.outs);
+        assert.deepStrictEqual(await activePoliciesOf(first.iam_id), []);
+        const bad = await plugin.check(p, {}, hpcs("", { serviceId: undefined, profileId: "orders-runtime" }));
+        assert.equal(bad.failures[0]?.property, "profileId");
+        assert.match(bad.failures[0].reason, /must be a trusted profile such as Profile-/);
+    });
+
     it("an identical existing policy: the error names it and both ways out, nothing is created; adoptExisting takes it over and destroy deletes it", async function () {
         const sid = await subject("adopter");
         const existing = await owner.createPolicy({
@@ -382,7 +404,7 @@ describe("plugin: AccessPolicy through the real dynamic-provider plugin", functi
             r.failures.map((f) => f.property),
             ["serviceId", "roles[0]"],
         );
-        assert.match(r.failures[0].reason, /serviceId or as iamId, not both/);
+        assert.match(r.failures[0].reason, /not both serviceId and iamId/);
         assert.match(
             r.failures[1].reason,
             /unknown role "Writter" for kms; valid roles: Viewer, Operator, Editor, Administrator, Reader, Writer, Manager, ReaderPlus, KeyPurge$/,

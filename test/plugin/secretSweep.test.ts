@@ -535,6 +535,54 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
         assertClean("KmsInstancePolicies, KmsKey aliases and enabled");
     });
 
+    it("KmsAccessReady as a trusted profile and KmsKey as the deployer: compute-resource tokens through IAM refusals, echoes and KMS refusals", async function () {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sweep-cr-"));
+        const cluster = `crn:v1:bluemix:public:containers-kubernetes:us-south:a/${emu.accountId}:sweep-cluster::`;
+        const tokenFile = async (name: string): Promise<string> => {
+            const res = await fetch(`${emu.url}/__emulator/compute-resource-token`, {
+                method: "POST",
+                headers: { "Content-Type": "application/json" },
+                body: JSON.stringify({ crType: "IKS_SA", crn: cluster, namespace: "sweep", name }),
+            });
+            const { token } = (await res.json()) as { token: string };
+            chosen.push(token);
+            const file = path.join(dir, name);
+            fs.writeFileSync(file, token, { mode: 0o600 });
+            return file;
+        };
+        try {
+            const profiles = new TrustedProfileClient(owner);
+            const profile = await profiles.createProfile({ name: "sweep-runtime" });
+            await profiles.createLink(profile.id, { cr_type: "IKS_SA", link: { crn: cluster, namespace: "sweep", name: "app" } });
+            const linked = await tokenFile("app");
+            const gate = { instanceId: instance, endpoint: tap.url, profileId: profile.id, crTokenFile: linked };
+
+            await checkRefuses("KmsAccessReady check, a profile without its token file", kmsAccessReadyProvider, { ...gate, crTokenFile: undefined });
+            await fails("KmsAccessReady create, a service account the profile is not linked to", async () =>
+                create(kmsAccessReadyProvider, { ...gate, crTokenFile: await tokenFile("intruder"), timeoutSeconds: 2 }),
+            );
+            await fails("KmsAccessReady create, the profile has no policy (KMS refuses within the timeout)", () =>
+                create(kmsAccessReadyProvider, { ...gate, timeoutSeconds: 0.5 }),
+            );
+            await withRules([{ path: TOKEN, action: { kind: "echo", status: 400 } }], () =>
+                fails("KmsAccessReady create as a profile, token 400 echo", () => create(kmsAccessReadyProvider, { ...gate, timeoutSeconds: 5 })),
+            );
+            await withRules([{ path: /^\/api\/v2\/keys/, action: { kind: "echo", status: 401, retryAfter: "0" } }], () =>
+                fails("KmsAccessReady create as a profile, KMS 401 echo", () => create(kmsAccessReadyProvider, { ...gate, timeoutSeconds: 0.5 })),
+            );
+            const asDeployer = { instanceId: instance, endpoint: tap.url, name: "sweep-deployer-key" };
+            await withRules([{ method: "POST", path: /^\/api\/v2\/keys$/, action: { kind: "echo", status: 403, retryAfter: "0" } }], () =>
+                fails("KmsKey create with no apiKey (the deployer), KMS 403 echo", () => create(kmsKeyProvider, asDeployer)),
+            );
+            const made = await create(kmsKeyProvider, asDeployer);
+            assert.strictEqual(made.outs.apiKey, undefined, "a key made as the deployer stores no key");
+            await plugin.delete(kmsKeyProvider, made.id, made.outs);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+        assertClean("KmsAccessReady as a trusted profile, KmsKey as the deployer");
+    });
+
     it("configuration mistakes: the key pasted as the IAM endpoint, no key at all", async function () {
         const pasted = await startPlugin({
             config: { "ibmcloud:apiKey": OWNER_KEY, "ibmcloud:iamEndpoint": OWNER_KEY },

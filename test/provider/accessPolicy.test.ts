@@ -1,9 +1,11 @@
 import { strict as assert } from "assert";
 import { AccessPolicyOutputs, AccessPolicyProvider } from "../../provider/accessPolicy";
-import { policyBody } from "../../provider/policy/accessMapping";
+import { policyBody, subjectInputs } from "../../provider/policy/accessMapping";
+import { subjectIamIdOf } from "../../provider/policy/accessCheck";
 import { UNKNOWN } from "../../provider/core/props";
 
 const SID = "ServiceId-0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
+const PROFILE = "Profile-5c4b3a29-1807-4f6e-8d5c-4b3a29180766";
 const INSTANCE = "1a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d";
 const CRN = {
     writer: "crn:v1:bluemix:public:iam::::serviceRole:Writer",
@@ -131,6 +133,33 @@ describe("accessPolicy: check and diff (no network)", function () {
             assert.deepEqual(await failuresOf(hpcs({ serviceId: `iam-${SID}` })), []);
             assert.deepEqual(await failuresOf(hpcs({ serviceId: undefined, iamId: "IBMid-550000ABCD" })), []);
             assert.deepEqual(await failuresOf(hpcs({ serviceId: undefined, iamId: `iam-${SID}` })), []);
+        });
+
+        it("takes a trusted profile as profileId (Profile-… or iam-Profile-…), its subject being the profile's IAM id", async function () {
+            for (const profileId of [PROFILE, `iam-${PROFILE}`]) {
+                const r = await check(hpcs({ serviceId: undefined, profileId }));
+                assert.deepEqual(r.failures, []);
+                assert.equal(subjectIamIdOf(r.inputs), `iam-${PROFILE}`);
+            }
+            assert.deepEqual(await failuresOf(hpcs({ serviceId: undefined, iamId: `iam-${PROFILE}` })), []);
+            const f = await failuresOf(hpcs({ serviceId: undefined, profileId: "orders-runtime" }));
+            assert.equal(f[0].property, "profileId");
+            assert.match(f[0].reason, /profileId must be a trusted profile such as Profile-/);
+            const both = await failuresOf(hpcs({ profileId: PROFILE }));
+            assert.deepEqual(
+                both.map((x) => x.property),
+                ["serviceId"],
+            );
+            assert.match(both[0].reason, /not both serviceId and profileId/);
+            assert.match((await failuresOf(hpcs({ serviceId: undefined, iamId: PROFILE })))[0].reason, /a bare Profile-… in profileId/);
+        });
+
+        it("the policy IAM gets names the profile's IAM id; a live profile subject reads back in the form the program used", function () {
+            const body = policyBody({ profileId: PROFILE, roles: ["Reader"], resource: { serviceName: "kms" } }, [CRN.reader], "acct");
+            assert.deepEqual(body.subjects, [{ attributes: [{ name: "iam_id", value: `iam-${PROFILE}` }] }]);
+            assert.deepEqual(subjectInputs(`iam-${PROFILE}`, { profileId: PROFILE }), { profileId: PROFILE });
+            assert.deepEqual(subjectInputs(`iam-${PROFILE}`, { iamId: `iam-${PROFILE}` }), { iamId: `iam-${PROFILE}` });
+            assert.deepEqual(subjectInputs(`iam-${PROFILE}`, {}), { profileId: PROFILE }, "an adopted policy names its profile");
         });
 
         it("both or neither is a failure that names both fields", async function () {
@@ -271,6 +300,10 @@ describe("accessPolicy: check and diff (no network)", function () {
             assert.deepEqual((await diff(state(), hpcs({ serviceId: UNKNOWN }))).replaces, ["serviceId"]);
             assert.equal((await diff(state(), hpcs({ serviceId: `iam-${SID}` }))).changes, false);
             assert.equal((await diff(state(), hpcs({ serviceId: undefined, iamId: `iam-${SID}` }))).changes, false);
+            assert.deepEqual((await diff(state(), hpcs({ serviceId: undefined, profileId: PROFILE }))).replaces, ["profileId"]);
+            const onProfile = state({ serviceId: undefined, profileId: PROFILE, subjectIamId: `iam-${PROFILE}` });
+            assert.equal((await diff(onProfile, hpcs({ serviceId: undefined, profileId: `iam-${PROFILE}` }))).changes, false);
+            assert.equal((await diff(onProfile, hpcs({ serviceId: undefined, iamId: `iam-${PROFILE}` }))).changes, false);
         });
 
         it("roles, resource, tags and description update in place", async function () {

@@ -174,6 +174,8 @@ function validInputs(g: Gen, target: Target, secret: string): Inputs {
                 { iamId: `iam-${sid}` },
                 { iamId: `IBMid-${g.hex(10)}` },
                 { iamId: `iam-Profile-${g.uuid()}` },
+                { profileId: `Profile-${g.uuid()}` },
+                { profileId: `iam-Profile-${g.uuid()}` },
             ]);
             const resource: Inputs = { serviceName: service };
             if (g.bool(0.7)) resource.serviceInstance = g.uuid();
@@ -469,8 +471,12 @@ describe(`validators, property-based (seed ${BASE_SEED}, ${RUNS} cases per prope
                         ),
                     );
                     const related: Record<string, string[]> = {
-                        serviceId: ["iamId"],
-                        iamId: ["serviceId"],
+                        serviceId: ["iamId", "profileId"],
+                        iamId: ["serviceId", "profileId"],
+                        // a policy's subject (serviceId / iamId), or the gate's identity (an API key, or a profile with its token file)
+                        profileId: ["serviceId", "iamId", "apiKey", "crTokenFile"],
+                        apiKey: ["profileId", "crTokenFile"],
+                        crTokenFile: ["profileId", "apiKey"],
                         roles: ["resource", "targetServiceName"],
                         payload: ["type", "rotationTrigger"],
                         resource: ["roles"],

@@ -213,6 +213,20 @@ row("AccessPolicy", "no subject", { serviceId: undefined }, "serviceId", /needs 
 row("AccessPolicy", "both serviceId and iamId (contradictory)", { iamId: `iam-${SERVICE_ID}` }, "serviceId", /not both/);
 row("AccessPolicy", "serviceId given as a name", { serviceId: "orders-app" }, "serviceId", /must be a service ID such as ServiceId-/);
 row("AccessPolicy", "a bare ServiceId-… as iamId", { serviceId: undefined, iamId: SERVICE_ID }, "iamId", /a bare ServiceId-… goes in serviceId/);
+row(
+    "AccessPolicy",
+    "profileId given as a profile's name",
+    { serviceId: undefined, profileId: "orders-runtime" },
+    "profileId",
+    /must be a trusted profile such as Profile-/,
+);
+row(
+    "AccessPolicy",
+    "both serviceId and profileId",
+    { profileId: "Profile-5c4b3a29-1807-4f6e-8d5c-4b3a29180766" },
+    "serviceId",
+    /not both serviceId and profileId/,
+);
 row("AccessPolicy", "roles left out", { roles: undefined }, "roles", /roles is required: roles must be a list/);
 row("AccessPolicy", "no roles", { roles: [] }, "roles", /at least one role/);
 row("AccessPolicy", "roles as one string", { roles: "Writer" }, "roles", /must be a list of role names/);
@@ -406,7 +420,6 @@ row("KmsKey", "a root key payload of 20 bytes (contradicts type root)", { payloa
     SECRET_PAYLOAD_20_BYTES,
 ]);
 row("KmsKey", "an empty apiKey", { apiKey: "" }, "apiKey", /must not be empty; pass the service ID's API key/);
-row("KmsKey", "apiKey left out", { apiKey: undefined }, "apiKey", /apiKey is required/);
 row("KmsKey", "force as a string", { force: "yes" }, "force", /true or false/);
 row("KmsKey", "the key under ServiceApiKey's spelling", { apikey: SECRET_API_KEY }, "apikey", /did you mean "apiKey"\?/);
 row("KmsKey", "aliases as one string", { aliases: "orders-root" }, "aliases", /must be a list of names such as/);
@@ -422,6 +435,28 @@ row("KmsKey", "a disabled standard key (contradictory)", { type: "standard", ena
 row("KmsAccessReady", "instanceId not a GUID", { instanceId: "nope" }, "instanceId", /instance GUID/);
 row("KmsAccessReady", "apiKey left out", { apiKey: undefined }, "apiKey", /apiKey is required/);
 row("KmsAccessReady", "apiKey of the wrong type", { apiKey: 42 }, "apiKey", /must be the service ID's API key/);
+row(
+    "KmsAccessReady",
+    "both apiKey and a trusted profile",
+    { profileId: PROFILE_ID, crTokenFile: "/var/run/secrets/tokens/sa-token" },
+    "apiKey",
+    /apiKey or profileId, not both/,
+);
+row(
+    "KmsAccessReady",
+    "a trusted profile without its token file",
+    { apiKey: undefined, profileId: PROFILE_ID },
+    "crTokenFile",
+    /crTokenFile is required with profileId/,
+);
+row(
+    "KmsAccessReady",
+    "a profile's name as profileId",
+    { apiKey: undefined, profileId: "orders-runtime", crTokenFile: "/t" },
+    "profileId",
+    /trusted profile's id such as Profile-/,
+);
+row("KmsAccessReady", "a token file with an API key", { crTokenFile: "/var/run/secrets/tokens/sa-token" }, "crTokenFile", /goes with profileId only/);
 row("KmsAccessReady", "a zero timeout (contradicts having a gate)", { timeoutSeconds: 0 }, "timeoutSeconds", /more than 0.*do not create the gate/);
 row("KmsAccessReady", "a timeout over an hour", { timeoutSeconds: 3601 }, "timeoutSeconds", /at most 3600/);
 row("KmsAccessReady", "timeoutSeconds as a string", { timeoutSeconds: "60" }, "timeoutSeconds", /a number of seconds/);
@@ -558,6 +593,38 @@ row("KmsAccess", "a wait of two hours", { waitForAccess: { timeoutSeconds: 7200 
 row("KmsAccess", "a misspelt argument", { role: ["Writer"] }, "role", /did you mean "roles"\?/);
 row("KmsAccess", "an empty outputFile", { outputFile: "" }, "outputFile", /must not be empty/);
 row("KmsAccess", "rotationTrigger as a boolean", { rotationTrigger: true }, "rotationTrigger", /a string or a number/);
+row(
+    "KmsAccess",
+    "a trusted profile with the key's rotation",
+    {
+        serviceIdName: undefined,
+        trustedProfile: { links: [{ crType: "IKS_SA", crn: CLUSTER_CRN, namespace: "orders", serviceAccount: "api" }] },
+        rotationTrigger: 1,
+    },
+    "rotationTrigger",
+    /describes the service ID's API key, and with trustedProfile there is none/,
+);
+row(
+    "KmsAccess",
+    "a trusted profile with no links",
+    { serviceIdName: undefined, trustedProfile: { links: [] } },
+    "trustedProfile.links",
+    /needs at least one compute resource/,
+);
+row(
+    "KmsAccess",
+    "a Kubernetes link without its service account",
+    { serviceIdName: undefined, trustedProfile: { links: [{ crType: "IKS_SA", crn: CLUSTER_CRN, namespace: "orders" }] } },
+    "trustedProfile.links[0].serviceAccount",
+    /serviceAccount is required for IKS_SA/,
+);
+row(
+    "KmsAccess",
+    "a token file to wait with, but no trusted profile",
+    { waitForAccess: { crTokenFile: "/var/run/secrets/tokens/sa-token" } },
+    "waitForAccess.crTokenFile",
+    /how the deployer acts as a trusted profile/,
+);
 
 // ---------- TrustedProfile ----------
 row("TrustedProfile", "name left out", { name: undefined }, "name", /name is required: trusted profile name must be a string/);
@@ -725,7 +792,7 @@ export const KNOWN_ARGUMENTS: Readonly<Record<BadInputTarget, string[]>> = {
         "rotationTrigger",
         "outputFile",
     ],
-    AccessPolicy: ["serviceId", "iamId", "roles", "resource", "description", "adoptExisting"],
+    AccessPolicy: ["serviceId", "iamId", "profileId", "roles", "resource", "description", "adoptExisting"],
     KmsKey: [
         "instanceId",
         "instanceCrn",
@@ -746,7 +813,19 @@ export const KNOWN_ARGUMENTS: Readonly<Record<BadInputTarget, string[]>> = {
         "aliases",
         "enabled",
     ],
-    KmsAccessReady: ["instanceId", "instanceCrn", "service", "region", "endpoint", "apiKey", "policyId", "policyEtag", "timeoutSeconds"],
+    KmsAccessReady: [
+        "profileId",
+        "crTokenFile",
+        "instanceId",
+        "instanceCrn",
+        "service",
+        "region",
+        "endpoint",
+        "apiKey",
+        "policyId",
+        "policyEtag",
+        "timeoutSeconds",
+    ],
     KmsKeyRing: ["instanceId", "instanceCrn", "service", "region", "endpoint", "keyRingId", "force", "apiKey"],
     KmsInstancePolicies: [
         "instanceId",
@@ -778,7 +857,18 @@ export const KNOWN_ARGUMENTS: Readonly<Record<BadInputTarget, string[]>> = {
         "description",
         "adoptExisting",
     ],
-    KmsAccess: ["instance", "roles", "serviceIdName", "description", "rotationTrigger", "expiresAt", "storeValue", "outputFile", "waitForAccess"],
+    KmsAccess: [
+        "instance",
+        "roles",
+        "trustedProfile",
+        "serviceIdName",
+        "description",
+        "rotationTrigger",
+        "expiresAt",
+        "storeValue",
+        "outputFile",
+        "waitForAccess",
+    ],
 };
 
 /** The top-level argument a property path starts with: `resource.tags.env` → `resource`, `roles[1]` → `roles`. */

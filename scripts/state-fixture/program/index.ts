@@ -143,6 +143,21 @@ const runtimeLink = new TrustedProfileLink("runtime-link", {
     linkName: "fixture-app-sa",
 });
 
+// ---------- KmsAccess with a trusted profile (no key): TrustedProfile + TrustedProfileLink + an AccessPolicy naming the
+// profile (profileId), and a key made as the deployer (a KmsKey with no apiKey); no gate (the deployer holds no token
+// of the linked service account)
+
+const secretless = new KmsAccess("orders", {
+    instance: { crn: instanceCrn },
+    roles: ["Writer"],
+    description: "secretless identity of the state-fixture orders service",
+    trustedProfile: {
+        name: "fixture-orders-runtime",
+        links: [{ crType: "IKS_SA", crn: clusterCrn, namespace: "orders", serviceAccount: "orders-api", linkName: "orders-api-sa" }],
+    },
+});
+const deployerKey = secretless.createKey("orders-root", { name: "fixture-orders-root", description: "root key made as the deployer", force: true });
+
 // ---------- TrustedProfileClaimRule + TrustedProfileIdentity: service accounts of two namespaces of any cluster, and the
 // app's service ID trusted to assume the profile
 
@@ -179,6 +194,10 @@ export const directRingId = directRing.keyRingId;
 export const standardKeyId = standard.keyId;
 export const runtimeProfileId = runtime.profileId;
 export const runtimeLinkId = runtimeLink.linkId;
+export const ordersProfileId = secretless.profileId;
+export const ordersPolicyId = secretless.policyId;
+export const deployerKeyId = deployerKey.keyId;
+
 export const runtimeRuleId = runtimeRule.ruleId;
 export const runtimeTrustIamId = runtimeTrust.iamId;
 export const instanceRotation = instancePolicies.rotation;
