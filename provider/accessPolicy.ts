@@ -324,6 +324,17 @@ export class AccessPolicyProvider implements pulumi.dynamic.ResourceProvider {
     async delete(id: string, _props: AccessPolicyOutputs): Promise<void> {
         await deletePolicyIfPresent(this.session.iam(), id);
     }
+
+    /**
+     * For a recovery after a crash: the active policies granting exactly what a create of `inputs` would, with the
+     * identity that made each (`recover` applies the adopt rule: docs/crash-recovery.md). Reads only.
+     */
+    async identicalPolicies(inputs: AccessPolicyInputs): Promise<Array<{ id: string; createdById?: string; subject?: string }>> {
+        const iam = this.session.iam();
+        const accountId = await iam.accountId();
+        const body = policyBody(inputs, await resolveRoles(iam, inputs, accountId), accountId);
+        return (await iam.listIdenticalPolicies(body)).map((p) => ({ id: p.id, createdById: p.created_by_id, subject: subjectIamIdOf(inputs) }));
+    }
 }
 
 function policyKind(subject: string | undefined): PolicyKind {

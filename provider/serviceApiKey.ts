@@ -19,6 +19,7 @@ import { providerForDeployment } from "./dynamicProvider";
 import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEntity";
 import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./identity/apiKeyFile";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
+import { markOf, withoutRecoveryNonce, withRecoveryNonce } from "./core/recoveryMark";
 
 // ---------- arguments ----------
 
@@ -104,6 +105,8 @@ export interface ServiceApiKeyInputs {
     apikey?: string;
     rotationTrigger?: string | number;
     outputFile?: string;
+    /** Added by the provider's `check` (never by the user): what finds this create again after a crash. */
+    recoveryNonce?: string;
 }
 
 // ---------- validation ----------
@@ -203,7 +206,7 @@ function keyOutputs(k: ApiKey, local: LocalFields): ServiceApiKeyOutputs {
  * have passed since; the constructor, which cannot know, never judges it).
  */
 export function checkServiceApiKeyInputs(news: unknown, unchangedExpiry: boolean): { inputs: ServiceApiKeyInputs; failures: CheckFailure[] } {
-    const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
+    const raw = withoutProvider((withoutRecoveryNonce(news) ?? {}) as Record<string, unknown>);
     const r = validate(
         schemaOnce(`ServiceApiKey:${unchangedExpiry}`, () => serviceApiKeySchema(unchangedExpiry)),
         raw,
@@ -241,7 +244,9 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
     async check(oldInputs: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult<ServiceApiKeyInputs>> {
         const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
         const unchangedExpiry = typeof raw.expiresAt === "string" && raw.expiresAt === (oldInputs as { expiresAt?: unknown } | undefined)?.expiresAt;
-        return finishCheck(checkServiceApiKeyInputs(news, unchangedExpiry), this.session.credentialFailures());
+        const checked = checkServiceApiKeyInputs(news, unchangedExpiry);
+        if (checked.failures.length === 0) checked.inputs = withRecoveryNonce(checked.inputs);
+        return finishCheck(checked, this.session.credentialFailures());
     }
 
     async diff(_id: string, olds: Partial<ServiceApiKeyOutputs>, news: ServiceApiKeyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -281,8 +286,9 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
                 name: inputs.name,
                 iam_id: serviceIamId(inputs.serviceId),
                 description: inputs.description ? inputs.description : undefined,
-                // Chosen here rather than by IBM so a create whose answer is lost is found again by its value.
-                apikey: inputs.apikey ?? newApiKeyValue(),
+                // Chosen here rather than by IBM so a create whose answer is lost is found again by its value: in this
+                // process by the value itself, after a crash by the journaled nonce it is derived from.
+                apikey: inputs.apikey ?? recoveryValueOf(this.session.deployerApiKey(), inputs) ?? newApiKeyValue(),
                 store_value: inputs.storeValue === true ? true : undefined,
                 support_sessions: inputs.supportSessions === true,
                 action_when_leaked: inputs.actionWhenLeaked,
@@ -415,6 +421,11 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
         await deleteLockable(iamEntity(iam, "API key", id), props ?? {});
         if (props?.outputFile) removeKeyFileIfOurs(props.outputFile, id);
     }
+}
+
+/** The value a key created from `inputs` has when the user gives none: derived from the journaled nonce (undefined without one). */
+export function recoveryValueOf(deployerApiKey: string | undefined, inputs: Pick<ServiceApiKeyInputs, "recoveryNonce">): string | undefined {
+    return markOf(deployerApiKey, "apikey", inputs);
 }
 
 /** The one provider object for ServiceApiKey (serialized by identity; tests drive it through the plugin). */
