@@ -20,6 +20,8 @@ import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEn
 import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./identity/apiKeyFile";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 import { markOf, withoutRecoveryNonce, withRecoveryNonce } from "./core/recoveryMark";
+import { createSettled, journalCreate, journalDone } from "./core/createJournal";
+import { engineGone } from "./core/parentWatch";
 
 // ---------- arguments ----------
 
@@ -280,6 +282,20 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
     }
 
     async create(inputs: ServiceApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceApiKeyOutputs>> {
+        // Journaled when its value is derived (a user-given value is a secret the journal must not hold).
+        const derived = inputs.apikey === undefined ? recoveryValueOf(this.session.deployerApiKey(), inputs) : undefined;
+        const entry = derived ? journalCreate("ServiceApiKey", inputs as unknown as Record<string, unknown>, this.session.deployerApiKey()) : undefined;
+        try {
+            const result = await this.createKey(inputs);
+            journalDone(entry);
+            return result;
+        } catch (err) {
+            if (!engineGone() && createSettled(err)) journalDone(entry);
+            throw err;
+        }
+    }
+
+    private async createKey(inputs: ServiceApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceApiKeyOutputs>> {
         const iam = this.session.iam();
         const key = await iam.createApiKey(
             compact({

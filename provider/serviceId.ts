@@ -15,6 +15,7 @@ import { differs, sameSet } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
 import { engineGone } from "./core/parentWatch";
+import { createSettled, journalCreate, journalDone, journalMade } from "./core/createJournal";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 import { MARKER_KEY_DESCRIPTION, MARKER_KEY_NAME, markOf, withoutRecoveryNonce, withRecoveryNonce } from "./core/recoveryMark";
 
@@ -158,11 +159,23 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
     }
 
     async create(inputs: ServiceIdInputs): Promise<pulumi.dynamic.CreateResult<ServiceIdOutputs>> {
-        const iam = this.session.iam();
         // The mark travels as an inline API key, the one thing IBM stores with a service ID that the user did not
         // choose; it lives for the length of this call on a service ID with no policy yet. Not on a locked one,
         // whose keys cannot be deleted while it is locked.
         const mark = inputs.locked === true ? undefined : markOf(this.session.deployerApiKey(), "serviceid", inputs);
+        const entry = mark ? journalCreate("ServiceId", inputs as unknown as Record<string, unknown>, this.session.deployerApiKey()) : undefined;
+        try {
+            const result = await this.createMarked(inputs, mark);
+            journalMade(entry, result.id);
+            return result;
+        } catch (err) {
+            if (!engineGone() && createSettled(err)) journalDone(entry);
+            throw err;
+        }
+    }
+
+    private async createMarked(inputs: ServiceIdInputs, mark: string | undefined): Promise<pulumi.dynamic.CreateResult<ServiceIdOutputs>> {
+        const iam = this.session.iam();
         const created = await iam.createServiceId(
             compact({
                 name: inputs.name,

@@ -18,6 +18,7 @@ import { accessPolicyProvider } from "../accessPolicy";
 import { kmsKeyProvider } from "../kmsKey";
 import { MARKER_KEY_NAME, markOf } from "../core/recoveryMark";
 import { keyFileOf, keyFilePath, writeKeyFile } from "../identity/apiKeyFile";
+import { deployerFingerprint, JournalEntry, staleEntries } from "../core/createJournal";
 import {
     adoptedResource,
     Deployment,
@@ -55,7 +56,9 @@ export interface RecoverReport {
     outcomes: Outcome[];
     /** Marker keys deleted (left by creates that did not finish). */
     markersDeleted: number;
-    /** The checkpoint was unreadable and its backup (`<stack>.json.bak`) was put in its place. */
+    /** Objects the provider's own journal names that no stack of the project tracks (a killed plugin's creates): deleted. */
+    orphansDeleted: string[];
+    /** The checkpoint was unreadable: the file set aside (its empty `.attrs`) or restored (its `.bak`). */
     restoredFromBackup?: string;
     imported: boolean;
     /** `pulumi up`'s exit code when it ran. */
@@ -70,7 +73,7 @@ type Provider = pulumi.dynamic.ResourceProvider;
 export async function recover(opts: RecoverOptions): Promise<RecoverReport> {
     const log = opts.log ?? ((line: string) => process.stdout.write(`${line}\n`));
     const cli = new PulumiCli(opts.pulumi ?? "pulumi", opts.cwd, opts.stack, opts.env ?? process.env);
-    const report: RecoverReport = { pendingOps: 0, outcomes: [], markersDeleted: 0, imported: false };
+    const report: RecoverReport = { pendingOps: 0, outcomes: [], markersDeleted: 0, orphansDeleted: [], imported: false };
 
     // A killed CLI can leave the stack locked (backends that lock); nothing to cancel is fine.
     await cli.run(["cancel", "--yes"]).catch(() => "");
@@ -81,7 +84,7 @@ export async function recover(opts: RecoverOptions): Promise<RecoverReport> {
         if (!/failed to load checkpoint/.test(String((err as Error).message))) throw err;
         report.restoredFromBackup = await restoreCheckpointBackup(cli, err as Error);
         log(
-            `recover: the checkpoint was unreadable (${/failed to load checkpoint: [^\n]*/.exec((err as Error).message)?.[0]}); put its backup in place: ${report.restoredFromBackup}`,
+            `recover: the checkpoint was unreadable (${/failed to load checkpoint: [^\n]*/.exec((err as Error).message)?.[0]}); repaired: ${report.restoredFromBackup} set aside or restored`,
         );
         deployment = JSON.parse(await cli.run(["stack", "export", "--show-secrets"]));
     }
@@ -100,6 +103,9 @@ export async function recover(opts: RecoverOptions): Promise<RecoverReport> {
         return { config: stackConfig };
     };
 
+    // The provider's own journal (entries of processes that are gone): a service ID made just before the kill has
+    // its marker deleted already, its entry names it.
+    const journal = staleEntries(opts.cwd, opts.env ?? process.env);
     const tracked = trackedIds(deployment);
     const serviceIamIds = trackedServiceIamIds(deployment);
     const adopted: StateResource[] = [];
@@ -130,13 +136,13 @@ export async function recover(opts: RecoverOptions): Promise<RecoverReport> {
         const iam = IamClient.fromSettings(settings);
         const deployerIamId = (await iam.tokenInfo()).iamId;
         const inputs = unwrapSecrets(op.resource.inputs ?? {}) as Record<string, unknown>;
-        const found = await find(op, inputs, { iam, deployerApiKey: settings.apiKey, deployerIamId, tracked, serviceIamIds });
+        const provider = providerOf(op.kind);
+        await provider.configure?.(config as pulumi.dynamic.ConfigureRequest);
+        const found = await find(op, inputs, { iam, deployerApiKey: settings.apiKey, deployerIamId, tracked, serviceIamIds, journal });
         if (found.result !== "found") {
             report.outcomes.push({ op: describePending(op), ...found } as Outcome);
             continue;
         }
-        const provider = providerOf(op.kind);
-        await provider.configure?.(config as pulumi.dynamic.ConfigureRequest);
         const read = await provider.read?.(found.id, found.props);
         if (!read?.id) {
             report.outcomes.push({ op: describePending(op), result: "unresolved", why: `${found.id} was found but is gone on reading it` });
@@ -166,6 +172,18 @@ export async function recover(opts: RecoverOptions): Promise<RecoverReport> {
     } else {
         log("recover: the stack has no pending operation");
     }
+    // What a killed plugin's creates made: the engine dropped their record, the provider's journal kept it.
+    const entries = journal.filter((e) => fs.existsSync(e.file));
+    if (entries.length > 0) {
+        try {
+            report.orphansDeleted = await sweepJournal(entries, cli, { config: stackConfig }, log);
+        } catch (err) {
+            // Without every stack's state nothing can be called an orphan: the entries stay for the next run.
+            log(`recover: the provider's journal was not swept (${(err as Error).message.split("\n")[0]})`);
+        }
+        for (const id of report.orphansDeleted) log(`recover: deleted ${id}: made by a create whose plugin died, tracked by no stack of the project`);
+    }
+
     const unresolved = report.outcomes.filter((o) => o.result === "unresolved");
     if (unresolved.length > 0) {
         throw new Error(
@@ -186,6 +204,7 @@ interface FindContext {
     deployerIamId: string;
     tracked: Set<string>;
     serviceIamIds: Set<string>;
+    journal: Array<{ file: string; entry: JournalEntry }>;
 }
 
 type Found =
@@ -200,7 +219,13 @@ async function find(op: PendingOperation & { kind: string }, inputs: Record<stri
             const mark = markOf(c.deployerApiKey, "serviceid", inputs);
             if (!mark) return { result: "unresolved", why: "its create carried no mark (locked, or written by an older version)" };
             const key = await c.iam.findApiKeyByValue(mark);
-            if (!key || key.name !== MARKER_KEY_NAME) return { result: "nothing made" };
+            if (!key || key.name !== MARKER_KEY_NAME) {
+                // IBM answered and the marker went, but the engine died before it recorded the service ID: the journal names it.
+                const made = c.journal.find((e) => e.entry.kind === "ServiceId" && e.entry.inputs.recoveryNonce === inputs.recoveryNonce)?.entry.made;
+                if (made && !c.tracked.has(made))
+                    return { result: "found", id: made, props: {}, how: "by the provider's journal (its marker was already deleted)" };
+                return { result: "nothing made" };
+            }
             const id = key.iam_id.replace(/^iam-/, "");
             return { result: "found", id, props: {}, how: "by its recovery marker key", afterAdopt: async () => void (await deleteMarkerKey(c.iam, mark)) };
         }
@@ -267,6 +292,68 @@ async function find(op: PendingOperation & { kind: string }, inputs: Record<stri
     return { result: "unresolved", why: "not a resource recover can look for" };
 }
 
+/**
+ * The journal entries of a killed plugin, for this deployer: each one's object, when found by its mark (service ID,
+ * API key) or as the identical grant the deployer made (policy) and tracked by no stack of the project, is deleted, so
+ * the `up` that follows creates it once. An entry is removed once settled; one of another deployer key is left.
+ */
+async function sweepJournal(
+    entries: Array<{ file: string; entry: JournalEntry }>,
+    cli: PulumiCli,
+    config: ProviderConfigSource,
+    log: (line: string) => void,
+): Promise<string[]> {
+    const explicit = settingsFromProviderConfig(config);
+    if (resolveProfileLogin(explicit)) return [];
+    const settings = resolveCloudSettings(explicit);
+    const fingerprint = deployerFingerprint(settings.apiKey);
+    const mine = entries.filter((e) => e.entry.deployer === fingerprint && (e.entry.project === "" || e.entry.project === cli.project()));
+    if (mine.length === 0) return [];
+    const iam = IamClient.fromSettings(settings);
+    const deployerIamId = (await iam.tokenInfo()).iamId;
+    const tracked = await cli.idsTrackedByProject();
+    const deleted: string[] = [];
+    for (const { file, entry } of mine) {
+        const inputs = entry.inputs;
+        try {
+            if (entry.kind === "ServiceId" && entry.made) {
+                if (!tracked.has(entry.made) && (await iam.deleteServiceId(entry.made))) deleted.push(entry.made);
+            } else if (entry.kind === "ServiceId") {
+                const mark = markOf(settings.apiKey, "serviceid", inputs);
+                const key = mark ? await iam.findApiKeyByValue(mark) : undefined;
+                if (key && key.name === MARKER_KEY_NAME) {
+                    const sid = key.iam_id.replace(/^iam-/, "");
+                    if (!tracked.has(sid)) {
+                        if (await iam.deleteServiceId(sid)) deleted.push(sid);
+                    } else if (mark) await deleteMarkerKey(iam, mark);
+                }
+            } else if (entry.kind === "ServiceApiKey") {
+                const value = recoveryValueOf(settings.apiKey, inputs);
+                const key = value ? await iam.findApiKeyByValue(value) : undefined;
+                if (key && !tracked.has(key.id)) {
+                    if (key.locked) await iam.unlockApiKey(key.id);
+                    if (await iam.deleteApiKey(key.id)) deleted.push(key.id);
+                }
+            } else if (entry.kind === "AccessPolicy") {
+                await accessPolicyProvider.configure(config as pulumi.dynamic.ConfigureRequest);
+                const orphans = (await accessPolicyProvider.identicalPolicies(inputs as never)).filter(
+                    (p) => !tracked.has(p.id) && p.createdById === deployerIamId,
+                );
+                for (const p of orphans) {
+                    await iam.deletePolicy(p.id);
+                    deleted.push(p.id);
+                }
+            }
+            fs.rmSync(file, { force: true });
+        } catch (err) {
+            log(
+                `recover: could not settle ${entry.kind} ${String(inputs.name ?? "")} of the plugin's journal (${(err as Error).message}); kept for the next run`,
+            );
+        }
+    }
+    return deleted;
+}
+
 function providerOf(kind: string): Provider {
     switch (kind) {
         case "ServiceId":
@@ -310,14 +397,32 @@ async function restoreCheckpointBackup(cli: PulumiCli, cause: Error): Promise<st
     const project = /^name:\s*["']?([^"'\s#]+)/m.exec(fs.readFileSync(path.join(cli.cwd, "Pulumi.yaml"), "utf8"))?.[1] ?? "";
     const shortName = stack.split("/").pop() ?? stack;
     for (const file of [path.join(root, project, `${shortName}.json`), path.join(root, `${shortName}.json`)]) {
+        // The checkpoint is renamed into place whole, but the file of its attributes beside it (`.attrs`) is rewritten
+        // in place just before: a kill there leaves it empty, and every read of the stack fails with EOF. Without that
+        // file the backend takes default attributes.
+        const attrs = `${file}.attrs`;
+        if (fs.existsSync(file) && fs.existsSync(attrs) && !parses(attrs)) {
+            fs.renameSync(attrs, `${attrs}.unreadable-${Date.now()}`);
+            if (parses(file)) return attrs;
+        }
         const bak = `${file}.bak`;
         if (!fs.existsSync(bak)) continue;
-        JSON.parse(fs.readFileSync(bak, "utf8")); // an unreadable backup is no help
+        if (!parses(bak)) continue; // an unreadable backup is no help
         if (fs.existsSync(file)) fs.renameSync(file, `${file}.unreadable-${Date.now()}`);
+        if (fs.existsSync(attrs)) fs.renameSync(attrs, `${attrs}.unreadable-${Date.now()}`);
         fs.copyFileSync(bak, file);
         return bak;
     }
     throw cause;
+}
+
+function parses(file: string): boolean {
+    try {
+        JSON.parse(fs.readFileSync(file, "utf8"));
+        return true;
+    } catch {
+        return false;
+    }
 }
 
 /** The Pulumi CLI in the project directory, for one stack. */
@@ -339,6 +444,42 @@ class PulumiCli {
                 if (err) reject(new Error(`pulumi ${args.join(" ")} failed: ${stderr.trim() || err.message}`));
                 else resolve(stdout);
             });
+        });
+    }
+
+    /** The project's name, from Pulumi.yaml. */
+    project(): string {
+        try {
+            return /^name:\s*["']?([^"'\s#]+)/m.exec(fs.readFileSync(path.join(this.cwd, "Pulumi.yaml"), "utf8"))?.[1] ?? "";
+        } catch {
+            return "";
+        }
+    }
+
+    /** The ids every stack of the project tracks (an object tracked by any of them is never an orphan). */
+    async idsTrackedByProject(): Promise<Set<string>> {
+        const ids = new Set<string>();
+        const stacks = JSON.parse(await this.runPlain(["stack", "ls", "--json"])) as Array<{ name: string }>;
+        for (const st of stacks) {
+            const d = JSON.parse(await this.runPlain(["stack", "export", "--stack", st.name])) as Deployment;
+            for (const id of trackedIds(d)) ids.add(id);
+            for (const op of d.deployment.pending_operations ?? []) if (op.resource.id) ids.add(String(op.resource.id));
+        }
+        return ids;
+    }
+
+    /** A command without this stack's `--stack`. */
+    private runPlain(args: string[]): Promise<string> {
+        return new Promise((resolve, reject) => {
+            childProcess.execFile(
+                this.bin,
+                [...args, "--non-interactive"],
+                { cwd: this.cwd, env: this.env, maxBuffer: 512 * 1024 * 1024 },
+                (err, stdout, stderr) => {
+                    if (err) reject(new Error(`pulumi ${args.join(" ")} failed: ${stderr.trim() || err.message}`));
+                    else resolve(stdout);
+                },
+            );
         });
     }
 

@@ -10,6 +10,7 @@
 // `CRASH_SEED`; scripts/stress.ts `--crash-rounds N` runs N.
 import * as assert from "assert";
 import * as childProcess from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { RunningEmulator, startEmulator } from "../../emulator";
 import { sandboxProcesses, startOp, waitFor } from "./support/crash";
@@ -52,6 +53,8 @@ interface Round {
     recoverSeconds: number;
     /** Interrupted creates the recovery found and put into the state. */
     adopted: number;
+    /** Objects of a killed plugin's creates the recovery deleted (tracked by no stack) before its `up`. */
+    swept: number;
     objects: number;
     inState: number;
     duplicates: number;
@@ -97,9 +100,9 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
     }
 
     /** `npx pulumi-ibmcloud-iam recover --stack <name>` in the project directory, as a user runs it. */
-    function recoverCommand(stackName: string, cwd: string) {
+    function recoverCommand(stackName: string, cwd: string, extra: string[] = []) {
         const cli = path.join(__dirname, "..", "..", "provider", "recovery", "cli.js");
-        const child = childProcess.spawn(process.execPath, [cli, "recover", "--stack", stackName], {
+        const child = childProcess.spawn(process.execPath, [cli, "recover", "--stack", stackName, ...extra], {
             cwd,
             env: { ...process.env, ...sandbox.env },
             stdio: ["ignore", "pipe", "pipe"],
@@ -110,6 +113,36 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
         const exited = new Promise<number | string>((resolve) => child.on("close", (code, signal) => resolve(code ?? signal ?? "?")));
         return { child, output: () => out, exited };
     }
+
+    it("a checkpoint whose attributes file a kill left empty (`failed to load checkpoint: EOF`): recover repairs it and the stack reads again", async function () {
+        const prefix = `attrs-${Date.now().toString(36)}`;
+        const stack = await sandbox.programStack(
+            "attrs",
+            { module: "lifecycle", export: "identity" },
+            {
+                projectName: "crash",
+                params: { name: prefix, description: "attrs", rotation: 1, instanceId: emu.instances[0].guid },
+                config: {
+                    "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
+                    "ibmcloud:iamEndpoint": { value: emu.url },
+                    "ibmcloud:kmsEndpoint": { value: emu.url },
+                },
+            },
+        );
+        const up = startOp(sandbox, stack, "up");
+        assert.strictEqual(await up.exited, 0, up.output());
+        const before = (await stack.exportState()).deployment.resources?.length ?? 0;
+        // what the storage layer leaves when killed between truncating the file and writing it
+        const attrs = path.join(new URL(sandbox.backendUrl).pathname, ".pulumi", "stacks", "crash", "attrs.json.attrs");
+        assert.ok(fs.existsSync(attrs), `the file backend keeps ${attrs}`);
+        fs.writeFileSync(attrs, "");
+        const broken = await stack.exportState().catch((e: Error) => e);
+        assert.ok(broken instanceof Error && /failed to load checkpoint: EOF/.test(broken.message), String(broken));
+        const again = recoverCommand(stack.name, stack.workDir, ["--no-up"]);
+        assert.strictEqual(await again.exited, 0, again.output());
+        assert.match(again.output(), /checkpoint was unreadable/);
+        assert.strictEqual((await stack.exportState()).deployment.resources?.length ?? 0, before, "the same resources as before the damage");
+    });
 
     const random = prng(SEED);
     for (let i = 1; i <= ROUNDS; i++) {
@@ -168,6 +201,7 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
                 recoverExit: "not run",
                 recoverSeconds: 0,
                 adopted: 0,
+                swept: 0,
                 objects: 0,
                 inState: 0,
                 duplicates: 0,
@@ -183,6 +217,7 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
             round.recoverExit = await again.exited;
             round.recoverSeconds = Math.round((Date.now() - started) / 100) / 10;
             round.adopted = (again.output().match(/^recover: .*: adopted /gm) ?? []).length;
+            round.swept = (again.output().match(/^recover: deleted \S+: made by a create whose plugin died/gm) ?? []).length;
             if (round.recoverExit !== 0) {
                 round.recoverExit = `${round.recoverExit}: ${/\d{3} \w+_error|recover: .*could not be settled[^\n]*|failed to load checkpoint[^\n]*/.exec(again.output())?.[0] ?? "see the log"}`;
             }

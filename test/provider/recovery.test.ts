@@ -2,6 +2,10 @@
 // deployer's key), the inputs check() adds it to, and the journal edits `recover` makes to an exported deployment.
 import { strict as assert } from "assert";
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { createSettled, deployerFingerprint, journalCreate, journalDir, journalDone, journalMade, staleEntries } from "../../provider/core/createJournal";
 import { isRecoveryNonce, markOf, markValue, newRecoveryNonce, withoutRecoveryNonce, withRecoveryNonce } from "../../provider/core/recoveryMark";
 import { checkServiceIdInputs, serviceIdProvider } from "../../provider/serviceId";
 import { checkServiceApiKeyInputs, recoveryValueOf, serviceApiKeyProvider } from "../../provider/serviceApiKey";
@@ -209,5 +213,76 @@ describe("crash recovery: the journal", function () {
         );
         // the input is not changed
         assert.equal(d.deployment.pending_operations?.length, 5);
+    });
+});
+
+describe("crash recovery: the provider's own journal (what a killed plugin's creates may have made)", function () {
+    const saved = { home: process.env.PULUMI_HOME, project: process.env.PULUMI_PROJECT };
+    let home: string;
+    beforeEach(function () {
+        home = fs.mkdtempSync(path.join(os.tmpdir(), "journal-test-"));
+        process.env.PULUMI_HOME = home;
+        process.env.PULUMI_PROJECT = "proj";
+    });
+    afterEach(function () {
+        for (const [k, v] of [
+            ["PULUMI_HOME", saved.home],
+            ["PULUMI_PROJECT", saved.project],
+        ] as const) {
+            if (v === undefined) delete process.env[k];
+            else process.env[k] = v;
+        }
+        fs.rmSync(home, { recursive: true, force: true });
+    });
+
+    it("an entry names the kind, project, process and deployer (a fingerprint, not the key), never a secret input, mode 0600", function () {
+        const file = journalCreate("ServiceApiKey", { name: "k", serviceId: "ServiceId-1", apikey: "user-secret-value", __provider: "text" }, DEPLOYER);
+        assert.ok(file);
+        assert.equal(path.dirname(file), journalDir());
+        assert.ok(journalDir().startsWith(path.join(home, "ibmcloud-iam", "journal")));
+        assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+        const text = fs.readFileSync(file, "utf8");
+        const entry = JSON.parse(text);
+        assert.deepEqual(entry.inputs, { name: "k", serviceId: "ServiceId-1" });
+        assert.equal(entry.kind, "ServiceApiKey");
+        assert.equal(entry.project, "proj");
+        assert.equal(entry.pid, process.pid);
+        assert.equal(entry.deployer, deployerFingerprint(DEPLOYER));
+        assert.ok(!text.includes(DEPLOYER) && !text.includes("user-secret-value"));
+        assert.notEqual(deployerFingerprint(DEPLOYER), deployerFingerprint(`${DEPLOYER}x`));
+        journalDone(file);
+        assert.equal(fs.existsSync(file), false);
+    });
+
+    it("nothing is journaled outside an engine-started process (no PULUMI_PROJECT) or without a deployer key", function () {
+        assert.equal(journalCreate("AccessPolicy", { roles: ["Reader"] }, undefined), undefined);
+        delete process.env.PULUMI_PROJECT;
+        assert.equal(journalCreate("AccessPolicy", { roles: ["Reader"] }, DEPLOYER), undefined);
+        assert.equal(fs.existsSync(path.join(home, "ibmcloud-iam")), false);
+    });
+
+    it("recover reads only entries whose process is gone; a service ID's entry keeps the id it made", function () {
+        const mine = journalCreate("ServiceId", { name: "a", recoveryNonce: newRecoveryNonce() }, DEPLOYER);
+        assert.ok(mine);
+        assert.deepEqual(staleEntries(process.cwd()), [], "this process is alive: its creates may still be answered");
+        const gone = path.join(journalDir(), "gone.json");
+        fs.writeFileSync(gone, JSON.stringify({ ...JSON.parse(fs.readFileSync(mine, "utf8")), pid: 2 ** 22 + 7 }));
+        journalMade(gone, "ServiceId-9");
+        const stale = staleEntries(process.cwd());
+        assert.deepEqual(
+            stale.map((e) => [path.basename(e.file), e.entry.made]),
+            [["gone.json", "ServiceId-9"]],
+        );
+        fs.writeFileSync(path.join(journalDir(), "torn.json"), "{");
+        staleEntries(process.cwd());
+        assert.equal(fs.existsSync(path.join(journalDir(), "torn.json")), false, "a torn entry (killed mid-write, before its create) is dropped");
+    });
+
+    it("an entry goes when the engine will learn the outcome: a refusal (4xx) or a partial create with an id; a lost answer keeps it", function () {
+        assert.equal(createSettled(Object.assign(new Error("409"), { status: 409 })), true);
+        assert.equal(createSettled(Object.assign(new Error("partial"), { id: "ServiceId-1" })), true);
+        assert.equal(createSettled(Object.assign(new Error("reset"), { status: 0, outcomeUnknown: true })), false);
+        assert.equal(createSettled(Object.assign(new Error("502"), { status: 502 })), false);
+        assert.equal(createSettled(new Error("the plugin's gRPC channel closed")), false);
     });
 });
