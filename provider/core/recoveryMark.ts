@@ -47,11 +47,12 @@ export function withoutRecoveryNonce(news: unknown): unknown {
 export type MarkPurpose = "apikey" | "serviceid";
 
 /**
- * `base64url(HMAC-SHA256(deployer API key, purpose NUL nonce))`: 43 characters of IBM's API-key alphabet. The
- * purpose keeps a service ID's marker and an API key's value apart even if a nonce were reused.
+ * `base64url` of the first 33 bytes of `HMAC-SHA384(deployer API key, purpose NUL nonce)`: 44 characters of IBM's
+ * API-key alphabet, as long as a key IBM generates. The purpose keeps a service ID's marker and an API key's value
+ * apart even if a nonce were reused.
  */
 export function markValue(deployerApiKey: string, purpose: MarkPurpose, nonce: string): string {
-    return crypto.createHmac("sha256", deployerApiKey).update(`${purpose}\0${nonce}`).digest("base64url");
+    return crypto.createHmac("sha384", deployerApiKey).update(`${purpose}\0${nonce}`).digest().subarray(0, 33).toString("base64url");
 }
 
 /** The mark of a create, or undefined when it cannot have one (no nonce: an old caller; no deployer key: a trusted-profile login). */

@@ -35,11 +35,11 @@ describe("crash recovery: the mark a create carries", function () {
         for (const bad of [undefined, 7, "", "short", `${a}x`, "a".repeat(21) + "="]) assert.equal(isRecoveryNonce(bad), false, String(bad));
     });
 
-    it("the mark is HMAC-SHA256(deployer key, purpose NUL nonce) in base64url: 43 characters IBM takes as an API key value", function () {
+    it("the mark is HMAC-SHA384(deployer key, purpose NUL nonce), 33 bytes in base64url: 44 characters, like a key IBM generates", function () {
         const nonce = "AAAAAAAAAAAAAAAAAAAAAA";
-        const expected = crypto.createHmac("sha256", DEPLOYER).update(`apikey\0${nonce}`).digest("base64url");
+        const expected = crypto.createHmac("sha384", DEPLOYER).update(`apikey\0${nonce}`).digest().subarray(0, 33).toString("base64url");
         assert.equal(markValue(DEPLOYER, "apikey", nonce), expected);
-        assert.equal(expected.length, 43);
+        assert.equal(expected.length, 44);
         assert.match(expected, /^[A-Za-z0-9_-]+$/);
         // the purpose and the key both change it; the nonce alone (what the journal holds) is not the value
         assert.notEqual(markValue(DEPLOYER, "serviceid", nonce), expected);
