@@ -8,6 +8,7 @@
 //   node build/bench/profile.js requires ours|ibm|client   (exclusive require time by package)
 import * as fs from "fs";
 import * as path from "path";
+import { parseArgs } from "util";
 import { fmt, pool, REPO_ROOT, spawnEmulator } from "./support";
 
 async function run(scenario: string): Promise<void> {
@@ -189,7 +190,8 @@ export function requireBreakdown(modules: string[]): string {
     return [`require of ${modules.map((m) => path.basename(m)).join(", ")}: ${fmt(total)} ms; exclusive time by package:`, ...rows].join("\n");
 }
 
-const [cmd, arg] = process.argv.slice(2);
+// not strict: this module is also loaded by others, whose own arguments are not ours to refuse
+const [cmd, arg] = parseArgs({ args: process.argv.slice(2), allowPositionals: true, strict: false }).positionals;
 if (cmd === "requires" && arg) {
     const targets: Record<string, string[]> = {
         ours: [path.join(REPO_ROOT, "dist", "provider", "index.js")],

@@ -25,6 +25,17 @@ export function backoffDelayMs(schedule: BackoffSchedule, retryIndex: number): n
     return Math.min(d, schedule.maxDelayMs);
 }
 
+/** Parses Retry-After (delta seconds or an HTTP date) into milliseconds from `nowMs`; undefined when absent/invalid. */
+export function parseRetryAfter(value: string | undefined, nowMs: number = Date.now()): number | undefined {
+    if (value === undefined) return undefined;
+    const v = value.trim();
+    if (v === "") return undefined;
+    if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+    const at = Date.parse(v);
+    if (Number.isNaN(at)) return undefined;
+    return Math.max(0, at - nowMs);
+}
+
 /** `ms` plus a random share of up to `fraction` of it: spreads out the retries of many callers. */
 export function withJitter(ms: number, fraction: number): number {
     return Math.round(ms * (1 + Math.random() * Math.max(0, fraction)));

@@ -11,10 +11,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { hideField, IbmCloudError, isRetryableStatus, parseErrorBody, redact } from "./errors";
-import { backoffDelayMs, BackoffSchedule, sleep, withJitter } from "./backoff";
+import { backoffDelayMs, BackoffSchedule, parseRetryAfter, sleep, withJitter } from "./backoff";
 import type { EndpointOrigin } from "./config";
 
-export { backoffDelayMs };
 export type { BackoffSchedule };
 
 export const CLIENT_NAME = "pulumi-ibmcloud-iam";
@@ -181,17 +180,6 @@ function classifyTransport(err: unknown): TransportFailure {
     // TLS and other local errors: a retry would fail the same way; be conservative about the outcome.
     const message = (err as { message?: unknown })?.message;
     return { code, maybeSent: true, transient: false, text: `request failed (${code}${typeof message === "string" ? `: ${message}` : ""})` };
-}
-
-/** Parses Retry-After (delta seconds or an HTTP date) into milliseconds from `nowMs`; undefined when absent/invalid. */
-export function parseRetryAfter(value: string | undefined, nowMs: number = Date.now()): number | undefined {
-    if (value === undefined) return undefined;
-    const v = value.trim();
-    if (v === "") return undefined;
-    if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-    const at = Date.parse(v);
-    if (Number.isNaN(at)) return undefined;
-    return Math.max(0, at - nowMs);
 }
 
 // A PUT counts only with If-Match: then a replay can never overwrite someone else's later change.

@@ -19,6 +19,7 @@ import type * as EmptyModule from "google-protobuf/google/protobuf/empty_pb";
 import type * as AnyModule from "google-protobuf/google/protobuf/any_pb";
 import {
     checkPluginConfig,
+    IBM_PROVIDER_CONFIG_KEYS,
     PLUGIN_CONFIG_KEYS,
     ProviderConfigSource,
     providerConfigFromPlugin,
@@ -77,11 +78,25 @@ function toStruct(o: Props): StructModule.Struct {
     return structproto.Struct.fromJavaScript(JSON.parse(JSON.stringify(o ?? {})));
 }
 
+/**
+ * The resources' messages name the settings as the dynamic resources read them (`ibmcloud:apiKey`, then `@pulumi/ibm`'s
+ * `ibm:ibmcloudApiKey`). Served by the plugin, the same setting is the plugin's `ibmcloud-iam:apiKey` (or an explicit
+ * provider's `apiKey`), and no `ibm:*` key is read: a message must name the key of the front door in use.
+ */
+function inPluginTerms(text: string): string {
+    let out = text;
+    for (const ibmKey of Object.values(IBM_PROVIDER_CONFIG_KEYS)) out = out.split(`, then ${ibmKey}`).join("");
+    for (const [name, stackKey] of Object.entries(PLUGIN_CONFIG_KEYS)) {
+        out = out.replace(new RegExp(`${stackKey.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![A-Za-z0-9])`, "g"), `${PACKAGE}:${name}`);
+    }
+    return out;
+}
+
 function failureList(failures: ReadonlyArray<{ property: string; reason: string }> | undefined): provproto.CheckFailure[] {
     return (failures ?? []).map((f) => {
         const failure = new provproto.CheckFailure();
         failure.setProperty(f.property);
-        failure.setReason(f.reason);
+        failure.setReason(inPluginTerms(f.reason));
         return failure;
     });
 }
@@ -92,7 +107,7 @@ function failureList(failures: ReadonlyArray<{ property: string; reason: string 
  */
 function grpcError(e: unknown, secretOutputs: readonly string[] = []): GrpcModule.ServiceError {
     const err = e as Error & { id?: string; properties?: Props; reasons?: string[] };
-    const message = redact(err?.message ?? String(e));
+    const message = inPluginTerms(redact(err?.message ?? String(e)));
     const metadata = new grpc.Metadata();
     if (err && typeof err.id === "string" && err.id !== "") {
         const status = new statusproto.Status();
@@ -101,7 +116,7 @@ function grpcError(e: unknown, secretOutputs: readonly string[] = []): GrpcModul
         const detail = new provproto.ErrorResourceInitFailed();
         detail.setId(err.id);
         detail.setProperties(toStruct(markSecret(err.properties ?? {}, secretOutputs)));
-        detail.setReasonsList((err.reasons ?? []).map((r) => redact(r)));
+        detail.setReasonsList((err.reasons ?? []).map((r) => inPluginTerms(redact(r))));
         const any = new anyproto.Any();
         any.pack(detail.serializeBinary(), "pulumirpc.ErrorResourceInitFailed");
         status.addDetails(any);

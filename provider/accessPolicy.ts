@@ -18,6 +18,10 @@ import { refuseBadArguments } from "./check/argumentCheck";
 import { finishCheck } from "./check/failures";
 import { compact, containsUnknown, UNKNOWN } from "./core/props";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
+import type { AccessPolicyInputs, AccessPolicyOutputs, AccessPolicyResource } from "./policy/accessState";
+
+// The state shapes live beside the policy helpers that read them; they are part of this module's API.
+export type { AccessPolicyInputs, AccessPolicyOutputs, AccessPolicyResource } from "./policy/accessState";
 
 // ---------- arguments ----------
 
@@ -70,63 +74,10 @@ export interface AccessPolicyArgs {
     adoptExisting?: pulumi.Input<boolean>;
 }
 
-/** `resource` as plain values (inputs after check, and state). */
-export interface AccessPolicyResource {
-    serviceName?: string;
-    serviceType?: string;
-    serviceInstance?: string;
-    region?: string;
-    resourceType?: string;
-    resource?: string;
-    resourceGroupId?: string;
-    attributes?: { [name: string]: string };
-    tags?: { [name: string]: string };
-}
-
-/** What state holds for a policy. */
-export interface AccessPolicyOutputs {
-    /** The policy's id, as `ibmcloud iam service-policies` shows it. */
-    policyId: string;
-    /** ETag of the policy as last written or read; sent with If-Match on update. */
-    etag: string;
-    /** The policy's URL in the IAM Policy Management API. */
-    href: string;
-    /** `active` (a policy left `deleted` by its subject's deletion reads as gone). */
-    state: string;
-    /** The granted roles' CRNs, in the order of `roles`. */
-    roleCrns: string[];
-    /** The subject's IAM id (`iam-ServiceId-…`). */
-    subjectIamId: string;
-    /** The deployer's account (from the token), the policy's `accountId` attribute. */
-    accountId: string;
-    /** When IAM created the policy (ISO 8601). */
-    createdAt: string;
-    /** When IAM last changed the policy (ISO 8601). */
-    lastModifiedAt: string;
-    // the arguments as given
-    serviceId?: string;
-    iamId?: string;
-    roles: string[];
-    resource: AccessPolicyResource;
-    description?: string;
-    adoptExisting?: boolean;
-}
-
-/** Inputs after `check`: `roleCrns` is added when every role resolved offline (preview shows what will be granted). */
-export interface AccessPolicyInputs {
-    serviceId?: string;
-    iamId?: string;
-    roles: string[];
-    resource: AccessPolicyResource;
-    description?: string;
-    adoptExisting?: boolean;
-    roleCrns?: string[];
-}
-
 // ---------- diff ----------
 
 /** `resource` reduced to what IAM compares: sorted attribute and tag pairs (empty maps = absent). */
-export function canonicalResource(r: AccessPolicyResource | undefined): string {
+function canonicalResource(r: AccessPolicyResource | undefined): string {
     const attrs: Array<[string, string]> = [];
     const tags: Array<[string, string]> = [];
     if (r) {
@@ -146,7 +97,7 @@ export function canonicalResource(r: AccessPolicyResource | undefined): string {
  * catalog, or (for services resolved online) the name → CRN pairs already in state. `undefined` for a
  * role only IAM can resolve, or one still unknown.
  */
-export function plannedRoleCrns(olds: Partial<AccessPolicyOutputs>, news: Partial<AccessPolicyInputs>): Array<string | undefined> {
+function plannedRoleCrns(olds: Partial<AccessPolicyOutputs>, news: Partial<AccessPolicyInputs>): Array<string | undefined> {
     if (!Array.isArray(news.roles)) return [undefined];
     if (Array.isArray(news.roleCrns) && news.roleCrns.length === news.roles.length) return news.roleCrns;
     const svc = typeof news.resource?.serviceName === "string" ? news.resource.serviceName : undefined;
@@ -171,10 +122,7 @@ export function plannedRoleCrns(olds: Partial<AccessPolicyOutputs>, news: Partia
 }
 
 /** What `diff` decides, as a pure function of stored outputs and checked inputs. */
-export function diffAccessPolicy(
-    olds: Partial<AccessPolicyOutputs>,
-    news: Partial<AccessPolicyInputs>,
-): { changes: boolean; replaces: string[]; updates: string[] } {
+function diffAccessPolicy(olds: Partial<AccessPolicyOutputs>, news: Partial<AccessPolicyInputs>): { changes: boolean; replaces: string[]; updates: string[] } {
     const replaces: string[] = [];
     const updates: string[] = [];
 

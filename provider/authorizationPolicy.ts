@@ -11,19 +11,23 @@
 // within minutes (terraform-provider-ibm #4478).
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { PolicyBody, PolicyWithEtag } from "../client/iamClient";
+import { PolicyWithEtag } from "../client/iamClient";
 import { checkRoles } from "./policy/accessCheck";
 import { providerForDeployment } from "./dynamicProvider";
 import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policy/lifecycle";
-import { attribute, liveOutputs, rolesFromLive } from "./policy/accessMapping";
+import { liveOutputs, rolesFromLive } from "./policy/accessMapping";
 import { CloudSession } from "./core/session";
 import { descriptionField, rolesField } from "./check/fields";
 import { CheckFailure, schemaOnce, validate } from "./check/validate";
 import { refuseBadArguments } from "./check/argumentCheck";
 import { finishCheck } from "./check/failures";
-import { sameSet } from "./core/diff";
-import { compact, containsUnknown, UNKNOWN } from "./core/props";
+import { compact, UNKNOWN } from "./core/props";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
+import type { AuthorizationPolicyInputs, AuthorizationPolicyOutputs } from "./policy/authorizationMapping";
+import { authorizationPolicyBody, diffAuthorizationPolicy, SOURCE_ATTRIBUTES, TARGET_ATTRIBUTES } from "./policy/authorizationMapping";
+
+// The state shapes live beside the mapping that reads them; they are part of this module's API.
+export type { AuthorizationPolicyFields, AuthorizationPolicyInputs, AuthorizationPolicyOutputs } from "./policy/authorizationMapping";
 
 // ---------- arguments ----------
 
@@ -54,61 +58,6 @@ export interface AuthorizationPolicyArgs {
      */
     adoptExisting?: pulumi.Input<boolean>;
 }
-
-/** The arguments as plain values (after check: `roles` defaulted). */
-export interface AuthorizationPolicyFields {
-    sourceServiceName: string;
-    sourceServiceInstance?: string;
-    sourceResourceGroupId?: string;
-    sourceResourceType?: string;
-    targetServiceName: string;
-    targetServiceInstance?: string;
-    targetResourceType?: string;
-    targetResource?: string;
-    roles: string[];
-    description?: string;
-    adoptExisting?: boolean;
-}
-
-/** What state holds: the live identity and the arguments as given. */
-export interface AuthorizationPolicyOutputs extends AuthorizationPolicyFields {
-    /** The authorization's id (an IAM policy of type `authorization`). */
-    policyId: string;
-    /** ETag as last written or read; sent with If-Match on update. */
-    etag: string;
-    /** The policy's URL in the IAM Policy Management API. */
-    href: string;
-    /** `active` (one IAM left `deleted` reads as gone). */
-    state: string;
-    /** The granted roles' CRNs, in the order of `roles`. */
-    roleCrns: string[];
-    /** The deployer's account: the `accountId` of subject and resource. */
-    accountId: string;
-    /** When IAM created the authorization (ISO 8601). */
-    createdAt: string;
-    /** When IAM last changed it (ISO 8601). */
-    lastModifiedAt: string;
-}
-
-/** Inputs after check: `roleCrns` resolved offline. */
-export interface AuthorizationPolicyInputs extends AuthorizationPolicyFields {
-    roleCrns?: string[];
-}
-
-// The fields of the subject and of the resource, and the IAM attribute each one is.
-const SOURCE_ATTRIBUTES = Object.freeze([
-    ["sourceServiceName", "serviceName"],
-    ["sourceServiceInstance", "serviceInstance"],
-    ["sourceResourceType", "resourceType"],
-    ["sourceResourceGroupId", "resourceGroupId"],
-] as const);
-const TARGET_ATTRIBUTES = Object.freeze([
-    ["targetServiceName", "serviceName"],
-    ["targetServiceInstance", "serviceInstance"],
-    ["targetResourceType", "resourceType"],
-    ["targetResource", "resource"],
-] as const);
-const REPLACING_FIELDS = Object.freeze([...SOURCE_ATTRIBUTES, ...TARGET_ATTRIBUTES].map(([field]) => field));
 
 // ---------- validation ----------
 
@@ -153,7 +102,7 @@ function authorizationPolicySchema() {
 }
 
 /** Cross-field rules and offline role resolution (pure). */
-export function checkAuthorizationPolicy(inputs: Record<string, unknown>): { failures: CheckFailure[]; roleCrns?: string[] } {
+function checkAuthorizationPolicy(inputs: Record<string, unknown>): { failures: CheckFailure[]; roleCrns?: string[] } {
     const failures: CheckFailure[] = [];
     const given = (v: unknown) => v !== undefined && v !== null;
     if (given(inputs.targetResource) && !given(inputs.targetResourceType)) {
@@ -185,23 +134,6 @@ export function checkAuthorizationPolicy(inputs: Record<string, unknown>): { fai
 
 // ---------- mapping ----------
 
-/** The Policy Management v1 body. Subject attributes carry no operator (as IBM's own tools send them). */
-export function authorizationPolicyBody(inputs: AuthorizationPolicyInputs, roleCrns: string[], accountId: string): PolicyBody {
-    const subject = [{ name: "accountId", value: accountId }];
-    for (const [field, name] of SOURCE_ATTRIBUTES) if (typeof inputs[field] === "string") subject.push({ name, value: inputs[field] as string });
-    const resource = [attribute("accountId", accountId)];
-    for (const [field, name] of TARGET_ATTRIBUTES) if (typeof inputs[field] === "string") resource.push(attribute(name, inputs[field] as string));
-    const body: PolicyBody = {
-        type: "authorization",
-        subjects: [{ attributes: subject }],
-        roles: roleCrns.map((role_id) => ({ role_id })),
-        resources: [{ attributes: resource }],
-    };
-    if (typeof inputs.description === "string" && inputs.description !== "") body.description = inputs.description;
-    return body;
-}
-
-/** The live policy's subject and resource in the shape of the arguments. */
 function fieldsFromLive(got: PolicyWithEtag): Partial<AuthorizationPolicyInputs> {
     const out: Record<string, string> = {};
     const read = (attrs: Array<{ name: string; value: unknown }> | undefined, map: ReadonlyArray<readonly [string, string]>) => {
@@ -216,19 +148,6 @@ function fieldsFromLive(got: PolicyWithEtag): Partial<AuthorizationPolicyInputs>
 }
 
 const KIND: PolicyKind = Object.freeze({ kind: "authorization", resource: "AuthorizationPolicy", identical: "same source, target and roles" });
-
-/** What `diff` decides (pure): source and target replace, roles and description update. */
-export function diffAuthorizationPolicy(
-    olds: Partial<AuthorizationPolicyOutputs>,
-    news: Partial<AuthorizationPolicyInputs>,
-): { changes: boolean; replaces: string[]; updates: string[] } {
-    const replaces = REPLACING_FIELDS.filter((f) => news[f] === UNKNOWN || (news[f] ?? "") !== (olds[f] ?? ""));
-    const updates: string[] = [];
-    const planned = Array.isArray(news.roleCrns) ? news.roleCrns : undefined;
-    if (!planned || containsUnknown(news.roles) || !sameSet(olds.roleCrns, planned)) updates.push("roles");
-    if (news.description === UNKNOWN || (news.description ?? "") !== (olds.description ?? "")) updates.push("description");
-    return { changes: replaces.length > 0 || updates.length > 0, replaces, updates };
-}
 
 function outputsOf(got: PolicyWithEtag, inputs: AuthorizationPolicyInputs, roleCrns: string[]): AuthorizationPolicyOutputs {
     const { subjectIamId: _none, ...live } = liveOutputs(got);

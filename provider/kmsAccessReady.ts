@@ -99,7 +99,7 @@ function kmsAccessReadySchema() {
 }
 
 /** Changes that make the gate wait again (nothing is ever replaced: there is no cloud object). */
-export function diffKmsAccessReady(olds: Partial<KmsAccessReadyOutputs>, news: Partial<KmsAccessReadyInputs>): string[] {
+function diffKmsAccessReady(olds: Partial<KmsAccessReadyOutputs>, news: Partial<KmsAccessReadyInputs>): string[] {
     const changed: string[] = [];
     const differs = (a: unknown, b: unknown) => b === UNKNOWN || a !== b;
     if (differs(olds.apiKey, news.apiKey)) changed.push("apiKey");

@@ -14,10 +14,10 @@ import { finishCheck } from "./check/failures";
 import { asServiceId, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
+import { diffKmsKeyRing } from "./kms/keyRingDiff";
 import {
     checkKmsResource,
     DEFAULT_KMS_SERVICE,
-    diffKmsInstance,
     keyRingIdField,
     kmsApiKeyField,
     kmsServiceField,
@@ -28,7 +28,7 @@ import {
 import { KmsSession } from "./kms/session";
 import { CloudSession } from "./core/session";
 import { schemaOnce } from "./check/validate";
-import { compact, UNKNOWN } from "./core/props";
+import { compact } from "./core/props";
 
 // ---------- arguments ----------
 
@@ -87,18 +87,6 @@ function kmsKeyRingSchema() {
             apiKey: kmsApiKeyField(),
         })
         .strict();
-}
-
-/** What `diff` decides (pure). */
-export function diffKmsKeyRing(olds: Partial<KmsKeyRingOutputs>, news: Partial<KmsKeyRingInputs>): { changes: boolean; replaces: string[]; updates: string[] } {
-    const target = diffKmsInstance(olds, news);
-    const replaces = [...(news.keyRingId === UNKNOWN || olds.keyRingId !== news.keyRingId ? ["keyRingId"] : []), ...target.replaces];
-    const updates = [
-        ...(news.apiKey === UNKNOWN || olds.apiKey !== news.apiKey ? ["apiKey"] : []),
-        ...((news.force ?? false) !== (olds.force ?? false) ? ["force"] : []),
-        ...target.updates,
-    ];
-    return { changes: replaces.length > 0 || updates.length > 0, replaces, updates };
 }
 
 // ---------- provider ----------

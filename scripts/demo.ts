@@ -17,6 +17,7 @@
 import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { parseArgs } from "util";
 import { startEmulator, RunningEmulator } from "../emulator";
 import { IamClient, IamTokenManager, IbmCloudError, KmsClient, PUBLIC_IAM_ENDPOINT, kmsEndpointFor } from "../client";
 import { parseKmsInstanceCrn } from "../provider/kms/instance";
@@ -124,7 +125,7 @@ async function adminState(emu: RunningEmulator): Promise<any> {
 }
 
 async function main(): Promise<void> {
-    const real = process.argv.includes("--real");
+    const real = parseArgs({ args: process.argv.slice(2), options: { real: { type: "boolean", default: false } } }).values.real;
     let emu: RunningEmulator | undefined;
     let target: Target;
     if (real) {

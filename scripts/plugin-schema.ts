@@ -6,6 +6,7 @@
 // check schema through `z.toJSONSchema`. `npm run plugin:schema` writes plugin/schema.json; a test fails when the
 // file and this derivation disagree. Build-time only: the plugin reads the written file.
 import * as path from "path";
+import { parseArgs } from "util";
 import type * as TS from "typescript";
 import { z } from "zod";
 import { FUNCTIONS, getAccessTokenArgsSchema } from "../plugin/functions";
@@ -103,11 +104,18 @@ function propertiesOf(ctx: Ctx, node: TS.Node, nameHint: string, secrets: readon
     return { properties, required };
 }
 
+/** The declaration `file` has, or exports from elsewhere (a resource module re-exports its state shapes), named `name`. */
 function findDecl<T extends TS.Node>(ctx: Ctx, file: TS.SourceFile, test: (n: TS.Node) => n is T, name: string): T {
     let found: T | undefined;
     ctx.ts.forEachChild(file, (n) => {
         if (test(n) && (n as unknown as { name?: TS.Identifier }).name?.text === name) found = n;
     });
+    if (!found) {
+        const moduleSymbol = ctx.checker.getSymbolAtLocation(file);
+        let sym = moduleSymbol ? ctx.checker.getExportsOfModule(moduleSymbol).find((e) => e.name === name) : undefined;
+        if (sym && sym.flags & ctx.ts.SymbolFlags.Alias) sym = ctx.checker.getAliasedSymbol(sym);
+        found = sym?.declarations?.find((d): d is TS.Declaration & T => test(d));
+    }
     if (!found) throw new Error(`plugin schema: ${name} not found in ${path.basename(file.fileName)}`);
     return found;
 }
@@ -199,7 +207,7 @@ if (require.main === module) {
     const root = path.resolve(__dirname, "..", "..");
     const file = path.join(root, "plugin", "schema.json");
     const text = `${JSON.stringify(deriveSchema(root), null, 2)}\n`;
-    if (process.argv.includes("--check")) {
+    if (parseArgs({ args: process.argv.slice(2), options: { check: { type: "boolean", default: false } } }).values.check) {
         // Compared as data: the file is kept formatted by Biome (npm run plugin:schema formats it).
         if (!require("util").isDeepStrictEqual(JSON.parse(fs.readFileSync(file, "utf8")), JSON.parse(text))) {
             console.error("plugin/schema.json is stale: run npm run plugin:schema");

@@ -3,7 +3,7 @@
 // cores busy so timing is worse than CI's; prints the failures of each run and a summary. Not part of
 // `npm test`.
 //
-//   npm run test:stress -- --runs 10 --busy          # e2e + plugin layers, one core kept busy
+//   npm run test:stress -- --runs 10 --busy 1        # e2e + plugin layers, one core kept busy
 //   npm run test:stress -- --runs 3 --layers all     # the whole suite
 //   npm run test:stress -- --runs 5 --busy 2 --layers e2e
 //   npm run test:stress -- --runs 20 --files build/test/e2e/kmsAccess.test.js   # one file
@@ -15,7 +15,8 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { killProcessGroup } from "./lib/process";
+import { parseArgs } from "util";
+import { killProcessGroup, pidsWithEnv } from "./lib/process";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const LAYERS: Record<string, string[]> = {
@@ -51,24 +52,30 @@ function usage(): never {
     process.exit(0);
 }
 
-function parseArgs(argv: string[]): Options {
-    const opts: Options = { runs: 10, busy: 0, layers: ["e2e", "plugin"], files: [] };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const next = () => {
-            const v = argv[++i];
-            if (v === undefined) throw new Error(`${a} needs a value`);
-            return v;
-        };
-        if (a === "--runs") opts.runs = positive(next(), a);
-        else if (a === "--busy") opts.busy = argv[i + 1] && /^\d+$/.test(argv[i + 1]) ? positive(next(), a) : 1;
-        else if (a === "--layers") opts.layers = next().split(",");
-        else if (a === "--files") opts.files.push(next());
-        else if (a === "--crash-rounds") opts.crashRounds = positive(next(), a);
-        else if (a === "--crash-seed") opts.crashSeed = positive(next(), a);
-        else if (a === "-h" || a === "--help") usage();
-        else throw new Error(`unknown argument ${a} (see --help)`);
-    }
+function parseOptions(argv: string[]): Options {
+    const { values } = parseArgs({
+        args: argv,
+        options: {
+            runs: { type: "string", default: "10" },
+            busy: { type: "string" },
+            layers: { type: "string", default: "e2e,plugin" },
+            files: { type: "string", multiple: true, default: [] },
+            "crash-rounds": { type: "string" },
+            "crash-seed": { type: "string" },
+            help: { type: "boolean", short: "h" },
+        },
+        strict: true,
+        allowPositionals: false,
+    });
+    if (values.help) usage();
+    const opts: Options = {
+        runs: positive(values.runs, "--runs"),
+        busy: values.busy === undefined ? 0 : positive(values.busy, "--busy"),
+        layers: values.layers.split(","),
+        files: [...values.files],
+        crashRounds: values["crash-rounds"] === undefined ? undefined : positive(values["crash-rounds"], "--crash-rounds"),
+        crashSeed: values["crash-seed"] === undefined ? undefined : positive(values["crash-seed"], "--crash-seed"),
+    };
     if (opts.crashRounds !== undefined && opts.files.length === 0) opts.files.push("build/test/e2e/crash.test.js");
     for (const l of opts.layers) if (!LAYERS[l]) throw new Error(`--layers: unknown layer ${l} (${Object.keys(LAYERS).join(", ")})`);
     return opts;
@@ -93,23 +100,6 @@ interface RunResult {
     tests: number;
     passes: number;
     failures: string[];
-}
-
-function pidsWithEnv(key: string, value: string): number[] {
-    const needle = Buffer.from(`\0${key}=${value}\0`);
-    const out: number[] = [];
-    for (const e of fs.readdirSync("/proc")) {
-        if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-        try {
-            const env = Buffer.concat([Buffer.from([0]), fs.readFileSync(`/proc/${e}/environ`)]);
-            const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
-            if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z") continue;
-            if (env.includes(needle)) out.push(Number(e));
-        } catch {
-            // gone
-        }
-    }
-    return out;
 }
 
 function commandOf(pid: number): string {
@@ -181,7 +171,7 @@ async function runOnce(n: number, opts: Options, outDir: string): Promise<RunRes
 }
 
 async function main(): Promise<void> {
-    const opts = parseArgs(process.argv.slice(2));
+    const opts = parseOptions(process.argv.slice(2));
     const outDir = path.join(ROOT, ".tools", "stress", new Date().toISOString().replace(/[:.]/g, "-"));
     fs.mkdirSync(outDir, { recursive: true });
     const burners: ChildProcess[] = [];

@@ -26,8 +26,10 @@ if [ ${#SPECS[@]} -eq 0 ]; then
   # Slow engine layers whose subject does not change with the Node build or the SDK of the leg, so both legs
   # would prove the same thing: they run in the newest leg only. The provider plugin's YAML stacks (the plugin's
   # gRPC behaviour on each SDK is test/plugin/provider/, run in both), the crash rounds and what outlives a killed
-  # engine (process behaviour of the engine and our language host), and KMS key deletion (the emulator's rules).
-  ONCE=(build/test/e2e/pluginYaml.test.js build/test/e2e/crash.test.js build/test/e2e/parentDeath.test.js build/test/e2e/kmsKeyDeletion.test.js)
+  # engine (process behaviour of the engine and our language host), KMS key deletion (the emulator's rules), and the
+  # API reference (TypeDoc reads the sources with the repository's TypeScript: the leg changes nothing it checks).
+  ONCE=(build/test/e2e/pluginYaml.test.js build/test/e2e/crash.test.js build/test/e2e/parentDeath.test.js build/test/e2e/kmsKeyDeletion.test.js
+    build/test/apiDocs.test.js)
 fi
 
 log() { echo "test-matrix: $*" >&2; }

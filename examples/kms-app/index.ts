@@ -25,6 +25,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as client from "pulumi-ibmcloud-iam/client";
+import { parseArgs } from "util";
 
 interface AppSettings {
     apiKey: string;
@@ -47,14 +48,41 @@ interface EnvelopeFile {
     context: string;
 }
 
-function arg(name: string): string | undefined {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 ? process.argv[i + 1] : undefined;
+const USAGE =
+    "usage: kms-app <encrypt|decrypt|rewrap|status> --file <envelope.json> [--file …] [--message <text>] [--context <aad>] [--from-stack <dir> [--stack <name>]]";
+
+function parseCommandLine() {
+    try {
+        return parseArgs({
+            args: process.argv.slice(2),
+            allowPositionals: true,
+            strict: true,
+            options: {
+                file: { type: "string", multiple: true, default: [] },
+                message: { type: "string" },
+                context: { type: "string" },
+                "from-stack": { type: "string" },
+                stack: { type: "string" },
+            },
+        });
+    } catch (err) {
+        throw new Error(`${(err as Error).message}\n${USAGE}`);
+    }
 }
 
-/** Every value of a repeatable flag (`--file a --file b`). */
-function args(name: string): string[] {
-    return process.argv.flatMap((a, i) => (a === `--${name}` && i + 1 < process.argv.length ? [process.argv[i + 1]] : []));
+let commandLine: ReturnType<typeof parseCommandLine> | undefined;
+function cli(): ReturnType<typeof parseCommandLine> {
+    commandLine ??= parseCommandLine();
+    return commandLine;
+}
+
+function arg(name: "message" | "context" | "from-stack" | "stack"): string | undefined {
+    return cli().values[name];
+}
+
+/** Every `--file` given (`--file a --file b`). */
+function files(): string[] {
+    return cli().values.file;
 }
 
 function settings(): AppSettings {
@@ -75,13 +103,9 @@ function settings(): AppSettings {
 }
 
 async function main(): Promise<void> {
-    const command = process.argv[2];
-    const file = arg("file");
-    if (!["encrypt", "decrypt", "rewrap", "status"].includes(command ?? "") || !file) {
-        throw new Error(
-            "usage: kms-app <encrypt|decrypt|rewrap|status> --file <envelope.json> [--file …] [--message <text>] [--context <aad>] [--from-stack <dir> [--stack <name>]]",
-        );
-    }
+    const [command, ...extra] = cli().positionals;
+    const file = files()[0];
+    if (!["encrypt", "decrypt", "rewrap", "status"].includes(command ?? "") || !file || extra.length > 0) throw new Error(USAGE);
     const s = settings();
     const iamEndpoint = process.env.IBMCLOUD_IAM_API_ENDPOINT;
     const tokens = client.accessTokenProvider({ apiKey: s.apiKey, ...(iamEndpoint ? { iamEndpoint } : {}) });
@@ -125,7 +149,7 @@ async function main(): Promise<void> {
         }
         // status and rewrap: the version that wrapped each data key, as KMS reports it, against the newest one
         const newest = new Map<string, string>();
-        for (const f of args("file")) {
+        for (const f of files()) {
             const env = read(f);
             const aad = { aad: [env.context] };
             if (!newest.has(env.keyId)) newest.set(env.keyId, (await kms.listKeyVersions(env.keyId))[0]?.id ?? "");

@@ -2,7 +2,7 @@
 // (tests call them directly): which changes replace the key (KMS cannot change them), which apply in
 // place, which key policies to send and whether to rotate.
 import { KmsKeyPolicies } from "../../client/kmsClient";
-import type { KmsKeyInputs, KmsKeyOutputs } from "../kmsKey";
+import type { KmsKeyInputs, KmsKeyOutputs } from "./keyState";
 import { DEFAULT_KMS_SERVICE, diffKmsInstance } from "./instance";
 import { differs } from "../core/diff";
 import { UNKNOWN } from "../core/props";

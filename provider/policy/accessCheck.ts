@@ -3,7 +3,7 @@
 // provider, the KmsAccess component and tests call it.
 import { z } from "zod";
 import { serviceIamId } from "../../client/iamClient";
-import type { AccessPolicyResource } from "../accessPolicy";
+import type { AccessPolicyResource } from "./accessState";
 import { canResolveOffline, KNOWN_ROLE_SERVICES, knownRoles, normalizeRoleName, resolveRole, RoleInfo } from "./roles";
 import { descriptionField, rolesField } from "../check/fields";
 import { CheckFailure, closestName } from "../check/validate";

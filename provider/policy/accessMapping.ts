@@ -3,7 +3,7 @@
 // shape of the arguments (so refresh shows drift in the program's own terms).
 import { InputError } from "../../client/errors";
 import { IamClient, Policy, PolicyAttribute, PolicyBody, PolicyWithEtag, RoleList } from "../../client/iamClient";
-import type { AccessPolicyInputs, AccessPolicyOutputs, AccessPolicyResource } from "../accessPolicy";
+import type { AccessPolicyInputs, AccessPolicyOutputs, AccessPolicyResource } from "./accessState";
 import { NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./accessCheck";
 import { canResolveOffline, describeRoles, knownRoles, resolveRole, RoleInfo } from "./roles";
 

@@ -1,6 +1,7 @@
 // Running a command to completion, for scripts, bench and tests: in its own process group, so that on
 // timeout the command and everything it started (a CLI, its plugins) are killed together.
 import * as childProcess from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 
 /** Sends `sig` to the process group led by `pid`; a group that is already gone is fine. */
@@ -11,6 +12,27 @@ export function killProcessGroup(pid: number | undefined, sig: NodeJS.Signals = 
     } catch {
         // gone
     }
+}
+
+/**
+ * Pids of live processes (not this one, no zombies) whose environment holds `key=value`: a marker every process
+ * of a run inherits finds them after they left its process group (plugins run detached). Linux /proc only.
+ */
+export function pidsWithEnv(key: string, value: string): number[] {
+    const needle = Buffer.from(`\0${key}=${value}\0`);
+    const out: number[] = [];
+    for (const e of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+        try {
+            const env = Buffer.concat([Buffer.from([0]), fs.readFileSync(`/proc/${e}/environ`)]);
+            const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
+            if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z") continue;
+            if (env.includes(needle)) out.push(Number(e));
+        } catch {
+            // gone
+        }
+    }
+    return out;
 }
 
 export interface CommandOptions {

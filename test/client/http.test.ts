@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { HttpClient, HttpClientOptions, IbmCloudError, parseRetryAfter, backoffDelayMs, DEFAULT_RETRY_POLICY, connectRetries } from "../../client";
+import { HttpClient, HttpClientOptions, IbmCloudError, DEFAULT_RETRY_POLICY, connectRetries } from "../../client";
+import { backoffDelayMs, parseRetryAfter } from "../../client/backoff";
 import { startLocalServer, LocalServer, json, reset, hang, closedPort, Handler } from "../support/localServer";
 
 const IAM_ERROR = (status: number, code: string) => ({

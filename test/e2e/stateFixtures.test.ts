@@ -102,7 +102,8 @@ function providerReference(serialized: unknown): ProviderReference | undefined {
     if (typeof serialized !== "string") return undefined;
     // Installed from npm: Pulumi captured the module whose whole export is the provider by reference.
     const whole = /require\("(pulumi-ibmcloud-iam\/dist\/provider\/module\/[A-Za-z]+\.js)"\)/.exec(serialized);
-    if (whole) return { spec: whole[1], methods: ["check", "diff", "create", "read", "update", "delete"] };
+    // No update(): a resource whose every change replaces it (TrustedProfileLink) has none, and the engine never asks for it.
+    if (whole) return { spec: whole[1], methods: ["check", "diff", "create", "read", "delete"] };
     const where = /with\(\{ spec: "([^"]+)", exportName: "([^"]+)"/.exec(serialized);
     const table = /var __provider = \{([^}]*)\}/.exec(serialized);
     if (!where || !table) return undefined;

@@ -1,6 +1,7 @@
 // AuthorizationPolicy's check, body and diff called directly (no network).
 import * as assert from "assert";
-import { authorizationPolicyBody, AuthorizationPolicyProvider, diffAuthorizationPolicy } from "../../provider/authorizationPolicy";
+import { AuthorizationPolicyProvider } from "../../provider/authorizationPolicy";
+import { authorizationPolicyBody, diffAuthorizationPolicy } from "../../provider/policy/authorizationMapping";
 import { UNKNOWN } from "../../provider/core/props";
 
 const INSTANCE = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";

@@ -1,6 +1,7 @@
 // KmsKeyRing's check and diff called directly (no network): what a user sees at preview.
 import * as assert from "assert";
-import { diffKmsKeyRing, KmsKeyRingOutputs, KmsKeyRingProvider } from "../../provider/kmsKeyRing";
+import { KmsKeyRingOutputs, KmsKeyRingProvider } from "../../provider/kmsKeyRing";
+import { diffKmsKeyRing } from "../../provider/kms/keyRingDiff";
 import { UNKNOWN } from "../../provider/core/props";
 
 const INSTANCE = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";

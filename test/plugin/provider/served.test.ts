@@ -224,10 +224,14 @@ describe("provider plugin: configuration", function () {
         const bare = await startServed();
         started.push(bare);
         await bare.configure({ iamEndpoint: emu.url });
-        await assert.rejects(
-            bare.create("ServiceId", { name: "x", description: "", uniqueInstanceCrns: [], locked: false }),
-            /no IBM Cloud API key is configured/,
-        );
+        await assert.rejects(bare.create("ServiceId", { name: "x", description: "", uniqueInstanceCrns: [], locked: false }), (err: Error) => {
+            assert.match(err.message, /no IBM Cloud API key is configured/);
+            // the plugin's own key, not the dynamic resources' ibmcloud:apiKey nor @pulumi/ibm's key, which it does not read
+            assert.match(err.message, /looked for stack config ibmcloud-iam:apiKey, then IC_API_KEY and IBMCLOUD_API_KEY/);
+            assert.match(err.message, /pulumi config set --secret ibmcloud-iam:apiKey /);
+            assert.doesNotMatch(err.message, /ibmcloud:apiKey|ibm:ibmcloudApiKey/);
+            return true;
+        });
         const fromEnv = await startServed({ IC_API_KEY: emu.apiKey, IBMCLOUD_IAM_API_ENDPOINT: emu.url });
         started.push(fromEnv);
         await fromEnv.configure({});
