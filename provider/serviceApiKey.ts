@@ -19,7 +19,7 @@ import { providerForDeployment } from "./dynamicProvider";
 import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEntity";
 import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./identity/apiKeyFile";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
-import { markOf, withoutRecoveryNonce, withRecoveryNonce } from "./core/recoveryMark";
+import { recoveryValueOf, withoutRecoveryNonce, withRecoveryNonce } from "./core/recoveryMark";
 import { createSettled, journalCreate, journalDone } from "./core/createJournal";
 import { engineGone } from "./core/parentWatch";
 
@@ -437,11 +437,6 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
         await deleteLockable(iamEntity(iam, "API key", id), props ?? {});
         if (props?.outputFile) removeKeyFileIfOurs(props.outputFile, id);
     }
-}
-
-/** The value a key created from `inputs` has when the user gives none: derived from the journaled nonce (undefined without one). */
-export function recoveryValueOf(deployerApiKey: string | undefined, inputs: Pick<ServiceApiKeyInputs, "recoveryNonce">): string | undefined {
-    return markOf(deployerApiKey, "apikey", inputs);
 }
 
 /** The one provider object for ServiceApiKey (serialized by identity; tests drive it through the plugin). */

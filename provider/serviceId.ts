@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CloudSession } from "./core/session";
 import { isNotFound } from "../client/errors";
-import { IamClient, ServiceIdEntity as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
+import { ServiceIdEntity as ServiceIdWire, UpdateServiceIdBody } from "../client/iamClient";
 import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEntity";
 import { crnField, descriptionField, nameField } from "./check/fields";
 import { CheckFailure, schemaOnce, validate } from "./check/validate";
@@ -17,7 +17,7 @@ import { providerForDeployment } from "./dynamicProvider";
 import { engineGone } from "./core/parentWatch";
 import { createSettled, journalCreate, journalDone, journalMade } from "./core/createJournal";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
-import { MARKER_KEY_DESCRIPTION, MARKER_KEY_NAME, markOf, withoutRecoveryNonce, withRecoveryNonce } from "./core/recoveryMark";
+import { deleteMarkerKey, MARKER_KEY_DESCRIPTION, MARKER_KEY_NAME, markOf, withoutRecoveryNonce, withRecoveryNonce } from "./core/recoveryMark";
 
 // ---------- arguments ----------
 
@@ -236,14 +236,6 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
         // only when the service ID itself was locked (elsewhere, since it was last read).
         await deleteLockable(iamEntity(iam, "service ID", id), props ?? {}, async () => (await iam.getServiceId(id)).locked);
     }
-}
-
-/** Deletes the marker key holding `mark`, if there is one (false when there was none). */
-export async function deleteMarkerKey(iam: IamClient, mark: string): Promise<boolean> {
-    const key = await iam.findApiKeyByValue(mark);
-    if (!key) return false;
-    if (key.locked) await iam.unlockApiKey(key.id);
-    return iam.deleteApiKey(key.id);
 }
 
 /** The one provider object for ServiceId (serialized by identity; tests drive it through the plugin). */

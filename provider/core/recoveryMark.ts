@@ -7,6 +7,7 @@
 // API key, so the journal holds no usable secret and only someone holding that key can compute them.
 // docs/crash-recovery.md describes the whole recovery.
 import * as crypto from "crypto";
+import type { IamClient } from "../../client/iamClient";
 
 /** The input `check` adds; not an IBM property, so no `diff` compares it. */
 export const RECOVERY_NONCE = "recoveryNonce";
@@ -59,4 +60,17 @@ export function markValue(deployerApiKey: string, purpose: MarkPurpose, nonce: s
 export function markOf(deployerApiKey: string | undefined, purpose: MarkPurpose, inputs: { recoveryNonce?: unknown }): string | undefined {
     if (!deployerApiKey || !isRecoveryNonce(inputs.recoveryNonce)) return undefined;
     return markValue(deployerApiKey, purpose, inputs.recoveryNonce);
+}
+
+/** The value an API key created from `inputs` has when the user gives none: derived from the journaled nonce (undefined without one). */
+export function recoveryValueOf(deployerApiKey: string | undefined, inputs: { recoveryNonce?: unknown }): string | undefined {
+    return markOf(deployerApiKey, "apikey", inputs);
+}
+
+/** Deletes the marker key holding `mark`, if there is one (false when there was none). */
+export async function deleteMarkerKey(iam: IamClient, mark: string): Promise<boolean> {
+    const key = await iam.findApiKeyByValue(mark);
+    if (!key) return false;
+    if (key.locked) await iam.unlockApiKey(key.id);
+    return iam.deleteApiKey(key.id);
 }

@@ -12,11 +12,11 @@ import type * as pulumi from "@pulumi/pulumi";
 import { IamClient } from "../../client/iamClient";
 import { serviceIamId } from "../../client/iamWire";
 import { providerConfigFromPlugin, ProviderConfigSource, resolveCloudSettings, resolveProfileLogin, settingsFromProviderConfig } from "../../client/config";
-import { serviceIdProvider, deleteMarkerKey } from "../serviceId";
-import { recoveryValueOf, serviceApiKeyProvider } from "../serviceApiKey";
+import { serviceIdProvider } from "../serviceId";
+import { serviceApiKeyProvider } from "../serviceApiKey";
 import { accessPolicyProvider } from "../accessPolicy";
 import { kmsKeyProvider } from "../kmsKey";
-import { MARKER_KEY_NAME, markOf } from "../core/recoveryMark";
+import { deleteMarkerKey, MARKER_KEY_NAME, markOf, recoveryValueOf } from "../core/recoveryMark";
 import { keyFileOf, keyFilePath, writeKeyFile } from "../identity/apiKeyFile";
 import { deployerFingerprint, JournalEntry, staleEntries } from "../core/createJournal";
 import {

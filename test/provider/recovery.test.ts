@@ -6,9 +6,17 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { createSettled, deployerFingerprint, journalCreate, journalDir, journalDone, journalMade, staleEntries } from "../../provider/core/createJournal";
-import { isRecoveryNonce, markOf, markValue, newRecoveryNonce, withoutRecoveryNonce, withRecoveryNonce } from "../../provider/core/recoveryMark";
+import {
+    isRecoveryNonce,
+    markOf,
+    markValue,
+    newRecoveryNonce,
+    recoveryValueOf,
+    withoutRecoveryNonce,
+    withRecoveryNonce,
+} from "../../provider/core/recoveryMark";
 import { checkServiceIdInputs, serviceIdProvider } from "../../provider/serviceId";
-import { checkServiceApiKeyInputs, recoveryValueOf, serviceApiKeyProvider } from "../../provider/serviceApiKey";
+import { checkServiceApiKeyInputs, serviceApiKeyProvider } from "../../provider/serviceApiKey";
 import {
     adoptedResource,
     Deployment,
