@@ -10,6 +10,7 @@
 // `create` and `delete` only (no check, diff, configure: the plugin's defaults). Its outputs are ours,
 // copied from a calibration deployment of one triple: the same keys, values of the same length, a fresh
 // id of the same length per resource, the same secret outputs (`additionalSecretOutputs`).
+import * as childProcess from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -17,7 +18,7 @@ import * as path from "path";
 import { REPO_ROOT } from "./support";
 import { runChecked } from "../scripts/lib/process";
 
-export type Project = "ours" | "noop";
+export type Project = "ours" | "noop" | "plugin";
 /** The three resource types of a triple, in the order a program makes them. */
 export const TYPES = ["ServiceId", "ServiceApiKey", "AccessPolicy"] as const;
 export type TripleType = (typeof TYPES)[number];
@@ -92,6 +93,31 @@ for (let i = 0; i < n; i++) {
     const sid = new ServiceId(\`app-\${i}\`, { name: \`bench-app-\${i}\` });
     new ServiceApiKey(\`app-\${i}-key\`, { serviceId: sid.serviceId, name: \`bench-app-\${i}-key\` });
     new AccessPolicy(\`app-\${i}-reader\`, { serviceId: sid.serviceId, roles: ["Reader"], resource: { serviceName: "hs-crypto", serviceInstance: instance } });
+}
+`;
+
+// The same triples through the provider plugin (pulumi-resource-ibmcloud-iam from the installed package): custom
+// resources of the plugin's type tokens, each with the outputs the plugin's schema lists, as a generated SDK declares
+// them. The same language host as the other two projects, so only the provider's side differs.
+const PLUGIN_PROGRAM = `"use strict";
+const pulumi = require("@pulumi/pulumi");
+const path = require("path");
+// Not an export of the package: read beside its package.json, as \`pulumi package gen-sdk\` users point at it.
+const schema = require(path.join(path.dirname(require.resolve("pulumi-ibmcloud-iam/package.json")), "plugin", "schema.json"));
+class PluginResource extends pulumi.CustomResource {
+    constructor(type, name, args, opts) {
+        const token = \`ibmcloud-iam:index:\${type}\`;
+        const props = {};
+        for (const k of Object.keys(schema.resources[token].properties)) props[k] = undefined;
+        super(token, name, { ...props, ...args }, opts);
+    }
+}
+const n = Number(process.env.BENCH_TRIPLES);
+const instance = process.env.BENCH_INSTANCE;
+for (let i = 0; i < n; i++) {
+    const sid = new PluginResource("ServiceId", \`app-\${i}\`, { name: \`bench-app-\${i}\` });
+    new PluginResource("ServiceApiKey", \`app-\${i}-key\`, { serviceId: sid.serviceId, name: \`bench-app-\${i}-key\` });
+    new PluginResource("AccessPolicy", \`app-\${i}-reader\`, { serviceId: sid.serviceId, roles: ["Reader"], resource: { serviceName: "hs-crypto", serviceInstance: instance } });
 }
 `;
 
@@ -199,10 +225,14 @@ export class ConsumerWorkspace {
         for (const [p, program] of [
             ["ours", OURS_PROGRAM],
             ["noop", NOOP_PROGRAM],
+            ["plugin", PLUGIN_PROGRAM],
         ] as const) {
             const dir = path.join(this.app, p);
             fs.mkdirSync(dir);
-            fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: bench-${p}\nruntime: nodejs\nmain: index.js\n`);
+            // The plugin project names the installed package's launcher, as docs/plugin.md tells users to.
+            const plugins =
+                p === "plugin" ? "plugins:\n  providers:\n    - name: ibmcloud-iam\n      path: ../node_modules/pulumi-ibmcloud-iam/plugin/bin\n" : "";
+            fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: bench-${p}\nruntime: nodejs\nmain: index.js\n${plugins}`);
             fs.writeFileSync(path.join(dir, "index.js"), program);
         }
         for (const d of ["state", "home"]) fs.mkdirSync(path.join(this.top, d));
@@ -235,6 +265,32 @@ export class ConsumerWorkspace {
             await this.pulumi(p, ["config", "set", "--stack", stack, "--secret", "ibmcloud:apiKey", this.opts.emulator.apiKey]);
             await this.pulumi(p, ["config", "set", "--stack", stack, "ibmcloud:iamEndpoint", this.opts.emulator.url]);
             await this.pulumi(p, ["config", "set", "--stack", stack, "ibmcloud:kmsEndpoint", this.opts.emulator.url]);
+        } else if (p === "plugin") {
+            await this.pulumi(p, ["config", "set", "--stack", stack, "--secret", "ibmcloud-iam:apiKey", this.opts.emulator.apiKey]);
+            await this.pulumi(p, ["config", "set", "--stack", stack, "ibmcloud-iam:iamEndpoint", this.opts.emulator.url]);
+            await this.pulumi(p, ["config", "set", "--stack", stack, "ibmcloud-iam:kmsEndpoint", this.opts.emulator.url]);
+        }
+    }
+
+    /**
+     * Milliseconds from starting the installed plugin's launcher (shell script → node → dist/plugin/main.js) to its
+     * port on stdout, i.e. serving; then the process is stopped. `command` instead of the launcher measures another
+     * process the same way (its first line of output).
+     */
+    async startupMs(command?: string[]): Promise<number> {
+        const launcher = path.join(this.app, "node_modules", "pulumi-ibmcloud-iam", "plugin", "bin", "pulumi-resource-ibmcloud-iam");
+        const [cmd, ...args] = command ?? [launcher];
+        const started = process.hrtime.bigint();
+        const child = childProcess.spawn(cmd, args, { env: this.baseEnv(), stdio: ["ignore", "pipe", "ignore"] });
+        try {
+            await new Promise<void>((resolve, reject) => {
+                child.stdout.once("data", () => resolve());
+                child.once("exit", (code) => reject(new Error(`${path.basename(cmd)} exited (${code}) before printing anything`)));
+                child.once("error", reject);
+            });
+            return Number(process.hrtime.bigint() - started) / 1e6;
+        } finally {
+            child.kill("SIGKILL");
         }
     }
 
@@ -312,13 +368,14 @@ export class ConsumerWorkspace {
         }
     }
 
-    /** Process ids of this workspace's dynamic-provider plugins (their environment carries the marker). */
-    pluginProcesses(): number[] {
+    /** Process ids of this workspace's dynamic-provider plugins, or of its provider plugins (their environment carries the marker). */
+    pluginProcesses(kind: "dynamic" | "provider" = "dynamic"): number[] {
         const out: number[] = [];
+        const mark = kind === "dynamic" ? "dynamic-provider" : path.join("dist", "plugin", "main.js");
         for (const e of fs.readdirSync("/proc")) {
             if (!/^\d+$/.test(e)) continue;
             try {
-                if (!fs.readFileSync(`/proc/${e}/cmdline`, "utf8").includes("dynamic-provider")) continue;
+                if (!fs.readFileSync(`/proc/${e}/cmdline`, "utf8").includes(mark)) continue;
                 if (fs.readFileSync(`/proc/${e}/environ`, "utf8").includes(`BENCH_CONSUMER_MARKER=${this.marker}`)) out.push(Number(e));
             } catch {
                 // gone, or not ours to read
@@ -333,7 +390,7 @@ export class ConsumerWorkspace {
             await this.pulumi(p, ["destroy", "--stack", stack, "--yes", "--skip-preview"]).catch(() => undefined);
             await this.removeStack(p, stack).catch(() => undefined);
         }
-        for (const pid of this.pluginProcesses())
+        for (const pid of [...this.pluginProcesses(), ...this.pluginProcesses("provider")])
             try {
                 process.kill(pid, "SIGKILL");
             } catch {

@@ -1,7 +1,9 @@
 // Section 3: provisioning through the real engine, as users get it. `pulumi up` and `destroy` of N
 // triples (ServiceId → ServiceApiKey + AccessPolicy) in a consumer project that installed the packed
 // package (bench/consumer.ts), against the emulator in its own process, versus the same graph of no-op
-// dynamic resources: wall time, CPU, state size and the dynamic-provider plugin's peak memory. Then the
+// dynamic resources: wall time, CPU, state size and the dynamic-provider plugin's peak memory. The same
+// triples through the provider plugin (pulumi-resource-ibmcloud-iam) against the same floor, and the plugin's
+// start time. Then the
 // runs under the emulator's rate limit (inline programs in the repository's e2e sandbox).
 //
 // The resources and the e2e engine support are loaded at run time from dist/ (not imported), so the
@@ -177,6 +179,7 @@ export async function benchProvisioning(results: Results, opts: ProvisioningOpti
         });
         try {
             const shapes = await ws.calibrate();
+            await pluginStart(results, ws, opts.quick ? 3 : 10);
             for (const n of opts.sizes) await compareAt(results, ws, emu, shapes, n, opts);
         } finally {
             await ws.cleanup();
@@ -228,6 +231,36 @@ async function compareAt(
     // The emulator's CPU (its own process): the part of ours the floor does not have.
     const emuCpu: Record<"up" | "destroy", number[]> = { up: [], destroy: [] };
     process.stderr.write(`bench:   ${n} triples, ${rounds} round(s)…\n`);
+    // The provider plugin's project runs right after ours in every round (same machine state), and is compared
+    // with the same no-op floor.
+    const plugin = {
+        up: [] as number[],
+        destroy: [] as number[],
+        cpu: [] as number[],
+        cpuDestroy: [] as number[],
+        rss: [] as number[],
+        checkpoint: [] as number[],
+    };
+    const viaPlugin = async (r: number) => {
+        const stack = `plugin-${n}-${r}`;
+        await ws.initStack("plugin", stack);
+        try {
+            const watch = watchPluginMemory(() => ws.pluginProcesses("provider"));
+            const cpu0 = cpuSeconds();
+            const up = await ws.up("plugin", stack, n);
+            plugin.cpu.push(cpuSeconds().children - cpu0.children);
+            plugin.rss.push(watch.stop() / 1024);
+            // The stack, the triples and the default provider of ibmcloud-iam.
+            if (up.created < 3 * n + 1) throw new Error(`up of ${n} triples through the plugin: ${up.created} created (expected ${3 * n + 1} or more)`);
+            plugin.up.push(up.ms / 1000);
+            plugin.checkpoint.push(ws.checkpointBytes("plugin", stack) / 1048576);
+            const cpu2 = cpuSeconds();
+            plugin.destroy.push((await ws.destroy("plugin", stack, n)) / 1000);
+            plugin.cpuDestroy.push(cpuSeconds().children - cpu2.children);
+        } finally {
+            await ws.removeStack("plugin", stack);
+        }
+    };
     const upMs = await interleave(rounds, async (peer, r) => {
         const p = PROJECT[peer];
         const stack = `${p}-${n}-${r}`;
@@ -257,6 +290,7 @@ async function compareAt(
             return up.ms;
         } finally {
             await ws.removeStack(p, stack);
+            if (peer === "ours") await viaPlugin(r);
         }
     });
     const peer = "no-op dynamic resources";
@@ -340,6 +374,79 @@ async function compareAt(
         ibm: memory.ibm,
         target: { on: "ratio", op: "<=", value: 1.15 },
         note: "VmHWM of the dynamic-provider plugin process, sampled every 100 ms",
+    });
+
+    // The provider plugin (pulumi-resource-ibmcloud-iam) against the same floor: no serialized provider in state,
+    // one long-lived process per provider, so the target is the floor itself.
+    const pluginPeer = "no-op dynamic resources";
+    results.compare({
+        section: SECTION,
+        metric: `up of ${n} triples through the provider plugin (vs no-op dynamic resources)`,
+        unit: "s",
+        better: "lower",
+        peer: pluginPeer,
+        ours: plugin.up,
+        ibm: upMs.ibm.map((ms) => ms / 1000),
+        target: { on: "ratio", op: "<=", value: 1.0 },
+        note: `the same ${3 * n} resources as custom resources of the plugin's types, from a Node program in the same consumer project (Pulumi.yaml plugins: path to the installed package's launcher); run right after ours in each round`,
+    });
+    results.compare({
+        section: SECTION,
+        metric: `destroy of ${n} triples through the provider plugin (vs no-op)`,
+        unit: "s",
+        better: "lower",
+        peer: pluginPeer,
+        ours: plugin.destroy,
+        ibm: destroyMs.ibm.map((ms) => ms / 1000),
+        target: { on: "ratio", op: "<=", value: 1.0 },
+    });
+    results.compare({
+        section: SECTION,
+        metric: `CPU of engine, plugin and program during up of ${n} triples through the provider plugin (vs no-op)`,
+        unit: "s CPU",
+        better: "lower",
+        peer: pluginPeer,
+        ours: plugin.cpu,
+        ibm: cpu.ibm,
+    });
+    results.compare({
+        section: SECTION,
+        metric: `checkpoint after up of ${n} triples through the provider plugin (vs no-op)`,
+        unit: "MiB",
+        better: "lower",
+        peer: pluginPeer,
+        ours: plugin.checkpoint,
+        ibm: checkpointMiB.ibm,
+    });
+    results.compare({
+        section: SECTION,
+        metric: `provider plugin peak RSS, ${n} triples (vs the no-op dynamic-provider plugin)`,
+        unit: "MiB",
+        better: "lower",
+        peer: pluginPeer,
+        ours: plugin.rss,
+        ibm: memory.ibm,
+        note: "VmHWM of the pulumi-resource-ibmcloud-iam process (node on dist/plugin/main.js), sampled every 100 ms",
+    });
+}
+
+/** Start of the provider plugin: its launcher to its port on stdout, against a bare Node process printing a line. */
+async function pluginStart(results: Results, ws: ConsumerWorkspace, rounds: number): Promise<void> {
+    const plugin: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+        plugin.push(await ws.startupMs());
+        bare.push(await ws.startupMs([path.join(ws.node.dir, "node"), "-e", "console.log(1)"]));
+    }
+    results.compare({
+        section: SECTION,
+        metric: "provider plugin start: launcher to serving (vs a bare node printing a line)",
+        unit: "ms",
+        better: "lower",
+        peer: "node -e console.log(1)",
+        ours: plugin,
+        ibm: bare,
+        note: `${rounds} starts each, alternated; the engine starts one plugin process per provider (default or explicit) per operation`,
     });
 }
 

@@ -83,6 +83,16 @@ export type KmsAccessKeyArgs = Omit<KmsKeyArgs, "instanceId" | "instanceCrn" | "
 /** Arguments of `KmsAccess.createKeyRing`: a `KmsKeyRing` whose instance, endpoint and credential come from the component. */
 export type KmsAccessKeyRingArgs = Omit<KmsKeyRingArgs, "instanceId" | "instanceCrn" | "service" | "region" | "endpoint" | "apiKey">;
 
+/** What `KmsAccess` makes its children with (see `childClasses`). */
+export interface KmsAccessChildClasses {
+    ServiceId: typeof ServiceId;
+    ServiceApiKey: typeof ServiceApiKey;
+    AccessPolicy: typeof AccessPolicy;
+    KmsAccessReady: typeof KmsAccessReady;
+}
+
+const DYNAMIC_CHILDREN: KmsAccessChildClasses = { ServiceId, ServiceApiKey, AccessPolicy, KmsAccessReady };
+
 /**
  * Gives an application its own IAM identity on one HPCS / Key Protect instance: a `ServiceId`, a
  * `ServiceApiKey` and an `AccessPolicy` (roles on `serviceName` = the service, `serviceInstance` = the
@@ -134,7 +144,8 @@ export class KmsAccess extends pulumi.ComponentResource {
         checkKmsAccessArgs(name, args);
         const timeoutSeconds = args.waitForAccess?.timeoutSeconds ?? DEFAULT_ACCESS_TIMEOUT_SECONDS;
         super("ibmcloud-iam:index:KmsAccess", name, {}, opts);
-        this.explicitSettings = stackCloudSettings();
+        this.explicitSettings = this.cloudSettings();
+        const { ServiceId, ServiceApiKey, AccessPolicy, KmsAccessReady } = this.childClasses();
         const child = { parent: this };
 
         const instance = pulumi
@@ -273,6 +284,20 @@ export class KmsAccess extends pulumi.ComponentResource {
         const dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> =
             given === undefined ? [gate] : pulumi.output(given).apply((d) => [...(Array.isArray(d) ? d : [d]), gate]);
         return { parent: this, ...opts, dependsOn };
+    }
+
+    /**
+     * The classes the children are made with: the dynamic resources. The provider plugin, which constructs this
+     * component for programs in other languages, makes them as its own resource types instead (same inputs, same
+     * outputs, served by the same providers).
+     */
+    protected childClasses(): KmsAccessChildClasses {
+        return DYNAMIC_CHILDREN;
+    }
+
+    /** Endpoints, visibility and region (never the key): `ibmcloud:*` stack config here; the provider plugin's own configuration there. */
+    protected cloudSettings(): ExplicitCloudSettings {
+        return stackCloudSettings();
     }
 
     private tokensFor(apiKey: string): AccessTokenProvider {

@@ -1,7 +1,7 @@
 // Entry point of the provider plugin `pulumi-resource-ibmcloud-iam` (plugin/bin/ starts it with node): serves
 // the resources and functions of plugin/resources.ts and plugin/functions.ts until the engine stops it.
-// The engine passes its address as the last argument; this plugin never calls back (it constructs no
-// components), so it only needs to print its port.
+// The engine passes its address as the last argument (after flags such as --logtostderr, -v=9, --tracing <url>);
+// Construct reports the KmsAccess component's children to it.
 import * as fs from "fs";
 import * as path from "path";
 import { serve } from "./server";
@@ -13,9 +13,23 @@ function packageVersion(): string {
     return pkg.version;
 }
 
+/** The first argument that is not one of the flags the engine may put before its address. */
+export function engineAddress(args: readonly string[]): string | undefined {
+    for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        if (a === "--logtostderr" || a.startsWith("-v=")) continue;
+        if (a === "--tracing") {
+            i++;
+            continue;
+        }
+        return a;
+    }
+    return undefined;
+}
+
 async function main(): Promise<void> {
     const version = packageVersion();
-    const { port } = await serve({ version, schema: schemaJson(version) });
+    const { port } = await serve({ version, schema: schemaJson(version), engineAddress: engineAddress(process.argv.slice(2)) });
     // The engine reads the port from the first line of stdout.
     process.stdout.write(`${port}\n`);
 }

@@ -2,8 +2,10 @@
 // `@pulumi/pulumi/provider`'s `main()` because that server drops the provider configuration: its Configure ignores
 // the request and CheckConfig/DiffConfig answer UNIMPLEMENTED, so neither stack config nor the arguments of an
 // explicit provider (one per account) would ever reach the resources. Modelled on the SDK's dynamic-provider
-// server: secrets are not accepted (the engine sends plain values and keeps the secret bit of every input it
-// sent as secret), resource references arrive as ids, and previews are planned by the engine.
+// server: resource references arrive as ids and previews are planned by the engine. Secrets are accepted, because
+// the engine lets only such a provider construct components (KmsAccess, plugin/component.ts): they are unwrapped
+// for the providers, and every answer keeps the secret bit of each property the request had secret, as the
+// engine itself does for providers that refuse secrets.
 //
 // One plugin process serves one provider configuration: the engine starts a process per provider (the default
 // one and each explicit one), so the per-resource provider objects, each with its CloudSession, are configured
@@ -30,6 +32,7 @@ import { redact } from "../client/errors";
 import { containsUnknown } from "../provider/core/props";
 import { PACKAGE, RESOURCES, ServedResource, servedFor } from "./resources";
 import { FUNCTIONS } from "./functions";
+import { constructMethod } from "./component";
 
 // grpc-js and google-protobuf as @pulumi/pulumi resolves them (its dependencies): the generated stubs and
 // Struct must be the very instances the SDK loads.
@@ -67,6 +70,46 @@ export function markSecret(props: Props, names: readonly string[]): Props {
         if (out[n] !== undefined && out[n] !== null) out[n] = { [SIG]: SECRET_SIG, value: out[n] };
     }
     return out;
+}
+
+function isSecretValue(v: unknown): boolean {
+    return v !== null && typeof v === "object" && !Array.isArray(v) && (v as Props)[SIG] === SECRET_SIG;
+}
+
+function isPlainObject(v: unknown): v is Props {
+    return v !== null && typeof v === "object" && !Array.isArray(v) && (v as Props)[SIG] === undefined;
+}
+
+/**
+ * `outs` with the secret bit of every property of the same name in `ins` (the request, secrets wrapped), recursing
+ * into objects. The engine does this itself for a provider that refuses secrets; this one accepts them (the engine
+ * lets only such a provider construct components), so it keeps what the program marked secret the same way.
+ */
+export function annotateSecrets(outs: Props, ins: unknown): Props {
+    if (!isPlainObject(ins)) return outs;
+    const result: Props = { ...outs };
+    for (const [k, inValue] of Object.entries(ins)) {
+        if (!(k in result)) continue;
+        const outValue = result[k];
+        if (isSecretValue(inValue)) {
+            if (!isSecretValue(outValue) && outValue !== undefined) result[k] = { [SIG]: SECRET_SIG, value: outValue };
+        } else if (isPlainObject(inValue) && isPlainObject(outValue)) {
+            result[k] = annotateSecrets(outValue, inValue);
+        }
+    }
+    return result;
+}
+
+/** The request's properties as sent, secret envelopes kept. */
+function rawStruct(s: StructModule.Struct | undefined): Props {
+    return s ? (s.toJavaScript() as Props) : {};
+}
+
+function containsSecret(v: unknown): boolean {
+    if (isSecretValue(v)) return true;
+    if (Array.isArray(v)) return v.some(containsSecret);
+    if (v !== null && typeof v === "object") return Object.values(v).some(containsSecret);
+    return false;
 }
 
 function fromStruct(s: StructModule.Struct | undefined): Props {
@@ -145,6 +188,8 @@ export interface PluginOptions {
     version: string;
     /** The Pulumi schema, as GetSchema returns it. */
     schema: string;
+    /** The engine's address (the plugin's last argument), which Construct reports the component's children to. */
+    engineAddress?: string;
 }
 
 /** The ResourceProvider service implementation: dispatch by type token to the providers in plugin/resources.ts. */
@@ -235,7 +280,9 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 if (failures.length > 0) throw new Error(`${PACKAGE} provider configuration: ${failures.map((f) => f.reason).join("; ")}`);
                 configureAll(values);
                 const resp = new provproto.ConfigureResponse();
-                resp.setAcceptsecrets(false);
+                // Secrets arrive wrapped and are unwrapped for the providers; the answers keep their secret bits
+                // (annotateSecrets). The engine lets only a provider accepting secrets construct components.
+                resp.setAcceptsecrets(true);
                 resp.setAcceptresources(false);
                 resp.setAcceptoutputs(false);
                 resp.setSupportspreview(false);
@@ -250,7 +297,7 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 const r = servedFor(req.getUrn());
                 const result = await r.provider.check!(fromStruct(req.getOlds()), fromStruct(req.getNews()));
                 const resp = new provproto.CheckResponse();
-                resp.setInputs(toStruct(markSecret((result.inputs ?? {}) as Props, r.secretOutputs)));
+                resp.setInputs(toStruct(annotateSecrets(markSecret((result.inputs ?? {}) as Props, r.secretOutputs), rawStruct(req.getNews()))));
                 resp.setFailuresList(failureList(result.failures));
                 return resp;
             });
@@ -283,7 +330,9 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                     const result = await served.provider.create!(fromStruct(req.getProperties()));
                     const resp = new provproto.CreateResponse();
                     resp.setId(result.id);
-                    resp.setProperties(toStruct(markSecret((result.outs ?? {}) as Props, served.secretOutputs)));
+                    resp.setProperties(
+                        toStruct(annotateSecrets(markSecret((result.outs ?? {}) as Props, served.secretOutputs), rawStruct(req.getProperties()))),
+                    );
                     return resp;
                 },
                 () => served?.secretOutputs ?? [],
@@ -304,9 +353,10 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 // An imported object keeps the id it was imported by (the engine keeps that id in state).
                 resp.setId(result.id ? (imported ? req.getId() : result.id) : "");
                 if (result.id) {
-                    resp.setProperties(toStruct(markSecret((result.props ?? {}) as Props, r.secretOutputs)));
+                    resp.setProperties(toStruct(annotateSecrets(markSecret((result.props ?? {}) as Props, r.secretOutputs), rawStruct(req.getProperties()))));
                     // What `pulumi import` needs: the inputs that reproduce the object, so the next preview shows no change.
-                    if (result.inputs) resp.setInputs(toStruct(markSecret(result.inputs as Props, r.secretOutputs)));
+                    if (result.inputs)
+                        resp.setInputs(toStruct(annotateSecrets(markSecret(result.inputs as Props, r.secretOutputs), rawStruct(req.getInputs()))));
                 }
                 return resp;
             });
@@ -322,7 +372,7 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                     served = servedFor(req.getUrn());
                     const result = await served.provider.update!(objectId(served, req.getId()), fromStruct(req.getOlds()), fromStruct(req.getNews()));
                     const resp = new provproto.UpdateResponse();
-                    resp.setProperties(toStruct(markSecret((result?.outs ?? {}) as Props, served.secretOutputs)));
+                    resp.setProperties(toStruct(annotateSecrets(markSecret((result?.outs ?? {}) as Props, served.secretOutputs), rawStruct(req.getNews()))));
                     return resp;
                 },
                 () => served?.secretOutputs ?? [],
@@ -350,11 +400,28 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 if (result.failures?.length) {
                     resp.setFailuresList(failureList(result.failures));
                 } else {
-                    resp.setReturn(toStruct(markSecret(result.outputs ?? {}, fn.secretOutputs)));
+                    const outputs = markSecret(result.outputs ?? {}, fn.secretOutputs);
+                    // What the engine does for a provider that refuses secrets: results of secret arguments are secret.
+                    resp.setReturn(
+                        toStruct(
+                            containsSecret(rawStruct(req.getArgs()))
+                                ? markSecret(
+                                      outputs,
+                                      Object.keys(outputs).filter((k) => !isSecretValue(outputs[k])),
+                                  )
+                                : outputs,
+                        ),
+                    );
                 }
                 return resp;
             });
         },
+
+        construct: constructMethod({
+            engineAddress: () => opts.engineAddress,
+            settings: () => settingsFromProviderConfig(config),
+            errorText: (message) => inPluginTerms(redact(message)),
+        }),
 
         cancel(_call: Call<unknown>, callback: Callback<EmptyModule.Empty>) {
             callback(null, new emptyproto.Empty());

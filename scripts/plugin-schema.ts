@@ -11,6 +11,7 @@ import type * as TS from "typescript";
 import { z } from "zod";
 import { FUNCTIONS, getAccessTokenArgsSchema } from "../plugin/functions";
 import { PACKAGE, RESOURCES } from "../plugin/resources";
+import { COMPONENT_TOKEN } from "../plugin/component";
 
 type Spec = Record<string, unknown>;
 
@@ -125,11 +126,49 @@ function sourceFileOf(name: string): string {
     return `provider/${name[0].toLowerCase()}${name.slice(1)}.ts`;
 }
 
+const COMPONENT_SOURCE = "components/kmsAccess.ts";
+/** Outputs of the component that are secrets. */
+const COMPONENT_SECRETS = ["apiKey"];
+
+/**
+ * The KmsAccess component (served by Construct): inputs from `KmsAccessArgs`, outputs from the component's public
+ * `pulumi.Output<…>` fields and getters (the child resources and methods stay TypeScript's).
+ */
+function componentSpec(ctx: Ctx, sf: TS.SourceFile): Spec {
+    const { ts } = ctx;
+    const args = findDecl(ctx, sf, ts.isInterfaceDeclaration, "KmsAccessArgs");
+    const cls = findDecl(ctx, sf, ts.isClassDeclaration, "KmsAccess");
+    const inputs = propertiesOf(ctx, args, "KmsAccess", []);
+    const properties: Spec = {};
+    for (const m of cls.members) {
+        // Fields, and getters (an output that only exists in one mode of the component).
+        if (!(ts.isPropertyDeclaration(m) || ts.isGetAccessorDeclaration(m)) || !m.type || !ts.isIdentifier(m.name)) continue;
+        if (m.modifiers?.some((x) => x.kind === ts.SyntaxKind.PrivateKeyword || x.kind === ts.SyntaxKind.ProtectedKeyword)) continue;
+        if (!ts.isTypeReferenceNode(m.type) || !/^(pulumi\.)?Output$/.test(m.type.typeName.getText())) continue;
+        const spec = typeSpec(ctx, m.type, `KmsAccess${m.name.text}`);
+        const sym = ctx.checker.getSymbolAtLocation(m.name);
+        const description = sym ? propDoc(ctx, sym) : "";
+        if (description) spec.description = description;
+        if (COMPONENT_SECRETS.includes(m.name.text)) spec.secret = true;
+        properties[m.name.text] = spec;
+    }
+    return {
+        isComponent: true,
+        description: `${docOf(ctx, cls)}\n\nA component: its children are this provider's ServiceId, ServiceApiKey, AccessPolicy and KmsAccessReady.`,
+        inputProperties: inputs.properties,
+        requiredInputs: inputs.required,
+        properties,
+        required: Object.keys(properties),
+    };
+}
+
 /** The schema, derived from the sources under `root` (the repository). Deterministic: the same sources give the same text. */
 export function deriveSchema(root: string): Spec {
     // The compiler is a development dependency: loaded here only, never by the plugin at run time.
     const ts: typeof TS = require("typescript");
-    const files = [...[...RESOURCES.values()].map((r) => sourceFileOf(r.name)), "client/config.ts", "plugin/functions.ts"].map((f) => path.join(root, f));
+    const files = [...[...RESOURCES.values()].map((r) => sourceFileOf(r.name)), "client/config.ts", "plugin/functions.ts", COMPONENT_SOURCE].map((f) =>
+        path.join(root, f),
+    );
     const program = ts.createProgram(files, { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, strict: true, skipLibCheck: true, noEmit: true });
     const ctx: Ctx = { ts, checker: program.getTypeChecker(), types: new Map() };
     const source = (f: string) => {
@@ -154,6 +193,8 @@ export function deriveSchema(root: string): Spec {
             required: outputs.required,
         };
     }
+
+    resources[COMPONENT_TOKEN] = componentSpec(ctx, source(COMPONENT_SOURCE));
 
     const settings = findDecl(ctx, source("client/config.ts"), ctx.ts.isInterfaceDeclaration, "ExplicitCloudSettings");
     const config = propertiesOf(ctx, settings, "Provider", ["apiKey"]);

@@ -27,9 +27,10 @@ if [ ${#SPECS[@]} -eq 0 ]; then
   # would prove the same thing: they run in the newest leg only. The provider plugin's YAML stacks (the plugin's
   # gRPC behaviour on each SDK is test/plugin/provider/, run in both), the crash rounds and what outlives a killed
   # engine (process behaviour of the engine and our language host), KMS key deletion (the emulator's rules), and the
-  # API reference (TypeDoc reads the sources with the repository's TypeScript: the leg changes nothing it checks).
+  # API reference (TypeDoc reads the sources with the repository's TypeScript: the leg changes nothing it checks),
+  # the SDKs generated from the plugin's schema and the plugin archive (neither depends on the leg's Node or SDK).
   ONCE=(build/test/e2e/pluginYaml.test.js build/test/e2e/crash.test.js build/test/e2e/parentDeath.test.js build/test/e2e/kmsKeyDeletion.test.js
-    build/test/apiDocs.test.js)
+    build/test/apiDocs.test.js build/test/e2e/pluginSdks.test.js build/test/e2e/pluginArchive.test.js)
 fi
 
 log() { echo "test-matrix: $*" >&2; }

@@ -187,6 +187,186 @@ describe("provider plugin through the engine: a YAML program", function () {
     });
 });
 
+describe("provider plugin through the engine: the KmsAccess component constructed by the plugin for a YAML program", function () {
+    this.timeout(ENSURE_PULUMI_TIMEOUT_MS);
+    let sandbox: EngineSandbox;
+    let emu: RunningEmulator;
+    const timings: string[] = [];
+
+    async function timed<T>(label: string, op: () => Promise<T>): Promise<T> {
+        const start = Date.now();
+        const r = await op();
+        timings.push(`${label}: ${((Date.now() - start) / 1000).toFixed(1)} s`);
+        return r;
+    }
+
+    before(async () => {
+        ensureYamlHost();
+        sandbox = await createSandbox();
+        emu = await startEmulator({ port: 0, instances: [{ service: "kms", region: "us-south" }] });
+    });
+    after(async () => {
+        if (process.env.E2E_TIMINGS) console.log(timings.join("\n"));
+        await sandbox?.cleanup();
+        await emu?.stop();
+    });
+
+    it("up makes the identity as the plugin's own resources under the component, a key ring and a key as that identity; refresh no change; destroy", async () => {
+        const guid = emu.instances[0].guid;
+        const workDir = path.join(sandbox.dir, "work", "plugin-construct");
+        fs.mkdirSync(workDir, { recursive: true });
+        fs.writeFileSync(
+            path.join(workDir, "Pulumi.yaml"),
+            `name: plugin-construct
+runtime: yaml
+plugins:
+  providers:
+    - name: ibmcloud-iam
+      path: ${PLUGIN_DIR}
+config:
+  instanceId:
+    type: string
+resources:
+  access:
+    type: ibmcloud-iam:index:KmsAccess
+    properties:
+      instance:
+        instanceId: \${instanceId}
+        service: kms
+      roles: [Manager]
+      serviceIdName: orders-app
+  ring:
+    type: ibmcloud-iam:index:KmsKeyRing
+    properties:
+      instanceId: \${access.instanceId}
+      service: \${access.service}
+      endpoint: \${access.kmsEndpoint}
+      keyRingId: orders-keys
+      force: true
+      apiKey: \${access.apiKey}
+  rootKey:
+    type: ibmcloud-iam:index:KmsKey
+    properties:
+      instanceId: \${access.instanceId}
+      service: \${access.service}
+      endpoint: \${access.kmsEndpoint}
+      name: orders-root
+      keyRing: \${ring.keyRingId}
+      apiKey: \${access.apiKey}
+outputs:
+  serviceId: \${access.serviceId}
+  iamId: \${access.iamId}
+  apiKey: \${access.apiKey}
+  policyId: \${access.policyId}
+  kmsEndpoint: \${access.kmsEndpoint}
+  keyId: \${rootKey.keyId}
+  keyRing: \${ring.keyRingId}
+`,
+        );
+        const stack = await sandbox.projectStack("dev", workDir, {
+            config: {
+                "ibmcloud-iam:apiKey": { value: emu.apiKey, secret: true },
+                "ibmcloud-iam:iamEndpoint": { value: emu.url },
+                "ibmcloud-iam:kmsEndpoint": { value: emu.url },
+                instanceId: { value: guid },
+            },
+        });
+
+        const preview = await timed("preview", () => stack.preview());
+        // The stack, the component, its four children (known only once the plugin constructs it), the ring and the key.
+        assert.equal(preview.result.changeSummary.create, 8, preview.output);
+        const up = await timed("up", () => stack.up());
+        assert.equal(up.result.summary.resourceChanges?.create, 8, up.output);
+
+        const state = JSON.parse(await stack.exportStateText()) as { deployment: { resources: Array<{ type: string; urn: string; parent?: string }> } };
+        const component = state.deployment.resources.find((r) => r.type === "ibmcloud-iam:index:KmsAccess");
+        assert.ok(component, "the component is in the state");
+        const children = state.deployment.resources
+            .filter((r) => r.parent === component.urn)
+            .map((r) => r.type)
+            .sort();
+        assert.deepStrictEqual(children, [
+            "ibmcloud-iam:index:AccessPolicy",
+            "ibmcloud-iam:index:KmsAccessReady",
+            "ibmcloud-iam:index:ServiceApiKey",
+            "ibmcloud-iam:index:ServiceId",
+        ]);
+        assert.ok(!state.deployment.resources.some((r) => r.type.startsWith("pulumi-nodejs:dynamic")), "no dynamic resource in a YAML stack");
+
+        const outs = await stack.outputs();
+        assert.match(String(outs.serviceId.value), /^ServiceId-/);
+        assert.equal(outs.kmsEndpoint.value, emu.url);
+        assert.ok(outs.apiKey.secret, "the component's API key output must be secret");
+        const iam = new IamClient({ tokenManager: new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url }) });
+        const sid = await iam.getServiceId(String(outs.serviceId.value));
+        assert.equal(outs.iamId.value, sid.iam_id);
+        const kms = new KmsClient({ endpoint: emu.url, instanceId: guid, tokenSource: () => iam.tokens.getToken(), httpClient: iam.http });
+        const key = await kms.getKey(String(outs.keyId.value));
+        assert.equal(key.createdBy, sid.iam_id, "the key is made as the component's service ID");
+
+        const text = await stack.exportStateText();
+        for (const secret of [emu.apiKey, String(outs.apiKey.value)]) {
+            assert.ok(!text.includes(secret), "a secret in plaintext in the state");
+            assert.ok(!stack.log.includes(secret), "a secret in the engine's output");
+        }
+
+        const refresh = await timed("refresh", () => stack.refresh({ expectNoChanges: true }));
+        assert.deepStrictEqual(Object.keys(refresh.result.summary.resourceChanges ?? {}), ["same"], refresh.output);
+        await timed("preview --expect-no-changes", () => stack.preview({ expectNoChanges: true }));
+
+        const destroy = await timed("destroy", () => stack.destroy());
+        assert.equal(destroy.result.summary.resourceChanges?.delete, 8, destroy.output);
+        const after = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as { serviceIds: unknown[] };
+        assert.equal(after.serviceIds.length, 0);
+        await iam.http.close();
+        if (process.env.E2E_TIMINGS)
+            timings.push(`outputs: ${JSON.stringify({ ...Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])) })}`);
+    });
+
+    it("a bad argument fails the preview at Construct, naming the argument and the fix, before anything is made", async () => {
+        const workDir = path.join(sandbox.dir, "work", "plugin-construct-bad");
+        fs.mkdirSync(workDir, { recursive: true });
+        fs.writeFileSync(
+            path.join(workDir, "Pulumi.yaml"),
+            `name: plugin-construct-bad
+runtime: yaml
+plugins:
+  providers:
+    - name: ibmcloud-iam
+      path: ${PLUGIN_DIR}
+resources:
+  access:
+    type: ibmcloud-iam:index:KmsAccess
+    properties:
+      instance:
+        instanceId: 0f3c8e4e-6a3b-4e8e-9c5d-1b2a3c4d5e6f
+        service: kms
+      roles: [Wrter]
+`,
+        );
+        const stack = await sandbox.projectStack("dev", workDir, {
+            config: { "ibmcloud-iam:apiKey": { value: emu.apiKey, secret: true }, "ibmcloud-iam:iamEndpoint": { value: emu.url } },
+        });
+        const err = await stack.preview().then(
+            () => undefined,
+            (e: unknown) => e as Error & { output?: string },
+        );
+        assert.ok(err, "the preview must fail");
+        const text = `${err.message}\n${err.output ?? ""}`;
+        timings.push(
+            `bad argument: ${text
+                .split("\n")
+                .find((l) => l.includes("roles[0]"))
+                ?.trim()}`,
+        );
+        assert.match(text, /roles\[0\]/, text);
+        assert.match(text, /Writer/, "the valid role names, so the fix is plain");
+        assert.ok(!text.includes(emu.apiKey));
+        const state = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as { serviceIds: unknown[] };
+        assert.equal(state.serviceIds.length, 0, "nothing made");
+    });
+});
+
 describe("provider plugin through the engine: two accounts through two explicit providers in one YAML stack", function () {
     this.timeout(ENSURE_PULUMI_TIMEOUT_MS);
     let sandbox: EngineSandbox;

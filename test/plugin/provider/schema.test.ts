@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { deriveSchema } from "../../../scripts/plugin-schema";
 import { RESOURCES } from "../../../plugin/resources";
+import { COMPONENT_TOKEN } from "../../../plugin/component";
 import { KNOWN_ARGUMENTS, BadInputTarget } from "../../support/badInputs";
 import { REPO_ROOT } from "../harness";
 
@@ -24,7 +25,18 @@ describe("provider plugin: schema", function () {
             assert.ok(res, `${token} missing from the schema`);
             assert.deepStrictEqual(Object.keys(res.inputProperties).sort(), [...KNOWN_ARGUMENTS[r.name as BadInputTarget]].sort(), token);
         }
-        assert.deepStrictEqual(Object.keys(file.resources).sort(), [...RESOURCES.keys()].sort());
+        assert.deepStrictEqual(Object.keys(file.resources).sort(), [...RESOURCES.keys(), COMPONENT_TOKEN].sort());
+    });
+
+    it("KmsAccess is a component (served by Construct) whose API key output is secret, as the TypeScript component's is", () => {
+        const res = file.resources[COMPONENT_TOKEN] as Spec & { isComponent?: boolean; properties: Record<string, { secret?: boolean }> };
+        assert.equal(res.isComponent, true);
+        assert.deepStrictEqual(
+            Object.entries(res.properties)
+                .filter(([, p]) => p.secret)
+                .map(([k]) => k),
+            ["apiKey"],
+        );
     });
 
     it("the plugin's secret outputs are the ones the dynamic resource's shape marks (resourceShape's secretOutputs)", () => {

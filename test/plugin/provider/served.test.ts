@@ -10,7 +10,7 @@ import { startEmulator, RunningEmulator } from "../../../emulator";
 import { IamClient, IamTokenManager, KmsClient } from "../../../client";
 import { BAD_INPUTS, KNOWN_ARGUMENTS, rootArgument } from "../../support/badInputs";
 import { REPO_ROOT } from "../harness";
-import { DIFF_NONE, DIFF_SOME, isSecret, plain, Props, ServedPlugin, startServed } from "./served";
+import { DIFF_NONE, DIFF_SOME, isSecret, plain, Props, secret, ServedPlugin, startServed } from "./served";
 
 describe("provider plugin: served resources on the emulator", function () {
     this.timeout(60_000);
@@ -93,6 +93,22 @@ describe("provider plugin: served resources on the emulator", function () {
         await plugin.delete("ServiceApiKey", key.id, key.outs);
         await plugin.delete("ServiceId", sid.id, outs);
         assert.equal((await plugin.read("ServiceId", sid.id, outs)).id, "");
+    });
+
+    it("an input the program marked secret stays secret in the answers of check, create, read and update (the plugin accepts secrets)", async () => {
+        const checked = await plugin.check("ServiceId", {}, { name: "plugin-secret-app", description: secret("kept from the logs") });
+        assert.deepStrictEqual(checked.failures, []);
+        assert.ok(isSecret(checked.inputs.description), "check dropped the secret bit of description");
+        assert.ok(!isSecret(checked.inputs.name));
+        const made = await plugin.create("ServiceId", checked.inputs);
+        assert.ok(isSecret(made.outs.description), "create dropped the secret bit of description");
+        assert.equal(plain(made.outs.description), "kept from the logs");
+        assert.ok(isSecret((await plugin.read("ServiceId", made.id, made.outs)).props.description), "read dropped the secret bit");
+        const news = (await plugin.check("ServiceId", checked.inputs, { name: "plugin-secret-app", description: secret("still kept") })).inputs;
+        const outs = await plugin.update("ServiceId", made.id, made.outs, news);
+        assert.ok(isSecret(outs.description), "update dropped the secret bit of description");
+        assert.equal((await owner.getServiceId(made.id)).description, "still kept");
+        await plugin.delete("ServiceId", made.id, outs);
     });
 
     it("import: each IAM resource made outside Pulumi reads back with inputs that check and diff as no change", async () => {

@@ -1,7 +1,7 @@
 // Drives the provider plugin `pulumi-resource-ibmcloud-iam` over gRPC as the engine does: started through its
 // launcher script (plugin/bin), configured with the provider's own config (`apiKey`, `iamEndpoint`, … as the
-// arguments of a provider), resources named by type token in their URNs. Values come back as the engine sees them:
-// secrets still wrapped, so tests can tell a secret output from a plain one.
+// arguments of a provider), resources named by type token in their URNs. Values go and come back as the engine
+// sends and sees them (the plugin accepts secrets): secrets wrapped, so tests can tell a secret output from a plain one.
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
@@ -147,24 +147,19 @@ export async function startServed(env: Record<string, string> = {}): Promise<Ser
         },
         async diff(type, id, olds, news) {
             const req = new provproto.DiffRequest();
-            req.setUrn(urn(type))
-                .setId(id)
-                .setOlds(toStruct(plain(olds) as Props))
-                .setNews(toStruct(plain(news) as Props));
+            req.setUrn(urn(type)).setId(id).setOlds(toStruct(olds)).setNews(toStruct(news));
             const res = await call<provproto.DiffRequest, provproto.DiffResponse>("diff", req);
             return { changes: res.getChanges(), replaces: res.getReplacesList() };
         },
         async create(type, inputs) {
             const req = new provproto.CreateRequest();
-            req.setUrn(urn(type)).setProperties(toStruct(plain(inputs) as Props));
+            req.setUrn(urn(type)).setProperties(toStruct(inputs));
             const res = await call<provproto.CreateRequest, provproto.CreateResponse>("create", req);
             return { id: res.getId(), outs: (res.getProperties()?.toJavaScript() ?? {}) as Props };
         },
         async read(type, id, props = {}) {
             const req = new provproto.ReadRequest();
-            req.setUrn(urn(type))
-                .setId(id)
-                .setProperties(toStruct(plain(props) as Props));
+            req.setUrn(urn(type)).setId(id).setProperties(toStruct(props));
             const res = await call<provproto.ReadRequest, provproto.ReadResponse>("read", req);
             return {
                 id: res.getId(),
@@ -174,18 +169,13 @@ export async function startServed(env: Record<string, string> = {}): Promise<Ser
         },
         async update(type, id, olds, news) {
             const req = new provproto.UpdateRequest();
-            req.setUrn(urn(type))
-                .setId(id)
-                .setOlds(toStruct(plain(olds) as Props))
-                .setNews(toStruct(plain(news) as Props));
+            req.setUrn(urn(type)).setId(id).setOlds(toStruct(olds)).setNews(toStruct(news));
             const res = await call<provproto.UpdateRequest, provproto.UpdateResponse>("update", req);
             return (res.getProperties()?.toJavaScript() ?? {}) as Props;
         },
         async delete(type, id, props) {
             const req = new provproto.DeleteRequest();
-            req.setUrn(urn(type))
-                .setId(id)
-                .setProperties(toStruct(plain(props) as Props));
+            req.setUrn(urn(type)).setId(id).setProperties(toStruct(props));
             await call<provproto.DeleteRequest, EmptyModule.Empty>("delete", req);
         },
         async invoke(token, args) {
