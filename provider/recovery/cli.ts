@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npx pulumi-ibmcloud-iam recover [--stack S] [--no-up]`: the one command after a Pulumi CLI died mid-deployment
 // (provider/recovery/recover.ts says what it does; docs/crash-recovery.md says when to run it).
+import { parseArgs } from "util";
 import { recover } from "./recover";
 
 const USAGE = `usage: pulumi-ibmcloud-iam recover [--stack <stack>] [--cwd <project dir>] [--no-up]
@@ -15,25 +16,24 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`${USAGE}\n`);
         return command === "--help" || command === "-h" ? 0 : 2;
     }
-    let stack: string | undefined;
-    let cwd = process.cwd();
-    let up = true;
-    for (let i = 0; i < rest.length; i++) {
-        const a = rest[i];
-        if ((a === "--stack" || a === "-s") && rest[i + 1]) stack = rest[++i];
-        else if (a.startsWith("--stack=")) stack = a.slice("--stack=".length);
-        else if (a === "--cwd" && rest[i + 1]) cwd = rest[++i];
-        else if (a === "--no-up") up = false;
-        else if (a === "--help" || a === "-h") {
-            process.stdout.write(`${USAGE}\n`);
-            return 0;
-        } else {
-            process.stderr.write(`unknown argument ${JSON.stringify(a)}\n${USAGE}\n`);
-            return 2;
-        }
+    let values: { stack?: string; cwd?: string; "no-up"?: boolean; help?: boolean };
+    try {
+        ({ values } = parseArgs({
+            args: rest,
+            options: { stack: { type: "string", short: "s" }, cwd: { type: "string" }, "no-up": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+            strict: true,
+            allowPositionals: false,
+        }));
+    } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+        return 2;
+    }
+    if (values.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
     }
     try {
-        const report = await recover({ cwd, stack, up });
+        const report = await recover({ cwd: values.cwd ?? process.cwd(), stack: values.stack, up: values["no-up"] !== true });
         return report.upExit ?? 0;
     } catch (err) {
         process.stderr.write(`${(err as Error).message}\n`);
