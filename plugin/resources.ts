@@ -11,6 +11,8 @@ import { kmsKeyRingProvider } from "../provider/kmsKeyRing";
 import { kmsAccessReadyProvider } from "../provider/kmsAccessReady";
 import { trustedProfileProvider } from "../provider/trustedProfile";
 import { trustedProfileLinkProvider } from "../provider/trustedProfileLink";
+import { trustedProfileClaimRuleProvider } from "../provider/trustedProfileClaimRule";
+import { trustedProfileIdentityProvider } from "../provider/trustedProfileIdentity";
 
 /** The plugin's package name: `pulumi-resource-ibmcloud-iam`, type tokens `ibmcloud-iam:index:<Resource>`, config `ibmcloud-iam:<key>`. */
 export const PACKAGE = "ibmcloud-iam";
@@ -85,6 +87,18 @@ const served: ServedResource[] = [
         provider: trustedProfileLinkProvider,
         secretOutputs: [],
         importId: "the profile's id and the link's id, `Profile-<uuid>/ProfileLink-<uuid>`",
+    },
+    {
+        name: "TrustedProfileClaimRule",
+        provider: trustedProfileClaimRuleProvider,
+        secretOutputs: [],
+        importId: "the profile's id and the rule's id, `Profile-<uuid>/ClaimRule-<uuid>`",
+    },
+    {
+        name: "TrustedProfileIdentity",
+        provider: trustedProfileIdentityProvider,
+        secretOutputs: [],
+        importId: "the profile's id, the identity's type and its identifier, `Profile-<uuid>|serviceid|ServiceId-<uuid>` (types: serviceid, user, crn)",
     },
 ];
 

@@ -9,5 +9,7 @@ export * from "./kmsKeyRing";
 export * from "./authorizationPolicy";
 export * from "./trustedProfile";
 export * from "./trustedProfileLink";
+export * from "./trustedProfileClaimRule";
+export * from "./trustedProfileIdentity";
 // The Outputs every resource class declares, one per key of its outputs type (the classes implement it).
 export type { OutputsOf } from "./core/resourceShape";

@@ -9,7 +9,9 @@ import { isNotFound } from "../client/errors";
 import { TrustedProfileClient, TrustedProfileEntity as TrustedProfileWire, UpdateTrustedProfileBody } from "../client/profileClient";
 import { providerForDeployment } from "./dynamicProvider";
 import { descriptionField, nameField } from "./check/fields";
-import { schemaOnce, validate } from "./check/validate";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
+import { CheckFailure, schemaOnce, validate } from "./check/validate";
 import { differs } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { CloudSession } from "./core/session";
@@ -57,6 +59,15 @@ function trustedProfileSchema() {
     return z.object({ name: nameField("trusted profile"), description: descriptionField().optional() }).strict();
 }
 
+/** TrustedProfile's check, pure: the provider runs it, and the constructor on the arguments known then. */
+export function checkTrustedProfileInputs(news: unknown): { inputs: TrustedProfileInputs; failures: CheckFailure[] } {
+    const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
+    const r = validate(schemaOnce("TrustedProfile", trustedProfileSchema), raw);
+    if (!r.ok) return { inputs: raw as unknown as TrustedProfileInputs, failures: r.failures };
+    const v = r.value as Partial<TrustedProfileInputs>;
+    return { inputs: { name: v.name as string, description: v.description ?? "" }, failures: [] };
+}
+
 function outputsOf(p: TrustedProfileWire): TrustedProfileOutputs {
     return compact({
         profileId: p.id,
@@ -85,11 +96,7 @@ class TrustedProfileProvider implements pulumi.dynamic.ResourceProvider<TrustedP
     }
 
     async check(_olds: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult<TrustedProfileInputs>> {
-        const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
-        const r = validate(schemaOnce("TrustedProfile", trustedProfileSchema), raw);
-        if (!r.ok) return { inputs: raw as unknown as TrustedProfileInputs, failures: r.failures };
-        const v = r.value as Partial<TrustedProfileInputs>;
-        return { inputs: { name: v.name as string, description: v.description ?? "" } };
+        return finishCheck(checkTrustedProfileInputs(news), this.session.credentialFailures());
     }
 
     async diff(_id: string, olds: Partial<TrustedProfileOutputs>, news: TrustedProfileInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -165,6 +172,7 @@ export class TrustedProfile extends pulumi.dynamic.Resource implements OutputsOf
     declare readonly description: pulumi.Output<string>;
 
     constructor(name: string, args: TrustedProfileArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments("TrustedProfile", name, args, opts, (inputs) => checkTrustedProfileInputs(inputs).failures);
         super(
             providerForDeployment(trustedProfileProvider),
             name,

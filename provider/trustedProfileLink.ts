@@ -8,14 +8,16 @@ import { z } from "zod";
 import { isNotFound } from "../client/errors";
 import { ComputeResourceType, CreateProfileLinkBody, ProfileLink, TrustedProfileClient } from "../client/profileClient";
 import { providerForDeployment } from "./dynamicProvider";
+import { refuseBadArguments } from "./check/argumentCheck";
+import { finishCheck } from "./check/failures";
 import { crnField } from "./check/fields";
-import { schemaOnce, validate } from "./check/validate";
+import { crTypeField, profileIdField, textField } from "./check/profileFields";
+import { CheckFailure, schemaOnce, validate } from "./check/validate";
 import { differs } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { CloudSession } from "./core/session";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
-const CR_TYPES = ["VSI", "BMS", "PVS", "IKS_SA", "ROKS_SA", "CE"] as const;
 const FIELDS = ["profileId", "crType", "crn", "namespace", "serviceAccount", "componentType", "componentName", "linkName", "isCrossAccount"] as const;
 
 // ---------- arguments ----------
@@ -74,17 +76,11 @@ export interface TrustedProfileLinkInputs {
 // ---------- validation ----------
 
 function linkSchema() {
-    const text = (field: string, example: string) =>
-        z
-            .string({ error: `${field} must be a string such as "${example}"` })
-            .trim()
-            .min(1, { error: `${field} must not be empty, e.g. "${example}"` });
+    const text = textField;
     return z
         .object({
-            profileId: z
-                .string({ error: "profileId must be a trusted profile's id such as Profile-1a2b3c4d-…, e.g. profileId: profile.profileId" })
-                .regex(/^Profile-[0-9a-fA-F-]{36}$/, { error: "profileId must be a trusted profile's id (Profile-<uuid>), e.g. profileId: profile.profileId" }),
-            crType: z.enum(CR_TYPES, { error: `crType must be one of ${CR_TYPES.join(", ")}` }),
+            profileId: profileIdField(),
+            crType: crTypeField(),
             crn: crnField("crn"),
             namespace: text("namespace", "orders").optional(),
             serviceAccount: text("serviceAccount", "orders-api").optional(),
@@ -113,6 +109,15 @@ function linkSchema() {
                     ctx.addIssue({ code: "custom", path: [f], message: `${f} applies only to CE links; remove it for ${v.crType}` });
             }
         });
+}
+
+/** TrustedProfileLink's check, pure: the provider runs it, and the constructor on the arguments known then. */
+export function checkTrustedProfileLinkInputs(news: unknown): { inputs: TrustedProfileLinkInputs; failures: CheckFailure[] } {
+    const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
+    const r = validate(schemaOnce("TrustedProfileLink", linkSchema), raw);
+    if (!r.ok) return { inputs: raw as unknown as TrustedProfileLinkInputs, failures: r.failures };
+    const v = r.value as TrustedProfileLinkInputs;
+    return { inputs: compact({ ...v, isCrossAccount: v.isCrossAccount ?? false }), failures: [] };
 }
 
 function outputsOf(profileId: string, l: ProfileLink): TrustedProfileLinkOutputs {
@@ -159,11 +164,7 @@ class TrustedProfileLinkProvider implements pulumi.dynamic.ResourceProvider<Trus
     }
 
     async check(_olds: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult<TrustedProfileLinkInputs>> {
-        const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
-        const r = validate(schemaOnce("TrustedProfileLink", linkSchema), raw);
-        if (!r.ok) return { inputs: raw as unknown as TrustedProfileLinkInputs, failures: r.failures };
-        const v = r.value as TrustedProfileLinkInputs;
-        return { inputs: compact({ ...v, isCrossAccount: v.isCrossAccount ?? false }) };
+        return finishCheck(checkTrustedProfileLinkInputs(news), this.session.credentialFailures());
     }
 
     async diff(_id: string, olds: Partial<TrustedProfileLinkOutputs>, news: TrustedProfileLinkInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -245,6 +246,7 @@ export class TrustedProfileLink extends pulumi.dynamic.Resource implements Outpu
     declare readonly createdAt: pulumi.Output<string>;
 
     constructor(name: string, args: TrustedProfileLinkArgs, opts?: pulumi.CustomResourceOptions) {
+        refuseBadArguments("TrustedProfileLink", name, args, opts, (inputs) => checkTrustedProfileLinkInputs(inputs).failures);
         super(
             providerForDeployment(trustedProfileLinkProvider),
             name,

@@ -18,10 +18,12 @@ const RESOURCES = [
     "KmsAccessReady",
     "TrustedProfile",
     "TrustedProfileLink",
+    "TrustedProfileClaimRule",
+    "TrustedProfileIdentity",
     "KmsAccess",
 ];
 /** Argument types nested in the ones above. */
-const NESTED_ARGS = ["KmsInstanceArgs", "AccessPolicyResourceArgs"];
+const NESTED_ARGS = ["KmsInstanceArgs", "AccessPolicyResourceArgs", "TrustedProfileClaimRuleConditionArgs"];
 
 // typedoc is an ES module: a real dynamic import (a CommonJS build would turn `import()` into `require`).
 const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;

@@ -20,6 +20,8 @@ const PICKED = [
     "KmsKeyRing: a ring id with a ! (the README's mistake)",
     "ServiceId: a description of 1 MiB (not echoed)",
     "KmsAccess: 500 made-up roles (summarized)",
+    "TrustedProfileClaimRule: IN with one string",
+    "TrustedProfileIdentity: a user given by e-mail",
 ];
 /** Rows taken through the engine with every argument an Output: judged by the provider's check at preview. */
 const PICKED_LATE = [
@@ -27,6 +29,7 @@ const PICKED_LATE = [
     "ServiceId: a description of 1 MiB (not echoed)",
     "AccessPolicy: 500 made-up roles (summarized)",
     "AccessPolicy: made-up roles of a service outside the offline catalog (asked of IAM at check)",
+    "TrustedProfileClaimRule: Terraform's JSON-quoted value",
 ];
 /** What a program's RPCs left in flight print when the engine stops under them. */
 const GRPC_NOISE = /UNAVAILABLE|CANCELLED|Channel has been shut down|failed to deliver log message/;

@@ -11,6 +11,8 @@ import { serviceApiKeyProvider } from "../../provider/serviceApiKey";
 import { serviceIdProvider } from "../../provider/serviceId";
 import { trustedProfileProvider } from "../../provider/trustedProfile";
 import { trustedProfileLinkProvider } from "../../provider/trustedProfileLink";
+import { trustedProfileClaimRuleProvider } from "../../provider/trustedProfileClaimRule";
+import { trustedProfileIdentityProvider } from "../../provider/trustedProfileIdentity";
 import { TrustedProfileClient } from "../../client";
 import { Props, RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
@@ -120,6 +122,38 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
             assert.equal(emu.stats().faultsInjected.total, fired + 2, "each create met its fault");
             await plugin.delete(trustedProfileLinkProvider, link.id, link.outs);
             await plugin.delete(trustedProfileProvider, profile.id, profile.outs);
+        });
+    }
+
+    for (const rule of LOST_AFTER_WRITE) {
+        it(`${rule.kind}: TrustedProfileClaimRule and TrustedProfileIdentity each end with one object, the one in state`, async function () {
+            const profiles = new TrustedProfileClient(world.owner);
+            const name = `lost-trust-${rule.kind}-${Math.random().toString(16).slice(2, 8)}`;
+            const profile = await created(trustedProfileProvider, { name });
+            const sid = await world.owner.createServiceId({ name: `${name}-deployer` });
+            const fired = emu.stats().faultsInjected.total;
+            emu.addFaults([{ ...rule, method: "POST", path: "/v1/profiles/*/rules", count: 1 }]);
+            const claimRule = await created(trustedProfileClaimRuleProvider, {
+                profileId: profile.id,
+                type: "Profile-CR",
+                crType: "IKS_SA",
+                conditions: [{ claim: "namespace", operator: "EQUALS", value: name }],
+            });
+            assert.deepStrictEqual(
+                (await profiles.listClaimRules(profile.id)).map((r) => `${profile.id}/${r.id}`),
+                [claimRule.id],
+            );
+            emu.addFaults([{ ...rule, method: "POST", path: "/v1/profiles/*/identities/*", count: 1 }]);
+            const identity = await created(trustedProfileIdentityProvider, { profileId: profile.id, identityType: "serviceid", identifier: sid.id });
+            assert.deepStrictEqual(
+                (await profiles.listIdentities(profile.id)).identities.map((i) => `${profile.id}|${i.type}|${i.identifier}`),
+                [identity.id],
+            );
+            assert.equal(emu.stats().faultsInjected.total, fired + 2, "each create met its fault");
+            await plugin.delete(trustedProfileIdentityProvider, identity.id, identity.outs);
+            await plugin.delete(trustedProfileClaimRuleProvider, claimRule.id, claimRule.outs);
+            await plugin.delete(trustedProfileProvider, profile.id, profile.outs);
+            await plugin.delete(serviceIdProvider, sid.id, {});
         });
     }
 

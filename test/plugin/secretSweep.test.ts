@@ -22,6 +22,8 @@ import {
     kmsKeyRingProvider,
     serviceApiKeyProvider,
     serviceIdProvider,
+    trustedProfileClaimRuleProvider,
+    trustedProfileIdentityProvider,
     trustedProfileLinkProvider,
     trustedProfileProvider,
 } from "../../provider";
@@ -211,6 +213,55 @@ describe("secrets hygiene: the providers through the real plugin show no key or 
         );
         await plugin.delete(p, d.id, d.outs);
         assertClean("TrustedProfile");
+    });
+
+    it("TrustedProfileClaimRule and TrustedProfileIdentity: the deployer's key and tokens through IAM refusals, a stale entity tag and timeouts", async function () {
+        const p = trustedProfileProvider;
+        const r = trustedProfileClaimRuleProvider;
+        const i = trustedProfileIdentityProvider;
+        const profiles = new TrustedProfileClient(owner);
+        const d = await create(p, { name: "sweep-trust" });
+        const sid = await owner.createServiceId({ name: "sweep-trusted" });
+        const rule = { profileId: d.id, type: "Profile-CR", crType: "IKS_SA", conditions: [{ claim: "namespace", operator: "EQUALS", value: "sweep" }] };
+        for (const status of [400, 401, 403, 409, 429, 500, 502, 503]) {
+            await withRules([{ method: "POST", path: /^\/v1\/profiles\/[^/]+\/rules$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
+                fails(`TrustedProfileClaimRule create, IAM ${status} echo`, () => create(r, rule)),
+            );
+            await withRules(
+                [{ method: "POST", path: /^\/v1\/profiles\/[^/]+\/identities\/serviceid$/, action: { kind: "echo", status, retryAfter: "0" } }],
+                () =>
+                    fails(`TrustedProfileIdentity create, IAM ${status} echo`, () =>
+                        create(i, { profileId: d.id, identityType: "serviceid", identifier: sid.id }),
+                    ),
+            );
+        }
+        await withRules([{ method: "POST", path: /^\/v1\/profiles\/[^/]+\/rules$/, action: { kind: "hang" } }], () =>
+            fails("TrustedProfileClaimRule create, no answer within ibmcloud:timeout", () => create(r, rule)),
+        );
+        const cr = await create(r, { ...rule, conditions: [{ claim: "namespace", operator: "EQUALS", value: "sweep-live" }] });
+        for (const status of [401, 403, 500]) {
+            await withRules([{ method: "GET", path: /^\/v1\/profiles\/[^/]+\/rules\/[^/]+$/, action: { kind: "echo", status, retryAfter: "0" } }], () =>
+                fails(`TrustedProfileClaimRule read, IAM ${status} echo`, () => plugin.read(r, cr.id, cr.outs)),
+            );
+        }
+        const live = await profiles.getClaimRule(d.id, String(cr.outs.ruleId));
+        await profiles.updateClaimRule(d.id, live.id, live.entity_tag, {
+            type: "Profile-CR",
+            cr_type: "IKS_SA",
+            conditions: live.conditions,
+            name: "by a colleague",
+        });
+        await fails("TrustedProfileClaimRule update, stale entity tag (emulator)", () => plugin.update(r, cr.id, cr.outs, { ...cr.inputs, name: "x" }));
+        const ti = await create(i, { profileId: d.id, identityType: "serviceid", identifier: sid.id });
+        await fails("TrustedProfileIdentity create, already trusted (emulator)", () =>
+            create(i, { profileId: d.id, identityType: "serviceid", identifier: sid.id }),
+        );
+        await withRules([{ method: "DELETE", path: /^\/v1\/profiles\/[^/]+\/identities\/.+$/, action: { kind: "echo", status: 500, retryAfter: "0" } }], () =>
+            fails("TrustedProfileIdentity delete, IAM 500 echo", () => plugin.delete(i, ti.id, ti.outs)),
+        );
+        await plugin.delete(p, d.id, d.outs);
+        await owner.deleteServiceId(sid.id);
+        assertClean("TrustedProfileClaimRule");
     });
 
     it("ServiceApiKey: bring-your-own values refused by check, by IAM and by an echoing server; the value held in state through read, update and delete", async function () {

@@ -1,4 +1,4 @@
-// Bad input at the user's own line: every row of test/support/badInputs.ts for the seven resources
+// Bad input at the user's own line: every row of test/support/badInputs.ts for the resources
 // makes the resource's constructor throw — with the provider's own check rules, not a copy — naming
 // the argument and what is wrong, before anything is registered. The exceptions are the rows only
 // the provider's check can judge (`checkOnly`: roles only IAM knows, a date that may have passed since
@@ -6,12 +6,23 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import "../support/failFast";
-import { AccessPolicy, AuthorizationPolicy, KmsAccessReady, KmsKey, KmsKeyRing, ServiceApiKey, ServiceId } from "../../provider";
+import {
+    AccessPolicy,
+    AuthorizationPolicy,
+    KmsAccessReady,
+    KmsKey,
+    KmsKeyRing,
+    ServiceApiKey,
+    ServiceId,
+    TrustedProfile,
+    TrustedProfileClaimRule,
+    TrustedProfileIdentity,
+    TrustedProfileLink,
+} from "../../provider";
 import { BAD_INPUTS, BASES, BadInputTarget, INSTANCE } from "../support/badInputs";
 import { outputValue, RecordingMocks, setupMocks } from "../support/mocks";
 
-// TrustedProfile and TrustedProfileLink are judged by check only (test/plugin/badInput.test.ts): their constructors do not run the rules yet
-type ResourceTarget = Exclude<BadInputTarget, "KmsAccess" | "TrustedProfile" | "TrustedProfileLink">;
+type ResourceTarget = Exclude<BadInputTarget, "KmsAccess">;
 const CONSTRUCTORS: Record<ResourceTarget, new (name: string, args: never, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource> = {
     ServiceId,
     ServiceApiKey,
@@ -20,6 +31,10 @@ const CONSTRUCTORS: Record<ResourceTarget, new (name: string, args: never, opts?
     KmsKey,
     KmsKeyRing,
     KmsAccessReady,
+    TrustedProfile,
+    TrustedProfileLink,
+    TrustedProfileClaimRule,
+    TrustedProfileIdentity,
 };
 
 function escapeRegExp(s: string): string {

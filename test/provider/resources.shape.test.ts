@@ -15,6 +15,10 @@ import { KmsKey, kmsKeyProvider, KmsKeyOutputs } from "../../provider/kmsKey";
 import { KmsKeyRing, kmsKeyRingProvider, KmsKeyRingOutputs } from "../../provider/kmsKeyRing";
 import { ServiceApiKey, serviceApiKeyProvider, ServiceApiKeyOutputs } from "../../provider/serviceApiKey";
 import { ServiceId, serviceIdProvider, ServiceIdOutputs } from "../../provider/serviceId";
+import { TrustedProfile, trustedProfileProvider, TrustedProfileOutputs } from "../../provider/trustedProfile";
+import { TrustedProfileLink, trustedProfileLinkProvider, TrustedProfileLinkOutputs } from "../../provider/trustedProfileLink";
+import { TrustedProfileClaimRule, trustedProfileClaimRuleProvider, TrustedProfileClaimRuleOutputs } from "../../provider/trustedProfileClaimRule";
+import { TrustedProfileIdentity, trustedProfileIdentityProvider, TrustedProfileIdentityOutputs } from "../../provider/trustedProfileIdentity";
 import { secretInput } from "../support/pulumiWire";
 
 const INSTANCE = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
@@ -168,6 +172,59 @@ const kmsAccessReadyState: Required<KmsAccessReadyOutputs> = {
     waitedMs: 5,
 };
 
+const PROFILE = "Profile-7d2c4e6f-8a1b-4c3d-9e5f-0a1b2c3d4e5f";
+const CLUSTER = "crn:v1:bluemix:public:containers-kubernetes:us-south:a/0123456789abcdef0123456789abcdef:c1::";
+
+const trustedProfileState: Required<TrustedProfileOutputs> = {
+    profileId: PROFILE,
+    iamId: `iam-${PROFILE}`,
+    crn: `crn:v1:bluemix:public:iam-identity::a/acct::profile:${PROFILE}`,
+    accountId: "acct",
+    entityTag: "1-e",
+    createdAt: WHEN,
+    modifiedAt: WHEN,
+    name: "orders-runtime",
+    description: "pods",
+};
+
+const trustedProfileLinkState: Required<TrustedProfileLinkOutputs> = {
+    profileId: PROFILE,
+    linkId: "ProfileLink-1",
+    crType: "IKS_SA",
+    crn: CLUSTER,
+    namespace: "orders",
+    serviceAccount: "api",
+    componentType: "",
+    componentName: "",
+    linkName: "api",
+    isCrossAccount: false,
+    entityTag: "1-f",
+    createdAt: WHEN,
+};
+
+const trustedProfileClaimRuleState: Required<TrustedProfileClaimRuleOutputs> = {
+    profileId: PROFILE,
+    ruleId: "ClaimRule-1",
+    type: "Profile-CR",
+    crType: "IKS_SA",
+    realmName: "",
+    conditions: [{ claim: "namespace", operator: "IN", value: ["orders", "billing"] }],
+    expiration: 3600,
+    name: "orders-namespaces",
+    entityTag: "1-g",
+    createdAt: WHEN,
+    modifiedAt: WHEN,
+};
+
+const trustedProfileIdentityState: Required<TrustedProfileIdentityOutputs> = {
+    profileId: PROFILE,
+    identityType: "serviceid",
+    identifier: SID,
+    iamId: IAM_ID,
+    accounts: [],
+    description: "the CI deployer",
+};
+
 const ROWS: Row[] = [
     {
         type: "ServiceId",
@@ -225,12 +282,54 @@ const ROWS: Row[] = [
         secrets: ["apiKey"],
         secretInputs: { apiKey: API_KEY },
     },
+    {
+        type: "TrustedProfile",
+        provider: trustedProfileProvider,
+        make: (opts) => new TrustedProfile("res", { name: "orders-runtime", description: "pods" }, opts),
+        state: trustedProfileState,
+        secrets: [],
+        secretInputs: {},
+    },
+    {
+        type: "TrustedProfileLink",
+        provider: trustedProfileLinkProvider,
+        make: (opts) => new TrustedProfileLink("res", { profileId: PROFILE, crType: "IKS_SA", crn: CLUSTER, namespace: "orders", serviceAccount: "api" }, opts),
+        state: trustedProfileLinkState,
+        secrets: [],
+        secretInputs: {},
+    },
+    {
+        type: "TrustedProfileClaimRule",
+        provider: trustedProfileClaimRuleProvider,
+        make: (opts) =>
+            new TrustedProfileClaimRule(
+                "res",
+                {
+                    profileId: PROFILE,
+                    type: "Profile-CR",
+                    crType: "IKS_SA",
+                    conditions: [{ claim: "namespace", operator: "IN", value: ["orders", "billing"] }],
+                },
+                opts,
+            ),
+        state: trustedProfileClaimRuleState,
+        secrets: [],
+        secretInputs: {},
+    },
+    {
+        type: "TrustedProfileIdentity",
+        provider: trustedProfileIdentityProvider,
+        make: (opts) => new TrustedProfileIdentity("res", { profileId: PROFILE, identityType: "serviceid", identifier: SID }, opts),
+        state: trustedProfileIdentityState,
+        secrets: [],
+        secretInputs: {},
+    },
 ];
 
 describe("provider (shape): every resource registers its provider, its secrets and all its outputs", function () {
     this.timeout(30_000);
 
-    it("covers the seven resources", () => {
+    it("covers the eleven resources", () => {
         assert.deepEqual(ROWS.map((r) => r.type).sort(), [
             "AccessPolicy",
             "AuthorizationPolicy",
@@ -239,6 +338,10 @@ describe("provider (shape): every resource registers its provider, its secrets a
             "KmsKeyRing",
             "ServiceApiKey",
             "ServiceId",
+            "TrustedProfile",
+            "TrustedProfileClaimRule",
+            "TrustedProfileIdentity",
+            "TrustedProfileLink",
         ]);
     });
 

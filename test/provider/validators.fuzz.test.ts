@@ -278,6 +278,36 @@ function validInputs(g: Gen, target: Target, secret: string): Inputs {
             if (g.bool()) o.isCrossAccount = g.bool();
             return o;
         }
+        case "TrustedProfileClaimRule": {
+            const type = g.pick(["Profile-CR", "Profile-SAML"]);
+            const o: Inputs = { profileId: `Profile-${g.uuid()}`, type };
+            if (type === "Profile-CR") o.crType = g.pick(["VSI", "BMS", "PVS", "IKS_SA", "ROKS_SA", "CE"]);
+            else o.realmName = `https://${g.string(LETTERS, 1, 20)}.example.com/saml`;
+            o.conditions = Array.from({ length: g.int(1, 4) }, () => {
+                const operator = g.pick(["EQUALS", "NOT_EQUALS", "EQUALS_IGNORE_CASE", "NOT_EQUALS_IGNORE_CASE", "CONTAINS", "IN"]);
+                const one = () => g.string(`${LETTERS}0123456789-`, 1, 40);
+                return {
+                    claim: g.pick(["namespace", "name", "crn", "groups"]),
+                    operator,
+                    value: operator === "IN" ? Array.from({ length: g.int(1, 4) }, one) : one(),
+                };
+            });
+            if (g.bool()) o.expiration = g.int(900, 43200);
+            if (g.bool()) o.name = name(g, 1, 100);
+            return o;
+        }
+        case "TrustedProfileIdentity": {
+            const identityType = g.pick(["serviceid", "user", "crn"]);
+            const o: Inputs = { profileId: `Profile-${g.uuid()}`, identityType };
+            if (identityType === "serviceid") o.identifier = `ServiceId-${g.uuid()}`;
+            if (identityType === "user") {
+                o.identifier = `IBMid-${g.hex(10).toUpperCase()}`;
+                if (g.bool()) o.accounts = Array.from({ length: g.int(1, 3) }, () => g.hex(32));
+            }
+            if (identityType === "crn") o.identifier = crn(g);
+            if (g.bool()) o.description = g.string(PRINTABLE, 0, 300);
+            return o;
+        }
         case "KmsAccessReady": {
             const o: Inputs = { instanceId: g.uuid(), apiKey: secret };
             if (g.bool()) o.service = g.pick(["hs-crypto", "kms"]);
@@ -301,6 +331,8 @@ const SECRET_FIELDS: Record<Target, string[]> = {
     AuthorizationPolicy: [],
     TrustedProfile: [],
     TrustedProfileLink: [],
+    TrustedProfileClaimRule: [],
+    TrustedProfileIdentity: [],
 };
 
 /** 1 to 3 random changes: an argument set to any value, removed, added under an unknown name, or made unknown. */

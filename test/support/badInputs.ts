@@ -17,6 +17,8 @@ export type BadInputTarget =
     | "AuthorizationPolicy"
     | "TrustedProfile"
     | "TrustedProfileLink"
+    | "TrustedProfileClaimRule"
+    | "TrustedProfileIdentity"
     | "KmsAccess";
 
 export interface BadInputRow {
@@ -75,6 +77,14 @@ export const BASES: Readonly<Record<BadInputTarget, Record<string, unknown>>> = 
     AuthorizationPolicy: { sourceServiceName: "cloud-object-storage", targetServiceName: "kms", targetServiceInstance: INSTANCE, roles: ["Reader"] },
     TrustedProfile: { name: "orders-runtime", description: "what the orders pods run as" },
     TrustedProfileLink: { profileId: PROFILE_ID, crType: "IKS_SA", crn: CLUSTER_CRN, namespace: "orders", serviceAccount: "api" },
+    TrustedProfileClaimRule: {
+        profileId: PROFILE_ID,
+        type: "Profile-CR",
+        crType: "IKS_SA",
+        conditions: [{ claim: "namespace", operator: "EQUALS", value: "orders" }],
+        expiration: 3600,
+    },
+    TrustedProfileIdentity: { profileId: PROFILE_ID, identityType: "serviceid", identifier: SERVICE_ID, description: "the CI deployer" },
     KmsAccess: { instance: { instanceId: INSTANCE, region: "us-south" }, roles: ["Writer"], serviceIdName: "orders-app" },
 };
 
@@ -89,6 +99,8 @@ const BASE_SECRETS: Readonly<Record<BadInputTarget, string[]>> = {
     AuthorizationPolicy: [],
     TrustedProfile: [],
     TrustedProfileLink: [],
+    TrustedProfileClaimRule: [],
+    TrustedProfileIdentity: [],
     KmsAccess: [],
 };
 
@@ -543,6 +555,109 @@ row(
 row("TrustedProfileLink", "isCrossAccount as a string", { isCrossAccount: "yes" }, "isCrossAccount", /true or false/);
 row("TrustedProfileLink", "Terraform's cr_type", { cr_type: "IKS_SA", crType: undefined }, "cr_type", /did you mean "crType"\?/);
 
+// ---------- TrustedProfileClaimRule ----------
+const SAML_REALM = "https://sso.example.com/saml";
+row("TrustedProfileClaimRule", "profileId given as a name", { profileId: "orders-runtime" }, "profileId", /trusted profile's id \(Profile-<uuid>\)/);
+row("TrustedProfileClaimRule", "type unknown", { type: "Profile-K8S" }, "type", /type must be Profile-CR \(a compute resource's claims\) or Profile-SAML/);
+row("TrustedProfileClaimRule", "a Profile-CR rule without crType", { crType: undefined }, "crType", /crType is required for a Profile-CR rule/);
+row("TrustedProfileClaimRule", "a Profile-CR rule with a realm", { realmName: SAML_REALM }, "realmName", /realmName applies only to Profile-SAML rules/);
+row(
+    "TrustedProfileClaimRule",
+    "a Profile-SAML rule without its realm",
+    { type: "Profile-SAML", crType: undefined },
+    "realmName",
+    /realmName is required for a Profile-SAML rule: the identity provider's realm/,
+);
+row(
+    "TrustedProfileClaimRule",
+    "a Profile-SAML rule with crType",
+    { type: "Profile-SAML", realmName: SAML_REALM },
+    "crType",
+    /crType applies only to Profile-CR rules; remove it for Profile-SAML/,
+);
+row("TrustedProfileClaimRule", "no conditions", { conditions: [] }, "conditions", /at least one condition/);
+row("TrustedProfileClaimRule", "conditions left out", { conditions: undefined }, "conditions", /conditions is required/);
+row(
+    "TrustedProfileClaimRule",
+    "an operator IBM does not have",
+    { conditions: [{ claim: "namespace", operator: "MATCHES", value: "orders" }] },
+    "conditions[0].operator",
+    /operator must be one of EQUALS, NOT_EQUALS, EQUALS_IGNORE_CASE, NOT_EQUALS_IGNORE_CASE, CONTAINS, IN/,
+);
+row(
+    "TrustedProfileClaimRule",
+    "IN with one string",
+    { conditions: [{ claim: "namespace", operator: "IN", value: "orders" }] },
+    "conditions[0].value",
+    /the IN operator takes a list of strings, e\.g\. value: \["orders"\]/,
+);
+row(
+    "TrustedProfileClaimRule",
+    "a list without IN",
+    { conditions: [{ claim: "namespace", operator: "EQUALS", value: ["orders"] }] },
+    "conditions[0].value",
+    /a list of values needs the IN operator/,
+);
+row(
+    "TrustedProfileClaimRule",
+    "Terraform's JSON-quoted value",
+    { conditions: [{ claim: "namespace", operator: "EQUALS", value: '"orders"' }] },
+    "conditions[0].value",
+    /write "orders" without its quotes/,
+);
+row(
+    "TrustedProfileClaimRule",
+    "a condition without its claim",
+    { conditions: [{ operator: "EQUALS", value: "orders" }] },
+    "conditions[0].claim",
+    /claim is required/,
+);
+row("TrustedProfileClaimRule", "expiration under 15 minutes", { expiration: 60 }, "expiration", /at least 900 seconds/);
+row("TrustedProfileClaimRule", "expiration over 12 hours", { expiration: 86400 }, "expiration", /at most 43200 seconds/);
+row("TrustedProfileClaimRule", "expiration as a string", { expiration: "1h" }, "expiration", /expiration must be a number of seconds/);
+row("TrustedProfileClaimRule", "Terraform's cr_type", { cr_type: "IKS_SA", crType: undefined }, "cr_type", /did you mean "crType"\?/);
+row("TrustedProfileClaimRule", "Terraform's realm_name", { realm_name: SAML_REALM }, "realm_name", /did you mean "realmName"\?/);
+
+// ---------- TrustedProfileIdentity ----------
+row("TrustedProfileIdentity", "identityType unknown", { identityType: "profile" }, "identityType", /identityType must be one of serviceid, user, crn/);
+row(
+    "TrustedProfileIdentity",
+    "a service ID given by its IAM id",
+    { identifier: `iam-${SERVICE_ID}` },
+    "identifier",
+    /the service ID's id \(ServiceId-<uuid>\), e\.g\. identifier: serviceId\.serviceId/,
+);
+row(
+    "TrustedProfileIdentity",
+    "a user given by e-mail",
+    { identityType: "user", identifier: "ops@example.com" },
+    "identifier",
+    /the user's IAM id \(IBMid-…\), not an e-mail address/,
+);
+row("TrustedProfileIdentity", "a crn identity that is not a CRN", { identityType: "crn", identifier: "my-project" }, "identifier", /must be a CRN such as/);
+row(
+    "TrustedProfileIdentity",
+    "accounts for a service ID",
+    { accounts: ["0123456789abcdef0123456789abcdef"] },
+    "accounts",
+    /accounts applies only to user identities; remove it for serviceid/,
+);
+row(
+    "TrustedProfileIdentity",
+    "an account that is not an account id",
+    { identityType: "user", identifier: "IBMid-550000ABCD", accounts: ["my-account"] },
+    "accounts[0]",
+    /account id \(32 lowercase hex characters\)/,
+);
+row("TrustedProfileIdentity", "profileId left out", { profileId: undefined }, "profileId", /profileId is required/);
+row(
+    "TrustedProfileIdentity",
+    "Terraform's identity_type",
+    { identity_type: "serviceid", identityType: undefined },
+    "identity_type",
+    /did you mean "identityType"\?/,
+);
+
 /** Every row, in table order. */
 export const BAD_INPUTS: ReadonlyArray<BadInputRow> = Object.freeze(rows);
 
@@ -591,6 +706,8 @@ export const KNOWN_ARGUMENTS: Readonly<Record<BadInputTarget, string[]>> = {
     KmsKeyRing: ["instanceId", "instanceCrn", "service", "region", "endpoint", "keyRingId", "force", "apiKey"],
     TrustedProfile: ["name", "description"],
     TrustedProfileLink: ["profileId", "crType", "crn", "namespace", "serviceAccount", "componentType", "componentName", "linkName", "isCrossAccount"],
+    TrustedProfileClaimRule: ["profileId", "type", "crType", "realmName", "conditions", "expiration", "name"],
+    TrustedProfileIdentity: ["profileId", "identityType", "identifier", "accounts", "description"],
     AuthorizationPolicy: [
         "sourceServiceName",
         "sourceServiceInstance",

@@ -8,6 +8,8 @@ import {
     serviceApiKeyProvider,
     serviceIdProvider,
     trustedProfileLinkProvider,
+    trustedProfileClaimRuleProvider,
+    trustedProfileIdentityProvider,
     trustedProfileProvider,
 } from "../../provider";
 
@@ -20,7 +22,9 @@ export type ResourceType =
     | "KmsKeyRing"
     | "KmsAccessReady"
     | "TrustedProfile"
-    | "TrustedProfileLink";
+    | "TrustedProfileLink"
+    | "TrustedProfileClaimRule"
+    | "TrustedProfileIdentity";
 
 export interface ResourceEntry {
     /** The name in the type token `pulumi-nodejs:dynamic/ibmcloud-iam:<type>`. */
@@ -43,6 +47,13 @@ export const RESOURCES: ReadonlyArray<ResourceEntry> = [
     { type: "AuthorizationPolicy", provider: authorizationPolicyProvider, file: "authorizationPolicy", exportName: "authorizationPolicyProvider" },
     { type: "TrustedProfile", provider: trustedProfileProvider, file: "trustedProfile", exportName: "trustedProfileProvider" },
     { type: "TrustedProfileLink", provider: trustedProfileLinkProvider, file: "trustedProfileLink", exportName: "trustedProfileLinkProvider" },
+    {
+        type: "TrustedProfileClaimRule",
+        provider: trustedProfileClaimRuleProvider,
+        file: "trustedProfileClaimRule",
+        exportName: "trustedProfileClaimRuleProvider",
+    },
+    { type: "TrustedProfileIdentity", provider: trustedProfileIdentityProvider, file: "trustedProfileIdentity", exportName: "trustedProfileIdentityProvider" },
 ];
 
 /** Each resource's provider by type. */

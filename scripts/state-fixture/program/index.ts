@@ -17,6 +17,8 @@ import {
     ServiceApiKey,
     ServiceId,
     TrustedProfile,
+    TrustedProfileClaimRule,
+    TrustedProfileIdentity,
     TrustedProfileLink,
 } from "pulumi-ibmcloud-iam";
 
@@ -122,6 +124,27 @@ const runtimeLink = new TrustedProfileLink("runtime-link", {
     linkName: "fixture-app-sa",
 });
 
+// ---------- TrustedProfileClaimRule + TrustedProfileIdentity: service accounts of two namespaces of any cluster, and the
+// app's service ID trusted to assume the profile
+
+const runtimeRule = new TrustedProfileClaimRule("runtime-rule", {
+    profileId: runtime.profileId,
+    type: "Profile-CR",
+    crType: "IKS_SA",
+    name: "fixture-namespaces",
+    conditions: [
+        { claim: "namespace", operator: "IN", value: ["fixture", "fixture-batch"] },
+        { claim: "name", operator: "NOT_EQUALS", value: "default" },
+    ],
+    expiration: 7200,
+});
+const runtimeTrust = new TrustedProfileIdentity("runtime-trust", {
+    profileId: runtime.profileId,
+    identityType: "serviceid",
+    identifier: access.serviceId,
+    description: "the fixture app's service ID may assume the runtime profile",
+});
+
 // ---------- outputs
 
 export const appServiceId = access.serviceId;
@@ -137,3 +160,5 @@ export const directRingId = directRing.keyRingId;
 export const standardKeyId = standard.keyId;
 export const runtimeProfileId = runtime.profileId;
 export const runtimeLinkId = runtimeLink.linkId;
+export const runtimeRuleId = runtimeRule.ruleId;
+export const runtimeTrustIamId = runtimeTrust.iamId;

@@ -4,7 +4,19 @@
 // resources are, so the constructor cannot judge them and the provider's check (preview) does.
 import * as pulumi from "@pulumi/pulumi";
 import { KmsAccess } from "../../../components";
-import { AccessPolicy, AuthorizationPolicy, KmsAccessReady, KmsKey, KmsKeyRing, ServiceApiKey, ServiceId } from "../../../provider";
+import {
+    AccessPolicy,
+    AuthorizationPolicy,
+    KmsAccessReady,
+    KmsKey,
+    KmsKeyRing,
+    ServiceApiKey,
+    ServiceId,
+    TrustedProfile,
+    TrustedProfileClaimRule,
+    TrustedProfileIdentity,
+    TrustedProfileLink,
+} from "../../../provider";
 import { BAD_INPUTS } from "../../support/badInputs";
 import { params } from "./params";
 
@@ -38,6 +50,18 @@ export async function badRow(): Promise<Record<string, unknown>> {
             break;
         case "KmsAccess":
             new KmsAccess("orders", args);
+            break;
+        case "TrustedProfile":
+            new TrustedProfile("bad", args);
+            break;
+        case "TrustedProfileLink":
+            new TrustedProfileLink("bad", args);
+            break;
+        case "TrustedProfileClaimRule":
+            new TrustedProfileClaimRule("bad", args);
+            break;
+        case "TrustedProfileIdentity":
+            new TrustedProfileIdentity("bad", args);
             break;
         default:
             throw new Error(`no program for ${row.target}`);
