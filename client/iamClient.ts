@@ -188,6 +188,11 @@ export class IamClient {
         return this.policies.findIdenticalPolicy(body, since);
     }
 
+    /** Every active policy granting exactly what `body` grants (created at or after `since`, when given). */
+    listIdenticalPolicies(body: PolicyBody, since?: number): Promise<Policy[]> {
+        return this.policies.listIdenticalPolicies(body, since);
+    }
+
     listPolicies(filter: ListPoliciesFilter = {}): Promise<Policy[]> {
         return this.policies.listPolicies(filter);
     }

@@ -34,14 +34,17 @@ export class IamPolicies {
     }
 
     async findIdenticalPolicy(body: PolicyBody, since?: number): Promise<PolicyWithEtag | undefined> {
+        const match = (await this.listIdenticalPolicies(body, since))[0];
+        return match ? this.getPolicy(match.id) : undefined;
+    }
+
+    /** Every active policy granting exactly what `body` grants (created at or after `since`, when given). */
+    async listIdenticalPolicies(body: PolicyBody, since?: number): Promise<Policy[]> {
         const subject = body.subjects[0]?.attributes ?? [];
         const iamId = subject.find((a) => a.name === "iam_id")?.value;
         const accountId = String(body.resources[0]?.attributes.find((a) => a.name === "accountId")?.value ?? (await this.base.accountId()));
         const candidates = await this.listPolicies({ accountId, type: body.type, ...(iamId !== undefined ? { iamId: String(iamId) } : {}) });
-        const match = candidates.find(
-            (p) => (p.state ?? "active") === "active" && sameGrant(p, body) && (since === undefined || createdSince(p.created_at, since)),
-        );
-        return match ? this.getPolicy(match.id) : undefined;
+        return candidates.filter((p) => (p.state ?? "active") === "active" && sameGrant(p, body) && (since === undefined || createdSince(p.created_at, since)));
     }
 
     async listPolicies(filter: ListPoliciesFilter = {}): Promise<Policy[]> {

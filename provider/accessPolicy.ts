@@ -7,6 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { PolicyWithEtag } from "../client/iamClient";
 import { accessPolicySchema, checkAccessPolicy, given, NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./policy/accessCheck";
 import { providerForDeployment } from "./dynamicProvider";
+import { createSettled, journalCreate, journalDone } from "./core/createJournal";
+import { engineGone } from "./core/parentWatch";
 import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policy/lifecycle";
 import { catalogFromIam, liveOutputs, policyBody, resolveRoles, resourceFromLive, rolesFromLive, subjectInputs } from "./policy/accessMapping";
 import { canResolveOffline, normalizeRoleName, resolveRole, RoleInfo } from "./policy/roles";
@@ -247,8 +249,16 @@ export class AccessPolicyProvider implements pulumi.dynamic.ResourceProvider {
         const accountId = await iam.accountId();
         const roleCrns = await resolveRoles(iam, inputs, accountId);
         const body = policyBody(inputs, roleCrns, accountId);
-        const got = await createPolicyOrAdopt(iam, body, inputs.adoptExisting, policyKind(subjectIamIdOf(inputs)));
-        return { id: got.policy.id, outs: outputsOf(got, inputs, roleCrns) };
+        // A policy carries no mark: the journal holds the grant, which `recover` looks for (docs/crash-recovery.md).
+        const entry = journalCreate("AccessPolicy", inputs as unknown as Record<string, unknown>, this.session.deployerApiKey());
+        try {
+            const got = await createPolicyOrAdopt(iam, body, inputs.adoptExisting, policyKind(subjectIamIdOf(inputs)));
+            journalDone(entry);
+            return { id: got.policy.id, outs: outputsOf(got, inputs, roleCrns) };
+        } catch (err) {
+            if (!engineGone() && createSettled(err)) journalDone(entry);
+            throw err;
+        }
     }
 
     async read(id: string, props: Partial<AccessPolicyOutputs>): Promise<pulumi.dynamic.ReadResult> {
@@ -279,6 +289,17 @@ export class AccessPolicyProvider implements pulumi.dynamic.ResourceProvider {
 
     async delete(id: string, _props: AccessPolicyOutputs): Promise<void> {
         await deletePolicyIfPresent(this.session.iam(), id);
+    }
+
+    /**
+     * For a recovery after a crash: the active policies granting exactly what a create of `inputs` would, with the
+     * identity that made each (`recover` applies the adopt rule: docs/crash-recovery.md). Reads only.
+     */
+    async identicalPolicies(inputs: AccessPolicyInputs): Promise<Array<{ id: string; createdById?: string; subject?: string }>> {
+        const iam = this.session.iam();
+        const accountId = await iam.accountId();
+        const body = policyBody(inputs, await resolveRoles(iam, inputs, accountId), accountId);
+        return (await iam.listIdenticalPolicies(body)).map((p) => ({ id: p.id, createdById: p.created_by_id, subject: subjectIamIdOf(inputs) }));
     }
 }
 

@@ -473,6 +473,24 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         }
     }
 
+    /**
+     * For a recovery after a crash: the live keys of the instance a create of `inputs` would have made (same name,
+     * type and description), with who made each (`recover` applies the adopt rule: docs/crash-recovery.md). Reads only.
+     */
+    async sameKeys(inputs: KmsKeyInputs): Promise<Array<{ id: string; createdBy?: string }>> {
+        const client = this.connections.client(this.targetFor(inputs), this.tokensFor(inputs.apiKey));
+        return (await client.listKeys())
+            .filter(
+                (k) =>
+                    k.name === inputs.name &&
+                    k.extractable === (inputs.type === "standard") &&
+                    (k.description ?? "") === (inputs.description ?? "") &&
+                    k.state !== 5 &&
+                    k.deleted !== true,
+            )
+            .map((k) => ({ id: k.id, createdBy: k.createdBy }));
+    }
+
     // ---------- credentials ----------
 
     private tokensFor(apiKey: string): IamTokenManager {

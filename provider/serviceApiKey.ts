@@ -19,6 +19,9 @@ import { providerForDeployment } from "./dynamicProvider";
 import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEntity";
 import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./identity/apiKeyFile";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
+import { recoveryValueOf, withoutRecoveryNonce, withRecoveryNonce } from "./core/recoveryMark";
+import { createSettled, journalCreate, journalDone } from "./core/createJournal";
+import { engineGone } from "./core/parentWatch";
 
 // ---------- arguments ----------
 
@@ -104,6 +107,8 @@ export interface ServiceApiKeyInputs {
     apikey?: string;
     rotationTrigger?: string | number;
     outputFile?: string;
+    /** Added by the provider's `check` (never by the user): what finds this create again after a crash. */
+    recoveryNonce?: string;
 }
 
 // ---------- validation ----------
@@ -203,7 +208,7 @@ function keyOutputs(k: ApiKey, local: LocalFields): ServiceApiKeyOutputs {
  * have passed since; the constructor, which cannot know, never judges it).
  */
 export function checkServiceApiKeyInputs(news: unknown, unchangedExpiry: boolean): { inputs: ServiceApiKeyInputs; failures: CheckFailure[] } {
-    const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
+    const raw = withoutProvider((withoutRecoveryNonce(news) ?? {}) as Record<string, unknown>);
     const r = validate(
         schemaOnce(`ServiceApiKey:${unchangedExpiry}`, () => serviceApiKeySchema(unchangedExpiry)),
         raw,
@@ -241,7 +246,9 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
     async check(oldInputs: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult<ServiceApiKeyInputs>> {
         const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
         const unchangedExpiry = typeof raw.expiresAt === "string" && raw.expiresAt === (oldInputs as { expiresAt?: unknown } | undefined)?.expiresAt;
-        return finishCheck(checkServiceApiKeyInputs(news, unchangedExpiry), this.session.credentialFailures());
+        const checked = checkServiceApiKeyInputs(news, unchangedExpiry);
+        if (checked.failures.length === 0) checked.inputs = withRecoveryNonce(checked.inputs);
+        return finishCheck(checked, this.session.credentialFailures());
     }
 
     async diff(_id: string, olds: Partial<ServiceApiKeyOutputs>, news: ServiceApiKeyInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -275,14 +282,29 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
     }
 
     async create(inputs: ServiceApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceApiKeyOutputs>> {
+        // Journaled when its value is derived (a user-given value is a secret the journal must not hold).
+        const derived = inputs.apikey === undefined ? recoveryValueOf(this.session.deployerApiKey(), inputs) : undefined;
+        const entry = derived ? journalCreate("ServiceApiKey", inputs as unknown as Record<string, unknown>, this.session.deployerApiKey()) : undefined;
+        try {
+            const result = await this.createKey(inputs);
+            journalDone(entry);
+            return result;
+        } catch (err) {
+            if (!engineGone() && createSettled(err)) journalDone(entry);
+            throw err;
+        }
+    }
+
+    private async createKey(inputs: ServiceApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceApiKeyOutputs>> {
         const iam = this.session.iam();
         const key = await iam.createApiKey(
             compact({
                 name: inputs.name,
                 iam_id: serviceIamId(inputs.serviceId),
                 description: inputs.description ? inputs.description : undefined,
-                // Chosen here rather than by IBM so a create whose answer is lost is found again by its value.
-                apikey: inputs.apikey ?? newApiKeyValue(),
+                // Chosen here rather than by IBM so a create whose answer is lost is found again by its value: in this
+                // process by the value itself, after a crash by the journaled nonce it is derived from.
+                apikey: inputs.apikey ?? recoveryValueOf(this.session.deployerApiKey(), inputs) ?? newApiKeyValue(),
                 store_value: inputs.storeValue === true ? true : undefined,
                 support_sessions: inputs.supportSessions === true,
                 action_when_leaked: inputs.actionWhenLeaked,

@@ -14,7 +14,10 @@ import { finishCheck } from "./check/failures";
 import { differs, sameSet } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
+import { engineGone } from "./core/parentWatch";
+import { createSettled, journalCreate, journalDone, journalMade } from "./core/createJournal";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
+import { deleteMarkerKey, MARKER_KEY_DESCRIPTION, MARKER_KEY_NAME, markOf, withoutRecoveryNonce, withRecoveryNonce } from "./core/recoveryMark";
 
 // ---------- arguments ----------
 
@@ -62,6 +65,8 @@ export interface ServiceIdInputs {
     description: string;
     uniqueInstanceCrns: string[];
     locked: boolean;
+    /** Added by the provider's `check` (never by the user): what finds this create again after a crash. */
+    recoveryNonce?: string;
 }
 
 // ---------- validation ----------
@@ -93,7 +98,7 @@ function serviceIdSchema() {
 
 /** ServiceId's check, pure: the provider runs it, and the constructor on the arguments known then. */
 export function checkServiceIdInputs(news: unknown): { inputs: ServiceIdInputs; failures: CheckFailure[] } {
-    const raw = withoutProvider((news ?? {}) as Record<string, unknown>);
+    const raw = withoutProvider((withoutRecoveryNonce(news) ?? {}) as Record<string, unknown>);
     const r = validate(schemaOnce("ServiceId", serviceIdSchema), raw);
     if (!r.ok) return { inputs: raw as unknown as ServiceIdInputs, failures: r.failures };
     const v = r.value as Partial<ServiceIdInputs>;
@@ -138,7 +143,9 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
     }
 
     async check(_olds: unknown, news: unknown): Promise<pulumi.dynamic.CheckResult<ServiceIdInputs>> {
-        return finishCheck(checkServiceIdInputs(news), this.session.credentialFailures());
+        const checked = checkServiceIdInputs(news);
+        if (checked.failures.length === 0) checked.inputs = withRecoveryNonce(checked.inputs);
+        return finishCheck(checked, this.session.credentialFailures());
     }
 
     async diff(_id: string, olds: Partial<ServiceIdOutputs>, news: ServiceIdInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -152,15 +159,45 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
     }
 
     async create(inputs: ServiceIdInputs): Promise<pulumi.dynamic.CreateResult<ServiceIdOutputs>> {
-        const created = await this.session.iam().createServiceId(
+        // The mark travels as an inline API key, the one thing IBM stores with a service ID that the user did not
+        // choose; it lives for the length of this call on a service ID with no policy yet. Not on a locked one,
+        // whose keys cannot be deleted while it is locked.
+        const mark = inputs.locked === true ? undefined : markOf(this.session.deployerApiKey(), "serviceid", inputs);
+        const entry = mark ? journalCreate("ServiceId", inputs as unknown as Record<string, unknown>, this.session.deployerApiKey()) : undefined;
+        try {
+            const result = await this.createMarked(inputs, mark);
+            journalMade(entry, result.id);
+            return result;
+        } catch (err) {
+            if (!engineGone() && createSettled(err)) journalDone(entry);
+            throw err;
+        }
+    }
+
+    private async createMarked(inputs: ServiceIdInputs, mark: string | undefined): Promise<pulumi.dynamic.CreateResult<ServiceIdOutputs>> {
+        const iam = this.session.iam();
+        const created = await iam.createServiceId(
             compact({
                 name: inputs.name,
                 description: inputs.description ? inputs.description : undefined,
                 unique_instance_crns: inputs.uniqueInstanceCrns?.length ? inputs.uniqueInstanceCrns : undefined,
+                apikey: mark ? { name: MARKER_KEY_NAME, description: MARKER_KEY_DESCRIPTION, apikey: mark } : undefined,
             }),
             { locked: inputs.locked === true },
         );
-        return { id: created.id, outs: serviceIdOutputs(created) };
+        const outs = serviceIdOutputs(created);
+        if (mark) {
+            // With the engine gone nobody records this service ID: the marker stays for `recover` to find it by.
+            if (engineGone()) throw new Error(`the Pulumi engine is gone; service ID ${created.id} was created and keeps its recovery marker`);
+            try {
+                await deleteMarkerKey(iam, mark);
+            } catch (err) {
+                // The service ID exists: keep it in state; the leftover marker is what `recover` deletes.
+                const reason = `${(err as Error).message}; the service ID ${created.id} was created and is kept in state, but its recovery marker key could not be deleted: run \`npx pulumi-ibmcloud-iam recover --no-up\` (or delete the API key named ${MARKER_KEY_NAME} of it)`;
+                throw Object.assign(new Error(reason), { id: created.id, properties: outs, reasons: [reason] });
+            }
+        }
+        return { id: created.id, outs };
     }
 
     async read(id: string, _props?: Partial<ServiceIdOutputs>): Promise<pulumi.dynamic.ReadResult<ServiceIdOutputs>> {

@@ -28,6 +28,17 @@ function commandOf(pid: number): string | undefined {
 }
 
 let watching = false;
+/** Set once the watch runs: whether the engine that started this process is gone (checked on demand too). */
+let orphanedNow: () => boolean = () => false;
+
+/**
+ * Whether the engine that started this process is gone, checked now (false outside a process the engine started).
+ * A create asks before it removes the mark that lets a recovery find its object: with the engine gone, nobody
+ * will record the object, so the mark has to stay.
+ */
+export function engineGone(): boolean {
+    return orphanedNow();
+}
 
 /**
  * Starts the watch once per process, only in a process the engine started (else it does nothing: the client layer,
@@ -46,9 +57,9 @@ export function exitWithParent(opts: { entry?: string; everyMs?: number; onGone?
             process.stderr.write(`pulumi-ibmcloud-iam: the Pulumi engine that started this process (pid ${grandparent ?? parent}) is gone; exiting\n`);
             process.exit(1);
         });
+    orphanedNow = () => process.ppid !== parent || (grandparent !== undefined && parentOf(parent) !== grandparent);
     const timer = setInterval(() => {
-        const orphaned = process.ppid !== parent || (grandparent !== undefined && parentOf(parent) !== grandparent);
-        if (orphaned) {
+        if (orphanedNow()) {
             clearInterval(timer);
             gone();
         }

@@ -42,6 +42,15 @@ export class CloudSession {
     }
 
     /**
+     * The deployer's API key, the secret recovery marks are derived from (provider/core/recoveryMark.ts);
+     * undefined for a deployer logged in as a trusted profile, whose creates carry no mark.
+     */
+    deployerApiKey(): string | undefined {
+        if (resolveProfileLogin(this.explicit)) return undefined;
+        return this.settings().apiKey;
+    }
+
+    /**
      * For `check`: what is missing or wrong in the deployer's settings (no API key anywhere, an endpoint
      * that is no URL), as a failure of the resource rather than of one argument, so `pulumi preview`
      * stops on it before `up` creates anything. Never a value: the messages name settings only.

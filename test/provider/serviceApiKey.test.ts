@@ -3,6 +3,7 @@ import { strict as assert } from "assert";
 import { serviceApiKeyProvider, ServiceApiKeyOutputs } from "../../provider";
 import { serviceIamId } from "../../client";
 import { UNKNOWN } from "../../provider/core/props";
+import { isRecoveryNonce } from "../../provider/core/recoveryMark";
 
 const p = serviceApiKeyProvider;
 const SID = "ServiceId-11111111-2222-3333-4444-555555555555";
@@ -46,12 +47,18 @@ async function diff(olds: object, news: Record<string, unknown>) {
 const NO_CHANGE = { changes: false, replaces: [], deleteBeforeReplace: false };
 const UPDATE = { changes: true, replaces: [], deleteBeforeReplace: false };
 
+/** Checked inputs without the recovery nonce check() adds (asserted to be one): the rest is what these tests compare. */
+function withoutNonce(inputs: unknown): Record<string, unknown> {
+    const { recoveryNonce, ...rest } = inputs as Record<string, unknown>;
+    assert.ok(isRecoveryNonce(recoveryNonce), `check() adds a recovery nonce: ${String(recoveryNonce)}`);
+    return rest;
+}
 describe("serviceApiKey: check and diff", function () {
     describe("check", function () {
         it("applies the defaults and keeps __provider out of the checked inputs", async function () {
             const r = await p.check!({}, { serviceId: SID, name: "key", __provider: "text" });
             assert.deepStrictEqual(r.failures ?? [], []);
-            assert.deepStrictEqual(r.inputs, {
+            assert.deepStrictEqual(withoutNonce(r.inputs), {
                 serviceId: SID,
                 name: "key",
                 description: "",

@@ -2,6 +2,7 @@
 import { strict as assert } from "assert";
 import { serviceIdProvider, ServiceIdOutputs } from "../../provider";
 import { UNKNOWN } from "../../provider/core/props";
+import { isRecoveryNonce } from "../../provider/core/recoveryMark";
 
 const CRN_A = "crn:v1:bluemix:public:hs-crypto:us-south:a/0123456789abcdef0123456789abcdef:11111111-2222-3333-4444-555555555555::";
 const CRN_B = "crn:v1:bluemix:public:kms:eu-de:a/0123456789abcdef0123456789abcdef:66666666-2222-3333-4444-555555555555::";
@@ -38,12 +39,18 @@ async function diff(olds: object, news: Record<string, unknown>) {
     return p.diff!("ServiceId-1", olds as ServiceIdOutputs, { ...checked.inputs, __provider: "new provider text" } as never);
 }
 
+/** Checked inputs without the recovery nonce check() adds (asserted to be one): the rest is what these tests compare. */
+function withoutNonce(inputs: unknown): Record<string, unknown> {
+    const { recoveryNonce, ...rest } = inputs as Record<string, unknown>;
+    assert.ok(isRecoveryNonce(recoveryNonce), `check() adds a recovery nonce: ${String(recoveryNonce)}`);
+    return rest;
+}
 describe("serviceId: check and diff", function () {
     describe("check", function () {
         it("applies the defaults and keeps __provider out of the checked inputs", async function () {
             const r = await p.check!({}, { name: "  app  ", __provider: "text" });
             assert.deepStrictEqual(r.failures ?? [], []);
-            assert.deepStrictEqual(r.inputs, { name: "app", description: "", uniqueInstanceCrns: [], locked: false });
+            assert.deepStrictEqual(withoutNonce(r.inputs), { name: "app", description: "", uniqueInstanceCrns: [], locked: false });
         });
 
         it("names the field and the fix for each bad argument", async function () {
@@ -66,7 +73,7 @@ describe("serviceId: check and diff", function () {
         it("does not judge values still unknown at preview", async function () {
             const r = await p.check!({}, { name: UNKNOWN, description: UNKNOWN, uniqueInstanceCrns: [CRN_A, UNKNOWN], locked: UNKNOWN });
             assert.deepStrictEqual(r.failures ?? [], []);
-            assert.deepStrictEqual(r.inputs, { name: UNKNOWN, description: UNKNOWN, uniqueInstanceCrns: [CRN_A, UNKNOWN], locked: UNKNOWN });
+            assert.deepStrictEqual(withoutNonce(r.inputs), { name: UNKNOWN, description: UNKNOWN, uniqueInstanceCrns: [CRN_A, UNKNOWN], locked: UNKNOWN });
             const whole = await p.check!({}, { name: "app", uniqueInstanceCrns: UNKNOWN });
             assert.deepStrictEqual(whole.failures ?? [], []);
         });
