@@ -478,7 +478,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
      * type and description), with who made each (`recover` applies the adopt rule: docs/crash-recovery.md). Reads only.
      */
     async sameKeys(inputs: KmsKeyInputs): Promise<Array<{ id: string; createdBy?: string }>> {
-        const client = this.connections.client(this.targetFor(inputs), this.tokensFor(inputs.apiKey));
+        const client = this.connections.client(this.targetFor(inputs), this.credentialOf(inputs.apiKey));
         return (await client.listKeys())
             .filter(
                 (k) =>
@@ -492,10 +492,6 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     // ---------- credentials ----------
-
-    private tokensFor(apiKey: string): IamTokenManager {
-        return this.connections.tokensFor(apiKey, "KmsKey");
-    }
 
     /** The service ID of `apiKey`, or with none the deployer (the key is then created and managed as the deployer). */
     private credentialOf(apiKey: string | undefined): IamTokenManager {
