@@ -140,6 +140,9 @@ function componentSpec(ctx: Ctx, sf: TS.SourceFile): Spec {
     const cls = findDecl(ctx, sf, ts.isClassDeclaration, "KmsAccess");
     const inputs = propertiesOf(ctx, args, "KmsAccess", []);
     const properties: Spec = {};
+    // Required: the fields whose value is always there. Not: a getter (it throws in the other mode of the
+    // component) or an `Output<T | undefined>` (undefined in the other mode).
+    const required: string[] = [];
     for (const m of cls.members) {
         // Fields, and getters (an output that only exists in one mode of the component).
         if (!(ts.isPropertyDeclaration(m) || ts.isGetAccessorDeclaration(m)) || !m.type || !ts.isIdentifier(m.name)) continue;
@@ -151,6 +154,10 @@ function componentSpec(ctx: Ctx, sf: TS.SourceFile): Spec {
         if (description) spec.description = description;
         if (COMPONENT_SECRETS.includes(m.name.text)) spec.secret = true;
         properties[m.name.text] = spec;
+        const valueType = m.type.typeArguments?.[0];
+        const mayBeUndefined =
+            valueType !== undefined && ts.isUnionTypeNode(valueType) && valueType.types.some((t) => t.kind === ts.SyntaxKind.UndefinedKeyword);
+        if (ts.isPropertyDeclaration(m) && !mayBeUndefined) required.push(m.name.text);
     }
     return {
         isComponent: true,
@@ -158,7 +165,7 @@ function componentSpec(ctx: Ctx, sf: TS.SourceFile): Spec {
         inputProperties: inputs.properties,
         requiredInputs: inputs.required,
         properties,
-        required: Object.keys(properties),
+        required,
     };
 }
 
