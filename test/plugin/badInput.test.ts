@@ -1,5 +1,5 @@
 // Bad input, through the REAL dynamic-provider plugin against the emulator: every row of
-// test/support/badInputs.ts for the seven resources is refused by `check` — which is what makes
+// test/support/badInputs.ts for every resource is refused by `check` — which is what makes
 // `pulumi preview` fail — with a failure naming the argument and saying what is wrong, while the
 // emulator sees no request at all (so certainly no write): these rules are judged offline, except the
 // roles of a service the offline catalog does not know, which check reads from IAM (rows marked `reads`).
@@ -49,7 +49,7 @@ describe("plugin: bad input is refused at check, naming the argument, before any
         await emu?.stop();
     });
 
-    it(`has at least 50 rows over the seven resources (${ROWS.length}), plus the component's (${BAD_INPUTS.length - ROWS.length}) in test/components`, function () {
+    it(`has at least 50 rows over every resource (${ROWS.length}), plus the component's (${BAD_INPUTS.length - ROWS.length}) in test/components`, function () {
         assert.ok(BAD_INPUTS.length >= 50, `${BAD_INPUTS.length} rows`);
         for (const target of Object.keys(PROVIDERS)) assert.ok(ROWS.filter((r) => r.target === target).length >= 5, `rows for ${target}`);
     });
