@@ -2,9 +2,11 @@
 // engine journaled and never finished, and the deployment with the objects they made put in as resources. Pure:
 // no I/O, so the rules are unit-tested without an engine.
 
-/** Pulumi's marker of a secret value in an exported deployment (`{[SECRET_SIG]: SECRET_VALUE, plaintext}`). */
-export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-export const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Pulumi's marker of a secret value in an exported deployment (`{[SECRET_SIG]: SECRET_VALUE, plaintext}`), from Pulumi's own exports. */
+export const SECRET_SIG: string = pulumi.runtime.specialSigKey;
+export const SECRET_VALUE: string = pulumi.runtime.specialSecretSig;
 
 export interface StateResource {
     urn: string;

@@ -14,6 +14,7 @@ import * as path from "path";
 import { startEmulator, RunningEmulator } from "../../emulator";
 import { IamClient, IamTokenManager, TrustedProfileClient } from "../../client";
 import { createSandbox, EngineSandbox, EngineStack, ENGINE_OP_TIMEOUT_MS, ENSURE_PULUMI_TIMEOUT_MS, REPO_ROOT } from "./support/engine";
+import { SECRET_SIG, SIG_KEY } from "../support/pulumiWire";
 
 const APP = path.join(REPO_ROOT, "build", "examples", "kms-profile-app", "index.js");
 const CREDENTIAL_ENV = ["IC_API_KEY", "IBMCLOUD_API_KEY", "IC_IAM_PROFILE_ID", "IBMCLOUD_IAM_PROFILE_ID", "IC_IAM_PROFILE_NAME", "IBMCLOUD_IAM_PROFILE_NAME"];
@@ -22,8 +23,7 @@ const CREDENTIAL_ENV = ["IC_API_KEY", "IBMCLOUD_API_KEY", "IC_IAM_PROFILE_ID", "
 function secretsIn(v: unknown, at = ""): string[] {
     if (v === null || typeof v !== "object") return [];
     const o = v as Record<string, unknown>;
-    if (o["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270")
-        return [`${at} (${String(o.plaintext ?? o.ciphertext ?? "").length} chars)`];
+    if (o[SIG_KEY] === SECRET_SIG) return [`${at} (${String(o.plaintext ?? o.ciphertext ?? "").length} chars)`];
     return Object.entries(o).flatMap(([k, x]) => secretsIn(x, `${at}/${k}`));
 }
 

@@ -11,14 +11,14 @@ import type * as StructModule from "google-protobuf/google/protobuf/struct_pb";
 import type * as EmptyModule from "google-protobuf/google/protobuf/empty_pb";
 import { grpc, REPO_ROOT } from "../harness";
 import { createRequire } from "module";
+import { SECRET_SIG, SIG_KEY as SIG } from "../../support/pulumiWire";
 
 const pulumiRequire = createRequire(require.resolve("@pulumi/pulumi/package.json"));
 const structproto: typeof StructModule = pulumiRequire("google-protobuf/google/protobuf/struct_pb");
 const emptyproto: typeof EmptyModule = pulumiRequire("google-protobuf/google/protobuf/empty_pb");
 
 export const LAUNCHER = path.join(REPO_ROOT, "plugin", "bin", "pulumi-resource-ibmcloud-iam");
-export const SIG = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export { SECRET_SIG, SIG };
 export type Props = Record<string, unknown>;
 
 export function secret(value: unknown): Props {
