@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PolicyWithEtag } from "../client/iamClient";
 import { accessPolicySchema, checkAccessPolicy, given, NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./policy/accessCheck";
 import { providerForDeployment } from "./dynamicProvider";
-import { createSettled, journalCreate, journalDone } from "./core/createJournal";
+import { createSettled, holdAnswerForTest, journalCreate, journalDone, journalMade } from "./core/createJournal";
 import { engineGone } from "./core/parentWatch";
 import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policy/lifecycle";
 import { catalogFromIam, liveOutputs, policyBody, resolveRoles, resourceFromLive, rolesFromLive, subjectInputs } from "./policy/accessMapping";
@@ -253,7 +253,11 @@ export class AccessPolicyProvider implements pulumi.dynamic.ResourceProvider {
         const entry = journalCreate("AccessPolicy", inputs as unknown as Record<string, unknown>, this.session.deployerApiKey());
         try {
             const got = await createPolicyOrAdopt(iam, body, inputs.adoptExisting, policyKind(subjectIamIdOf(inputs)));
-            journalDone(entry);
+            // Kept with the id: the plugin may die before this answer reaches the engine. A policy adopted (not made)
+            // is no object of this create's: a recovery must never delete it.
+            if (got.adopted) journalDone(entry);
+            else journalMade(entry, got.policy.id);
+            await holdAnswerForTest("AccessPolicy");
             return { id: got.policy.id, outs: outputsOf(got, inputs, roleCrns) };
         } catch (err) {
             if (!engineGone() && createSettled(err)) journalDone(entry);

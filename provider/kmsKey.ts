@@ -10,6 +10,8 @@ import { appendErrorNote, isNotFound } from "../client/errors";
 import { KmsClient, KmsKeyPolicies, KmsKeyResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./core/session";
+import { createSettled, holdAnswerForTest, journalCreate, journalDone, JournalKms, journalMade } from "./core/createJournal";
+import { engineGone } from "./core/parentWatch";
 import { asServiceId, credentialOf, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
 import {
@@ -275,6 +277,34 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     async create(inputs: KmsKeyInputs): Promise<pulumi.dynamic.CreateResult<KmsKeyOutputs>> {
         const target = this.targetFor(inputs);
         const tokens = this.credentialOf(inputs.apiKey);
+        // Journaled without the service ID's key or the key material: where the key goes and which identity makes
+        // it, so `recover` can find it with the deployer's credentials (docs/crash-recovery.md).
+        const deployerApiKey = this.session.deployerApiKey();
+        const creator = deployerApiKey
+            ? await tokens.getTokenInfo().then(
+                  (t) => t.iamId || undefined,
+                  () => undefined,
+              )
+            : undefined;
+        const entry = journalCreate(
+            "KmsKey",
+            inputs as unknown as Record<string, unknown>,
+            deployerApiKey,
+            compact({ instanceId: target.instanceId, service: target.service, endpoint: target.endpoint, keyRing: inputs.keyRing, creator }) as JournalKms,
+        );
+        try {
+            const result = await this.createKey(inputs, target, tokens);
+            // Kept with the id: the plugin may die before this answer reaches the engine.
+            journalMade(entry, result.id);
+            await holdAnswerForTest("KmsKey");
+            return result;
+        } catch (err) {
+            if (!engineGone() && createSettled(err)) journalDone(entry);
+            throw err;
+        }
+    }
+
+    private async createKey(inputs: KmsKeyInputs, target: KmsInstance, tokens: IamTokenManager): Promise<pulumi.dynamic.CreateResult<KmsKeyOutputs>> {
         const client = this.connections.client(target, tokens);
         if (inputs.aliases !== undefined && inputs.aliases.length > 0) await this.refuseTakenAliases(client, inputs.aliases, tokens, target);
         let key: KmsKeyResource;

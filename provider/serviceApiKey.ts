@@ -20,7 +20,7 @@ import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEn
 import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./identity/apiKeyFile";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 import { recoveryValueOf, withoutRecoveryNonce, withRecoveryNonce } from "./core/recoveryMark";
-import { createSettled, journalCreate, journalDone } from "./core/createJournal";
+import { createSettled, holdAnswerForTest, journalCreate, journalDone, journalMade } from "./core/createJournal";
 import { engineGone } from "./core/parentWatch";
 
 // ---------- arguments ----------
@@ -287,7 +287,9 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
         const entry = derived ? journalCreate("ServiceApiKey", inputs as unknown as Record<string, unknown>, this.session.deployerApiKey()) : undefined;
         try {
             const result = await this.createKey(inputs);
-            journalDone(entry);
+            // Kept with the id: the plugin may die before this answer reaches the engine.
+            journalMade(entry, result.id);
+            await holdAnswerForTest("ServiceApiKey");
             return result;
         } catch (err) {
             if (!engineGone() && createSettled(err)) journalDone(entry);

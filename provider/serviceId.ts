@@ -15,7 +15,7 @@ import { differs, sameSet } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { providerForDeployment } from "./dynamicProvider";
 import { engineGone } from "./core/parentWatch";
-import { createSettled, journalCreate, journalDone, journalMade } from "./core/createJournal";
+import { createSettled, holdAnswerForTest, journalCreate, journalDone, journalMade } from "./core/createJournal";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 import { deleteMarkerKey, MARKER_KEY_DESCRIPTION, MARKER_KEY_NAME, markOf, withoutRecoveryNonce, withRecoveryNonce } from "./core/recoveryMark";
 
@@ -167,6 +167,7 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
         try {
             const result = await this.createMarked(inputs, mark);
             journalMade(entry, result.id);
+            await holdAnswerForTest("ServiceId");
             return result;
         } catch (err) {
             if (!engineGone() && createSettled(err)) journalDone(entry);

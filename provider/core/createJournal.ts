@@ -1,17 +1,31 @@
-// The provider's own journal of creates in flight, for the case the engine's journal misses: when the plugin dies
-// (kill -9 of it or of the language host), the engine sees the create fail and drops its pending operation, though
-// the object may exist. So before a create is sent, one small file names what it may make (the kind, the recovery
-// nonce, the non-secret request); it is removed once the engine will learn the outcome (the create returned, or
-// failed without making anything). `recover` reads what is left, and deletes each object found whose kind and mark
-// match and which no stack of the project tracks: the `up` it runs then creates it anew. Files live under
-// PULUMI_HOME (`~/.pulumi`), one folder per project directory, mode 0600; they hold no secret.
+// The provider's own journal of creates, for the case the engine's journal misses: when the plugin dies (kill -9 of
+// it or of the language host), the engine sees the create fail and drops its pending operation, though the object
+// may exist. So before a create is sent, one small file names what it may make (the kind, the recovery nonce, the
+// non-secret request); once IBM answers, the id it gave is added and the entry stays: the plugin can still die before
+// its answer reaches the engine, and then this entry is the only record of the object. `recover` reads the entries of
+// processes that are gone, deletes each object found that no stack of the project tracks (the `up` it runs then
+// creates it anew) and removes the entry; an entry whose object a stack tracks is simply removed. Kept bounded:
+// an entry with an id goes after a day, any other after a week (`prune`, run by the first create of each plugin
+// process and by `recover`). Files live under PULUMI_HOME (`~/.pulumi`), one folder per project directory, mode 0600;
+// they hold no secret (API key values, key material and the KMS resources' service-ID keys are left out).
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+export type JournalKind = "ServiceId" | "ServiceApiKey" | "AccessPolicy" | "KmsKey" | "KmsKeyRing";
+
+/** Where a KMS object lives and who made it: the identity whose API key the create ran with (its IAM id, never the key). */
+export interface JournalKms {
+    instanceId: string;
+    service: string;
+    endpoint: string;
+    keyRing?: string;
+    creator?: string;
+}
+
 export interface JournalEntry {
-    kind: "ServiceId" | "ServiceApiKey" | "AccessPolicy";
+    kind: JournalKind;
     /** The Pulumi project (the plugin's `PULUMI_PROJECT`). */
     project: string;
     /** The process that sent the create; while it lives, the create may still be answered. */
@@ -25,14 +39,21 @@ export interface JournalEntry {
     /** The checked inputs without secrets (a ServiceApiKey's own value is never journaled: its create is not). */
     inputs: Record<string, unknown>;
     /**
-     * A service ID's id once IBM answered: its marker key is deleted then, but the engine may die before it records
-     * the service ID, so the entry stays (with this id) until `recover` finds the id tracked, or a day has passed.
+     * The id IBM gave, once it answered. The plugin may die after that and before the engine heard the answer (then
+     * nothing else records the object), so the entry stays until `recover` finds the id tracked by a stack, or a day
+     * has passed.
      */
     made?: string;
+    /** KMS keys and key rings: where, and made by whom. */
+    kms?: JournalKms;
 }
 
 /** How long an entry with `made` is kept when no `recover` settles it. */
-const MADE_KEPT_MS = 24 * 3600_000;
+export const MADE_KEPT_MS = 24 * 3600_000;
+/** How long an entry without (a create whose process died before IBM answered) is kept when no `recover` settles it. */
+export const UNANSWERED_KEPT_MS = 7 * 24 * 3600_000;
+/** Inputs that are secrets (an API key's value, a KMS resource's service-ID key, key material): never journaled. */
+const SECRET_INPUTS = new Set(["__provider", "apikey", "apiKey", "payload"]);
 
 /** The `deployer` of an entry: tells deployer keys apart without holding anything that leads back to one. */
 export function deployerFingerprint(deployerApiKey: string): string {
@@ -56,11 +77,15 @@ export function journalDir(projectDir: string = process.cwd(), env: NodeJS.Proce
  * project): a program or test driving a provider directly has no `recover` to read it. Undefined when not written
  * (the create goes on: the journal is a help for a crash, never a reason to fail).
  */
-export function journalCreate(kind: JournalEntry["kind"], inputs: Record<string, unknown>, deployerApiKey: string | undefined): string | undefined {
+export function journalCreate(kind: JournalKind, inputs: Record<string, unknown>, deployerApiKey: string | undefined, kms?: JournalKms): string | undefined {
     if (!process.env.PULUMI_PROJECT || !deployerApiKey) return undefined;
     try {
         const dir = journalDir();
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        if (!prunedHere) {
+            prunedHere = true;
+            prune(dir);
+        }
         const entry: JournalEntry = {
             kind,
             project: process.env.PULUMI_PROJECT ?? "",
@@ -68,7 +93,8 @@ export function journalCreate(kind: JournalEntry["kind"], inputs: Record<string,
             started: startTicks(process.pid),
             at: new Date().toISOString(),
             deployer: deployerFingerprint(deployerApiKey),
-            inputs: Object.fromEntries(Object.entries(inputs).filter(([k]) => k !== "__provider" && k !== "apikey")),
+            inputs: Object.fromEntries(Object.entries(inputs).filter(([k]) => !SECRET_INPUTS.has(k))),
+            ...(kms ? { kms } : {}),
         };
         const file = path.join(dir, `${Date.now().toString(36)}-${crypto.randomBytes(6).toString("hex")}.json`);
         fs.writeFileSync(file, JSON.stringify(entry), { mode: 0o600 });
@@ -78,18 +104,26 @@ export function journalCreate(kind: JournalEntry["kind"], inputs: Record<string,
     }
 }
 
-/** Records the id a create made; the entry stays (see `made`). */
-export function journalMade(file: string | undefined, id: string): void {
+let prunedHere = false;
+
+/**
+ * Records the id a create made, written to a new file renamed into place (a kill mid-write leaves the entry as it
+ * was); the entry stays (see `made`). `extra` adds what is known only after IBM answered (a KMS key's creator).
+ */
+export function journalMade(file: string | undefined, id: string, extra: Partial<Pick<JournalEntry, "kms">> = {}): void {
     if (!file) return;
     try {
         const entry = JSON.parse(fs.readFileSync(file, "utf8")) as JournalEntry;
-        fs.writeFileSync(file, JSON.stringify({ ...entry, made: id }), { mode: 0o600 });
+        const next = { ...entry, made: id, ...(extra.kms ? { kms: { ...entry.kms, ...extra.kms } } : {}) };
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, JSON.stringify(next), { mode: 0o600 });
+        fs.renameSync(tmp, file);
     } catch {
-        // without it a recovery finds the service ID by its marker, while that lives
+        // without it a recovery looks for the object by its mark or its request, as before IBM answered
     }
 }
 
-/** Removes an entry once the engine will learn the create's outcome. */
+/** Removes an entry: the create failed without making anything (or the engine was told of what it made). */
 export function journalDone(file: string | undefined): void {
     if (!file) return;
     try {
@@ -99,9 +133,10 @@ export function journalDone(file: string | undefined): void {
     }
 }
 
-/** The entries of a project directory whose process is gone, each with its file. */
+/** The entries of a project directory whose process is gone, each with its file (the folder pruned first). */
 export function staleEntries(projectDir: string, env: NodeJS.ProcessEnv = process.env): Array<{ file: string; entry: JournalEntry }> {
     const dir = journalDir(projectDir, env);
+    prune(dir);
     let names: string[];
     try {
         names = fs.readdirSync(dir).filter((n) => n.endsWith(".json"));
@@ -111,16 +146,74 @@ export function staleEntries(projectDir: string, env: NodeJS.ProcessEnv = proces
     const out: Array<{ file: string; entry: JournalEntry }> = [];
     for (const n of names.sort()) {
         const file = path.join(dir, n);
-        try {
-            const entry = JSON.parse(fs.readFileSync(file, "utf8")) as JournalEntry;
-            if (entry.made && Date.now() - Date.parse(entry.at) > MADE_KEPT_MS) fs.rmSync(file, { force: true });
-            else if (!processAlive(entry.pid, entry.started)) out.push({ file, entry });
-        } catch {
-            // unreadable: written by a process killed mid-write, before its create was sent
-            fs.rmSync(file, { force: true });
-        }
+        const entry = readEntry(file);
+        if (entry && !expired(entry) && !processAlive(entry.pid, entry.started)) out.push({ file, entry });
     }
     return out;
+}
+
+/**
+ * Removes what no recovery needs any more: entries with an id older than a day, entries of dead processes without one
+ * older than a week, unreadable ones (a process killed while writing one, before its create was sent) and the
+ * temporary files of interrupted rewrites. Entries of live processes stay whatever their age.
+ */
+export function prune(dir: string): number {
+    let removed = 0;
+    let names: string[];
+    try {
+        names = fs.readdirSync(dir);
+    } catch {
+        return 0;
+    }
+    for (const n of names) {
+        const file = path.join(dir, n);
+        if (n.endsWith(".tmp")) {
+            const pid = Number(n.split(".").at(-2));
+            if (!processAlive(pid, undefined)) removed += remove(file);
+            continue;
+        }
+        if (!n.endsWith(".json")) continue;
+        const entry = readEntry(file);
+        if (entry === undefined || (expired(entry) && !processAlive(entry.pid, entry.started))) removed += remove(file);
+    }
+    return removed;
+}
+
+function readEntry(file: string): JournalEntry | undefined {
+    try {
+        return JSON.parse(fs.readFileSync(file, "utf8")) as JournalEntry;
+    } catch {
+        remove(file); // unreadable: written by a process killed mid-write, before its create was sent
+        return undefined;
+    }
+}
+
+function expired(entry: JournalEntry): boolean {
+    const age = Date.now() - Date.parse(entry.at);
+    return !(age <= (entry.made ? MADE_KEPT_MS : UNANSWERED_KEPT_MS)); // an unparsable date counts as old
+}
+
+function remove(file: string): number {
+    try {
+        fs.rmSync(file, { force: true });
+        return 1;
+    } catch {
+        return 0;
+    }
+}
+
+/**
+ * Test-only fault point, between IBM's answer to a create and the provider's answer to the engine: with
+ * `PULUMI_IBMCLOUD_IAM_TEST_HOLD_ANSWER=<kind>:<file>` in the plugin's environment, a create of that kind writes
+ * `<file>` (its pid) once IBM answered and waits a minute, so an e2e test can kill the plugin exactly there.
+ */
+export async function holdAnswerForTest(kind: JournalKind): Promise<void> {
+    const spec = process.env.PULUMI_IBMCLOUD_IAM_TEST_HOLD_ANSWER;
+    if (!spec) return;
+    const at = spec.indexOf(":");
+    if (spec.slice(0, at) !== kind) return;
+    fs.writeFileSync(spec.slice(at + 1), String(process.pid));
+    await new Promise((resolve) => setTimeout(resolve, 60_000));
 }
 
 function processAlive(pid: number, started: number | undefined): boolean {

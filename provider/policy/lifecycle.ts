@@ -29,14 +29,20 @@ function lockedNote(k: PolicyKind): string {
 }
 
 /** Creates the policy; on 409 adopts the identical one when `adoptExisting`, else fails naming it. */
-export async function createPolicyOrAdopt(iam: IamClient, body: PolicyBody, adoptExisting: boolean | undefined, k: PolicyKind): Promise<PolicyWithEtag> {
+/** The policy made, or (`adopted`) the existing identical one taken over because `adoptExisting` allows it. */
+export async function createPolicyOrAdopt(
+    iam: IamClient,
+    body: PolicyBody,
+    adoptExisting: boolean | undefined,
+    k: PolicyKind,
+): Promise<PolicyWithEtag & { adopted?: true }> {
     try {
         return await iam.createPolicy(body);
     } catch (err) {
         if (isPolicyConflict(err)) {
             const existingId = err.conflictingPolicyId ?? (await iam.findIdenticalPolicy(body))?.policy.id;
             if (adoptExisting !== true || existingId === undefined) throw appendErrorNote(err, conflictNote(k, existingId));
-            return adopt(iam, existingId, body);
+            return { ...(await adopt(iam, existingId, body)), adopted: true };
         }
         if (isEntityLocked(err)) throw appendErrorNote(err, lockedNote(k));
         throw err;

@@ -18,7 +18,11 @@ import { accessPolicyProvider } from "../accessPolicy";
 import { kmsKeyProvider } from "../kmsKey";
 import { deleteMarkerKey, MARKER_KEY_NAME, markOf, recoveryValueOf } from "../core/recoveryMark";
 import { keyFileOf, keyFilePath, writeKeyFile } from "../identity/apiKeyFile";
-import { deployerFingerprint, JournalEntry, staleEntries } from "../core/createJournal";
+import { deployerFingerprint, JournalEntry, JournalKms, staleEntries } from "../core/createJournal";
+import { isNotFound } from "../../client/errors";
+import { compact } from "../core/props";
+import { KmsSession } from "../kms/session";
+import type { KmsInstance } from "../kms/endpoint";
 import {
     adoptedResource,
     Deployment,
@@ -176,7 +180,10 @@ export async function recover(opts: RecoverOptions): Promise<RecoverReport> {
     const entries = journal.filter((e) => fs.existsSync(e.file));
     if (entries.length > 0) {
         try {
-            report.orphansDeleted = await sweepJournal(entries, cli, { config: stackConfig }, log);
+            const swept = await sweepJournal(entries, cli, { config: stackConfig }, log);
+            report.orphansDeleted = swept.deleted;
+            for (const o of swept.unresolved) log(`recover: ${o.op}: unresolved (${"why" in o ? o.why : ""})`);
+            report.outcomes.push(...swept.unresolved);
         } catch (err) {
             // Without every stack's state nothing can be called an orphan: the entries stay for the next run.
             log(`recover: the provider's journal was not swept (${(err as Error).message.split("\n")[0]})`);
@@ -293,31 +300,40 @@ async function find(op: PendingOperation & { kind: string }, inputs: Record<stri
 }
 
 /**
- * The journal entries of a killed plugin, for this deployer: each one's object, when found by its mark (service ID,
- * API key) or as the identical grant the deployer made (policy) and tracked by no stack of the project, is deleted, so
- * the `up` that follows creates it once. An entry is removed once settled; one of another deployer key is left.
+ * The journal entries of processes that are gone (a killed plugin's creates, and the finished ones of earlier runs),
+ * for this deployer: each one's object — by the id IBM gave when it answered, else by its mark (service ID, API key),
+ * the identical grant the deployer made (policy), or name, instance and creating identity (KMS key, key ring) — is
+ * deleted when no stack of the project tracks it, so the `up` that follows creates it once; the entry is removed once
+ * settled. KMS objects are deleted with the deployer's own credentials (the deployer granted the service ID its
+ * access); when KMS refuses, the object is reported unresolved with what to do. An entry of another deployer key is left.
  */
 async function sweepJournal(
     entries: Array<{ file: string; entry: JournalEntry }>,
     cli: PulumiCli,
     config: ProviderConfigSource,
     log: (line: string) => void,
-): Promise<string[]> {
+): Promise<{ deleted: string[]; unresolved: Outcome[] }> {
+    const deleted: string[] = [];
+    const unresolved: Outcome[] = [];
     const explicit = settingsFromProviderConfig(config);
-    if (resolveProfileLogin(explicit)) return [];
+    if (resolveProfileLogin(explicit)) return { deleted, unresolved };
     const settings = resolveCloudSettings(explicit);
     const fingerprint = deployerFingerprint(settings.apiKey);
     const mine = entries.filter((e) => e.entry.deployer === fingerprint && (e.entry.project === "" || e.entry.project === cli.project()));
-    if (mine.length === 0) return [];
+    if (mine.length === 0) return { deleted, unresolved };
     const iam = IamClient.fromSettings(settings);
     const deployerIamId = (await iam.tokenInfo()).iamId;
     const tracked = await cli.idsTrackedByProject();
-    const deleted: string[] = [];
+    const kms = new KmsSession();
+    kms.configure(config);
     for (const { file, entry } of mine) {
         const inputs = entry.inputs;
+        const what = `${entry.kind} ${String(inputs.name ?? inputs.keyRingId ?? "")}`.trim();
         try {
-            if (entry.kind === "ServiceId" && entry.made) {
-                if (!tracked.has(entry.made) && (await iam.deleteServiceId(entry.made))) deleted.push(entry.made);
+            if (entry.made !== undefined && tracked.has(entry.made)) {
+                // the engine recorded it (or `recover` adopted it): nothing to do
+            } else if (entry.kind === "ServiceId" && entry.made) {
+                if (await iam.deleteServiceId(entry.made)) deleted.push(entry.made);
             } else if (entry.kind === "ServiceId") {
                 const mark = markOf(settings.apiKey, "serviceid", inputs);
                 const key = mark ? await iam.findApiKeyByValue(mark) : undefined;
@@ -328,11 +344,21 @@ async function sweepJournal(
                     } else if (mark) await deleteMarkerKey(iam, mark);
                 }
             } else if (entry.kind === "ServiceApiKey") {
+                // found by its value (derived from the journaled nonce), which also says whether it is locked
                 const value = recoveryValueOf(settings.apiKey, inputs);
                 const key = value ? await iam.findApiKeyByValue(value) : undefined;
                 if (key && !tracked.has(key.id)) {
                     if (key.locked) await iam.unlockApiKey(key.id);
                     if (await iam.deleteApiKey(key.id)) deleted.push(key.id);
+                }
+            } else if (entry.kind === "AccessPolicy" && entry.made) {
+                const live = await iam.getPolicy(entry.made).catch((err) => {
+                    if (isNotFound(err)) return undefined;
+                    throw err;
+                });
+                if (live && live.policy.state !== "deleted") {
+                    await iam.deletePolicy(entry.made);
+                    deleted.push(entry.made);
                 }
             } else if (entry.kind === "AccessPolicy") {
                 await accessPolicyProvider.configure(config as pulumi.dynamic.ConfigureRequest);
@@ -343,15 +369,78 @@ async function sweepJournal(
                     await iam.deletePolicy(p.id);
                     deleted.push(p.id);
                 }
+            } else if ((entry.kind === "KmsKey" || entry.kind === "KmsKeyRing") && entry.kms) {
+                const refusal = await sweepKms(entry, entry.kms, kms, iam, tracked, deleted);
+                if (refusal) {
+                    unresolved.push({ op: `journal ${what}`, result: "unresolved", why: refusal });
+                    continue; // the entry stays for the next run
+                }
             }
             fs.rmSync(file, { force: true });
         } catch (err) {
-            log(
-                `recover: could not settle ${entry.kind} ${String(inputs.name ?? "")} of the plugin's journal (${(err as Error).message}); kept for the next run`,
-            );
+            log(`recover: could not settle ${what} of the plugin's journal (${(err as Error).message.split("\n")[0]}); kept for the next run`);
         }
     }
-    return deleted;
+    return { deleted, unresolved };
+}
+
+/**
+ * A KMS key or key ring of the journal, with the deployer's credentials: the one IBM named, else (the plugin died
+ * before IBM answered) the one of the same name made by the journaled identity since the entry was written. Deleted
+ * when no stack tracks it; returns why not when KMS refuses the deployer (undefined when settled).
+ */
+async function sweepKms(
+    entry: JournalEntry,
+    where: JournalKms,
+    kms: KmsSession,
+    iam: IamClient,
+    tracked: Set<string>,
+    deleted: string[],
+): Promise<string | undefined> {
+    const client = kms.client(
+        compact({ instanceId: where.instanceId, service: where.service, endpoint: where.endpoint, keyRing: where.keyRing }) as KmsInstance,
+        iam.tokens,
+    );
+    // a minute of clock skew between this machine and KMS
+    const since = Date.parse(entry.at) - 60_000;
+    const recent = (created: string | undefined) => created === undefined || !(Date.parse(created) < since);
+    const ids: string[] = [];
+    try {
+        if (entry.kind === "KmsKey") {
+            if (entry.made) ids.push(entry.made);
+            else if (where.creator) {
+                const inputs = entry.inputs;
+                for (const k of await client.listKeys()) {
+                    if (k.name !== inputs.name || k.state === 5 || k.deleted === true || k.createdBy !== where.creator || !recent(k.creationDate)) continue;
+                    if (k.extractable !== (inputs.type === "standard") || (k.description ?? "") !== String(inputs.description ?? "")) continue;
+                    ids.push(k.id);
+                }
+            }
+            for (const id of ids.filter((x) => !tracked.has(x))) if (await client.deleteKey(id)) deleted.push(id);
+        } else {
+            const ringId = entry.made ?? String(entry.inputs.keyRingId ?? "");
+            const ring = (await client.listKeyRings()).find((r) => r.id === ringId);
+            // without IBM's answer, only a ring the journaled identity made since the entry was written is this create's
+            const ours =
+                ring !== undefined &&
+                (entry.made !== undefined || (where.creator !== undefined && ring.createdBy === where.creator && recent(ring.creationDate)));
+            if (ours && !tracked.has(ringId)) {
+                ids.push(ringId);
+                if (await client.deleteKeyRing(ringId)) deleted.push(ringId);
+            }
+        }
+    } catch (err) {
+        const status = (err as { status?: unknown }).status;
+        if (status !== 401 && status !== 403 && status !== 409) throw err;
+        const what = entry.kind === "KmsKey" ? "key" : "key ring";
+        return (
+            `KMS refused the deployer's credentials to ${ids.length ? `delete ${what} ${ids.join(", ")}` : `look for the ${what} named ${String(entry.inputs.name ?? entry.inputs.keyRingId)}`} ` +
+            `in ${where.service} instance ${where.instanceId} (${(err as Error).message.split("\n")[0]}): it was made by ${where.creator ?? "the resource's service ID"} ` +
+            "during a create whose plugin died, and no stack tracks it; delete it with an identity that holds Manager on the instance " +
+            "(or give the deployer that access), then run recover again"
+        );
+    }
+    return undefined;
 }
 
 function providerOf(kind: string): Provider {

@@ -3,17 +3,19 @@
 // kills -9 the CLI or the dynamic-provider plugin at a seeded random moment, recovers as docs/crash-recovery.md
 // says (`npx pulumi-ibmcloud-iam recover`: the journal's creates adopted, then `pulumi up`), and counts the round's
 // objects in the emulator against the stack's state. Asserted: nothing the engine started outlives the kill, the state
-// names only objects that exist, and after a kill of the CLI the recovery exits 0 with every resource of the program
-// in the state, 0 duplicates and 0 orphans. A kill of the plugin leaves no journal: its rounds are measured and
-// printed (docs/crash-recovery.md says what is left there). Printed per round: where the kill landed, the pending
+// names only objects that exist, and after a kill of the CLI or of the plugin the recovery exits 0 with every resource
+// of the program in the state, 0 duplicates and 0 orphans (a killed plugin leaves no engine journal: the provider's
+// own journal is what `recover` finds its creates by). Printed per round: where the kill landed, the pending
 // operations it left, the recovery's exit and time, duplicates and orphans after it. `CRASH_ROUNDS` (default 2),
-// `CRASH_SEED`; scripts/stress.ts `--crash-rounds N` runs N.
+// `CRASH_SEED`; scripts/stress.ts `--crash-rounds N` runs N. Two deterministic cases kill the plugin exactly between
+// IBM's answer to a create (a policy; a KMS key) and the engine's hearing of it.
 import * as assert from "assert";
 import * as childProcess from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { RunningEmulator, startEmulator } from "../../emulator";
-import { sandboxProcesses, startOp, waitFor } from "./support/crash";
+import { roleOf, sandboxProcesses, startOp, waitFor } from "./support/crash";
 import { createSandbox, EngineSandbox, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 2);
@@ -144,6 +146,91 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
         assert.strictEqual((await stack.exportState()).deployment.resources?.length ?? 0, before, "the same resources as before the damage");
     });
 
+    /**
+     * Starts an `up` whose plugin holds its answer to the first create of `kind` once IBM answered (the provider's
+     * test-only fault point), kills -9 the plugin there, checks the object exists and the engine recorded nothing of
+     * it, then runs the documented recovery and counts.
+     */
+    async function killBetweenAnswerAndEngine(
+        kind: "AccessPolicy" | "KmsKey",
+        stack: Awaited<ReturnType<EngineSandbox["programStack"]>>,
+        prefix: string,
+        resources: number,
+    ) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crash-held-"));
+        const marker = path.join(dir, "answered");
+        process.env.PULUMI_IBMCLOUD_IAM_TEST_HOLD_ANSWER = `${kind}:${marker}`;
+        let op: ReturnType<typeof startOp>;
+        try {
+            op = startOp(sandbox, stack, "up");
+        } finally {
+            delete process.env.PULUMI_IBMCLOUD_IAM_TEST_HOLD_ANSWER; // the recovery's own `up` must not hold
+        }
+        try {
+            assert.ok(
+                await waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, "utf8") !== "", 180_000),
+                `no ${kind} create was answered:\n${op.output()}`,
+            );
+            const pid = Number(fs.readFileSync(marker, "utf8"));
+            assert.strictEqual(roleOf(pid), "plugin", `the create that was answered runs in the dynamic-provider plugin (pid ${pid})`);
+            const what = kind === "AccessPolicy" ? "policy:" : "kms:";
+            const made = (await objectsOf(prefix)).filter((o) => o.what.startsWith(what));
+            assert.strictEqual(made.length, 1, `IBM made the ${kind} before the kill: ${JSON.stringify(made)}`);
+            process.kill(pid, "SIGKILL");
+            assert.notStrictEqual(await op.exited, 0, "the up fails once its plugin is gone");
+            assert.ok(await waitFor(() => sandboxProcesses(sandbox).length === 0, EXIT_BOUND_MS, 200), "nothing outlives the kill");
+            const state = await stack.exportState();
+            assert.ok(!(state.deployment.resources ?? []).some((r: { id?: string }) => r.id === made[0].id), "the engine never heard of it");
+            assert.strictEqual((state.deployment.pending_operations ?? []).length, 0, "and journaled nothing for it");
+
+            const again = recoverCommand(stack.name, stack.workDir);
+            const code = await again.exited;
+            const objects = await objectsOf(prefix);
+            const after = await stack.exportState();
+            const ids = new Set((after.deployment.resources ?? []).map((r: { id?: string }) => r.id).filter(Boolean));
+            const log = `objects: ${JSON.stringify(objects)}\nrecovery:\n${again.output().slice(-4000)}`;
+            assert.strictEqual(code, 0, `recover exits 0\n${log}`);
+            assert.match(again.output(), new RegExp(`deleted ${made[0].id}: made by a create whose plugin died`), log);
+            assert.deepStrictEqual(
+                objects.filter((o) => !ids.has(o.id)),
+                [],
+                `no orphans\n${log}`,
+            );
+            assert.strictEqual(new Set(objects.map((o) => o.what)).size, objects.length, `no duplicates\n${log}`);
+            assert.strictEqual(objects.length, resources, `every object of the program, once\n${log}`);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    }
+
+    const config = () => ({
+        "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
+        "ibmcloud:iamEndpoint": { value: emu.url },
+        "ibmcloud:kmsEndpoint": { value: emu.url },
+    });
+
+    it("the plugin killed after IBM answered a policy create, before the engine heard: recover deletes the policy, its up makes it once", async function () {
+        const prefix = `heldpol-${Date.now().toString(36)}`;
+        const stack = await sandbox.programStack(
+            "heldpolicy",
+            { module: "lifecycle", export: "identity" },
+            { projectName: "crash", params: { name: prefix, description: "held", rotation: 1, instanceId: emu.instances[0].guid }, config: config() },
+        );
+        // service ID, API key, policy
+        await killBetweenAnswerAndEngine("AccessPolicy", stack, prefix, 3);
+    });
+
+    it("the plugin killed after KMS answered a key create (made as the KmsAccess service ID), before the engine heard: recover deletes the key with the deployer's credentials", async function () {
+        const prefix = `heldkms-${Date.now().toString(36)}`;
+        const stack = await sandbox.programStack(
+            "heldkms",
+            { module: "crash", export: "crash" },
+            { projectName: "crash", params: { triples: 0, prefix, instanceId: emu.instances[0].guid }, config: config() },
+        );
+        // the KmsAccess's service ID, API key and policy, and its root key
+        await killBetweenAnswerAndEngine("KmsKey", stack, prefix, 4);
+    });
+
     const random = prng(SEED);
     for (let i = 1; i <= ROUNDS; i++) {
         it(`round ${i}: nothing outlives the kill; after the documented recovery the state names only what exists`, async function () {
@@ -241,12 +328,10 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
             assert.strictEqual(round.missing, 0, "the state names only objects that exist");
             if (round.recoverExit === 0)
                 assert.strictEqual(tracked.length, 3 * TRIPLES + 4, "a recovery that exits 0 has every resource of the program in the state");
-            if (target === "cli") {
-                const log = `objects: ${JSON.stringify(objects)}\nrecovery:\n${again.output().slice(-4000)}`;
-                assert.strictEqual(round.recoverExit, 0, `the recovery after a CLI kill exits 0\n${log}`);
-                assert.strictEqual(round.duplicates, 0, `no duplicates after a CLI kill\n${log}`);
-                assert.strictEqual(round.orphans, 0, `no orphans after a CLI kill\n${log}`);
-            }
+            const log = `objects: ${JSON.stringify(objects)}\nrecovery:\n${again.output().slice(-4000)}`;
+            assert.strictEqual(round.recoverExit, 0, `the recovery after a ${target} kill exits 0\n${log}`);
+            assert.strictEqual(round.duplicates, 0, `no duplicates after a ${target} kill\n${log}`);
+            assert.strictEqual(round.orphans, 0, `no orphans after a ${target} kill\n${log}`);
         });
     }
 });
