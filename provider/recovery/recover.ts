@@ -180,7 +180,7 @@ export async function recover(opts: RecoverOptions): Promise<RecoverReport> {
     const entries = journal.filter((e) => fs.existsSync(e.file));
     if (entries.length > 0) {
         try {
-            const swept = await sweepJournal(entries, cli, { config: stackConfig }, log);
+            const swept = await sweepJournal(entries, trackedIds(settled), cli, { config: stackConfig }, log);
             report.orphansDeleted = swept.deleted;
             for (const o of swept.unresolved) log(`recover: ${o.op}: unresolved (${"why" in o ? o.why : ""})`);
             report.outcomes.push(...swept.unresolved);
@@ -309,6 +309,7 @@ async function find(op: PendingOperation & { kind: string }, inputs: Record<stri
  */
 async function sweepJournal(
     entries: Array<{ file: string; entry: JournalEntry }>,
+    trackedHere: Set<string>,
     cli: PulumiCli,
     config: ProviderConfigSource,
     log: (line: string) => void,
@@ -319,7 +320,13 @@ async function sweepJournal(
     if (resolveProfileLogin(explicit)) return { deleted, unresolved };
     const settings = resolveCloudSettings(explicit);
     const fingerprint = deployerFingerprint(settings.apiKey);
-    const mine = entries.filter((e) => e.entry.deployer === fingerprint && (e.entry.project === "" || e.entry.project === cli.project()));
+    const ours = entries.filter((e) => e.entry.deployer === fingerprint && (e.entry.project === "" || e.entry.project === cli.project()));
+    // Most entries are finished creates this stack recorded: settled without reading every stack of the project.
+    const mine = ours.filter((e) => {
+        if (e.entry.made === undefined || !trackedHere.has(e.entry.made)) return true;
+        fs.rmSync(e.file, { force: true });
+        return false;
+    });
     if (mine.length === 0) return { deleted, unresolved };
     const iam = IamClient.fromSettings(settings);
     const deployerIamId = (await iam.tokenInfo()).iamId;
@@ -548,12 +555,16 @@ class PulumiCli {
     /** The ids every stack of the project tracks (an object tracked by any of them is never an orphan). */
     async idsTrackedByProject(): Promise<Set<string>> {
         const ids = new Set<string>();
-        const stacks = JSON.parse(await this.runPlain(["stack", "ls", "--json"])) as Array<{ name: string }>;
-        for (const st of stacks) {
-            const d = JSON.parse(await this.runPlain(["stack", "export", "--stack", st.name])) as Deployment;
-            for (const id of trackedIds(d)) ids.add(id);
-            for (const op of d.deployment.pending_operations ?? []) if (op.resource.id) ids.add(String(op.resource.id));
-        }
+        const stacks = (JSON.parse(await this.runPlain(["stack", "ls", "--json"])) as Array<{ name: string }>).map((st) => st.name);
+        // a few exports at a time: each is a CLI start
+        const next = async (): Promise<void> => {
+            for (let name = stacks.shift(); name !== undefined; name = stacks.shift()) {
+                const d = JSON.parse(await this.runPlain(["stack", "export", "--stack", name])) as Deployment;
+                for (const id of trackedIds(d)) ids.add(id);
+                for (const op of d.deployment.pending_operations ?? []) if (op.resource.id) ids.add(String(op.resource.id));
+            }
+        };
+        await Promise.all([next(), next(), next()]);
         return ids;
     }
 

@@ -5,7 +5,18 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { createSettled, deployerFingerprint, journalCreate, journalDir, journalDone, journalMade, staleEntries } from "../../provider/core/createJournal";
+import {
+    createSettled,
+    deployerFingerprint,
+    journalCreate,
+    journalDir,
+    journalDone,
+    journalMade,
+    MADE_KEPT_MS,
+    prune,
+    staleEntries,
+    UNANSWERED_KEPT_MS,
+} from "../../provider/core/createJournal";
 import {
     isRecoveryNonce,
     markOf,
@@ -284,6 +295,62 @@ describe("crash recovery: the provider's own journal (what a killed plugin's cre
         fs.writeFileSync(path.join(journalDir(), "torn.json"), "{");
         staleEntries(process.cwd());
         assert.equal(fs.existsSync(path.join(journalDir(), "torn.json")), false, "a torn entry (killed mid-write, before its create) is dropped");
+    });
+
+    it("a KMS entry holds where the object goes and who makes it, never the service ID's key or the key material", function () {
+        const where = { instanceId: "inst-1", service: "hs-crypto", endpoint: "https://kms.example", keyRing: "ring-a" };
+        const file = journalCreate(
+            "KmsKey",
+            { name: "root", instanceId: "inst-1", apiKey: "service-id-secret-key", payload: "c2VjcmV0LW1hdGVyaWFs", keyRing: "ring-a" },
+            DEPLOYER,
+            { ...where, creator: "iam-ServiceId-1" },
+        );
+        assert.ok(file);
+        journalMade(file, "key-1");
+        const text = fs.readFileSync(file, "utf8");
+        assert.ok(!text.includes("service-id-secret-key") && !text.includes("c2VjcmV0LW1hdGVyaWFs") && !text.includes(DEPLOYER));
+        const entry = JSON.parse(text);
+        assert.deepEqual(entry.inputs, { name: "root", instanceId: "inst-1", keyRing: "ring-a" });
+        assert.deepEqual(entry.kms, { ...where, creator: "iam-ServiceId-1" });
+        assert.equal(entry.made, "key-1");
+        assert.equal(fs.statSync(file).mode & 0o777, 0o600, "still 0600 after the id was added");
+        assert.deepEqual(
+            fs.readdirSync(journalDir()).filter((n) => !n.endsWith(".json")),
+            [],
+            "no temporary file left",
+        );
+    });
+
+    it("pruned: an entry with an id after a day, one without after a week, a live process's never; a leftover temporary file of a dead one", function () {
+        const dir = journalDir();
+        const template = JSON.parse(fs.readFileSync(journalCreate("AccessPolicy", { roles: ["Reader"] }, DEPLOYER) as string, "utf8"));
+        const dead = 2 ** 22 + 7;
+        const write = (name: string, over: Record<string, unknown>) =>
+            fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ ...template, pid: dead, started: undefined, ...over }));
+        const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+        write("made-old", { made: "p-1", at: ago(MADE_KEPT_MS + 60_000) });
+        write("made-new", { made: "p-2", at: ago(MADE_KEPT_MS - 60_000) });
+        write("unanswered-old", { at: ago(UNANSWERED_KEPT_MS + 60_000) });
+        write("unanswered-new", { at: ago(MADE_KEPT_MS + 60_000) });
+        write("live-old", { made: "p-3", pid: process.pid, started: template.started, at: ago(UNANSWERED_KEPT_MS + 60_000) });
+        write("bad-date", { made: "p-4", at: "not a date" });
+        fs.writeFileSync(path.join(dir, `x.json.${dead}.tmp`), "{");
+        fs.writeFileSync(path.join(dir, `y.json.${process.pid}.tmp`), "{");
+        assert.equal(prune(dir), 4);
+        assert.deepEqual(
+            fs
+                .readdirSync(dir)
+                .filter((n) => /^(made|unanswered|live|bad|x|y)/.test(n))
+                .sort(),
+            ["live-old.json", "made-new.json", "unanswered-new.json", `y.json.${process.pid}.tmp`],
+        );
+        assert.deepEqual(
+            staleEntries(process.cwd())
+                .map((e) => path.basename(e.file))
+                .sort(),
+            ["made-new.json", "unanswered-new.json"],
+            "recover reads what is left of dead processes",
+        );
     });
 
     it("an entry goes when the engine will learn the outcome: a refusal (4xx) or a partial create with an id; a lost answer keeps it", function () {

@@ -1,0 +1,104 @@
+// The provider's own create journal through the REAL dynamic-provider plugin, started as the engine starts it (with
+// PULUMI_PROJECT): once IBM answered, the entry of every kind a deployment creates stays with the id IBM gave — the
+// plugin can still die before its answer reaches the engine, and then that entry is all `recover` has to find the
+// object by — and holds no secret; a policy taken over with `adoptExisting` (not made) leaves none.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import "../support/failFast";
+import { JournalEntry, journalDir } from "../../provider/core/createJournal";
+import { accessPolicyProvider } from "../../provider/accessPolicy";
+import { kmsKeyProvider } from "../../provider/kmsKey";
+import { serviceApiKeyProvider } from "../../provider/serviceApiKey";
+import { serviceIdProvider } from "../../provider/serviceId";
+import { Props, REPO_ROOT } from "./harness";
+import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
+
+describe("plugin: the create journal keeps what IBM made, with its id, until recover settles it", function () {
+    this.timeout(60_000);
+    let world: PluginOnEmulator;
+    let home: string;
+
+    before(async function () {
+        home = fs.mkdtempSync(path.join(os.tmpdir(), "journal-plugin-"));
+        world = await startPluginOnEmulator({ env: { PULUMI_PROJECT: "proj", PULUMI_HOME: home, IC_API_KEY: undefined, IBMCLOUD_API_KEY: undefined } });
+    });
+    after(async function () {
+        await world?.stop();
+        if (home) fs.rmSync(home, { recursive: true, force: true });
+    });
+
+    function entries(): Array<{ file: string; text: string; entry: JournalEntry }> {
+        const dir = journalDir(REPO_ROOT, { PULUMI_HOME: home });
+        if (!fs.existsSync(dir)) return [];
+        return fs
+            .readdirSync(dir)
+            .map((n) => path.join(dir, n))
+            .map((file) => {
+                const text = fs.readFileSync(file, "utf8");
+                return { file, text, entry: JSON.parse(text) as JournalEntry };
+            });
+    }
+
+    async function create(provider: object, news: Props): Promise<{ id: string; outs: Props }> {
+        const checked = await world.plugin.check(provider, {}, news);
+        assert.deepStrictEqual(checked.failures, []);
+        return world.plugin.create(provider, checked.inputs);
+    }
+
+    it("service ID, API key, access policy and KMS key: one entry each, with the id IBM gave, 0600, no secret in it", async function () {
+        const instanceId = world.emu.instances[0].guid;
+        const sid = await create(serviceIdProvider, { name: "journaled", description: "journal test" });
+        const key = await create(serviceApiKeyProvider, { serviceId: sid.id, name: "journaled-key" });
+        const grant = { serviceId: sid.id, roles: ["Reader"], resource: { serviceName: "hs-crypto", serviceInstance: instanceId } };
+        const policy = await create(accessPolicyProvider, grant);
+        // made as the deployer (no apiKey): the journal names the identity that made it
+        const kmsKey = await create(kmsKeyProvider, { instanceId, service: "hs-crypto", endpoint: world.emu.url, name: "journaled-root" });
+
+        const all = entries();
+        assert.deepStrictEqual(all.map((e) => [e.entry.kind, e.entry.made]).sort(), [
+            ["AccessPolicy", policy.id],
+            ["KmsKey", kmsKey.id],
+            ["ServiceApiKey", key.id],
+            ["ServiceId", sid.id],
+        ]);
+        const ownerIamId = (await world.owner.tokenInfo()).iamId;
+        const kms = all.find((e) => e.entry.kind === "KmsKey")?.entry.kms;
+        assert.deepStrictEqual(kms, { instanceId, service: "hs-crypto", endpoint: world.emu.url, creator: ownerIamId });
+        for (const e of all) {
+            assert.equal(fs.statSync(e.file).mode & 0o777, 0o600, e.file);
+            assert.equal(e.entry.project, "proj");
+            assert.ok(!e.text.includes(world.emu.apiKey), "the deployer's key is in no entry");
+            assert.ok(!e.text.includes(String(key.outs.apikey)), "the API key's value is in no entry");
+        }
+    });
+
+    it("a policy taken over with adoptExisting is no object of the create's: its entry goes (a recovery never deletes it)", async function () {
+        const instanceId = world.emu.instances[0].guid;
+        const sid = await world.owner.createServiceId({ name: "adopted-subject" });
+        const existing = await world.owner.createPolicy({
+            type: "access",
+            subjects: [{ attributes: [{ name: "iam_id", value: sid.iam_id }] }],
+            roles: [{ role_id: "crn:v1:bluemix:public:iam::::serviceRole:Reader" }],
+            resources: [
+                {
+                    attributes: [
+                        { name: "accountId", value: world.emu.accountId, operator: "stringEquals" },
+                        { name: "serviceName", value: "hs-crypto", operator: "stringEquals" },
+                        { name: "serviceInstance", value: instanceId, operator: "stringEquals" },
+                    ],
+                },
+            ],
+        });
+        const before = entries().length;
+        const adopted = await create(accessPolicyProvider, {
+            serviceId: sid.id,
+            roles: ["Reader"],
+            resource: { serviceName: "hs-crypto", serviceInstance: instanceId },
+            adoptExisting: true,
+        });
+        assert.equal(adopted.id, existing.policy.id);
+        assert.equal(entries().length, before, "no entry left for a policy the create did not make");
+    });
+});
