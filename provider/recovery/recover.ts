@@ -180,7 +180,10 @@ export async function recover(opts: RecoverOptions): Promise<RecoverReport> {
     const entries = journal.filter((e) => fs.existsSync(e.file));
     if (entries.length > 0) {
         try {
-            const swept = await sweepJournal(entries, trackedIds(settled), cli, { config: stackConfig }, log);
+            const pluginConfigs = resources
+                .filter((r) => r.type === "pulumi:providers:ibmcloud-iam")
+                .map((r) => providerConfigFromPlugin((unwrapSecrets(r.inputs ?? {}) ?? {}) as Record<string, unknown>));
+            const swept = await sweepJournal(entries, trackedIds(settled), cli, [{ config: stackConfig }, ...pluginConfigs], log);
             report.orphansDeleted = swept.deleted;
             for (const o of swept.unresolved) log(`recover: ${o.op}: unresolved (${"why" in o ? o.why : ""})`);
             report.outcomes.push(...swept.unresolved);
@@ -311,16 +314,27 @@ async function sweepJournal(
     entries: Array<{ file: string; entry: JournalEntry }>,
     trackedHere: Set<string>,
     cli: PulumiCli,
-    config: ProviderConfigSource,
+    configs: ProviderConfigSource[],
     log: (line: string) => void,
 ): Promise<{ deleted: string[]; unresolved: Outcome[] }> {
     const deleted: string[] = [];
     const unresolved: Outcome[] = [];
-    const explicit = settingsFromProviderConfig(config);
-    if (resolveProfileLogin(explicit)) return { deleted, unresolved };
-    const settings = resolveCloudSettings(explicit);
-    const fingerprint = deployerFingerprint(settings.apiKey);
-    const ours = entries.filter((e) => e.entry.deployer === fingerprint && (e.entry.project === "" || e.entry.project === cli.project()));
+    // The deployers the creates may have run as: the stack config's (dynamic providers) and each provider resource's
+    // of our plugin, told apart by the fingerprint each entry carries.
+    const deployers = new Map<string, { config: ProviderConfigSource; settings: ReturnType<typeof resolveCloudSettings> }>();
+    for (const config of configs) {
+        const explicit = settingsFromProviderConfig(config);
+        if (resolveProfileLogin(explicit)) continue;
+        let settings: ReturnType<typeof resolveCloudSettings>;
+        try {
+            settings = resolveCloudSettings(explicit);
+        } catch {
+            continue; // no deployer key in this config
+        }
+        const fingerprint = deployerFingerprint(settings.apiKey);
+        if (!deployers.has(fingerprint)) deployers.set(fingerprint, { config, settings });
+    }
+    const ours = entries.filter((e) => deployers.has(e.entry.deployer) && (e.entry.project === "" || e.entry.project === cli.project()));
     // Most entries are finished creates this stack recorded: settled without reading every stack of the project.
     const mine = ours.filter((e) => {
         if (e.entry.made === undefined || !trackedHere.has(e.entry.made)) return true;
@@ -328,15 +342,25 @@ async function sweepJournal(
         return false;
     });
     if (mine.length === 0) return { deleted, unresolved };
-    const iam = IamClient.fromSettings(settings);
-    const deployerIamId = (await iam.tokenInfo()).iamId;
     const tracked = await cli.idsTrackedByProject();
-    const kms = new KmsSession();
-    kms.configure(config);
+    const sessions = new Map<string, { config: ProviderConfigSource; settings: { apiKey: string }; iam: IamClient; deployerIamId: string; kms: KmsSession }>();
+    const sessionOf = async (fingerprint: string) => {
+        let got = sessions.get(fingerprint);
+        if (!got) {
+            const { config, settings } = deployers.get(fingerprint) as NonNullable<ReturnType<typeof deployers.get>>;
+            const iam = IamClient.fromSettings(settings);
+            const kms = new KmsSession();
+            kms.configure(config);
+            got = { config, settings, iam, deployerIamId: (await iam.tokenInfo()).iamId, kms };
+            sessions.set(fingerprint, got);
+        }
+        return got;
+    };
     for (const { file, entry } of mine) {
         const inputs = entry.inputs;
         const what = `${entry.kind} ${String(inputs.name ?? inputs.keyRingId ?? "")}`.trim();
         try {
+            const { config, settings, iam, deployerIamId, kms } = await sessionOf(entry.deployer);
             if (entry.made !== undefined && tracked.has(entry.made)) {
                 // the engine recorded it (or `recover` adopted it): nothing to do
             } else if (entry.kind === "ServiceId" && entry.made) {
