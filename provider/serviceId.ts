@@ -165,17 +165,18 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
         const mark = inputs.locked === true ? undefined : markOf(this.session.deployerApiKey(), "serviceid", inputs);
         const entry = mark ? journalCreate("ServiceId", inputs as unknown as Record<string, unknown>, this.session.deployerApiKey()) : undefined;
         try {
-            const result = await this.createMarked(inputs, mark);
-            journalMade(entry, result.id);
-            await holdAnswerForTest("ServiceId");
-            return result;
+            return await this.createMarked(inputs, mark, entry);
         } catch (err) {
             if (!engineGone() && createSettled(err)) journalDone(entry);
             throw err;
         }
     }
 
-    private async createMarked(inputs: ServiceIdInputs, mark: string | undefined): Promise<pulumi.dynamic.CreateResult<ServiceIdOutputs>> {
+    private async createMarked(
+        inputs: ServiceIdInputs,
+        mark: string | undefined,
+        entry: string | undefined,
+    ): Promise<pulumi.dynamic.CreateResult<ServiceIdOutputs>> {
         const iam = this.session.iam();
         const created = await iam.createServiceId(
             compact({
@@ -186,6 +187,8 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
             }),
             { locked: inputs.locked === true },
         );
+        // Recorded before the marker goes: once it is deleted, the id in the journal is all that finds this service ID.
+        journalMade(entry, created.id);
         const outs = serviceIdOutputs(created);
         if (mark) {
             // With the engine gone nobody records this service ID: the marker stays for `recover` to find it by.
@@ -198,6 +201,7 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
                 throw Object.assign(new Error(reason), { id: created.id, properties: outs, reasons: [reason] });
             }
         }
+        await holdAnswerForTest("ServiceId");
         return { id: created.id, outs };
     }
 

@@ -7,8 +7,8 @@
 // of the program in the state, 0 duplicates and 0 orphans (a killed plugin leaves no engine journal: the provider's
 // own journal is what `recover` finds its creates by). Printed per round: where the kill landed, the pending
 // operations it left, the recovery's exit and time, duplicates and orphans after it. `CRASH_ROUNDS` (default 2),
-// `CRASH_SEED`; scripts/stress.ts `--crash-rounds N` runs N. Two deterministic cases kill the plugin exactly between
-// IBM's answer to a create (a policy; a KMS key) and the engine's hearing of it.
+// `CRASH_SEED`; scripts/stress.ts `--crash-rounds N` runs N. Three deterministic cases kill the plugin exactly between
+// IBM's answer to a create (a service ID; a policy; a KMS key) and the engine's hearing of it.
 import * as assert from "assert";
 import * as childProcess from "child_process";
 import * as fs from "fs";
@@ -152,7 +152,7 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
      * it, then runs the documented recovery and counts.
      */
     async function killBetweenAnswerAndEngine(
-        kind: "AccessPolicy" | "KmsKey",
+        kind: "ServiceId" | "AccessPolicy" | "KmsKey",
         stack: Awaited<ReturnType<EngineSandbox["programStack"]>>,
         prefix: string,
         resources: number,
@@ -173,7 +173,7 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
             );
             const pid = Number(fs.readFileSync(marker, "utf8"));
             assert.strictEqual(roleOf(pid), "plugin", `the create that was answered runs in the dynamic-provider plugin (pid ${pid})`);
-            const what = kind === "AccessPolicy" ? "policy:" : "kms:";
+            const what = kind === "ServiceId" ? "sid:" : kind === "AccessPolicy" ? "policy:" : "kms:";
             const made = (await objectsOf(prefix)).filter((o) => o.what.startsWith(what));
             assert.strictEqual(made.length, 1, `IBM made the ${kind} before the kill: ${JSON.stringify(made)}`);
             process.kill(pid, "SIGKILL");
@@ -207,6 +207,16 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
         "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
         "ibmcloud:iamEndpoint": { value: emu.url },
         "ibmcloud:kmsEndpoint": { value: emu.url },
+    });
+
+    it("the plugin killed after IBM answered a service ID create and its marker key was deleted, before the engine heard: recover deletes the service ID, its up makes it once", async function () {
+        const prefix = `heldsid-${Date.now().toString(36)}`;
+        const stack = await sandbox.programStack(
+            "heldsid",
+            { module: "lifecycle", export: "identity" },
+            { projectName: "crash", params: { name: prefix, description: "held", rotation: 1, instanceId: emu.instances[0].guid }, config: config() },
+        );
+        await killBetweenAnswerAndEngine("ServiceId", stack, prefix, 3);
     });
 
     it("the plugin killed after IBM answered a policy create, before the engine heard: recover deletes the policy, its up makes it once", async function () {
