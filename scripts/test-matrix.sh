@@ -31,7 +31,7 @@ if [ ${#SPECS[@]} -eq 0 ]; then
   # trusted-profile stack (the emulator's rules; the resources' code on each leg is test/provider and test/plugin), the
   # API reference (TypeDoc reads the sources with the repository's TypeScript: the leg changes nothing it checks),
   # the SDKs generated from the plugin's schema and the plugin archive (neither depends on the leg's Node or SDK).
-  ONCE=(build/test/e2e/pluginYaml.test.js build/test/e2e/crash.test.js build/test/e2e/parentDeath.test.js build/test/e2e/kmsKeyDeletion.test.js
+  ONCE=(build/test/e2e/pluginYaml.test.js build/test/e2e/pluginCrash.test.js build/test/e2e/crash.test.js build/test/e2e/parentDeath.test.js build/test/e2e/kmsKeyDeletion.test.js
     build/test/e2e/kmsKeyLifecycle.test.js build/test/e2e/trustedProfiles.test.js build/test/apiDocs.test.js build/test/e2e/pluginSdks.test.js build/test/e2e/pluginArchive.test.js)
 fi
 

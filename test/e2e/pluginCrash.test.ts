@@ -58,13 +58,10 @@ describe("provider plugin through the engine: killed between IBM's answer to a p
     let emu: RunningEmulator;
 
     before(async () => {
-        // built once per checkout; a worktree whose .tools/bin links a shared folder has it already
-        if (!fs.existsSync(path.join(REPO_ROOT, ".tools", "bin", "pulumi-language-yaml"))) {
-            childProcess.execFileSync("bash", [path.join(REPO_ROOT, "scripts", "ensure-pulumi-yaml.sh")], {
-                stdio: ["ignore", "pipe", "pipe"],
-                timeout: ENSURE_PULUMI_TIMEOUT_MS,
-            });
-        }
+        childProcess.execFileSync("bash", [path.join(REPO_ROOT, "scripts", "ensure-pulumi-yaml.sh")], {
+            stdio: ["ignore", "pipe", "pipe"],
+            timeout: ENSURE_PULUMI_TIMEOUT_MS,
+        });
         sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "" } });
         emu = await startEmulator({ port: 0 });
     });
