@@ -12,7 +12,7 @@ import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./core/session";
 import { createSettled, holdAnswerForTest, journalCreate, journalDone, JournalKms, journalMade } from "./core/createJournal";
 import { engineGone } from "./core/parentWatch";
-import { asServiceId, credentialOf, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
+import { asServiceId, credentialOf, deployerApiKeyOf, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
 import {
     checkKmsResource,
@@ -279,7 +279,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
         const tokens = this.credentialOf(inputs.apiKey);
         // Journaled without the service ID's key or the key material: where the key goes and which identity makes
         // it, so `recover` can find it with the deployer's credentials (docs/crash-recovery.md).
-        const deployerApiKey = this.session.deployerApiKey();
+        const deployerApiKey = deployerApiKeyOf(this.session);
         const creator = deployerApiKey
             ? await tokens.getTokenInfo().then(
                   (t) => t.iamId || undefined,

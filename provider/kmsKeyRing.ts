@@ -11,7 +11,7 @@ import { IamTokenManager } from "../client/tokenManager";
 import { providerForDeployment } from "./dynamicProvider";
 import { refuseBadArguments } from "./check/argumentCheck";
 import { finishCheck } from "./check/failures";
-import { asServiceId, credentialOf, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
+import { asServiceId, credentialOf, deployerApiKeyOf, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 import { diffKmsKeyRing } from "./kms/keyRingDiff";
@@ -119,7 +119,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
         const target = this.targetOf(inputs);
         const tokens = credentialOf(this.connections, () => this.deployerTokens(), "KmsKeyRing", inputs.apiKey);
         // Journaled without the service ID's key (as KmsKey's create is): where the ring goes and which identity makes it.
-        const deployerApiKey = this.session.deployerApiKey();
+        const deployerApiKey = deployerApiKeyOf(this.session);
         const creator = deployerApiKey
             ? await tokens.getTokenInfo().then(
                   (t) => t.iamId || undefined,

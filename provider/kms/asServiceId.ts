@@ -17,6 +17,16 @@ export function deployerTokensOf(session: { iam(): { tokens: IamTokenManager } }
     }
 }
 
+/** The deployer's API key when one is configured (a KMS resource may run as its service ID with no deployer at all). */
+export function deployerApiKeyOf(session: { deployerApiKey(): string | undefined }): string | undefined {
+    try {
+        return session.deployerApiKey();
+    } catch (err) {
+        if ((err as Error)?.name === "InputError") return undefined;
+        throw err;
+    }
+}
+
 /**
  * The credential a KMS resource creates and updates with: the service ID of `apiKey`, or with none given the
  * deployer (stack config / environment, an API key or a trusted profile's compute-resource token).
