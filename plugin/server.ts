@@ -30,6 +30,7 @@ import {
 } from "../client/config";
 import { redact } from "../client/errors";
 import { containsUnknown } from "../provider/core/props";
+import { RECOVERY_NONCE } from "../provider/core/recoveryMark";
 import { PACKAGE, RESOURCES, ServedResource, servedFor } from "./resources";
 import { FUNCTIONS } from "./functions";
 import { constructMethod } from "./component";
@@ -355,8 +356,13 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
                 if (result.id) {
                     resp.setProperties(toStruct(annotateSecrets(markSecret((result.props ?? {}) as Props, r.secretOutputs), rawStruct(req.getProperties()))));
                     // What `pulumi import` needs: the inputs that reproduce the object, so the next preview shows no change.
-                    if (result.inputs)
-                        resp.setInputs(toStruct(annotateSecrets(markSecret(result.inputs as Props, r.secretOutputs), rawStruct(req.getInputs()))));
+                    // A refresh also sends the stored inputs: their recovery nonce, which no object holds, is kept, so
+                    // a refresh shows only the object's drift.
+                    if (result.inputs) {
+                        const nonce = fromStruct(req.getInputs())[RECOVERY_NONCE];
+                        const inputs = typeof nonce === "string" ? { ...(result.inputs as Props), [RECOVERY_NONCE]: nonce } : (result.inputs as Props);
+                        resp.setInputs(toStruct(annotateSecrets(markSecret(inputs, r.secretOutputs), rawStruct(req.getInputs()))));
+                    }
                 }
                 return resp;
             });

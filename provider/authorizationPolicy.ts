@@ -230,6 +230,16 @@ export class AuthorizationPolicyProvider implements pulumi.dynamic.ResourceProvi
     }
 
     /** The target's roles as CRNs: from check, else resolved again offline (kms / hs-crypto roles are all known). */
+    /**
+     * For a recovery after a crash: the active authorizations granting exactly what a create of `inputs` would, with
+     * who made each and when (`recover` applies the adopt rule: docs/crash-recovery.md). Reads only.
+     */
+    async identicalPolicies(inputs: AuthorizationPolicyInputs): Promise<Array<{ id: string; createdById?: string; createdAt?: string }>> {
+        const iam = this.session.iam();
+        const body = authorizationPolicyBody(inputs, this.roleCrnsOf(inputs), await iam.accountId());
+        return (await iam.listIdenticalPolicies(body)).map((p) => ({ id: p.id, createdById: p.created_by_id, createdAt: p.created_at }));
+    }
+
     private roleCrnsOf(inputs: AuthorizationPolicyInputs): string[] {
         if (Array.isArray(inputs.roleCrns) && inputs.roleCrns.length === (inputs.roles ?? []).length) return inputs.roleCrns;
         const r = checkRoles(inputs.roles ?? ["Reader"], inputs.targetServiceName);

@@ -218,6 +218,20 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
         }
     }
 
+    /**
+     * For a recovery after a crash: the ring a create of `inputs` would have made (ids are unique in an instance), with
+     * who made it and when (`recover` applies the adopt rule). Reads only.
+     */
+    async sameRings(inputs: KmsKeyRingInputs): Promise<Array<{ id: string; createdBy?: string; creationDate?: string }>> {
+        const client = this.connections.client(
+            this.targetOf(inputs),
+            credentialOf(this.connections, () => this.deployerTokens(), "KmsKeyRing", inputs.apiKey),
+        );
+        return (await client.listKeyRings())
+            .filter((r) => r.id === inputs.keyRingId)
+            .map((r) => ({ id: r.id, createdBy: r.createdBy, creationDate: r.creationDate }));
+    }
+
     private asServiceId<T>(apiKey: string | undefined, target: KmsInstance, what: "refresh" | "destroy", fn: (client: KmsClient) => Promise<T>): Promise<T> {
         return asServiceId(this.connections, () => this.deployerTokens(), "KmsKeyRing", apiKey, target, what, fn);
     }

@@ -134,6 +134,30 @@ class TrustedProfileProvider implements pulumi.dynamic.ResourceProvider<TrustedP
         }
     }
 
+    /**
+     * For a recovery after a crash: the profiles a create of `inputs` would have made (the name is unique in the
+     * account; same description), with when each was made and whether it is untouched as a create leaves it (never
+     * modified; no claim rule, link, trusted identity or access policy): `recover` applies the adopt rule. Reads only.
+     */
+    async sameProfiles(inputs: TrustedProfileInputs): Promise<Array<{ id: string; createdAt?: string; untouched: boolean }>> {
+        const profiles = this.profiles();
+        const iam = this.session.iam();
+        const same = (await profiles.listProfiles({ name: inputs.name })).filter(
+            (p) => p.name === inputs.name && (p.description ?? "") === (inputs.description ?? ""),
+        );
+        const out: Array<{ id: string; createdAt?: string; untouched: boolean }> = [];
+        for (const p of same) {
+            const untouched =
+                p.modified_at === p.created_at &&
+                (await profiles.listClaimRules(p.id)).length === 0 &&
+                (await profiles.listLinks(p.id)).length === 0 &&
+                (await profiles.listIdentities(p.id)).identities.length === 0 &&
+                (await iam.listPolicies({ iamId: p.iam_id })).length === 0;
+            out.push({ id: p.id, createdAt: p.created_at, untouched });
+        }
+        return out;
+    }
+
     async delete(id: string): Promise<void> {
         // already gone is success; its links, claim rules and trusted identities go with it
         await this.profiles().deleteProfile(id);

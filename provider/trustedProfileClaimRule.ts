@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { isNotFound } from "../client/errors";
-import { ClaimRule, ClaimRuleBody, ClaimRuleType, ComputeResourceType, TrustedProfileClient } from "../client/profileClient";
+import { ClaimRule, ClaimRuleBody, ClaimRuleType, ComputeResourceType, sameClaimRule, TrustedProfileClient } from "../client/profileClient";
 import { providerForDeployment } from "./dynamicProvider";
 import { refuseBadArguments } from "./check/argumentCheck";
 import { finishCheck } from "./check/failures";
@@ -308,6 +308,15 @@ class TrustedProfileClaimRuleProvider implements pulumi.dynamic.ResourceProvider
         } catch (err) {
             throw explainIdentityWriteError("trusted profile claim rule", id, err);
         }
+    }
+
+    /**
+     * For a recovery after a crash: the profile's rules a create of `inputs` would have made (the same fields), each
+     * with its resource id and when it was made (`recover` applies the adopt rule). Reads only.
+     */
+    async sameRules(inputs: TrustedProfileClaimRuleInputs): Promise<Array<{ id: string; createdAt?: string }>> {
+        const rules = await this.profiles().listClaimRules(inputs.profileId);
+        return rules.filter((r) => sameClaimRule(r, bodyOf(inputs))).map((r) => ({ id: `${inputs.profileId}/${r.id}`, createdAt: r.created_at }));
     }
 
     async delete(id: string): Promise<void> {

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { isNotFound } from "../client/errors";
-import { ComputeResourceType, CreateProfileLinkBody, ProfileLink, TrustedProfileClient } from "../client/profileClient";
+import { ComputeResourceType, CreateProfileLinkBody, ProfileLink, sameLinkTarget, TrustedProfileClient } from "../client/profileClient";
 import { providerForDeployment } from "./dynamicProvider";
 import { refuseBadArguments } from "./check/argumentCheck";
 import { finishCheck } from "./check/failures";
@@ -150,6 +150,21 @@ function splitId(id: string): { profileId: string; linkId: string } {
     return { profileId: m[1], linkId: m[2] };
 }
 
+function linkBodyOf(inputs: TrustedProfileLinkInputs): CreateProfileLinkBody {
+    return compact({
+        cr_type: inputs.crType,
+        link: compact({
+            crn: inputs.crn,
+            namespace: inputs.namespace,
+            name: inputs.serviceAccount,
+            component_type: inputs.componentType,
+            component_name: inputs.componentName,
+        }),
+        name: inputs.linkName,
+        is_cross_account: inputs.isCrossAccount || undefined,
+    });
+}
+
 // ---------- provider ----------
 
 class TrustedProfileLinkProvider implements pulumi.dynamic.ResourceProvider<TrustedProfileLinkInputs, TrustedProfileLinkOutputs> {
@@ -174,19 +189,7 @@ class TrustedProfileLinkProvider implements pulumi.dynamic.ResourceProvider<Trus
     }
 
     async create(inputs: TrustedProfileLinkInputs): Promise<pulumi.dynamic.CreateResult<TrustedProfileLinkOutputs>> {
-        const body: CreateProfileLinkBody = compact({
-            cr_type: inputs.crType,
-            link: compact({
-                crn: inputs.crn,
-                namespace: inputs.namespace,
-                name: inputs.serviceAccount,
-                component_type: inputs.componentType,
-                component_name: inputs.componentName,
-            }),
-            name: inputs.linkName,
-            is_cross_account: inputs.isCrossAccount || undefined,
-        });
-        const link = await this.profiles().createLink(inputs.profileId, body);
+        const link = await this.profiles().createLink(inputs.profileId, linkBodyOf(inputs));
         return { id: `${inputs.profileId}/${link.id}`, outs: outputsOf(inputs.profileId, link) };
     }
 
@@ -202,6 +205,18 @@ class TrustedProfileLinkProvider implements pulumi.dynamic.ResourceProvider<Trus
         }
         const outs = outputsOf(profileId, live);
         return { id, props: outs, inputs: inputsOf(outs) as unknown as TrustedProfileLinkOutputs };
+    }
+
+    /**
+     * For a recovery after a crash: the profile's links to the compute resource a create of `inputs` names (IBM keeps
+     * one per target), each with its resource id and when it was made (`recover` applies the adopt rule). Reads only.
+     */
+    async sameLinks(inputs: TrustedProfileLinkInputs): Promise<Array<{ id: string; createdAt?: string }>> {
+        const body = linkBodyOf(inputs);
+        const links = await this.profiles().listLinks(inputs.profileId);
+        return links
+            .filter((l) => sameLinkTarget(l, body) && (l.name ?? "") === (body.name ?? ""))
+            .map((l) => ({ id: `${inputs.profileId}/${l.id}`, createdAt: l.created_at }));
     }
 
     async delete(id: string): Promise<void> {

@@ -26,12 +26,12 @@ if [ ${#SPECS[@]} -eq 0 ]; then
   # Slow engine layers whose subject does not change with the Node build or the SDK of the leg, so both legs
   # would prove the same thing: they run in the newest leg only. The provider plugin's YAML stacks (the plugin's
   # gRPC behaviour on each SDK is test/plugin/provider/, and Construct on each SDK e2e/pluginConstruct, both run in
-  # both legs), the crash rounds and what outlives a killed
+  # both legs), the crash rounds and the recovery of every other type's interrupted create, what outlives a killed
   # engine (process behaviour of the engine and our language host), KMS key deletion and the key lifecycle stack, the
   # trusted-profile stack (the emulator's rules; the resources' code on each leg is test/provider and test/plugin), the
   # API reference (TypeDoc reads the sources with the repository's TypeScript: the leg changes nothing it checks),
   # the SDKs generated from the plugin's schema and the plugin archive (neither depends on the leg's Node or SDK).
-  ONCE=(build/test/e2e/pluginYaml.test.js build/test/e2e/pluginCrash.test.js build/test/e2e/crash.test.js build/test/e2e/parentDeath.test.js build/test/e2e/kmsKeyDeletion.test.js
+  ONCE=(build/test/e2e/pluginYaml.test.js build/test/e2e/pluginCrash.test.js build/test/e2e/crash.test.js build/test/e2e/crashMarkless.test.js build/test/e2e/parentDeath.test.js build/test/e2e/kmsKeyDeletion.test.js
     build/test/e2e/kmsKeyLifecycle.test.js build/test/e2e/trustedProfiles.test.js build/test/apiDocs.test.js build/test/e2e/pluginSdks.test.js build/test/e2e/pluginArchive.test.js)
 fi
 

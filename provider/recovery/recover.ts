@@ -36,6 +36,7 @@ import {
     unwrapSecrets,
     withAdopted,
 } from "./journal";
+import { findMarkless, isMarkless, MARKLESS_SECRET_OUTPUTS, marklessPendingCreates, marklessProvider, nothingToAdopt, lastUpdateEnded } from "./adopters";
 
 export interface RecoverOptions {
     /** The project directory (where `pulumi up` runs). */
@@ -69,7 +70,7 @@ export interface RecoverReport {
     upExit?: number;
 }
 
-const SECRET_OUTPUTS: Record<string, readonly string[]> = { ServiceApiKey: ["apikey"], KmsKey: ["apiKey", "payload"] };
+const SECRET_OUTPUTS: Record<string, readonly string[]> = { ServiceApiKey: ["apikey"], KmsKey: ["apiKey", "payload"], ...MARKLESS_SECRET_OUTPUTS };
 
 type Provider = pulumi.dynamic.ResourceProvider;
 
@@ -113,12 +114,16 @@ export async function recover(opts: RecoverOptions): Promise<RecoverReport> {
     const tracked = trackedIds(deployment);
     const serviceIamIds = trackedServiceIamIds(deployment);
     const adopted: StateResource[] = [];
-    const creates = pendingCreates(deployment);
+    // What the adopt rules of the markless kinds also look at: every stack of the project, the stack's last update.
+    let scope: { projectTracked: Set<string>; lastUpdateEnded?: number } | undefined;
+    const marklessScope = async () =>
+        (scope ??= { projectTracked: await cli.idsTrackedByProject(), lastUpdateEnded: lastUpdateEnded(await cli.run(["stack", "history", "--json"])) });
+    const creates = [...pendingCreates(deployment), ...marklessPendingCreates(deployment)];
     for (const op of pending) {
         if (!creates.some((c) => c.resource.urn === op.resource.urn && c.type === op.type)) {
             const why =
                 op.type === "creating"
-                    ? "not a resource recover can look for (the next `pulumi up` creates it anew)"
+                    ? (nothingToAdopt(op.resource.type) ?? "not a resource recover can look for (the next `pulumi up` creates it anew)")
                     : op.type === "deleting"
                       ? "the resource stays in the state; deleting it again finds it gone or deletes it"
                       : "run `pulumi refresh` to read its current settings";
@@ -140,9 +145,11 @@ export async function recover(opts: RecoverOptions): Promise<RecoverReport> {
         const iam = IamClient.fromSettings(settings);
         const deployerIamId = (await iam.tokenInfo()).iamId;
         const inputs = unwrapSecrets(op.resource.inputs ?? {}) as Record<string, unknown>;
-        const provider = providerOf(op.kind);
+        const provider = isMarkless(op.kind) ? marklessProvider(op.kind) : providerOf(op.kind);
         await provider.configure?.(config as pulumi.dynamic.ConfigureRequest);
-        const found = await find(op, inputs, { iam, deployerApiKey: settings.apiKey, deployerIamId, tracked, serviceIamIds, journal });
+        const found: Found = isMarkless(op.kind)
+            ? await findMarkless(op.kind, inputs, { deployerIamId, tracked, serviceIamIds, ...(await marklessScope()) })
+            : await find(op, inputs, { iam, deployerApiKey: settings.apiKey, deployerIamId, tracked, serviceIamIds, journal });
         if (found.result !== "found") {
             report.outcomes.push({ op: describePending(op), ...found } as Outcome);
             continue;

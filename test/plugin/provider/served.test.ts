@@ -84,6 +84,17 @@ describe("provider plugin: served resources on the emulator", function () {
         assert.equal(outs.description, "second");
         assert.equal((await owner.getServiceId(sid.id)).description, "second");
 
+        // A refresh sends the stored inputs too: their recovery nonce, which no object holds, stays, so a refresh
+        // lists only what changed in IBM Cloud (here the description), never the nonce.
+        await owner.updateServiceId(sid.id, String(outs.entityTag), { description: "changed by hand" });
+        const drifted = await plugin.read("ServiceId", sid.id, outs, news);
+        assert.equal(typeof news.recoveryNonce, "string");
+        assert.deepStrictEqual(
+            Object.keys({ ...news, ...drifted.inputs }).filter((k) => JSON.stringify(drifted.inputs?.[k]) !== JSON.stringify(news[k])),
+            ["description"],
+        );
+        assert.equal((await plugin.read("ServiceId", sid.id, outs)).inputs?.recoveryNonce, undefined, "an import (no stored inputs) gets none");
+
         // A refresh keeps the value from state and marks it secret again.
         const refreshed = await plugin.read("ServiceApiKey", key.id, key.outs);
         assert.ok(isSecret(refreshed.props.apikey));

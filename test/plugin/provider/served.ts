@@ -61,7 +61,8 @@ export interface ServedPlugin {
     check(type: string, olds: Props, news: Props): Promise<{ inputs: Props; failures: Array<{ property: string; reason: string }> }>;
     diff(type: string, id: string, olds: Props, news: Props): Promise<{ changes: number; replaces: string[] }>;
     create(type: string, inputs: Props): Promise<{ id: string; outs: Props }>;
-    read(type: string, id: string, props?: Props): Promise<{ id: string; props: Props; inputs: Props | undefined }>;
+    /** `props` = state outputs; `inputs` = state inputs, which a refresh sends too (an import sends neither). */
+    read(type: string, id: string, props?: Props, inputs?: Props): Promise<{ id: string; props: Props; inputs: Props | undefined }>;
     update(type: string, id: string, olds: Props, news: Props): Promise<Props>;
     delete(type: string, id: string, props: Props): Promise<void>;
     invoke(token: string, args: Props): Promise<{ outputs: Props; failures: Array<{ property: string; reason: string }> }>;
@@ -157,9 +158,10 @@ export async function startServed(env: Record<string, string> = {}): Promise<Ser
             const res = await call<provproto.CreateRequest, provproto.CreateResponse>("create", req);
             return { id: res.getId(), outs: (res.getProperties()?.toJavaScript() ?? {}) as Props };
         },
-        async read(type, id, props = {}) {
+        async read(type, id, props = {}, inputs) {
             const req = new provproto.ReadRequest();
             req.setUrn(urn(type)).setId(id).setProperties(toStruct(props));
+            if (inputs) req.setInputs(toStruct(inputs));
             const res = await call<provproto.ReadRequest, provproto.ReadResponse>("read", req);
             return {
                 id: res.getId(),
