@@ -353,7 +353,14 @@ describe("conformance: IBM's Key Protect SDK drives the key lifecycle", function
             "KEY_CREATE_IMPORT_ACCESS_ERR",
         );
         assert.strictEqual((await kp.createKey({ bluemixInstance, body: keyBody("root-allowed") })).status, 201);
+        // The instance's dual authorization can always be turned off again (IBM: it then applies to future keys
+        // only); a key made while it was on keeps needing two people.
+        const whileOn = await newKey("while-dual-auth");
         await put([{ policy_type: "dualAuthDelete", policy_data: { enabled: false } }], "dualAuthDelete");
+        const afterOff = await newKey("after-dual-auth-off");
+        assert.strictEqual(afterOff.dualAuthDelete.enabled, false, "a key created after it was turned off has single authorization");
+        await refused(kp.deleteKey({ id: whileOn.id, bluemixInstance }), 409, "AUTHORIZATIONS_NOT_MET");
+        assert.strictEqual((await kp.deleteKey({ id: afterOff.id, bluemixInstance })).status, 204);
         await put([{ policy_type: "keyCreateImportAccess", policy_data: { enabled: false } }], "keyCreateImportAccess");
     });
 });

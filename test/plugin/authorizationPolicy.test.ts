@@ -9,6 +9,7 @@ import { authorizationPolicyProvider } from "../../provider/authorizationPolicy"
 import { rejection } from "../support/rejection";
 import { Props, RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
+import { deploy } from "./steps";
 
 const COS_INSTANCE = "5b6a7c8d-1e2f-4a3b-9c4d-5e6f7a8b9c0d";
 const PROPAGATION_MS = 300;
@@ -34,12 +35,6 @@ describe("plugin/authorizationPolicy: service-to-service authorization through t
         const token = ((await res.json()) as { access_token: string }).access_token;
         return new KmsClient({ endpoint: world.emu.url, instanceId: guid, tokenSource: async () => token, httpClient: owner.http });
     }
-    async function created(news: Props): Promise<{ id: string; outs: Props; inputs: Props }> {
-        const checked = await plugin.check(provider, {}, news);
-        assert.deepStrictEqual(checked.failures, []);
-        return { ...(await plugin.create(provider, checked.inputs)), inputs: checked.inputs };
-    }
-
     before(async function () {
         world = await startPluginOnEmulator({ emulator: { instances: [{ service: "kms", region: "us-south" }], policyPropagationDelayMs: PROPAGATION_MS } });
         ({ plugin, owner } = world);
@@ -64,7 +59,7 @@ describe("plugin/authorizationPolicy: service-to-service authorization through t
         // Measured from before the create: a loaded machine only makes the time longer, never shorter, so the lower
         // bound below cannot fail for slowness; the immediate refusal is checked only while the delay is surely running.
         const started = Date.now();
-        const p = await created(program({ description: "COS encrypts buckets with our root key" }));
+        const p = await deploy(plugin, provider, program({ description: "COS encrypts buckets with our root key" }));
         if (Date.now() - started < PROPAGATION_MS / 2) {
             await assert.rejects(cos.wrap(rootKey, Buffer.alloc(32, 1)), /401/, "not honoured before the propagation delay");
         }
@@ -109,20 +104,20 @@ describe("plugin/authorizationPolicy: service-to-service authorization through t
     });
 
     it("an identical authorization: refused naming it, or adopted with adoptExisting", async () => {
-        const first = await created(program());
-        const refused = await rejection(created(program()));
+        const first = await deploy(plugin, provider, program());
+        const refused = await rejection(deploy(plugin, provider, program()));
         assert.match(
             refused.details,
             new RegExp(`identical authorization policy \\(same source, target and roles\\) already exists: ${first.id}.*adoptExisting: true`),
         );
-        const adopted = await created(program({ adoptExisting: true, description: "adopted" }));
+        const adopted = await deploy(plugin, provider, program({ adoptExisting: true, description: "adopted" }));
         assert.strictEqual(adopted.id, first.id);
         assert.strictEqual((await owner.getPolicy(first.id)).policy.description, "adopted");
         await plugin.delete(provider, adopted.id, adopted.outs);
     });
 
     it("scoped to one key: the source service may use that key and no other", async () => {
-        const p = await created(program({ targetResourceType: "key", targetResource: rootKey }));
+        const p = await deploy(plugin, provider, program({ targetResourceType: "key", targetResource: rootKey }));
         const cos = await asCos();
         await cos.waitUntilAuthorized({ timeoutMs: 10_000, initialIntervalMs: 50 }).catch(() => undefined); // listing needs an instance-wide grant
         const deadline = Date.now() + 10_000;

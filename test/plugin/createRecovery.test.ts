@@ -16,8 +16,9 @@ import { trustedProfileLinkProvider } from "../../provider/trustedProfileLink";
 import { trustedProfileClaimRuleProvider } from "../../provider/trustedProfileClaimRule";
 import { trustedProfileIdentityProvider } from "../../provider/trustedProfileIdentity";
 import { TrustedProfileClient } from "../../client";
-import { Props, RunningPlugin } from "./harness";
+import { RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
+import { deploy } from "./steps";
 
 interface AdminState {
     serviceIds: Array<{ id: string; name: string }>;
@@ -46,19 +47,13 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
     async function state(): Promise<AdminState> {
         return (await (await fetch(`${emu.url}/__emulator/state`)).json()) as AdminState;
     }
-    async function created(provider: object, news: Props): Promise<{ id: string; outs: Props }> {
-        const checked = await plugin.check(provider, {}, news);
-        assert.deepStrictEqual(checked.failures, []);
-        return plugin.create(provider, checked.inputs);
-    }
-
     for (const rule of LOST_AFTER_WRITE) {
         it(`${rule.kind}: ServiceId, ServiceApiKey and AccessPolicy each end with one object, the one in state`, async function () {
             const name = `lost-${rule.kind}-${Math.random().toString(16).slice(2, 8)}`;
             const fired = emu.stats().faultsInjected.total;
 
             emu.addFaults([{ ...rule, method: "POST", path: "/v1/serviceids", count: 1 }]);
-            const sid = await created(serviceIdProvider, { name });
+            const sid = await deploy(plugin, serviceIdProvider, { name });
             const sids = (await state()).serviceIds.filter((s) => s.name === name);
             assert.deepStrictEqual(
                 sids.map((s) => s.id),
@@ -67,7 +62,7 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
             const iamId = String(sid.outs.iamId);
 
             emu.addFaults([{ ...rule, method: "POST", path: "/v1/apikeys", count: 1 }]);
-            const key = await created(serviceApiKeyProvider, { name: `${name}-key`, serviceId: sid.id });
+            const key = await deploy(plugin, serviceApiKeyProvider, { name: `${name}-key`, serviceId: sid.id });
             assert.deepStrictEqual(
                 (await state()).apiKeys.filter((k) => k.iam_id === iamId).map((k) => k.id),
                 [key.id],
@@ -81,7 +76,7 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
             assert.equal(token.status, 200);
 
             emu.addFaults([{ ...rule, method: "POST", path: "/v1/policies", count: 1 }]);
-            const policy = await created(accessPolicyProvider, {
+            const policy = await deploy(plugin, accessPolicyProvider, {
                 serviceId: sid.id,
                 roles: ["Writer"],
                 resource: { serviceName: "hs-crypto", serviceInstance: emu.instances[0].guid },
@@ -109,14 +104,14 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
             const name = `lost-profile-${rule.kind}-${Math.random().toString(16).slice(2, 8)}`;
             const fired = emu.stats().faultsInjected.total;
             emu.addFaults([{ ...rule, method: "POST", path: "/v1/profiles", count: 1 }]);
-            const profile = await created(trustedProfileProvider, { name });
+            const profile = await deploy(plugin, trustedProfileProvider, { name });
             assert.deepStrictEqual(
                 (await profiles.listProfiles({ name })).map((p) => p.id),
                 [profile.id],
             );
             emu.addFaults([{ ...rule, method: "POST", path: "/v1/profiles/*/links", count: 1 }]);
             const crn = `crn:v1:bluemix:public:is:us-south-1:a/${emu.accountId}::instance:${name}`;
-            const link = await created(trustedProfileLinkProvider, { profileId: profile.id, crType: "VSI", crn });
+            const link = await deploy(plugin, trustedProfileLinkProvider, { profileId: profile.id, crType: "VSI", crn });
             assert.deepStrictEqual(
                 (await profiles.listLinks(profile.id)).map((l) => `${profile.id}/${l.id}`),
                 [link.id],
@@ -131,11 +126,11 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
         it(`${rule.kind}: TrustedProfileClaimRule and TrustedProfileIdentity each end with one object, the one in state`, async function () {
             const profiles = new TrustedProfileClient(world.owner);
             const name = `lost-trust-${rule.kind}-${Math.random().toString(16).slice(2, 8)}`;
-            const profile = await created(trustedProfileProvider, { name });
+            const profile = await deploy(plugin, trustedProfileProvider, { name });
             const sid = await world.owner.createServiceId({ name: `${name}-deployer` });
             const fired = emu.stats().faultsInjected.total;
             emu.addFaults([{ ...rule, method: "POST", path: "/v1/profiles/*/rules", count: 1 }]);
-            const claimRule = await created(trustedProfileClaimRuleProvider, {
+            const claimRule = await deploy(plugin, trustedProfileClaimRuleProvider, {
                 profileId: profile.id,
                 type: "Profile-CR",
                 crType: "IKS_SA",
@@ -146,7 +141,7 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
                 [claimRule.id],
             );
             emu.addFaults([{ ...rule, method: "POST", path: "/v1/profiles/*/identities/*", count: 1 }]);
-            const identity = await created(trustedProfileIdentityProvider, { profileId: profile.id, identityType: "serviceid", identifier: sid.id });
+            const identity = await deploy(plugin, trustedProfileIdentityProvider, { profileId: profile.id, identityType: "serviceid", identifier: sid.id });
             assert.deepStrictEqual(
                 (await profiles.listIdentities(profile.id)).identities.map((i) => `${profile.id}|${i.type}|${i.identifier}`),
                 [identity.id],
@@ -165,7 +160,11 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
             const fired = emu.stats().faultsInjected.total;
             const source = `src-${rule.kind}-${Math.random().toString(16).slice(2, 8)}`.replace(/[^a-z0-9-]/g, "");
             emu.addFaults([{ ...rule, method: "POST", path: "/v1/policies", count: 1 }]);
-            const auth = await created(authorizationPolicyProvider, { sourceServiceName: source, targetServiceName: "hs-crypto", targetServiceInstance: guid });
+            const auth = await deploy(plugin, authorizationPolicyProvider, {
+                sourceServiceName: source,
+                targetServiceName: "hs-crypto",
+                targetServiceInstance: guid,
+            });
             const live = (await state()).policies.filter((p) => p.state === "active" && JSON.stringify(p).includes(source));
             assert.deepStrictEqual(
                 live.map((p) => p.id),
@@ -174,7 +173,7 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
 
             const ringId = `ring-${rule.kind}`;
             emu.addFaults([{ ...rule, method: "POST", path: "/api/v2/key_rings/*", count: 1 }]);
-            const ring = await created(kmsKeyRingProvider, { instanceId: guid, endpoint: emu.url, keyRingId: ringId, apiKey: emu.apiKey });
+            const ring = await deploy(plugin, kmsKeyRingProvider, { instanceId: guid, endpoint: emu.url, keyRingId: ringId, apiKey: emu.apiKey });
             assert.strictEqual(ring.id, ringId);
             const kms = await fetch(`${emu.url}/api/v2/key_rings`, {
                 headers: { authorization: `Bearer ${await world.owner.tokens.getToken()}`, "bluemix-instance": guid },
@@ -198,7 +197,7 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
                 { ...rule, method: "POST", path: "/api/v2/keys", count: 1 },
                 { ...rule, method: "POST", path: "/api/v2/keys/*/aliases/*", count: 1 },
             ]);
-            const key = await created(kmsKeyProvider, {
+            const key = await deploy(plugin, kmsKeyProvider, {
                 instanceId: guid,
                 endpoint: emu.url,
                 name: `lost-${tag}`,
@@ -213,7 +212,7 @@ describe("plugin: creates whose answer is lost adopt what IBM made", function ()
             assert.deepStrictEqual(key.outs.aliases, [`lost-${tag}`]);
 
             emu.addFaults([{ ...rule, method: "PUT", path: "/api/v2/instance/policies", count: 1 }]);
-            const policies = await created(kmsInstancePoliciesProvider, {
+            const policies = await deploy(plugin, kmsInstancePoliciesProvider, {
                 instanceId: guid,
                 endpoint: emu.url,
                 metrics: { enabled: true },

@@ -9,10 +9,10 @@ import { IamClient, KmsClient } from "../../client";
 import { kmsInstancePoliciesProvider } from "../../provider/kmsInstancePolicies";
 import { kmsKeyProvider } from "../../provider/kmsKey";
 import { advanceKmsClock } from "../emulator/helpers";
-import { kmsInstanceGrant } from "../support/grants";
 import { rejection } from "../support/rejection";
 import { Props, RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
+import { deploy, kmsManager, redeploy } from "./steps";
 
 describe("plugin/kmsInstancePolicies: instance policies, and key aliases and enabled, as a service ID", function () {
     this.timeout(60_000);
@@ -24,35 +24,10 @@ describe("plugin/kmsInstancePolicies: instance policies, and key aliases and ena
     let apiKey: string;
     let ownerKms: KmsClient;
 
-    async function created(provider: object, news: Props): Promise<{ id: string; outs: Props; inputs: Props }> {
-        const checked = await plugin.check(provider, {}, news);
-        assert.deepStrictEqual(checked.failures, []);
-        return { ...(await plugin.create(provider, checked.inputs)), inputs: checked.inputs };
-    }
-    async function updated(provider: object, d: { id: string; outs: Props; inputs: Props }, change: Props) {
-        const news = (await plugin.check(provider, d.inputs, { ...d.inputs, ...change })).inputs;
-        const diff = await plugin.diff(provider, d.id, d.outs, news);
-        const up = await plugin.update(provider, d.id, d.outs, news);
-        return { diff, outs: up.outs, inputs: news, id: d.id };
-    }
-
     before(async function () {
         world = await startPluginOnEmulator({ emulator: { instances: [{ service: "kms", region: "us-south" }] } });
         ({ plugin, owner } = world);
-        guid = world.emu.instances[0].guid;
-        instanceCrn = `crn:v1:bluemix:public:kms:us-south:a/${world.emu.accountId}:${guid}::`;
-        const sid = await owner.createServiceId({ name: "policy-admin" });
-        apiKey = (await owner.createApiKey({ name: "policy-admin-key", iam_id: sid.iam_id })).apikey!;
-        await owner.createPolicy(
-            kmsInstanceGrant({
-                accountId: world.emu.accountId,
-                iamId: sid.iam_id,
-                roleCrn: "crn:v1:bluemix:public:iam::::serviceRole:Manager",
-                service: "kms",
-                instance: guid,
-            }),
-        );
-        ownerKms = new KmsClient({ endpoint: world.emu.url, instanceId: guid, tokenSource: () => owner.tokens.getToken(), httpClient: owner.http });
+        ({ apiKey, guid, instanceCrn, ownerKms } = await kmsManager(world, "policy-admin"));
     });
     after(async () => world?.stop());
 
@@ -60,7 +35,8 @@ describe("plugin/kmsInstancePolicies: instance policies, and key aliases and ena
     const key = (extra: Props = {}) => ({ instanceCrn, endpoint: world.emu.url, apiKey, ...extra });
 
     it("KmsInstancePolicies: sets the policies given, refreshes unchanged, sees drift, updates in place, and destroy leaves them", async () => {
-        const p = await created(
+        const p = await deploy(
+            plugin,
             kmsInstancePoliciesProvider,
             policies({ rotation: { intervalMonth: 3 }, metrics: { enabled: true }, keyCreateImportAccess: { enabled: true, importStandardKey: false } }),
         );
@@ -86,12 +62,12 @@ describe("plugin/kmsInstancePolicies: instance policies, and key aliases and ena
         await ownerKms.setInstancePolicies({ metrics: { enabled: false } });
         const drifted = await plugin.read(kmsInstancePoliciesProvider, p.id, p.outs);
         assert.deepStrictEqual(drifted.props.metrics, { enabled: false });
-        const back = await updated(kmsInstancePoliciesProvider, { ...p, outs: drifted.props }, {});
+        const back = await redeploy(plugin, kmsInstancePoliciesProvider, { ...p, outs: drifted.props }, {});
         assert.deepStrictEqual([back.diff.changes, back.diff.replaces], ["some", []]);
         assert.deepStrictEqual((await ownerKms.getInstancePolicies()).metrics, { enabled: true });
 
         // Dual authorization added in place: keys created from now on inherit it.
-        const dual = await updated(kmsInstancePoliciesProvider, back, { dualAuthDelete: { enabled: true } });
+        const dual = await redeploy(plugin, kmsInstancePoliciesProvider, back, { dualAuthDelete: { enabled: true } });
         assert.deepStrictEqual([dual.diff.changes, dual.diff.replaces], ["some", []]);
         assert.deepStrictEqual(dual.outs.dualAuthDelete, { enabled: true });
         const inherited = await ownerKms.createKey({ name: "inherits-dual-auth" });
@@ -110,23 +86,23 @@ describe("plugin/kmsInstancePolicies: instance policies, and key aliases and ena
         assert.deepStrictEqual(read.props.dualAuthDelete, { enabled: false });
         const sid = await owner.createServiceId({ name: "no-access" });
         const stranger = (await owner.createApiKey({ name: "no-access-key", iam_id: sid.iam_id })).apikey!;
-        const refused = await rejection(created(kmsInstancePoliciesProvider, policies({ apiKey: stranger, metrics: { enabled: false } })));
+        const refused = await rejection(deploy(plugin, kmsInstancePoliciesProvider, policies({ apiKey: stranger, metrics: { enabled: false } })));
         assert.match(refused.details, /may not set instance policies \(Manager\)/);
         assert.ok(!refused.details.includes(stranger));
     });
 
     it("KmsKey: created with aliases, a taken alias refused before anything is made, aliases changed in place, drift seen", async () => {
-        const k = await created(kmsKeyProvider, key({ name: "aliased-root", aliases: ["orders-root", "orders-v1"] }));
+        const k = await deploy(plugin, kmsKeyProvider, key({ name: "aliased-root", aliases: ["orders-root", "orders-v1"] }));
         assert.deepStrictEqual([...(k.outs.aliases as string[])].sort(), ["orders-root", "orders-v1"]);
         assert.strictEqual(k.outs.enabled, true);
         assert.strictEqual((await ownerKms.getKeyMetadata("orders-root")).id, k.id, "KMS reads the key by its alias");
 
         const before = (await ownerKms.listKeys()).length;
-        const taken = await rejection(created(kmsKeyProvider, key({ name: "second-root", aliases: ["orders-v1"] })));
+        const taken = await rejection(deploy(plugin, kmsKeyProvider, key({ name: "second-root", aliases: ["orders-v1"] })));
         assert.match(taken.details, new RegExp(`alias "orders-v1" already names key ${k.id} .* nothing was created`));
         assert.strictEqual((await ownerKms.listKeys()).length, before, "no key was created");
 
-        const changed = await updated(kmsKeyProvider, k, { aliases: ["orders-root", "orders-v2"] });
+        const changed = await redeploy(plugin, kmsKeyProvider, k, { aliases: ["orders-root", "orders-v2"] });
         assert.deepStrictEqual([changed.diff.changes, changed.diff.replaces], ["some", []], "aliases change in place, never a new key");
         assert.strictEqual(changed.outs.keyId, k.id);
         assert.deepStrictEqual([...(changed.outs.aliases as string[])].sort(), ["orders-root", "orders-v2"]);
@@ -148,29 +124,29 @@ describe("plugin/kmsInstancePolicies: instance policies, and key aliases and ena
     });
 
     it("KmsKey: enabled false disables in place (nothing wraps), true enables again; too soon is refused with the wait named", async () => {
-        const k = await created(kmsKeyProvider, key({ name: "switched-root" }));
-        const off = await updated(kmsKeyProvider, k, { enabled: false });
+        const k = await deploy(plugin, kmsKeyProvider, key({ name: "switched-root" }));
+        const off = await redeploy(plugin, kmsKeyProvider, k, { enabled: false });
         assert.deepStrictEqual([off.diff.changes, off.diff.replaces], ["some", []]);
         assert.deepStrictEqual([off.outs.enabled, off.outs.state], [false, 2]);
         await assert.rejects(ownerKms.generateDataKey(k.id), /KEY_ACTION_INVALID_STATE_ERR/);
 
-        const early = await rejection(updated(kmsKeyProvider, off, { enabled: true }));
+        const early = await rejection(redeploy(plugin, kmsKeyProvider, off, { enabled: true }));
         assert.match(early.details, /REQ_TOO_EARLY_ERR/);
         assert.match(early.details, /no sooner than 30 seconds after it was disabled/);
         await advanceKmsClock(world.emu.url, 31);
-        const on = await updated(kmsKeyProvider, off, { enabled: true });
+        const on = await redeploy(plugin, kmsKeyProvider, off, { enabled: true });
         assert.deepStrictEqual([on.outs.enabled, on.outs.state, on.outs.keyId], [true, 1, k.id]);
         await ownerKms.generateDataKey(k.id);
 
         // Created disabled.
-        const d = await created(kmsKeyProvider, key({ name: "born-disabled", enabled: false }));
+        const d = await deploy(plugin, kmsKeyProvider, key({ name: "born-disabled", enabled: false }));
         assert.deepStrictEqual([d.outs.enabled, d.outs.state], [false, 2]);
         await plugin.delete(kmsKeyProvider, d.id, d.outs);
         await plugin.delete(kmsKeyProvider, k.id, on.outs);
     });
 
     it("KmsKey state written before aliases and enabled were recorded refreshes unchanged, and gains them at its next update", async () => {
-        const k = await created(kmsKeyProvider, key({ name: "older-state" }));
+        const k = await deploy(plugin, kmsKeyProvider, key({ name: "older-state" }));
         await ownerKms.createKeyAlias(k.id, "set-outside");
         const { aliases: _a, enabled: _e, ...old } = k.outs;
         const read = await plugin.read(kmsKeyProvider, k.id, old);

@@ -4,73 +4,46 @@
 // exist, policies set in place, a rotation from code (a new key version, never a new key), adopt with get.
 import * as assert from "assert";
 import "../support/failFast";
-import { IamClient, KmsClient } from "../../client";
+import { KmsClient } from "../../client";
 import { kmsKeyProvider } from "../../provider/kmsKey";
 import { kmsKeyRingProvider } from "../../provider/kmsKeyRing";
 import { rejection } from "../support/rejection";
 import { Props, RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
-import { kmsInstanceGrant } from "../support/grants";
+import { deploy, kmsManager, redeploy } from "./steps";
 
 describe("plugin/kmsKeyRing: key rings, and keys in them with rotation and policies, as a service ID", function () {
     this.timeout(60_000);
     let world: PluginOnEmulator;
     let plugin: RunningPlugin;
-    let owner: IamClient;
     let instanceCrn: string;
     let guid: string;
     let apiKey: string;
     let iamId: string;
     let ownerKms: KmsClient;
 
-    async function created(provider: object, news: Props): Promise<{ id: string; outs: Props; inputs: Props }> {
-        const checked = await plugin.check(provider, {}, news);
-        assert.deepStrictEqual(checked.failures, []);
-        return { ...(await plugin.create(provider, checked.inputs)), inputs: checked.inputs };
-    }
-    async function updated(provider: object, d: { id: string; outs: Props; inputs: Props }, change: Props) {
-        const news = (await plugin.check(provider, d.inputs, { ...d.inputs, ...change })).inputs;
-        const diff = await plugin.diff(provider, d.id, d.outs, news);
-        const up = await plugin.update(provider, d.id, d.outs, news);
-        return { diff, outs: up.outs, inputs: news };
-    }
-
     before(async function () {
         world = await startPluginOnEmulator({ emulator: { instances: [{ service: "kms", region: "us-south" }] } });
-        ({ plugin, owner } = world);
-        guid = world.emu.instances[0].guid;
-        instanceCrn = `crn:v1:bluemix:public:kms:us-south:a/${world.emu.accountId}:${guid}::`;
-        const sid = await owner.createServiceId({ name: "ring-app" });
-        iamId = sid.iam_id;
-        apiKey = (await owner.createApiKey({ name: "ring-app-key", iam_id: sid.iam_id })).apikey!;
-        await owner.createPolicy(
-            kmsInstanceGrant({
-                accountId: world.emu.accountId,
-                iamId: sid.iam_id,
-                roleCrn: "crn:v1:bluemix:public:iam::::serviceRole:Manager",
-                service: "kms",
-                instance: guid,
-            }),
-        );
-        ownerKms = new KmsClient({ endpoint: world.emu.url, instanceId: guid, tokenSource: () => owner.tokens.getToken(), httpClient: owner.http });
+        ({ plugin } = world);
+        ({ iamId, apiKey, guid, instanceCrn, ownerKms } = await kmsManager(world, "ring-app"));
     });
     after(async () => world?.stop());
 
     const ring = (extra: Props = {}) => ({ instanceCrn, endpoint: world.emu.url, keyRingId: "app-keys", apiKey, ...extra });
 
     it("creates a ring by instance CRN as the service ID, reads it, updates force in place, and sees it deleted out of band as gone", async () => {
-        const r = await created(kmsKeyRingProvider, ring());
+        const r = await deploy(plugin, kmsKeyRingProvider, ring());
         assert.strictEqual(r.id, "app-keys");
         assert.deepStrictEqual([r.outs.instanceId, r.outs.service, r.outs.region, r.outs.createdBy, r.outs.force], [guid, "kms", "us-south", iamId, false]);
         assert.ok((await ownerKms.listKeyRings()).some((x) => x.id === "app-keys"));
 
         const read = await plugin.read(kmsKeyRingProvider, r.id, r.outs);
         assert.deepStrictEqual(read.props, r.outs, "refresh finds what create recorded");
-        const forced = await updated(kmsKeyRingProvider, r, { force: true });
+        const forced = await redeploy(plugin, kmsKeyRingProvider, r, { force: true });
         assert.deepStrictEqual([forced.diff.changes, forced.diff.replaces], ["some", []]);
         assert.strictEqual(forced.outs.force, true);
 
-        const again = await rejection(created(kmsKeyRingProvider, ring()));
+        const again = await rejection(deploy(plugin, kmsKeyRingProvider, ring()));
         assert.match(again.details, /key ring "app-keys" already exists .* KmsKeyRing.get/);
 
         assert.strictEqual(await ownerKms.deleteKeyRing("app-keys"), true);
@@ -80,12 +53,12 @@ describe("plugin/kmsKeyRing: key rings, and keys in them with rotation and polic
 
     it("a key in a ring that does not exist is refused with the fix; in the ring it is created there, and the ring's delete waits for it", async () => {
         const key = { instanceCrn, endpoint: world.emu.url, name: "ringed-root", apiKey };
-        const missing = await rejection(created(kmsKeyProvider, { ...key, keyRing: "no-such-ring" }));
+        const missing = await rejection(deploy(plugin, kmsKeyProvider, { ...key, keyRing: "no-such-ring" }));
         assert.match(missing.details, /KEY_RING_NOT_FOUND_ERR/);
         assert.match(missing.details, /create it first with a KmsKeyRing and pass its keyRingId as keyRing/);
 
-        const r = await created(kmsKeyRingProvider, ring({ keyRingId: "orders" }));
-        const k = await created(kmsKeyProvider, { ...key, keyRing: r.outs.keyRingId });
+        const r = await deploy(plugin, kmsKeyRingProvider, ring({ keyRingId: "orders" }));
+        const k = await deploy(plugin, kmsKeyProvider, { ...key, keyRing: r.outs.keyRingId });
         assert.strictEqual(k.outs.keyRing, "orders");
         const notEmpty = await rejection(plugin.delete(kmsKeyRingProvider, r.id, r.outs));
         assert.match(notEmpty.details, /KEY_RING_KEYS_NOT_DELETED_ERR/);
@@ -95,13 +68,13 @@ describe("plugin/kmsKeyRing: key rings, and keys in them with rotation and polic
         assert.match(onlyDeleted.details, /KEY_RING_NOT_EMPTY_ERR/);
         assert.match(onlyDeleted.details, /holds only deleted keys: set force: true/);
         // Only a deleted key left: force deletes the ring.
-        const forced = await updated(kmsKeyRingProvider, r, { force: true });
+        const forced = await redeploy(plugin, kmsKeyRingProvider, r, { force: true });
         await plugin.delete(kmsKeyRingProvider, r.id, forced.outs);
         assert.ok(!(await ownerKms.listKeyRings()).some((x) => x.id === "orders"));
     });
 
     it("KmsKey: policies set at create and in place, a rotation from code keeps the key and moves its version", async () => {
-        const k = await created(kmsKeyProvider, {
+        const k = await deploy(plugin, kmsKeyProvider, {
             instanceCrn,
             endpoint: world.emu.url,
             name: "rotating-root",
@@ -119,13 +92,13 @@ describe("plugin/kmsKeyRing: key rings, and keys in them with rotation and polic
         assert.deepStrictEqual(await ownerKms.getKeyPolicies(k.id), { rotation: { enabled: true, intervalMonth: 3 }, dualAuthDelete: { enabled: false } });
         const wrapped = await ownerKms.generateDataKey(k.id);
 
-        const policy = await updated(kmsKeyProvider, k, { rotation: { intervalMonth: 6 } });
+        const policy = await redeploy(plugin, kmsKeyProvider, k, { rotation: { intervalMonth: 6 } });
         assert.deepStrictEqual([policy.diff.changes, policy.diff.replaces], ["some", []]);
         assert.deepStrictEqual((await ownerKms.getKeyPolicies(k.id)).rotation, { enabled: true, intervalMonth: 6 });
         assert.strictEqual(policy.outs.keyVersion, k.outs.keyVersion, "a policy change is no rotation");
 
         const after = { ...k, outs: policy.outs, inputs: policy.inputs };
-        const rotated = await updated(kmsKeyProvider, after, { rotationTrigger: "v2" });
+        const rotated = await redeploy(plugin, kmsKeyProvider, after, { rotationTrigger: "v2" });
         assert.deepStrictEqual([rotated.diff.changes, rotated.diff.replaces], ["some", []], "in place, never a new key");
         assert.strictEqual(rotated.outs.keyId, k.id);
         assert.notStrictEqual(rotated.outs.keyVersion, k.outs.keyVersion);
@@ -143,7 +116,7 @@ describe("plugin/kmsKeyRing: key rings, and keys in them with rotation and polic
     });
 
     it("state written before key versions were recorded refreshes unchanged (no policy read), and gains them at the next update", async () => {
-        const k = await created(kmsKeyProvider, { instanceCrn, endpoint: world.emu.url, name: "old-state", apiKey });
+        const k = await deploy(plugin, kmsKeyProvider, { instanceCrn, endpoint: world.emu.url, name: "old-state", apiKey });
         const { keyVersion: _v, instanceCrn: _c, ...old } = k.outs;
         const read = await plugin.read(kmsKeyProvider, k.id, old);
         assert.deepStrictEqual(read.props, old, "the same outputs an earlier version wrote");

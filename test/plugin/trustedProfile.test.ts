@@ -9,14 +9,9 @@ import { computeResourceTokenProvider, IamClient, TrustedProfileClient } from ".
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PluginCallError, Props, RunningPlugin } from "./harness";
+import { RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
-
-interface Deployed {
-    id: string;
-    inputs: Props;
-    outs: Props;
-}
+import { deploy, rejectsWith } from "./steps";
 
 const STALE = /^update: trusted profile Profile-[0-9a-f-]+ was changed outside Pulumi since it was last read; run `pulumi refresh`, then `pulumi up`/;
 
@@ -29,24 +24,6 @@ describe("plugin: TrustedProfile and TrustedProfileLink through the real dynamic
     let profiles: TrustedProfileClient;
     const cluster = () => `crn:v1:bluemix:public:containers-kubernetes:us-south:a/${emu.accountId}:c1::`;
 
-    async function create(p: object, news: Props): Promise<Deployed> {
-        const checked = await plugin.check(p, {}, news);
-        assert.deepStrictEqual(checked.failures, []);
-        const created = await plugin.create(p, checked.inputs);
-        return { id: created.id, inputs: checked.inputs, outs: created.outs };
-    }
-
-    async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
-        let caught: unknown;
-        await promise.then(
-            () => assert.fail(`expected a failure matching ${pattern}`),
-            (e: unknown) => (caught = e),
-        );
-        assert.ok(caught instanceof PluginCallError, String(caught));
-        assert.match(caught.message, pattern);
-        assert.ok(!caught.message.includes(emu.apiKey), "no key value in an error");
-    }
-
     before(async function () {
         world = await startPluginOnEmulator();
         ({ emu, plugin, owner } = world);
@@ -58,7 +35,7 @@ describe("plugin: TrustedProfile and TrustedProfileLink through the real dynamic
 
     it("TrustedProfile: create → read → diff → update in place (new entity tag) → delete, as IBM holds it", async function () {
         const p = trustedProfileProvider;
-        const d = await create(p, { name: "orders-runtime", description: "what the orders pods run as" });
+        const d = await deploy(plugin, p, { name: "orders-runtime", description: "what the orders pods run as" });
         assert.match(d.id, /^Profile-[0-9a-f-]{36}$/);
         assert.deepStrictEqual(
             { ...d.outs, entityTag: "", createdAt: "", modifiedAt: "" },
@@ -93,9 +70,9 @@ describe("plugin: TrustedProfile and TrustedProfileLink through the real dynamic
 
     it("TrustedProfile: a change made elsewhere is not overwritten; refresh shows it; deleted elsewhere reads as gone", async function () {
         const p = trustedProfileProvider;
-        const d = await create(p, { name: "billing-runtime", description: "v1" });
+        const d = await deploy(plugin, p, { name: "billing-runtime", description: "v1" });
         await profiles.updateProfile(d.id, String(d.outs.entityTag), { description: "changed by a colleague" });
-        await rejects(plugin.update(p, d.id, d.outs, { ...d.inputs, name: "billing-runtime-2" }), STALE);
+        await rejectsWith(plugin.update(p, d.id, d.outs, { ...d.inputs, name: "billing-runtime-2" }), STALE, emu.apiKey);
         assert.strictEqual((await profiles.getProfile(d.id)).name, "billing-runtime", "nothing overwritten");
 
         const read = await plugin.read(p, d.id, d.outs);
@@ -109,9 +86,9 @@ describe("plugin: TrustedProfile and TrustedProfileLink through the real dynamic
     });
 
     it("TrustedProfileLink: a service account linked by the plugin gets the profile's token; any change replaces the link, the old one first", async function () {
-        const profile = await create(trustedProfileProvider, { name: "linked-runtime" });
+        const profile = await deploy(plugin, trustedProfileProvider, { name: "linked-runtime" });
         const l = trustedProfileLinkProvider;
-        const d = await create(l, { profileId: profile.id, crType: "IKS_SA", crn: cluster(), namespace: "orders", serviceAccount: "api" });
+        const d = await deploy(plugin, l, { profileId: profile.id, crType: "IKS_SA", crn: cluster(), namespace: "orders", serviceAccount: "api" });
         assert.match(d.id, new RegExp(`^${profile.id}/ProfileLink-[0-9a-f-]{36}$`));
         assert.deepStrictEqual(
             { ...d.outs, entityTag: "", createdAt: "", linkId: "" },
@@ -158,10 +135,10 @@ describe("plugin: TrustedProfile and TrustedProfileLink through the real dynamic
     });
 
     it("TrustedProfileLink: IBM's refusal of another account's resource comes back naming is_cross_account", async function () {
-        const profile = await create(trustedProfileProvider, { name: "cross-runtime" });
+        const profile = await deploy(plugin, trustedProfileProvider, { name: "cross-runtime" });
         const foreign = "crn:v1:bluemix:public:is:us-south-1:a/0123456789abcdef0123456789abcdef::instance:i-9";
-        await rejects(create(trustedProfileLinkProvider, { profileId: profile.id, crType: "VSI", crn: foreign }), /is_cross_account/);
-        const d = await create(trustedProfileLinkProvider, { profileId: profile.id, crType: "VSI", crn: foreign, isCrossAccount: true });
+        await rejectsWith(deploy(plugin, trustedProfileLinkProvider, { profileId: profile.id, crType: "VSI", crn: foreign }), /is_cross_account/, emu.apiKey);
+        const d = await deploy(plugin, trustedProfileLinkProvider, { profileId: profile.id, crType: "VSI", crn: foreign, isCrossAccount: true });
         assert.strictEqual(d.outs.isCrossAccount, true);
         await plugin.delete(trustedProfileProvider, profile.id, profile.outs);
     });

@@ -10,14 +10,9 @@ import { accessTokenProvider, assumedProfileTokenProvider, computeResourceTokenP
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Props, RunningPlugin } from "./harness";
+import { RunningPlugin } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
-
-interface Deployed {
-    id: string;
-    inputs: Props;
-    outs: Props;
-}
+import { deploy, rejectsWith } from "./steps";
 
 describe("plugin: TrustedProfileClaimRule and TrustedProfileIdentity through the real dynamic-provider plugin", function () {
     this.timeout(30_000);
@@ -28,24 +23,6 @@ describe("plugin: TrustedProfileClaimRule and TrustedProfileIdentity through the
     let profiles: TrustedProfileClient;
     let dir: string;
     const cluster = () => `crn:v1:bluemix:public:containers-kubernetes:us-south:a/${emu.accountId}:c1::`;
-
-    async function create(p: object, news: Props): Promise<Deployed> {
-        const checked = await plugin.check(p, {}, news);
-        assert.deepStrictEqual(checked.failures, []);
-        const created = await plugin.create(p, checked.inputs);
-        return { id: created.id, inputs: checked.inputs, outs: created.outs };
-    }
-
-    async function rejects(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
-        let caught: unknown;
-        await promise.then(
-            () => assert.fail(`expected a failure matching ${pattern}`),
-            (e: unknown) => (caught = e),
-        );
-        assert.ok(caught instanceof Error, String(caught));
-        assert.match(caught.message, pattern);
-        assert.ok(!caught.message.includes(emu.apiKey), "no key value in an error");
-    }
 
     /** The IAM id a Kubernetes service account of the cluster gets by the profile's cr-token grant. */
     async function serviceAccountActsAs(profileId: string, namespace: string, name: string): Promise<string> {
@@ -76,9 +53,9 @@ describe("plugin: TrustedProfileClaimRule and TrustedProfileIdentity through the
     });
 
     it("TrustedProfileClaimRule: create → read → the matching service account gets the token, another is refused → update in place → delete", async function () {
-        const profile = await create(trustedProfileProvider, { name: "ruled-runtime" });
+        const profile = await deploy(plugin, trustedProfileProvider, { name: "ruled-runtime" });
         const r = trustedProfileClaimRuleProvider;
-        const d = await create(r, {
+        const d = await deploy(plugin, r, {
             profileId: profile.id,
             type: "Profile-CR",
             crType: "IKS_SA",
@@ -109,7 +86,7 @@ describe("plugin: TrustedProfileClaimRule and TrustedProfileIdentity through the
         assert.deepStrictEqual(await plugin.diff(r, d.id, d.outs, d.inputs), { changes: "none", replaces: [], deleteBeforeReplace: false });
 
         assert.strictEqual(await serviceAccountActsAs(profile.id, "orders", "api"), profile.outs.iamId);
-        await rejects(serviceAccountActsAs(profile.id, "billing", "api"), /BXNIM0442E/);
+        await rejectsWith(serviceAccountActsAs(profile.id, "billing", "api"), /BXNIM0442E/, emu.apiKey);
 
         const wider = await plugin.check(r, d.inputs, {
             ...d.inputs,
@@ -132,15 +109,15 @@ describe("plugin: TrustedProfileClaimRule and TrustedProfileIdentity through the
         assert.deepStrictEqual(await plugin.diff(r, d.id, u.outs, moved.inputs), { changes: "some", replaces: ["type"], deleteBeforeReplace: false });
 
         await plugin.delete(r, d.id, u.outs);
-        await rejects(serviceAccountActsAs(profile.id, "orders", "api"), /BXNIM0442E/);
+        await rejectsWith(serviceAccountActsAs(profile.id, "orders", "api"), /BXNIM0442E/, emu.apiKey);
         await plugin.delete(r, d.id, u.outs); // already gone = success
         await plugin.delete(trustedProfileProvider, profile.id, profile.outs);
     });
 
     it("TrustedProfileClaimRule: a change made elsewhere is not overwritten; refresh shows it; deleted elsewhere reads as gone", async function () {
-        const profile = await create(trustedProfileProvider, { name: "drifting-rules" });
+        const profile = await deploy(plugin, trustedProfileProvider, { name: "drifting-rules" });
         const r = trustedProfileClaimRuleProvider;
-        const d = await create(r, {
+        const d = await deploy(plugin, r, {
             profileId: profile.id,
             type: "Profile-SAML",
             realmName: "https://sso.example.com/saml",
@@ -153,9 +130,10 @@ describe("plugin: TrustedProfileClaimRule and TrustedProfileIdentity through the
             expiration: 900,
             conditions: [{ claim: "groups", operator: "CONTAINS", value: '"everyone"' }],
         });
-        await rejects(
+        await rejectsWith(
             plugin.update(r, d.id, d.outs, { ...d.inputs, name: "ops" }),
             /^update: trusted profile claim rule Profile-[0-9a-f-]+\/ClaimRule-[0-9a-f-]+ was changed outside Pulumi since it was last read; run `pulumi refresh`, then `pulumi up`/,
+            emu.apiKey,
         );
         assert.strictEqual((await profiles.getClaimRule(profile.id, String(d.outs.ruleId))).name, undefined, "nothing overwritten");
 
@@ -175,7 +153,7 @@ describe("plugin: TrustedProfileClaimRule and TrustedProfileIdentity through the
     });
 
     it("TrustedProfileIdentity: a trusted service ID assumes the profile, an untrusted one is refused; drift and deletion read back", async function () {
-        const profile = await create(trustedProfileProvider, { name: "assumable-runtime" });
+        const profile = await deploy(plugin, trustedProfileProvider, { name: "assumable-runtime" });
         const trusted = await owner.createServiceId({ name: "deployer", description: "the CI deployer", account_id: emu.accountId });
         const other = await owner.createServiceId({ name: "stranger", account_id: emu.accountId });
         const keyOf = async (sid: { iam_id: string }) =>
@@ -192,10 +170,10 @@ describe("plugin: TrustedProfileClaimRule and TrustedProfileIdentity through the
         };
         const trustedKey = await keyOf(trusted);
         const otherKey = await keyOf(other);
-        await rejects(assume(trustedKey), /BXNIM0443E/);
+        await rejectsWith(assume(trustedKey), /BXNIM0443E/, emu.apiKey);
 
         const i = trustedProfileIdentityProvider;
-        const d = await create(i, { profileId: profile.id, identityType: "serviceid", identifier: trusted.id });
+        const d = await deploy(plugin, i, { profileId: profile.id, identityType: "serviceid", identifier: trusted.id });
         assert.strictEqual(d.id, `${profile.id}|serviceid|${trusted.id}`);
         assert.deepStrictEqual(d.outs, {
             profileId: profile.id,
@@ -208,10 +186,14 @@ describe("plugin: TrustedProfileClaimRule and TrustedProfileIdentity through the
         assert.deepStrictEqual(read.props, d.outs);
         assert.deepStrictEqual(await plugin.diff(i, d.id, read.props, d.inputs), { changes: "none", replaces: [], deleteBeforeReplace: true });
         assert.strictEqual(await assume(trustedKey), profile.outs.iamId);
-        await rejects(assume(otherKey), /BXNIM0443E/);
+        await rejectsWith(assume(otherKey), /BXNIM0443E/, emu.apiKey);
 
         // the same identity again (another stack, or by hand) is refused, not silently shared
-        await rejects(create(i, { profileId: profile.id, identityType: "serviceid", identifier: trusted.id }), /already trusts the serviceid identity/);
+        await rejectsWith(
+            deploy(plugin, i, { profileId: profile.id, identityType: "serviceid", identifier: trusted.id }),
+            /already trusts the serviceid identity/,
+            emu.apiKey,
+        );
         const described = await plugin.check(i, d.inputs, { ...d.inputs, description: "CI" });
         assert.deepStrictEqual(await plugin.diff(i, d.id, d.outs, described.inputs), {
             changes: "some",
@@ -222,20 +204,20 @@ describe("plugin: TrustedProfileClaimRule and TrustedProfileIdentity through the
         await profiles.removeIdentity(profile.id, "serviceid", trusted.id);
         assert.strictEqual((await plugin.read(i, d.id, d.outs)).id, "", "withdrawn elsewhere reads as gone");
         await plugin.delete(i, d.id, d.outs); // already gone = success
-        const again = await create(i, { profileId: profile.id, identityType: "serviceid", identifier: trusted.id, description: "CI" });
+        const again = await deploy(plugin, i, { profileId: profile.id, identityType: "serviceid", identifier: trusted.id, description: "CI" });
         await plugin.delete(i, again.id, again.outs);
-        await rejects(assume(trustedKey), /BXNIM0443E/);
+        await rejectsWith(assume(trustedKey), /BXNIM0443E/, emu.apiKey);
         await plugin.delete(trustedProfileProvider, profile.id, profile.outs);
         assert.strictEqual((await plugin.read(i, again.id, again.outs)).id, "", "an identity of a deleted profile reads as gone");
     });
 
     it("TrustedProfileIdentity: user and crn identities as IBM resolves them", async function () {
-        const profile = await create(trustedProfileProvider, { name: "shared-runtime" });
+        const profile = await deploy(plugin, trustedProfileProvider, { name: "shared-runtime" });
         const i = trustedProfileIdentityProvider;
-        const user = await create(i, { profileId: profile.id, identityType: "user", identifier: "IBMid-550000ABCD", accounts: [emu.accountId] });
+        const user = await deploy(plugin, i, { profileId: profile.id, identityType: "user", identifier: "IBMid-550000ABCD", accounts: [emu.accountId] });
         assert.deepStrictEqual([user.outs.iamId, user.outs.accounts], ["IBMid-550000ABCD", [emu.accountId]]);
         const crn = `crn:v1:bluemix:public:project:us-south:a/${emu.accountId}:p-1::`;
-        const svc = await create(i, { profileId: profile.id, identityType: "crn", identifier: crn, description: "project p-1" });
+        const svc = await deploy(plugin, i, { profileId: profile.id, identityType: "crn", identifier: crn, description: "project p-1" });
         assert.strictEqual(svc.id, `${profile.id}|crn|${crn}`);
         assert.deepStrictEqual((await plugin.read(i, svc.id, svc.outs)).props, svc.outs, "a CRN identifier reads back through the path");
         assert.deepStrictEqual((await profiles.listIdentities(profile.id)).identities.map((x) => x.type).sort(), ["crn", "user"]);
