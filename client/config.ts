@@ -317,6 +317,8 @@ export interface ProfileLogin {
     crToken?: string;
     /** Which settings named the profile, for messages. */
     from: string;
+    /** The setting that gave the profile id and the one that gives (or would give) the token file, for messages. */
+    settingNames: { profileId: string; crTokenFile: string };
 }
 
 /**
@@ -329,6 +331,12 @@ export interface ProfileLogin {
 export function resolveProfileLogin(explicit: ExplicitCloudSettings & ProfileLoginSettings = {}, env: Env = process.env): ProfileLogin | undefined {
     if (firstSet(explicit.apiKey, env.IC_API_KEY, env.IBMCLOUD_API_KEY) !== undefined) return undefined;
     const envToken = firstSet(env.IBMCLOUD_CR_TOKEN);
+    const crTokenFile =
+        explicit.crTokenFile !== undefined
+            ? CONFIG_KEYS.crTokenFile
+            : envToken !== undefined
+              ? "IBMCLOUD_CR_TOKEN"
+              : `${CONFIG_KEYS.crTokenFile} (or IBMCLOUD_CR_TOKEN=@<token file>)`;
     const token: Pick<ProfileLogin, "crToken" | "crTokenFile"> =
         explicit.crTokenFile !== undefined
             ? { crTokenFile: explicit.crTokenFile }
@@ -343,16 +351,20 @@ export function resolveProfileLogin(explicit: ExplicitCloudSettings & ProfileLog
             profileId: explicit.iamProfileId,
             profileName: explicit.iamProfileName,
             from: `${CONFIG_KEYS.iamProfileId} / ${CONFIG_KEYS.iamProfileName}`,
+            settingNames: { profileId: CONFIG_KEYS.iamProfileId, crTokenFile },
         };
     }
     const cliProfile = firstSet(env.IBMCLOUD_CR_PROFILE);
     if (cliProfile !== undefined) {
         const kind = cliProfile.startsWith("crn:") ? "profileCrn" : /^Profile-/.test(cliProfile) ? "profileId" : "profileName";
-        return { ...token, [kind]: cliProfile, from: "IBMCLOUD_CR_PROFILE" };
+        return { ...token, [kind]: cliProfile, from: "IBMCLOUD_CR_PROFILE", settingNames: { profileId: "IBMCLOUD_CR_PROFILE", crTokenFile } };
     }
     const id = firstSet(env.IC_IAM_PROFILE_ID, env.IBMCLOUD_IAM_PROFILE_ID);
     const name = firstSet(env.IC_IAM_PROFILE_NAME, env.IBMCLOUD_IAM_PROFILE_NAME);
-    if (id !== undefined || name !== undefined) return { ...token, profileId: id, profileName: name, from: "IC_IAM_PROFILE_ID / IC_IAM_PROFILE_NAME" };
+    if (id !== undefined || name !== undefined) {
+        const settingNames = { profileId: env.IC_IAM_PROFILE_ID !== undefined ? "IC_IAM_PROFILE_ID" : "IBMCLOUD_IAM_PROFILE_ID", crTokenFile };
+        return { ...token, profileId: id, profileName: name, from: "IC_IAM_PROFILE_ID / IC_IAM_PROFILE_NAME", settingNames };
+    }
     return undefined;
 }
 

@@ -69,9 +69,9 @@ function given(v: string | undefined): string | undefined {
     return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
 }
 
-function checkProfileId(fn: string, id: string | undefined): void {
+function checkProfileId(fn: string, id: string | undefined, name = "profileId"): void {
     if (id !== undefined && !/^Profile-[0-9a-fA-F-]{36}$/.test(id)) {
-        throw new Error(`${fn}: profileId must be a trusted profile's id (Profile-<uuid>), not '${id}'`);
+        throw new Error(`${fn}: ${name} must be a trusted profile's id (Profile-<uuid>), not '${id}'`);
     }
 }
 
@@ -81,7 +81,7 @@ function managerFor(opts: CommonOptions, requestToken: (http: HttpClient, operat
 }
 
 /** Reads the compute resource's token: the file given, else the first of IBM's default paths that can be read. */
-async function readCrToken(file: string | undefined): Promise<string> {
+async function readCrToken(file: string | undefined, fileSetting = "crTokenFilename"): Promise<string> {
     const candidates = file ? [file] : DEFAULT_CR_TOKEN_FILES;
     for (const f of candidates) {
         let text: string;
@@ -95,8 +95,8 @@ async function readCrToken(file: string | undefined): Promise<string> {
     }
     throw new Error(
         file
-            ? `cannot read the compute resource token file ${file}; check crTokenFilename and that the file is mounted and readable`
-            : `no compute resource token found in ${DEFAULT_CR_TOKEN_FILES.join(", ")}; mount one (e.g. a projected service account token) or pass crTokenFilename`,
+            ? `cannot read the compute resource token file ${file}; check ${fileSetting} and that the file is mounted and readable`
+            : `no compute resource token found in ${DEFAULT_CR_TOKEN_FILES.join(", ")}; mount one (e.g. a projected service account token) or set ${fileSetting}`,
     );
 }
 
@@ -113,19 +113,26 @@ export function computeResourceTokenProvider(options: ComputeResourceTokenProvid
 }
 
 /** The token manager behind `computeResourceTokenProvider` (the deployer's session uses it directly). */
-export function computeResourceTokenManager(options: ComputeResourceTokenProviderOptions): IamTokenManager {
-    const fn = "computeResourceTokenProvider";
+export function computeResourceTokenManager(
+    options: ComputeResourceTokenProviderOptions,
+    /**
+     * How messages name the settings the options came from (a provider's deployer: its stack config keys, e.g.
+     * `ibmcloud:iamProfileId`), so an error names what the user set rather than these option names; `who` leads them.
+     */
+    names?: { who: string; profileId: string; crTokenFile: string },
+): IamTokenManager {
+    const fn = names?.who ?? "computeResourceTokenProvider";
     const profileId = given(options?.profileId);
     const profileName = given(options?.profileName);
     const profileCrn = given(options?.profileCrn);
     if (!profileId && !profileName && !profileCrn) {
         throw new Error(`${fn}: profileId or profileName is required (the trusted profile the compute resource is linked to)`);
     }
-    checkProfileId(fn, profileId);
+    checkProfileId(fn, profileId, names?.profileId);
     const file = given(options.crTokenFilename);
     const literal = given(options.crToken);
     const manager = managerFor(options, async (http, operation) => {
-        const crToken = literal ?? (await readCrToken(file));
+        const crToken = literal ?? (await readCrToken(file, names?.crTokenFile));
         http.addSecret(crToken);
         return http.request<Record<string, unknown>>({
             operation,

@@ -40,17 +40,19 @@ fi
 command -v go >/dev/null || { log "Go is needed to build pulumi-language-yaml (none on PATH)"; exit 1; }
 grep -q "github.com/pulumi/pulumi-yaml v$YAML_VERSION" "$WRAPPER/go.mod" || {
   log "scripts/pulumi-yaml/go.mod does not pin pulumi-yaml v$YAML_VERSION: update YAML_VERSION here too"; exit 1; }
-if [ -L "$BIN" ]; then
-  log ".tools/bin is a link (to a shared folder); not building into it. Make it a directory of your own first."
+hash="$( (cd "$WRAPPER" && cat go.mod go.sum && echo "$YAML_VERSION" && go env GOVERSION GOOS GOARCH) | sha256sum | cut -d' ' -f1)"
+name=pulumi-language-yaml
+stale() { [ "$REBUILD" = "1" ] || [ ! -x "$BIN/$name" ] || [ ! -f "$BIN/.$name.stamp" ] || [ "$(cat "$BIN/.$name.stamp")" != "$hash" ]; }
+# A .tools/bin linked to a shared folder is used when its build is current, never built into.
+if [ -L "$BIN" ] && stale; then
+  log ".tools/bin is a link (to a shared folder) whose $name is missing or stale; not building into it. Make it a directory of your own first."
   exit 1
 fi
 mkdir -p "$BIN"
 exec 9>"$ROOT/.tools/.ensure-pulumi-yaml.lock"
 if command -v flock >/dev/null; then flock 9; fi
 
-hash="$( (cd "$WRAPPER" && cat go.mod go.sum && echo "$YAML_VERSION" && go env GOVERSION GOOS GOARCH) | sha256sum | cut -d' ' -f1)"
-name=pulumi-language-yaml
-if [ "$REBUILD" = "1" ] || [ ! -x "$BIN/$name" ] || [ ! -f "$BIN/.$name.stamp" ] || [ "$(cat "$BIN/.$name.stamp")" != "$hash" ]; then
+if stale; then
   log "building $name v$YAML_VERSION from Go modules into .tools/bin"
   start=$(date +%s)
   rm -f "$BIN/.$name.stamp"

@@ -3,7 +3,7 @@
 // interface in provider/<name>.ts (types and TSDoc, read with the TypeScript compiler), its description the TSDoc
 // of its resource class; secrets are plugin/resources.ts's lists (checked there against the dynamic resources);
 // the provider's configuration is `ExplicitCloudSettings` of client/config.ts; a function's inputs are its zod
-// check schema through `z.toJSONSchema`. `npm run plugin:schema` writes plugin/schema.json; a test fails when the
+// check schema through `z.toJSONSchema`; the plugin's download URL is package.json's `repository`. `npm run plugin:schema` writes plugin/schema.json; a test fails when the
 // file and this derivation disagree. Build-time only: the plugin reads the written file.
 import * as path from "path";
 import { parseArgs } from "util";
@@ -169,6 +169,24 @@ function componentSpec(ctx: Ctx, sf: TS.SourceFile): Spec {
     };
 }
 
+/**
+ * Where the engine and the generated SDKs fetch the plugin: the GitHub releases of the repository package.json names
+ * (`repository`), as Pulumi's `github://` plugin source spells it. The engine asks that repository's release `v<version>`
+ * for the asset `pulumi-resource-ibmcloud-iam-v<version>-<os>-<arch>.tar.gz` (scripts/plugin-archive.sh names it so).
+ * `repository` is the one place a release sets: schema, SDKs and this URL follow it.
+ */
+export function pluginDownloadURL(pkg: { repository?: string | { url?: string } }): { downloadURL: string; repository: string } {
+    const raw = typeof pkg.repository === "string" ? pkg.repository : pkg.repository?.url;
+    // npm's forms: "github:owner/repo", "owner/repo", "git+https://github.com/owner/repo.git", "https://github.com/owner/repo".
+    const m = raw?.match(/^(?:github:|(?:git\+)?(?:https?|ssh|git):\/\/(?:git@)?github\.com\/|git@github\.com:)?([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/);
+    if (!raw || !m) {
+        throw new Error(
+            `plugin schema: package.json \`repository\` must name the GitHub repository whose releases carry the plugin archives (e.g. "github:owner/repo"); it is ${JSON.stringify(raw)}`,
+        );
+    }
+    return { downloadURL: `github://api.github.com/${m[1]}/${m[2]}`, repository: `https://github.com/${m[1]}/${m[2]}` };
+}
+
 /** The schema, derived from the sources under `root` (the repository). Deterministic: the same sources give the same text. */
 export function deriveSchema(root: string): Spec {
     // The compiler is a development dependency: loaded here only, never by the plugin at run time.
@@ -209,6 +227,8 @@ export function deriveSchema(root: string): Spec {
     const profileLogin = propertiesOf(ctx, findDecl(ctx, source("client/config.ts"), ctx.ts.isInterfaceDeclaration, "ProfileLoginSettings"), "Provider", []);
     Object.assign(config.properties, profileLogin.properties);
 
+    const release = pluginDownloadURL(JSON.parse(require("fs").readFileSync(path.join(root, "package.json"), "utf8")));
+
     const functions: Spec = {};
     for (const [token, f] of FUNCTIONS) {
         // Inputs from the zod check schema, outputs from the result interface.
@@ -238,6 +258,8 @@ export function deriveSchema(root: string): Spec {
         keywords: ["pulumi", "ibm-cloud", "iam", "key-protect", "hpcs", "category/cloud", "kind/native"],
         license: "Apache-2.0",
         publisher: "pulumi-ibmcloud-iam",
+        repository: release.repository,
+        pluginDownloadURL: release.downloadURL,
         config: { variables: config.properties },
         provider: { description: "The provider: one IBM Cloud account's credentials and endpoints.", inputProperties: config.properties },
         resources,

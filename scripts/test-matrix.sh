@@ -25,7 +25,8 @@ if [ ${#SPECS[@]} -eq 0 ]; then
   SPECS=("build/test/**/*.test.js")
   # Slow engine layers whose subject does not change with the Node build or the SDK of the leg, so both legs
   # would prove the same thing: they run in the newest leg only. The provider plugin's YAML stacks (the plugin's
-  # gRPC behaviour on each SDK is test/plugin/provider/, run in both), the crash rounds and what outlives a killed
+  # gRPC behaviour on each SDK is test/plugin/provider/, and Construct on each SDK e2e/pluginConstruct, both run in
+  # both legs), the crash rounds and what outlives a killed
   # engine (process behaviour of the engine and our language host), KMS key deletion and the key lifecycle stack, the
   # trusted-profile stack (the emulator's rules; the resources' code on each leg is test/provider and test/plugin), the
   # API reference (TypeDoc reads the sources with the repository's TypeScript: the leg changes nothing it checks),

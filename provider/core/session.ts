@@ -78,15 +78,18 @@ export class CloudSession {
             const login = resolveProfileLogin(this.explicit);
             if (login) {
                 const endpoints = resolveCloudEndpoints(this.explicit);
-                const tokenManager = computeResourceTokenManager({
-                    profileId: login.profileId,
-                    profileName: login.profileName,
-                    profileCrn: login.profileCrn,
-                    crTokenFilename: login.crTokenFile,
-                    crToken: login.crToken,
-                    iamEndpoint: endpoints.iamEndpoint,
-                    http: httpOptionsFromSettings(endpoints),
-                });
+                const tokenManager = computeResourceTokenManager(
+                    {
+                        profileId: login.profileId,
+                        profileName: login.profileName,
+                        profileCrn: login.profileCrn,
+                        crTokenFilename: login.crTokenFile,
+                        crToken: login.crToken,
+                        iamEndpoint: endpoints.iamEndpoint,
+                        http: httpOptionsFromSettings(endpoints),
+                    },
+                    { who: "the deployer's trusted-profile login", ...login.settingNames },
+                );
                 this.client = new IamClient({ tokenManager });
             } else {
                 this.client = IamClient.fromSettings(this.settings());

@@ -75,12 +75,11 @@ export class KmsSession {
         const key = `${endpoints.iamEndpoint} ${profileId} ${crTokenFile}`;
         let m = this.profilePool.get(key);
         if (!m) {
-            m = computeResourceTokenManager({
-                profileId,
-                crTokenFilename: crTokenFile,
-                iamEndpoint: endpoints.iamEndpoint,
-                http: httpOptionsFromSettings(endpoints),
-            });
+            m = computeResourceTokenManager(
+                { profileId, crTokenFilename: crTokenFile, iamEndpoint: endpoints.iamEndpoint, http: httpOptionsFromSettings(endpoints) },
+                // The resource's own arguments gave these.
+                { who: "the trusted profile's token", profileId: "profileId", crTokenFile: "crTokenFile" },
+            );
             this.profilePool.set(key, m);
         }
         return m;

@@ -10,7 +10,21 @@ describe("client/config: resolveProfileLogin", function () {
         const values: Record<string, string> = { "ibmcloud:iamProfileId": ID, "ibmcloud:iamProfileName": "ci", "ibmcloud:crTokenFile": "/t/token" };
         const explicit = settingsFromProviderConfig({ config: { get: (k) => values[k] } });
         const login = resolveProfileLogin(explicit, {});
-        assert.deepStrictEqual({ ...login, from: undefined }, { crTokenFile: "/t/token", profileId: ID, profileName: "ci", from: undefined });
+        assert.deepStrictEqual(
+            { ...login, from: undefined },
+            {
+                crTokenFile: "/t/token",
+                profileId: ID,
+                profileName: "ci",
+                from: undefined,
+                // what a message names: the settings as given
+                settingNames: { profileId: "ibmcloud:iamProfileId", crTokenFile: "ibmcloud:crTokenFile" },
+            },
+        );
+        assert.deepStrictEqual(resolveProfileLogin({ iamProfileId: ID }, {})?.settingNames, {
+            profileId: "ibmcloud:iamProfileId",
+            crTokenFile: "ibmcloud:crTokenFile (or IBMCLOUD_CR_TOKEN=@<token file>)",
+        });
     });
 
     it("an API key, configured or in the environment, wins: no profile login", function () {
@@ -26,10 +40,15 @@ describe("client/config: resolveProfileLogin", function () {
         assert.strictEqual(resolveProfileLogin({}, { IBMCLOUD_CR_PROFILE: crn })?.profileCrn, crn);
         assert.strictEqual(resolveProfileLogin({}, { IBMCLOUD_CR_PROFILE: "ci", IBMCLOUD_CR_TOKEN: "@/t/file" })?.crTokenFile, "/t/file");
         assert.strictEqual(resolveProfileLogin({}, { IBMCLOUD_CR_PROFILE: "ci", IBMCLOUD_CR_TOKEN: "eyJ.x.y" })?.crToken, "eyJ.x.y");
+        assert.deepStrictEqual(resolveProfileLogin({}, { IBMCLOUD_CR_PROFILE: ID, IBMCLOUD_CR_TOKEN: "@/t/file" })?.settingNames, {
+            profileId: "IBMCLOUD_CR_PROFILE",
+            crTokenFile: "IBMCLOUD_CR_TOKEN",
+        });
     });
 
     it("Terraform's IC_IAM_PROFILE_ID / IBMCLOUD_IAM_PROFILE_NAME when nothing else names a profile; stack config first", function () {
         assert.strictEqual(resolveProfileLogin({}, { IBMCLOUD_IAM_PROFILE_ID: ID })?.profileId, ID);
+        assert.strictEqual(resolveProfileLogin({}, { IBMCLOUD_IAM_PROFILE_ID: ID })?.settingNames.profileId, "IBMCLOUD_IAM_PROFILE_ID");
         assert.strictEqual(resolveProfileLogin({}, { IC_IAM_PROFILE_NAME: "ci" })?.profileName, "ci");
         assert.strictEqual(resolveProfileLogin({ iamProfileName: "from-config" }, { IBMCLOUD_CR_PROFILE: "from-env" })?.profileName, "from-config");
         assert.strictEqual(resolveProfileLogin({}, { IBMCLOUD_CR_PROFILE: "cli", IC_IAM_PROFILE_NAME: "tf" })?.profileName, "cli");

@@ -66,6 +66,18 @@ describe("provider plugin: SDKs generated from its schema (scripts/gen-sdks.sh)"
         );
     });
 
+    it("each SDK hands the schema's pluginDownloadURL to the engine (so a program fetches the plugin it lacks)", () => {
+        const url = (schema as unknown as { pluginDownloadURL: string }).pluginDownloadURL;
+        assert.match(url, /^github:\/\/api\.github\.com\/[\w.-]+\/[\w.-]+$/);
+        const json = (...p: string[]) => JSON.parse(fs.readFileSync(path.join(SDK_DIR, ...p), "utf8"));
+        assert.equal(json("nodejs", "package.json").pulumi.server, url, "Node: package.json pulumi.server");
+        assert.equal(json("python", "pulumi_ibmcloud_iam", "pulumi-plugin.json").server, url, "Python: pulumi-plugin.json");
+        assert.equal(json("go", "ibmcloudiam", "pulumi-plugin.json").server, url, "Go: pulumi-plugin.json");
+        const dotnet = filesUnder(path.join(SDK_DIR, "dotnet")).find((f) => path.basename(f) === "pulumi-plugin.json");
+        assert.ok(dotnet, "no pulumi-plugin.json in the .NET SDK");
+        assert.equal(JSON.parse(fs.readFileSync(dotnet, "utf8")).server, url, ".NET: pulumi-plugin.json");
+    });
+
     it("Node: generated, a module per resource, the component and the function", () => {
         assert.match(output, /^nodejs: \d+ files/m);
         const files = filesUnder(path.join(SDK_DIR, "nodejs")).map((f) => path.basename(f));

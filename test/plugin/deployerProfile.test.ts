@@ -10,6 +10,7 @@ import "../support/failFast";
 import { IamClient, IamTokenManager, TrustedProfileClient } from "../../client";
 import { RunningEmulator, startEmulator } from "../../emulator";
 import { serviceIdProvider, trustedProfileProvider } from "../../provider";
+import { foreignSettingNames, PROFILE_LOGIN_MISTAKES } from "../support/profileLoginMistakes";
 import { PluginCallError, RunningPlugin, startPlugin } from "./harness";
 
 const NO_ENV_CREDENTIALS = {
@@ -111,6 +112,23 @@ describe("plugin: the deployer as a trusted profile from a compute-resource toke
         const state = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as { serviceIds: Array<{ name: string }> };
         assert.ok(!state.serviceIds.some((s) => s.name === "never-made"));
     });
+
+    for (const row of PROFILE_LOGIN_MISTAKES) {
+        it(`${row.what}: the error names the dynamic resources' setting (ibmcloud:…), and nothing is created`, async function () {
+            const p = await plugin(Object.fromEntries(Object.entries(row.settings).map(([k, v]) => [`ibmcloud:${k}`, v])));
+            const checked = await p.check(serviceIdProvider, {}, { name: "never-made" });
+            let caught: unknown;
+            await p.create(serviceIdProvider, checked.inputs).catch((e: unknown) => (caught = e));
+            assert.ok(caught instanceof PluginCallError, String(caught));
+            assert.match(
+                caught.message,
+                row.expect((name) => `ibmcloud:${name}`),
+            );
+            assert.doesNotMatch(caught.message, foreignSettingNames("ibmcloud-iam"));
+            const state = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as { serviceIds: Array<{ name: string }> };
+            assert.ok(!state.serviceIds.some((s) => s.name === "never-made"));
+        });
+    }
 
     it("neither an API key nor a profile: the error names both ways to log in", async function () {
         const p = await plugin({});

@@ -9,6 +9,7 @@ import * as path from "path";
 import "../../support/failFast";
 import { IamClient, IamTokenManager, TrustedProfileClient } from "../../../client";
 import { RunningEmulator, startEmulator } from "../../../emulator";
+import { foreignSettingNames, PROFILE_LOGIN_MISTAKES } from "../../support/profileLoginMistakes";
 import { ServedPlugin, startServed } from "./served";
 
 describe("provider plugin: the deployer as a trusted profile (no API key)", function () {
@@ -84,6 +85,25 @@ describe("provider plugin: the deployer as a trusted profile (no API key)", func
         assert.equal(sid.outs.accountId, emu.accountId);
         assert.ok(!p.output().includes(tokens[0]), "no token in the plugin's output");
     });
+
+    for (const row of PROFILE_LOGIN_MISTAKES) {
+        it(`${row.what}: the error names the plugin's own setting (ibmcloud-iam:…), and nothing is created`, async () => {
+            const p = await served();
+            await p.configure({ iamEndpoint: emu.url, ...row.settings });
+            const err = await p.create("ServiceId", serviceId("never-made")).then(
+                () => undefined,
+                (e: unknown) => e as Error,
+            );
+            assert.ok(err, "the create must fail");
+            assert.match(
+                err.message,
+                row.expect((name) => `ibmcloud-iam:${name}`),
+            );
+            assert.doesNotMatch(err.message, foreignSettingNames("ibmcloud"));
+            const state = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as { serviceIds: Array<{ name: string }> };
+            assert.ok(!state.serviceIds.some((s) => s.name === "never-made"));
+        });
+    }
 
     it("from the ibmcloud CLI's environment alone (IBMCLOUD_CR_PROFILE, IBMCLOUD_CR_TOKEN=@file); an unlinked service account is refused", async () => {
         const p = await served({ IBMCLOUD_CR_PROFILE: profile.id, IBMCLOUD_CR_TOKEN: `@${await tokenFile("pulumi")}`, IBMCLOUD_IAM_API_ENDPOINT: emu.url });

@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { deriveSchema } from "../../../scripts/plugin-schema";
+import { deriveSchema, pluginDownloadURL } from "../../../scripts/plugin-schema";
 import { RESOURCES } from "../../../plugin/resources";
 import { COMPONENT_TOKEN } from "../../../plugin/component";
 import { KNOWN_ARGUMENTS, BadInputTarget } from "../../support/badInputs";
@@ -17,6 +17,24 @@ describe("provider plugin: schema", function () {
 
     it("plugin/schema.json is what the definitions give (run `npm run plugin:schema` after changing a resource)", () => {
         assert.deepStrictEqual(deriveSchema(REPO_ROOT), file);
+    });
+
+    it("the download URL is the GitHub releases of package.json's repository, in each form npm accepts; anything else is refused", () => {
+        const expected = "github://api.github.com/acme/pulumi-ibmcloud-iam";
+        for (const repository of [
+            "github:acme/pulumi-ibmcloud-iam",
+            "acme/pulumi-ibmcloud-iam",
+            { type: "git", url: "git+https://github.com/acme/pulumi-ibmcloud-iam.git" },
+            { url: "https://github.com/acme/pulumi-ibmcloud-iam" },
+            "git@github.com:acme/pulumi-ibmcloud-iam.git",
+        ]) {
+            assert.equal(pluginDownloadURL({ repository }).downloadURL, expected, JSON.stringify(repository));
+        }
+        for (const repository of [undefined, "https://gitlab.com/acme/pulumi-ibmcloud-iam", "acme"]) {
+            assert.throws(() => pluginDownloadURL({ repository }), /package\.json `repository` must name the GitHub repository/, JSON.stringify(repository));
+        }
+        const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+        assert.equal(file.pluginDownloadURL, pluginDownloadURL(pkg).downloadURL);
     });
 
     it("each resource's inputs are the arguments the bad-input table knows, and it is in the schema", () => {
