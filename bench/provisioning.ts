@@ -126,14 +126,20 @@ function pluginProfilerEnv(): Record<string, string> {
     return env;
 }
 
-/** Highest VmHWM (peak resident set, kB) seen for the dynamic-provider plugin processes, sampled every 100 ms. */
-function watchPluginMemory(pids: () => number[]): { stop(): number } {
+/**
+ * Highest VmHWM (peak resident set, kB) seen for the plugin processes, sampled every 100 ms; `cpuSeconds()`, after
+ * `stop()`, is their CPU (user + system) as last seen, so up to 100 ms of each process's last moments are missed.
+ */
+function watchPluginMemory(pids: () => number[]): { stop(): number; cpuSeconds(): number } {
     const peaks = new Map<number, number>();
+    const cpuMs = new Map<number, number>();
     const sample = () => {
         for (const pid of pids()) {
             try {
                 const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
                 if (m) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, Number(m[1])));
+                const cpu = processCpuMs(pid);
+                if (cpu !== undefined) cpuMs.set(pid, cpu);
             } catch {
                 // gone between the listing and the read
             }
@@ -145,6 +151,7 @@ function watchPluginMemory(pids: () => number[]): { stop(): number } {
             clearInterval(timer);
             return Math.max(0, ...peaks.values());
         },
+        cpuSeconds: () => [...cpuMs.values()].reduce((a, b) => a + b, 0) / 1000,
     };
 }
 
@@ -228,6 +235,7 @@ async function compareAt(
     const destroyMs: Record<Peer, number[]> = { ours: [], ibm: [] };
     const cpu: Record<Peer, number[]> = { ours: [], ibm: [] };
     const cpuDestroy: Record<Peer, number[]> = { ours: [], ibm: [] };
+    const pluginCpuDestroy: Record<Peer, number[]> = { ours: [], ibm: [] };
     // The emulator's CPU (its own process): the part of ours the floor does not have.
     const emuCpu: Record<"up" | "destroy", number[]> = { up: [], destroy: [] };
     process.stderr.write(`bench:   ${n} triples, ${rounds} round(s)…\n`);
@@ -238,6 +246,9 @@ async function compareAt(
         destroy: [] as number[],
         cpu: [] as number[],
         cpuDestroy: [] as number[],
+        /** CPU of the plugin process alone during destroy, and the emulator's. */
+        pluginCpuDestroy: [] as number[],
+        emuCpuDestroy: [] as number[],
         rss: [] as number[],
         checkpoint: [] as number[],
     };
@@ -255,8 +266,13 @@ async function compareAt(
             plugin.up.push(up.ms / 1000);
             plugin.checkpoint.push(ws.checkpointBytes("plugin", stack) / 1048576);
             const cpu2 = cpuSeconds();
+            const emu2 = processCpuMs(emu.pid) ?? NaN;
+            const destroyWatch = watchPluginMemory(() => ws.pluginProcesses("provider"));
             plugin.destroy.push((await ws.destroy("plugin", stack, n)) / 1000);
+            destroyWatch.stop();
             plugin.cpuDestroy.push(cpuSeconds().children - cpu2.children);
+            plugin.pluginCpuDestroy.push(destroyWatch.cpuSeconds());
+            plugin.emuCpuDestroy.push(((processCpuMs(emu.pid) ?? NaN) - emu2) / 1000);
         } finally {
             await ws.removeStack("plugin", stack);
         }
@@ -284,7 +300,10 @@ async function compareAt(
             }
             const cpu2 = cpuSeconds();
             const emu2 = processCpuMs(emu.pid) ?? NaN;
+            const destroyWatch = watchPluginMemory(() => ws.pluginProcesses());
             destroyMs[peer].push(await ws.destroy(p, stack, n));
+            destroyWatch.stop();
+            pluginCpuDestroy[peer].push(destroyWatch.cpuSeconds());
             cpuDestroy[peer].push(cpuSeconds().children - cpu2.children);
             if (peer === "ours") emuCpu.destroy.push(((processCpuMs(emu.pid) ?? NaN) - emu2) / 1000);
             return up.ms;
@@ -399,6 +418,28 @@ async function compareAt(
         ours: plugin.destroy,
         ibm: destroyMs.ibm.map((ms) => ms / 1000),
         target: { on: "ratio", op: "<=", value: 1.0 },
+    });
+    // Where the plugin's destroy time goes, beside the floor's: the whole CPU, the plugin process's own share
+    // (its start included), and the emulator's, which the floor never calls.
+    results.compare({
+        section: SECTION,
+        metric: `CPU of engine and plugin during destroy of ${n} triples through the provider plugin (vs no-op)`,
+        unit: "s CPU",
+        better: "lower",
+        peer: pluginPeer,
+        ours: plugin.cpuDestroy,
+        ibm: cpuDestroy.ibm,
+        note: `user + system time of the pulumi CLI and the plugin; the emulator (not counted) spent ${fmt(median(plugin.emuCpuDestroy))} s CPU answering the plugin's deletes`,
+    });
+    results.compare({
+        section: SECTION,
+        metric: `plugin process CPU during destroy of ${n} triples through the provider plugin (vs the no-op dynamic-provider plugin)`,
+        unit: "s CPU",
+        better: "lower",
+        peer: pluginPeer,
+        ours: plugin.pluginCpuDestroy,
+        ibm: pluginCpuDestroy.ibm,
+        note: "user + system time of the plugin process alone (its start included), as last sampled (every 100 ms) before it exited",
     });
     results.compare({
         section: SECTION,

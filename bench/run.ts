@@ -1,7 +1,7 @@
 // `npm run bench`: our client layer measured against IBM's own SDKs on a loopback emulator. Not part
 // of the test suite. Prints a table and writes bench/results/latest.json.
 //
-//   node build/bench/run.js [--quick] [--only=token,iam,kms,provisioning] [--scale=100,500] [--rounds=N] [--rate-limit-triples=50]
+//   node build/bench/run.js [--help] [--quick] [--only=token,iam,kms,provisioning] [--scale=100,500] [--rounds=N] [--rate-limit-triples=50]
 //
 // --quick: fewer rounds (a smoke run; its ratios are not worth quoting). --scale: triples per stack in
 // the provisioning section (default 100,500; 10 with --quick). --rate-limit-triples: triples deployed and destroyed under
@@ -22,6 +22,7 @@ interface Section {
 
 /** The command line, as `parseArgs` reads it (`--scale=10,100` and `--scale 10,100` alike). */
 interface BenchArgs {
+    help?: boolean;
     quick?: boolean;
     only?: string;
     scale?: string;
@@ -29,7 +30,21 @@ interface BenchArgs {
     "rate-limit-triples"?: string;
 }
 
-const USAGE = "  node build/bench/run.js [--quick] [--only=token,iam,kms,provisioning] [--scale=100,500] [--rounds=N] [--rate-limit-triples=50]";
+const USAGE = "  node build/bench/run.js [--help] [--quick] [--only=token,iam,kms,provisioning] [--scale=100,500] [--rounds=N] [--rate-limit-triples=50]";
+
+const HELP = `npm run bench: this package against IBM's SDKs and against Pulumi's floor, on the local emulator; ratios in one run.
+${USAGE}
+
+  --only=provisioning --scale=100 --rate-limit-triples=0   the provisioning rows at 100 triples only: the dynamic
+      resources, the provider plugin (pulumi-resource-ibmcloud-iam) and the no-op dynamic floor, interleaved in one
+      run, with the plugin's start (launcher to its port, vs a bare node) and peak RSS. Needs Node 24 under
+      .tools/node and the pulumi CLI in .tools/bin (bench/README.md, "Reproduce").
+  --scale=100,500   also 500 triples (1 round by default; about 40 min on a busy 2-core machine).
+
+Columns: ours = this package (for "through the provider plugin" rows: the plugin); IBM* = IBM's SDK or the peer the
+metric names in parentheses (e.g. the no-op dynamic resources); ours/IBM* = the median of the per-round ratios,
+arrow = which way is better; target / met = the issue's goal for that ratio. Full notes are printed below the table
+and written to bench/results/latest.json; bench/README.md explains each section and keeps past runs.`;
 
 function scaleOf(args: BenchArgs, quick: boolean): number[] {
     const v = args.scale;
@@ -75,6 +90,7 @@ async function main(): Promise<void> {
         args = parseArgs({
             args: process.argv.slice(2),
             options: {
+                help: { type: "boolean", short: "h" },
                 quick: { type: "boolean" },
                 only: { type: "string" },
                 scale: { type: "string" },
@@ -86,9 +102,13 @@ async function main(): Promise<void> {
         }).values;
     } catch (err) {
         // A typo must not start a 35-minute run with the defaults.
-        console.error(`bench: ${(err as Error).message}; the usage is at the top of bench/run.ts:`);
+        console.error(`bench: ${(err as Error).message}; the usage (--help for more):`);
         console.error(USAGE);
         process.exit(2);
+    }
+    if (args.help) {
+        console.log(HELP);
+        return;
     }
     const quick = args.quick === true;
     const only = args.only?.split(",");

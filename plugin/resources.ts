@@ -1,19 +1,9 @@
 // What the provider plugin serves: each type token mapped to the SAME provider object the dynamic
 // resource of that name hands to `pulumi.dynamic.Resource`. Nothing here implements a resource; the plugin
-// is a second front door to the one implementation in provider/.
+// is a second front door to the one implementation in provider/. A resource's module is loaded on the first
+// request for its type (`provider` is a getter): a plugin process serves few types, and start-up is paid on
+// every operation (docs/plugin.md, "Start-up").
 import type * as pulumi from "@pulumi/pulumi";
-import { serviceIdProvider } from "../provider/serviceId";
-import { serviceApiKeyProvider } from "../provider/serviceApiKey";
-import { accessPolicyProvider } from "../provider/accessPolicy";
-import { authorizationPolicyProvider } from "../provider/authorizationPolicy";
-import { kmsKeyProvider } from "../provider/kmsKey";
-import { kmsKeyRingProvider } from "../provider/kmsKeyRing";
-import { kmsInstancePoliciesProvider } from "../provider/kmsInstancePolicies";
-import { kmsAccessReadyProvider } from "../provider/kmsAccessReady";
-import { trustedProfileProvider } from "../provider/trustedProfile";
-import { trustedProfileLinkProvider } from "../provider/trustedProfileLink";
-import { trustedProfileClaimRuleProvider } from "../provider/trustedProfileClaimRule";
-import { trustedProfileIdentityProvider } from "../provider/trustedProfileIdentity";
 
 /** The plugin's package name: `pulumi-resource-ibmcloud-iam`, type tokens `ibmcloud-iam:index:<Resource>`, config `ibmcloud-iam:<key>`. */
 export const PACKAGE = "ibmcloud-iam";
@@ -21,7 +11,8 @@ export const PACKAGE = "ibmcloud-iam";
 export interface ServedResource {
     /** The resource's name, as the dynamic resource class is called. */
     name: string;
-    provider: pulumi.dynamic.ResourceProvider;
+    /** The provider object the dynamic resource uses; its module is loaded when this is first read. */
+    readonly provider: pulumi.dynamic.ResourceProvider;
     /**
      * Outputs the engine stores encrypted; an argument of the same name is secret too. The same list as the dynamic
      * resource's shape (`resourceShape(…, secretOutputs)`; test/plugin/provider/schema.test.ts checks they agree).
@@ -60,26 +51,41 @@ function kmsInstanceImportId(id: string): { id: string; props: Record<string, un
     return { id: instanceId, props: { instanceId, service, region } };
 }
 
-const served: ServedResource[] = [
-    { name: "ServiceId", provider: serviceIdProvider, secretOutputs: [], importId: "the service ID's id, `ServiceId-<uuid>`" },
+const served: ServedEntry[] = [
+    {
+        name: "ServiceId",
+        load: () => (require("../provider/serviceId") as typeof import("../provider/serviceId")).serviceIdProvider,
+        secretOutputs: [],
+        importId: "the service ID's id, `ServiceId-<uuid>`",
+    },
     {
         name: "ServiceApiKey",
-        provider: serviceApiKeyProvider,
+        load: () => (require("../provider/serviceApiKey") as typeof import("../provider/serviceApiKey")).serviceApiKeyProvider,
         secretOutputs: ["apikey"],
         importId: "the API key's id, `ApiKey-<uuid>` (its value is not recovered unless IBM stores it)",
     },
-    { name: "AccessPolicy", provider: accessPolicyProvider, secretOutputs: [], importId: "the policy's id (a UUID)" },
-    { name: "AuthorizationPolicy", provider: authorizationPolicyProvider, secretOutputs: [], importId: "the policy's id (a UUID)" },
+    {
+        name: "AccessPolicy",
+        load: () => (require("../provider/accessPolicy") as typeof import("../provider/accessPolicy")).accessPolicyProvider,
+        secretOutputs: [],
+        importId: "the policy's id (a UUID)",
+    },
+    {
+        name: "AuthorizationPolicy",
+        load: () => (require("../provider/authorizationPolicy") as typeof import("../provider/authorizationPolicy")).authorizationPolicyProvider,
+        secretOutputs: [],
+        importId: "the policy's id (a UUID)",
+    },
     {
         name: "KmsKey",
-        provider: kmsKeyProvider,
+        load: () => (require("../provider/kmsKey") as typeof import("../provider/kmsKey")).kmsKeyProvider,
         secretOutputs: ["apiKey", "payload"],
         importId: "the key's CRN, `crn:v1:bluemix:public:<kms|hs-crypto>:<region>:a/<account>:<instance guid>:key:<key id>`",
         fromImportId: kmsImportId("key"),
     },
     {
         name: "KmsKeyRing",
-        provider: kmsKeyRingProvider,
+        load: () => (require("../provider/kmsKeyRing") as typeof import("../provider/kmsKeyRing")).kmsKeyRingProvider,
         secretOutputs: ["apiKey"],
         importId:
             "the instance CRN with `key-ring:<ring id>` as its last two segments, `crn:v1:bluemix:public:<kms|hs-crypto>:<region>:a/<account>:<instance guid>:key-ring:<ring id>`",
@@ -87,40 +93,53 @@ const served: ServedResource[] = [
     },
     {
         name: "KmsInstancePolicies",
-        provider: kmsInstancePoliciesProvider,
+        load: () => (require("../provider/kmsInstancePolicies") as typeof import("../provider/kmsInstancePolicies")).kmsInstancePoliciesProvider,
         secretOutputs: ["apiKey"],
         importId: "the instance CRN, `crn:v1:bluemix:public:<kms|hs-crypto>:<region>:a/<account>:<instance guid>::` (every policy KMS holds is adopted)",
         fromImportId: kmsInstanceImportId,
     },
     {
         name: "KmsAccessReady",
-        provider: kmsAccessReadyProvider,
+        load: () => (require("../provider/kmsAccessReady") as typeof import("../provider/kmsAccessReady")).kmsAccessReadyProvider,
         secretOutputs: ["apiKey"],
         importId: "not importable: a gate, not a cloud object",
     },
-    { name: "TrustedProfile", provider: trustedProfileProvider, secretOutputs: [], importId: "the trusted profile's id, `Profile-<uuid>`" },
+    {
+        name: "TrustedProfile",
+        load: () => (require("../provider/trustedProfile") as typeof import("../provider/trustedProfile")).trustedProfileProvider,
+        secretOutputs: [],
+        importId: "the trusted profile's id, `Profile-<uuid>`",
+    },
     {
         name: "TrustedProfileLink",
-        provider: trustedProfileLinkProvider,
+        load: () => (require("../provider/trustedProfileLink") as typeof import("../provider/trustedProfileLink")).trustedProfileLinkProvider,
         secretOutputs: [],
         importId: "the profile's id and the link's id, `Profile-<uuid>/ProfileLink-<uuid>`",
     },
     {
         name: "TrustedProfileClaimRule",
-        provider: trustedProfileClaimRuleProvider,
+        load: () => (require("../provider/trustedProfileClaimRule") as typeof import("../provider/trustedProfileClaimRule")).trustedProfileClaimRuleProvider,
         secretOutputs: [],
         importId: "the profile's id and the rule's id, `Profile-<uuid>/ClaimRule-<uuid>`",
     },
     {
         name: "TrustedProfileIdentity",
-        provider: trustedProfileIdentityProvider,
+        load: () => (require("../provider/trustedProfileIdentity") as typeof import("../provider/trustedProfileIdentity")).trustedProfileIdentityProvider,
         secretOutputs: [],
         importId: "the profile's id, the identity's type and its identifier, `Profile-<uuid>|serviceid|ServiceId-<uuid>` (types: serviceid, user, crn)",
     },
 ];
 
+/** An entry of the table below: the provider's module is required by `load`, once, when `provider` is first read. */
+type ServedEntry = Omit<ServedResource, "provider"> & { load: () => pulumi.dynamic.ResourceProvider };
+
+function lazily({ load, ...entry }: ServedEntry): ServedResource {
+    let provider: pulumi.dynamic.ResourceProvider | undefined;
+    return Object.defineProperty(entry, "provider", { enumerable: true, get: () => (provider ??= load()) }) as ServedResource;
+}
+
 /** `ibmcloud-iam:index:ServiceId` → what serves it. */
-export const RESOURCES: ReadonlyMap<string, ServedResource> = new Map(served.map((r) => [`${PACKAGE}:index:${r.name}`, r]));
+export const RESOURCES: ReadonlyMap<string, ServedResource> = new Map(served.map((r) => [`${PACKAGE}:index:${r.name}`, lazily(r)]));
 
 /** The type token of a URN (`urn:pulumi:stack::project::parent$type::name` → `type`). */
 export function typeOfUrn(urn: string): string {

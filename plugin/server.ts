@@ -10,6 +10,11 @@
 // One plugin process serves one provider configuration: the engine starts a process per provider (the default
 // one and each explicit one), so the per-resource provider objects, each with its CloudSession, are configured
 // once per process.
+//
+// Start-up is paid by every operation, so the plugin starts on gRPC and Pulumi's protos alone: a resource's module
+// is loaded on the first request for its type (plugin/resources.ts), the functions on the first Invoke, and the
+// KmsAccess component, with @pulumi/pulumi's index, on the first Construct. The resource modules use only the SDK's
+// dynamic, output and resource modules, not its index (which loads its closure serializer, TypeScript included).
 import { createRequire } from "module";
 import * as provrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
@@ -31,9 +36,9 @@ import {
 import { redact } from "../client/errors";
 import { containsUnknown } from "../provider/core/props";
 import { RECOVERY_NONCE } from "../provider/core/recoveryMark";
-import { PACKAGE, RESOURCES, ServedResource, servedFor } from "./resources";
-import { FUNCTIONS } from "./functions";
-import { constructMethod } from "./component";
+import { PACKAGE, ServedResource, servedFor } from "./resources";
+import type { ServedFunction } from "./functions";
+import type { ConstructOptions } from "./component";
 
 // grpc-js and google-protobuf as @pulumi/pulumi resolves them (its dependencies): the generated stubs and
 // Struct must be the very instances the SDK loads.
@@ -198,17 +203,37 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
     let configured = false;
     let config: ProviderConfigSource = providerConfigFromPlugin({});
     const endpoints = () => resolveCloudEndpoints(settingsFromProviderConfig(config));
+    // The configuration each loaded provider was last given: a provider loaded after Configure gets it on its first call.
+    const configuredWith = new Map<ServedResource, ProviderConfigSource>();
     const configureAll = (values: Props) => {
-        const req = providerConfigFromPlugin(values);
-        config = req;
-        for (const r of RESOURCES.values()) {
-            r.provider.configure?.(req as any);
+        config = providerConfigFromPlugin(values);
+        for (const r of configuredWith.keys()) {
+            r.provider.configure?.(config as any);
+            configuredWith.set(r, config);
         }
         configured = true;
     };
     const ensureConfigured = () => {
         // An engine always configures first; without it (a bare client), settings come from the environment.
         if (!configured) configureAll({});
+    };
+    /** What serves the resource named by `urn`, configured: its module loaded on the first request for its type. */
+    const servedConfigured = (urn: string): ServedResource => {
+        ensureConfigured();
+        const r = servedFor(urn);
+        if (configuredWith.get(r) !== config) {
+            r.provider.configure?.(config as any);
+            configuredWith.set(r, config);
+        }
+        return r;
+    };
+    let functions: ReadonlyMap<string, ServedFunction> | undefined;
+    const functionsServed = () => (functions ??= (require("./functions") as typeof import("./functions")).FUNCTIONS);
+    let construct: ((call: Call<provproto.ConstructRequest>, callback: Callback<provproto.ConstructResponse>) => void) | undefined;
+    const constructOptions: ConstructOptions = {
+        engineAddress: () => opts.engineAddress,
+        settings: () => settingsFromProviderConfig(config),
+        errorText: (message) => inPluginTerms(redact(message)),
     };
 
     return {
@@ -293,9 +318,8 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
 
         check(call: Call<provproto.CheckRequest>, callback: Callback<provproto.CheckResponse>) {
             answer(callback, async () => {
-                ensureConfigured();
                 const req = call.request;
-                const r = servedFor(req.getUrn());
+                const r = servedConfigured(req.getUrn());
                 const result = await r.provider.check!(fromStruct(req.getOlds()), fromStruct(req.getNews()));
                 const resp = new provproto.CheckResponse();
                 resp.setInputs(toStruct(annotateSecrets(markSecret((result.inputs ?? {}) as Props, r.secretOutputs), rawStruct(req.getNews()))));
@@ -306,9 +330,8 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
 
         diff(call: Call<provproto.DiffRequest>, callback: Callback<provproto.DiffResponse>) {
             answer(callback, async () => {
-                ensureConfigured();
                 const req = call.request;
-                const r = servedFor(req.getUrn());
+                const r = servedConfigured(req.getUrn());
                 const result = await r.provider.diff!(objectId(r, req.getId()), fromStruct(req.getOlds()), fromStruct(req.getNews()));
                 const resp = new provproto.DiffResponse();
                 const D = provproto.DiffResponse.DiffChanges;
@@ -325,9 +348,8 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
             answer(
                 callback,
                 async () => {
-                    ensureConfigured();
                     const req = call.request;
-                    served = servedFor(req.getUrn());
+                    served = servedConfigured(req.getUrn());
                     const result = await served.provider.create!(fromStruct(req.getProperties()));
                     const resp = new provproto.CreateResponse();
                     resp.setId(result.id);
@@ -342,9 +364,8 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
 
         read(call: Call<provproto.ReadRequest>, callback: Callback<provproto.ReadResponse>) {
             answer(callback, async () => {
-                ensureConfigured();
                 const req = call.request;
-                const r = servedFor(req.getUrn());
+                const r = servedConfigured(req.getUrn());
                 const stored = fromStruct(req.getProperties());
                 const imported = r.fromImportId?.(req.getId());
                 // An import (no state yet) starts from what the import id says; later reads from the state.
@@ -373,9 +394,8 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
             answer(
                 callback,
                 async () => {
-                    ensureConfigured();
                     const req = call.request;
-                    served = servedFor(req.getUrn());
+                    served = servedConfigured(req.getUrn());
                     const result = await served.provider.update!(objectId(served, req.getId()), fromStruct(req.getOlds()), fromStruct(req.getNews()));
                     const resp = new provproto.UpdateResponse();
                     resp.setProperties(toStruct(annotateSecrets(markSecret((result?.outs ?? {}) as Props, served.secretOutputs), rawStruct(req.getNews()))));
@@ -387,9 +407,8 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
 
         delete(call: Call<provproto.DeleteRequest>, callback: Callback<EmptyModule.Empty>) {
             answer(callback, async () => {
-                ensureConfigured();
                 const req = call.request;
-                const r = servedFor(req.getUrn());
+                const r = servedConfigured(req.getUrn());
                 await r.provider.delete?.(objectId(r, req.getId()), fromStruct(req.getProperties()));
                 return new emptyproto.Empty();
             });
@@ -399,8 +418,8 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
             answer(callback, async () => {
                 ensureConfigured();
                 const req = call.request;
-                const fn = FUNCTIONS.get(req.getTok());
-                if (!fn) throw new Error(`${PACKAGE}: unknown function ${req.getTok()}; this provider serves ${[...FUNCTIONS.keys()].join(", ")}`);
+                const fn = functionsServed().get(req.getTok());
+                if (!fn) throw new Error(`${PACKAGE}: unknown function ${req.getTok()}; this provider serves ${[...functionsServed().keys()].join(", ")}`);
                 const result = await fn.invoke(fromStruct(req.getArgs()), endpoints);
                 const resp = new provproto.InvokeResponse();
                 if (result.failures?.length) {
@@ -423,11 +442,10 @@ export function providerService(opts: PluginOptions): GrpcModule.UntypedServiceI
             });
         },
 
-        construct: constructMethod({
-            engineAddress: () => opts.engineAddress,
-            settings: () => settingsFromProviderConfig(config),
-            errorText: (message) => inPluginTerms(redact(message)),
-        }),
+        construct(call: Call<provproto.ConstructRequest>, callback: Callback<provproto.ConstructResponse>) {
+            construct ??= (require("./component") as typeof import("./component")).constructMethod(constructOptions);
+            construct(call, callback);
+        },
 
         cancel(_call: Call<unknown>, callback: Callback<EmptyModule.Empty>) {
             callback(null, new emptyproto.Empty());

@@ -3,7 +3,8 @@
 // call for the services the offline catalog knows (so a typo fails at preview with the valid list),
 // and through `GET /v2/roles` at create/update for the others. The `accountId` attribute always comes
 // from the deployer's token.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { PolicyWithEtag } from "../client/iamClient";
 import { accessPolicySchema, checkAccessPolicy, given, NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./policy/accessCheck";
 import { providerForDeployment } from "./dynamicProvider";
@@ -347,7 +348,7 @@ const ACCESS_POLICY = resourceShape<AccessPolicyOutputs>("AccessPolicy", {
  * ```
  * Role and resource changes update the policy in place; a new subject replaces it.
  */
-export class AccessPolicy extends pulumi.dynamic.Resource implements OutputsOf<AccessPolicyOutputs> {
+export class AccessPolicy extends DynamicResource implements OutputsOf<AccessPolicyOutputs> {
     declare readonly policyId: pulumi.Output<string>;
     declare readonly etag: pulumi.Output<string>;
     declare readonly href: pulumi.Output<string>;

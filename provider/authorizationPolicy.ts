@@ -9,7 +9,8 @@
 // that service (nobody can mint one to probe KMS with), so such a wait could only ever work against
 // the emulator (`POST /__emulator/service-token`). The policy is active when created; IBM applies it
 // within minutes (terraform-provider-ibm #4478).
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { z } from "zod";
 import { PolicyWithEtag } from "../client/iamClient";
 import { checkRoles } from "./policy/accessCheck";
@@ -289,7 +290,7 @@ const AUTHORIZATION_POLICY = resourceShape<AuthorizationPolicyOutputs>("Authoriz
  * ```
  * Roles and description update in place; a new source or target replaces the policy.
  */
-export class AuthorizationPolicy extends pulumi.dynamic.Resource implements OutputsOf<AuthorizationPolicyOutputs> {
+export class AuthorizationPolicy extends DynamicResource implements OutputsOf<AuthorizationPolicyOutputs> {
     declare readonly policyId: pulumi.Output<string>;
     declare readonly etag: pulumi.Output<string>;
     declare readonly href: pulumi.Output<string>;

@@ -3,7 +3,8 @@
 // from a compute-resource token file (a deployer running on a compute resource linked to the profile). IBM applies a new access policy
 // with a delay during which KMS answers 401; resources that use the key depend on this gate so they
 // never run into that window. Delete does nothing.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { z } from "zod";
 import * as crypto from "crypto";
 import { KmsService } from "../client/config";
@@ -347,7 +348,7 @@ const KMS_ACCESS_READY = resourceShape<KmsAccessReadyOutputs>(
  * `apiKey` (or trusted profile `profileId`'s token from `crTokenFile`); fails with a timeout error naming
  * the identity and the instance. Used by `KmsAccess`.
  */
-export class KmsAccessReady extends pulumi.dynamic.Resource implements OutputsOf<KmsAccessReadyOutputs> {
+export class KmsAccessReady extends DynamicResource implements OutputsOf<KmsAccessReadyOutputs> {
     declare readonly instanceId: pulumi.Output<string>;
     declare readonly instanceCrn: pulumi.Output<string | undefined>;
     declare readonly service: pulumi.Output<KmsService>;

@@ -7,7 +7,8 @@
 //
 // Calls run as the service ID of `apiKey` when it is given (it needs Manager on the instance), else with the
 // deployer's credentials (stack config `ibmcloud:apiKey` / `IC_API_KEY`).
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { z } from "zod";
 import { KmsService } from "../client/config";
 import { KmsClient, KmsInstancePolicySettings as KmsInstancePolicySet } from "../client/kmsClient";
@@ -337,7 +338,7 @@ export type KmsInstancePoliciesLookup = Pick<KmsInstancePoliciesArgs, "instanceC
  * const key = new KmsKey("app-root", { instanceCrn, name: "app-root", apiKey }, { dependsOn: [policies] }); // inherits both
  * ```
  */
-export class KmsInstancePolicies extends pulumi.dynamic.Resource implements OutputsOf<KmsInstancePoliciesOutputs> {
+export class KmsInstancePolicies extends DynamicResource implements OutputsOf<KmsInstancePoliciesOutputs> {
     declare readonly instanceId: pulumi.Output<string>;
     declare readonly service: pulumi.Output<KmsService>;
     declare readonly region: pulumi.Output<string | undefined>;

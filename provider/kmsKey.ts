@@ -3,7 +3,8 @@
 // `createdBy` is the application's identity and the key can only be managed while that identity holds
 // an access policy on the instance. The deployer's credentials (stack config via configure()) are
 // only a fallback for refresh and destroy when the stored key was rotated or deleted outside Pulumi.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { z } from "zod";
 import { KmsService } from "../client/config";
 import { appendErrorNote, isNotFound } from "../client/errors";
@@ -697,7 +698,7 @@ export interface KmsKeyLookup extends KmsInstanceFieldArgs {
  * // or { instanceId, service: "kms", region: "us-south", … }; HPCS: service "hs-crypto" (the default when neither service nor a CRN is given)
  * ```
  */
-export class KmsKey extends pulumi.dynamic.Resource implements OutputsOf<KmsKeyOutputs> {
+export class KmsKey extends DynamicResource implements OutputsOf<KmsKeyOutputs> {
     declare readonly keyId: pulumi.Output<string>;
     declare readonly crn: pulumi.Output<string>;
     declare readonly state: pulumi.Output<number>;

@@ -2,7 +2,8 @@
 // put in it (`x-kms-key-ring`). Created, read and deleted AS the service ID whose API key is the secret
 // input `apiKey` (ring create and delete need Manager on the instance), like KmsKey; the deployer's
 // credentials are the fallback for refresh and destroy. Terraform: `ibm_kms_key_rings`.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { z } from "zod";
 import { KmsService } from "../client/config";
 import { appendErrorNote } from "../client/errors";
@@ -299,7 +300,7 @@ export type KmsKeyRingLookup = Omit<KmsKeyRingArgs, "keyRingId">;
  * const key = access.createKey("app-root", { name: "app-root", keyRing: ring.keyRingId });
  * ```
  */
-export class KmsKeyRing extends pulumi.dynamic.Resource implements OutputsOf<KmsKeyRingOutputs> {
+export class KmsKeyRing extends DynamicResource implements OutputsOf<KmsKeyRingOutputs> {
     declare readonly keyRingId: pulumi.Output<string>;
     declare readonly instanceId: pulumi.Output<string>;
     declare readonly service: pulumi.Output<KmsService>;

@@ -3,7 +3,8 @@
 // before the old one is deleted), lock/unlock and disable/enable after creation, If-Match updates that
 // never overwrite a change made elsewhere, and an `ibmcloud`-style key file written 0600 from the start.
 // The value is a secret output; it never appears in an error or a log.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { z } from "zod";
 import { CloudSession } from "./core/session";
 import { isNotFound } from "../client/errors";
@@ -474,7 +475,7 @@ const SERVICE_API_KEY = resourceShape<ServiceApiKeyOutputs>(
 );
 
 /** An API key of an IBM Cloud IAM service ID. The value (`apikey`) is a secret output. */
-export class ServiceApiKey extends pulumi.dynamic.Resource implements OutputsOf<ServiceApiKeyOutputs> {
+export class ServiceApiKey extends DynamicResource implements OutputsOf<ServiceApiKeyOutputs> {
     /** `ApiKey-<uuid>` (also `id`). */
     declare readonly apiKeyId: pulumi.Output<string>;
     /** The key value: secret. Undefined for a key adopted with `get` whose value IBM does not store. */

@@ -1,7 +1,8 @@
 // ServiceId: an IBM Cloud IAM service ID, the identity an application runs as. Replaces Terraform's
 // `ibm_iam_service_id`, and adds what it cannot do: lock and unlock after creation, and updates that
 // refuse to overwrite a change made elsewhere (If-Match with the entity tag held in state).
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { z } from "zod";
 import { CloudSession } from "./core/session";
 import { isNotFound } from "../client/errors";
@@ -264,7 +265,7 @@ const SERVICE_ID = resourceShape<ServiceIdOutputs>("ServiceId", {
 });
 
 /** An IBM Cloud IAM service ID. */
-export class ServiceId extends pulumi.dynamic.Resource implements OutputsOf<ServiceIdOutputs> {
+export class ServiceId extends DynamicResource implements OutputsOf<ServiceIdOutputs> {
     /** `ServiceId-<uuid>` (also `id`). */
     declare readonly serviceId: pulumi.Output<string>;
     /** `iam-ServiceId-<uuid>`: use it as a policy subject. */

@@ -3,7 +3,8 @@
 // policy subject like a service ID's. Links to compute resources are TrustedProfileLink resources. Terraform:
 // `ibm_iam_trusted_profile`; updates here send the entity tag held in state, so a change made elsewhere is
 // reported, not overwritten.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { z } from "zod";
 import { isNotFound } from "../client/errors";
 import { TrustedProfileClient, TrustedProfileEntity as TrustedProfileWire, UpdateTrustedProfileBody } from "../client/profileClient";
@@ -182,7 +183,7 @@ const TRUSTED_PROFILE = resourceShape<TrustedProfileOutputs>("TrustedProfile", {
 });
 
 /** An IBM Cloud IAM trusted profile. */
-export class TrustedProfile extends pulumi.dynamic.Resource implements OutputsOf<TrustedProfileOutputs> {
+export class TrustedProfile extends DynamicResource implements OutputsOf<TrustedProfileOutputs> {
     /** `Profile-<uuid>` (also `id`). */
     declare readonly profileId: pulumi.Output<string>;
     /** `iam-Profile-<uuid>`: use it as a policy subject (AccessPolicy `iamId`). */

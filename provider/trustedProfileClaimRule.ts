@@ -4,7 +4,8 @@
 // IBM updates a rule in place (a full replacement, with the entity tag held in state as If-Match, so a change
 // made elsewhere is reported, not overwritten); a rule moves to another profile or type only by replacement.
 // Terraform: `ibm_iam_trusted_profile_claim_rule`, whose id is also `<profile id>/<rule id>`.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { z } from "zod";
 import { isNotFound } from "../client/errors";
 import { ClaimRule, ClaimRuleBody, ClaimRuleType, ComputeResourceType, sameClaimRule, TrustedProfileClient } from "../client/profileClient";
@@ -346,7 +347,7 @@ const TRUSTED_PROFILE_CLAIM_RULE = resourceShape<TrustedProfileClaimRuleOutputs>
 });
 
 /** A claim rule of an IBM Cloud IAM trusted profile: who presents matching claims may act as the profile. */
-export class TrustedProfileClaimRule extends pulumi.dynamic.Resource implements OutputsOf<TrustedProfileClaimRuleOutputs> {
+export class TrustedProfileClaimRule extends DynamicResource implements OutputsOf<TrustedProfileClaimRuleOutputs> {
     declare readonly profileId: pulumi.Output<string>;
     declare readonly ruleId: pulumi.Output<string>;
     declare readonly type: pulumi.Output<ClaimRuleType>;

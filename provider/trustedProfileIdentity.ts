@@ -5,7 +5,8 @@
 // the resource withdraws only its own trust. IBM has no update for one identity: every change replaces it (the
 // old entry first, since the same identity cannot be trusted twice). Terraform: `ibm_iam_trusted_profile_identity`,
 // whose id is also `<profile id>|<type>|<identifier>`.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { z } from "zod";
 import { isNotFound } from "../client/errors";
 import { ProfileIdentity, ProfileIdentityBody, ProfileIdentityType, TrustedProfileClient } from "../client/profileClient";
@@ -195,7 +196,7 @@ const TRUSTED_PROFILE_IDENTITY = resourceShape<TrustedProfileIdentityOutputs>("T
 });
 
 /** One identity trusted to assume an IBM Cloud IAM trusted profile. */
-export class TrustedProfileIdentity extends pulumi.dynamic.Resource implements OutputsOf<TrustedProfileIdentityOutputs> {
+export class TrustedProfileIdentity extends DynamicResource implements OutputsOf<TrustedProfileIdentityOutputs> {
     declare readonly profileId: pulumi.Output<string>;
     declare readonly identityType: pulumi.Output<ProfileIdentityType>;
     declare readonly identifier: pulumi.Output<string>;

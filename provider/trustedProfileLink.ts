@@ -3,7 +3,8 @@
 // namespace and name, a Code Engine component (CE) by its project's CRN, type and name. IBM has no update for a
 // link: every change replaces it (the old one first, since IBM refuses a second link to the same resource).
 // Terraform: `ibm_iam_trusted_profile_link`, whose id is also `<profile id>/<link id>`.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { z } from "zod";
 import { isNotFound } from "../client/errors";
 import { ComputeResourceType, CreateProfileLinkBody, ProfileLink, sameLinkTarget, TrustedProfileClient } from "../client/profileClient";
@@ -246,7 +247,7 @@ const TRUSTED_PROFILE_LINK = resourceShape<TrustedProfileLinkOutputs>("TrustedPr
 });
 
 /** A link from an IBM Cloud IAM trusted profile to one compute resource. */
-export class TrustedProfileLink extends pulumi.dynamic.Resource implements OutputsOf<TrustedProfileLinkOutputs> {
+export class TrustedProfileLink extends DynamicResource implements OutputsOf<TrustedProfileLinkOutputs> {
     declare readonly profileId: pulumi.Output<string>;
     declare readonly linkId: pulumi.Output<string>;
     declare readonly crType: pulumi.Output<ComputeResourceType>;

@@ -2,14 +2,14 @@
 // the user's own line, before anything is registered) and in the provider's `check` (everything, once
 // known). This module is the constructor's side; what keeps a refusal short is in ./checkFailures
 // (apart, so a provider serialized by value does not carry the constructor's code).
-import * as pulumi from "@pulumi/pulumi";
+import { Output } from "@pulumi/pulumi/output";
 import { tidyFailures } from "./failures";
 import { UNKNOWN } from "../core/props";
 import { CheckFailure } from "./validate";
 
 /** Outputs and promises are judged later by the provider's check: at construction they stand for "unknown". */
 export function plainView(v: unknown, depth = 0): unknown {
-    if (pulumi.Output.isInstance(v) || (v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function")) return UNKNOWN;
+    if (Output.isInstance(v) || (v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function")) return UNKNOWN;
     if (depth > 8) return v;
     if (Array.isArray(v)) return v.map((e) => plainView(e, depth + 1));
     if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
@@ -35,7 +35,7 @@ export function refuseBadArguments(
     failuresOf: (inputs: Record<string, unknown>) => CheckFailure[],
 ): void {
     if (opts?.id !== undefined || args === undefined) return;
-    if (args === null || typeof args !== "object" || Array.isArray(args) || pulumi.Output.isInstance(args)) {
+    if (args === null || typeof args !== "object" || Array.isArray(args) || Output.isInstance(args)) {
         throw new Error(`${type} ${name}: invalid arguments: (args): arguments must be an object`);
     }
     const failures = tidyFailures(failuresOf(plainView(args) as Record<string, unknown>));

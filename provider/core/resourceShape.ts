@@ -5,7 +5,9 @@
 // `get()`, which passes no arguments and takes every value from the provider's read. Listing the keys
 // as an `EveryKey<Outputs>` object makes a missing (or unknown) key a compile error, and a class that
 // `implements OutputsOf<Outputs>` must declare an Output for each of them.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { secret } from "@pulumi/pulumi/output";
+import { mergeOptions } from "@pulumi/pulumi/resource";
 
 /** One `true` per key of a resource's outputs type, optional keys included. */
 export type EveryKey<O> = { readonly [K in keyof Required<O>]: true };
@@ -34,7 +36,7 @@ export function resourceProps<O>(shape: ResourceShape<O>, args: object | undefin
     const props: Record<string, unknown> = Object.fromEntries(shape.outputKeys.map((k) => [k, undefined]));
     Object.assign(props, args);
     for (const key of shape.secretOutputs) {
-        if (props[key] !== undefined) props[key] = pulumi.secret(props[key]);
+        if (props[key] !== undefined) props[key] = secret(props[key]);
     }
     return props;
 }
@@ -42,5 +44,5 @@ export function resourceProps<O>(shape: ResourceShape<O>, args: object | undefin
 /** The caller's options with the secret outputs added to `additionalSecretOutputs` (the caller's own entries kept). */
 export function resourceOptions<O>(shape: ResourceShape<O>, opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions | undefined {
     if (shape.secretOutputs.length === 0) return opts;
-    return pulumi.mergeOptions(opts, { additionalSecretOutputs: [...shape.secretOutputs] });
+    return mergeOptions(opts, { additionalSecretOutputs: [...shape.secretOutputs] });
 }
