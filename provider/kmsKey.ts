@@ -11,9 +11,7 @@ import { appendErrorNote, isNotFound } from "../client/errors";
 import { KmsClient, KmsKeyPolicies, KmsKeyResource } from "../client/kmsClient";
 import { IamTokenManager } from "../client/tokenManager";
 import { CloudSession } from "./core/session";
-import { createSettled, holdAnswerForTest, journalCreate, journalDone, JournalKms, journalMade } from "./core/createJournal";
-import { engineGone } from "./core/parentWatch";
-import { asServiceId, credentialOf, deployerApiKeyOf, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
+import { asServiceId, credentialOf, deployerTokensOf, explainKmsRefusal, journaledKmsCreate } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
 import {
     checkKmsResource,
@@ -278,31 +276,7 @@ export class KmsKeyProvider implements pulumi.dynamic.ResourceProvider {
     async create(inputs: KmsKeyInputs): Promise<pulumi.dynamic.CreateResult<KmsKeyOutputs>> {
         const target = this.targetFor(inputs);
         const tokens = this.credentialOf(inputs.apiKey);
-        // Journaled without the service ID's key or the key material: where the key goes and which identity makes
-        // it, so `recover` can find it with the deployer's credentials (docs/crash-recovery.md).
-        const deployerApiKey = deployerApiKeyOf(this.session);
-        const creator = deployerApiKey
-            ? await tokens.getTokenInfo().then(
-                  (t) => t.iamId || undefined,
-                  () => undefined,
-              )
-            : undefined;
-        const entry = journalCreate(
-            "KmsKey",
-            inputs as unknown as Record<string, unknown>,
-            deployerApiKey,
-            compact({ instanceId: target.instanceId, service: target.service, endpoint: target.endpoint, keyRing: inputs.keyRing, creator }) as JournalKms,
-        );
-        try {
-            const result = await this.createKey(inputs, target, tokens);
-            // Kept with the id: the plugin may die before this answer reaches the engine.
-            journalMade(entry, result.id);
-            await holdAnswerForTest("KmsKey");
-            return result;
-        } catch (err) {
-            if (!engineGone() && createSettled(err)) journalDone(entry);
-            throw err;
-        }
+        return journaledKmsCreate("KmsKey", this.session, tokens, target, inputs, inputs.keyRing, () => this.createKey(inputs, target, tokens));
     }
 
     private async createKey(inputs: KmsKeyInputs, target: KmsInstance, tokens: IamTokenManager): Promise<pulumi.dynamic.CreateResult<KmsKeyOutputs>> {

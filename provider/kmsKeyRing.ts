@@ -12,7 +12,7 @@ import { IamTokenManager } from "../client/tokenManager";
 import { providerForDeployment } from "./dynamicProvider";
 import { refuseBadArguments } from "./check/argumentCheck";
 import { finishCheck } from "./check/failures";
-import { asServiceId, credentialOf, deployerApiKeyOf, deployerTokensOf, explainKmsRefusal } from "./kms/asServiceId";
+import { asServiceId, credentialOf, deployerTokensOf, explainKmsRefusal, journaledKmsCreate } from "./kms/asServiceId";
 import { KmsInstance } from "./kms/endpoint";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 import { diffKmsKeyRing } from "./kms/keyRingDiff";
@@ -28,8 +28,6 @@ import {
 } from "./kms/instance";
 import { KmsSession } from "./kms/session";
 import { CloudSession } from "./core/session";
-import { createSettled, holdAnswerForTest, journalCreate, journalDone, JournalKms, journalMade } from "./core/createJournal";
-import { engineGone } from "./core/parentWatch";
 import { schemaOnce } from "./check/validate";
 import { compact } from "./core/props";
 
@@ -119,30 +117,7 @@ export class KmsKeyRingProvider implements pulumi.dynamic.ResourceProvider {
     async create(inputs: KmsKeyRingInputs): Promise<pulumi.dynamic.CreateResult<KmsKeyRingOutputs>> {
         const target = this.targetOf(inputs);
         const tokens = credentialOf(this.connections, () => this.deployerTokens(), "KmsKeyRing", inputs.apiKey);
-        // Journaled without the service ID's key (as KmsKey's create is): where the ring goes and which identity makes it.
-        const deployerApiKey = deployerApiKeyOf(this.session);
-        const creator = deployerApiKey
-            ? await tokens.getTokenInfo().then(
-                  (t) => t.iamId || undefined,
-                  () => undefined,
-              )
-            : undefined;
-        const entry = journalCreate(
-            "KmsKeyRing",
-            inputs as unknown as Record<string, unknown>,
-            deployerApiKey,
-            compact({ instanceId: target.instanceId, service: target.service, endpoint: target.endpoint, creator }) as JournalKms,
-        );
-        try {
-            const result = await this.createRing(inputs, target, tokens);
-            // Kept with the id: the plugin may die before this answer reaches the engine.
-            journalMade(entry, result.id);
-            await holdAnswerForTest("KmsKeyRing");
-            return result;
-        } catch (err) {
-            if (!engineGone() && createSettled(err)) journalDone(entry);
-            throw err;
-        }
+        return journaledKmsCreate("KmsKeyRing", this.session, tokens, target, inputs, undefined, () => this.createRing(inputs, target, tokens));
     }
 
     private async createRing(inputs: KmsKeyRingInputs, target: KmsInstance, tokens: IamTokenManager): Promise<pulumi.dynamic.CreateResult<KmsKeyRingOutputs>> {

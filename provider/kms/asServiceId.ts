@@ -3,6 +3,9 @@
 import { appendErrorNote, isNotFound } from "../../client/errors";
 import { KmsClient } from "../../client/kmsClient";
 import { IamTokenManager } from "../../client/tokenManager";
+import { createSettled, holdAnswerForTest, journalCreate, journalDone, JournalKms, journalMade } from "../core/createJournal";
+import { engineGone } from "../core/parentWatch";
+import { compact } from "../core/props";
 import { KmsInstance } from "./endpoint";
 import { holderOf, isApiKeyRejected, isKmsUnauthorized } from "./refusals";
 import { KmsSession } from "./session";
@@ -23,6 +26,41 @@ export function deployerApiKeyOf(session: { deployerApiKey(): string | undefined
         return session.deployerApiKey();
     } catch (err) {
         if ((err as Error)?.name === "InputError") return undefined;
+        throw err;
+    }
+}
+
+/**
+ * A KMS key or key ring create, journaled for a crash without the service ID's key or any key material: where the
+ * object goes and which identity makes it, so `recover` can find it with the deployer's credentials
+ * (docs/crash-recovery.md). The entry keeps IBM's id once KMS answers: the plugin may die before that answer reaches
+ * the engine.
+ */
+export async function journaledKmsCreate<R extends { id: string }>(
+    kind: "KmsKey" | "KmsKeyRing",
+    session: { deployerApiKey(): string | undefined },
+    tokens: IamTokenManager,
+    target: KmsInstance,
+    inputs: object,
+    keyRing: string | undefined,
+    create: () => Promise<R>,
+): Promise<R> {
+    const deployerApiKey = deployerApiKeyOf(session);
+    const creator = deployerApiKey
+        ? await tokens.getTokenInfo().then(
+              (t) => t.iamId || undefined,
+              () => undefined,
+          )
+        : undefined;
+    const where = compact({ instanceId: target.instanceId, service: target.service, endpoint: target.endpoint, keyRing, creator }) as JournalKms;
+    const entry = journalCreate(kind, inputs as Record<string, unknown>, deployerApiKey, where);
+    try {
+        const result = await create();
+        journalMade(entry, result.id);
+        await holdAnswerForTest(kind);
+        return result;
+    } catch (err) {
+        if (!engineGone() && createSettled(err)) journalDone(entry);
         throw err;
     }
 }
