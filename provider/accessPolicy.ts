@@ -8,8 +8,7 @@ import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { PolicyWithEtag } from "../client/iamClient";
 import { accessPolicySchema, checkAccessPolicy, given, NAMED_ATTRIBUTES, offlineCatalog, subjectIamIdOf } from "./policy/accessCheck";
 import { providerForDeployment } from "./dynamicProvider";
-import { createSettled, holdAnswerForTest, journalCreate, journalDone, journalMade } from "./core/createJournal";
-import { engineGone } from "./core/parentWatch";
+import { journaled } from "./core/createJournal";
 import { createPolicyOrAdopt, deletePolicyIfPresent, PolicyKind, readLivePolicy, replacePolicyInPlace } from "./policy/lifecycle";
 import { catalogFromIam, liveOutputs, policyBody, resolveRoles, resourceFromLive, rolesFromLive, subjectInputs } from "./policy/accessMapping";
 import { canResolveOffline, normalizeRoleName, resolveRole, RoleInfo } from "./policy/roles";
@@ -251,19 +250,15 @@ export class AccessPolicyProvider implements pulumi.dynamic.ResourceProvider {
         const roleCrns = await resolveRoles(iam, inputs, accountId);
         const body = policyBody(inputs, roleCrns, accountId);
         // A policy carries no mark: the journal holds the grant, which `recover` looks for (docs/crash-recovery.md).
-        const entry = journalCreate("AccessPolicy", inputs as unknown as Record<string, unknown>, this.session.deployerApiKey());
-        try {
-            const got = await createPolicyOrAdopt(iam, body, inputs.adoptExisting, policyKind(subjectIamIdOf(inputs)));
-            // Kept with the id: the plugin may die before this answer reaches the engine. A policy adopted (not made)
-            // is no object of this create's: a recovery must never delete it.
-            if (got.adopted) journalDone(entry);
-            else journalMade(entry, got.policy.id);
-            await holdAnswerForTest("AccessPolicy");
-            return { id: got.policy.id, outs: outputsOf(got, inputs, roleCrns) };
-        } catch (err) {
-            if (!engineGone() && createSettled(err)) journalDone(entry);
-            throw err;
-        }
+        const got = await journaled(
+            "AccessPolicy",
+            inputs,
+            this.session.deployerApiKey(),
+            () => createPolicyOrAdopt(iam, body, inputs.adoptExisting, policyKind(subjectIamIdOf(inputs))),
+            // A policy adopted (not made) is no object of this create's: a recovery must never delete it.
+            (g) => (g.adopted ? undefined : g.policy.id),
+        );
+        return { id: got.policy.id, outs: outputsOf(got, inputs, roleCrns) };
     }
 
     async read(id: string, props: Partial<AccessPolicyOutputs>): Promise<pulumi.dynamic.ReadResult> {

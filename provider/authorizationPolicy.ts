@@ -23,6 +23,7 @@ import { CheckFailure, schemaOnce, validate } from "./check/validate";
 import { refuseBadArguments } from "./check/argumentCheck";
 import { finishCheck } from "./check/failures";
 import { compact, UNKNOWN } from "./core/props";
+import { journaled } from "./core/createJournal";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 import type { AuthorizationPolicyInputs, AuthorizationPolicyOutputs } from "./policy/authorizationMapping";
 import { authorizationPolicyBody, diffAuthorizationPolicy, SOURCE_ATTRIBUTES, TARGET_ATTRIBUTES } from "./policy/authorizationMapping";
@@ -196,7 +197,15 @@ export class AuthorizationPolicyProvider implements pulumi.dynamic.ResourceProvi
         const iam = this.session.iam();
         const roleCrns = this.roleCrnsOf(inputs);
         const body = authorizationPolicyBody(inputs, roleCrns, await iam.accountId());
-        const got = await createPolicyOrAdopt(iam, body, inputs.adoptExisting, KIND);
+        // An authorization carries no mark: the journal holds the grant, which `recover` looks for (docs/crash-recovery.md).
+        const got = await journaled(
+            "AuthorizationPolicy",
+            inputs,
+            this.session.deployerApiKey(),
+            () => createPolicyOrAdopt(iam, body, inputs.adoptExisting, KIND),
+            // one taken over (not made) is no object of this create's: a recovery must never delete it
+            (g) => (g.adopted ? undefined : g.policy.id),
+        );
         return { id: got.policy.id, outs: outputsOf(got, inputs, roleCrns) };
     }
 

@@ -21,8 +21,7 @@ import { deleteLockable, iamEntity, updateLockable } from "./identity/lockableEn
 import { keyFileOf, keyFilePath, removeKeyFileIfOurs, writeKeyFile } from "./identity/apiKeyFile";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 import { recoveryValueOf, withoutRecoveryNonce, withRecoveryNonce } from "./core/recoveryMark";
-import { createSettled, holdAnswerForTest, journalCreate, journalDone, journalMade } from "./core/createJournal";
-import { engineGone } from "./core/parentWatch";
+import { journaled } from "./core/createJournal";
 
 // ---------- arguments ----------
 
@@ -285,17 +284,8 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
     async create(inputs: ServiceApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceApiKeyOutputs>> {
         // Journaled when its value is derived (a user-given value is a secret the journal must not hold).
         const derived = inputs.apikey === undefined ? recoveryValueOf(this.session.deployerApiKey(), inputs) : undefined;
-        const entry = derived ? journalCreate("ServiceApiKey", inputs as unknown as Record<string, unknown>, this.session.deployerApiKey()) : undefined;
-        try {
-            const result = await this.createKey(inputs);
-            // Kept with the id: the plugin may die before this answer reaches the engine.
-            journalMade(entry, result.id);
-            await holdAnswerForTest("ServiceApiKey");
-            return result;
-        } catch (err) {
-            if (!engineGone() && createSettled(err)) journalDone(entry);
-            throw err;
-        }
+        if (!derived) return this.createKey(inputs);
+        return journaled("ServiceApiKey", inputs, this.session.deployerApiKey(), () => this.createKey(inputs), (r) => r.id);
     }
 
     private async createKey(inputs: ServiceApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceApiKeyOutputs>> {

@@ -17,6 +17,7 @@ import { differs } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { CloudSession } from "./core/session";
 import { entityTagFromState, explainIdentityWriteError } from "./identity/lockableEntity";
+import { journaled } from "./core/createJournal";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 // ---------- arguments ----------
@@ -106,7 +107,13 @@ class TrustedProfileProvider implements pulumi.dynamic.ResourceProvider<TrustedP
     }
 
     async create(inputs: TrustedProfileInputs): Promise<pulumi.dynamic.CreateResult<TrustedProfileOutputs>> {
-        const created = await this.profiles().createProfile(compact({ name: inputs.name, description: inputs.description || undefined }));
+        const created = await journaled(
+            "TrustedProfile",
+            inputs,
+            this.session.deployerApiKey(),
+            () => this.profiles().createProfile(compact({ name: inputs.name, description: inputs.description || undefined })),
+            (p) => p.id,
+        );
         return { id: created.id, outs: outputsOf(created) };
     }
 

@@ -19,6 +19,7 @@ import { differs } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { CloudSession } from "./core/session";
 import { entityTagFromState, explainIdentityWriteError } from "./identity/lockableEntity";
+import { journaled } from "./core/createJournal";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 const OPERATORS: readonly [ClaimOperator, ...ClaimOperator[]] = ["EQUALS", "NOT_EQUALS", "EQUALS_IGNORE_CASE", "NOT_EQUALS_IGNORE_CASE", "CONTAINS", "IN"];
@@ -277,7 +278,13 @@ class TrustedProfileClaimRuleProvider implements pulumi.dynamic.ResourceProvider
     }
 
     async create(inputs: TrustedProfileClaimRuleInputs): Promise<pulumi.dynamic.CreateResult<TrustedProfileClaimRuleOutputs>> {
-        const rule = await this.profiles().createClaimRule(inputs.profileId, bodyOf(inputs));
+        const rule = await journaled(
+            "TrustedProfileClaimRule",
+            inputs,
+            this.session.deployerApiKey(),
+            () => this.profiles().createClaimRule(inputs.profileId, bodyOf(inputs)),
+            (r) => `${inputs.profileId}/${r.id}`,
+        );
         return { id: `${inputs.profileId}/${rule.id}`, outs: outputsOf(inputs.profileId, rule) };
     }
 

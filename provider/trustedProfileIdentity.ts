@@ -19,6 +19,7 @@ import { CheckFailure, schemaOnce, validate } from "./check/validate";
 import { differs, sameSet } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { CloudSession } from "./core/session";
+import { journaled } from "./core/createJournal";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 const IDENTITY_TYPES = ["serviceid", "user", "crn"] as const;
@@ -157,7 +158,7 @@ class TrustedProfileIdentityProvider implements pulumi.dynamic.ResourceProvider<
             accounts: inputs.accounts,
             description: inputs.description,
         });
-        const added = await profiles.addIdentity(inputs.profileId, body);
+        const added = await journaled("TrustedProfileIdentity", inputs, this.session.deployerApiKey(), () => profiles.addIdentity(inputs.profileId, body), () => id);
         return { id, outs: outputsOf(inputs.profileId, added) };
     }
 

@@ -17,6 +17,7 @@ import { CheckFailure, schemaOnce, validate } from "./check/validate";
 import { differs } from "./core/diff";
 import { compact, withoutProvider } from "./core/props";
 import { CloudSession } from "./core/session";
+import { journaled } from "./core/createJournal";
 import { OutputsOf, resourceOptions, resourceProps, resourceShape } from "./core/resourceShape";
 
 const FIELDS = ["profileId", "crType", "crn", "namespace", "serviceAccount", "componentType", "componentName", "linkName", "isCrossAccount"] as const;
@@ -190,7 +191,13 @@ class TrustedProfileLinkProvider implements pulumi.dynamic.ResourceProvider<Trus
     }
 
     async create(inputs: TrustedProfileLinkInputs): Promise<pulumi.dynamic.CreateResult<TrustedProfileLinkOutputs>> {
-        const link = await this.profiles().createLink(inputs.profileId, linkBodyOf(inputs));
+        const link = await journaled(
+            "TrustedProfileLink",
+            inputs,
+            this.session.deployerApiKey(),
+            () => this.profiles().createLink(inputs.profileId, linkBodyOf(inputs)),
+            (l) => `${inputs.profileId}/${l.id}`,
+        );
         return { id: `${inputs.profileId}/${link.id}`, outs: outputsOf(inputs.profileId, link) };
     }
 

@@ -12,8 +12,19 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { engineGone } from "./parentWatch";
 
-export type JournalKind = "ServiceId" | "ServiceApiKey" | "AccessPolicy" | "KmsKey" | "KmsKeyRing";
+export type JournalKind =
+    | "ServiceId"
+    | "ServiceApiKey"
+    | "AccessPolicy"
+    | "AuthorizationPolicy"
+    | "KmsKey"
+    | "KmsKeyRing"
+    | "TrustedProfile"
+    | "TrustedProfileClaimRule"
+    | "TrustedProfileLink"
+    | "TrustedProfileIdentity";
 
 /** Where a KMS object lives and who made it: the identity whose API key the create ran with (its IAM id, never the key). */
 export interface JournalKms {
@@ -120,6 +131,34 @@ export function journalMade(file: string | undefined, id: string, extra: Partial
         fs.renameSync(tmp, file);
     } catch {
         // without it a recovery looks for the object by its mark or its request, as before IBM answered
+    }
+}
+
+/**
+ * A create, journaled for a crash: the entry is written before `create` is sent, keeps the id `madeBy` names once IBM
+ * answered (the plugin may die before that answer reaches the engine), and goes when the create made nothing of its
+ * own (`madeBy` gives undefined: an object taken over, not made) or failed in a way the engine learns of. With the
+ * engine gone the entry stays whatever the error: nobody else will record what the create made.
+ */
+export async function journaled<R>(
+    kind: JournalKind,
+    inputs: object,
+    deployerApiKey: string | undefined,
+    create: () => Promise<R>,
+    madeBy: (result: R) => string | undefined,
+    kms?: JournalKms,
+): Promise<R> {
+    const entry = journalCreate(kind, inputs as Record<string, unknown>, deployerApiKey, kms);
+    try {
+        const result = await create();
+        const made = madeBy(result);
+        if (made === undefined) journalDone(entry);
+        else journalMade(entry, made);
+        await holdAnswerForTest(kind);
+        return result;
+    } catch (err) {
+        if (!engineGone() && createSettled(err)) journalDone(entry);
+        throw err;
     }
 }
 

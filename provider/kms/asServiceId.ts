@@ -3,8 +3,7 @@
 import { appendErrorNote, isNotFound } from "../../client/errors";
 import { KmsClient } from "../../client/kmsClient";
 import { IamTokenManager } from "../../client/tokenManager";
-import { createSettled, holdAnswerForTest, journalCreate, journalDone, JournalKms, journalMade } from "../core/createJournal";
-import { engineGone } from "../core/parentWatch";
+import { journaled, JournalKms } from "../core/createJournal";
 import { compact } from "../core/props";
 import { KmsInstance } from "./endpoint";
 import { holderOf, isApiKeyRejected, isKmsUnauthorized } from "./refusals";
@@ -53,16 +52,7 @@ export async function journaledKmsCreate<R extends { id: string }>(
           )
         : undefined;
     const where = compact({ instanceId: target.instanceId, service: target.service, endpoint: target.endpoint, keyRing, creator }) as JournalKms;
-    const entry = journalCreate(kind, inputs as Record<string, unknown>, deployerApiKey, where);
-    try {
-        const result = await create();
-        journalMade(entry, result.id);
-        await holdAnswerForTest(kind);
-        return result;
-    } catch (err) {
-        if (!engineGone() && createSettled(err)) journalDone(entry);
-        throw err;
-    }
+    return journaled(kind, inputs, deployerApiKey, create, (r) => r.id, where);
 }
 
 /**

@@ -73,6 +73,12 @@ export interface MarklessContext {
     projectTracked: Set<string>;
     /** When the stack's last finished update ended (ms): the interrupted one began later. None for a stack's first. */
     lastUpdateEnded?: number;
+    /**
+     * The provider's journal shows this create was sent (by a plugin that died), at `lastUpdateEnded`: a rule, link or
+     * trust need not be on a profile of the stack to be its object, and identical objects that do not fit are simply
+     * not this create's (the sweep deletes, so it takes nothing else).
+     */
+    journaled?: boolean;
 }
 
 export type MarklessFound =
@@ -97,7 +103,7 @@ export async function findMarkless(kind: MarklessKind, inputs: Record<string, un
         const t = x.createdAt ? Date.parse(x.createdAt) : Number.NaN;
         return !Number.isNaN(t) && t >= since - CLOCK_MARGIN_MS;
     };
-    const profileOfStack = typeof inputs.profileId === "string" && c.tracked.has(inputs.profileId);
+    const profileOurs = c.journaled === true || (typeof inputs.profileId === "string" && c.tracked.has(inputs.profileId));
 
     // One candidate that passes `ours`, or why not. Candidates others own are named, never adopted.
     const settle = (all: Candidate[], ours: (x: Candidate) => boolean, how: string, whyNot: string): MarklessFound => {
@@ -105,7 +111,7 @@ export async function findMarkless(kind: MarklessKind, inputs: Record<string, un
         const fit = free.filter(ours);
         if (fit.length === 1) return { result: "found", id: fit[0].id, props: inputs, how };
         if (fit.length > 1) return { result: "unresolved", why: `${fit.length} objects fit: ${fit.map((x) => x.id).join(", ")}` };
-        if (free.length === 0) return { result: "nothing made" };
+        if (free.length === 0 || c.journaled) return { result: "nothing made" };
         return { result: "unresolved", why: `${whyNot}: ${free.map((x) => x.id).join(", ")}` };
     };
 
@@ -130,9 +136,9 @@ export async function findMarkless(kind: MarklessKind, inputs: Record<string, un
             const what = kind === "TrustedProfileClaimRule" ? "rule" : "link";
             return settle(
                 all,
-                (x) => profileOfStack && madeSince(x),
+                (x) => profileOurs && madeSince(x),
                 `the identical ${what} on a profile of this stack, tracked by nothing`,
-                profileOfStack
+                profileOurs
                     ? `an identical ${what} made before the update began exists`
                     : `an identical ${what} exists on a profile this stack does not own`,
             );
@@ -148,9 +154,9 @@ export async function findMarkless(kind: MarklessKind, inputs: Record<string, un
                     JSON.stringify([...((inputs.accounts as string[] | undefined) ?? [])].sort()) && (live.description ?? "") === (inputs.description ?? "");
             return settle(
                 [{ id }],
-                () => profileOfStack && identical,
+                () => profileOurs && identical,
                 "the identical trust on a profile of this stack, tracked by nothing",
-                profileOfStack
+                profileOurs
                     ? "the profile trusts that identity with other accounts or description"
                     : "a profile this stack does not own trusts that identity",
             );

@@ -36,7 +36,16 @@ import {
     unwrapSecrets,
     withAdopted,
 } from "./journal";
-import { findMarkless, isMarkless, MARKLESS_SECRET_OUTPUTS, marklessPendingCreates, marklessProvider, nothingToAdopt, lastUpdateEnded } from "./adopters";
+import {
+    findMarkless,
+    isMarkless,
+    lastUpdateEnded,
+    MARKLESS_SECRET_OUTPUTS,
+    MarklessKind,
+    marklessPendingCreates,
+    marklessProvider,
+    nothingToAdopt,
+} from "./adopters";
 
 export interface RecoverOptions {
     /** The project directory (where `pulumi up` runs). */
@@ -407,6 +416,12 @@ async function sweepJournal(
                     await iam.deletePolicy(p.id);
                     deleted.push(p.id);
                 }
+            } else if (isMarkless(entry.kind) && entry.kind !== "KmsKeyRing") {
+                const refusal = await sweepMarkless(entry, entry.kind, config, deployerIamId, tracked, deleted);
+                if (refusal) {
+                    unresolved.push({ op: `journal ${what}`, result: "unresolved", why: refusal });
+                    continue; // the entry stays for the next run
+                }
             } else if ((entry.kind === "KmsKey" || entry.kind === "KmsKeyRing") && entry.kms) {
                 const refusal = await sweepKms(entry, entry.kms, kms, iam, tracked, deleted);
                 if (refusal) {
@@ -420,6 +435,45 @@ async function sweepJournal(
         }
     }
     return { deleted, unresolved };
+}
+
+/**
+ * A trusted profile, claim rule, link, trust or authorization of the journal: the one IBM named, else (the plugin died
+ * before IBM answered) the one the adopt rules find with the entry's time as the start of the create (docs/crash-
+ * recovery.md). Deleted through its provider when no stack of the project tracks it; returns why not when more than
+ * one object fits (undefined when settled).
+ */
+async function sweepMarkless(
+    entry: JournalEntry,
+    kind: Exclude<MarklessKind, "KmsKeyRing">,
+    config: ProviderConfigSource,
+    deployerIamId: string,
+    tracked: Set<string>,
+    deleted: string[],
+): Promise<string | undefined> {
+    const provider = marklessProvider(kind);
+    await provider.configure?.(config as pulumi.dynamic.ConfigureRequest);
+    let id = entry.made;
+    if (id === undefined) {
+        const found = await findMarkless(kind, entry.inputs, {
+            deployerIamId,
+            tracked,
+            serviceIamIds: new Set(),
+            projectTracked: tracked,
+            lastUpdateEnded: Date.parse(entry.at),
+            journaled: true,
+        });
+        if (found.result === "unresolved") return found.why;
+        if (found.result === "nothing made") return undefined;
+        id = found.id;
+    }
+    if (tracked.has(id)) return undefined;
+    // gone already (a profile deleted before its rule's entry came up takes the rule with it)
+    const live = await provider.read?.(id, {});
+    if (!live?.id) return undefined;
+    await provider.delete?.(id, live.props);
+    deleted.push(id);
+    return undefined;
 }
 
 /**

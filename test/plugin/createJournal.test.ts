@@ -12,6 +12,11 @@ import { accessPolicyProvider } from "../../provider/accessPolicy";
 import { kmsKeyProvider } from "../../provider/kmsKey";
 import { serviceApiKeyProvider } from "../../provider/serviceApiKey";
 import { serviceIdProvider } from "../../provider/serviceId";
+import { authorizationPolicyProvider } from "../../provider/authorizationPolicy";
+import { trustedProfileProvider } from "../../provider/trustedProfile";
+import { trustedProfileClaimRuleProvider } from "../../provider/trustedProfileClaimRule";
+import { trustedProfileIdentityProvider } from "../../provider/trustedProfileIdentity";
+import { trustedProfileLinkProvider } from "../../provider/trustedProfileLink";
 import { Props, REPO_ROOT } from "./harness";
 import { PluginOnEmulator, startPluginOnEmulator } from "./onEmulator";
 
@@ -74,6 +79,49 @@ describe("plugin: the create journal keeps what IBM made, with its id, until rec
         }
     });
 
+    it("authorization, trusted profile, its claim rule, link and trust: one entry each, with the id the resource has, no secret in it", async function () {
+        const instanceId = world.emu.instances[0].guid;
+        const before = new Set(entries().map((e) => e.file));
+        const authorization = await create(authorizationPolicyProvider, {
+            sourceServiceName: "cloud-object-storage",
+            sourceServiceInstance: "0f0e0d0c-0b0a-4908-9706-050403020100",
+            targetServiceName: "hs-crypto",
+            targetServiceInstance: instanceId,
+        });
+        const profile = await create(trustedProfileProvider, { name: "journaled-runtime", description: "journal test" });
+        const rule = await create(trustedProfileClaimRuleProvider, {
+            profileId: profile.id,
+            type: "Profile-CR",
+            crType: "IKS_SA",
+            name: "journaled-rule",
+            conditions: [{ claim: "namespace", operator: "EQUALS", value: "orders" }],
+        });
+        const link = await create(trustedProfileLinkProvider, {
+            profileId: profile.id,
+            crType: "VSI",
+            crn: `crn:v1:bluemix:public:is:us-south-1:a/${world.emu.accountId}::instance:0717-journaled`,
+        });
+        const trusted = await world.owner.createServiceId({ name: "journaled-trusted" });
+        const trust = await create(trustedProfileIdentityProvider, { profileId: profile.id, identityType: "serviceid", identifier: trusted.id });
+
+        const added = entries().filter((e) => !before.has(e.file));
+        assert.deepStrictEqual(added.map((e) => [e.entry.kind, e.entry.made]).sort(), [
+            ["AuthorizationPolicy", authorization.id],
+            ["TrustedProfile", profile.id],
+            ["TrustedProfileClaimRule", rule.id],
+            ["TrustedProfileIdentity", trust.id],
+            ["TrustedProfileLink", link.id],
+        ]);
+        for (const e of added) {
+            assert.equal(fs.statSync(e.file).mode & 0o777, 0o600, e.file);
+            assert.ok(!e.text.includes(world.emu.apiKey), "the deployer's key is in no entry");
+            assert.equal(e.entry.kms, undefined);
+        }
+        // what the sweep looks for when IBM's answer never came: the create's own inputs
+        assert.equal(added.find((e) => e.entry.kind === "TrustedProfile")?.entry.inputs.name, "journaled-runtime");
+        assert.equal(added.find((e) => e.entry.kind === "TrustedProfileIdentity")?.entry.inputs.identifier, trusted.id);
+    });
+
     it("a policy taken over with adoptExisting is no object of the create's: its entry goes (a recovery never deletes it)", async function () {
         const instanceId = world.emu.instances[0].guid;
         const sid = await world.owner.createServiceId({ name: "adopted-subject" });
@@ -100,5 +148,24 @@ describe("plugin: the create journal keeps what IBM made, with its id, until rec
         });
         assert.equal(adopted.id, existing.policy.id);
         assert.equal(entries().length, before, "no entry left for a policy the create did not make");
+    });
+
+    it("an authorization taken over with adoptExisting, and a create IBM refused: no entry left", async function () {
+        const instanceId = world.emu.instances[0].guid;
+        const grant = {
+            sourceServiceName: "cloud-object-storage",
+            sourceServiceInstance: "1f1e1d1c-1b1a-4918-9716-151413121110",
+            targetServiceName: "hs-crypto",
+            targetServiceInstance: instanceId,
+        };
+        const first = await create(authorizationPolicyProvider, grant);
+        const before = entries().length;
+        const adopted = await create(authorizationPolicyProvider, { ...grant, adoptExisting: true });
+        assert.equal(adopted.id, first.id);
+        // a second profile of a name the account has: IBM answers 409, and the engine learns of it
+        await create(trustedProfileProvider, { name: "journaled-twice" });
+        const again = await world.plugin.check(trustedProfileProvider, {}, { name: "journaled-twice" });
+        await assert.rejects(world.plugin.create(trustedProfileProvider, again.inputs), /409|already exists|exists/i);
+        assert.equal(entries().length, before + 1, "only the first profile's entry: none for the adopted authorization or the refused profile");
     });
 });
