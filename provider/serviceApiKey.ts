@@ -285,7 +285,13 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
         // Journaled when its value is derived (a user-given value is a secret the journal must not hold).
         const derived = inputs.apikey === undefined ? recoveryValueOf(this.session.deployerApiKey(), inputs) : undefined;
         if (!derived) return this.createKey(inputs);
-        return journaled("ServiceApiKey", inputs, this.session.deployerApiKey(), () => this.createKey(inputs), (r) => r.id);
+        return journaled(
+            "ServiceApiKey",
+            inputs,
+            this.session.deployerApiKey(),
+            () => this.createKey(inputs),
+            (r) => r.id,
+        );
     }
 
     private async createKey(inputs: ServiceApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceApiKeyOutputs>> {

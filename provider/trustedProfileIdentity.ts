@@ -158,7 +158,13 @@ class TrustedProfileIdentityProvider implements pulumi.dynamic.ResourceProvider<
             accounts: inputs.accounts,
             description: inputs.description,
         });
-        const added = await journaled("TrustedProfileIdentity", inputs, this.session.deployerApiKey(), () => profiles.addIdentity(inputs.profileId, body), () => id);
+        const added = await journaled(
+            "TrustedProfileIdentity",
+            inputs,
+            this.session.deployerApiKey(),
+            () => profiles.addIdentity(inputs.profileId, body),
+            () => id,
+        );
         return { id, outs: outputsOf(inputs.profileId, added) };
     }
 

@@ -138,9 +138,7 @@ export async function findMarkless(kind: MarklessKind, inputs: Record<string, un
                 all,
                 (x) => profileOurs && madeSince(x),
                 `the identical ${what} on a profile of this stack, tracked by nothing`,
-                profileOurs
-                    ? `an identical ${what} made before the update began exists`
-                    : `an identical ${what} exists on a profile this stack does not own`,
+                profileOurs ? `an identical ${what} made before the update began exists` : `an identical ${what} exists on a profile this stack does not own`,
             );
         }
         case "TrustedProfileIdentity": {
@@ -156,9 +154,7 @@ export async function findMarkless(kind: MarklessKind, inputs: Record<string, un
                 [{ id }],
                 () => profileOurs && identical,
                 "the identical trust on a profile of this stack, tracked by nothing",
-                profileOurs
-                    ? "the profile trusts that identity with other accounts or description"
-                    : "a profile this stack does not own trusts that identity",
+                profileOurs ? "the profile trusts that identity with other accounts or description" : "a profile this stack does not own trusts that identity",
             );
         }
         case "AuthorizationPolicy": {
