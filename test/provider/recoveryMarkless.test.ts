@@ -163,6 +163,31 @@ describe("crash recovery: pending creates of the types without a mark", function
             assert.equal((await findMarkless("AuthorizationPolicy", inputs, ctx({ lastUpdateEnded: Date.now() + 10 * 60_000 }))).result, "unresolved");
         });
 
+        it("the journal sweep (a killed plugin's create, sent at the entry's time): a rule or trust on any profile; what does not fit is not this create's", async function () {
+            const profile = await trustedProfileProvider.create({ name: "swept", description: "" });
+            const sent = Date.now();
+            const swept = (over: Partial<MarklessContext> = {}) => ctx({ journaled: true, lastUpdateEnded: sent, ...over });
+            const rule = await trustedProfileClaimRuleProvider.create(ruleInputs(profile.id, "swept") as never);
+            // no stack tracks the profile (a profile given by id): the journal entry is what says the create was ours
+            const found = await findMarkless("TrustedProfileClaimRule", ruleInputs(profile.id, "swept"), swept());
+            assert.equal(found.result === "found" && found.id, rule.id);
+            // made before the entry was written: someone else's, and the sweep deletes nothing that is not its own
+            assert.deepEqual(await findMarkless("TrustedProfileClaimRule", ruleInputs(profile.id, "swept"), swept({ lastUpdateEnded: sent + 10 * 60_000 })), {
+                result: "nothing made",
+            });
+            const trustInputs = { profileId: profile.id, identityType: "serviceid", identifier: serviceIamId.replace(/^iam-/, ""), description: "ci" };
+            const trust = await trustedProfileIdentityProvider.create(trustInputs as never);
+            const foundTrust = await findMarkless("TrustedProfileIdentity", trustInputs, swept());
+            assert.equal(foundTrust.result === "found" && foundTrust.id, trust.id);
+            // the same identity trusted with another description: not what this create sent
+            assert.deepEqual(await findMarkless("TrustedProfileIdentity", { ...trustInputs, description: "by hand" }, swept()), { result: "nothing made" });
+            // in use (a rule on it): a profile of that name is not one a create just made
+            assert.deepEqual(await findMarkless("TrustedProfile", { name: "swept", description: "" }, swept()), { result: "nothing made" });
+            // two identical rules made since: which one the create made cannot be told, so neither is deleted
+            await trustedProfileClaimRuleProvider.create(ruleInputs(profile.id, "swept") as never);
+            assert.equal((await findMarkless("TrustedProfileClaimRule", ruleInputs(profile.id, "swept"), swept())).result, "unresolved");
+        });
+
         it("a key ring: adopted when the deployer or a service ID of the stack made it; not another identity's", async function () {
             const inputs = { instanceId: emu.instances[0].guid, service: emu.instances[0].service, keyRingId: "app-keys", force: false };
             assert.deepEqual(await findMarkless("KmsKeyRing", inputs, ctx()), { result: "nothing made" });
