@@ -1,5 +1,6 @@
 // Crash rounds through the real engine: each round starts an `up` of CRASH_TRIPLES service ID + API key + policy
-// triples and a KmsAccess while every create answer is held (the object is made at once, its answer comes late),
+// triples, a KmsAccess, and a trusted profile with a claim rule and an authorization policy (the types that carry no
+// mark) while every create answer is held (the object is made at once, its answer comes late),
 // kills -9 the CLI or the dynamic-provider plugin at a seeded random moment, recovers as docs/crash-recovery.md
 // says (`npx pulumi-ibmcloud-iam recover`: the journal's creates adopted, then `pulumi up`), and counts the round's
 // objects in the emulator against the stack's state. Asserted: nothing the engine started outlives the kill, the state
@@ -11,10 +12,12 @@
 // IBM's answer to a create (a service ID; a policy; a KMS key) and the engine's hearing of it.
 import * as assert from "assert";
 import * as childProcess from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { RunningEmulator, startEmulator } from "../../emulator";
+import { IamClient, IamTokenManager, TrustedProfileClient } from "../../client";
 import { roleOf, sandboxProcesses, startOp, waitFor } from "./support/crash";
 import { createSandbox, EngineSandbox, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
 
@@ -68,11 +71,13 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
     this.timeout(ROUNDS * 6 * 60_000 + 60_000);
     let sandbox: EngineSandbox;
     let emu: RunningEmulator;
+    let owner: IamClient;
     const rounds: Round[] = [];
 
     before(async function () {
         this.timeout(ENSURE_PULUMI_TIMEOUT_MS);
         emu = await startEmulator({ port: 0 });
+        owner = new IamClient({ tokenManager: new IamTokenManager({ apiKey: emu.apiKey, iamEndpoint: emu.url }) });
         sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "" } });
     });
     after(async function () {
@@ -87,8 +92,11 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
     async function state(): Promise<AdminState> {
         return (await (await fetch(`${emu.url}/__emulator/state`)).json()) as AdminState;
     }
-    /** The round's objects: service IDs named with its prefix, their keys and active policies, its KMS keys. */
-    async function objectsOf(prefix: string) {
+    /**
+     * The round's objects: service IDs named with its prefix, their keys and active policies, its KMS keys, its trusted
+     * profile and claim rules, and the active authorizations of its source instance.
+     */
+    async function objectsOf(prefix: string, sourceInstance?: string) {
         const s = await state();
         const sids = s.serviceIds.filter((x) => x.name.startsWith(prefix));
         const iamIds = new Set(sids.map((x) => x.iam_id));
@@ -98,7 +106,27 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
             ...s.apiKeys.filter((k) => iamIds.has(k.iam_id)).map((k) => ({ id: k.id, what: `key:${k.name}` })),
             ...s.policies.filter((p) => p.state === "active" && iamIds.has(subject(p))).map((p) => ({ id: p.id, what: `policy:${subject(p)}` })),
             ...s.kmsKeys.filter((k) => k.name.startsWith(prefix) && k.state !== 5).map((k) => ({ id: k.id, what: `kms:${k.name}` })),
+            ...(await markless(prefix, sourceInstance)),
         ];
+    }
+
+    /** The round's trusted profiles, their claim rules (ids as the state has them) and its source's authorizations. */
+    async function markless(prefix: string, sourceInstance: string | undefined): Promise<Array<{ id: string; what: string }>> {
+        if (!sourceInstance) return [];
+        const profiles = new TrustedProfileClient(owner);
+        const out: Array<{ id: string; what: string }> = [];
+        for (const p of (await profiles.listProfiles()).filter((x) => x.name.startsWith(prefix))) {
+            out.push({ id: p.id, what: `profile:${p.name}` });
+            for (const r of await profiles.listClaimRules(p.id)) out.push({ id: `${p.id}/${r.id}`, what: `rule:${r.name}` });
+        }
+        const s = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as {
+            policies: Array<{ id: string; state: string; type?: string; subjects?: Array<{ attributes: Array<{ name: string; value: string }> }> }>;
+        };
+        for (const p of s.policies) {
+            const source = p.subjects?.[0]?.attributes.find((a) => a.name === "serviceInstance")?.value;
+            if (p.type === "authorization" && p.state === "active" && source === sourceInstance) out.push({ id: p.id, what: "authorization" });
+        }
+        return out;
     }
 
     /** `npx pulumi-ibmcloud-iam recover --stack <name>` in the project directory, as a user runs it. */
@@ -248,12 +276,14 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
             const prefix = `crash${i}-${Math.floor(random() * 1e6).toString(36)}`;
             // the first create goes out a few seconds into the up; the whole up takes about 6 hold times and the KMS wait
             const killAfterFirstWriteMs = Math.floor(random() * 6 * HOLD_MS);
+            // the round's authorization is told apart by its source (not drawn from the seed: the kill points stay the seed's)
+            const sourceInstance = crypto.randomUUID();
             const stack = await sandbox.programStack(
                 `r${i}`,
                 { module: "crash", export: "crash" },
                 {
                     projectName: "crash",
-                    params: { triples: TRIPLES, prefix, instanceId: emu.instances[0].guid },
+                    params: { triples: TRIPLES, prefix, instanceId: emu.instances[0].guid, sourceInstance },
                     config: {
                         "ibmcloud:apiKey": { value: emu.apiKey, secret: true },
                         "ibmcloud:iamEndpoint": { value: emu.url },
@@ -262,7 +292,7 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
                 },
             );
             emu.addFaults(
-                ["/v1/serviceids", "/v1/apikeys", "/v1/policies", "/api/v2/keys"].map((path) => ({
+                ["/v1/serviceids", "/v1/apikeys", "/v1/policies", "/api/v2/keys", "/v1/profiles", "/v1/profiles/*/rules"].map((path) => ({
                     kind: "slow" as const,
                     method: "POST" as const,
                     path,
@@ -273,7 +303,7 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
             const op = startOp(sandbox, stack, "up");
             assert.ok(await waitFor(() => emu.stats().writes > writes, 120_000), `the up never sent a create:\n${op.output()}`);
             await new Promise((r) => setTimeout(r, killAfterFirstWriteMs));
-            const objectsAtKill = (await objectsOf(prefix)).length;
+            const objectsAtKill = (await objectsOf(prefix, sourceInstance)).length;
             if (target === "cli") {
                 op.child.kill("SIGKILL");
             } else {
@@ -321,12 +351,13 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
 
             const after = await stack.exportState();
             const ids = new Set((after.deployment.resources ?? []).map((r: { id?: string }) => r.id).filter(Boolean));
-            const objects = await objectsOf(prefix);
+            const objects = await objectsOf(prefix, sourceInstance);
             const liveIds = new Set(objects.map((o) => o.id));
             const byWhat = new Map<string, number>();
             for (const o of objects) byWhat.set(o.what, (byWhat.get(o.what) ?? 0) + 1);
             const tracked = (after.deployment.resources ?? []).filter(
-                (r: { type: string; id?: string }) => /ServiceId$|ServiceApiKey$|AccessPolicy$|KmsKey$/.test(r.type) && r.id,
+                (r: { type: string; id?: string }) =>
+                    /ServiceId$|ServiceApiKey$|AccessPolicy$|KmsKey$|TrustedProfile$|TrustedProfileClaimRule$|AuthorizationPolicy$/.test(r.type) && r.id,
             ) as Array<{ id: string }>;
             Object.assign(round, {
                 objects: objects.length,
@@ -337,7 +368,7 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
             });
             assert.strictEqual(round.missing, 0, "the state names only objects that exist");
             if (round.recoverExit === 0)
-                assert.strictEqual(tracked.length, 3 * TRIPLES + 4, "a recovery that exits 0 has every resource of the program in the state");
+                assert.strictEqual(tracked.length, 3 * TRIPLES + 4 + 3, "a recovery that exits 0 has every resource of the program in the state");
             const log = `objects: ${JSON.stringify(objects)}\nrecovery:\n${again.output().slice(-4000)}`;
             assert.strictEqual(round.recoverExit, 0, `the recovery after a ${target} kill exits 0\n${log}`);
             assert.strictEqual(round.duplicates, 0, `no duplicates after a ${target} kill\n${log}`);

@@ -1,8 +1,10 @@
 // The program of test/e2e/crash.test.ts: `triples` service ID + API key + access policy triples named
-// `<prefix>-NN` and one KmsAccess (its own triple, a readiness check and a root key created as it).
-// Parameters: triples, prefix, instanceId.
+// `<prefix>-NN` and one KmsAccess (its own triple, a readiness check and a root key created as it); with
+// `sourceInstance`, also the types without a recovery mark: a trusted profile `<prefix>-runtime`, its claim rule, and
+// an authorization of that Cloud Object Storage instance to the KMS instance.
+// Parameters: triples, prefix, instanceId, sourceInstance (optional).
 import { KmsAccess } from "../../../components";
-import { AccessPolicy, ServiceApiKey, ServiceId } from "../../../provider";
+import { AccessPolicy, AuthorizationPolicy, ServiceApiKey, ServiceId, TrustedProfile, TrustedProfileClaimRule } from "../../../provider";
 import { params } from "./params";
 
 export async function crash(): Promise<Record<string, unknown>> {
@@ -21,5 +23,22 @@ export async function crash(): Promise<Record<string, unknown>> {
         waitForAccess: { timeoutSeconds: 120 },
     });
     access.createKey(`${prefix}-root`, { name: `${prefix}-root` });
+    const sourceInstance = p.get("sourceInstance");
+    if (sourceInstance) {
+        const profile = new TrustedProfile("profile", { name: `${prefix}-runtime`, description: "crash test profile" });
+        new TrustedProfileClaimRule("rule", {
+            profileId: profile.profileId,
+            type: "Profile-CR",
+            crType: "IKS_SA",
+            name: `${prefix}-rule`,
+            conditions: [{ claim: "namespace", operator: "EQUALS", value: "orders" }],
+        });
+        new AuthorizationPolicy("authorization", {
+            sourceServiceName: "cloud-object-storage",
+            sourceServiceInstance: sourceInstance,
+            targetServiceName: "hs-crypto",
+            targetServiceInstance: instanceId,
+        });
+    }
     return {};
 }
