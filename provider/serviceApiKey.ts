@@ -7,7 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { Resource as DynamicResource } from "@pulumi/pulumi/dynamic";
 import { z } from "zod";
 import { CloudSession } from "./core/session";
-import { isNotFound } from "../client/errors";
+import { IbmCloudError, isNotFound } from "../client/errors";
 import { ActionWhenLeaked, ApiKey, newApiKeyValue, serviceIamId, UpdateApiKeyBody } from "../client/iamClient";
 import { formatIbmDateTime, parseIbmDateTime } from "./check/dateTime";
 import { descriptionField, expiresAtField, nameField } from "./check/fields";
@@ -282,15 +282,36 @@ class ServiceApiKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceAp
     }
 
     async create(inputs: ServiceApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceApiKeyOutputs>> {
-        // Journaled when its value is derived (a user-given value is a secret the journal must not hold).
-        const derived = inputs.apikey === undefined ? recoveryValueOf(this.session.deployerApiKey(), inputs) : undefined;
-        if (!derived) return this.createKey(inputs);
+        // Journaled without its value (the journal holds no secret): a derived value is found again from the journaled
+        // nonce; a value the user gave only by the id IBM answers with.
         return journaled(
             "ServiceApiKey",
             inputs,
             this.session.deployerApiKey(),
-            () => this.createKey(inputs),
+            () => this.createKey(inputs).catch((err) => this.explainValueInUse(err, inputs)),
             (r) => r.id,
+        );
+    }
+
+    /**
+     * IBM refuses a value already in use (409) without saying by which key. With a value the user gave, that key may be
+     * one an interrupted create of this very resource left: the error names it (never the value) and what to do.
+     */
+    private async explainValueInUse(err: unknown, inputs: ServiceApiKeyInputs): Promise<never> {
+        if (!(err instanceof IbmCloudError) || err.status !== 409 || typeof inputs.apikey !== "string") throw err;
+        const holder = await this.session
+            .iam()
+            .findApiKeyByValue(inputs.apikey)
+            .catch(() => undefined);
+        if (!holder) throw err;
+        throw Object.assign(
+            new Error(
+                `${err.message}: the value is API key ${holder.id} (named ${JSON.stringify(holder.name)}) of ${holder.iam_id}. ` +
+                    "If no stack tracks that key (`pulumi stack --show-ids`), an interrupted create left it: delete it " +
+                    `(\`ibmcloud iam service-api-key-delete ${holder.id} ${holder.iam_id.replace(/^iam-/, "")}\`, unlocking it first if it is locked) and run \`pulumi up\` again; ` +
+                    "otherwise give this resource a value of its own",
+            ),
+            { status: err.status },
         );
     }
 

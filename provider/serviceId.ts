@@ -164,7 +164,8 @@ class ServiceIdProvider implements pulumi.dynamic.ResourceProvider<ServiceIdInpu
         // choose; it lives for the length of this call on a service ID with no policy yet. Not on a locked one,
         // whose keys cannot be deleted while it is locked.
         const mark = inputs.locked === true ? undefined : markOf(this.session.deployerApiKey(), "serviceid", inputs);
-        const entry = mark ? journalCreate("ServiceId", inputs as unknown as Record<string, unknown>, this.session.deployerApiKey()) : undefined;
+        // A locked one is journaled too: without a mark, the id IBM gives is what finds it after a plugin kill.
+        const entry = journalCreate("ServiceId", inputs as unknown as Record<string, unknown>, this.session.deployerApiKey());
         try {
             return await this.createMarked(inputs, mark, entry);
         } catch (err) {

@@ -47,7 +47,7 @@ export interface JournalEntry {
     at: string;
     /** Which deployer key made the marks (a hash of an HMAC of it): `recover` with other credentials leaves the entry alone. */
     deployer: string;
-    /** The checked inputs without secrets (a ServiceApiKey's own value is never journaled: its create is not). */
+    /** The checked inputs without secrets (a ServiceApiKey's value, whether derived or the user's, is left out). */
     inputs: Record<string, unknown>;
     /**
      * The id IBM gave, once it answered. The plugin may die after that and before the engine heard the answer (then

@@ -380,7 +380,13 @@ async function sweepJournal(
             if (entry.made !== undefined && tracked.has(entry.made)) {
                 // the engine recorded it (or `recover` adopted it): nothing to do
             } else if (entry.kind === "ServiceId" && entry.made) {
-                if (await iam.deleteServiceId(entry.made)) deleted.push(entry.made);
+                // a locked one (made without a mark) is unlocked first: IBM refuses to delete it otherwise
+                const live = await iam.getServiceId(entry.made).catch((err) => {
+                    if (isNotFound(err)) return undefined;
+                    throw err;
+                });
+                if (live?.locked) await iam.unlockServiceId(entry.made);
+                if (live && (await iam.deleteServiceId(entry.made))) deleted.push(entry.made);
             } else if (entry.kind === "ServiceId") {
                 const mark = markOf(settings.apiKey, "serviceid", inputs);
                 const key = mark ? await iam.findApiKeyByValue(mark) : undefined;
@@ -391,9 +397,18 @@ async function sweepJournal(
                     } else if (mark) await deleteMarkerKey(iam, mark);
                 }
             } else if (entry.kind === "ServiceApiKey") {
-                // found by its value (derived from the journaled nonce), which also says whether it is locked
-                const value = recoveryValueOf(settings.apiKey, inputs);
-                const key = value ? await iam.findApiKeyByValue(value) : undefined;
+                // by the id IBM gave, else by its value (derived from the journaled nonce; a value the user gave is
+                // never journaled, and without IBM's answer such a key is not found)
+                const value = entry.made === undefined ? recoveryValueOf(settings.apiKey, inputs) : undefined;
+                const key =
+                    entry.made !== undefined
+                        ? await iam.getApiKey(entry.made).catch((err) => {
+                              if (isNotFound(err)) return undefined;
+                              throw err;
+                          })
+                        : value
+                          ? await iam.findApiKeyByValue(value)
+                          : undefined;
                 if (key && !tracked.has(key.id)) {
                     if (key.locked) await iam.unlockApiKey(key.id);
                     if (await iam.deleteApiKey(key.id)) deleted.push(key.id);

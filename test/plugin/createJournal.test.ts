@@ -122,6 +122,20 @@ describe("plugin: the create journal keeps what IBM made, with its id, until rec
         assert.equal(added.find((e) => e.entry.kind === "TrustedProfileIdentity")?.entry.inputs.identifier, trusted.id);
     });
 
+    it("a locked service ID (made without a mark) and an API key with the user's own value: entries with IBM's id, never the value", async function () {
+        const before = new Set(entries().map((e) => e.file));
+        const sid = await create(serviceIdProvider, { name: "journaled-locked", locked: true });
+        const value = "user-chosen-key-value-0123456789abcdefghij";
+        const key = await create(serviceApiKeyProvider, { serviceId: sid.id, name: "journaled-own-value", apikey: value });
+        const added = entries().filter((e) => !before.has(e.file));
+        assert.deepStrictEqual(added.map((e) => [e.entry.kind, e.entry.made]).sort(), [
+            ["ServiceApiKey", key.id],
+            ["ServiceId", sid.id],
+        ]);
+        for (const e of added) assert.ok(!e.text.includes(value), "the user's API key value is in no entry");
+        assert.equal(added.find((e) => e.entry.kind === "ServiceApiKey")?.entry.inputs.apikey, undefined);
+    });
+
     it("a policy taken over with adoptExisting is no object of the create's: its entry goes (a recovery never deletes it)", async function () {
         const instanceId = world.emu.instances[0].guid;
         const sid = await world.owner.createServiceId({ name: "adopted-subject" });

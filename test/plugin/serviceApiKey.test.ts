@@ -289,6 +289,11 @@ describe("plugin: ServiceApiKey through the real dynamic-provider plugin", funct
         // IBM refuses a value already in use; the error must not repeat it.
         const dup = await plugin.check(p, {}, { serviceId: sid.id, name: "byo-twin", apikey: byo });
         await rejects(plugin.create(p, dup.inputs), /^create: create API key failed: 409/);
+        // which key holds it (a leftover of an interrupted create, perhaps) and how to free it, named by id only
+        await rejects(
+            plugin.create(p, dup.inputs),
+            new RegExp(`the value is API key ${d.id} \\(named "byo"\\) of ${sid.iam_id}\\. If no stack tracks that key`),
+        );
 
         const other = await owner.createServiceId({ name: "other-app" });
         const moved = await plugin.check(p, d.inputs, { serviceId: other.id, name: "byo", apikey: byo });
