@@ -8,8 +8,9 @@
 // of the program in the state, 0 duplicates and 0 orphans (a killed plugin leaves no engine journal: the provider's
 // own journal is what `recover` finds its creates by). Printed per round: where the kill landed, the pending
 // operations it left, the recovery's exit and time, duplicates and orphans after it. `CRASH_ROUNDS` (default 2),
-// `CRASH_SEED`; scripts/stress.ts `--crash-rounds N` runs N. Three deterministic cases kill the plugin exactly between
-// IBM's answer to a create (a service ID; a policy; a KMS key) and the engine's hearing of it.
+// `CRASH_SEED`; scripts/stress.ts `--crash-rounds N` runs N. Five deterministic cases kill the plugin exactly between
+// IBM's answer to a create (a service ID; a locked one; an API key with the user's own value; a policy; a KMS key)
+// and the engine's hearing of it.
 import * as assert from "assert";
 import * as childProcess from "child_process";
 import * as crypto from "crypto";
@@ -180,7 +181,7 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
      * it, then runs the documented recovery and counts.
      */
     async function killBetweenAnswerAndEngine(
-        kind: "ServiceId" | "AccessPolicy" | "KmsKey",
+        kind: "ServiceId" | "ServiceApiKey" | "AccessPolicy" | "KmsKey",
         stack: Awaited<ReturnType<EngineSandbox["programStack"]>>,
         prefix: string,
         resources: number,
@@ -201,7 +202,7 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
             );
             const pid = Number(fs.readFileSync(marker, "utf8"));
             assert.strictEqual(roleOf(pid), "plugin", `the create that was answered runs in the dynamic-provider plugin (pid ${pid})`);
-            const what = kind === "ServiceId" ? "sid:" : kind === "AccessPolicy" ? "policy:" : "kms:";
+            const what = { ServiceId: "sid:", ServiceApiKey: "key:", AccessPolicy: "policy:", KmsKey: "kms:" }[kind];
             const made = (await objectsOf(prefix)).filter((o) => o.what.startsWith(what));
             assert.strictEqual(made.length, 1, `IBM made the ${kind} before the kill: ${JSON.stringify(made)}`);
             process.kill(pid, "SIGKILL");
@@ -245,6 +246,41 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
             { projectName: "crash", params: { name: prefix, description: "held", rotation: 1, instanceId: emu.instances[0].guid }, config: config() },
         );
         await killBetweenAnswerAndEngine("ServiceId", stack, prefix, 3);
+    });
+
+    it("the plugin killed after IBM answered a locked service ID's create (which carries no mark), before the engine heard: recover unlocks and deletes it by the journaled id, its up makes it once", async function () {
+        const prefix = `heldlocked-${Date.now().toString(36)}`;
+        const stack = await sandbox.programStack(
+            "heldlocked",
+            { module: "lifecycle", export: "identity" },
+            {
+                projectName: "crash",
+                params: { name: prefix, description: "held", rotation: 1, instanceId: emu.instances[0].guid, locked: true },
+                config: config(),
+            },
+        );
+        // service ID and API key (IBM refuses a policy on a locked service ID)
+        await killBetweenAnswerAndEngine("ServiceId", stack, prefix, 2);
+    });
+
+    it("the plugin killed after IBM answered the create of an API key with the user's own value, before the engine heard: recover deletes it by the journaled id, its up makes it once with that value", async function () {
+        const prefix = `heldbyo-${Date.now().toString(36)}`;
+        const stack = await sandbox.programStack(
+            "heldbyo",
+            { module: "lifecycle", export: "identity" },
+            {
+                projectName: "crash",
+                params: {
+                    name: prefix,
+                    description: "held",
+                    rotation: 1,
+                    instanceId: emu.instances[0].guid,
+                    apiKeyValue: `byo-${prefix}-${"0123456789abcdef".repeat(3)}`,
+                },
+                config: config(),
+            },
+        );
+        await killBetweenAnswerAndEngine("ServiceApiKey", stack, prefix, 3);
     });
 
     it("the plugin killed after IBM answered a policy create, before the engine heard: recover deletes the policy, its up makes it once", async function () {
