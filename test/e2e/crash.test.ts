@@ -15,11 +15,10 @@ import * as assert from "assert";
 import * as childProcess from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { RunningEmulator, startEmulator } from "../../emulator";
 import { IamClient, IamTokenManager, TrustedProfileClient } from "../../client";
-import { roleOf, sandboxProcesses, startOp, waitFor } from "./support/crash";
+import { profilesAndAuthorizations, roleOf, sandboxProcesses, startOp, upHeldAfterAnswer, waitFor } from "./support/crash";
 import { createSandbox, EngineSandbox, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 2);
@@ -111,23 +110,11 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
         ];
     }
 
-    /** The round's trusted profiles, their claim rules (ids as the state has them) and its source's authorizations. */
+    /** The round's trusted profile, its claim rules and its source's authorizations (`what` names each profile and rule). */
     async function markless(prefix: string, sourceInstance: string | undefined): Promise<Array<{ id: string; what: string }>> {
         if (!sourceInstance) return [];
-        const profiles = new TrustedProfileClient(owner);
-        const out: Array<{ id: string; what: string }> = [];
-        for (const p of (await profiles.listProfiles()).filter((x) => x.name.startsWith(prefix))) {
-            out.push({ id: p.id, what: `profile:${p.name}` });
-            for (const r of await profiles.listClaimRules(p.id)) out.push({ id: `${p.id}/${r.id}`, what: `rule:${r.name}` });
-        }
-        const s = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as {
-            policies: Array<{ id: string; state: string; type?: string; subjects?: Array<{ attributes: Array<{ name: string; value: string }> }> }>;
-        };
-        for (const p of s.policies) {
-            const source = p.subjects?.[0]?.attributes.find((a) => a.name === "serviceInstance")?.value;
-            if (p.type === "authorization" && p.state === "active" && source === sourceInstance) out.push({ id: p.id, what: "authorization" });
-        }
-        return out;
+        const all = await profilesAndAuthorizations(emu.url, new TrustedProfileClient(owner), prefix, sourceInstance);
+        return all.map((o) => ({ id: o.id, what: o.name === undefined ? o.what : `${o.what}:${o.name}` }));
     }
 
     /** `npx pulumi-ibmcloud-iam recover --stack <name>` in the project directory, as a user runs it. */
@@ -186,21 +173,8 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
         prefix: string,
         resources: number,
     ) {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "crash-held-"));
-        const marker = path.join(dir, "answered");
-        process.env.PULUMI_IBMCLOUD_IAM_TEST_HOLD_ANSWER = `${kind}:${marker}`;
-        let op: ReturnType<typeof startOp>;
-        try {
-            op = startOp(sandbox, stack, "up");
-        } finally {
-            delete process.env.PULUMI_IBMCLOUD_IAM_TEST_HOLD_ANSWER; // the recovery's own `up` must not hold
-        }
-        try {
-            assert.ok(
-                await waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, "utf8") !== "", 180_000),
-                `no ${kind} create was answered:\n${op.output()}`,
-            );
-            const pid = Number(fs.readFileSync(marker, "utf8"));
+        const { op, pid } = await upHeldAfterAnswer(sandbox, stack, kind);
+        {
             assert.strictEqual(roleOf(pid), "plugin", `the create that was answered runs in the dynamic-provider plugin (pid ${pid})`);
             const what = { ServiceId: "sid:", ServiceApiKey: "key:", AccessPolicy: "policy:", KmsKey: "kms:" }[kind];
             const made = (await objectsOf(prefix)).filter((o) => o.what.startsWith(what));
@@ -227,8 +201,6 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
             );
             assert.strictEqual(new Set(objects.map((o) => o.what)).size, objects.length, `no duplicates\n${log}`);
             assert.strictEqual(objects.length, resources, `every object of the program, once\n${log}`);
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
         }
     }
 

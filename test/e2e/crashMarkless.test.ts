@@ -12,12 +12,10 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import * as childProcess from "child_process";
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { RunningEmulator, startEmulator } from "../../emulator";
 import { IamClient, IamTokenManager, KmsClient, TrustedProfileClient } from "../../client";
-import { roleOf, sandboxProcesses, startOp, waitFor } from "./support/crash";
+import { profilesAndAuthorizations, roleOf, sandboxProcesses, startOp, upHeldAfterAnswer, waitFor } from "./support/crash";
 import { createSandbox, EngineSandbox, EngineStack, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
 
 /** Long enough for every create of the step to reach the emulator before the kill. */
@@ -78,18 +76,11 @@ class MarklessStack {
     async objects(): Promise<Array<{ id: string; what: string }>> {
         const profiles = new TrustedProfileClient(this.owner);
         const out: Array<{ id: string; what: string }> = [];
-        for (const p of (await profiles.listProfiles()).filter((x) => x.name.startsWith(this.prefix))) {
-            out.push({ id: p.id, what: "profile" });
-            for (const r of await profiles.listClaimRules(p.id)) out.push({ id: `${p.id}/${r.id}`, what: "rule" });
-            for (const l of await profiles.listLinks(p.id)) out.push({ id: `${p.id}/${l.id}`, what: "link" });
-            for (const i of (await profiles.listIdentities(p.id)).identities) out.push({ id: `${p.id}|${i.type}|${i.identifier}`, what: "identity" });
-        }
-        const admin = (await (await fetch(`${this.emu.url}/__emulator/state`)).json()) as {
-            policies: Array<{ id: string; state: string; type?: string; subjects?: Array<{ attributes: Array<{ name: string; value: string }> }> }>;
-        };
-        for (const p of admin.policies) {
-            const source = p.subjects?.[0]?.attributes.find((a) => a.name === "serviceInstance")?.value;
-            if (p.type === "authorization" && p.state === "active" && source === this.sourceInstance) out.push({ id: p.id, what: "authorization" });
+        for (const o of await profilesAndAuthorizations(this.emu.url, profiles, this.prefix, this.sourceInstance)) {
+            out.push({ id: o.id, what: o.what });
+            if (o.what !== "profile") continue;
+            for (const l of await profiles.listLinks(o.id)) out.push({ id: `${o.id}/${l.id}`, what: "link" });
+            for (const i of (await profiles.listIdentities(o.id)).identities) out.push({ id: `${o.id}|${i.type}|${i.identifier}`, what: "identity" });
         }
         const kms = new KmsClient({
             endpoint: this.emu.url,
@@ -259,21 +250,8 @@ describe("e2e: recover after kill -9 mid-up with creates of markless types in fl
 
         /** An `up` whose plugin holds its answer to the first create of `kind` once IBM answered; killed there. */
         async function killAfterAnswer(kind: "TrustedProfile" | "AuthorizationPolicy") {
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "markless-held-"));
-            const marker = path.join(dir, "answered");
-            process.env.PULUMI_IBMCLOUD_IAM_TEST_HOLD_ANSWER = `${kind}:${marker}`;
-            let op: ReturnType<typeof startOp>;
-            try {
-                op = startOp(sandbox, m.stack, "up");
-            } finally {
-                delete process.env.PULUMI_IBMCLOUD_IAM_TEST_HOLD_ANSWER; // the recovery's own `up` must not hold
-            }
-            try {
-                assert.ok(
-                    await waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, "utf8") !== "", 180_000),
-                    `no ${kind} create was answered:\n${op.output()}`,
-                );
-                const pid = Number(fs.readFileSync(marker, "utf8"));
+            const { op, pid } = await upHeldAfterAnswer(sandbox, m.stack, kind);
+            {
                 assert.strictEqual(roleOf(pid), "plugin", `the create that was answered runs in the dynamic-provider plugin (pid ${pid})`);
                 const what = kind === "TrustedProfile" ? "profile" : "authorization";
                 const made = (await m.objects()).filter((o) => o.what === what);
@@ -287,8 +265,6 @@ describe("e2e: recover after kill -9 mid-up with creates of markless types in fl
                 assert.strictEqual(r.exit, 0, r.output);
                 assert.match(r.output, new RegExp(`deleted ${made[0].id.replace(/[|/]/g, "\\$&")}: made by a create whose plugin died`), r.output);
                 return r;
-            } finally {
-                fs.rmSync(dir, { recursive: true, force: true });
             }
         }
 

@@ -3,6 +3,9 @@
 // sandbox's processes told apart by their command line.
 import * as childProcess from "child_process";
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { TrustedProfileClient } from "../../../client";
 import { EngineSandbox, EngineStack } from "./engine";
 
 export type Role = "cli" | "language-host" | "program" | "plugin" | "other";
@@ -64,4 +67,53 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
         if (Date.now() > deadline) return false;
         await new Promise((r) => setTimeout(r, everyMs));
     }
+}
+
+/**
+ * Starts an `up` whose plugin holds its answer to the first create of `kind` once IBM answered (the provider's
+ * test-only hold point, `PULUMI_IBMCLOUD_IAM_TEST_HOLD_ANSWER`), and waits until it holds there: the running `up` and
+ * the pid of the process holding it, for the test to kill exactly between IBM's answer and the engine's hearing of it.
+ */
+export async function upHeldAfterAnswer(sandbox: EngineSandbox, stack: EngineStack, kind: string): Promise<{ op: RunningOp; pid: number }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "held-answer-"));
+    const marker = path.join(dir, "answered");
+    process.env.PULUMI_IBMCLOUD_IAM_TEST_HOLD_ANSWER = `${kind}:${marker}`;
+    let op: RunningOp;
+    try {
+        op = startOp(sandbox, stack, "up");
+    } finally {
+        delete process.env.PULUMI_IBMCLOUD_IAM_TEST_HOLD_ANSWER; // a recovery's own `up` must not hold
+    }
+    try {
+        const held = await waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, "utf8") !== "", 180_000);
+        if (!held) throw new Error(`no ${kind} create was answered:\n${op.output()}`);
+        return { op, pid: Number(fs.readFileSync(marker, "utf8")) };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/**
+ * Trusted profiles named with `prefix` and their claim rules (ids as the state has them, with their names), and the
+ * active authorizations whose source is `sourceInstance`, read from the emulator.
+ */
+export async function profilesAndAuthorizations(
+    emulatorUrl: string,
+    profiles: TrustedProfileClient,
+    prefix: string,
+    sourceInstance: string,
+): Promise<Array<{ id: string; what: string; name?: string }>> {
+    const out: Array<{ id: string; what: string; name?: string }> = [];
+    for (const p of (await profiles.listProfiles()).filter((x) => x.name.startsWith(prefix))) {
+        out.push({ id: p.id, what: "profile", name: p.name });
+        for (const r of await profiles.listClaimRules(p.id)) out.push({ id: `${p.id}/${r.id}`, what: "rule", name: r.name });
+    }
+    const admin = (await (await fetch(`${emulatorUrl}/__emulator/state`)).json()) as {
+        policies: Array<{ id: string; state: string; type?: string; subjects?: Array<{ attributes: Array<{ name: string; value: string }> }> }>;
+    };
+    for (const p of admin.policies) {
+        const source = p.subjects?.[0]?.attributes.find((a) => a.name === "serviceInstance")?.value;
+        if (p.type === "authorization" && p.state === "active" && source === sourceInstance) out.push({ id: p.id, what: "authorization" });
+    }
+    return out;
 }
