@@ -12,13 +12,12 @@
 // IBM's answer to a create (a service ID; a locked one; an API key with the user's own value; a policy; a KMS key)
 // and the engine's hearing of it.
 import * as assert from "assert";
-import * as childProcess from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { RunningEmulator, startEmulator } from "../../emulator";
 import { IamClient, IamTokenManager, TrustedProfileClient } from "../../client";
-import { profilesAndAuthorizations, roleOf, sandboxProcesses, startOp, upHeldAfterAnswer, waitFor } from "./support/crash";
+import { identityObjects, profilesAndAuthorizations, recoverCommand, roleOf, sandboxProcesses, startOp, upHeldAfterAnswer, waitFor } from "./support/crash";
 import { createSandbox, EngineSandbox, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 2);
@@ -41,9 +40,6 @@ function prng(seed: number): () => number {
 }
 
 interface AdminState {
-    serviceIds: Array<{ id: string; iam_id: string; name: string }>;
-    apiKeys: Array<{ id: string; iam_id: string; name: string }>;
-    policies: Array<{ id: string; state: string; subjects: Array<{ attributes: Array<{ name: string; value: string }> }> }>;
     kmsKeys: Array<{ id: string; name: string; state: number }>;
 }
 
@@ -98,13 +94,8 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
      */
     async function objectsOf(prefix: string, sourceInstance?: string) {
         const s = await state();
-        const sids = s.serviceIds.filter((x) => x.name.startsWith(prefix));
-        const iamIds = new Set(sids.map((x) => x.iam_id));
-        const subject = (p: AdminState["policies"][number]) => p.subjects[0]?.attributes.find((a) => a.name === "iam_id")?.value ?? "";
         return [
-            ...sids.map((x) => ({ id: x.id, what: `sid:${x.name}` })),
-            ...s.apiKeys.filter((k) => iamIds.has(k.iam_id)).map((k) => ({ id: k.id, what: `key:${k.name}` })),
-            ...s.policies.filter((p) => p.state === "active" && iamIds.has(subject(p))).map((p) => ({ id: p.id, what: `policy:${subject(p)}` })),
+            ...(await identityObjects(emu.url, (name) => name.startsWith(prefix))),
             ...s.kmsKeys.filter((k) => k.name.startsWith(prefix) && k.state !== 5).map((k) => ({ id: k.id, what: `kms:${k.name}` })),
             ...(await markless(prefix, sourceInstance)),
         ];
@@ -115,21 +106,6 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
         if (!sourceInstance) return [];
         const all = await profilesAndAuthorizations(emu.url, new TrustedProfileClient(owner), prefix, sourceInstance);
         return all.map((o) => ({ id: o.id, what: o.name === undefined ? o.what : `${o.what}:${o.name}` }));
-    }
-
-    /** `npx pulumi-ibmcloud-iam recover --stack <name>` in the project directory, as a user runs it. */
-    function recoverCommand(stackName: string, cwd: string, extra: string[] = []) {
-        const cli = path.join(__dirname, "..", "..", "provider", "recovery", "cli.js");
-        const child = childProcess.spawn(process.execPath, [cli, "recover", "--stack", stackName, ...extra], {
-            cwd,
-            env: { ...process.env, ...sandbox.env },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let out = "";
-        child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-        child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-        const exited = new Promise<number | string>((resolve) => child.on("close", (code, signal) => resolve(code ?? signal ?? "?")));
-        return { child, output: () => out, exited };
     }
 
     it("a checkpoint whose attributes file a kill left empty (`failed to load checkpoint: EOF`): recover repairs it and the stack reads again", async function () {
@@ -156,7 +132,7 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
         fs.writeFileSync(attrs, "");
         const broken = await stack.exportState().catch((e: Error) => e);
         assert.ok(broken instanceof Error && /failed to load checkpoint: EOF/.test(broken.message), String(broken));
-        const again = recoverCommand(stack.name, stack.workDir, ["--no-up"]);
+        const again = recoverCommand(sandbox, stack.name, stack.workDir, ["--no-up"]);
         assert.strictEqual(await again.exited, 0, again.output());
         assert.match(again.output(), /checkpoint was unreadable/);
         assert.strictEqual((await stack.exportState()).deployment.resources?.length ?? 0, before, "the same resources as before the damage");
@@ -186,7 +162,7 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
             assert.ok(!(state.deployment.resources ?? []).some((r: { id?: string }) => r.id === made[0].id), "the engine never heard of it");
             assert.strictEqual((state.deployment.pending_operations ?? []).length, 0, "and journaled nothing for it");
 
-            const again = recoverCommand(stack.name, stack.workDir);
+            const again = recoverCommand(sandbox, stack.name, stack.workDir);
             const code = await again.exited;
             const objects = await objectsOf(prefix);
             const after = await stack.exportState();
@@ -348,7 +324,7 @@ describe(`e2e: crash rounds — kill -9 mid-up, recover, count (${ROUNDS} rounds
 
             // the documented recovery: one command
             const started = Date.now();
-            const again = recoverCommand(stack.name, stack.workDir);
+            const again = recoverCommand(sandbox, stack.name, stack.workDir);
             round.recoverExit = await again.exited;
             round.recoverSeconds = Math.round((Date.now() - started) / 100) / 10;
             round.adopted = (again.output().match(/^recover: .*: adopted /gm) ?? []).length;

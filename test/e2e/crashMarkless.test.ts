@@ -11,11 +11,9 @@
 // link, the trust and the ring, which IBM keeps once.
 import * as assert from "assert";
 import * as crypto from "crypto";
-import * as childProcess from "child_process";
-import * as path from "path";
 import { RunningEmulator, startEmulator } from "../../emulator";
 import { IamClient, IamTokenManager, KmsClient, TrustedProfileClient } from "../../client";
-import { profilesAndAuthorizations, roleOf, sandboxProcesses, startOp, upHeldAfterAnswer, waitFor } from "./support/crash";
+import { profilesAndAuthorizations, recoverCommand, roleOf, sandboxProcesses, startOp, upHeldAfterAnswer, waitFor } from "./support/crash";
 import { createSandbox, EngineSandbox, EngineStack, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
 
 /** Long enough for every create of the step to reach the emulator before the kill. */
@@ -92,21 +90,6 @@ class MarklessStack {
         return out;
     }
 
-    /** `npx pulumi-ibmcloud-iam recover --stack <name>` in the project directory, as a user runs it. */
-    recoverCommand() {
-        const cli = path.join(__dirname, "..", "..", "provider", "recovery", "cli.js");
-        const child = childProcess.spawn(process.execPath, [cli, "recover", "--stack", this.stack.name], {
-            cwd: this.stack.workDir,
-            env: { ...process.env, ...this.sandbox.env },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let out = "";
-        child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-        child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-        const exited = new Promise<number | string>((resolve) => child.on("close", (code, signal) => resolve(code ?? signal ?? "?")));
-        return { output: () => out, exited };
-    }
-
     /**
      * Starts an `up` with the given creates held by the emulator, kills -9 the CLI or the plugin once `expected`
      * objects exist, and recovers.
@@ -137,7 +120,7 @@ class MarklessStack {
     async recover() {
         const pending = ((await this.stack.exportState()).deployment.pending_operations ?? []) as Pending[];
         const started = Date.now();
-        const again = this.recoverCommand();
+        const again = recoverCommand(this.sandbox, this.stack.name, this.stack.workDir);
         const exit = await again.exited;
         const seconds = (Date.now() - started) / 1000;
         const output = again.output();

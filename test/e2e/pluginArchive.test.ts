@@ -14,6 +14,7 @@ import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
 import { pluginDownloadURL } from "../../scripts/plugin-schema";
 import { createSandbox, EngineSandbox, ENSURE_PULUMI_TIMEOUT_MS, REPO_ROOT } from "./support/engine";
+import { ensureYamlHost } from "./support/pluginYaml";
 
 const PACKAGE_JSON = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
 const VERSION = PACKAGE_JSON.version as string;
@@ -27,10 +28,7 @@ describe("provider plugin: the archive for `pulumi plugin install … --file`", 
     const timings: string[] = [];
 
     before(async () => {
-        childProcess.execFileSync("bash", [path.join(REPO_ROOT, "scripts", "ensure-pulumi-yaml.sh")], {
-            stdio: ["ignore", "pipe", "pipe"],
-            timeout: ENSURE_PULUMI_TIMEOUT_MS,
-        });
+        ensureYamlHost();
         sandbox = await createSandbox({ env: { PULUMI_IGNORE_AMBIENT_PLUGINS: "true" } });
         const start = Date.now();
         archive = childProcess

@@ -5,14 +5,13 @@
 // output a secret that reaches neither the state nor the log in plaintext. The full component stack (key ring,
 // key, refresh, bad argument) is test/e2e/pluginYaml.test.ts, newest leg only.
 import { strict as assert } from "assert";
-import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { createSandbox, EngineSandbox, ENSURE_PULUMI_TIMEOUT_MS, REPO_ROOT } from "./support/engine";
+import { createSandbox, EngineSandbox, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
+import { ensureYamlHost, pluginYamlHeader } from "./support/pluginYaml";
 
-const PLUGIN_DIR = path.join(REPO_ROOT, "plugin", "bin");
 // What the plugin loads: it runs from this checkout, so it resolves the SDK this checkout's node_modules holds.
 const SDK_VERSION = JSON.parse(fs.readFileSync(require.resolve("@pulumi/pulumi/package.json"), "utf8")).version as string;
 
@@ -22,10 +21,7 @@ describe(`provider plugin through the engine: KmsAccess constructed on @pulumi/p
     let emu: RunningEmulator;
 
     before(async () => {
-        childProcess.execFileSync("bash", [path.join(REPO_ROOT, "scripts", "ensure-pulumi-yaml.sh")], {
-            stdio: ["ignore", "pipe", "pipe"],
-            timeout: ENSURE_PULUMI_TIMEOUT_MS,
-        });
+        ensureYamlHost();
         sandbox = await createSandbox({ env: { PULUMI_IGNORE_AMBIENT_PLUGINS: "true" } });
         emu = await startEmulator({ port: 0, instances: [{ service: "kms", region: "us-south" }] });
     });
@@ -39,13 +35,7 @@ describe(`provider plugin through the engine: KmsAccess constructed on @pulumi/p
         fs.mkdirSync(workDir, { recursive: true });
         fs.writeFileSync(
             path.join(workDir, "Pulumi.yaml"),
-            `name: plugin-construct-sdk
-runtime: yaml
-plugins:
-  providers:
-    - name: ibmcloud-iam
-      path: ${PLUGIN_DIR}
-config:
+            `${pluginYamlHeader("plugin-construct-sdk")}config:
   instanceId:
     type: string
 resources:

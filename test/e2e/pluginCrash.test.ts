@@ -4,25 +4,16 @@
 // (`npx pulumi-ibmcloud-iam recover`) deletes it with the credentials of the plugin's own config
 // (`ibmcloud-iam:apiKey`) and creates it once. 0 duplicates, 0 orphans, exit 0.
 import { strict as assert } from "assert";
-import * as childProcess from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { sandboxProcesses, startOp, waitFor } from "./support/crash";
-import { createSandbox, EngineSandbox, ENSURE_PULUMI_TIMEOUT_MS, REPO_ROOT } from "./support/engine";
-
-const PLUGIN_DIR = path.join(REPO_ROOT, "plugin", "bin");
+import { identityObjects, recoverCommand, sandboxProcesses, upHeldAfterAnswer, waitFor } from "./support/crash";
+import { createSandbox, EngineSandbox, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
+import { ensureYamlHost, pluginYamlHeader } from "./support/pluginYaml";
 
 function program(prefix: string): string {
-    return `name: plugin-crash
-runtime: yaml
-plugins:
-  providers:
-    - name: ibmcloud-iam
-      path: ${PLUGIN_DIR}
-config:
+    return `${pluginYamlHeader("plugin-crash")}config:
   instanceId:
     type: string
 resources:
@@ -46,22 +37,13 @@ resources:
 `;
 }
 
-interface AdminState {
-    serviceIds: Array<{ id: string; iam_id: string; name: string }>;
-    apiKeys: Array<{ id: string; iam_id: string; name: string }>;
-    policies: Array<{ id: string; state: string; subjects: Array<{ attributes: Array<{ name: string; value: string }> }> }>;
-}
-
 describe("provider plugin through the engine: killed between IBM's answer to a policy create and the engine's, then recover", function () {
     this.timeout(ENSURE_PULUMI_TIMEOUT_MS);
     let sandbox: EngineSandbox;
     let emu: RunningEmulator;
 
     before(async () => {
-        childProcess.execFileSync("bash", [path.join(REPO_ROOT, "scripts", "ensure-pulumi-yaml.sh")], {
-            stdio: ["ignore", "pipe", "pipe"],
-            timeout: ENSURE_PULUMI_TIMEOUT_MS,
-        });
+        ensureYamlHost();
         sandbox = await createSandbox({ env: { IC_API_KEY: "", IBMCLOUD_API_KEY: "" } });
         emu = await startEmulator({ port: 0 });
     });
@@ -71,17 +53,7 @@ describe("provider plugin through the engine: killed between IBM's answer to a p
     });
 
     /** The service ID named `prefix`, its keys and its active policies. */
-    async function objectsOf(prefix: string): Promise<Array<{ id: string; what: string }>> {
-        const s = (await (await fetch(`${emu.url}/__emulator/state`)).json()) as AdminState;
-        const sids = s.serviceIds.filter((x) => x.name === prefix);
-        const iamIds = new Set(sids.map((x) => x.iam_id));
-        const subject = (p: AdminState["policies"][number]) => p.subjects[0]?.attributes.find((a) => a.name === "iam_id")?.value ?? "";
-        return [
-            ...sids.map((x) => ({ id: x.id, what: `sid:${x.name}` })),
-            ...s.apiKeys.filter((k) => iamIds.has(k.iam_id)).map((k) => ({ id: k.id, what: `key:${k.name}` })),
-            ...s.policies.filter((p) => p.state === "active" && iamIds.has(subject(p))).map((p) => ({ id: p.id, what: `policy:${subject(p)}` })),
-        ];
-    }
+    const objectsOf = (prefix: string) => identityObjects(emu.url, (name) => name === prefix);
 
     it("recover deletes the policy the engine never heard of, and its up creates it once", async () => {
         const prefix = `plugkill-${Date.now().toString(36)}`;
@@ -96,21 +68,8 @@ describe("provider plugin through the engine: killed between IBM's answer to a p
                 instanceId: { value: emu.instances[0].guid },
             },
         });
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plugin-held-"));
-        const marker = path.join(dir, "answered");
-        process.env.PULUMI_IBMCLOUD_IAM_TEST_HOLD_ANSWER = `AccessPolicy:${marker}`;
-        let op: ReturnType<typeof startOp>;
-        try {
-            op = startOp(sandbox, stack, "up");
-        } finally {
-            delete process.env.PULUMI_IBMCLOUD_IAM_TEST_HOLD_ANSWER; // the recovery's own `up` must not hold
-        }
-        try {
-            assert.ok(
-                await waitFor(() => fs.existsSync(marker) && fs.readFileSync(marker, "utf8") !== "", 180_000),
-                `no policy create was answered:\n${op.output()}`,
-            );
-            const pid = Number(fs.readFileSync(marker, "utf8"));
+        const { op, pid } = await upHeldAfterAnswer(sandbox, stack, "AccessPolicy");
+        {
             const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
             assert.match(cmd, /plugin[\\/]main\.js/, `the create that was answered runs in our plugin (pid ${pid}: ${cmd})`);
             const made = (await objectsOf(prefix)).filter((o) => o.what.startsWith("policy:"));
@@ -122,17 +81,9 @@ describe("provider plugin through the engine: killed between IBM's answer to a p
             assert.ok(!(state.deployment.resources ?? []).some((r: { id?: string }) => r.id === made[0].id), "the engine never heard of it");
             assert.strictEqual((state.deployment.pending_operations ?? []).length, 0, "and journaled nothing for it");
 
-            const cli = path.join(__dirname, "..", "..", "provider", "recovery", "cli.js");
-            // spawned, not spawnSync: the emulator answering it runs in this process
-            const child = childProcess.spawn(process.execPath, [cli, "recover", "--stack", "dev"], {
-                cwd: workDir,
-                env: { ...process.env, ...sandbox.env },
-                stdio: ["ignore", "pipe", "pipe"],
-            });
-            let output = "";
-            child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-            child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-            const status = await new Promise<number | string>((resolve) => child.on("close", (code, signal) => resolve(code ?? signal ?? "?")));
+            const recovery = recoverCommand(sandbox, "dev", workDir);
+            const status = await recovery.exited;
+            const output = recovery.output();
             const objects = await objectsOf(prefix);
             const ids = new Set(((await stack.exportState()).deployment.resources ?? []).map((r: { id?: string }) => r.id).filter(Boolean));
             const log = `objects: ${JSON.stringify(objects)}\nrecovery:\n${output.slice(-4000)}`;
@@ -145,8 +96,6 @@ describe("provider plugin through the engine: killed between IBM's answer to a p
             );
             assert.strictEqual(new Set(objects.map((o) => o.what)).size, objects.length, `no duplicates\n${log}`);
             assert.strictEqual(objects.length, 3, `the service ID, its key and its policy, once each\n${log}`);
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 });

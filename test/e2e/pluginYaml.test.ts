@@ -4,32 +4,17 @@
 // token function through `fn::invoke`. preview → up → refresh with no change → an update → no-change preview →
 // import of each resource type made outside Pulumi → destroy, with the state searched for plaintext secrets.
 import { strict as assert } from "assert";
-import * as childProcess from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import "../support/failFast";
 import { startEmulator, RunningEmulator } from "../../emulator";
 import { IamClient, IamTokenManager, KmsClient } from "../../client";
-import { createSandbox, EngineSandbox, EngineStack, ENSURE_PULUMI_TIMEOUT_MS, REPO_ROOT } from "./support/engine";
-
-const PLUGIN_DIR = path.join(REPO_ROOT, "plugin", "bin");
-
-function ensureYamlHost(): void {
-    childProcess.execFileSync("bash", [path.join(REPO_ROOT, "scripts", "ensure-pulumi-yaml.sh")], {
-        stdio: ["ignore", "pipe", "pipe"],
-        timeout: ENSURE_PULUMI_TIMEOUT_MS,
-    });
-}
+import { createSandbox, EngineSandbox, EngineStack, ENSURE_PULUMI_TIMEOUT_MS } from "./support/engine";
+import { ensureYamlHost, pluginYamlHeader } from "./support/pluginYaml";
 
 /** The YAML program; `extra` adds resources (the imports). */
 function program(extra = ""): string {
-    return `name: plugin-yaml
-runtime: yaml
-plugins:
-  providers:
-    - name: ibmcloud-iam
-      path: ${PLUGIN_DIR}
-config:
+    return `${pluginYamlHeader("plugin-yaml")}config:
   instanceId:
     type: string
   description:
@@ -217,13 +202,7 @@ describe("provider plugin through the engine: the KmsAccess component constructe
         fs.mkdirSync(workDir, { recursive: true });
         fs.writeFileSync(
             path.join(workDir, "Pulumi.yaml"),
-            `name: plugin-construct
-runtime: yaml
-plugins:
-  providers:
-    - name: ibmcloud-iam
-      path: ${PLUGIN_DIR}
-config:
+            `${pluginYamlHeader("plugin-construct")}config:
   instanceId:
     type: string
 resources:
@@ -328,13 +307,7 @@ outputs:
         fs.mkdirSync(workDir, { recursive: true });
         fs.writeFileSync(
             path.join(workDir, "Pulumi.yaml"),
-            `name: plugin-construct-bad
-runtime: yaml
-plugins:
-  providers:
-    - name: ibmcloud-iam
-      path: ${PLUGIN_DIR}
-resources:
+            `${pluginYamlHeader("plugin-construct-bad")}resources:
   access:
     type: ibmcloud-iam:index:KmsAccess
     properties:
@@ -402,13 +375,7 @@ describe("provider plugin through the engine: two accounts through two explicit 
 `;
         fs.writeFileSync(
             path.join(workDir, "Pulumi.yaml"),
-            `name: plugin-accounts
-runtime: yaml
-plugins:
-  providers:
-    - name: ibmcloud-iam
-      path: ${PLUGIN_DIR}
-config:
+            `${pluginYamlHeader("plugin-accounts")}config:
   prodApiKey:
     type: string
     secret: true
@@ -506,13 +473,7 @@ describe("provider plugin through the engine: pulumi import of each IAM resource
 
         const workDir = path.join(sandbox.dir, "work", "plugin-import");
         fs.mkdirSync(workDir, { recursive: true });
-        const header = `name: plugin-import
-runtime: yaml
-plugins:
-  providers:
-    - name: ibmcloud-iam
-      path: ${PLUGIN_DIR}
-`;
+        const header = `${pluginYamlHeader("plugin-import")}`;
         fs.writeFileSync(path.join(workDir, "Pulumi.yaml"), header);
         const stack = await sandbox.projectStack("dev", workDir, {
             config: { "ibmcloud-iam:apiKey": { value: emu.apiKey, secret: true }, "ibmcloud-iam:iamEndpoint": { value: emu.url } },

@@ -20,7 +20,7 @@ class ThingProvider implements pulumi.dynamic.ResourceProvider {
         this.apiKeyLength = typeof key === "string" ? key.length : -1;
     }
 
-    async check(olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
+    async check(_olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
         const schema = z.object({ name: z.string().min(1) });
         const parsed = schema.safeParse(news);
         if (!parsed.success) {
@@ -29,7 +29,7 @@ class ThingProvider implements pulumi.dynamic.ResourceProvider {
         return { inputs: { name: parsed.data.name } };
     }
 
-    async diff(id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
+    async diff(_id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
         const changes = olds.name !== news.name;
         return { changes, replaces: changes ? ["name"] : [] };
     }
@@ -50,7 +50,7 @@ class ThingProvider implements pulumi.dynamic.ResourceProvider {
         return { id, props, inputs: { name: props.name } };
     }
 
-    async update(id: string, olds: any, news: ThingInputs): Promise<pulumi.dynamic.UpdateResult> {
+    async update(_id: string, olds: any, news: ThingInputs): Promise<pulumi.dynamic.UpdateResult> {
         return { outs: { ...olds, name: news.name, greeting: `hello ${news.name}` } };
     }
 

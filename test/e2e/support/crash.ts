@@ -117,3 +117,37 @@ export async function profilesAndAuthorizations(
     }
     return out;
 }
+
+/** `npx pulumi-ibmcloud-iam recover --stack <name>` in the project directory, as a user runs it (spawned: the emulator answering it runs in this process). */
+export function recoverCommand(sandbox: EngineSandbox, stackName: string, cwd: string, extra: string[] = []): RunningOp {
+    const cli = path.join(__dirname, "..", "..", "..", "provider", "recovery", "cli.js");
+    const child = childProcess.spawn(process.execPath, [cli, "recover", "--stack", stackName, ...extra], {
+        cwd,
+        env: { ...process.env, ...sandbox.env },
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | string>((resolve) => child.on("close", (code, signal) => resolve(code ?? signal ?? "?")));
+    return { child, output: () => out, exited };
+}
+
+interface IdentityState {
+    serviceIds: Array<{ id: string; iam_id: string; name: string }>;
+    apiKeys: Array<{ id: string; iam_id: string; name: string }>;
+    policies: Array<{ id: string; state: string; subjects: Array<{ attributes: Array<{ name: string; value: string }> }> }>;
+}
+
+/** The service IDs whose name `named` accepts, their API keys and their active policies, read from the emulator. */
+export async function identityObjects(emulatorUrl: string, named: (name: string) => boolean): Promise<Array<{ id: string; what: string }>> {
+    const s = (await (await fetch(`${emulatorUrl}/__emulator/state`)).json()) as IdentityState;
+    const sids = s.serviceIds.filter((x) => named(x.name));
+    const iamIds = new Set(sids.map((x) => x.iam_id));
+    const subject = (p: IdentityState["policies"][number]) => p.subjects[0]?.attributes.find((a) => a.name === "iam_id")?.value ?? "";
+    return [
+        ...sids.map((x) => ({ id: x.id, what: `sid:${x.name}` })),
+        ...s.apiKeys.filter((k) => iamIds.has(k.iam_id)).map((k) => ({ id: k.id, what: `key:${k.name}` })),
+        ...s.policies.filter((p) => p.state === "active" && iamIds.has(subject(p))).map((p) => ({ id: p.id, what: `policy:${subject(p)}` })),
+    ];
+}
