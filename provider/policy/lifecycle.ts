@@ -28,8 +28,10 @@ function lockedNote(k: PolicyKind): string {
     return `the subject ${k.subject ?? "of the policy"} is a locked service ID: unlock it to change its policies`;
 }
 
-/** Creates the policy; on 409 adopts the identical one when `adoptExisting`, else fails naming it. */
-/** The policy made, or (`adopted`) the existing identical one taken over because `adoptExisting` allows it. */
+/**
+ * Creates the policy; on 409 takes over the identical one when `adoptExisting` (marked `adopted`: not made by this
+ * create), else fails naming it.
+ */
 export async function createPolicyOrAdopt(
     iam: IamClient,
     body: PolicyBody,
